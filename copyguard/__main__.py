@@ -1,0 +1,3 @@
+from copyguard.cli import main
+
+raise SystemExit(main())
