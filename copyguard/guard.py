@@ -1,0 +1,150 @@
+"""The pre-display check: model output in, ``Verdict`` out.
+
+Data flows one way: segment the output (prose / code fences), normalize each
+segment, cut it into windows and units, look their band keys up in the
+index, verify the candidates on tokens (``match``), and let the ``Policy``
+turn verified matches into an action.
+
+>>> guard = Guard.open("my-index")            # doctest: +SKIP
+>>> verdict = guard.check(model_output)       # doctest: +SKIP
+>>> verdict.action, [m.source for m in verdict.matches]  # doctest: +SKIP
+('annotate', ['py/heapq.py'])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .index import Index
+from .match import Match, Region, Tokens, align_regions, passage_containment, rename_map
+from .normalize import PROSE, TokenStream, normalize
+from .passages import sketch_passages
+from .policy import Policy, most_severe
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with one output, and why: every match with its source, license and spans."""
+
+    action: str
+    matches: tuple[Match, ...]
+
+    @property
+    def flagged(self) -> bool:
+        return self.action != "allow"
+
+    def to_dict(self) -> dict:
+        return {"action": self.action, "matches": [m.to_dict() for m in self.matches]}
+
+
+# Candidate passages must share this much of their shingles with the output before alignment.
+CANDIDATE_CONTAINMENT = 0.2
+
+
+class Guard:
+    """A loaded index plus a policy; thread-safe for concurrent ``check`` calls."""
+
+    def __init__(self, index: Index, policy: Policy | None = None) -> None:
+        self.index = index
+        self.params = index.params
+        self.policy = policy or Policy()
+
+    @classmethod
+    def open(cls, path: str | Path, policy: Policy | None = None) -> "Guard":
+        """Open the index at ``path`` (memory-mapped: fast, whatever its size)."""
+        return cls(Index.open(path), policy)
+
+    def check(self, text: str, lang: str | None = None) -> Verdict:
+        """Every copy of protected content in ``text`` and the action the policy gives it.
+
+        ``lang`` forces the whole text to be one code language (or ``"text"``
+        for prose); by default markdown fences and untagged code are detected.
+        """
+        matches: list[Match] = []
+        for ts in self._streams(text, lang):
+            matches.extend(self._check_stream(ts))
+        matches.sort(key=lambda m: (m.output_span[0], -m.similarity))
+        action = most_severe([self.policy.action_for(m.license, m.source) for m in matches])
+        return Verdict(action, tuple(matches))
+
+    def redact(self, text: str, lang: str | None = None) -> str:
+        """``text`` with every flagged copy replaced by a short marker citing its source."""
+        return redact(text, self.check(text, lang), self.policy)
+
+    def stream(self, check_every: int = 256) -> "Stream":
+        """An incremental checker for output that arrives in chunks (see ``Stream``)."""
+        from .stream import Stream
+
+        return Stream(self, check_every)
+
+    def _streams(self, text: str, lang: str | None) -> list[TokenStream]:
+        if lang is not None:
+            return [normalize(text, lang)]
+        from .normalize.segment import segments
+
+        out = []
+        for seg in segments(text):
+            ts = normalize(text[seg.start : seg.end], seg.lang if seg.kind == "code" and seg.lang else PROSE)
+            out.append(ts.shift(seg.start, text))
+        return out
+
+    def _check_stream(self, ts: TokenStream) -> list[Match]:
+        ranges, _, keys, out_sh = sketch_passages(ts, self.params)
+        if ranges.shape[0] == 0:
+            return []
+        _, gids = self.index.lookup(keys)
+        gids = np.unique(gids)
+        if gids.shape[0] == 0:
+            return []
+        code, k = ts.is_code, self.params.shingle(ts.is_code)
+        out_sorted = np.unique(out_sh)
+        p_tokens, offsets = self.index.passage_tokens(gids)
+        contain = passage_containment(Tokens(*p_tokens), offsets, out_sorted, k, code)
+        kept = gids[contain >= CANDIDATE_CONTAINMENT]
+        if kept.shape[0] == 0:
+            return []
+        info = self.index.passage_info(kept)
+        out = Tokens.of(ts)
+        matches: list[Match] = []
+        for ref in np.unique(info.source):
+            mine = info.source == ref
+            lo, hi = int(info.tok_start[mine].min()), int(info.tok_end[mine].max())
+            src = Tokens(*self.index.source_tokens(int(ref), lo, hi))
+            for region in align_regions(out, out_sh, src, k, code, self.policy):
+                matches.append(self._attribute(ts, src, int(ref), region))
+        return matches
+
+    def _attribute(self, ts: TokenStream, src: Tokens, ref: int, region: Region) -> Match:
+        record = self.index.source(ref)
+        (o0, o1), (s0, s1) = region.out_tok, region.src_tok
+        renames = {}
+        if region.kind == "renamed":
+            out = Tokens.of(ts)
+            renames = rename_map(ts.text, out[o0:o1], self.index.source_text(ref), src[s0:s1])
+        return Match(
+            source=record.source_id, license=record.license, kind=region.kind,
+            similarity=region.similarity,
+            output_span=(int(ts.starts[o0]), int(ts.ends[o1 - 1])),
+            source_span=(int(src.starts[s0]), int(src.ends[s1 - 1])),
+            lang=ts.lang, tokens=o1 - o0, renames=renames, source_path=record.path,
+        )
+
+
+def redact(text: str, verdict: Verdict, policy: Policy) -> str:
+    """Replace the output span of every match whose action is not ``allow``/``annotate``."""
+    spans = sorted(
+        (m.output_span, m) for m in verdict.matches if policy.action_for(m.license, m.source) in ("redact", "block")
+    )
+    pieces, pos = [], 0
+    for (start, end), m in spans:
+        if end <= pos:
+            continue
+        start = max(start, pos)
+        pieces.append(text[pos:start])
+        pieces.append(f"[copyguard: removed a {m.kind} copy of {m.source} ({m.license or 'no license'})]")
+        pos = end
+    pieces.append(text[pos:])
+    return "".join(pieces)

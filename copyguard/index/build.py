@@ -1,0 +1,117 @@
+"""Building index segments from documents: normalize, cut, sketch, and hand arrays to the store.
+
+Workers (``jobs > 1``) normalize and sketch documents in parallel and send
+back plain numpy arrays; the parent only concatenates and writes, so memory
+is bounded by one segment's arrays (``flush_passages``), never by the corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..corpus import Document
+from ..errors import CopyguardError
+from ..normalize import PROSE, normalize
+from ..params import Params
+from ..passages import sketch_passages
+from .segment import SegmentData, SourceRecord
+
+
+@dataclass(frozen=True)
+class Sketched:
+    """One document's tokens and passages, ready to be appended to a segment."""
+
+    record: SourceRecord
+    text: str
+    tokens: tuple[np.ndarray, ...]  # hashes, exact, kinds, starts, ends
+    p_tok: np.ndarray
+    p_kind: np.ndarray
+    keys: np.ndarray
+
+
+@dataclass
+class BuildReport:
+    """What a build or add did: counts, and documents left out with the reason."""
+
+    sources: int = 0
+    passages: int = 0
+    tokens: int = 0
+    chars: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def skip(self, reason: str, doc_id: str) -> None:
+        self.skipped[reason] += 1
+        self.examples.setdefault(reason, [])
+        if len(self.examples[reason]) < 3:
+            self.examples[reason].append(doc_id)
+
+
+def sketch_document(doc: Document, params: Params) -> Sketched:
+    """Normalize and sketch one document (runs in worker processes)."""
+    lang = doc.lang or PROSE
+    ts = normalize(doc.text, lang)
+    ranges, kinds, keys, _ = sketch_passages(ts, params)
+    record = SourceRecord(
+        source_id=doc.id, path=doc.path, license=doc.license, lang=lang, n_chars=len(doc.text),
+        sha256=hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest(),
+    )
+    tokens = (ts.hashes, ts.exact, ts.kinds, ts.starts.astype(np.uint32), ts.ends.astype(np.uint32))
+    return Sketched(record, doc.text, tokens, ranges, kinds, keys)
+
+
+def _sketch_safe(args: tuple[Document, Params]) -> Sketched | tuple[str, str]:
+    doc, params = args
+    try:
+        return sketch_document(doc, params)
+    except CopyguardError as err:
+        return (doc.id, str(err))
+
+
+def sketch_all(docs: Iterable[Document], params: Params, jobs: int = 1) -> Iterator[Sketched | tuple[str, str]]:
+    """Sketch documents in order, in ``jobs`` processes; failures come back as ``(id, reason)``."""
+    work = ((doc, params) for doc in docs)
+    if jobs <= 1:
+        yield from map(_sketch_safe, work)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_sketch_safe, work, chunksize=16)
+
+
+def segments_from(items: Iterable[Sketched], flush_passages: int = 250_000) -> Iterator[SegmentData]:
+    """Group sketched documents into segments of about ``flush_passages`` passages."""
+    batch: list[Sketched] = []
+    count = 0
+    for item in items:
+        batch.append(item)
+        count += item.p_tok.shape[0]
+        if count >= flush_passages:
+            yield assemble(batch)
+            batch, count = [], 0
+    if batch:
+        yield assemble(batch)
+
+
+def assemble(batch: list[Sketched]) -> SegmentData:
+    """Concatenate documents' arrays into one segment, shifting token ranges to flat coordinates."""
+    n_tok = np.array([item.tokens[0].shape[0] for item in batch], dtype=np.int64)
+    base = np.concatenate([[0], np.cumsum(n_tok)])
+    n_pass = np.array([item.p_tok.shape[0] for item in batch], dtype=np.int64)
+    cols = [np.concatenate([item.tokens[c] for item in batch]) for c in range(5)]
+    bands = batch[0].keys.shape[1] if batch[0].keys.ndim == 2 else 0
+    return SegmentData(
+        sources=[item.record for item in batch],
+        texts=[item.text for item in batch],
+        source_tok=np.stack([base[:-1], base[1:]], axis=1),
+        hashes=cols[0], exact=cols[1], kinds=cols[2], starts=cols[3], ends=cols[4],
+        p_source=np.repeat(np.arange(len(batch), dtype=np.uint32), n_pass),
+        p_tok=np.concatenate([item.p_tok + base[i] for i, item in enumerate(batch)]).reshape(-1, 2),
+        p_kind=np.concatenate([item.p_kind for item in batch]),
+        band_keys=np.concatenate([item.keys.reshape(-1, bands) for item in batch]).reshape(-1, bands),
+    )

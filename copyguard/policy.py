@@ -1,0 +1,96 @@
+"""The policy: when a verified match counts, and what to do about it.
+
+Every threshold of the check lives here, in one frozen object that can be
+read from a TOML file. The index only proposes candidates; ``match`` measures
+them; the policy decides.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+ACTIONS = ("allow", "annotate", "redact", "block")
+SEVERITY = {a: i for i, a in enumerate(ACTIONS)}
+
+PERMISSIVE = (
+    "MIT", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "ISC", "Unlicense", "CC0-1.0",
+    "0BSD", "PSF-2.0", "Zlib", "CC-BY-4.0", "BSL-1.0", "Python-2.0", "public-domain",
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Thresholds and actions of the check, with defaults chosen in ``bench/`` (docs/parameters.md).
+
+    >>> Policy().action_for("MIT")
+    'annotate'
+    >>> Policy().action_for("GPL-3.0-only")
+    'block'
+    """
+
+    min_similarity: float = 0.5  # share of a region's tokens in runs shared with the source
+    min_tokens_code: int = 40  # a code match must span this many output tokens
+    min_tokens_prose: int = 30  # a prose match must span this many words
+    min_distinct_shingles: int = 20  # repetitive boilerplate (rows of getters) has few distinct shingles
+    max_gap: int = 12  # tokens of edits tolerated inside one matched region
+    default_action: str = "block"
+    licenses: dict[str, str] = field(default_factory=lambda: {lic: "annotate" for lic in PERMISSIVE})
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.min_similarity <= 1.0:
+            raise ConfigError(f"min_similarity must be in (0, 1], got {self.min_similarity}")
+        for name in ("min_tokens_code", "min_tokens_prose", "min_distinct_shingles", "max_gap"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
+        for where, table in (("default_action", {"*": self.default_action}), ("licenses", self.licenses),
+                             ("sources", self.sources)):
+            for key, action in table.items():
+                if action not in SEVERITY:
+                    raise ConfigError(f"{where}[{key!r}] = {action!r}: an action must be one of {', '.join(ACTIONS)}")
+
+    def min_tokens(self, is_code: bool) -> int:
+        return self.min_tokens_code if is_code else self.min_tokens_prose
+
+    def action_for(self, license: str | None, source: str | None = None) -> str:
+        """The action for a match: per source first, then per license, then the default."""
+        if source is not None and source in self.sources:
+            return self.sources[source]
+        if license is not None and license in self.licenses:
+            return self.licenses[license]
+        return self.default_action
+
+    def with_overrides(self, **values: Any) -> "Policy":
+        """A copy with the given fields replaced (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> "Policy":
+        """Read a policy file; see README's "Policy" section for the keys.
+
+        ``[licenses]`` and ``[sources]`` tables map a license id or source id
+        to an action; they extend the default license table.
+        """
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: policy file not found") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise ConfigError(f"{path}: not a valid TOML file: {err}") from None
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{path}: unknown policy keys {unknown}; known keys are {sorted(known)}")
+        licenses = {**cls().licenses, **data.pop("licenses", {})}
+        return cls(licenses=licenses, **data)
+
+
+def most_severe(actions: list[str]) -> str:
+    """The strongest of several actions (``allow`` when there are none)."""
+    return max(actions, key=SEVERITY.__getitem__, default="allow")
