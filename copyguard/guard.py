@@ -72,7 +72,7 @@ class Guard:
 
     def redact(self, text: str, lang: str | None = None) -> str:
         """``text`` with every flagged copy replaced by a short marker citing its source."""
-        return redact(text, self.check(text, lang), self.policy)
+        return redact(text, self.check(text, lang))
 
     def stream(self, check_every: int = 256) -> "Stream":
         """An incremental checker for output that arrives in chunks (see ``Stream``)."""
@@ -133,17 +133,14 @@ class Guard:
         )
 
 
-def redact(text: str, verdict: Verdict, policy: Policy) -> str:
-    """Replace the output span of every match whose action is not ``allow``/``annotate``."""
-    spans = sorted(
-        (m.output_span, m) for m in verdict.matches if policy.action_for(m.license, m.source) in ("redact", "block")
-    )
+def redact(text: str, verdict: Verdict) -> str:
+    """``text`` with the output span of every match replaced by a marker citing its source."""
     pieces, pos = [], 0
-    for (start, end), m in spans:
+    for m in sorted(verdict.matches, key=lambda m: m.output_span):
+        start, end = m.output_span
         if end <= pos:
             continue
-        start = max(start, pos)
-        pieces.append(text[pos:start])
+        pieces.append(text[pos : max(start, pos)])
         pieces.append(f"[copyguard: removed a {m.kind} copy of {m.source} ({m.license or 'no license'})]")
         pos = end
     pieces.append(text[pos:])

@@ -45,6 +45,7 @@ class BuildReport:
     chars: int = 0
     skipped: Counter = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    seconds: float = 0.0
 
     def skip(self, reason: str, doc_id: str) -> None:
         self.skipped[reason] += 1
@@ -115,3 +116,64 @@ def assemble(batch: list[Sketched]) -> SegmentData:
         p_kind=np.concatenate([item.p_kind for item in batch]),
         band_keys=np.concatenate([item.keys.reshape(-1, bands) for item in batch]).reshape(-1, bands),
     )
+
+
+def _grammar_versions() -> dict[str, str]:
+    from ..normalize import grammars
+
+    return grammars.versions()
+
+
+def _ingest(index, paths: list[str], jobs: int, progress: bool, corpus_options: dict) -> BuildReport:
+    """Read, sketch and write ``paths`` into ``index``; returns what was done and skipped."""
+    import time
+
+    from tqdm import tqdm
+
+    from ..corpus import CorpusReader
+
+    started = time.perf_counter()
+    report = BuildReport()
+    reader = CorpusReader(paths, **corpus_options)
+    bar = tqdm(desc="indexing", unit="B", unit_scale=True, disable=not progress, leave=False)
+
+    def sketched() -> Iterator[Sketched]:
+        for item in sketch_all(reader, index.params, jobs):
+            if isinstance(item, tuple):
+                report.skip(f"could not normalize: {item[1][:80]}", item[0])
+                continue
+            report.sources += 1
+            report.passages += item.p_tok.shape[0]
+            report.tokens += item.tokens[0].shape[0]
+            report.chars += item.record.n_chars
+            bar.update(item.record.n_chars)
+            yield item
+
+    for data in segments_from(sketched()):
+        index.add(data)
+    bar.close()
+    for reason, count in reader.skipped.counts.items():
+        report.skipped[reason] += count
+        report.examples.setdefault(reason, list(reader.skipped.examples.get(reason, []))[:3])
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def build_index(paths: list[str], out: str, *, params: Params | None = None, jobs: int = 1,
+                progress: bool = False, **corpus_options) -> BuildReport:
+    """Build a new index at ``out`` from folders, files, JSONL or Parquet (see ``copyguard.corpus``).
+
+    >>> build_index(["corpus/"], "corpus.cgidx")        # doctest: +SKIP
+    """
+    from .store import Index
+
+    index = Index.create(out, params or Params(), _grammar_versions())
+    return _ingest(index, paths, jobs, progress, corpus_options)
+
+
+def add_to_index(paths: list[str], index_path: str, *, jobs: int = 1, progress: bool = False,
+                 **corpus_options) -> BuildReport:
+    """Add (or replace, by source id) sources in an existing index: one new segment, no rebuild."""
+    from .store import Index
+
+    return _ingest(Index.open(index_path), paths, jobs, progress, corpus_options)

@@ -1,0 +1,47 @@
+"""The ``copyguard`` command: thin subcommands, each one library call.
+
+Each subcommand lives in its own module with ``register(subparsers)`` and
+``run(args) -> int``; heavy imports happen inside ``run``. Any
+``CopyguardError`` becomes a one-line message on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import CopyguardError
+
+COMMANDS = ("normalize", "index", "check", "serve", "dedup", "decontaminate", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="copyguard",
+        description="Stop AI systems from showing verbatim or near-verbatim copies of protected text and code.",
+    )
+    parser.add_argument("--version", action="version", version=f"copyguard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        importlib.import_module(f".{name}", __name__).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except CopyguardError as err:
+        print(f"copyguard: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("copyguard: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

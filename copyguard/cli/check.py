@@ -1,0 +1,88 @@
+"""``copyguard check``: check model output before display; exit 0 allowed, 1 flagged, 2 error.
+
+The output format is a contract scripts depend on: see README "CLI contract".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="check model output for copies of indexed content",
+                       description="Check model output; exit 0 when allowed, 1 when anything is flagged, "
+                                   "2 on a usage or input error.")
+    p.add_argument("file", nargs="?", default="-", help="output to check (default: standard input)")
+    p.add_argument("--index", required=True, metavar="DIR", help="index directory")
+    p.add_argument("--batch", metavar="FILE.jsonl",
+                   help='one {"id": ..., "text": ...} object per line; prints one verdict per line')
+    p.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
+    p.add_argument("--lang", help="treat the whole output as this language ('text' for prose)")
+    p.add_argument("--policy", metavar="TOML", help="policy file (thresholds, actions per license)")
+    p.add_argument("--redact", action="store_true", help="print the output with copies replaced by markers")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..guard import Guard
+    from ..policy import Policy
+    from ..textio import read_text
+
+    policy = Policy.from_toml(args.policy) if args.policy else Policy()
+    guard = Guard.open(args.index, policy)
+    if args.batch:
+        return _run_batch(guard, args.batch, args.lang)
+    text = read_text(args.file)
+    verdict = guard.check(text, args.lang)
+    if args.redact:
+        from ..guard import redact
+
+        sys.stdout.write(redact(text, verdict))
+    elif args.json:
+        print(json.dumps(verdict.to_dict(), ensure_ascii=False))
+    else:
+        print(render(text, verdict))
+    return 1 if verdict.flagged else 0
+
+
+def _run_batch(guard, path: str, lang: str | None) -> int:
+    from ..errors import InputError
+    from ..textio import read_text
+
+    flagged = False
+    for lineno, line in enumerate(read_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InputError(f"{path}:{lineno}: not a JSON object ({err.msg})") from None
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise InputError(f'{path}:{lineno}: expected {{"id": ..., "text": "..."}}')
+        verdict = guard.check(item["text"], item.get("lang", lang))
+        flagged |= verdict.flagged
+        print(json.dumps({"id": item.get("id"), **verdict.to_dict()}, ensure_ascii=False), flush=True)
+    return 1 if flagged else 0
+
+
+def render(text: str, verdict) -> str:
+    """A readable report: the action, then each match with both spans and an excerpt."""
+    lines = [f"action: {verdict.action} ({len(verdict.matches)} match{'es' if len(verdict.matches) != 1 else ''})"]
+    for i, m in enumerate(verdict.matches, 1):
+        s, e = m.output_span
+        line_no = text.count("\n", 0, s) + 1
+        lines.append(f"[{i}] {m.kind} copy of {m.source} (license: {m.license or 'unknown'}), "
+                     f"similarity {m.similarity:.2f}, {m.tokens} tokens")
+        lines.append(f"    output chars {s}-{e} (line {line_no}) <- source chars "
+                     f"{m.source_span[0]}-{m.source_span[1]}")
+        if m.renames:
+            shown = ", ".join(f"{new} <- {old}" for new, old in list(m.renames.items())[:8])
+            lines.append(f"    renamed: {shown}")
+        excerpt = text[s:e].strip().splitlines()
+        for row in excerpt[:3]:
+            lines.append(f"    | {row[:100]}")
+        if len(excerpt) > 3:
+            lines.append(f"    | ... ({len(excerpt) - 3} more lines)")
+    return "\n".join(lines)
