@@ -1,0 +1,15 @@
+"""The index on disk: immutable memory-mapped segments under an atomically replaced manifest.
+
+>>> from copyguard.index import Index, SegmentData, SourceRecord  # doctest: +SKIP
+>>> idx = Index.open("my-index")                                   # doctest: +SKIP
+>>> rows, gids = idx.lookup(keys)                                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .manifest import FORMAT_VERSION
+from .query import PassageInfo, Tokens
+from .segment import SegmentData, SourceRecord
+from .store import Index
+
+__all__ = ["FORMAT_VERSION", "Index", "PassageInfo", "SegmentData", "SourceRecord", "Tokens"]

@@ -1,0 +1,132 @@
+"""The manifest: the one file that says what an index directory holds.
+
+``manifest.json`` names the format version, the copyguard version that wrote
+it, every sketch parameter, the grammar versions, and the live segments with
+their counts and current tombstone file. Files it does not name do not exist
+as far as readers are concerned, which is what makes writes atomic: a writer
+adds files first and replaces the manifest last.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import ConfigError, IndexError_, IndexFormatError
+from ..params import Params
+from .fsutil import replace_file
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+def rebuild_hint(root: Path | str) -> str:
+    return f"rebuild it with `copyguard index build SOURCES... --out {root}`"
+
+
+@dataclass(frozen=True)
+class SegmentEntry:
+    """One immutable segment: its directory name under ``segments/``, counts, and tombstones.
+
+    ``tombstone`` names a file under ``tombstones/`` listing the dead source
+    rows and passages of this segment, or is None when nothing was removed.
+    """
+
+    name: str
+    sources: int
+    passages: int
+    tokens: int
+    tombstone: str | None = None
+    dead_sources: int = 0
+    dead_passages: int = 0
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Everything ``manifest.json`` holds.
+
+    >>> m = Manifest(Params(), {"python": "0.23.6"})
+    >>> Manifest.from_json(m.to_json(), "idx").segments
+    ()
+    """
+
+    params: Params
+    grammars: dict[str, str] = field(default_factory=dict)
+    segments: tuple[SegmentEntry, ...] = ()
+    generation: int = 0
+    format: int = FORMAT_VERSION
+    copyguard: str = __version__
+
+    def to_json(self) -> bytes:
+        data = {
+            "format": self.format,
+            "copyguard": self.copyguard,
+            "generation": self.generation,
+            "params": self.params.to_dict(),
+            "grammars": dict(sorted(self.grammars.items())),
+            "segments": [asdict(s) for s in self.segments],
+        }
+        return (json.dumps(data, indent=1) + "\n").encode("utf-8")
+
+    @classmethod
+    def from_json(cls, raw: bytes, where: Path | str) -> "Manifest":
+        """Parse and check a manifest; ``IndexFormatError`` for another format, ``IndexError_`` if damaged."""
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise IndexError_(f"{where}: damaged index manifest ({err}); {rebuild_hint(where)}") from None
+        if not isinstance(data, dict) or "format" not in data:
+            raise IndexError_(f"{where}: {MANIFEST} is not a copyguard index manifest; {rebuild_hint(where)}")
+        if data["format"] != FORMAT_VERSION:
+            raise IndexFormatError(
+                f"{where}: index format version {data['format']!r} (written by copyguard "
+                f"{data.get('copyguard', '?')}), this copyguard reads version {FORMAT_VERSION}; {rebuild_hint(where)}"
+            )
+        try:
+            params = Params.from_dict(data["params"])
+            segments = tuple(SegmentEntry(**s) for s in data["segments"])
+            return cls(params, dict(data["grammars"]), segments, int(data["generation"]), FORMAT_VERSION,
+                       str(data["copyguard"]))
+        except ConfigError as err:
+            raise IndexFormatError(f"{where}: {err}; {rebuild_hint(where)}") from None
+        except (KeyError, TypeError, ValueError) as err:
+            raise IndexError_(f"{where}: damaged index manifest ({err!r}); {rebuild_hint(where)}") from None
+
+    def with_segments(self, segments: list[SegmentEntry] | tuple[SegmentEntry, ...]) -> "Manifest":
+        """The next generation of this manifest with ``segments``."""
+        return replace(self, segments=tuple(segments), generation=self.generation + 1, copyguard=__version__)
+
+
+def read_manifest(root: Path) -> Manifest:
+    """The manifest of the index at ``root``; ``IndexError_`` when there is none."""
+    if not root.is_dir():
+        raise IndexError_(f"{root}: no index here (no such directory); build one with "
+                          f"`copyguard index build SOURCES... --out {root}`")
+    try:
+        raw = (root / MANIFEST).read_bytes()
+    except FileNotFoundError:
+        raise IndexError_(f"{root}: not a copyguard index (no {MANIFEST})") from None
+    return Manifest.from_json(raw, root)
+
+
+def write_manifest(root: Path, manifest: Manifest) -> None:
+    """Atomically replace the manifest; the last step of every write."""
+    replace_file(root, MANIFEST, manifest.to_json())
+
+
+def check_params(manifest: Manifest, params: Params, where: Path | str) -> None:
+    """``IndexFormatError`` naming every parameter where ``params`` differs from the index's."""
+    have, want = manifest.params.to_dict(), params.to_dict()
+    diff = [f"{k}={have[k]} (asked {want[k]})" for k in sorted(have) if have[k] != want[k]]
+    if diff:
+        raise IndexFormatError(
+            f"{where}: index was built with other parameters: {', '.join(diff)}; "
+            f"use the index's parameters or {rebuild_hint(where)}"
+        )
+
+
+def as_dict(manifest: Manifest) -> dict[str, Any]:
+    return json.loads(manifest.to_json())

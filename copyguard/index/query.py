@@ -1,0 +1,110 @@
+"""Vectorized reads over an index's segments: band lookup and token gathers.
+
+A ``View`` is one consistent state of an index (one manifest generation):
+its open segments, their tombstones, and the base offsets that turn a
+segment's local passage ids and source rows into global ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from .manifest import Manifest
+from .segment import TOKEN_FIELDS, Segment, expand_ranges, isin_sorted
+
+
+@dataclass(frozen=True, eq=False)
+class View:
+    manifest: Manifest
+    segments: tuple[Segment, ...]
+    dead_sources: tuple[np.ndarray, ...]  # sorted local source rows, per segment
+    dead_passages: tuple[np.ndarray, ...]  # sorted local passage ids, per segment
+    p_base: np.ndarray  # int64 (n_segments + 1,): global id of each segment's first passage
+    s_base: np.ndarray  # int64 (n_segments + 1,): global ref of each segment's first source
+
+    @classmethod
+    def build(cls, manifest: Manifest, segments: list[Segment], dead_s: list, dead_p: list) -> "View":
+        p_base = np.zeros(len(segments) + 1, dtype=np.int64)
+        s_base = np.zeros(len(segments) + 1, dtype=np.int64)
+        p_base[1:] = np.cumsum([e.passages for e in manifest.segments], dtype=np.int64)
+        s_base[1:] = np.cumsum([e.sources for e in manifest.segments], dtype=np.int64)
+        return cls(manifest, tuple(segments), tuple(dead_s), tuple(dead_p), p_base, s_base)
+
+    @property
+    def n_passages(self) -> int:
+        return int(self.p_base[-1])
+
+
+@dataclass(frozen=True, eq=False)
+class PassageInfo:
+    """Per passage: global source ref, ``[start, end)`` in that source's tokens, kind (0 window, 1 unit)."""
+
+    source: np.ndarray  # int64 (n,)
+    tok: np.ndarray  # int64 (n, 2)
+    kind: np.ndarray  # uint8 (n,)
+
+
+class Tokens(NamedTuple):
+    """Token slices concatenated; slice ``i`` is ``[offsets[i], offsets[i+1])``; starts/ends index source text."""
+
+    hashes: np.ndarray
+    exact: np.ndarray
+    kinds: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    offsets: np.ndarray
+
+
+def lookup(view: View, keys: np.ndarray, max_hits: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Unique ``(query_row, gid)`` pairs, sorted, of passages sharing any band key with a query row."""
+    bands = keys.shape[1]
+    flat = keys.reshape(-1)
+    order = np.argsort(flat, kind="stable")  # sorted needles walk the mapped key table in order
+    needles = flat[order]
+    found = []
+    for s, seg in enumerate(view.segments):
+        idx, pids = seg.lookup(needles, max_hits)
+        live = ~isin_sorted(pids, view.dead_passages[s].astype(np.int64))
+        found.append((order[idx[live]] // bands, pids[live] + view.p_base[s]))
+    if not found:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    rows = np.concatenate([f[0] for f in found]).astype(np.int64)
+    gids = np.concatenate([f[1] for f in found]).astype(np.int64)
+    n = max(view.n_passages, 1)
+    pairs = np.unique(rows * n + gids)
+    return pairs // n, pairs % n
+
+
+def passage_info(view: View, gids: np.ndarray) -> PassageInfo:
+    seg_of = np.searchsorted(view.p_base, gids, side="right") - 1
+    source = np.empty(gids.shape[0], dtype=np.int64)
+    tok = np.empty((gids.shape[0], 2), dtype=np.int64)
+    kind = np.empty(gids.shape[0], dtype=np.uint8)
+    for s in np.unique(seg_of):
+        m = seg_of == s
+        seg, local = view.segments[s], gids[m] - view.p_base[s]
+        rows = np.asarray(seg.p_source[local], dtype=np.int64)
+        source[m] = rows + view.s_base[s]
+        tok[m] = seg.p_tok[local] - seg.source_tok[rows, :1]
+        kind[m] = seg.p_kind[local]
+    return PassageInfo(source, tok, kind)
+
+
+def gather_tokens(view: View, seg_of: np.ndarray, ranges: np.ndarray) -> Tokens:
+    """Concatenate token ranges ``ranges[i]`` of segment ``seg_of[i]``, in the given order."""
+    lengths = ranges[:, 1] - ranges[:, 0]
+    offsets = np.zeros(lengths.shape[0] + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    total = int(offsets[-1])
+    first = view.segments[0].tokens if view.segments else None
+    out = {f: np.empty(total, dtype=first[f].dtype if first else np.uint64) for f in TOKEN_FIELDS}
+    for s in np.unique(seg_of):
+        idx = np.flatnonzero(seg_of == s)
+        src = expand_ranges(ranges[idx, 0], lengths[idx])
+        dst = expand_ranges(offsets[idx], lengths[idx])
+        for f in TOKEN_FIELDS:
+            out[f][dst] = view.segments[s].tokens[f][src]
+    return Tokens(offsets=offsets, **out)

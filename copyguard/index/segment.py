@@ -1,0 +1,243 @@
+"""One immutable index segment: what is handed to the store, and how it sits on disk.
+
+A segment directory holds numpy ``.npy`` files opened with ``mmap_mode="r"``
+(band table, tokens, passages) and two Arrow IPC files (source records, source
+texts) that are memory-mapped and read by row. Opening a segment parses a few
+headers and maps files; nothing proportional to its size is read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.ipc
+
+from ..errors import IndexError_
+from .fsutil import save_npy
+
+SOURCES = "sources.arrow"
+TEXTS = "texts.arrow"
+SOURCE_SCHEMA = pa.schema([
+    ("source_id", pa.string()), ("path", pa.string()), ("license", pa.string()),
+    ("lang", pa.string()), ("n_chars", pa.int64()), ("sha256", pa.string()),
+])
+TEXT_SCHEMA = pa.schema([("text", pa.large_string())])
+TOKEN_FIELDS = ("hashes", "exact", "kinds", "starts", "ends")
+# file stem -> dtype; "tok_*" are the flat token arrays, "p_*" the passages
+ARRAYS = {
+    "band_keys": np.uint64, "band_pids": np.uint32, "source_tok": np.int64,
+    "tok_hashes": np.uint64, "tok_exact": np.uint64, "tok_kinds": np.uint8,
+    "tok_starts": np.uint32, "tok_ends": np.uint32,
+    "p_source": np.uint32, "p_tok": np.int64, "p_kind": np.uint8,
+}
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """Where an indexed source came from; ``lang`` is a grammar name or ``"text"`` for prose."""
+
+    source_id: str
+    path: str | None
+    license: str | None
+    lang: str
+    n_chars: int
+    sha256: str
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentData:
+    """Everything one ``Index.add`` writes: sources, their texts, flat tokens, passages and band keys.
+
+    Token arrays hold all sources concatenated; ``source_tok[i]`` is source
+    ``i``'s ``[start, end)`` in them and ``starts``/``ends`` are character
+    offsets into that source's text. ``p_tok`` is a passage's ``[start, end)``
+    in the flat token arrays, ``p_kind`` 0 for a window, 1 for a syntactic unit.
+    Arrays are converted to the documented dtypes; inconsistent shapes raise
+    ``IndexError_``.
+    """
+
+    sources: list[SourceRecord]
+    texts: list[str]
+    source_tok: np.ndarray
+    hashes: np.ndarray
+    exact: np.ndarray
+    kinds: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    p_source: np.ndarray
+    p_tok: np.ndarray
+    p_kind: np.ndarray
+    band_keys: np.ndarray
+
+    def __post_init__(self) -> None:
+        dtypes = {"source_tok": np.int64, "hashes": np.uint64, "exact": np.uint64, "kinds": np.uint8,
+                  "starts": np.uint32, "ends": np.uint32, "p_source": np.uint32, "p_tok": np.int64,
+                  "p_kind": np.uint8, "band_keys": np.uint64}
+        for name, dtype in dtypes.items():
+            object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=dtype))
+        object.__setattr__(self, "source_tok", self.source_tok.reshape(-1, 2))
+        object.__setattr__(self, "p_tok", self.p_tok.reshape(-1, 2))
+        _validate(self)
+
+    @property
+    def n_passages(self) -> int:
+        return int(self.p_source.shape[0])
+
+
+def _validate(d: SegmentData) -> None:
+    def bad(msg: str) -> None:
+        raise IndexError_(f"inconsistent segment data: {msg}")
+
+    n_src, n_tok, n_p = len(d.sources), int(d.hashes.shape[0]), int(d.p_source.shape[0])
+    if len(d.texts) != n_src or d.source_tok.shape[0] != n_src:
+        bad(f"{n_src} sources, {len(d.texts)} texts, {d.source_tok.shape[0]} source_tok rows")
+    if any(getattr(d, f).shape != (n_tok,) for f in TOKEN_FIELDS):
+        bad("token arrays hashes/exact/kinds/starts/ends differ in length")
+    if d.p_tok.shape[0] != n_p or d.p_kind.shape != (n_p,) or d.band_keys.ndim != 2 or d.band_keys.shape[0] != n_p:
+        bad(f"{n_p} passages but p_tok {d.p_tok.shape}, p_kind {d.p_kind.shape}, band_keys {d.band_keys.shape}")
+    st = d.source_tok
+    if n_src and (st.min() < 0 or st.max() > n_tok or np.any(st[:, 0] > st[:, 1])):
+        bad(f"source_tok ranges outside the {n_tok} tokens")
+    if n_p and int(d.p_source.max()) >= n_src:
+        bad(f"p_source refers to source {int(d.p_source.max())} of {n_src}")
+    if n_p:
+        own = st[d.p_source]
+        if np.any(d.p_tok[:, 0] < own[:, 0]) or np.any(d.p_tok[:, 1] > own[:, 1]) or np.any(d.p_tok[:, 0] > d.p_tok[:, 1]):
+            bad("a passage's token range is not inside its source's token range")
+    ids = [s.source_id for s in d.sources]
+    if len(set(ids)) != len(ids):
+        bad("duplicate source_id within one segment")
+    if any(len(t) != s.n_chars for s, t in zip(d.sources, d.texts)):
+        bad("a source's n_chars differs from the length of its text")
+
+
+def band_table(band_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All band keys sorted, with the passage id of each: ``(keys uint64, pids uint32)``."""
+    n, bands = band_keys.shape
+    keys = band_keys.reshape(-1)
+    order = np.argsort(keys, kind="stable")  # stable: equal keys keep ascending passage ids
+    return keys[order], (order // bands).astype(np.uint32)
+
+
+def arrays_of(data: SegmentData) -> dict[str, np.ndarray]:
+    """The ``.npy`` files of a new segment built from ``data``."""
+    keys, pids = band_table(data.band_keys)
+    out = {"band_keys": keys, "band_pids": pids, "source_tok": data.source_tok,
+           "p_source": data.p_source, "p_tok": data.p_tok, "p_kind": data.p_kind}
+    out.update({f"tok_{f}": getattr(data, f) for f in TOKEN_FIELDS})
+    return out
+
+
+def source_table(sources: list[SourceRecord]) -> pa.Table:
+    cols = {f.name: [getattr(s, f.name) for s in sources] for f in fields(SourceRecord)}
+    return pa.table(cols, schema=SOURCE_SCHEMA)
+
+
+def text_table(texts: list[str] | pa.Array | pa.ChunkedArray) -> pa.Table:
+    return pa.table({"text": pa.array(texts, pa.large_string()) if isinstance(texts, list) else texts},
+                    schema=TEXT_SCHEMA)
+
+
+def write_segment(directory: Path, arrays: dict[str, np.ndarray], sources: pa.Table, texts: pa.Table) -> None:
+    """Write a segment's files into the empty ``directory``, each fsync'd."""
+    for stem, dtype in ARRAYS.items():
+        save_npy(directory / f"{stem}.npy", np.asarray(arrays[stem], dtype=dtype))
+    _write_arrow(directory / SOURCES, sources)
+    _write_arrow(directory / TEXTS, texts)
+
+
+def _write_arrow(path: Path, table: pa.Table) -> None:
+    with open(path, "xb") as f:
+        with pa.ipc.new_file(f, table.schema) as writer:
+            writer.write_table(table, max_chunksize=1 << 16)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+class Segment:
+    """A segment opened read-only: every array memory-mapped, Arrow tables parsed on first use.
+
+    The Arrow files are mapped at open so that the segment stays readable
+    even if a later compaction unlinks its directory.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.arrays: dict[str, np.ndarray] = {
+                stem: np.load(path / f"{stem}.npy", mmap_mode="r", allow_pickle=False) for stem in ARRAYS
+            }
+            self._maps = {name: pa.memory_map(str(path / name)) for name in (SOURCES, TEXTS)}
+        except (OSError, ValueError) as err:
+            raise IndexError_(f"{path}: segment file missing or damaged ({err})") from err
+        a = self.arrays
+        self.keys, self.pids = a["band_keys"], a["band_pids"]
+        self.p_source, self.p_tok, self.p_kind, self.source_tok = a["p_source"], a["p_tok"], a["p_kind"], a["source_tok"]
+        self.tokens = {f: a[f"tok_{f}"] for f in TOKEN_FIELDS}
+
+    @cached_property
+    def sources(self) -> pa.Table:
+        return self._table(SOURCES)
+
+    @cached_property
+    def texts(self) -> pa.ChunkedArray:
+        return self._table(TEXTS).column("text")
+
+    def _table(self, name: str) -> pa.Table:
+        try:
+            return pa.ipc.open_file(self._maps[name]).read_all()  # zero-copy over the memory map
+        except (OSError, pa.ArrowInvalid) as err:
+            raise IndexError_(f"{self.path / name}: damaged segment file ({err})") from err
+
+    def source_record(self, row: int) -> SourceRecord:
+        return SourceRecord(**self.sources.slice(row, 1).to_pylist()[0])
+
+    def lookup(self, needles: np.ndarray, max_hits: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every ``(needle index, local passage id)`` whose band key equals the needle."""
+        lo = np.searchsorted(self.keys, needles, side="left")
+        hi = np.searchsorted(self.keys, needles, side="right")
+        counts = hi - lo
+        if max_hits is not None:
+            counts[counts > max_hits] = 0
+        hit = np.flatnonzero(counts)
+        pos = expand_ranges(lo[hit], counts[hit])
+        return np.repeat(hit, counts[hit]), np.asarray(self.pids[pos], dtype=np.int64)
+
+
+def expand_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``concat(arange(s, s + n) for s, n in zip(starts, lengths))`` without a Python loop.
+
+    >>> expand_ranges(np.array([5, 0]), np.array([2, 3])).tolist()
+    [5, 6, 0, 1, 2]
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    begin = np.cumsum(lengths) - lengths
+    return np.repeat(starts - begin, lengths) + np.arange(total, dtype=np.int64)
+
+
+def isin_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Boolean mask: which ``values`` are in the sorted array ``sorted_set``.
+
+    >>> isin_sorted(np.array([3, 4, 9]), np.array([1, 4, 9])).tolist()
+    [False, True, True]
+    """
+    if sorted_set.shape[0] == 0:
+        return np.zeros(values.shape[0], dtype=bool)
+    pos = np.searchsorted(sorted_set, values).clip(max=sorted_set.shape[0] - 1)
+    return sorted_set[pos] == values
+
+
+def describe(arrays: dict[str, Any]) -> dict[str, int]:
+    """Counts recorded in the manifest for a segment built from ``arrays``."""
+    return {"sources": int(arrays["source_tok"].shape[0]), "passages": int(arrays["p_source"].shape[0]),
+            "tokens": int(arrays["tok_hashes"].shape[0])}

@@ -1,0 +1,238 @@
+"""Conformance tests of the Index protocol on the on-disk store."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+import pytest
+from synth import make_data, passage_keys
+
+from copyguard.errors import IndexError_, IndexFormatError
+from copyguard.index import FORMAT_VERSION, Index, SegmentData, SourceRecord
+from copyguard.params import Params
+
+P = Params()
+B = P.bands
+
+
+@pytest.fixture
+def idx(tmp_path):
+    index = Index.create(tmp_path / "idx", P, {"python": "0.25.0"})
+    index.add(make_data(["a", "b", "c"]))
+    return index
+
+
+def hits(index: Index, keys: np.ndarray) -> set[tuple[int, str, int, int]]:
+    """Lookup results in ids that survive compaction: (query row, source id, token range)."""
+    rows, gids = index.lookup(keys)
+    info = index.passage_info(gids)
+    return {(int(r), index.source(int(s)).source_id, int(t[0]), int(t[1]))
+            for r, s, t in zip(rows, info.source, info.tok)}
+
+
+def query(source_id: str, passage: int, salt: int = 0, bands: int = B) -> np.ndarray:
+    return passage_keys(source_id, passage + 1, bands, salt)[passage:passage + 1]
+
+
+def test_create_open_and_layout(tmp_path):
+    root = tmp_path / "idx"
+    Index.create(root, P, {"python": "0.25.0"})
+    index = Index.open(root, P)
+    assert index.params == P and index.grammars == {"python": "0.25.0"}
+    assert {"manifest.json", "segments", "tombstones", "lock"} <= {p.name for p in root.iterdir()}
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["format"] == FORMAT_VERSION and manifest["params"] == P.to_dict() and manifest["segments"] == []
+    rows, gids = index.lookup(np.zeros((2, B), np.uint64))
+    assert rows.shape == gids.shape == (0,)
+
+
+def test_lookup_finds_planted_collisions(idx):
+    keys = np.concatenate([query("b", 2), query("a", 0), np.zeros((1, B), np.uint64)])
+    keys[2, 5] = query("c", 1)[0, 5]  # one band in common is enough
+    assert hits(idx, keys) == {(0, "b", 16, 32), (1, "a", 0, 16), (2, "c", 8, 24)}
+    rows, gids = idx.lookup(keys)
+    assert rows.dtype == gids.dtype == np.int64 and len(set(zip(rows, gids))) == len(rows) == 3
+
+
+def test_lookup_shared_key_and_max_hits(tmp_path):
+    index = Index.create(tmp_path / "i", P, {})
+    data = make_data(["x", "y"])
+    keys = data.band_keys.copy()
+    keys[:, 0] = 7  # every passage shares band-0 key 7: a boilerplate key
+    index.add(SegmentData(**{**data.__dict__, "band_keys": keys}))
+    q = np.full((1, B), 3, np.uint64)
+    q[0, 0] = 7
+    rows, gids = index.lookup(q)
+    assert gids.tolist() == list(range(data.n_passages))
+    assert index.lookup(q, max_hits=data.n_passages - 1)[0].shape == (0,)
+
+
+def test_passage_and_source_reads(idx):
+    data = make_data(["a", "b", "c"])
+    info = idx.passage_info([4, 0])
+    assert info.source.tolist() == [1, 0] and info.tok.tolist() == [[0, 16], [0, 16]] and info.kind.tolist() == [0, 0]
+    toks = idx.passage_tokens([4, 1])
+    assert toks.offsets.tolist() == [0, 16, 32]
+    assert np.array_equal(toks.hashes[:16], data.hashes[40:56]) and np.array_equal(toks.hashes[16:], data.hashes[8:24])
+    assert np.array_equal(toks.starts[:16], data.starts[40:56])
+    rec = idx.source(1)
+    text = idx.source_text(1)
+    assert rec == data.sources[1] and text == data.texts[1]
+    whole = idx.source_tokens(1)
+    assert whole.offsets.tolist() == [0, 40] and np.array_equal(whole.exact, data.exact[40:80])
+    word = text[int(whole.starts[3]):int(whole.ends[3])]
+    assert word == text.split(" ")[3]
+    with pytest.raises(IndexError_, match="out of range"):
+        idx.passage_info([10**6])
+    with pytest.raises(IndexError_, match="out of range"):
+        idx.source(3)
+
+
+def test_remove_hides_at_once_and_after_reopen(idx):
+    other = Index.open(idx.path)
+    keys = np.concatenate([query("a", 0), query("b", 1)])
+    assert idx.remove(["b"]) == 1
+    assert hits(idx, keys) == {(0, "a", 0, 16)}
+    assert hits(Index.open(idx.path), keys) == {(0, "a", 0, 16)}
+    assert len(hits(other, keys)) == 2 and other.refresh() and hits(other, keys) == {(0, "a", 0, 16)}
+    s = idx.stats()
+    assert (s["sources"], s["live_sources"], s["passages"], s["live_passages"]) == (3, 2, 12, 8)
+    assert idx.find_sources(["a", "b"]) == {"a": 0}
+
+
+def test_remove_unknown_ids(idx):
+    with pytest.raises(IndexError_, match="nope.*nothing was removed"):
+        idx.remove(["a", "nope"])
+    assert idx.stats()["live_sources"] == 3
+    assert idx.remove(["a", "nope"], strict=False) == 1
+    assert idx.remove(["a"], strict=False) == 0  # already removed
+    with pytest.raises(IndexError_, match="already removed"):
+        idx.remove(["a"])
+
+
+def test_add_replaces_existing_source(idx):
+    idx.add(make_data(["b", "d"], salt=1))
+    old, new = query("b", 0, salt=0), query("b", 0, salt=1)
+    assert hits(idx, np.concatenate([old, new])) == {(1, "b", 0, 16)}
+    s = idx.stats()
+    assert (s["segments"], s["sources"], s["live_sources"]) == (2, 5, 4)
+    assert idx.find_sources(["b"]) == {"b": 3}
+    assert idx.source_text(3) == make_data(["b", "d"], salt=1).texts[0]
+    assert hits(Index.open(idx.path), new) == {(0, "b", 0, 16)}
+
+
+def test_compact_keeps_results_minus_removed(idx):
+    idx.add(make_data(["d", "e"], seed=1))
+    idx.add(make_data(["a"], salt=2, seed=2))  # replaces a
+    idx.remove(["d"])
+    keys = np.concatenate([query(s, p, salt) for s, p, salt in
+                           [("a", 0, 0), ("a", 1, 2), ("b", 3, 0), ("c", 0, 0), ("d", 1, 0), ("e", 2, 0)]])
+    before = hits(idx, keys)
+    assert {h[1] for h in before} == {"a", "b", "c", "e"}
+    old_names = {p.name for p in (idx.path / "segments").iterdir()}
+    idx.compact()
+    assert hits(idx, keys) == before and hits(Index.open(idx.path), keys) == before
+    s = idx.stats()
+    assert (s["segments"], s["sources"], s["live_sources"], s["passages"]) == (1, 4, 4, 16)
+    assert not old_names & {p.name for p in (idx.path / "segments").iterdir()}
+    assert not list((idx.path / "tombstones").iterdir())
+    gids = idx.lookup(keys)[1]
+    toks = idx.passage_tokens(gids)
+    info = idx.passage_info(gids)
+    for i, (src, tok) in enumerate(zip(info.source, info.tok)):
+        whole = idx.source_tokens(int(src))
+        assert np.array_equal(toks.hashes[toks.offsets[i]:toks.offsets[i + 1]], whole.hashes[tok[0]:tok[1]])
+
+
+def test_compact_everything_removed(idx):
+    idx.remove(["a", "b", "c"])
+    idx.compact()
+    assert idx.stats()["segments"] == 0 and idx.lookup(query("a", 0))[0].shape == (0,)
+
+
+def test_stats_counts(idx):
+    s = idx.stats()
+    assert (s["sources"], s["passages"], s["tokens"], s["segments"]) == (3, 12, 120, 1)
+    assert s["params"] == P.to_dict() and s["bytes"] > 120 * 25 + 12 * B * 12
+
+
+def test_format_version_refused_with_rebuild_hint(idx):
+    path = idx.path / "manifest.json"
+    data = json.loads(path.read_text())
+    data["format"] = FORMAT_VERSION + 1
+    path.write_text(json.dumps(data))
+    with pytest.raises(IndexFormatError, match=r"format version.*copyguard index build .* --out"):
+        Index.open(idx.path)
+
+
+def test_params_mismatch_refused(idx):
+    with pytest.raises(IndexFormatError, match=r"bands=42 \(asked 32\).*--out"):
+        Index.open(idx.path, Params(bands=32, rows=4))
+    assert Index.open(idx.path, P).params == P
+    with pytest.raises(IndexError_, match="shape"):
+        idx.lookup(np.zeros((1, 8), np.uint64))
+
+
+def test_missing_and_damaged(tmp_path, idx):
+    with pytest.raises(IndexError_, match="no index here"):
+        Index.open(tmp_path / "nowhere")
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "file.txt").write_text("x")
+    with pytest.raises(IndexError_, match="not a copyguard index"):
+        Index.open(tmp_path / "junk")
+    with pytest.raises(IndexError_, match="not empty"):
+        Index.create(tmp_path / "junk", P, {})
+    with pytest.raises(IndexError_, match="already holds an index"):
+        Index.create(idx.path, P, {})
+    assert Index.create(idx.path, P, {}, exist_ok=True).stats()["sources"] == 3
+    seg = next((idx.path / "segments").iterdir())
+    (seg / "band_keys.npy").unlink()
+    with pytest.raises(IndexError_, match="missing or damaged"):
+        Index.open(idx.path)
+    (idx.path / "manifest.json").write_text("{not json")
+    with pytest.raises(IndexError_, match="damaged index manifest"):
+        Index.open(idx.path)
+
+
+def test_leftovers_ignored_then_swept(idx):
+    junk = idx.path / "tmp" / "deadbeef"
+    junk.mkdir(parents=True)
+    (junk / "band_keys.npy").write_bytes(b"partial")
+    orphan = idx.path / "segments" / "999999-orphan"
+    orphan.mkdir()
+    assert hits(Index.open(idx.path), query("a", 0)) == {(0, "a", 0, 16)}
+    idx.remove(["c"])
+    assert not junk.exists() and not orphan.exists()
+
+
+def test_concurrent_writers_do_not_interleave(tmp_path):
+    root = tmp_path / "idx"
+    Index.create(root, P, {})
+
+    def writer(prefix: str) -> None:
+        index = Index.open(root)
+        for i in range(3):
+            index.add(make_data([f"{prefix}{i}"], seed=i))
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in "xy"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    s = Index.open(root).stats()
+    assert (s["segments"], s["live_sources"]) == (6, 6)
+
+
+def test_segment_data_validation():
+    data = make_data(["a", "b"])
+    with pytest.raises(IndexError_, match="duplicate source_id"):
+        SegmentData(**{**data.__dict__, "sources": [data.sources[0], data.sources[0]]})
+    with pytest.raises(IndexError_, match="inside its source"):
+        bad = data.p_tok.copy()
+        bad[0, 1] = 41  # crosses into source b
+        SegmentData(**{**data.__dict__, "p_tok": bad})
+    with pytest.raises(IndexError_, match="n_chars"):
+        rec = SourceRecord("a", None, None, "text", 1, "")
+        SegmentData(**{**data.__dict__, "sources": [rec, data.sources[1]]})
