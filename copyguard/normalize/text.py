@@ -1,0 +1,242 @@
+"""Prose to word tokens that survive the usual disguises of copied text.
+
+A word is a run of letters and digits after folding each character:
+compatibility forms (NFKD: full-width, mathematical alphanumerics, ligatures),
+case folding, accents dropped, Latin look-alikes from Unicode's confusables
+(Cyrillic ``а``, Greek ``Η``) mapped to ASCII, decimal digits of any script to
+ASCII digits. Format and control characters (zero-width, bidi, soft hyphen)
+vanish without splitting a word; every other non-word character separates.
+Han and kana characters are one word each, as their text has no spaces.
+
+Folding is per code point, so it is computed once per distinct code point and
+applied to whole arrays with numpy; there is no Python loop per character.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from importlib import resources
+
+import numpy as np
+
+from .tokens import PROSE, TokenStream, span_hashes
+
+_CHUNK = 1 << 16  # characters per vectorized pass; bounds memory on huge inputs
+_SPACE = re.compile(r"\s")
+_SEP = " "
+_DROP = 0  # byte that marks a vanishing ASCII control in the translated ASCII text
+
+# Marks that carry an accent rather than a letter: generic diacritic blocks,
+# overlays (ccc 1), Hebrew/Arabic/Syriac pointing (ccc 10-36), positional accents (ccc >= 200).
+_DIACRITIC_BLOCKS = ((0x0300, 0x036F), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF), (0xFE20, 0xFE2F))
+# Default-ignorable code points that are not format characters (Cf).
+_IGNORABLE = ((0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
+              (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xE0100, 0xE01EF))
+# Scripts written without spaces between words: each character is a word.
+_SINGLE_CHAR_WORDS = ((0x2E80, 0x2FDF), (0x3005, 0x3007), (0x3021, 0x3029), (0x3040, 0x30FF),
+                      (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
+                      (0x20000, 0x3FFFF))
+
+
+def _in(cp: int, ranges: tuple[tuple[int, int], ...]) -> bool:
+    return any(lo <= cp <= hi for lo, hi in ranges)
+
+
+def _load_confusables() -> dict[str, str]:
+    """Non-ASCII letter -> the lowercase ASCII it passes for (see scripts/make_confusables.py)."""
+    table: dict[str, str] = {}
+    data = resources.files("copyguard.normalize").joinpath("data/confusables_latin.tsv")
+    for line in data.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            cp, ascii_ = line.split("\t")
+            table[chr(int(cp, 16))] = ascii_
+    return table
+
+
+_CONFUSABLES = _load_confusables()
+
+
+def _is_accent(c: str) -> bool:
+    if unicodedata.category(c) not in ("Mn", "Me"):
+        return False
+    cp, ccc = ord(c), unicodedata.combining(c)
+    return _in(cp, _DIACRITIC_BLOCKS) or _in(cp, _IGNORABLE) or ccc == 1 or 10 <= ccc <= 36 or ccc >= 200
+
+
+def _fold_simple(c: str) -> str:
+    """Fold one character of an NFKD decomposition (no further decomposition needed)."""
+    if c.isascii():
+        return c.lower() if c.isalnum() else _SEP
+    if _is_accent(c):
+        return ""
+    if c in _CONFUSABLES:
+        return _CONFUSABLES[c]
+    if unicodedata.category(c) == "Nd":
+        return str(unicodedata.decimal(c))
+    if c.isalnum() or unicodedata.category(c).startswith("M"):
+        return c
+    return _SEP
+
+
+def _fold_char(c: str) -> str:
+    """What one code point becomes: word characters, ``" "`` for a separator, ``""`` to vanish.
+
+    >>> _fold_char("\\U0001d407"), _fold_char("\\u0410"), _fold_char("\\u200b"), _fold_char("\\u00df")
+    ('h', 'a', '', 'ss')
+    """
+    if c.isspace():
+        return _SEP
+    cat = unicodedata.category(c)
+    if cat in ("Cc", "Cf") or _in(ord(c), _IGNORABLE):
+        return ""
+    if cat in ("Cs", "Co", "Cn"):
+        return _SEP
+    out = []
+    for d in unicodedata.normalize("NFKD", c):
+        f = _fold_simple(d)
+        if len(f) == 1 and not f.isascii() and f.casefold() != f:
+            f = "".join(_fold_simple(e) for e in unicodedata.normalize("NFKD", f.casefold()))
+        out.append(f)
+    folded = unicodedata.normalize("NFKC", "".join(out))  # recompose Hangul, kana voicing
+    return "".join(f" {x} " if _in(ord(x), _SINGLE_CHAR_WORDS) else x for x in folded)
+
+
+class _FoldTable:
+    """Dense code point -> fold tables, filled lazily for the code points actually seen.
+
+    ``length[cp]`` is how many code points ``cp`` folds to (255: not computed
+    yet); ``payload[cp]`` is the folded code point when that is 1, else an
+    offset into ``multi``.
+    """
+
+    UNKNOWN = 255
+
+    def __init__(self) -> None:
+        self.length = np.full(0x110000, self.UNKNOWN, dtype=np.uint8)
+        self.payload = np.zeros(0x110000, dtype=np.uint32)
+        self.multi = np.zeros(0, dtype=np.uint32)
+        self.lock = threading.Lock()
+
+    def lookup(self, cps: np.ndarray) -> np.ndarray:
+        lengths = self.length.take(cps)
+        unknown = lengths == self.UNKNOWN
+        if unknown.any():
+            self._fill(np.unique(cps[unknown]))
+            lengths = self.length.take(cps)
+        return lengths
+
+    def _fill(self, cps: np.ndarray) -> None:
+        with self.lock:
+            extra: list[int] = []
+            base = int(self.multi.shape[0])
+            for cp in cps.tolist():
+                f = [ord(x) for x in _fold_char(chr(cp))][: self.UNKNOWN - 1]
+                self.payload[cp] = f[0] if len(f) == 1 else base + len(extra)
+                if len(f) != 1:
+                    extra.extend(f)
+                self.length[cp] = len(f)
+            self.multi = np.concatenate([self.multi, np.array(extra, dtype=np.uint32)])
+
+    def fold(self, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Folded code points and, unless every code point folds to one, the running output length."""
+        lengths = self.lookup(cps)
+        payload = self.payload.take(cps)
+        odd = np.flatnonzero(lengths != 1)
+        if odd.shape[0] == 0:
+            return payload, None
+        cum_end = np.cumsum(lengths, dtype=np.int64)
+        folded = np.repeat(payload, lengths)
+        multi = odd[lengths[odd] > 1]
+        if multi.shape[0]:
+            sizes = lengths[multi].astype(np.int64)
+            within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+            out_pos = np.repeat(cum_end[multi] - sizes, sizes) + within
+            folded[out_pos] = self.multi[np.repeat(payload[multi].astype(np.int64), sizes) + within]
+        return folded, cum_end
+
+
+_TABLE: _FoldTable | None = None
+_ASCII_MAP: bytes | None = None
+
+
+def _table() -> _FoldTable:
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = _FoldTable()
+    return _TABLE
+
+
+def _ascii_map() -> bytes:
+    """``bytes.translate`` table equal to the fold of each ASCII character."""
+    global _ASCII_MAP
+    if _ASCII_MAP is None:
+        folds = [_fold_char(chr(b)) for b in range(128)]
+        _ASCII_MAP = bytes(ord(f) if f else _DROP for f in folds) + bytes(128)
+    return _ASCII_MAP
+
+
+def _fold_chunk(chunk: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Folded code points of ``chunk`` and, unless it is one to one, ``cum_end``.
+
+    ``cum_end[i]`` is the folded length of ``chunk[:i + 1]``, so folded position
+    ``k`` comes from source index ``searchsorted(cum_end, k, "right")``.
+    """
+    if chunk.isascii():
+        folded = chunk.encode("ascii").translate(_ascii_map())
+        arr = np.frombuffer(folded, dtype=np.uint8)
+        if _DROP.to_bytes(1, "little") in folded:
+            keep = arr != _DROP
+            return arr[keep], np.cumsum(keep, dtype=np.int64)
+        return arr, None
+    cps = np.frombuffer(chunk.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return _table().fold(cps)
+
+
+def _words(chunk: str, offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hashes and original ``[start, end)`` offsets of the words of one chunk."""
+    folded, cum_end = _fold_chunk(chunk)
+    edge = np.zeros(folded.shape[0] + 2, dtype=np.int8)
+    edge[1:-1] = folded != ord(_SEP)
+    step = np.diff(edge)
+    fs, fe = np.flatnonzero(step == 1), np.flatnonzero(step == -1)
+    hashes = span_hashes(folded, fs, fe)
+    if cum_end is None:
+        return hashes, fs + offset, fe + offset
+    starts = np.searchsorted(cum_end, fs, side="right")
+    ends = np.searchsorted(cum_end, fe - 1, side="right")
+    return hashes, starts + offset, ends + (offset + 1)
+
+
+def _chunks(text: str) -> list[tuple[int, int]]:
+    """``[start, end)`` pieces of about ``_CHUNK`` characters, cut at whitespace."""
+    bounds, start, n = [], 0, len(text)
+    while start < n:
+        end = start + _CHUNK
+        if end < n:
+            ws = _SPACE.search(text, end)
+            end = ws.start() if ws else n
+        else:
+            end = n
+        bounds.append((start, end))
+        start = end
+    return bounds
+
+
+def normalize_prose(text: str) -> TokenStream:
+    """Word tokens of ``text``; ``hashes`` and ``exact`` both hash the folded word.
+
+    >>> a, b = normalize_prose("Hello, World"), normalize_prose("ＨＥＬＬＯ w\\u200borld")
+    >>> bool((a.hashes == b.hashes).all()), b.token_text(1)
+    (True, 'w\\u200borld')
+    """
+    if not text:
+        return TokenStream.empty(text)
+    parts = [_words(text[a:b], a) for a, b in _chunks(text)]
+    if len(parts) == 1:
+        hashes, starts, ends = parts[0]
+    else:
+        hashes, starts, ends = (np.concatenate(p) for p in zip(*parts))
+    kinds = np.zeros(hashes.shape[0], dtype=np.uint8)
+    return TokenStream(text, PROSE, hashes, hashes, starts.astype(np.int64), ends.astype(np.int64), kinds)
