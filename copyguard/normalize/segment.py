@@ -1,0 +1,142 @@
+"""Split model output into prose and code: markdown fences first, then code pasted without fences.
+
+Fences follow CommonMark: a line of three or more backticks or tildes opens a
+block, a line of the same character at least as long (and nothing else) closes
+it, a block left open runs to the end of the text. A backtick line whose info
+string holds a backtick is an inline code span, hence prose. Opening fences may
+be indented (fences inside list items); a closing fence may be indented up to
+three columns more than its opening one, so indented fence lines inside code
+stay code.
+
+>>> [(s.kind, s.lang) for s in segments("Run:\\n```py\\nprint(1)\\n```\\nDone.")]
+[('prose', None), ('code', 'python'), ('prose', None)]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import UnknownLanguageError
+
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)$", re.MULTILINE)
+_TAG = re.compile(r"\{?\s*\.?(?:language-)?([^\s{},:;`]+)")
+# Tags that announce prose: such a block is code only if its body reads as code.
+_PROSE_TAGS = frozenset({"text", "txt", "plain", "plaintext", "markdown", "md", "none", "nohighlight", "prose"})
+
+
+@dataclass(frozen=True)
+class Segment:
+    """``text[start:end]`` is prose or code (``lang`` a grammar name, or None when none applies)."""
+
+    start: int
+    end: int
+    kind: str  # "prose" | "code"
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A fenced block: fence lines ``[open, body_start)`` and ``[body_end, close)``."""
+
+    open: int
+    body_start: int
+    body_end: int
+    close: int
+    info: str
+
+
+def _indent(m: re.Match[str]) -> int:
+    return len(m["indent"].expandtabs(4))
+
+
+def _fenced_blocks(text: str) -> list[_Block]:
+    """Every fenced block of ``text``, in order, from one pass over candidate fence lines."""
+    blocks: list[_Block] = []
+    opening: re.Match[str] | None = None
+    n = len(text)
+    for m in _FENCE.finditer(text):
+        fence, info = m["fence"], m["info"]
+        if opening is None:
+            if fence[0] == "`" and "`" in info:
+                continue  # ```inline``` span
+            opening = m
+        elif (fence[0] == opening["fence"][0] and len(fence) >= len(opening["fence"])
+              and not info.strip() and _indent(m) <= _indent(opening) + 3):
+            blocks.append(_Block(opening.start(), min(opening.end() + 1, n), m.start(),
+                                 min(m.end() + 1, n), opening["info"]))
+            opening = None
+    if opening is not None:
+        blocks.append(_Block(opening.start(), min(opening.end() + 1, n), n, n, opening["info"]))
+    return blocks
+
+
+def fence_tag(info: str) -> str | None:
+    """The language tag of a fence's info string, lowercased.
+
+    >>> fence_tag(" {.python .numberLines}"), fence_tag("js title=a.js"), fence_tag("")
+    ('python', 'js', None)
+    """
+    m = _TAG.match(info.strip())
+    return m.group(1).lower() if m else None
+
+
+def _classify(tag: str | None, body: str) -> tuple[str, str | None]:
+    """``(kind, lang)`` of a fenced block: its tag's grammar, else what the body looks like."""
+    from . import detect, grammars
+
+    if tag is not None:
+        try:
+            return "code", grammars.get(tag).name
+        except UnknownLanguageError:
+            pass
+    lang = detect.detect_language(body)
+    if lang is not None:
+        return "code", lang
+    if tag is None or tag in _PROSE_TAGS:
+        return "prose", None
+    return "code", None  # a code tag without a grammar (json, sql...): code, normalized as text
+
+
+def _split_unfenced(text: str, start: int, end: int) -> list[Segment]:
+    """The prose run ``text[start:end]`` cut around code pasted without fences."""
+    from . import detect
+
+    out: list[Segment] = []
+    pos = start
+    for s, e, lang in sorted(detect.code_blocks(text[start:end])):
+        s, e = max(start + s, pos), min(start + e, end)
+        if s >= e:
+            continue
+        if s > pos:
+            out.append(Segment(pos, s, "prose"))
+        out.append(Segment(s, e, "code", lang))
+        pos = e
+    if pos < end:
+        out.append(Segment(pos, end, "prose"))
+    return out
+
+
+def segments(text: str) -> list[Segment]:
+    """Ordered, non-overlapping prose and code segments; with the code fence lines they cover ``text``.
+
+    >>> segments("")
+    []
+    >>> segments("just words")
+    [Segment(start=0, end=10, kind='prose', lang=None)]
+    """
+    out: list[Segment] = []
+    prose_start = 0
+    has_fence = "```" in text or "~~~" in text
+    for b in _fenced_blocks(text) if has_fence else ():
+        kind, lang = _classify(fence_tag(b.info), text[b.body_start : b.body_end])
+        if kind == "prose":
+            continue  # fence lines and body stay in the surrounding prose run
+        if b.open > prose_start:
+            out.extend(_split_unfenced(text, prose_start, b.open))
+        if b.body_end > b.body_start:
+            out.append(Segment(b.body_start, b.body_end, "code", lang))
+        prose_start = b.close
+    if prose_start < len(text):
+        out.extend(_split_unfenced(text, prose_start, len(text)))
+    return out
