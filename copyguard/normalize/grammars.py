@@ -1,0 +1,264 @@
+"""The grammar registry: every language copyguard parses is one ``grammars/<lang>.toml``.
+
+A grammar file names the PyPI package holding the tree-sitter grammar, the
+file extensions and markdown fence tags of the language, and which node types
+are identifiers, literals, comments and syntactic units. Adding a language is
+one new file plus its grammar package; no code changes.
+
+>>> get("py").name
+'python'
+>>> for_path("src/main.rs").name
+'rust'
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.resources
+import threading
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path, PurePath
+from typing import Any
+
+from ..errors import GrammarError, UnknownLanguageError
+
+_NODE_KEYS = (
+    "identifiers", "kept", "kept_fields", "strings", "numbers",
+    "comments", "units", "imports",
+)
+_NAME_KEYS = ("builtins", "soft_keywords", "member_access")
+_DETECT_KEYS = ("markers", "shebangs")
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """One language: where its tree-sitter grammar lives and how its nodes are treated.
+
+    Node-type fields hold tree-sitter node type names. ``kept_fields`` holds
+    ``"parent_type.field"`` entries whose child is a name kept verbatim (keyword
+    arguments...). ``member_access`` lists operators after which a name is an
+    attribute and kept (``.``, ``->``). ``soft_keywords`` are words the grammar
+    knows as keywords that are also common identifiers; they count as keywords
+    only where the parser used them as such.
+    """
+
+    name: str
+    package: str
+    module: str
+    function: str
+    extensions: tuple[str, ...]
+    aliases: tuple[str, ...]
+    identifiers: tuple[str, ...]
+    kept: tuple[str, ...]
+    kept_fields: tuple[str, ...]
+    strings: tuple[str, ...]
+    numbers: tuple[str, ...]
+    comments: tuple[str, ...]
+    units: tuple[str, ...]
+    imports: tuple[str, ...]
+    builtins: tuple[str, ...]
+    soft_keywords: tuple[str, ...]
+    member_access: tuple[str, ...]
+    markers: tuple[str, ...]
+    shebangs: tuple[str, ...]
+    source: str
+
+    @property
+    def version(self) -> str:
+        """Installed version of the grammar package (recorded in index manifests)."""
+        return package_version(self)
+
+
+# --- loading and validation ---------------------------------------------------
+
+
+def _grammar_files() -> list[tuple[str, bytes]]:
+    """(file name, content) of every grammar TOML, installed package first, checkout second."""
+    try:
+        root: Any = importlib.resources.files("copyguard.grammars")
+        entries = [p for p in root.iterdir() if p.name.endswith(".toml")]
+    except ModuleNotFoundError:
+        root = Path(__file__).resolve().parents[2] / "grammars"
+        entries = list(root.glob("*.toml")) if root.is_dir() else []
+    if not entries:
+        raise GrammarError(f"no grammar files found in {root}; is copyguard installed correctly?")
+    return sorted((p.name, p.read_bytes()) for p in entries)
+
+
+def _str_list(source: str, key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise GrammarError(f"{source}: '{key}' must be a list of non-empty strings, got {value!r}")
+    return tuple(value)
+
+
+def _check_keys(source: str, where: str, table: dict, known: tuple[str, ...]) -> None:
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise GrammarError(
+            f"{source}: unknown key(s) {', '.join(unknown)} in {where}; known: {', '.join(known)}"
+        )
+
+
+def parse_grammar(source: str, data: dict) -> Grammar:
+    """A validated ``Grammar`` from the parsed TOML ``data`` of file ``source``."""
+    top = ("name", "package", "module", "function", "extensions", "aliases",
+           "nodes", "names", "detect")
+    _check_keys(source, "the top level", data, top)
+    for key in ("name", "package", "module", "function"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise GrammarError(f"{source}: '{key}' is required and must be a non-empty string")
+    sections = {}
+    for section, keys in (("nodes", _NODE_KEYS), ("names", _NAME_KEYS), ("detect", _DETECT_KEYS)):
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise GrammarError(f"{source}: [{section}] must be a table")
+        _check_keys(source, f"[{section}]", table, keys)
+        for key in keys:
+            sections[key] = _str_list(source, f"{section}.{key}", table.get(key, []))
+    for key in ("strings", "comments", "units"):
+        if not sections[key]:
+            raise GrammarError(f"{source}: [nodes].{key} must name at least one node type")
+    for entry in sections["kept_fields"]:
+        if entry.count(".") != 1:
+            raise GrammarError(f"{source}: kept_fields entry {entry!r} must be 'parent_type.field'")
+    exts = _str_list(source, "extensions", data.get("extensions", []))
+    return Grammar(
+        name=data["name"], package=data["package"], module=data["module"],
+        function=data["function"],
+        extensions=tuple(e.lower().lstrip(".") for e in exts),
+        aliases=tuple(a.lower() for a in _str_list(source, "aliases", data.get("aliases", []))),
+        source=source, **sections,
+    )
+
+
+@cache
+def _registry() -> tuple[dict[str, Grammar], dict[str, Grammar], dict[str, Grammar]]:
+    """(by name, by alias or name, by extension), checked for clashes."""
+    by_name: dict[str, Grammar] = {}
+    for file_name, raw in _grammar_files():
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise GrammarError(f"grammars/{file_name}: not valid TOML: {e}") from None
+        g = parse_grammar(f"grammars/{file_name}", data)
+        if g.name in by_name:
+            raise GrammarError(f"{g.source}: language {g.name!r} already defined by {by_name[g.name].source}")
+        by_name[g.name] = g
+    by_alias = _unique_map(by_name, lambda g: (g.name, *g.aliases), "alias")
+    by_ext = _unique_map(by_name, lambda g: g.extensions, "extension")
+    return by_name, by_alias, by_ext
+
+
+def _unique_map(by_name: dict[str, Grammar], keys_of, what: str) -> dict[str, Grammar]:
+    out: dict[str, Grammar] = {}
+    for g in by_name.values():
+        for key in keys_of(g):
+            other = out.get(key)
+            if other is not None and other.name != g.name:
+                raise GrammarError(f"{g.source}: {what} {key!r} is also claimed by {other.source}")
+            out[key] = g
+    return out
+
+
+# --- public lookups -------------------------------------------------------------
+
+
+def names() -> list[str]:
+    """Names of every known language, sorted."""
+    return sorted(_registry()[0])
+
+
+def get(name_or_alias: str) -> Grammar:
+    """The grammar for a language name or alias (``"py"``, ``"c++"``, ``"golang"``...).
+
+    >>> get("c++").name
+    'cpp'
+    """
+    key = name_or_alias.strip().lower()
+    g = _registry()[1].get(key)
+    if g is None:
+        raise UnknownLanguageError(
+            f"unknown language {name_or_alias!r}; known languages: {', '.join(names())}"
+        )
+    return g
+
+
+def find(name_or_alias: str) -> Grammar | None:
+    """Like ``get`` but None for an unknown name (for fence tags that may be anything)."""
+    return _registry()[1].get(name_or_alias.strip().lower())
+
+
+def for_path(path: str | PurePath) -> Grammar | None:
+    """The grammar for a file by its extension, or None."""
+    suffix = PurePath(path).suffix.lower().lstrip(".")
+    return _registry()[2].get(suffix) if suffix else None
+
+
+def package_version(grammar: Grammar) -> str:
+    """Installed version of the grammar's package, or raise ``GrammarError`` with the pip command."""
+    try:
+        return importlib.metadata.version(grammar.package)
+    except importlib.metadata.PackageNotFoundError:
+        raise _missing(grammar) from None
+
+
+def _missing(grammar: Grammar) -> GrammarError:
+    return GrammarError(
+        f"the {grammar.name} grammar needs the package {grammar.package}: "
+        f"pip install {grammar.package}"
+    )
+
+
+# --- tree-sitter objects ---------------------------------------------------------
+
+
+@cache
+def language(grammar: Grammar):
+    """The ``tree_sitter.Language`` of a grammar, its node types checked against the TOML."""
+    import tree_sitter
+
+    try:
+        module = importlib.import_module(grammar.module)
+    except ImportError:
+        raise _missing(grammar) from None
+    fn = getattr(module, grammar.function, None)
+    if fn is None:
+        raise GrammarError(f"{grammar.source}: {grammar.module} has no function {grammar.function!r}")
+    lang = tree_sitter.Language(fn())
+    _check_node_types(grammar, lang)
+    return lang
+
+
+def _check_node_types(grammar: Grammar, lang) -> None:
+    for key in _NODE_KEYS:
+        for entry in getattr(grammar, key):
+            node_type, _, field = entry.partition(".")
+            if lang.id_for_node_kind(node_type, True) is None:
+                raise GrammarError(
+                    f"{grammar.source}: [nodes].{key} names {node_type!r}, "
+                    f"which {grammar.package} {package_version(grammar)} does not define"
+                )
+            if field and lang.field_id_for_name(field) is None:
+                raise GrammarError(f"{grammar.source}: [nodes].{key}: no field {field!r} in {grammar.package}")
+    for word in grammar.soft_keywords:
+        if lang.id_for_node_kind(word, False) is None:
+            raise GrammarError(f"{grammar.source}: soft keyword {word!r} is not a keyword of {grammar.package}")
+
+
+_local = threading.local()
+
+
+def parser(grammar: Grammar):
+    """A ``tree_sitter.Parser`` for the grammar, cached per thread (parsers are not thread-safe)."""
+    import tree_sitter
+
+    cache_ = _local.__dict__.setdefault("parsers", {})
+    p = cache_.get(grammar.name)
+    if p is None:
+        p = cache_[grammar.name] = tree_sitter.Parser(language(grammar))
+    return p
+
+
