@@ -1,0 +1,54 @@
+"""What a dedup or decontamination run did, for the CLI to print and pipelines to log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DedupReport:
+    """Counts of one dedup run.
+
+    ``clusters`` counts clusters of two or more rows; ``duplicates`` counts rows
+    beyond ``max_copies`` in their cluster (dropped, or only marked with
+    ``mark_only``).
+
+    >>> DedupReport(10, 8, 1, 2, 0.5, "local", 14, 9).summary()
+    'dedup (local, 14 bands x 9 rows): 10 rows in, 8 rows out, 1 duplicate clusters, 2 duplicates, 0.5 s'
+    """
+
+    rows_in: int
+    rows_out: int
+    clusters: int
+    duplicates: int
+    seconds: float
+    engine: str
+    bands: int
+    rows: int
+
+    def summary(self) -> str:
+        return (
+            f"dedup ({self.engine}, {self.bands} bands x {self.rows} rows): {self.rows_in} rows in, "
+            f"{self.rows_out} rows out, {self.clusters} duplicate clusters, {self.duplicates} duplicates, "
+            f"{self.seconds:.1f} s"
+        )
+
+
+@dataclass(frozen=True)
+class DecontaminationReport:
+    """Counts of one decontamination run: ``contaminated`` rows hold a copy of indexed content.
+
+    >>> DecontaminationReport(10, 9, 1, 2.0).summary()
+    'decontaminate: 10 rows in, 9 rows out, 1 contaminated, 2.0 s'
+    """
+
+    rows_in: int
+    rows_out: int
+    contaminated: int
+    seconds: float
+
+    def summary(self) -> str:
+        return (
+            f"decontaminate: {self.rows_in} rows in, {self.rows_out} rows out, "
+            f"{self.contaminated} contaminated, {self.seconds:.1f} s"
+        )

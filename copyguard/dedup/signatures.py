@@ -1,0 +1,165 @@
+"""Rows to MinHash signatures: normalize by mode, shingle, one ``minhash_ranges`` call per batch.
+
+A row's signature is the MinHash of its set of shingles (``Params.shingle_prose``
+words or ``Params.shingle_code`` code tokens, identifiers renumbered per
+shingle). A row shorter than one shingle is one shingle of all its tokens,
+so short rows still match their exact copies. A row with no tokens (null,
+empty, only punctuation) gets the empty signature, all ``0xFFFFFFFF``, and is
+never anyone's duplicate.
+
+Prose rows of a batch are normalized in one call on the rows joined by
+newlines: prose folding is per code point and a newline always separates
+words, so the tokens are those of each row on its own (a test checks this).
+Code rows are parsed one by one.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import InputError
+from ..normalize import normalize
+from ..sketch import code_shingles, minhash_ranges, shingles
+from .config import DedupConfig
+
+EMPTY = np.uint32(0xFFFFFFFF)
+
+
+def row_shingles(text: str | None, lang: str | None, config: DedupConfig) -> np.ndarray:
+    """uint64 shingle hashes of one row; ``lang`` None means prose.
+
+    >>> row_shingles("the cat sat on the mat", None, DedupConfig()).shape
+    (4,)
+    """
+    if not text:
+        return np.zeros(0, dtype=np.uint64)
+    ts = normalize(text, lang)
+    n = len(ts)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    k = min(config.params.shingle(lang is not None), n)
+    if lang is None:
+        return shingles(ts.hashes, ts.kinds, k)
+    return code_shingles(ts.hashes, ts.exact, ts.kinds, k)
+
+
+def signatures_for_batch(
+    batch: pa.RecordBatch, config: DedupConfig, text_field: str = "text", lang_field: str | None = None
+) -> np.ndarray:
+    """``(rows, num_perm)`` uint32 MinHash signatures of one record batch.
+
+    >>> b = pa.record_batch({"text": ["a b c d", None]})
+    >>> sigs = signatures_for_batch(b, DedupConfig())
+    >>> sigs.shape, bool((sigs[1] == EMPTY).all())
+    ((2, 128), True)
+    """
+    texts = _text_column(batch, text_field).to_pylist()
+    langs = row_languages(batch, config, lang_field, texts)
+    is_code = np.array([lang is not None for lang in langs], dtype=bool)
+    prose_rows = np.flatnonzero(~is_code)
+    hashes, owner = _prose_shingles([texts[i] for i in prose_rows], config.params.shingle(False))
+    parts, owners = [hashes], [prose_rows[owner]]
+    for i in np.flatnonzero(is_code).tolist():
+        sh = row_shingles(texts[i], langs[i], config)
+        parts.append(sh)
+        owners.append(np.full(sh.shape[0], i, dtype=np.int64))
+    return _signatures(np.concatenate(parts), np.concatenate(owners), len(texts), config)
+
+
+def empty_rows(sigs: np.ndarray) -> np.ndarray:
+    """Boolean mask of rows with the empty signature (no tokens): never duplicates."""
+    return (sigs == EMPTY).all(axis=1)
+
+
+def _text_column(batch: pa.RecordBatch, text_field: str) -> pa.Array:
+    if text_field not in batch.schema.names:
+        raise InputError(f"no column {text_field!r} in the input; columns are {batch.schema.names}")
+    col = batch.column(text_field)
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        raise InputError(f"column {text_field!r} must hold strings, not {col.type}")
+    return col
+
+
+def _signatures(hashes: np.ndarray, owner: np.ndarray, n: int, config: DedupConfig) -> np.ndarray:
+    """Signatures of ``n`` rows from shingle hashes tagged with their row."""
+    order = np.argsort(owner, kind="stable")
+    counts = np.bincount(owner, minlength=n)
+    ends = np.cumsum(counts)
+    ranges = np.stack([ends - counts, ends], axis=1)
+    p = config.params
+    return minhash_ranges(hashes[order], ranges, p.num_perm, p.seed)
+
+
+def _prose_shingles(texts: list[str | None], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle hashes of many prose rows and the row (index into ``texts``) of each."""
+    if not texts:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    cleaned = [t or "" for t in texts]
+    lengths = np.fromiter((len(t) + 1 for t in cleaned), dtype=np.int64, count=len(cleaned))
+    row_start = np.cumsum(lengths) - lengths
+    ts = normalize("\n".join(cleaned))
+    row = np.searchsorted(row_start, ts.starts, side="right") - 1
+    counts = np.bincount(row, minlength=len(cleaned))
+    out_h, out_row = [], []
+    if ts.hashes.shape[0] >= k:
+        sh = shingles(ts.hashes, ts.kinds, k)
+        same = row[: sh.shape[0]] == row[k - 1 :]
+        out_h.append(sh[same])
+        out_row.append(row[: sh.shape[0]][same])
+    first_token = np.cumsum(counts) - counts
+    for c in range(1, k):  # rows shorter than a shingle: one shingle of all their tokens
+        short = np.flatnonzero(counts == c)
+        if short.shape[0]:
+            sh = shingles(ts.hashes, ts.kinds, c)
+            out_h.append(sh[first_token[short]])
+            out_row.append(short)
+    if not out_h:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(out_h), np.concatenate(out_row).astype(np.int64)
+
+
+def row_languages(
+    batch: pa.RecordBatch, config: DedupConfig, lang_field: str | None, texts: list[str | None]
+) -> list[str | None]:
+    """The code language of each row, or None for prose, as ``config.mode`` decides."""
+    n = batch.num_rows
+    if config.mode == "prose":
+        return [None] * n
+    langs: list[str | None] = [None] * n
+    if lang_field is not None:
+        if lang_field not in batch.schema.names:
+            raise InputError(f"no column {lang_field!r} in the input; columns are {batch.schema.names}")
+        col = batch.column(lang_field)
+        if not pa.types.is_dictionary(col.type):
+            col = pc.dictionary_encode(col.cast(pa.string()))
+        names = [_grammar_name(v) for v in col.dictionary.to_pylist()]
+        langs = [None if i is None else names[i] for i in col.indices.to_pylist()]
+    if config.mode == "code":
+        langs = [lang or _detect(t) for lang, t in zip(langs, texts)]
+    return langs
+
+
+@lru_cache(maxsize=1024)
+def _grammar_name(value: str | None) -> str | None:
+    """The grammar name for a language field value, None when no grammar is known for it."""
+    if not value:
+        return None
+    from ..normalize import grammars
+
+    g = grammars.find(value)
+    return None if g is None else g.name
+
+
+def _detect(text: str | None) -> str | None:
+    """Guess the language of an untagged code row (None: treat as prose)."""
+    if not text:
+        return None
+    try:
+        from ..normalize.detect import detect_language
+    except ImportError:
+        return None
+    return _grammar_name(detect_language(text))
