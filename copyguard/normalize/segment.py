@@ -50,12 +50,33 @@ def _indent(m: re.Match[str]) -> int:
     return len(m["indent"].expandtabs(4))
 
 
+def _fence_lines(text: str):
+    """Match objects of the lines that look like fences, found with ``str.find`` (fast on prose)."""
+    n, pos = len(text), 0
+    nxt = {m: text.find(m) for m in ("```", "~~~")}
+    while True:
+        for marker, at in nxt.items():
+            if 0 <= at < pos:
+                nxt[marker] = text.find(marker, pos)
+        found = [at for at in nxt.values() if at >= 0]
+        if not found:
+            return
+        i = min(found)
+        line_start = text.rfind("\n", 0, i) + 1
+        line_end = text.find("\n", i)
+        line_end = n if line_end < 0 else line_end
+        m = _FENCE.match(text, line_start, line_end)
+        if m is not None:
+            yield m
+        pos = line_end + 1
+
+
 def _fenced_blocks(text: str) -> list[_Block]:
     """Every fenced block of ``text``, in order, from one pass over candidate fence lines."""
     blocks: list[_Block] = []
     opening: re.Match[str] | None = None
     n = len(text)
-    for m in _FENCE.finditer(text):
+    for m in _fence_lines(text):
         fence, info = m["fence"], m["info"]
         if opening is None:
             if fence[0] == "`" and "`" in info:
@@ -127,8 +148,7 @@ def segments(text: str) -> list[Segment]:
     """
     out: list[Segment] = []
     prose_start = 0
-    has_fence = "```" in text or "~~~" in text
-    for b in _fenced_blocks(text) if has_fence else ():
+    for b in _fenced_blocks(text):
         kind, lang = _classify(fence_tag(b.info), text[b.body_start : b.body_end])
         if kind == "prose":
             continue  # fence lines and body stay in the surrounding prose run

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
@@ -99,8 +100,45 @@ def _fold_char(c: str) -> str:
         if len(f) == 1 and not f.isascii() and f.casefold() != f:
             f = "".join(_fold_simple(e) for e in unicodedata.normalize("NFKD", f.casefold()))
         out.append(f)
-    folded = unicodedata.normalize("NFKC", "".join(out))  # recompose Hangul, kana voicing
-    return "".join(f" {x} " if _in(ord(x), _SINGLE_CHAR_WORDS) else x for x in folded)
+    return unicodedata.normalize("NFKC", "".join(out))  # recompose Hangul, kana voicing
+
+
+_SOLO = np.uint32(1 << 31)  # flag on a folded code point that is a word by itself
+
+
+@dataclass(frozen=True)
+class _Folded:
+    """One chunk after folding: code points, single-character words, and where lengths changed.
+
+    ``odd`` holds the source indices whose fold is not exactly one code point
+    and ``odd_len`` their fold lengths; every other character maps one to one.
+    """
+
+    cps: np.ndarray
+    solo: np.ndarray | None
+    odd: np.ndarray
+    odd_len: np.ndarray
+
+    def source_index(self, k: np.ndarray) -> np.ndarray:
+        """Index in the chunk of the character that folded position ``k`` came from."""
+        if self.odd.shape[0] == 0:
+            return k
+        shift = np.cumsum(self.odd_len - 1)
+        end = self.odd + shift + 1  # folded end of each odd character's output
+        c = np.searchsorted(end, k, side="right")  # odd characters wholly before k
+        src = k - np.concatenate(([0], shift))[c]
+        cc = np.minimum(c, self.odd.shape[0] - 1)
+        inside = (c < self.odd.shape[0]) & (k >= end[cc] - self.odd_len[cc])
+        return np.where(inside, self.odd[cc], src)
+
+
+def _folded(cps: np.ndarray, odd: np.ndarray, odd_len: np.ndarray) -> _Folded:
+    """Split the single-word flag off folded code points."""
+    solo = None
+    if cps.shape[0] and cps.max() >= _SOLO:
+        solo = cps >= _SOLO
+        cps = cps & ~_SOLO
+    return _Folded(cps, solo, odd, odd_len.astype(np.int64))
 
 
 class _FoldTable:
@@ -108,7 +146,7 @@ class _FoldTable:
 
     ``length[cp]`` is how many code points ``cp`` folds to (255: not computed
     yet); ``payload[cp]`` is the folded code point when that is 1, else an
-    offset into ``multi``.
+    offset into ``multi``. Folded code points carry ``_SOLO`` when they are Han or kana.
     """
 
     UNKNOWN = 255
@@ -132,29 +170,31 @@ class _FoldTable:
             extra: list[int] = []
             base = int(self.multi.shape[0])
             for cp in cps.tolist():
-                f = [ord(x) for x in _fold_char(chr(cp))][: self.UNKNOWN - 1]
+                f = [ord(x) | (int(_SOLO) if _in(ord(x), _SINGLE_CHAR_WORDS) else 0)
+                     for x in _fold_char(chr(cp))][: self.UNKNOWN - 1]
                 self.payload[cp] = f[0] if len(f) == 1 else base + len(extra)
                 if len(f) != 1:
                     extra.extend(f)
                 self.length[cp] = len(f)
             self.multi = np.concatenate([self.multi, np.array(extra, dtype=np.uint32)])
 
-    def fold(self, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Folded code points and, unless every code point folds to one, the running output length."""
+    def fold(self, cps: np.ndarray) -> _Folded:
         lengths = self.lookup(cps)
         payload = self.payload.take(cps)
         odd = np.flatnonzero(lengths != 1)
+        odd_len = lengths[odd]
         if odd.shape[0] == 0:
-            return payload, None
+            return _folded(payload, odd, odd_len)
+        if not odd_len.any():  # only vanishing characters
+            return _folded(np.delete(payload, odd), odd, odd_len)
         cum_end = np.cumsum(lengths, dtype=np.int64)
         folded = np.repeat(payload, lengths)
-        multi = odd[lengths[odd] > 1]
-        if multi.shape[0]:
-            sizes = lengths[multi].astype(np.int64)
-            within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-            out_pos = np.repeat(cum_end[multi] - sizes, sizes) + within
-            folded[out_pos] = self.multi[np.repeat(payload[multi].astype(np.int64), sizes) + within]
-        return folded, cum_end
+        multi = odd[odd_len > 1]
+        sizes = lengths[multi].astype(np.int64)
+        within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        out_pos = np.repeat(cum_end[multi] - sizes, sizes) + within
+        folded[out_pos] = self.multi[np.repeat(payload[multi].astype(np.int64), sizes) + within]
+        return _folded(folded, odd, odd_len)
 
 
 _TABLE: _FoldTable | None = None
@@ -177,36 +217,39 @@ def _ascii_map() -> bytes:
     return _ASCII_MAP
 
 
-def _fold_chunk(chunk: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Folded code points of ``chunk`` and, unless it is one to one, ``cum_end``.
-
-    ``cum_end[i]`` is the folded length of ``chunk[:i + 1]``, so folded position
-    ``k`` comes from source index ``searchsorted(cum_end, k, "right")``.
-    """
+def _fold_chunk(chunk: str) -> _Folded:
     if chunk.isascii():
         folded = chunk.encode("ascii").translate(_ascii_map())
         arr = np.frombuffer(folded, dtype=np.uint8)
         if _DROP.to_bytes(1, "little") in folded:
-            keep = arr != _DROP
-            return arr[keep], np.cumsum(keep, dtype=np.int64)
-        return arr, None
+            odd = np.flatnonzero(arr == _DROP)
+            return _Folded(np.delete(arr, odd), None, odd, np.zeros(odd.shape[0], dtype=np.int64))
+        return _Folded(arr, None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     cps = np.frombuffer(chunk.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     return _table().fold(cps)
 
 
+def _word_spans(f: _Folded) -> tuple[np.ndarray, np.ndarray]:
+    """Folded ``[start, end)`` of each word: runs of word characters, solo characters alone."""
+    word = f.cps != ord(_SEP)
+    if f.solo is None:
+        edge = np.zeros(word.shape[0] + 2, dtype=np.int8)
+        edge[1:-1] = word
+        step = np.diff(edge)
+        return np.flatnonzero(step == 1), np.flatnonzero(step == -1)
+    joins = word[1:] & word[:-1] & ~f.solo[1:] & ~f.solo[:-1]  # k + 1 continues the word at k
+    is_start, is_end = word.copy(), word.copy()
+    is_start[1:] &= ~joins
+    is_end[:-1] &= ~joins
+    return np.flatnonzero(is_start), np.flatnonzero(is_end) + 1
+
+
 def _words(chunk: str, offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hashes and original ``[start, end)`` offsets of the words of one chunk."""
-    folded, cum_end = _fold_chunk(chunk)
-    edge = np.zeros(folded.shape[0] + 2, dtype=np.int8)
-    edge[1:-1] = folded != ord(_SEP)
-    step = np.diff(edge)
-    fs, fe = np.flatnonzero(step == 1), np.flatnonzero(step == -1)
-    hashes = span_hashes(folded, fs, fe)
-    if cum_end is None:
-        return hashes, fs + offset, fe + offset
-    starts = np.searchsorted(cum_end, fs, side="right")
-    ends = np.searchsorted(cum_end, fe - 1, side="right")
-    return hashes, starts + offset, ends + (offset + 1)
+    f = _fold_chunk(chunk)
+    fs, fe = _word_spans(f)
+    hashes = span_hashes(f.cps, fs, fe)
+    return hashes, f.source_index(fs) + offset, f.source_index(fe - 1) + (offset + 1)
 
 
 def _chunks(text: str) -> list[tuple[int, int]]:
