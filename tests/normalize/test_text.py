@@ -168,3 +168,50 @@ def test_huge_non_ascii_text_matches_per_paragraph_results() -> None:
     np.testing.assert_array_equal(ts.hashes, np.tile(small.hashes, 3000))
     np.testing.assert_array_equal(ts.starts[: len(small)], small.starts)
     np.testing.assert_array_equal(ts.starts[-len(small):] - len(para) * 2999, small.starts)
+
+
+def _reference_words(text: str) -> list[tuple[str, int, int]]:
+    """Slow, obvious tokenizer over the same per-character fold: (folded word, start, end)."""
+    from copyguard.normalize.text import _SINGLE_CHAR_WORDS, _fold_char, _in
+
+    words: list[tuple[str, int, int]] = []
+    cur, start, last = "", 0, 0
+    for i, c in enumerate(text):
+        for x in _fold_char(c):
+            if x == " " or _in(ord(x), _SINGLE_CHAR_WORDS):
+                if cur:
+                    words.append((cur, start, last + 1))
+                cur = ""
+                if x != " ":
+                    words.append((x, i, i + 1))
+                continue
+            if not cur:
+                start = i
+            cur, last = cur + x, i
+    if cur:
+        words.append((cur, start, last + 1))
+    return words
+
+
+ALPHABET = (
+    "abcXYZ019 ,.\n\t-" "\u0430\u0410\u0397\u03b9\u00e9\u00df\u00bd\ufb01\u200b\u00ad\u202e\u0301"
+    "\u6211\u80fd\u304c\u3099\ud55c\u337b\U0001d407\uff21\u0661\ud800\x07\u2028\ue000"
+)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_vectorized_tokens_equal_the_reference(seed: int) -> None:
+    rnd = np.random.default_rng(seed)
+    text = "".join(rnd.choice(list(ALPHABET), size=int(rnd.integers(0, 400))))
+    ts = normalize_prose(text)
+    ref = _reference_words(text)
+    assert [(int(s), int(e)) for s, e in zip(ts.starts, ts.ends)] == [(s, e) for _, s, e in ref]
+    assert [int(h) for h in ts.hashes] == [hash_string(w) for w, _, _ in ref]
+
+
+def test_uppercase_cyrillic_and_greek_look_alikes() -> None:
+    look = {"T": "\u0422", "H": "\u041d", "E": "\u0395", "O": "\u039f", "C": "\u0421", "K": "\u039a",
+            "I": "\u0399", "B": "\u0392", "P": "\u0420", "X": "\u0425", "Y": "\u03a5", "A": "\u0391"}
+    text = "".join(look.get(c, c) for c in CLEAN.upper())
+    assert not text.isascii()
+    np.testing.assert_array_equal(normalize_prose(text).hashes, normalize_prose(CLEAN).hashes)
