@@ -1,0 +1,145 @@
+"""The grammar registry: lookups by name, alias and extension, and clear errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import threading
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from copyguard.errors import GrammarError, UnknownLanguageError
+from copyguard.normalize import grammars
+from copyguard.normalize.code import normalize_code
+
+GRAMMAR_DIR = Path(__file__).resolve().parents[2] / "grammars"
+ALL = ["bash", "c", "c_sharp", "cpp", "go", "java", "javascript", "php", "python",
+       "ruby", "rust", "tsx", "typescript"]
+
+
+def test_names():
+    assert grammars.names() == ALL
+    assert sorted(p.stem for p in GRAMMAR_DIR.glob("*.toml")) == ALL
+
+
+@pytest.mark.parametrize("alias, name", [
+    ("py", "python"), ("python3", "python"), ("Python", "python"), ("js", "javascript"),
+    ("node", "javascript"), ("jsx", "javascript"), ("ts", "typescript"), ("tsx", "tsx"),
+    ("c++", "cpp"), ("cc", "cpp"), ("cxx", "cpp"), ("golang", "go"), ("rs", "rust"),
+    ("cs", "c_sharp"), ("csharp", "c_sharp"), ("c#", "c_sharp"), ("rb", "ruby"),
+    ("sh", "bash"), ("shell", "bash"), ("zsh", "bash"), (" java ", "java"), ("php", "php"),
+])
+def test_get_by_alias(alias, name):
+    assert grammars.get(alias).name == name
+    assert grammars.find(alias).name == name
+
+
+@pytest.mark.parametrize("path, name", [
+    ("a/b.py", "python"), ("x.PYI", "python"), ("m.mjs", "javascript"), ("c.tsx", "tsx"),
+    ("d.ts", "typescript"), ("A.java", "java"), ("k.h", "c"), ("v.hpp", "cpp"), ("w.cc", "cpp"),
+    ("main.go", "go"), ("lib.rs", "rust"), ("P.cs", "c_sharp"), ("r.rb", "ruby"),
+    ("i.php", "php"), ("run.sh", "bash"),
+])
+def test_for_path(path, name):
+    assert grammars.for_path(path).name == name
+
+
+@pytest.mark.parametrize("path", ["README.md", "Makefile", "notes.txt", ".py"])
+def test_for_path_unknown(path):
+    assert grammars.for_path(path) is None
+
+
+def test_unknown_language_lists_known_names():
+    with pytest.raises(UnknownLanguageError) as err:
+        grammars.get("klingon")
+    assert "'klingon'" in str(err.value) and "python" in str(err.value) and "rust" in str(err.value)
+    assert grammars.find("klingon") is None
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_grammar_loads_and_normalizes(name):
+    g = grammars.get(name)
+    assert g.version == importlib.metadata.version(g.package)
+    assert grammars.language(g) is not None
+    prefix = "<?php " if name == "php" else ""  # PHP outside <?php is template text
+    assert len(normalize_code(prefix + "x = 1", name)) >= 2
+
+
+def test_typescript_and_tsx_use_different_functions():
+    ts, tsx = grammars.get("typescript"), grammars.get("tsx")
+    assert (ts.package, ts.function) == ("tree-sitter-typescript", "language_typescript")
+    assert (tsx.package, tsx.function) == ("tree-sitter-typescript", "language_tsx")
+    assert grammars.get("php").function == "language_php"
+
+
+def test_parser_cached_per_thread():
+    g = grammars.get("python")
+    assert grammars.parser(g) is grammars.parser(g)
+    other = []
+    t = threading.Thread(target=lambda: other.append(grammars.parser(g)))
+    t.start()
+    t.join()
+    assert other[0] is not grammars.parser(g)
+
+
+def test_missing_package_gives_pip_command():
+    g = dataclasses.replace(grammars.get("python"), name="klingon",
+                            package="tree-sitter-klingon", module="tree_sitter_klingon")
+    with pytest.raises(GrammarError, match="pip install tree-sitter-klingon"):
+        grammars.language(g)
+    with pytest.raises(GrammarError, match="pip install tree-sitter-klingon"):
+        _ = g.version
+
+
+def test_unknown_node_type_is_reported():
+    g = dataclasses.replace(grammars.get("python"), strings=("string", "no_such_node"))
+    with pytest.raises(GrammarError, match="no_such_node"):
+        grammars.language(g)
+
+
+def test_unknown_field_is_reported():
+    g = dataclasses.replace(grammars.get("python"), kept_fields=("keyword_argument.nope",))
+    with pytest.raises(GrammarError, match="nope"):
+        grammars.language(g)
+
+
+def test_bad_soft_keyword_is_reported():
+    g = dataclasses.replace(grammars.get("python"), soft_keywords=("frobnicate",))
+    with pytest.raises(GrammarError, match="frobnicate"):
+        grammars.language(g)
+
+
+def _python_toml() -> dict:
+    return tomllib.loads((GRAMMAR_DIR / "python.toml").read_text())
+
+
+def test_parse_grammar_round_trip():
+    g = grammars.parse_grammar("python.toml", _python_toml())
+    assert g == dataclasses.replace(grammars.get("python"), source="python.toml")
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d.pop("package"), "'package' is required"),
+    (lambda d: d.update(colour="red"), "unknown key\\(s\\) colour"),
+    (lambda d: d["nodes"].update(strings="string"), "nodes.strings' must be a list"),
+    (lambda d: d["nodes"].update(comments=[]), "comments must name at least one"),
+    (lambda d: d["nodes"].update(kept_fields=["keyword_argument"]), "parent_type.field"),
+    (lambda d: d["names"].update(builtins=[1, 2]), "names.builtins"),
+    (lambda d: d["names"].update(colour=[]), "in \\[names\\]"),
+    (lambda d: d.update(nodes=[]), "\\[nodes\\] must be a table"),
+])
+def test_parse_grammar_validation(mutate, message):
+    data = _python_toml()
+    mutate(data)
+    with pytest.raises(GrammarError, match=message):
+        grammars.parse_grammar("python.toml", data)
+
+
+def test_extensions_and_aliases_are_unique_across_files():
+    seen: dict[str, str] = {}
+    for name in grammars.names():
+        g = grammars.get(name)
+        for key in (*g.aliases, *(f".{e}" for e in g.extensions)):
+            assert seen.setdefault(key, name) == name, key
