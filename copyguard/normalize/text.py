@@ -167,16 +167,19 @@ class _FoldTable:
 
     def _fill(self, cps: np.ndarray) -> None:
         with self.lock:
-            extra: list[int] = []
+            lengths, payloads, extra = [], [], []
             base = int(self.multi.shape[0])
             for cp in cps.tolist():
                 f = [ord(x) | (int(_SOLO) if _in(ord(x), _SINGLE_CHAR_WORDS) else 0)
                      for x in _fold_char(chr(cp))][: self.UNKNOWN - 1]
-                self.payload[cp] = f[0] if len(f) == 1 else base + len(extra)
+                payloads.append(f[0] if len(f) == 1 else base + len(extra))
+                lengths.append(len(f))
                 if len(f) != 1:
                     extra.extend(f)
-                self.length[cp] = len(f)
+            # readers do not lock: publish ``multi`` before the lengths that point into it
             self.multi = np.concatenate([self.multi, np.array(extra, dtype=np.uint32)])
+            self.payload[cps] = payloads
+            self.length[cps] = lengths
 
     def fold(self, cps: np.ndarray) -> _Folded:
         lengths = self.lookup(cps)
