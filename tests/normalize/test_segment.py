@@ -89,6 +89,15 @@ def test_closing_fence_must_match_char_and_length(fake_detect) -> None:
     assert shape[0] == ("code", "python", "Use:\n```py\nprint(1)\n```\n~~~~\n")
 
 
+def test_lines_that_do_not_close_a_fence(fake_detect) -> None:
+    deep = "```py\ns = \"\"\"\n      ```\n\"\"\"\n```\nend"
+    assert _shape(deep)[0] == ("code", "python", 's = """\n      ```\n"""\n')
+    info = "```py\nx\n```not a close\ny\n```\nend"
+    assert _shape(info) == [("code", "python", "x\n```not a close\ny\n"), ("prose", None, "end")]
+    short = "````py\nx\n```\n````"
+    assert _shape(short) == [("code", "python", "x\n```\n")]
+
+
 def test_untagged_fence_uses_detection(fake_detect) -> None:
     text = "Code:\n```\n" + PY + "```\nText:\n```\nJust a quoted sentence.\n```\nEnd"
     assert _shape(text) == [
