@@ -101,8 +101,8 @@ class Guard:
             return []
         code, k = ts.is_code, self.params.shingle(ts.is_code)
         out_sorted = np.unique(out_sh)
-        p_tokens, offsets = self.index.passage_tokens(gids)
-        contain = passage_containment(Tokens(*p_tokens), offsets, out_sorted, k, code)
+        gathered = self.index.passage_tokens(gids)
+        contain = passage_containment(Tokens(*gathered[:5]), gathered.offsets, out_sorted, k, code)
         kept = gids[contain >= CANDIDATE_CONTAINMENT]
         if kept.shape[0] == 0:
             return []
@@ -111,15 +111,15 @@ class Guard:
         matches: list[Match] = []
         for ref in np.unique(info.source):
             mine = info.source == ref
-            lo, hi = int(info.tok_start[mine].min()), int(info.tok_end[mine].max())
-            src = Tokens(*self.index.source_tokens(int(ref), lo, hi))
-            for region in align_regions(out, out_sh, src, k, code, self.policy):
-                matches.append(self._attribute(ts, src, int(ref), region))
+            lo, hi = int(info.tok[mine, 0].min()), int(info.tok[mine, 1].max())
+            src = Tokens(*self.index.source_tokens(int(ref))[:5])
+            for region in align_regions(out, out_sh, src[lo:hi], k, code, self.policy):
+                matches.append(self._attribute(ts, src, int(ref), region, lo))
         return matches
 
-    def _attribute(self, ts: TokenStream, src: Tokens, ref: int, region: Region) -> Match:
+    def _attribute(self, ts: TokenStream, src: Tokens, ref: int, region: Region, base: int) -> Match:
         record = self.index.source(ref)
-        (o0, o1), (s0, s1) = region.out_tok, region.src_tok
+        (o0, o1), (s0, s1) = region.out_tok, (region.src_tok[0] + base, region.src_tok[1] + base)
         renames = {}
         if region.kind == "renamed":
             out = Tokens.of(ts)

@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .normalize.tokens import Kind, TokenStream
-from .params import Params
 from .policy import Policy
 from .sketch import code_shingles, shingles
 
@@ -104,39 +103,92 @@ class Region:
 def align_regions(
     out: Tokens, out_sh: np.ndarray, src: Tokens, k: int, code: bool, policy: Policy
 ) -> list[Region]:
-    """Regions where ``src`` (a source slice) is copied into ``out``, filtered by the policy."""
-    src_sh = src.shingles(k, code)
-    if src_sh.shape[0] == 0 or out_sh.shape[0] == 0:
-        return []
-    order = np.argsort(src_sh, kind="stable")
-    sorted_src = src_sh[order]
-    hit = contains(sorted_src, out_sh)
-    out_pos = np.flatnonzero(hit)
-    if out_pos.shape[0] == 0:
-        return []
-    src_pos = order[np.searchsorted(sorted_src, out_sh[out_pos])]
-    breaks = np.flatnonzero(np.diff(out_pos) > policy.max_gap) + 1
+    """Regions where ``src`` (a source slice) is copied into ``out``, filtered by the policy.
+
+    Equal shingles give (output, source) position pairs; pairs on one
+    diagonal with consecutive positions form fragments; the longest
+    fragments win where they compete for output tokens (greedy string
+    tiling), and fragments in order on both sides, with gaps of at most
+    ``policy.max_gap`` tokens, chain into one region.
+    """
+    frags = fragments(out_sh, src.shingles(k, code))
     regions = []
-    for run_o, run_s in zip(np.split(out_pos, breaks), np.split(src_pos, breaks)):
-        region = _measure_run(out, out_sh, src, run_o, run_s, k, policy, code)
+    for chain in _chains(_tile(frags), policy.max_gap):
+        region = _measure(out, out_sh, src, chain, k, policy, code)
         if region is not None:
             regions.append(region)
     return regions
 
 
-def _measure_run(out: Tokens, out_sh: np.ndarray, src: Tokens, run_o: np.ndarray, run_s: np.ndarray,
-                 k: int, policy: Policy, code: bool) -> Region | None:
-    """Keep the run's dominant diagonal, then measure coverage and decide the kind."""
-    diag = run_s - run_o
-    values, counts = np.unique(diag, return_counts=True)
-    main = values[np.argmax(counts)]
-    keep = np.abs(diag - main) <= policy.max_gap
-    run_o, run_s = run_o[keep], run_s[keep]
-    o0, o1 = int(run_o.min()), int(run_o.max()) + k
-    s0, s1 = int(run_s.min()), int(run_s.max()) + k
-    if o1 - o0 < policy.min_tokens(code) or np.unique(out_sh[run_o]).shape[0] < policy.min_distinct_shingles:
+def fragments(a: np.ndarray, b: np.ndarray, max_occurrences: int = 32) -> np.ndarray:
+    """(n, 3) rows ``(a_start, b_start, length)`` of runs where ``a[i + t] == b[j + t]``.
+
+    A value occurring more than ``max_occurrences`` times in ``b`` pairs with
+    none of them: such shingles are boilerplate and would only add noise.
+    """
+    if a.shape[0] == 0 or b.shape[0] == 0:
+        return np.zeros((0, 3), dtype=np.int64)
+    order = np.argsort(b, kind="stable")
+    sb = b[order]
+    lo = np.searchsorted(sb, a, side="left")
+    count = np.searchsorted(sb, a, side="right") - lo
+    count[count > max_occurrences] = 0
+    ai = np.repeat(np.arange(a.shape[0]), count)
+    first = np.cumsum(count) - count
+    bj = order[np.repeat(lo, count) + np.arange(ai.shape[0]) - np.repeat(first, count)]
+    if ai.shape[0] == 0:
+        return np.zeros((0, 3), dtype=np.int64)
+    diag = bj - ai
+    srt = np.lexsort((ai, diag))
+    ai, diag = ai[srt], diag[srt]
+    new = np.ones(ai.shape[0], dtype=bool)
+    new[1:] = (diag[1:] != diag[:-1]) | (ai[1:] != ai[:-1] + 1)
+    starts = np.flatnonzero(new)
+    lengths = np.diff(np.append(starts, ai.shape[0]))
+    return np.stack([ai[starts], ai[starts] + diag[starts], lengths], axis=1)
+
+
+def _tile(frags: np.ndarray) -> np.ndarray:
+    """Longest fragments first; drop a fragment that overlaps a kept one on either side."""
+    frags = frags[np.argsort(-frags[:, 2], kind="stable")]
+    kept: list[np.ndarray] = []
+    used_a: list[tuple[int, int]] = []
+    used_b: list[tuple[int, int]] = []
+    for f in frags[frags[:, 2] >= 2][:512]:
+        a0, b0, n = int(f[0]), int(f[1]), int(f[2])
+        if any(a0 < e and s < a0 + n for s, e in used_a) or any(b0 < e and s < b0 + n for s, e in used_b):
+            continue
+        kept.append(f)
+        used_a.append((a0, a0 + n))
+        used_b.append((b0, b0 + n))
+    if not kept:
+        return np.zeros((0, 3), dtype=np.int64)
+    out = np.array(kept)
+    return out[np.argsort(out[:, 0], kind="stable")]
+
+
+def _chains(frags: np.ndarray, max_gap: int) -> list[np.ndarray]:
+    """Split fragments (sorted by output start) where the next one jumps back or too far."""
+    if frags.shape[0] == 0:
+        return []
+    gap_a = frags[1:, 0] - (frags[:-1, 0] + frags[:-1, 2])
+    gap_b = frags[1:, 1] - (frags[:-1, 1] + frags[:-1, 2])
+    breaks = np.flatnonzero((gap_a > max_gap) | (gap_b > max_gap) | (gap_b < -max_gap)) + 1
+    return np.split(frags, breaks)
+
+
+def _measure(out: Tokens, out_sh: np.ndarray, src: Tokens, chain: np.ndarray,
+             k: int, policy: Policy, code: bool) -> Region | None:
+    """Coverage of both sides of a chain of fragments, the policy's minimums, and the kind."""
+    o0, o1 = int(chain[:, 0].min()), int((chain[:, 0] + chain[:, 2]).max()) + k - 1
+    s0, s1 = int(chain[:, 1].min()), int((chain[:, 1] + chain[:, 2]).max()) + k - 1
+    if o1 - o0 < policy.min_tokens(code):
         return None
-    similarity = min(_coverage(run_o - o0, k, o1 - o0), _coverage(run_s - s0, k, s1 - s0))
+    matched = np.concatenate([np.arange(a, a + n) for a, _, n in chain.tolist()])
+    if np.unique(out_sh[matched]).shape[0] < policy.min_distinct_shingles:
+        return None
+    similarity = min(_coverage(chain[:, 0] - o0, chain[:, 2], k, o1 - o0),
+                     _coverage(chain[:, 1] - s0, chain[:, 2], k, s1 - s0))
     if similarity < policy.min_similarity:
         return None
     kind, renames = _kind(out[o0:o1], src[s0:s1])
@@ -145,12 +197,12 @@ def _measure_run(out: Tokens, out_sh: np.ndarray, src: Tokens, run_o: np.ndarray
     return Region((o0, o1), (s0, s1), similarity, kind, renames)
 
 
-def _coverage(starts: np.ndarray, k: int, length: int) -> float:
-    """Share of ``length`` tokens inside at least one shingle starting at ``starts``."""
-    delta = np.zeros(length + 1, dtype=np.int64)
+def _coverage(starts: np.ndarray, lengths: np.ndarray, k: int, size: int) -> float:
+    """Share of ``size`` tokens covered by fragments of ``lengths`` shingles starting at ``starts``."""
+    delta = np.zeros(size + 1, dtype=np.int64)
     np.add.at(delta, starts, 1)
-    np.add.at(delta, np.minimum(starts + k, length), -1)
-    return float(np.count_nonzero(np.cumsum(delta[:-1]))) / float(max(length, 1))
+    np.add.at(delta, np.minimum(starts + lengths + k - 1, size), -1)
+    return float(np.count_nonzero(np.cumsum(delta[:-1]))) / float(max(size, 1))
 
 
 def _kind(a: Tokens, b: Tokens) -> tuple[str, dict[str, str]]:
@@ -176,7 +228,3 @@ def rename_map(out_text: str, out: Tokens, src_text: str, src: Tokens) -> dict[s
         new = out_text[int(out.starts[i]) : int(out.ends[i])]
         renames.setdefault(new, src_text[int(src.starts[i]) : int(src.ends[i])])
     return renames
-
-
-def passage_params_k(params: Params, code: bool) -> int:
-    return params.shingle(code)

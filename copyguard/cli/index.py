@@ -86,10 +86,8 @@ def run_add(args: argparse.Namespace) -> int:
 def run_remove(args: argparse.Namespace) -> int:
     from ..index import Index
 
-    removed, missing = Index.open(args.index).remove(args.source_ids)
+    removed = Index.open(args.index).remove(args.source_ids)
     print(f"removed {removed} source(s) from {args.index}")
-    for sid in missing:
-        print(f"copyguard: warning: no source {sid!r} in the index", file=sys.stderr)
     return 0
 
 

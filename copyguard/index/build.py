@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..corpus import Document
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    from ..corpus import Document
 from ..errors import CopyguardError
 from ..normalize import PROSE, normalize
 from ..params import Params
@@ -121,7 +123,7 @@ def assemble(batch: list[Sketched]) -> SegmentData:
 def _grammar_versions() -> dict[str, str]:
     from ..normalize import grammars
 
-    return grammars.versions()
+    return {name: grammars.package_version(grammars.get(name)) for name in grammars.names()}
 
 
 def _ingest(index, paths: list[str], jobs: int, progress: bool, corpus_options: dict) -> BuildReport:
