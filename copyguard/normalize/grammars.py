@@ -30,7 +30,7 @@ _NODE_KEYS = (
     "comments", "units", "imports",
 )
 _NAME_KEYS = ("builtins", "soft_keywords", "member_access")
-_DETECT_KEYS = ("markers", "shebangs")
+_DETECT_KEYS = ("markers", "shebangs", "extends")
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ class Grammar:
 
     Node-type fields hold tree-sitter node type names. ``kept_fields`` holds
     ``"parent_type.field"`` entries whose child is a name kept verbatim (keyword
-    arguments...). ``member_access`` lists operators after which a name is an
+    arguments...). ``extends`` names the language this one is a superset of
+    for detection (C++ of C, TypeScript of JavaScript). ``member_access`` lists operators after which a name is an
     attribute and kept (``.``, ``->``). ``soft_keywords`` are words the grammar
     knows as keywords that are also common identifiers; they count as keywords
     only where the parser used them as such.
@@ -64,6 +65,7 @@ class Grammar:
     member_access: tuple[str, ...]
     markers: tuple[str, ...]
     shebangs: tuple[str, ...]
+    extends: str | None
     source: str
 
     @property
@@ -117,7 +119,11 @@ def parse_grammar(source: str, data: dict) -> Grammar:
             raise GrammarError(f"{source}: [{section}] must be a table")
         _check_keys(source, f"[{section}]", table, keys)
         for key in keys:
-            sections[key] = _str_list(source, f"{section}.{key}", table.get(key, []))
+            if key != "extends":
+                sections[key] = _str_list(source, f"{section}.{key}", table.get(key, []))
+    extends = data.get("detect", {}).get("extends")
+    if extends is not None and (not isinstance(extends, str) or not extends):
+        raise GrammarError(f"{source}: 'detect.extends' must be a language name, got {extends!r}")
     for key in ("strings", "comments", "units"):
         if not sections[key]:
             raise GrammarError(f"{source}: [nodes].{key} must name at least one node type")
@@ -130,7 +136,7 @@ def parse_grammar(source: str, data: dict) -> Grammar:
         function=data["function"],
         extensions=tuple(e.lower().lstrip(".") for e in exts),
         aliases=tuple(a.lower() for a in _str_list(source, "aliases", data.get("aliases", []))),
-        source=source, **sections,
+        extends=extends, source=source, **sections,
     )
 
 
@@ -147,6 +153,9 @@ def _registry() -> tuple[dict[str, Grammar], dict[str, Grammar], dict[str, Gramm
         if g.name in by_name:
             raise GrammarError(f"{g.source}: language {g.name!r} already defined by {by_name[g.name].source}")
         by_name[g.name] = g
+    for g in by_name.values():
+        if g.extends is not None and g.extends not in by_name:
+            raise GrammarError(f"{g.source}: detect.extends names unknown language {g.extends!r}")
     by_alias = _unique_map(by_name, lambda g: (g.name, *g.aliases), "alias")
     by_ext = _unique_map(by_name, lambda g: g.extensions, "extension")
     return by_name, by_alias, by_ext

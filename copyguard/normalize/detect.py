@@ -1,0 +1,217 @@
+"""Which programming language a snippet is in, and where code sits in prose without fences.
+
+Detection is cheap first and exact last: each grammar file lists marker
+regexes (``def f(...):``, ``#include <stdio.h>``, ``fn main()``...); the
+languages with the most distinct markers are parsed with tree-sitter and the
+one with the fewest parse errors wins. A language that ``extends`` another
+(C++ of C, TypeScript of JavaScript) adds its markers to its parent's and is
+chosen only when some of its own markers match. Prose never has enough
+markers, and symbol density rules out the rest.
+
+>>> detect_language("def f(x):\\n    return x + 1\\n")
+'python'
+>>> detect_language("The cat sat on the mat. It was happy.") is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from . import grammars
+
+_SHEBANG = re.compile(r"#!\s*(?:/usr)?(?:/local)?/bin/(?:env\s+(?:-\S+\s+)*)?([\w.+-]+)")
+_SYMBOLS = re.compile(r"[{}()\[\];=<>$#*&|:+\-/\\]")
+_LETTERS = re.compile(r"[^\W\d_]")
+
+# A line that looks like code in any language (used to find unfenced code in prose).
+_CODE_LINE = re.compile(
+    r"""[;{}]\s*$|^\s*[}\])]|^\s*(?:\#include|\#!|@\w+|import\s+[\w.{*]|from\s+[\w.]+\s+import
+    |(?:async\s+)?def\s+\w+\s*\(|class\s+\w+|(?:export\s+)?(?:async\s+)?function\b|fn\s+\w+
+    |func\s|package\s+\w+|using\s+[\w.]+;|(?:public|private|protected|static)\s+\w+
+    |(?:const|let|var)\s+\w+\s*=|return\b|(?:if|for|while|elif|else|switch|try|except|catch)\b.*[:{(]
+    |print\w*\s*\(|console\.\w+\(|echo\s|end\s*$|\$\s+\w)
+    |\w+\s*(?:=|\+=|-=|:=|==|!=|=>|->)\s*\S|\)\s*:\s*$|^\s*\w+(?:\.\w+)*\(.*\)\s*;?\s*$""",
+    re.VERBOSE | re.MULTILINE,
+)
+# A hint that a prose answer contains any code at all (the fast path for pure prose).
+_HINT = re.compile(
+    r"""[;{}]\s*$|^\s*[}\])]\s*$|^[ \t]*(?:\#include|def\s+\w+\s*\(|class\s+\w+.*[:{]\s*$
+    |import\s+[\w.]+|from\s+[\w.]+\s+import|function\s+\w*\s*\(|fn\s+\w+|func\s+\w+|package\s+\w+
+    |(?:public|private|static)\s+\w+|(?:const|let|var)\s+\w+\s*=|return\b|\$\s+\w|\#!/)
+    |^[ \t]*\w+(?:\.\w+)*\s*(?:=|\+=|:=)\s*[\w\[{("'-]|^[ \t]*\w+(?:\.\w+)*\(.*\)\s*$""",
+    re.VERBOSE | re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class _Lang:
+    name: str
+    markers: re.Pattern | None
+    count: int
+    parent: str | None
+
+
+@cache
+def _languages() -> tuple[_Lang, ...]:
+    out = []
+    for name in grammars.names():
+        g = grammars.get(name)
+        pattern = "|".join(f"(?P<m{i}>{m})" for i, m in enumerate(g.markers))
+        regex = re.compile(pattern, re.MULTILINE) if pattern else None
+        out.append(_Lang(name, regex, len(g.markers), g.extends))
+    return tuple(out)
+
+
+@cache
+def _shebangs() -> dict[str, str]:
+    return {s: name for name in grammars.names() for s in grammars.get(name).shebangs}
+
+
+def marker_scores(text: str) -> dict[str, int]:
+    """Number of distinct markers of each language found in ``text`` (parents' included).
+
+    A language that extends another scores only if one of its own markers matched.
+    """
+    own = {}
+    for lang in _languages():
+        if lang.markers is not None:
+            own[lang.name] = len({m.lastgroup for m in lang.markers.finditer(text)})
+    parents = {lang.name: lang.parent for lang in _languages()}
+    scores = {}
+    for name, n in own.items():
+        total, parent = n, parents[name]
+        while parent is not None and n:
+            if parents.get(parent) is not None and not own.get(parent):
+                n = 0  # an intermediate dialect (TypeScript under TSX) must show its own markers
+            total += own.get(parent, 0)
+            parent = parents.get(parent)
+        if n:
+            scores[name] = total
+    return scores
+
+
+def _error_ratio(text: str, lang: str) -> float:
+    """Share of the text's bytes inside ERROR nodes (plus missing nodes) when parsed as ``lang``."""
+    g = grammars.get(lang)
+    data = text.encode("utf-8", "surrogatepass")
+    root = grammars.parser(g).parse(data).root_node
+    if not root.has_error:
+        return 0.0
+    bad, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error:
+            bad += node.end_byte - node.start_byte
+        elif node.is_missing:
+            bad += 4
+        elif node.has_error:
+            stack.extend(node.children)
+    return min(1.0, bad / max(1, len(data)))
+
+
+def symbol_density(text: str) -> float:
+    """Share of non-space characters that are code punctuation."""
+    non_space = len(text) - text.count(" ") - text.count("\n") - text.count("\t")
+    return len(_SYMBOLS.findall(text)) / max(1, non_space)
+
+
+def detect_language(text: str) -> str | None:
+    """The grammar name ``text`` is most likely written in, or None for prose or unknown code.
+
+    >>> detect_language("#include <stdio.h>\\nint main(void) { printf(\\"hi\\"); return 0; }")
+    'c'
+    """
+    body = text.strip()
+    if not body:
+        return None
+    m = _SHEBANG.match(body)
+    if m and m.group(1) in _shebangs():
+        return _shebangs()[m.group(1)]
+    if body.startswith("<?php"):
+        return "php"
+    scores = marker_scores(body)
+    if not scores:
+        return None
+    best = max(scores.values())
+    lines = body.count("\n") + 1
+    density = symbol_density(body)
+    if best < 2 and not (lines <= 3 and density >= 0.08):
+        return None
+    if density < 0.02 or (best < 3 and density < 0.04):
+        return None
+    candidates = sorted(scores, key=lambda n: (-scores[n], n))[:4]
+    candidates = [n for n in candidates if scores[n] >= max(1, best // 2)]
+    ranked = [(scores[n] * (1.0 - _error_ratio(body, n)) ** 2, n) for n in candidates]
+    final, name = max(ranked, key=lambda r: (r[0], -_depth(r[1])))
+    return name if final >= 0.5 * best and final > 0 else None
+
+
+def _depth(name: str) -> int:
+    parents = {lang.name: lang.parent for lang in _languages()}
+    depth = 0
+    while parents.get(name):
+        name, depth = parents[name], depth + 1
+    return depth
+
+
+# --- unfenced code in prose ------------------------------------------------------------
+
+
+def code_blocks(text: str) -> list[tuple[int, int, str]]:
+    """Character ranges ``(start, end, lang)`` of code pasted into prose without fences.
+
+    Runs of code-looking lines (blank lines allowed inside) that ``detect_language``
+    recognises. Meant for the prose between fences; fence lines end a run.
+
+    >>> prose = "Use this:\\n\\ndef add(a, b):\\n    return a + b\\n\\nThen call it."
+    >>> [(prose[s:e], lang) for s, e, lang in code_blocks(prose)]
+    [('def add(a, b):\\n    return a + b', 'python')]
+    """
+    if _HINT.search(text) is None:
+        return []
+    lines = text.splitlines(keepends=True)
+    offsets = np.concatenate(([0], np.cumsum([len(line) for line in lines]))).tolist()
+    kinds = [_line_kind(line) for line in lines]
+    out = []
+    for first, last in _runs(kinds):
+        start = offsets[first] + len(lines[first]) - len(lines[first].lstrip())
+        end = offsets[last] + len(lines[last].rstrip())
+        lang = detect_language(text[start:end])
+        if lang is not None:
+            out.append((start, end, lang))
+    return out
+
+
+def _line_kind(line: str) -> str:
+    """'blank', 'fence', 'code' or 'prose'."""
+    stripped = line.strip()
+    if not stripped:
+        return "blank"
+    if stripped.startswith(("```", "~~~")):
+        return "fence"
+    words = len(stripped.split())
+    letters = len(_LETTERS.findall(stripped))
+    if words >= 7 and stripped[-1] in ".!?" and letters > 0.7 * len(stripped):
+        return "prose"
+    if _CODE_LINE.search(line) or (line[:1] in " \t" and symbol_density(stripped) > 0.1):
+        return "code"
+    return "prose"
+
+
+def _runs(kinds: list[str]) -> list[tuple[int, int]]:
+    """(first, last) line indexes of runs with at least two code lines, blanks inside allowed."""
+    runs, first, last, n_code = [], None, None, 0
+    for i, kind in enumerate(kinds + ["prose"]):
+        if kind == "code":
+            first = i if first is None else first
+            last, n_code = i, n_code + 1
+        elif kind != "blank":
+            if first is not None and n_code >= 2:
+                runs.append((first, last))
+            first, last, n_code = None, None, 0
+    return runs
