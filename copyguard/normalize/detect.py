@@ -26,7 +26,6 @@ from . import grammars
 
 _SHEBANG = re.compile(r"#!\s*(?:/usr)?(?:/local)?/bin/(?:env\s+(?:-\S+\s+)*)?([\w.+-]+)")
 _SYMBOLS = re.compile(r"[{}()\[\];=<>$#*&|:+\-/\\]")
-_LETTERS = re.compile(r"[^\W\d_]")
 
 # A line that looks like code in any language (used to find unfenced code in prose).
 _CODE_LINE = re.compile(
@@ -38,13 +37,13 @@ _CODE_LINE = re.compile(
     |\w+\s*(?:=|\+=|-=|:=|==|!=|=>|->)\s*\S|\)\s*:\s*$|^\s*\w+(?:\.\w+)*\(.*\)\s*;?\s*$""",
     re.VERBOSE | re.MULTILINE,
 )
-# A hint that a prose answer contains any code at all (the fast path for pure prose).
+# A line hinting that a prose answer contains any code at all (the fast path for pure prose).
 _HINT = re.compile(
-    r"""[;{}]\s*$|^\s*[}\])]\s*$|^[ \t]*(?:\#include|def\s+\w+\s*\(|class\s+\w+.*[:{]\s*$
-    |import\s+[\w.]+|from\s+[\w.]+\s+import|function\s+\w*\s*\(|fn\s+\w+|func\s+\w+|package\s+\w+
-    |(?:public|private|static)\s+\w+|(?:const|let|var)\s+\w+\s*=|return\b|\$\s+\w|\#!/)
-    |^[ \t]*\w+(?:\.\w+)*\s*(?:=|\+=|:=)\s*[\w\[{("'-]|^[ \t]*\w+(?:\.\w+)*\(.*\)\s*$""",
-    re.VERBOSE | re.MULTILINE,
+    r"""(?:.*[;{}][ \t]*$|[ \t]*(?:[}\])]|\#include|\#!/|def\s+\w+\s*\(|class\s+\w+.*[:{][ \t]*$
+    |import\s+[\w.]+|from\s+[\w.]+\s+import|function\s+\w*\s*\(|fn\s+\w+|func\s+\w+
+    |package\s+\w+|(?:public|private|static)\s+\w+|(?:const|let|var)\s+\w+\s*=|return\b|\$\s+\w
+    |\w+(?:\.\w+)*\s*(?:=|\+=|:=)\s*[\w\[{("'-]|\w+(?:\.\w+)*\(.*\)[ \t]*$))""",
+    re.VERBOSE,
 )
 
 
@@ -61,7 +60,8 @@ def _languages() -> tuple[_Lang, ...]:
     out = []
     for name in grammars.names():
         g = grammars.get(name)
-        pattern = "|".join(f"(?P<m{i}>{m})" for i, m in enumerate(g.markers))
+        # zero-width alternatives, so markers overlapping each other are all counted
+        pattern = "|".join(f"(?=(?P<m{i}>{m}))" for i, m in enumerate(g.markers))
         regex = re.compile(pattern, re.MULTILINE) if pattern else None
         out.append(_Lang(name, regex, len(g.markers), g.extends))
     return tuple(out)
@@ -146,8 +146,11 @@ def detect_language(text: str) -> str | None:
         return None
     candidates = sorted(scores, key=lambda n: (-scores[n], n))[:4]
     candidates = [n for n in candidates if scores[n] >= max(1, best // 2)]
-    ranked = [(scores[n] * (1.0 - _error_ratio(body, n)) ** 2, n) for n in candidates]
+    errors = {n: _error_ratio(body, n) for n in candidates}
+    ranked = [(scores[n] * (1.0 - errors[n]) ** 2, n) for n in candidates]
     final, name = max(ranked, key=lambda r: (r[0], -_depth(r[1])))
+    if best < 2 and errors[name] > 0:
+        return None  # one marker is only enough for a short snippet that parses cleanly
     return name if final >= 0.5 * best and final > 0 else None
 
 
@@ -172,9 +175,9 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
     >>> [(prose[s:e], lang) for s, e, lang in code_blocks(prose)]
     [('def add(a, b):\\n    return a + b', 'python')]
     """
-    if _HINT.search(text) is None:
-        return []
     lines = text.splitlines(keepends=True)
+    if not any(_HINT.match(line) for line in lines):
+        return []
     offsets = np.concatenate(([0], np.cumsum([len(line) for line in lines]))).tolist()
     kinds = [_line_kind(line) for line in lines]
     out = []
@@ -194,9 +197,10 @@ def _line_kind(line: str) -> str:
         return "blank"
     if stripped.startswith(("```", "~~~")):
         return "fence"
-    words = len(stripped.split())
-    letters = len(_LETTERS.findall(stripped))
-    if words >= 7 and stripped[-1] in ".!?" and letters > 0.7 * len(stripped):
+    words = stripped.count(" ") + 1
+    if words >= 7 and stripped[-1] in ".!?" and symbol_density(stripped) < 0.05:
+        return "prose"
+    if len(stripped) > 200 and symbol_density(stripped) < 0.03:
         return "prose"
     if _CODE_LINE.search(line) or (line[:1] in " \t" and symbol_density(stripped) > 0.1):
         return "code"
