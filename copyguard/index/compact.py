@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from .segment import TOKEN_FIELDS, Segment, expand_ranges
+from .segment import TEXT_SCHEMA, TOKEN_FIELDS, Segment, arrow_ints, expand_ranges
 
 
 def merge(segments: list[Segment], dead_sources: list[np.ndarray]) -> tuple[dict[str, np.ndarray], pa.Table, pa.Table]:
@@ -59,13 +59,14 @@ def _live_part(seg: Segment, dead: np.ndarray, src_base: int, tok_base: int, p_b
     band_pids = pid_map[np.asarray(seg.pids, dtype=np.int64)]
     keep = band_pids >= 0
 
+    rows = arrow_ints(live)
     part = {f"tok_{f}": np.asarray(seg.tokens[f][take]) for f in TOKEN_FIELDS}
     part.update(
         band_keys=np.asarray(seg.keys[keep]), band_pids=band_pids[keep],
         source_tok=np.stack([new_start, new_start + lengths], axis=1),
         p_source=src_map[p_source[p_live]], p_tok=np.asarray(seg.p_tok[p_live]) + shift[p_source[p_live], None],
         p_kind=np.asarray(seg.p_kind[p_live]),
-        sources=seg.sources.take(pa.array(live)), texts=pa.table({"text": seg.texts.take(pa.array(live))}),
+        sources=seg.sources.take(rows), texts=pa.Table.from_arrays([seg.texts.take(rows)], schema=TEXT_SCHEMA),
     )
     return part
 

@@ -30,8 +30,8 @@ from . import fsutil
 from .compact import merge
 from .manifest import MANIFEST, Manifest, SegmentEntry, check_params, read_manifest, write_manifest
 from .query import PassageInfo, Tokens, View, gather_tokens, lookup, passage_info
-from .segment import (SegmentData, Segment, SourceRecord, arrays_of, describe, isin_sorted, source_table,
-                      text_table, write_segment)
+from .segment import (Segment, SegmentData, SourceRecord, arrays_of, arrow_ints, arrow_strings, describe, numpy_ints, isin_sorted,
+                      source_table, text_table, write_segment)
 from .tombstones import TOMBSTONES, load_tombstone, write_tombstone
 
 SEGMENTS = "segments"
@@ -175,7 +175,7 @@ class Index:
         found: dict[str, int] = {}
         for s, rows in enumerate(_live_rows(view, list(source_ids))):
             col = view.segments[s].sources.column("source_id")
-            found.update(zip(col.take(pa.array(rows)).to_pylist(), (rows + view.s_base[s]).tolist()))
+            found.update(zip(col.take(arrow_ints(rows)).to_pylist(), (rows + view.s_base[s]).tolist()))
         return found
 
     def stats(self) -> dict[str, Any]:
@@ -319,13 +319,13 @@ def _load_view(root: Path, manifest: Manifest, cache: dict[str, Segment]) -> Vie
 def _live_rows(view: View, ids: list[str]) -> list[np.ndarray]:
     """Per segment, the sorted live rows whose source_id is in ``ids``."""
     out = []
-    value_set = pa.array(ids, type=pa.string())
+    value_set = arrow_strings(ids)
     for seg, dead in zip(view.segments, view.dead_sources):
         if not ids:
             out.append(np.zeros(0, dtype=np.int64))
             continue
-        hit = pc.is_in(seg.sources.column("source_id"), value_set=value_set)
-        rows = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
+        hit = pc.indices_nonzero(pc.is_in(seg.sources.column("source_id"), value_set=value_set))
+        rows = numpy_ints(hit)
         out.append(rows[~isin_sorted(rows, dead.astype(np.int64))])
     return out
 
