@@ -63,12 +63,17 @@ def candidate_pairs(sigs: np.ndarray, config: DedupConfig) -> tuple[np.ndarray, 
     return code // n, code % n
 
 
+def agreeing(sig_a: np.ndarray, sig_b: np.ndarray, min_equal: int) -> np.ndarray:
+    """Mask of row pairs of two signature matrices that agree on at least ``min_equal`` slots."""
+    return np.count_nonzero(sig_a == sig_b, axis=1) >= min_equal
+
+
 def verify(sigs: np.ndarray, lo: np.ndarray, hi: np.ndarray, min_equal: int) -> np.ndarray:
-    """Mask of pairs whose signatures agree on at least ``min_equal`` slots."""
+    """Mask of pairs ``(lo[i], hi[i])`` of rows of ``sigs`` that agree on at least ``min_equal`` slots."""
     keep = np.zeros(lo.shape[0], dtype=bool)
     for s in range(0, lo.shape[0], _VERIFY_CHUNK):
         a, b = lo[s : s + _VERIFY_CHUNK], hi[s : s + _VERIFY_CHUNK]
-        keep[s : s + _VERIFY_CHUNK] = np.count_nonzero(sigs[a] == sigs[b], axis=1) >= min_equal
+        keep[s : s + _VERIFY_CHUNK] = agreeing(sigs[a], sigs[b], min_equal)
     return keep
 
 
