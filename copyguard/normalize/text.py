@@ -103,7 +103,10 @@ def _fold_char(c: str) -> str:
     return unicodedata.normalize("NFKC", "".join(out))  # recompose Hangul, kana voicing
 
 
-_SOLO = np.uint32(1 << 31)  # flag on a folded code point that is a word by itself
+# Flags in the fold table's entries and in folded code points (code points need 21 bits).
+_SOLO = np.uint32(1 << 29)  # a folded code point that is a word by itself (Han, kana)
+_ODD = np.uint32(1 << 30)  # folds to 0 or 2+ code points: low bits index ``_FoldTable.multi``
+_UNKNOWN = np.uint32(1 << 31)  # fold not computed yet
 
 
 @dataclass(frozen=True)
@@ -132,74 +135,71 @@ class _Folded:
         return np.where(inside, self.odd[cc], src)
 
 
-def _folded(cps: np.ndarray, odd: np.ndarray, odd_len: np.ndarray) -> _Folded:
+def _folded(cps: np.ndarray, odd: np.ndarray, odd_len: np.ndarray, has_solo: bool) -> _Folded:
     """Split the single-word flag off folded code points."""
     solo = None
-    if cps.shape[0] and cps.max() >= _SOLO:
+    if has_solo:
         solo = cps >= _SOLO
         cps = cps & ~_SOLO
     return _Folded(cps, solo, odd, odd_len.astype(np.int64))
 
 
 class _FoldTable:
-    """Dense code point -> fold tables, filled lazily for the code points actually seen.
+    """Dense code point -> fold table, filled lazily for the code points actually seen.
 
-    ``length[cp]`` is how many code points ``cp`` folds to (255: not computed
-    yet); ``payload[cp]`` is the folded code point when that is 1, else an
-    offset into ``multi``. Folded code points carry ``_SOLO`` when they are Han or kana.
+    ``entry[cp]`` is the folded code point (with ``_SOLO`` when it is a word by
+    itself), or ``_ODD | offset`` of its fold in ``multi`` when the fold is not
+    one code point long (``length[cp]`` code points), or ``_UNKNOWN``.
     """
 
-    UNKNOWN = 255
-
     def __init__(self) -> None:
-        self.length = np.full(0x110000, self.UNKNOWN, dtype=np.uint8)
-        self.payload = np.zeros(0x110000, dtype=np.uint32)
+        self.entry = np.full(0x110000, _UNKNOWN, dtype=np.uint32)
+        self.length = np.ones(0x110000, dtype=np.uint8)
         self.multi = np.zeros(0, dtype=np.uint32)
         self.lock = threading.Lock()
 
-    def lookup(self, cps: np.ndarray) -> np.ndarray:
-        lengths = self.length.take(cps)
-        unknown = lengths == self.UNKNOWN
-        if unknown.any():
-            self._fill(np.unique(cps[unknown]))
-            lengths = self.length.take(cps)
-        return lengths
-
     def _fill(self, cps: np.ndarray) -> None:
         with self.lock:
-            lengths, payloads, extra = [], [], []
+            lengths, entries, extra = [], [], []
             base = int(self.multi.shape[0])
             for cp in cps.tolist():
                 f = [ord(x) | (int(_SOLO) if _in(ord(x), _SINGLE_CHAR_WORDS) else 0)
-                     for x in _fold_char(chr(cp))][: self.UNKNOWN - 1]
-                payloads.append(f[0] if len(f) == 1 else base + len(extra))
+                     for x in _fold_char(chr(cp))][:255]
+                entries.append(f[0] if len(f) == 1 else int(_ODD) | (base + len(extra)))
                 lengths.append(len(f))
                 if len(f) != 1:
                     extra.extend(f)
-            # readers do not lock: publish ``multi`` before the lengths that point into it
+            # readers do not lock: publish ``multi`` and lengths before the entries that point to them
             self.multi = np.concatenate([self.multi, np.array(extra, dtype=np.uint32)])
-            self.payload[cps] = payloads
             self.length[cps] = lengths
+            self.entry[cps] = entries
 
     def fold(self, cps: np.ndarray) -> _Folded:
-        lengths = self.lookup(cps)
-        payload = self.payload.take(cps)
-        odd = np.flatnonzero(lengths != 1)
-        odd_len = lengths[odd]
-        if odd.shape[0] == 0:
-            return _folded(payload, odd, odd_len)
+        entries = self.entry.take(cps)
+        top = entries.max(initial=0)
+        if top >= _UNKNOWN:
+            self._fill(np.unique(cps[entries >= _UNKNOWN]))
+            entries = self.entry.take(cps)
+            top = entries.max(initial=0)
+        if top < _ODD:
+            return _folded(entries, _EMPTY, _EMPTY, bool(top >= _SOLO))
+        odd = np.flatnonzero(entries >= _ODD)
+        odd_len = self.length.take(cps[odd])
         if not odd_len.any():  # only vanishing characters
-            return _folded(np.delete(payload, odd), odd, odd_len)
-        cum_end = np.cumsum(lengths, dtype=np.int64)
-        folded = np.repeat(payload, lengths)
-        multi = odd[odd_len > 1]
-        sizes = lengths[multi].astype(np.int64)
+            folded = np.delete(entries, odd)
+            return _folded(folded, odd, odd_len, bool(folded.max(initial=0) >= _SOLO))
+        lengths = np.ones(cps.shape[0], dtype=np.int64)
+        lengths[odd] = odd_len
+        folded = np.repeat(entries, lengths)
+        multi, sizes = odd[odd_len > 1], odd_len[odd_len > 1].astype(np.int64)
         within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        out_pos = np.repeat(cum_end[multi] - sizes, sizes) + within
-        folded[out_pos] = self.multi[np.repeat(payload[multi].astype(np.int64), sizes) + within]
-        return _folded(folded, odd, odd_len)
+        out_pos = np.repeat(np.cumsum(lengths)[multi] - sizes, sizes) + within
+        offsets = (entries[multi] & ~_ODD).astype(np.int64)
+        folded[out_pos] = self.multi[np.repeat(offsets, sizes) + within]
+        return _folded(folded, odd, odd_len, bool(folded.max(initial=0) >= _SOLO))
 
 
+_EMPTY = np.zeros(0, dtype=np.int64)
 _TABLE: _FoldTable | None = None
 _ASCII_MAP: bytes | None = None
 
@@ -227,19 +227,19 @@ def _fold_chunk(chunk: str) -> _Folded:
         if _DROP.to_bytes(1, "little") in folded:
             odd = np.flatnonzero(arr == _DROP)
             return _Folded(np.delete(arr, odd), None, odd, np.zeros(odd.shape[0], dtype=np.int64))
-        return _Folded(arr, None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        return _Folded(arr, None, _EMPTY, _EMPTY)
     cps = np.frombuffer(chunk.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     return _table().fold(cps)
 
 
 def _word_spans(f: _Folded) -> tuple[np.ndarray, np.ndarray]:
     """Folded ``[start, end)`` of each word: runs of word characters, solo characters alone."""
-    word = f.cps != ord(_SEP)
     if f.solo is None:
-        edge = np.zeros(word.shape[0] + 2, dtype=np.int8)
-        edge[1:-1] = word
-        step = np.diff(edge)
-        return np.flatnonzero(step == 1), np.flatnonzero(step == -1)
+        word = np.zeros(f.cps.shape[0] + 2, dtype=bool)
+        np.not_equal(f.cps, ord(_SEP), out=word[1:-1])
+        flips = np.flatnonzero(word[1:] != word[:-1])  # alternately a word's start and end
+        return flips[0::2], flips[1::2]
+    word = f.cps != ord(_SEP)
     joins = word[1:] & word[:-1] & ~f.solo[1:] & ~f.solo[:-1]  # k + 1 continues the word at k
     is_start, is_end = word.copy(), word.copy()
     is_start[1:] &= ~joins
