@@ -33,7 +33,7 @@ TEXT_SCHEMA = pa.schema([("text", pa.large_string())])
 TOKEN_FIELDS = ("hashes", "exact", "kinds", "starts", "ends")
 # file stem -> dtype; "tok_*" are the flat token arrays, "p_*" the passages
 ARRAYS = {
-    "band_keys": np.uint64, "band_pids": np.uint32, "source_tok": np.int64,
+    "band_keys": np.uint64, "band_pids": np.uint32, "band_dir": np.int64, "source_tok": np.int64,
     "tok_hashes": np.uint64, "tok_exact": np.uint64, "tok_kinds": np.uint8,
     "tok_starts": np.uint32, "tok_ends": np.uint32,
     "p_source": np.uint32, "p_tok": np.int64, "p_kind": np.uint8,
@@ -177,8 +177,25 @@ def arrow_ints(values: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.int64(), values.shape[0], [None, pa.py_buffer(values)])
 
 
+def band_directory(keys: np.ndarray) -> np.ndarray:
+    """Where each of ``2**bits`` buckets of the sorted ``keys`` starts (by their top bits), plus ``len(keys)``.
+
+    Band keys are hashes, hence uniform: about 16 keys per bucket, so a lookup
+    reads one directory entry and searches a handful of keys on one page
+    instead of a binary search over the whole mapped table (about 4x faster for
+    a 200,000-passage segment, and one page touched per key instead of ~20).
+    """
+    n = int(keys.shape[0])
+    bits = int(np.clip(np.floor(np.log2(max(n, 1) / 16)), 0, 30))
+    if bits == 0:
+        return np.array([0, n], dtype=np.int64)
+    bounds = np.arange(1 << bits, dtype=np.uint64) << np.uint64(64 - bits)
+    return np.append(np.searchsorted(keys, bounds, side="left"), n).astype(np.int64)
+
+
 def write_segment(directory: Path, arrays: dict[str, np.ndarray], sources: pa.Table, texts: pa.Table) -> None:
     """Write a segment's files into the empty ``directory``, each fsync'd."""
+    arrays = {**arrays, "band_dir": band_directory(arrays["band_keys"])}
     for stem, dtype in ARRAYS.items():
         save_npy(directory / f"{stem}.npy", np.asarray(arrays[stem], dtype=dtype))
     _write_arrow(directory / SOURCES, sources)
@@ -208,7 +225,10 @@ class Segment:
         except (OSError, ValueError) as err:
             raise IndexError_(f"{path}: segment file missing or damaged ({err})") from err
         a = self.arrays
-        self.keys, self.pids = a["band_keys"], a["band_pids"]
+        self.keys, self.pids, self.dir = a["band_keys"], a["band_pids"], a["band_dir"]
+        self.bits = int(self.dir.shape[0] - 1).bit_length() - 1
+        if self.dir.shape[0] != (1 << self.bits) + 1:
+            raise IndexError_(f"{path}: damaged band directory")
         self.p_source, self.p_tok, self.p_kind, self.source_tok = a["p_source"], a["p_tok"], a["p_kind"], a["source_tok"]
         self.tokens = {f: a[f"tok_{f}"] for f in TOKEN_FIELDS}
 
@@ -231,14 +251,37 @@ class Segment:
 
     def lookup(self, needles: np.ndarray, max_hits: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Every ``(needle index, local passage id)`` whose band key equals the needle."""
-        lo = np.searchsorted(self.keys, needles, side="left")
-        hi = np.searchsorted(self.keys, needles, side="right")
-        counts = hi - lo
+        needles = np.asarray(needles, dtype=np.uint64)
+        bucket = (needles >> np.uint64(64 - self.bits)).astype(np.int64) if self.bits else np.zeros(len(needles), int)
+        lo, hi = self.dir[bucket], self.dir[bucket + 1]
+        left = bounded_search(self.keys, needles, lo, hi, right=False)
+        found = left < hi
+        found[found] = self.keys[left[found]] == needles[found]
+        hit = np.flatnonzero(found)
+        counts = bounded_search(self.keys, needles[hit], left[hit], hi[hit], right=True) - left[hit]
         if max_hits is not None:
-            counts[counts > max_hits] = 0
-        hit = np.flatnonzero(counts)
-        pos = expand_ranges(lo[hit], counts[hit])
-        return np.repeat(hit, counts[hit]), np.asarray(self.pids[pos], dtype=np.int64)
+            keep = counts <= max_hits
+            hit, counts = hit[keep], counts[keep]
+        pos = expand_ranges(left[hit], counts)
+        return np.repeat(hit, counts), np.asarray(self.pids[pos], dtype=np.int64)
+
+
+def bounded_search(keys: np.ndarray, needles: np.ndarray, lo: np.ndarray, hi: np.ndarray, right: bool) -> np.ndarray:
+    """``np.searchsorted`` of each needle within its own range ``keys[lo:hi]``, all needles at once.
+
+    >>> bounded_search(np.array([1, 3, 3, 5]), np.array([3, 3]), np.array([0, 0]), np.array([4, 4]), False).tolist()
+    [1, 1]
+    """
+    lo, hi = lo.astype(np.int64), hi.astype(np.int64)
+    steps = int((hi - lo).max(initial=0)).bit_length()
+    for _ in range(steps):
+        open_ = lo < hi
+        mid = (lo + hi) >> 1
+        value = keys[np.where(open_, mid, 0)] if keys.shape[0] else needles
+        go = open_ & ((value <= needles) if right else (value < needles))
+        lo = np.where(go, mid + 1, lo)
+        hi = np.where(open_ & ~go, mid, hi)
+    return lo
 
 
 _HEADER = re.compile(rb"\{'descr': '([^']+)', 'fortran_order': False, 'shape': \(([0-9, ]*)\), \}")

@@ -236,3 +236,24 @@ def test_segment_data_validation():
     with pytest.raises(IndexError_, match="n_chars"):
         rec = SourceRecord("a", None, None, "text", 1, "")
         SegmentData(**{**data.__dict__, "sources": [rec, data.sources[1]]})
+
+
+def test_bucketed_lookup_equals_searchsorted(tmp_path):
+    """The band directory + bounded search finds exactly what a plain searchsorted finds, duplicates included."""
+    rng = np.random.default_rng(3)
+    data = make_data([f"s{i}" for i in range(30)], n_tokens=200)
+    keys = data.band_keys.copy()
+    pool = rng.integers(0, 2**64 - 1, 50, dtype=np.uint64)
+    mask = rng.random(keys.shape) < 0.1
+    keys[mask] = rng.choice(pool, mask.sum())  # heavy duplicates, some across bands
+    keys[:3, :] = np.uint64(2**64 - 1)  # the largest key, last bucket
+    keys[3:5, :] = np.uint64(0)
+    index = Index.create(tmp_path / "i", P, {})
+    index.add(SegmentData(**{**data.__dict__, "band_keys": keys}))
+    q = np.concatenate([keys[rng.integers(0, keys.shape[0], 40)], rng.integers(0, 2**64 - 1, (20, B), dtype=np.uint64)])
+    q[0, :] = pool[0]
+    rows, gids = index.lookup(q)
+    flat = keys.reshape(-1)
+    expect = {(r, p) for r in range(q.shape[0]) for p in np.flatnonzero(np.isin(keys, q[r]).any(axis=1))}
+    assert set(zip(rows.tolist(), gids.tolist())) == {(int(r), int(p)) for r, p in expect}
+    assert flat.shape[0] == data.n_passages * B
