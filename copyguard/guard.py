@@ -111,8 +111,11 @@ class Guard:
         matches: list[Match] = []
         for ref in np.unique(info.source):
             mine = info.source == ref
-            lo, hi = int(info.tok[mine, 0].min()), int(info.tok[mine, 1].max())
+            # widen by a window: the copy may start or end inside a window that did not qualify
+            margin = self.params.window(code)[0]
             src = Tokens(*self.index.source_tokens(int(ref))[:5])
+            lo = max(int(info.tok[mine, 0].min()) - margin, 0)
+            hi = min(int(info.tok[mine, 1].max()) + margin, src.hashes.shape[0])
             for region in align_regions(out, out_sh, src[lo:hi], k, code, self.policy):
                 matches.append(self._attribute(ts, src, int(ref), region, lo))
         return matches
