@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from .segment import TEXT_SCHEMA, TOKEN_FIELDS, Segment, arrow_ints, expand_ranges
+from .arrays import arrow_ints
+from .segment import TEXT_SCHEMA, TOKEN_FIELDS, Segment, expand_ranges
 
 
 def merge(segments: list[Segment], dead_sources: list[np.ndarray]) -> tuple[dict[str, np.ndarray], pa.Table, pa.Table]:

@@ -79,6 +79,16 @@ def remove_path(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def sweep(root: Path, keep: dict[str, set[str]]) -> None:
+    """Delete every entry of ``root/<folder>`` not in ``keep[folder]``: a killed writer's leftovers, superseded files."""
+    for sub, names in keep.items():
+        directory = root / sub
+        if directory.is_dir():
+            for child in directory.iterdir():
+                if child.name not in names:
+                    remove_path(child)
+
+
 @contextmanager
 def writer_lock(root: Path) -> Iterator[None]:
     """Hold the index's exclusive writer lock (``fcntl.flock`` on ``root/lock``); blocks until free."""

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
 from .. import __version__
 from ..errors import ConfigError, IndexError_, IndexFormatError
 from ..params import Params
@@ -126,7 +124,3 @@ def check_params(manifest: Manifest, params: Params, where: Path | str) -> None:
             f"{where}: index was built with other parameters: {', '.join(diff)}; "
             f"use the index's parameters or {rebuild_hint(where)}"
         )
-
-
-def as_dict(manifest: Manifest) -> dict[str, Any]:
-    return json.loads(manifest.to_json())

@@ -8,12 +8,18 @@ segment's local passage ids and source rows into global ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import pyarrow.compute as pc
 
+from .arrays import arrow_strings, numpy_ints
 from .manifest import Manifest
 from .segment import TOKEN_FIELDS, Segment, expand_ranges, isin_sorted
+from .tombstones import load_tombstone
+
+SEGMENTS = "segments"
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,3 +112,29 @@ def gather_tokens(view: View, seg_of: np.ndarray, ranges: np.ndarray) -> Tokens:
         for f in TOKEN_FIELDS:
             out[f][dst] = view.segments[s].tokens[f][src]
     return Tokens(offsets=offsets, **out)
+
+
+def load_view(root: Path, manifest: Manifest, cache: dict[str, Segment]) -> View:
+    """The segments and tombstones ``manifest`` names, reusing already open segments from ``cache``."""
+    segments, dead_s, dead_p = [], [], []
+    for e in manifest.segments:
+        seg = cache.get(e.name) or Segment(root / SEGMENTS / e.name)
+        ds, dp = load_tombstone(root, e)
+        segments.append(seg)
+        dead_s.append(ds)
+        dead_p.append(dp)
+    return View.build(manifest, segments, dead_s, dead_p)
+
+
+def live_rows(view: View, ids: list[str]) -> list[np.ndarray]:
+    """Per segment, the sorted live rows whose source_id is in ``ids``."""
+    out = []
+    value_set = arrow_strings(ids)
+    for seg, dead in zip(view.segments, view.dead_sources):
+        if not ids:
+            out.append(np.zeros(0, dtype=np.int64))
+            continue
+        hit = pc.indices_nonzero(pc.is_in(seg.sources.column("source_id"), value_set=value_set))
+        rows = numpy_ints(hit)
+        out.append(rows[~isin_sorted(rows, dead.astype(np.int64))])
+    return out

@@ -22,19 +22,17 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..errors import IndexError_
 from ..params import Params
 from . import fsutil
+from .arrays import arrow_ints
 from .compact import merge
 from .manifest import MANIFEST, Manifest, SegmentEntry, check_params, read_manifest, write_manifest
-from .query import PassageInfo, Tokens, View, gather_tokens, lookup, passage_info
-from .segment import (Segment, SegmentData, SourceRecord, arrays_of, arrow_ints, arrow_strings, describe, numpy_ints, isin_sorted,
-                      source_table, text_table, write_segment)
-from .tombstones import TOMBSTONES, load_tombstone, write_tombstone
+from .query import SEGMENTS, PassageInfo, Tokens, View, gather_tokens, live_rows, load_view, lookup, passage_info
+from .segment import Segment, SegmentData, SourceRecord, arrays_of, describe, source_table, text_table, write_segment
+from .tombstones import TOMBSTONES, write_tombstone
 
-SEGMENTS = "segments"
 _LAYOUT = {SEGMENTS, TOMBSTONES, fsutil.TMP, fsutil.LOCK, MANIFEST + ".tmp"}
 
 
@@ -88,7 +86,7 @@ class Index:
             if params is not None:
                 check_params(manifest, params, root)
             try:
-                return cls(root, _load_view(root, manifest, {}))
+                return cls(root, load_view(root, manifest, {}))
             except IndexError_:
                 # a concurrent compaction may have deleted what this manifest named: retry with the new one
                 if read_manifest(root).generation == manifest.generation:
@@ -173,7 +171,7 @@ class Index:
         """Global refs of the live sources among ``source_ids``; ids not in the index are absent."""
         view = self._view
         found: dict[str, int] = {}
-        for s, rows in enumerate(_live_rows(view, list(source_ids))):
+        for s, rows in enumerate(live_rows(view, list(source_ids))):
             col = view.segments[s].sources.column("source_id")
             found.update(zip(col.take(arrow_ints(rows)).to_pylist(), (rows + view.s_base[s]).tolist()))
         return found
@@ -208,7 +206,7 @@ class Index:
             gen = view.manifest.generation + 1
             arrays = arrays_of(data)
             entry = self._new_segment(gen, arrays, source_table(data.sources), text_table(data.texts))
-            rows = _live_rows(view, [s.source_id for s in data.sources])
+            rows = live_rows(view, [s.source_id for s in data.sources])
             return view.manifest.with_segments(self._tombstoned(view, rows, gen) + [entry]), None
 
         self._write(change)
@@ -224,7 +222,7 @@ class Index:
         ids = list(dict.fromkeys(source_ids))
 
         def change(view: View) -> tuple[Manifest | None, int]:
-            rows = _live_rows(view, ids)
+            rows = live_rows(view, ids)
             count = sum(int(r.shape[0]) for r in rows)
             if strict and count < len(ids):
                 found = set(Index(self.path, view).find_sources(ids))
@@ -260,18 +258,18 @@ class Index:
         """Run ``change`` on the latest manifest under the writer lock and commit what it returns."""
         with fsutil.writer_lock(self.path):
             manifest = read_manifest(self.path)
-            _sweep(self.path, manifest)
+            fsutil.sweep(self.path, _keep(manifest))
             self._set_view(manifest)
             new, result = change(self._view)
             if new is not None:
                 write_manifest(self.path, new)
                 self._set_view(new)
-                _sweep(self.path, new)
+                fsutil.sweep(self.path, _keep(new))
         return result
 
     def _set_view(self, manifest: Manifest) -> None:
         if manifest.generation != self._view.manifest.generation:
-            self._view = _load_view(self.path, manifest, self._cache)
+            self._view = load_view(self.path, manifest, self._cache)
             self._cache = {s.path.name: s for s in self._view.segments}
 
     def _new_segment(self, gen: int, arrays: dict, sources: pa.Table, texts: pa.Table) -> SegmentEntry:
@@ -305,41 +303,10 @@ class Index:
         return view.segments[s], int(ref - view.s_base[s])
 
 
-def _load_view(root: Path, manifest: Manifest, cache: dict[str, Segment]) -> View:
-    segments, dead_s, dead_p = [], [], []
-    for e in manifest.segments:
-        seg = cache.get(e.name) or Segment(root / SEGMENTS / e.name)
-        ds, dp = load_tombstone(root, e)
-        segments.append(seg)
-        dead_s.append(ds)
-        dead_p.append(dp)
-    return View.build(manifest, segments, dead_s, dead_p)
-
-
-def _live_rows(view: View, ids: list[str]) -> list[np.ndarray]:
-    """Per segment, the sorted live rows whose source_id is in ``ids``."""
-    out = []
-    value_set = arrow_strings(ids)
-    for seg, dead in zip(view.segments, view.dead_sources):
-        if not ids:
-            out.append(np.zeros(0, dtype=np.int64))
-            continue
-        hit = pc.indices_nonzero(pc.is_in(seg.sources.column("source_id"), value_set=value_set))
-        rows = numpy_ints(hit)
-        out.append(rows[~isin_sorted(rows, dead.astype(np.int64))])
-    return out
-
-
-def _sweep(root: Path, manifest: Manifest) -> None:
-    """Delete what ``manifest`` does not name: a killed writer's temp files, superseded segments and tombstones."""
-    keep_segments = {e.name for e in manifest.segments}
-    keep_tombs = {e.tombstone for e in manifest.segments if e.tombstone}
-    for sub, keep in ((fsutil.TMP, set()), (SEGMENTS, keep_segments), (TOMBSTONES, keep_tombs)):
-        directory = root / sub
-        if directory.is_dir():
-            for child in directory.iterdir():
-                if child.name not in keep:
-                    fsutil.remove_path(child)
+def _keep(manifest: Manifest) -> dict[str, set[str]]:
+    """What ``manifest`` names, per folder: everything else in these folders is a leftover."""
+    return {fsutil.TMP: set(), SEGMENTS: {e.name for e in manifest.segments},
+            TOMBSTONES: {e.tombstone for e in manifest.segments if e.tombstone}}
 
 
 __all__ = ["Index", "PassageInfo", "Tokens"]

@@ -6,8 +6,10 @@ for N in 1..C+1 copies BASE to WORK/N and forks; the fork runs OP and, just
 before its N-th hooked call, sends itself SIGKILL. Prints one JSON line per
 fork: ``{"n": N, "signal": 9 or 0}``.
 
-``timed OP ROOT``: prints READY, waits for a line on stdin, runs OP on ROOT, prints DONE;
-the test kills it from outside after a random delay.
+``serve OP BASE WORK``: builds a large segment once, prints READY, then for
+every line ``N`` on stdin copies BASE to WORK/N, forks a writer running OP
+there, prints ``PID <pid>``, waits for it and prints ``EXIT <signal>``. The
+test kills the writer from outside (SIGKILL) at a random moment of its write.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from synth import make_data  # noqa: E402
 from copyguard.index import Index  # noqa: E402
 from copyguard.params import Params  # noqa: E402
 
-HOOKED = ("fsync", "rename", "replace", "unlink", "rmdir", "mkdir", "open")
+HOOKED = ("fsync", "rename", "replace", "unlink", "rmdir", "mkdir")  # every step that changes the disk
 SMALL_NEW = ["b", "x", "y"]  # "b" replaces a live source
 BIG_NEW = ["b"] + [f"big{i}" for i in range(99)]
 
@@ -79,16 +81,27 @@ def install_hook(kill_at_call: int) -> list[int]:
     return calls
 
 
+def serve(op: str, base: Path, work: Path) -> None:
+    data = make_data(BIG_NEW, n_tokens=1500, salt=1, seed=7)
+    print("READY", flush=True)
+    for line in sys.stdin:
+        root = work / line.strip()
+        shutil.copytree(base, root, copy_function=os.link)
+        pid = os.fork()
+        if pid == 0:
+            run_op(op, root, data)
+            os._exit(0)
+        print(f"PID {pid}", flush=True)
+        _, status = os.waitpid(pid, 0)
+        print(f"EXIT {os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0}", flush=True)
+
+
 def main(argv: list[str]) -> None:
     mode, op = argv[0], argv[1]
-    if mode == "timed":
-        data = make_data(BIG_NEW, n_tokens=1500, salt=1, seed=7) if op == "add" else None
-        print("READY", flush=True)
-        sys.stdin.readline()
-        run_op(op, Path(argv[2]), data)
-        print("DONE", flush=True)
-        return
     base, work = Path(argv[2]), Path(argv[3])
+    if mode == "serve":
+        serve(op, base, work)
+        return
     shutil.copytree(base, work / "count", copy_function=os.link)
     calls = install_hook(0)  # also warms up every code path before forking
     run_op(op, work / "count")

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
+import signal
 import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
-from crash_child import BIG_NEW, SMALL_NEW, base_index, run_op
-from synth import make_data, passage_keys
+from crash_child import SMALL_NEW, base_index, run_op
+from synth import passage_keys
 
 from copyguard.index import Index
 
@@ -71,64 +72,84 @@ def expected(base: Path, op: str, where: Path, data=None) -> tuple[tuple, tuple]
 def test_kill_at_every_step(base, tmp_path, op):
     before, after = expected(base, op, tmp_path / "after")
     assert before != after
-    run = subprocess.run([sys.executable, CHILD, "points", op, str(base), str(tmp_path)],
-                         capture_output=True, text=True, check=True, timeout=60)
-    first, *lines = run.stdout.splitlines()
-    n_calls = int(first)
-    assert n_calls > 5
-    results = [json.loads(line) for line in lines]
-    assert [r["signal"] for r in results] == [9] * n_calls + [0]
-    outcomes = []
-    for r in results:
-        root = tmp_path / str(r["n"])
-        got = state(root)
-        assert got in (before, after), f"kill before file-system call {r['n']} of {n_calls} left a third state"
-        outcomes.append(got == after)
-        assert_clean_after_next_write(root, got)
+    # verify each killed writer's directory while the child forks the next one
+    child = subprocess.Popen([sys.executable, CHILD, "points", op, str(base), str(tmp_path)],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        n_calls = int(child.stdout.readline())
+        assert n_calls > 5
+        outcomes, signals = [], []
+        for line in child.stdout:
+            r = json.loads(line)
+            signals.append(r["signal"])
+            root = tmp_path / str(r["n"])
+            got = state(root)
+            assert got in (before, after), f"kill before file-system call {r['n']} of {n_calls} left a third state"
+            outcomes.append(got == after)
+            assert_clean_after_next_write(root, got)
+        assert child.wait(timeout=60) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert signals == [9] * n_calls + [0]
     assert outcomes[0] is False and outcomes[-1] is True
     assert outcomes == sorted(outcomes), "once the manifest switched, a kill must not undo it"
 
 
-def start_writer(root: Path) -> subprocess.Popen:
-    """A writer child released once it has imported everything and built its data; returns when it starts writing."""
-    proc = subprocess.Popen([sys.executable, CHILD, "timed", "add", str(root)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "READY"
-    proc.stdin.write("go\n")
-    proc.stdin.flush()
-    while proc.poll() is None and not any((root / "tmp").iterdir()):
-        time.sleep(0.0005)  # the segment's temp directory appears: the write has begun
-    return proc
+class Writers:
+    """A fork server of writers adding a large segment (tens of MB, fsync'd) to copies of the base index."""
+
+    def __init__(self, base: Path, work: Path):
+        self.work = work
+        self.proc = subprocess.Popen([sys.executable, CHILD, "serve", "add", str(base), str(work)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout.readline().strip() == "READY"
+
+    def start(self, name: str) -> int:
+        """Fork a writer on WORK/name; return its pid once its segment's temp directory exists (writing began)."""
+        self.proc.stdin.write(name + "\n")
+        self.proc.stdin.flush()
+        pid = int(self.proc.stdout.readline().split()[1])
+        tmp = self.work / name / "tmp"
+        deadline = time.perf_counter() + 10
+        while not any(tmp.iterdir()) and time.perf_counter() < deadline:
+            time.sleep(0.0002)
+        return pid
+
+    def wait(self) -> int:
+        """The signal that ended the last writer (0: it finished)."""
+        return int(self.proc.stdout.readline().split()[1])
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
 
 
 def test_kill_at_random_moments(base, tmp_path):
-    """SIGKILL from outside at random moments of a large segment write (tens of MB, fsync'd)."""
-    before = state(base)
-    shutil.copytree(base, tmp_path / "after")
-    proc = start_writer(tmp_path / "after")
-    t0 = time.perf_counter()
-    assert proc.stdout.readline().strip() == "DONE"
-    window = time.perf_counter() - t0
-    proc.wait()
-    after = state(tmp_path / "after")
-    rng = random.Random()
-    delays = [rng.uniform(0, 1.2 * window) for _ in range(6)]
-
-    def trial(i: int) -> Path:
-        root = tmp_path / f"t{i}"
-        shutil.copytree(base, root)
-        proc = start_writer(root)
-        time.sleep(delays[i])
-        proc.kill()
-        proc.wait()
-        return root
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        roots = list(pool.map(trial, range(len(delays))))
-    for root in roots:
-        got = state(root)
-        assert got in (before, after), f"kill after {delays[roots.index(root)]:.3f}s left a third state"
-        assert_clean_after_next_write(root, got)
+    """SIGKILL from outside at random moments while a large segment is being written."""
+    writers = Writers(base, tmp_path)
+    try:
+        writers.start("after")
+        t0 = time.perf_counter()
+        assert writers.wait() == 0
+        window = time.perf_counter() - t0
+        before, after = state(base), state(tmp_path / "after")
+        rng = random.Random()
+        for i in range(8):
+            delay = rng.uniform(0, 1.2 * window)
+            pid = writers.start(str(i))
+            time.sleep(delay)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # it finished first: the "after" case
+            writers.wait()
+            got = state(tmp_path / str(i))
+            assert got in (before, after), f"SIGKILL {delay * 1000:.1f} ms into the write left a third state"
+            assert_clean_after_next_write(tmp_path / str(i), got)
+    finally:
+        writers.close()
 
 
 def test_small_new_ids_are_queried():
