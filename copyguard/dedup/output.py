@@ -18,6 +18,7 @@ from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .sources import Source, read
@@ -87,10 +88,11 @@ def label_batch(batch: pa.RecordBatch, labels: Labels, start: int, stop: int, ma
     cid = labels.cluster_id[start:stop]
     dup = labels.rank[start:stop] >= max_copies
     if labels.ids is None:
-        dup_of = pa.array(cid, mask=~dup, type=pa.int64())
+        valid = pa.py_buffer(np.packbits(dup, bitorder="little"))
+        dup_of = pa.Array.from_buffers(pa.int64(), len(dup), [valid, pa.py_buffer(np.where(dup, cid, 0))])
     else:
         dup_of = labels.ids.take(pa.array(np.where(dup, cid, 0))).combine_chunks()
-        dup_of = pa.compute.if_else(pa.array(dup), dup_of, pa.nulls(len(dup), dup_of.type))
+        dup_of = pc.if_else(pa.array(dup), dup_of, pa.nulls(len(dup), dup_of.type))
     cols = [batch.column(n) for n in target.names[:-3]]
     cols += [pa.array(cid), pa.array(labels.cluster_size[start:stop]), dup_of]
     table = pa.Table.from_arrays(cols, schema=target)

@@ -1,0 +1,258 @@
+"""Dedup benchmark: copyguard (local, optionally Spark) vs datatrove's MinHash pipeline vs plain datasketch.
+
+Data: short documents (2-6 sentences, ~50 words) composed from real sentences
+found on this machine (Python docstrings from the stdlib and site-packages,
+/usr/share/common-licenses, /usr/share/doc). After the originals are written,
+10% of the rows are planted copies of an earlier original: half exact, half
+near (one word replaced, deleted or inserted per 40 words, at least one).
+Ground truth: each row's original. Scores are over duplicate *pairs*: a pair
+is predicted when both rows share a predicted cluster, true when both share
+an original.
+
+Every system runs in its own subprocess (peak RSS is that process's
+``ru_maxrss``) on the same Parquet file, end to end: read, sign, cluster,
+write the deduplicated output. Throughput counts the UTF-8 bytes of the text.
+
+    python bench/dedup.py --rows 100000          # quick
+    python bench/dedup.py                        # 1,000,000 rows
+    python bench/dedup.py --systems copyguard-local-2,datatrove --spark
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import gzip
+import json
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+WORK = Path("/tmp/copyguard-bench")
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+THRESHOLD = 0.8
+SHINGLE = 3
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+def _docstrings(path: Path) -> list[str]:
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, ValueError, OSError):
+        return []
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            doc = ast.get_docstring(node)
+            if doc:
+                out.append(doc)
+    return out
+
+
+def _text_files() -> list[str]:
+    out = []
+    for p in list(Path("/usr/share/common-licenses").iterdir()) + list(Path("/usr/share/doc").rglob("*")):
+        try:
+            if not p.is_file() or p.stat().st_size > 2_000_000:
+                continue
+            raw = gzip.open(p).read() if p.suffix == ".gz" else p.read_bytes()
+            out.append(raw.decode("utf-8"))
+        except (OSError, UnicodeDecodeError, EOFError):
+            continue
+    return out
+
+
+def sentences() -> list[str]:
+    """Distinct real sentences of 5 to 40 words."""
+    texts = _text_files()
+    roots = [Path(p) for p in ("/usr/lib/python3.11", sys.prefix + "/lib/python3.11/site-packages")]
+    for root in roots:
+        for f in root.rglob("*.py"):
+            texts.extend(_docstrings(f))
+    seen: dict[str, None] = {}
+    for t in texts:
+        for s in _SENT.split(" ".join(t.split())):
+            n = s.count(" ") + 1
+            if 5 <= n <= 40:
+                seen.setdefault(s, None)
+    return list(seen)
+
+
+def mutate(words: list[str], rng: np.random.Generator, pool: list[str]) -> list[str]:
+    words = list(words)
+    for _ in range(max(1, len(words) // 40)):
+        op, pos = int(rng.integers(0, 3)), int(rng.integers(0, len(words)))
+        if op == 0:
+            words[pos] = pool[int(rng.integers(0, len(pool)))]
+        elif op == 1 and len(words) > 5:
+            del words[pos]
+        else:
+            words.insert(pos, pool[int(rng.integers(0, len(pool)))])
+    return words
+
+
+def build(rows: int, seed: int = 0) -> tuple[Path, np.ndarray]:
+    """The benchmark Parquet file (``id``, ``text``) and each row's original (cached)."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    data, truth = WORK / f"data-{rows}.parquet", WORK / f"truth-{rows}.npy"
+    if data.exists() and truth.exists():
+        return data, np.load(truth)
+    sents = sentences()
+    print(f"{len(sents)} distinct real sentences", file=sys.stderr)
+    rng = np.random.default_rng(seed)
+    pool = [w for s in sents[:20000] for w in s.split()]
+    texts: list[str] = []
+    origin = np.arange(rows)
+    for i in range(rows):
+        if i >= 1000 and rng.random() < 0.1:
+            src = int(rng.integers(0, i))
+            src = int(origin[src])
+            origin[i] = src
+            texts.append(texts[src] if rng.random() < 0.5 else " ".join(mutate(texts[src].split(), rng, pool)))
+        else:
+            k = int(rng.integers(2, 7))
+            texts.append(" ".join(sents[j] for j in rng.integers(0, len(sents), k)))
+    pq.write_table(pa.table({"id": np.arange(rows), "text": texts}), data, row_group_size=50_000)
+    np.save(truth, origin)
+    return data, origin
+
+
+# --- systems (each runs in a child process) ------------------------------------------------
+
+
+def run_copyguard(data: Path, out: Path, engine: str, jobs: int) -> np.ndarray:
+    from copyguard.dedup import dedup
+
+    dedup([str(data)], str(out), threshold=THRESHOLD, mark_only=True, engine=engine, jobs=jobs, mode="prose")
+    return pq.read_table(out, columns=["cluster_id"]).column("cluster_id").to_numpy()
+
+
+def run_datatrove(data: Path, out: Path, n_rows: int) -> np.ndarray:
+    import struct
+
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter
+    from datatrove.pipeline.dedup import MinhashDedupSignature
+    from datatrove.pipeline.dedup.minhash import MinhashConfig
+    from datatrove.pipeline.readers import ParquetReader
+    from datatrove.pipeline.writers import ParquetWriter
+
+    cfg = MinhashConfig(n_grams=SHINGLE)  # default 14 buckets x 8 hashes; 3-grams like copyguard
+    root = out.parent / "datatrove"
+    reader = lambda: ParquetReader(str(data.parent), glob_pattern=data.name, text_key="text", id_key="id")  # noqa: E731
+    stages = [
+        [reader(), MinhashDedupSignature(output_folder=f"{root}/sigs", config=cfg)],
+        [MinhashDedupBuckets(input_folder=f"{root}/sigs", output_folder=f"{root}/buckets", config=cfg)],
+        [MinhashDedupCluster(input_folder=f"{root}/buckets", output_folder=f"{root}/remove", config=cfg,
+                             save_cluster_id=True)],
+        [reader(), MinhashDedupFilter(input_folder=f"{root}/remove"), ParquetWriter(f"{root}/out")],
+    ]
+    for i, pipeline in enumerate(stages):
+        tasks = cfg.num_buckets if i == 1 else 1
+        LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=1, logging_dir=f"{root}/logs{i}").run()
+    labels = np.arange(n_rows)
+    raw = (root / "remove" / "000000.clusters").read_bytes()
+    pairs = np.frombuffer(raw, dtype=np.uint32).reshape(-1, 2).astype(np.int64)
+    labels[pairs[:, 0]] = n_rows + pairs[:, 1]
+    del struct
+    return labels
+
+
+def _words3(text: str) -> list[bytes]:
+    w = text.lower().split()
+    return [" ".join(w[i : i + SHINGLE]).encode() for i in range(max(1, len(w) - SHINGLE + 1))]
+
+
+def run_datasketch(data: Path, out: Path) -> np.ndarray:
+    from datasketch import MinHash, MinHashLSH
+
+    from copyguard.dedup.clusters import components
+
+    texts = pq.read_table(data, columns=["text"]).column("text").to_pylist()
+    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=128)
+    lo, hi = [], []
+    for i, t in enumerate(texts):
+        m = MinHash(num_perm=128)
+        m.update_batch(_words3(t))
+        for j in lsh.query(m):
+            lo.append(j)
+            hi.append(i)
+        lsh.insert(i, m)
+    labels = components(len(texts), np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64))
+    keep = np.unique(labels, return_index=True)[1]
+    pq.write_table(pq.read_table(data).take(np.sort(keep)), out)
+    return labels
+
+
+def child(system: str, data: Path, rows: int) -> None:
+    out = WORK / f"out-{system}.parquet"
+    t0 = time.perf_counter()
+    if system.startswith("copyguard-"):
+        _, engine, jobs = system.split("-")
+        labels = run_copyguard(data, out, engine, int(jobs))
+    elif system == "datatrove":
+        labels = run_datatrove(data, out, rows)
+    else:
+        labels = run_datasketch(data, out)
+    seconds = time.perf_counter() - t0
+    np.save(WORK / f"labels-{system}.npy", labels)
+    # VmHWM, not ru_maxrss: after fork+exec ru_maxrss still holds the parent's peak.
+    hwm = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM"))
+    peak = int(hwm.split()[1]) / 1024 + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak}))
+
+
+# --- scoring ----------------------------------------------------------------------------------
+
+
+def _pairs(*labelings: np.ndarray) -> int:
+    """Pairs of rows equal under every labeling: sum of C(n, 2) over the joint groups."""
+    _, counts = np.unique(np.stack(labelings, axis=1), axis=0, return_counts=True)
+    return int((counts * (counts - 1) // 2).sum())
+
+
+def scores(truth: np.ndarray, pred: np.ndarray) -> tuple[float, float, float]:
+    tp, pp, tt = _pairs(truth, pred), _pairs(pred), _pairs(truth)
+    p, r = tp / max(pp, 1), tp / max(tt, 1)
+    return p, r, 2 * p * r / max(p + r, 1e-12)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--systems", default="copyguard-local-1,copyguard-local-2,datatrove,datasketch")
+    ap.add_argument("--spark", action="store_true", help="also run copyguard's Spark engine (local[2])")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    data, truth = build(args.rows)
+    if args.child:
+        return child(args.child, data, args.rows)
+    mb = pq.read_table(data, columns=["text"]).column("text").combine_chunks().buffers()[2].size / 1e6
+    systems = args.systems.split(",") + (["copyguard-spark-2"] if args.spark else [])
+    print(f"{args.rows} rows, {mb:.1f} MB of text, {len(set(truth.tolist()))} true clusters, "
+          f"{_pairs(truth)} true duplicate pairs\n")
+    print(f"| system | seconds | rows/s | MB/s | peak RSS MB (main + largest child) | precision | recall | F1 |\n|---|---|---|---|---|---|---|---|")
+    for system in systems:
+        res = subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--child", system],
+                             capture_output=True, text=True)
+        if res.returncode != 0:
+            print(f"| {system} | failed: {res.stderr.strip().splitlines()[-1:]} |")
+            continue
+        stats = json.loads(res.stdout.strip().splitlines()[-1])
+        p, r, f = scores(truth, np.load(WORK / f"labels-{system}.npy"))
+        s = stats["seconds"]
+        print(f"| {system} | {s:.1f} | {args.rows / s:,.0f} | {mb / s:.2f} | {stats['peak_mb']:,.0f} | "
+              f"{p:.4f} | {r:.4f} | {f:.4f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
