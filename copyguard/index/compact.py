@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from .arrays import arrow_ints
-from .segment import TEXT_SCHEMA, TOKEN_FIELDS, Segment, expand_ranges
+from .segment import TEXT_SCHEMA, TOKEN_FIELDS, Segment, expand_ranges, sort_order
 
 
 def merge(segments: list[Segment], dead_sources: list[np.ndarray]) -> tuple[dict[str, np.ndarray], pa.Table, pa.Table]:
@@ -27,7 +27,7 @@ def merge(segments: list[Segment], dead_sources: list[np.ndarray]) -> tuple[dict
         tok_base += part["tok_hashes"].shape[0]
         p_base += part["p_source"].shape[0]
     arrays = {name: np.concatenate([p[name] for p in parts]) for name in _NAMES}
-    order = np.argsort(arrays["band_keys"], kind="stable")
+    order = sort_order(arrays["band_keys"])
     arrays["band_keys"] = arrays["band_keys"][order]
     arrays["band_pids"] = arrays["band_pids"][order]
     arrays["source_tok"] = arrays["source_tok"].reshape(-1, 2)
