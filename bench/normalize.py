@@ -1,0 +1,166 @@
+"""Normalization throughput per language on real code (and prose), single core.
+
+Sources (none written by us; nothing from bench/.cache is committed):
+  python      CPython 3.11 standard library
+  java, c     SOCO FIRE-2014 + IR-Plag (/work/shared/eval, unpacked to bench/.cache)
+  c           /usr/include headers
+  javascript  npm's own node_modules (/usr/lib/node_modules/npm)
+  typescript  rxjs 7.8.1 src/      (npm pack rxjs@7.8.1)
+  tsx         @tanstack/react-query 5.59.0 src/   (npm pack)
+  go          Debian golang-github-spf13-cobra-dev, golang-golang-x-text-dev (apt-get download)
+  rust        Debian librust-serde-dev, librust-regex-syntax-dev
+  cpp         Debian libfmt-dev headers, cmake/numpy/CPython .cpp files on disk
+  ruby        Debian ruby-rack
+  php         the PHP SDK of Google App Engine (inside /usr/lib/google-cloud-sdk)
+  bash        .sh files of perf, git contrib, /etc and the Google Cloud SDK
+  prose       Clough & Stevenson short answers and their Wikipedia sources
+
+Run ``python bench/normalize.py --fetch`` once to download the packages into
+bench/.cache, then ``python bench/normalize.py [--mb 2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import subprocess
+import sys
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CACHE = ROOT / "bench" / ".cache"
+EVAL = Path("/work/shared/eval")
+STDLIB = Path("/root/.pyenv/versions/3.11.7/lib/python3.11")
+GCLOUD = "/usr/lib/google-cloud-sdk"
+
+NPM = ["rxjs@7.8.1", "@tanstack/react-query@5.59.0"]
+DEBS = ["golang-github-spf13-cobra-dev", "golang-golang-x-text-dev", "librust-serde-dev",
+        "librust-regex-syntax-dev", "libfmt-dev", "ruby-rack"]
+
+
+def fetch() -> None:
+    """Download the npm and Debian packages into bench/.cache (package registries only)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["npm", "pack", *NPM, "--silent"], cwd=CACHE, check=True)
+    subprocess.run(["apt-get", "download", *DEBS], cwd=CACHE, check=True)
+
+
+def unpack() -> None:
+    """Extract every archive in bench/.cache and the eval zips, once."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    for z in EVAL.glob("*/*.zip"):
+        dest = CACHE / z.stem
+        if not dest.exists():
+            zipfile.ZipFile(z).extractall(dest)
+    for tgz in CACHE.glob("*.tgz"):
+        dest = CACHE / tgz.name.removesuffix(".tgz")
+        if not dest.exists():
+            with tarfile.open(tgz) as t:
+                t.extractall(dest, filter="data")
+    for deb in CACHE.glob("*.deb"):
+        dest = CACHE / deb.name.split("_")[0]
+        if not dest.exists():
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(dest)], check=True)
+
+
+def sources() -> dict[str, list[str]]:
+    """Language -> file paths of real code."""
+    c = CACHE
+
+    def g(*patterns: str) -> list[str]:
+        return sorted({p for pat in patterns for p in glob.glob(str(pat), recursive=True)})
+
+    return {
+        "python": g(STDLIB / "*.py", STDLIB / "email/**/*.py", STDLIB / "asyncio/*.py"),
+        "javascript": g("/usr/lib/node_modules/npm/node_modules/**/*.js"),
+        "typescript": g(c / "rxjs-7.8.1/package/src/**/*.ts"),
+        "tsx": g(c / "tanstack-react-query-5.59.0/package/src/**/*.tsx"),
+        "java": g(EVAL / "soco_fire2014_train/java/*.java", c / "IR-Plag-Dataset/**/*.java"),
+        "c": g(EVAL / "soco_fire2014_train/c/*.c", "/usr/include/*.h"),
+        "cpp": g(c / "libfmt-dev/**/*.h", "/usr/share/cmake-*/**/*.cpp", STDLIB / "test/*/*.cpp"),
+        "go": g(c / "golang-*/**/*.go"),
+        "rust": g(c / "librust-*/**/*.rs"),
+        "ruby": g(c / "ruby-rack/**/*.rb"),
+        "php": g(f"{GCLOUD}/platform/google_appengine/php/**/*.php"),
+        "bash": g("/usr/lib/perf-core/**/*.sh", "/usr/share/doc/git/**/*.sh",
+                  "/usr/lib/x86_64-linux-gnu/*.sh", "/etc/**/*.sh", f"{GCLOUD}/**/*.sh"),
+    }
+
+
+def read_until(paths: list[str], limit_bytes: int) -> list[str]:
+    """Readable UTF-8 texts from ``paths``, up to about ``limit_bytes`` in all."""
+    out, total = [], 0
+    for p in paths:
+        try:
+            text = Path(p).read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        if text.strip():
+            out.append(text)
+            total += len(text.encode())
+        if total >= limit_bytes:
+            break
+    return out
+
+
+def measure(fn, texts: list[str], repeat: int = 2) -> tuple[float, int]:
+    """Best wall time over ``repeat`` runs of ``fn`` on all texts, and the token count."""
+    best, tokens = float("inf"), 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        tokens = sum(fn(t) for t in texts)
+        best = min(best, time.perf_counter() - t0)
+    return best, tokens
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mb", type=float, default=1.5, help="MB of code per language")
+    ap.add_argument("--fetch", action="store_true", help="download packages first")
+    ap.add_argument("--langs", nargs="*", help="only these languages")
+    args = ap.parse_args()
+    if args.fetch:
+        fetch()
+    unpack()
+    from copyguard.normalize import grammars
+    from copyguard.normalize.code import normalize_code
+
+    print(f"{'language':12s} {'MB':>6s} {'files':>6s} {'parse MB/s':>10s} {'MB/s':>7s} {'ratio':>6s} {'tokens/s':>10s}")
+    for lang, paths in sources().items():
+        if args.langs and lang not in args.langs:
+            continue
+        texts = read_until(paths, int(args.mb * 1e6))
+        if not texts:
+            print(f"{lang:12s}  no source files found (run with --fetch?)")
+            continue
+        mb = sum(len(t.encode()) for t in texts) / 1e6
+        parser = grammars.parser(grammars.get(lang))
+        t_parse, _ = measure(lambda t: parser.parse(t.encode()) and 0, texts)
+        t_norm, n_tok = measure(lambda t: len(normalize_code(t, lang)), texts)
+        print(f"{lang:12s} {mb:6.2f} {len(texts):6d} {mb / t_parse:10.2f} {mb / t_norm:7.2f} "
+              f"{t_parse / t_norm:6.2f} {n_tok / t_norm:10.0f}")
+    prose_row(args.mb)
+
+
+def prose_row(mb_limit: float) -> None:
+    try:
+        from copyguard.normalize import normalize
+
+        normalize("probe")
+    except ImportError as e:
+        print(f"{'prose':12s}  skipped: prose normalization not available ({e})")
+        return
+    base = EVAL / "clough_stevenson_short_answers"
+    paths = sorted(glob.glob(str(base / "**/*.txt"), recursive=True))
+    texts = read_until(paths, int(mb_limit * 1e6))
+    mb = sum(len(t.encode()) for t in texts) / 1e6
+    t_norm, n_tok = measure(lambda t: len(normalize(t)), texts, repeat=3)
+    print(f"{'prose':12s} {mb:6.2f} {len(texts):6d} {'-':>10s} {mb / t_norm:7.2f} {'-':>6s} {n_tok / t_norm:10.0f}")
+
+
+if __name__ == "__main__":
+    main()
