@@ -1,8 +1,9 @@
 """Source code to a ``TokenStream`` with tree-sitter.
 
-The tree supplies what a lexer cannot know robustly: where strings, numbers
-and comments are, which names sit in a kept position (keyword arguments,
-fields, imports), which keywords are real keywords, and the syntactic units.
+The tree supplies what a lexer cannot know robustly: where strings, numbers,
+comments and import statements are (import statements are dropped like
+comments), which names sit in a kept position (keyword arguments, fields),
+which keywords are real keywords, and the syntactic units.
 One tree-sitter query collects all of that in C. Everything between those
 spans is lexed with numpy over code points: runs of word characters are
 names or keywords, every other visible character is one punctuation token.
@@ -116,8 +117,9 @@ def normalize_code(text: str, lang: str) -> TokenStream:
 
     Identifiers hash to one placeholder in ``hashes`` (their own name in
     ``exact``); strings and numbers to ``<STR>``/``<NUM>``; comments and
-    whitespace are dropped; keywords, operators, punctuation and kept names
-    (attributes, keyword arguments, imports, builtins) hash as written.
+    whitespace and import statements are dropped; keywords, operators,
+    punctuation and kept names (attributes, keyword arguments, builtins)
+    hash as written.
     Broken code never raises.
 
     >>> a = normalize_code("total = price * qty", "py")
@@ -141,6 +143,11 @@ def normalize_code(text: str, lang: str) -> TokenStream:
     ascii_only = len(data) == len(text)
     spans["keyword"] = _soft_keyword_spans(compiled, root, cps, starts, ends, exact, ascii_only)
     kinds, hashes = _classify(compiled, cps, starts, ends, lit, exact, spans)
+    # Import statements are dropped: they are boilerplate, and a copied function rarely carries
+    # its file's imports, so names must not normalize differently with and without them.
+    keep = ~_inside(starts, spans.get("import"))
+    if not keep.all():
+        starts, ends, hashes, exact, kinds = starts[keep], ends[keep], hashes[keep], exact[keep], kinds[keep]
     units = _units(starts, spans.get("unit"))
     return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units)
 
@@ -267,10 +274,6 @@ def _classify(c: _Compiled, cps, starts, ends, lit, exact, spans):
         | _inside(starts, spans.get("kept"))
         | _after_member_op(cps, starts, ends, c.member_ops)
     )
-    imported = spans.get("import")
-    if imported is not None:
-        in_import = name & ~keyword & _inside(starts, imported)
-        kept |= name & ~keyword & _member(exact, np.unique(exact[in_import]))
     ident = name & ~keyword & ~kept
     kinds = np.full(starts.shape[0], Kind.OTHER, dtype=np.uint8)
     kinds[ident] = Kind.IDENT

@@ -47,11 +47,13 @@ _HINT = re.compile(
 )
 
 
+_SCAN_CHARS = 4000  # markers are looked for in the first 4000 characters only
+
+
 @dataclass(frozen=True)
 class _Lang:
     name: str
-    markers: re.Pattern | None
-    count: int
+    markers: tuple[tuple[re.Pattern, bool], ...]  # (pattern, needs a word boundary before)
     parent: str | None
 
 
@@ -60,11 +62,23 @@ def _languages() -> tuple[_Lang, ...]:
     out = []
     for name in grammars.names():
         g = grammars.get(name)
-        # zero-width alternatives, so markers overlapping each other are all counted
-        pattern = "|".join(f"(?=(?P<m{i}>{m}))" for i, m in enumerate(g.markers))
-        regex = re.compile(pattern, re.MULTILINE) if pattern else None
-        out.append(_Lang(name, regex, len(g.markers), g.extends))
+        # A leading \b stops the regex engine from skipping ahead by the pattern's first
+        # characters (several times slower), so it is checked by hand after a match.
+        markers = tuple(
+            (re.compile(m[2:], re.MULTILINE), True) if m.startswith("\\b")
+            else (re.compile(m, re.MULTILINE), False)
+            for m in g.markers
+        )
+        out.append(_Lang(name, markers, g.extends))
     return tuple(out)
+
+
+def _found(pattern: re.Pattern, boundary: bool, text: str) -> bool:
+    for m in pattern.finditer(text):
+        i = m.start()
+        if not boundary or i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_"):
+            return True
+    return False
 
 
 @cache
@@ -77,10 +91,8 @@ def marker_scores(text: str) -> dict[str, int]:
 
     A language that extends another scores only if one of its own markers matched.
     """
-    own = {}
-    for lang in _languages():
-        if lang.markers is not None:
-            own[lang.name] = len({m.lastgroup for m in lang.markers.finditer(text)})
+    text = text[:_SCAN_CHARS]
+    own = {lang.name: sum(_found(p, b, text) for p, b in lang.markers) for lang in _languages()}
     parents = {lang.name: lang.parent for lang in _languages()}
     scores = {}
     for name, n in own.items():
@@ -134,24 +146,30 @@ def detect_language(text: str) -> str | None:
         return _shebangs()[m.group(1)]
     if body.startswith("<?php"):
         return "php"
+    density = symbol_density(body[:_SCAN_CHARS])
+    if density < 0.015:
+        return None
     scores = marker_scores(body)
     if not scores:
         return None
     best = max(scores.values())
     lines = body.count("\n") + 1
-    density = symbol_density(body)
     if best < 2 and not (lines <= 3 and density >= 0.08):
         return None
-    if density < 0.02 or (best < 3 and density < 0.04):
+    if best < 3 and density < 0.04:
         return None
     candidates = sorted(scores, key=lambda n: (-scores[n], n))[:4]
     candidates = [n for n in candidates if scores[n] >= max(1, best // 2)]
-    errors = {n: _error_ratio(body, n) for n in candidates}
-    ranked = [(scores[n] * (1.0 - errors[n]) ** 2, n) for n in candidates]
-    final, name = max(ranked, key=lambda r: (r[0], -_depth(r[1])))
+    sample = body[:_SCAN_CHARS]
+    errors = {n: _error_ratio(sample, n) if len(candidates) > 1 or best < 3 else 0.0
+              for n in candidates}
+    ranked = [(scores[n] * (1.0 - errors[n]), n) for n in candidates]
+    _, name = max(ranked, key=lambda r: (r[0], -_depth(r[1])))
     if best < 2 and errors[name] > 0:
         return None  # one marker is only enough for a short snippet that parses cleanly
-    return name if final >= 0.5 * best and final > 0 else None
+    if best < 3 and errors[name] > 0.5:
+        return None
+    return name
 
 
 def _depth(name: str) -> int:
