@@ -111,9 +111,10 @@ def align_regions(
     tiling), and fragments in order on both sides, with gaps of at most
     ``policy.max_gap`` tokens, chain into one region.
     """
-    frags = fragments(out_sh, src.shingles(k, code))
+    src_sh = src.shingles(k, code)
+    tiles = _extend(_tile(fragments(out_sh, src_sh)), out_sh, src_sh)
     regions = []
-    for chain in _chains(_tile(frags), policy.max_gap):
+    for chain in _chains(tiles, policy.max_gap):
         region = _measure(out, out_sh, src, chain, k, policy, code)
         if region is not None:
             regions.append(region)
@@ -165,6 +166,25 @@ def _tile(frags: np.ndarray) -> np.ndarray:
         return np.zeros((0, 3), dtype=np.int64)
     out = np.array(kept)
     return out[np.argsort(out[:, 0], kind="stable")]
+
+
+def _extend(frags: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Grow each fragment along its diagonal over shingles too common to have been paired."""
+    frags = frags.copy()
+    for f in frags:
+        a0, b0, n = int(f[0]), int(f[1]), int(f[2])
+        while a0 > 0 and b0 > 0 and a[a0 - 1] == b[b0 - 1]:
+            a0, b0, n = a0 - 1, b0 - 1, n + 1
+        while a0 + n < a.shape[0] and b0 + n < b.shape[0] and a[a0 + n] == b[b0 + n]:
+            n += 1
+        f[:] = (a0, b0, n)
+    if frags.shape[0] < 2:
+        return frags
+    frags = frags[np.lexsort((-frags[:, 2], frags[:, 0]))]
+    reach = np.maximum.accumulate(frags[:, 0] + frags[:, 2])
+    inside = np.zeros(frags.shape[0], dtype=bool)
+    inside[1:] = frags[1:, 0] + frags[1:, 2] <= reach[:-1]  # covered by an earlier, longer fragment
+    return frags[~inside]
 
 
 def _chains(frags: np.ndarray, max_gap: int) -> list[np.ndarray]:

@@ -37,7 +37,7 @@ class Policy:
     min_tokens_code: int = 40  # a code match must span this many output tokens
     min_tokens_prose: int = 30  # a prose match must span this many words
     min_distinct_shingles: int = 20  # repetitive boilerplate (rows of getters) has few distinct shingles
-    max_gap: int = 12  # tokens of edits tolerated inside one matched region
+    max_gap: int = 32  # shingles of edits tolerated inside one matched region
     default_action: str = "block"
     licenses: dict[str, str] = field(default_factory=lambda: {lic: "annotate" for lic in PERMISSIVE})
     sources: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,207 @@
+"""The check end to end on the bundled sample corpus: spans, kinds, boilerplate, takedowns, streaming."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from copyguard.guard import Guard, redact
+from copyguard.index import Index
+from copyguard.index.build import add_to_index, build_index
+
+CORPUS = Path(__file__).resolve().parents[1] / "copyguard" / "samples" / "corpus"
+PARSER = (CORPUS / "tomli" / "_parser.py").read_text()
+RESOLUTION = (CORPUS / "resolvelib" / "resolvers" / "resolution.py").read_text()
+WRITING = (CORPUS / "jargon" / "hacker-writing-style.txt").read_text()
+
+
+def _function(source: str, name: str) -> str:
+    start = source.index(f"def {name}(")
+    start = source.rindex("\n", 0, start) + 1
+    ends = [e for e in (source.find(f"\n{kw}", start + 1) for kw in ("def ", "class ", "@", "if ")) if e > 0]
+    return source[start : min(ends, default=len(source))].rstrip() + "\n"
+
+
+@pytest.fixture(scope="module")
+def index_path(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("idx") / "sample.cgidx"
+    report = build_index([str(CORPUS)], str(out))
+    assert report.sources >= 15 and report.passages > 500
+    return out
+
+
+@pytest.fixture(scope="module")
+def guard(index_path) -> Guard:
+    return Guard.open(index_path)
+
+
+FILLER = (
+    "Thanks for the question. Below I walk through the approach step by step and explain "
+    "the trade-offs, so that you can adapt it to your own project without surprises.\n\n"
+)
+
+
+def test_verbatim_function_inside_a_long_answer_is_found_with_exact_spans(guard):
+    func = _function(PARSER, "parse_inline_table")
+    answer = FILLER * 6 + "```python\n" + func + "```\n\n" + FILLER * 6
+    verdict = guard.check(answer)
+    assert verdict.action == "annotate"  # tomli is MIT: annotate, not block
+    [m] = [m for m in verdict.matches if m.source == "tomli/_parser.py"]
+    assert m.kind == "verbatim" and m.license == "MIT" and m.similarity == 1.0
+    start = answer.index("def parse_inline_table")
+    assert m.output_span[0] == start
+    assert m.output_span[1] == start + len(func.rstrip())
+    s0, s1 = m.source_span
+    assert PARSER[s0:s1] == answer[m.output_span[0] : m.output_span[1]]
+
+
+def _rename(code: str, renames: dict[str, str]) -> str:
+    """Rename local variables only: not attributes (``.name``) nor keyword arguments (``name=``)."""
+    for old, new in renames.items():
+        code = re.sub(rf"(?<![.\w]){old}(?![\w]|=[^=])", new, code)
+    return code
+
+
+def test_renamed_and_reformatted_function_is_renamed_with_its_rename_map(guard):
+    func = _function(RESOLUTION, "_build_result")
+    renamed = _rename(func, {"mapping": "table", "graph": "dag", "connected": "reachable",
+                             "pkey": "parent_key", "all_keys": "index_of"})
+    renamed = renamed.replace("    ", "  ")  # re-indented
+    renamed = renamed.replace("# Sentinel as root dependencies' parent.", "# root")
+    verdict = guard.check("Here you go:\n\n```py\n" + renamed + "```\n")
+    [m] = verdict.matches
+    assert m.source == "resolvelib/resolvers/resolution.py" and m.license == "ISC"
+    assert m.kind == "renamed"
+    assert m.renames["dag"] == "graph" and m.renames["reachable"] == "connected"
+
+
+def test_copy_with_a_tenth_of_its_tokens_edited_is_near(guard):
+    func = _function(RESOLUTION, "_build_result")
+    edited = (func.replace("continue", "break", 1).replace("graph.add(key)", "graph.add(key, None)")
+              .replace("if key not in graph:", "if key not in graph and key:")
+              .replace("criteria=state.criteria,", "criteria=dict(state.criteria),"))
+    verdict = guard.check("```python\n" + edited + "```")
+    [m] = verdict.matches
+    assert m.kind == "near" and 0.5 <= m.similarity < 1.0
+
+
+def test_lightly_edited_paragraph_in_prose_is_found(guard):
+    para = WRITING[WRITING.index("Hackers tend to use quotes"):WRITING.index("Consider, for example")]
+    edited = para.replace("Hackers", "Programmers").replace("incorrect", "wrong").upper()
+    verdict = guard.check(FILLER + edited + FILLER)
+    [m] = verdict.matches
+    assert m.source == "jargon/hacker-writing-style.txt" and m.kind == "near" and m.similarity > 0.8
+
+
+UNRELATED_CODE = '''
+def parse_ini_section(text, pos, out):
+    """Parse one [section] header of an INI file and the key = value lines under it."""
+    pos += 1
+    end = text.find("]", pos)
+    if end < 0:
+        raise ValueError("Unclosed section header at %d" % pos)
+    name = text[pos:end].strip()
+    section = out.setdefault(name, {})
+    pos = end + 1
+    while pos < len(text):
+        line_end = text.find("\\n", pos)
+        if line_end < 0:
+            line_end = len(text)
+        line = text[pos:line_end].strip()
+        if line.startswith("["):
+            return pos, section
+        if line and not line.startswith(";"):
+            key, _, value = line.partition("=")
+            section[key.strip()] = value.strip()
+        pos = line_end + 1
+    return pos, section
+'''
+
+UNRELATED_PROSE = (
+    "Hacker speech style is a mix of techspeak and slang, with a tendency toward precise wording. "
+    "Hackers tend to speak about their programs as if they were alive, with intentions and moods. "
+    "A program that crashes is often said to be confused, and one that loops forever has lost its mind. "
+    "This anthropomorphization is so common that outsiders sometimes take it literally, which is a mistake."
+)
+
+
+def test_unrelated_code_and_prose_in_the_same_style_are_allowed(guard):
+    verdict = guard.check("```python\n" + UNRELATED_CODE + "```\n\n" + UNRELATED_PROSE)
+    assert verdict.action == "allow" and verdict.matches == ()
+
+
+BOILERPLATE = '''
+from __future__ import annotations
+
+import collections
+import itertools
+import operator
+from typing import TYPE_CHECKING, Generic
+
+
+class Point:
+    def __init__(self, x, y, z):
+        self.x = x
+        self.y = y
+        self.z = z
+
+    def get_x(self):
+        return self.x
+
+    def get_y(self):
+        return self.y
+'''
+
+
+def test_boilerplate_is_not_flagged(guard):
+    assert guard.check("```python\n" + BOILERPLATE + "```").action == "allow"
+
+
+def test_redact_replaces_the_copy_with_a_marker_citing_the_source(guard):
+    func = _function(PARSER, "parse_inline_table")
+    answer = "Intro.\n\n```python\n" + func + "```\nOutro."
+    redacted = guard.redact(answer)
+    assert "def parse_inline_table" not in redacted
+    assert "tomli/_parser.py" in redacted and redacted.startswith("Intro.") and redacted.endswith("Outro.")
+    assert redact(answer, guard.check(answer)) == redacted
+
+
+def test_removed_source_no_longer_matches_and_add_brings_it_back(index_path, tmp_path):
+    copy = tmp_path / "idx"
+    shutil.copytree(index_path, copy)
+    func = "```python\n" + _function(PARSER, "parse_inline_table") + "```"
+    assert Guard.open(copy).check(func).flagged
+    Index.open(copy).remove(["tomli/_parser.py"])
+    assert not Guard.open(copy).check(func).flagged
+    # the takedown takes effect without a rebuild; adding the folder again restores it
+    report = add_to_index([str(CORPUS / "tomli")], str(copy))
+    assert report.sources == 4
+    [m] = Guard.open(copy).check(func).matches
+    assert m.source == "_parser.py"
+
+
+def test_stream_is_stopped_within_the_holdback(guard):
+    func = _function(PARSER, "parse_inline_table")
+    answer = FILLER * 3 + "```python\n" + func + "```\n" + FILLER * 3
+    copy_start = answer.index("def parse_inline_table")
+    stream = guard.stream(check_every=64)
+    stopped_at = None
+    for i in range(0, len(answer), 16):
+        if stream.feed(answer[i : i + 16]).flagged:
+            stopped_at = i + 16
+            break
+    assert stopped_at is not None
+    from copyguard.normalize import normalize
+
+    shown = normalize(answer[copy_start:stopped_at], "python")
+    assert len(shown) <= stream.holdback_tokens
+    assert stream.verdict().matches[0].source == "tomli/_parser.py"
+
+
+def test_empty_and_tiny_outputs_are_allowed(guard):
+    assert guard.check("").action == "allow"
+    assert guard.check("ok").action == "allow"
+    assert guard.check("```python\n```").action == "allow"
