@@ -78,7 +78,7 @@ def corpus(max_mb: float) -> tuple[list[Document], list[str], list[str]]:
     held_prose = [c for i, c in enumerate(chapters) if i % 10 == 0 and len(c) > 400]
     for i, chunk in enumerate(chapters):
         if i % 10 and chunk.strip():
-            docs.append(Document(f"jargon/{i:05d}", chunk, "text", "public-domain", None))
+            docs.append(Document(f"jargon/{i:05d}", chunk, "text", "LicenseRef-public-domain", None))
     site = Path(sysconfig.get_paths()["purelib"])
     held_code = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(site.rglob("*.py"))[:4000:8]]
     return docs, held_code, held_prose

@@ -2,7 +2,8 @@
 
 Recognized: MIT, Apache-2.0, BSD-2-Clause, BSD-3-Clause, GPL-2.0, GPL-3.0,
 LGPL-2.1, LGPL-3.0, AGPL-3.0, MPL-2.0, ISC, Unlicense, CC0-1.0, CC-BY-4.0,
-PSF-2.0. Anything else becomes ``LicenseRef-`` plus the file's first
+PSF-2.0, and a statement that the work is in the public domain
+(``LicenseRef-public-domain``: SPDX has no id for it). Anything else becomes ``LicenseRef-`` plus the file's first
 non-empty line, reduced to letters, digits, dots and dashes (at most 48 characters),
 so a proprietary notice still says something in a report. Only the first
 4,000 characters are matched: files such as pandas' LICENSE append the
@@ -35,6 +36,7 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("CC0-1.0", (r"CC0 1\.0 Universal",)),
     ("CC-BY-4.0", (r"Attribution 4\.0 International",)),
     ("Unlicense", (r"free and unencumbered software released into the public domain",)),
+    ("LicenseRef-public-domain", (r"(is|are|been|placed|released|dedicated) (placed |released |dedicated )?in(to)? the public domain",)),
     ("ISC", (r"Permission to use, copy, modify, and(/or)? distribute this software for any purpose",)),
     ("MIT", (r"Permission is hereby granted, free of charge",)),
     ("BSD-3-Clause", (r"Redistribution and use in source and binary forms", r"(Neither the name|endorse or promote)")),

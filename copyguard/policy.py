@@ -19,7 +19,7 @@ SEVERITY = {a: i for i, a in enumerate(ACTIONS)}
 
 PERMISSIVE = (
     "MIT", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "ISC", "Unlicense", "CC0-1.0",
-    "0BSD", "PSF-2.0", "Zlib", "CC-BY-4.0", "BSL-1.0", "Python-2.0", "public-domain",
+    "0BSD", "PSF-2.0", "Zlib", "CC-BY-4.0", "BSL-1.0", "Python-2.0", "LicenseRef-public-domain",
 )
 
 
