@@ -1,9 +1,32 @@
-"""copyguard: stop AI systems from showing verbatim or near-verbatim copies of protected text and code."""
+"""copyguard: stop AI systems from showing verbatim or near-verbatim copies of protected text and code.
+
+>>> from copyguard import Guard             # doctest: +SKIP
+>>> Guard.open("corpus.cgidx").check(text)  # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from typing import TYPE_CHECKING
 
 from .errors import CopyguardError
 
-__all__ = ["CopyguardError", "__version__"]
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .guard import Guard, Verdict
+    from .match import Match
+    from .policy import Policy
+
+_LAZY = {"Guard": "guard", "Verdict": "guard", "Match": "match", "Policy": "policy"}
+
+
+def __getattr__(name: str):
+    """Import the heavy modules (numpy, pyarrow, tree-sitter) only when their names are used."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'copyguard' has no attribute {name!r}")
+
+
+__all__ = ["CopyguardError", "Guard", "Match", "Policy", "Verdict", "__version__"]

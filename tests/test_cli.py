@@ -1,0 +1,119 @@
+"""The CLI contract: exit codes, one-line errors, JSON shapes, batch mode, every command documented."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "copyguard" / "samples" / "corpus"
+ANSWER = ROOT / "copyguard" / "samples" / "answer.md"
+
+
+def cg(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "copyguard", *args], input=stdin, capture_output=True,
+                          text=True, cwd=ROOT, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "idx"
+    r = cg("index", "build", str(CORPUS), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "18 sources" in r.stdout and "skipped" in r.stdout  # LICENSE files are counted as skipped
+    return out
+
+
+def test_check_json_verdict_and_exit_code_1_when_flagged(index):
+    r = cg("check", "--index", str(index), str(ANSWER), "--json")
+    assert r.returncode == 1, r.stderr
+    verdict = json.loads(r.stdout)
+    assert verdict["action"] in ("annotate", "redact", "block")
+    kinds = {m["source"]: m["kind"] for m in verdict["matches"]}
+    assert kinds["tomli/_parser.py"] == "renamed"
+    assert kinds["jargon/hacker-writing-style.txt"] == "near"
+    for m in verdict["matches"]:
+        assert set(m) >= {"source", "license", "kind", "similarity", "output_span", "source_span"}
+        assert 0.0 <= m["similarity"] <= 1.0 and m["output_span"][0] < m["output_span"][1]
+
+
+def test_check_clean_text_from_stdin_exits_0(index):
+    r = cg("check", "--index", str(index), "-", stdin="Nothing copied here, just a friendly answer.\n")
+    assert r.returncode == 0 and r.stdout.startswith("action: allow")
+
+
+def test_check_batch_prints_one_verdict_per_line_with_its_id(index, tmp_path):
+    batch = tmp_path / "b.jsonl"
+    lines = [{"id": "a", "text": ANSWER.read_text()}, {"id": 7, "text": "hello there"}]
+    batch.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    r = cg("check", "--index", str(index), "--batch", str(batch))
+    assert r.returncode == 1
+    out = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", 7]
+    assert out[0]["action"] != "allow" and out[1] == {"id": 7, "action": "allow", "matches": []}
+
+
+def test_redact_flag_prints_the_redacted_output(index):
+    r = cg("check", "--index", str(index), str(ANSWER), "--redact")
+    assert "[copyguard: removed a renamed copy of tomli/_parser.py" in r.stdout
+    assert "idx += 1" not in r.stdout
+
+
+@pytest.mark.parametrize("setup, args, message", [
+    ("binary", ["normalize", "{f}"], "binary"),
+    ("latin1", ["normalize", "{f}"], "not valid UTF-8"),
+    (None, ["normalize", "{f}"], "no such file"),
+    ("text", ["normalize", "{f}", "--lang", "klingon"], "klingon"),
+    (None, ["check", "--index", "{f}", "-"], "{f}"),
+    ("text", ["index", "remove", "nope", "--index", "{f}"], ""),
+])
+def test_user_errors_give_one_line_and_exit_2(tmp_path, setup, args, message):
+    f = tmp_path / "input"
+    if setup == "binary":
+        f.write_bytes(b"\x00\x01\x02 binary")
+    elif setup == "latin1":
+        f.write_bytes("caf\xe9".encode("latin-1"))
+    elif setup == "text":
+        f.write_text("x = 1\n")
+    r = cg(*[a.format(f=f) for a in args], stdin="")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert r.stderr.startswith("copyguard: error: ") and message.format(f=f) in r.stderr
+
+
+def test_index_add_remove_stats_compact(index, tmp_path):
+    import shutil
+
+    idx = tmp_path / "idx"
+    shutil.copytree(index, idx)
+    r = cg("index", "remove", "tomli/_parser.py", "--index", str(idx))
+    assert r.returncode == 0 and "removed 1" in r.stdout
+    assert cg("check", "--index", str(idx), str(ANSWER), "--json").returncode == 1  # the paragraph remains
+    verdict = json.loads(cg("check", "--index", str(idx), str(ANSWER), "--json").stdout)
+    assert "tomli/_parser.py" not in {m["source"] for m in verdict["matches"]}
+    assert cg("index", "compact", "--index", str(idx)).returncode == 0
+    stats = json.loads(cg("index", "stats", "--index", str(idx), "--json").stdout)
+    assert stats["segments"] == 1 and stats["live_sources"] == 17
+
+
+def test_normalize_prints_tokens_with_spans(tmp_path):
+    f = tmp_path / "a.py"
+    f.write_text("def f(x):\n    return x + 1\n")
+    r = cg("normalize", str(f))
+    assert r.returncode == 0
+    assert re.search(r"^\s+0-3\s+other", r.stdout, re.M) and "ident" in r.stdout and "literal" in r.stdout
+
+
+def test_every_command_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    from copyguard.cli import COMMANDS
+
+    for name in COMMANDS:
+        assert f"copyguard {name}" in readme, f"README does not document `copyguard {name}`"
+    for action in ("build", "add", "remove", "compact", "stats"):
+        assert f"copyguard index {action}" in readme
