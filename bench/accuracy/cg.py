@@ -1,0 +1,99 @@
+"""copyguard's side: build an index from ``Doc``s, check answers end to end, and score pairs on tokens.
+
+End to end goes through ``Guard.check`` exactly as an application would.
+For the pairwise sets a continuous score is needed too: ``weighted`` turns a
+verdict into the share of the query's tokens copied from one source
+(similarity x tokens of every match naming it), and ``pair_cover`` measures
+two normalized texts directly (greedy tiling of shared shingle runs, the
+alignment ``copyguard.match`` uses) without the index or the policy's floors.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from copyguard.corpus import Document  # noqa: E402
+from copyguard.guard import Guard, Verdict  # noqa: E402
+from copyguard.index import Index  # noqa: E402
+from copyguard.index.build import _grammar_versions, segments_from, sketch_all  # noqa: E402
+from copyguard.match import _tile, fragments  # noqa: E402
+from copyguard.normalize import normalize  # noqa: E402
+from copyguard.params import Params  # noqa: E402
+from copyguard.passages import stream_shingles  # noqa: E402
+from copyguard.policy import Policy  # noqa: E402
+
+from data import CACHE, Doc  # noqa: E402
+
+LICENSE = {"text": "public-domain"}
+
+
+def build(docs: list[Doc], name: str, params: Params | None = None) -> Index:
+    """A fresh index at ``bench/.cache/accuracy/idx/<name>`` holding ``docs``."""
+    params = params or Params()
+    path = CACHE / "idx" / name
+    shutil.rmtree(path, ignore_errors=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    index = Index.create(path, params, _grammar_versions())
+    documents = (Document(d.id, d.text, d.lang, LICENSE.get(d.lang, "MIT"), d.id) for d in docs)
+    failed = []
+
+    def ok():
+        for x in sketch_all(documents, params):
+            if isinstance(x, tuple):
+                failed.append(x)
+            else:
+                yield x
+
+    for seg in segments_from(ok()):
+        index.add(seg)
+    if failed:
+        print(f"  [{name}] {len(failed)} documents could not be indexed, e.g. {failed[0]}", file=sys.stderr)
+    return Index.open(path)
+
+
+def guard(index: Index, policy: Policy | None = None) -> Guard:
+    return Guard(index, policy or Policy())
+
+
+def check(g: Guard, text: str, lang: str | None = None) -> Verdict:
+    return g.check(text, lang)
+
+
+def weighted(verdict: Verdict, n_tokens: int) -> dict[str, float]:
+    """Per source: share of the query's tokens in matches naming it, each weighted by its similarity."""
+    out: dict[str, float] = {}
+    for m in verdict.matches:
+        out[m.source] = out.get(m.source, 0.0) + m.similarity * m.tokens
+    return {s: min(v / max(n_tokens, 1), 1.0) for s, v in out.items()}
+
+
+def n_tokens(text: str, lang: str) -> int:
+    return len(normalize(text, lang))
+
+
+def shingled(text: str, lang: str, params: Params) -> np.ndarray:
+    return stream_shingles(normalize(text, lang), params)
+
+
+def pair_cover(a_sh: np.ndarray, b_sh: np.ndarray, k: int) -> tuple[float, float]:
+    """Share of tokens of ``a`` and of ``b`` covered by tiled shared shingle runs (symmetric alignment)."""
+    na, nb = a_sh.shape[0] + k - 1, b_sh.shape[0] + k - 1
+    if a_sh.shape[0] == 0 or b_sh.shape[0] == 0:
+        return 0.0, 0.0
+    frags = _tile(fragments(a_sh, b_sh))
+    if frags.shape[0] == 0:
+        return 0.0, 0.0
+
+    def cover(starts: np.ndarray, lengths: np.ndarray, size: int) -> float:
+        delta = np.zeros(size + 1, dtype=np.int64)
+        np.add.at(delta, starts, 1)
+        np.add.at(delta, np.minimum(starts + lengths + k - 1, size), -1)
+        return float(np.count_nonzero(np.cumsum(delta[:-1]))) / size
+
+    return cover(frags[:, 0], frags[:, 2], na), cover(frags[:, 1], frags[:, 2], nb)
