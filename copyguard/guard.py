@@ -85,11 +85,14 @@ class Guard:
             return [normalize(text, lang)]
         from .normalize.segment import segments
 
-        out = []
+        prose: list[TokenStream] = []
+        code: list[TokenStream] = []
         for seg in segments(text):
-            ts = normalize(text[seg.start : seg.end], seg.lang if seg.kind == "code" and seg.lang else PROSE)
-            out.append(ts.shift(seg.start, text))
-        return out
+            lang = seg.lang if seg.kind == "code" and seg.lang else PROSE
+            ts = normalize(text[seg.start : seg.end], lang).shift(seg.start, text)
+            (code if ts.is_code else prose).append(ts)
+        # one stream per kind: numpy's per-call cost is paid twice per answer, not once per fence
+        return [TokenStream.concat(group, text) for group in (prose, code) if group]
 
     def _check_stream(self, ts: TokenStream) -> list[Match]:
         ranges, _, keys, out_sh = sketch_passages(ts, self.params)
@@ -113,16 +116,16 @@ class Guard:
             mine = info.source == ref
             # widen by a window: the copy may start or end inside a window that did not qualify
             margin = self.params.window(code)[0]
-            src = Tokens(*self.index.source_tokens(int(ref))[:5])
             lo = max(int(info.tok[mine, 0].min()) - margin, 0)
-            hi = min(int(info.tok[mine, 1].max()) + margin, src.hashes.shape[0])
-            for region in align_regions(out, out_sh, src[lo:hi], k, code, self.policy):
-                matches.append(self._attribute(ts, src, int(ref), region, lo))
+            hi = int(info.tok[mine, 1].max()) + margin
+            src = Tokens(*self.index.source_tokens(int(ref), lo, hi)[:5])
+            for region in align_regions(out, out_sh, src, k, code, self.policy):
+                matches.append(self._attribute(ts, src, int(ref), region))
         return matches
 
-    def _attribute(self, ts: TokenStream, src: Tokens, ref: int, region: Region, base: int) -> Match:
+    def _attribute(self, ts: TokenStream, src: Tokens, ref: int, region: Region) -> Match:
         record = self.index.source(ref)
-        (o0, o1), (s0, s1) = region.out_tok, (region.src_tok[0] + base, region.src_tok[1] + base)
+        (o0, o1), (s0, s1) = region.out_tok, region.src_tok
         renames = {}
         if region.kind == "renamed":
             out = Tokens.of(ts)

@@ -19,7 +19,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .normalize.tokens import Kind, mix64, placeholder
 
@@ -55,18 +54,17 @@ def shingles(hashes: np.ndarray, kinds: np.ndarray, k: int, names: np.ndarray | 
 def _token_columns(hashes: np.ndarray, kinds: np.ndarray, k: int, names: np.ndarray | None) -> list[np.ndarray]:
     """Column ``j`` holds token ``j`` of every shingle, identifiers relabelled when ``names`` is given."""
     m = int(hashes.shape[0]) - k + 1
-    h = sliding_window_view(hashes, k)
+    cols = [hashes[j : j + m] for j in range(k)]
     if names is None:
-        return [h[:, j] for j in range(k)]
-    nm = sliding_window_view(names, k)
-    ident = sliding_window_view(kinds == Kind.IDENT, k)
-    cols = []
-    for j in range(k):
+        return cols
+    ident = kinds == Kind.IDENT
+    for j in range(1, k):
+        here = names[j : j + m]
         first = np.full(m, j, dtype=np.intp)
         for i in range(j - 1, -1, -1):
-            same = nm[:, i] == nm[:, j]
-            first[same] = i
-        cols.append(np.where(ident[:, j], _ID_LABELS[first], h[:, j]))
+            first[names[i : i + m] == here] = i
+        cols[j] = np.where(ident[j : j + m], _ID_LABELS[first], cols[j])
+    cols[0] = np.where(ident[:m], _ID_LABELS[0], cols[0])
     return cols
 
 

@@ -160,12 +160,15 @@ class Index:
         seg, row = self._locate_source(ref)
         return seg.texts[row].as_py()
 
-    def source_tokens(self, ref: int) -> Tokens:
-        """All tokens of source ``ref`` (``offsets`` is ``[0, n]``)."""
+    def source_tokens(self, ref: int, start: int = 0, end: int | None = None) -> Tokens:
+        """Tokens ``start:end`` (default: all) of source ``ref``; ``offsets`` is ``[0, n]``."""
         view = self._view
         seg, row = self._locate_source(ref)
         s = view.segments.index(seg)
-        return gather_tokens(view, np.array([s]), np.asarray(seg.source_tok[row:row + 1], dtype=np.int64))
+        first, last = (int(x) for x in seg.source_tok[row])
+        lo = min(first + max(start, 0), last)
+        hi = last if end is None else min(first + max(end, 0), last)
+        return gather_tokens(view, np.array([s]), np.array([[lo, max(lo, hi)]], dtype=np.int64))
 
     def find_sources(self, source_ids: Iterable[str]) -> dict[str, int]:
         """Global refs of the live sources among ``source_ids``; ids not in the index are absent."""

@@ -70,6 +70,20 @@ class TokenStream:
         )
 
     @classmethod
+    def concat(cls, streams: list["TokenStream"], text: str) -> "TokenStream":
+        """Streams of one text (offsets already into ``text``) as one; the language of the first."""
+        if len(streams) == 1:
+            return streams[0]
+        counts = np.cumsum([0] + [len(s) for s in streams[:-1]])
+        return cls(
+            text, streams[0].lang,
+            np.concatenate([s.hashes for s in streams]), np.concatenate([s.exact for s in streams]),
+            np.concatenate([s.starts for s in streams]), np.concatenate([s.ends for s in streams]),
+            np.concatenate([s.kinds for s in streams]),
+            np.concatenate([s.units + c for s, c in zip(streams, counts)]).reshape(-1, 2),
+        )
+
+    @classmethod
     def empty(cls, text: str, lang: str = PROSE) -> "TokenStream":
         z64 = np.zeros(0, dtype=np.uint64)
         zi = np.zeros(0, dtype=np.int64)
