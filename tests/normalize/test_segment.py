@@ -166,7 +166,6 @@ def _timed(f) -> float:
 
 
 def test_real_untagged_fence_and_unfenced_code() -> None:
-    pytest.importorskip("copyguard.normalize.detect")
     code = "import os\n\ndef walk(root):\n    for name in os.listdir(root):\n        print(name)\n"
     text = "Here is a function:\n```\n" + code + "```\n"
     assert [(s.kind, s.lang) for s in segments(text)] == [("prose", None), ("code", "python")]
@@ -180,6 +179,5 @@ def test_real_untagged_fence_and_unfenced_code() -> None:
 
 
 def test_real_prose_fence_stays_prose() -> None:
-    pytest.importorskip("copyguard.normalize.detect")
     text = "Quote:\n```\nFour score and seven years ago our fathers brought forth on this continent a new nation.\n```\n"
     assert [(s.kind, s.lang) for s in segments(text)] == [("prose", None)]
