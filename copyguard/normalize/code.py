@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
@@ -26,8 +25,11 @@ from . import grammars
 from .grammars import Grammar
 from .tokens import ID, NUM, STR, Kind, TokenStream, codepoints, hash_string, span_hashes
 
-# Capture names of the one query per grammar.
-_OPAQUE = {"str": 1, "num": 2, "comment": 3}  # spans lexed as one literal token, or dropped
+# Capture codes. Opaque captures (1-3) are lexed as one literal token, or dropped (comments);
+# the others are spans that mark the tokens inside them.
+_OPAQUE = {"str": 1, "num": 2, "comment": 3}
+_CODES = {**_OPAQUE, "kept": 4, "unit": 5, "import": 6}
+_N_CODES = 7
 _WORD_RE = re.compile(r"[A-Za-z_]\w*\Z")
 
 # Character classes: 0 space, 1 word, 2 punctuation. Code points >= 128 are word characters.
@@ -37,26 +39,57 @@ _CLASS[:33] = _SPACE
 _CLASS[127] = _SPACE
 for _c in "!\"#%&'()*+,-./:;<=>?@[\\]^`{|}~":
     _CLASS[ord(_c)] = _PUNCT
+_CLASS_BYTES = bytes(_CLASS[np.minimum(np.arange(256), 128)].tolist())  # for bytes.translate
+# Token boundaries from the classes of two neighbouring characters (index 3 * a + b): a
+# character starts a token if it is punctuation or a word character after a non-word one,
+# and is the last of a token if it is punctuation or a word character before a non-word one.
+_START = np.array([3 * a + b for a in range(3) for b in range(3)]) < 0
+_LAST = _START.copy()
+for _a in range(3):
+    _START[3 * _a + _PUNCT] = _LAST[3 * _PUNCT + _a] = True
+    _START[3 * _a + _WORD] = _LAST[3 * _WORD + _a] = _a != _WORD
+# Class of a token's first character: 0 not a word, 1 name start, 2 digit (a number).
+_FIRST = np.where(_CLASS == _WORD, 1, 0).astype(np.uint8)
+_FIRST[ord("0") : ord("9") + 1] = 2
 _UNICODE_SPACES = np.array(
     [0x85, 0xA0, 0x1680, *range(0x2000, 0x200C), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF],
     dtype=np.uint32,
 )
 
+# Token categories while classifying, and the kind and replacement hash of each.
+_PUNCT_CAT, _NAME, _DIGITS, _STR_LIT, _NUM_LIT, _KEPT_NAME = range(6)
+_KIND = np.array([Kind.OTHER, Kind.IDENT, Kind.LITERAL, Kind.LITERAL, Kind.LITERAL, Kind.KEPT],
+                 dtype=np.uint8)
+_REPLACED = np.array([False, True, True, True, True, False])
+_REPLACEMENT = np.array([0, ID, NUM, STR, NUM, 0], dtype=np.uint64)
+
+# Bits of a special word: a hard keyword, a soft keyword, a builtin name (soft words may be builtins).
+_HARD, _SOFT, _BUILTIN = 1, 2, 4
+
 
 @dataclass(frozen=True)
 class _Compiled:
-    """Per-grammar objects built once: the query and the hash sets of special words."""
+    """Per-grammar objects built once: the query and the hash table of special words."""
 
     query: object
-    keywords: np.ndarray  # sorted hashes of hard keywords
-    soft: np.ndarray  # sorted hashes of soft keywords
-    builtins: np.ndarray  # sorted hashes of builtin names
+    words: np.ndarray  # sorted unique hashes of hard keywords, soft keywords and builtins
+    word_bits: np.ndarray  # _HARD | _SOFT | _BUILTIN bits of each of ``words``
     member_ops: tuple[tuple[int, ...], ...]  # code points of each member-access operator
     kept_fields: dict[str, tuple[str, ...]]  # parent node type -> fields holding kept names
 
 
-@cache
+_COMPILED: dict[str, _Compiled] = {}
+
+
 def _compiled(grammar: Grammar) -> _Compiled:
+    """The grammar's ``_Compiled``, cached by name (hashing a ``Grammar`` costs microseconds)."""
+    c = _COMPILED.get(grammar.name)
+    if c is None:
+        c = _COMPILED[grammar.name] = _compile(grammar)
+    return c
+
+
+def _compile(grammar: Grammar) -> _Compiled:
     import tree_sitter
 
     lang = grammars.language(grammar)
@@ -68,14 +101,25 @@ def _compiled(grammar: Grammar) -> _Compiled:
         if not lang.node_kind_is_named(i) and lang.node_kind_is_visible(i)
     }
     hard = sorted(w for w in words if w and _WORD_RE.match(w) and w not in soft)
+    table, bits = _word_table([(hard, _HARD), (soft, _SOFT), (grammar.builtins, _BUILTIN)])
     return _Compiled(
         query=query,
-        keywords=_hash_set(hard),
-        soft=_hash_set(soft),
-        builtins=_hash_set(grammar.builtins),
+        words=table,
+        word_bits=bits,
         member_ops=tuple(tuple(map(ord, op)) for op in grammar.member_access),
         kept_fields=_fields_by_parent(grammar.kept_fields),
     )
+
+
+def _word_table(groups) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique word hashes and the OR of the bits of the groups holding each word."""
+    bits: dict[int, int] = {}
+    for words, bit in groups:
+        for w in words:
+            h = hash_string(w)
+            bits[h] = bits.get(h, 0) | bit
+    keys = sorted(bits)
+    return np.array(keys, dtype=np.uint64), np.array([bits[k] for k in keys], dtype=np.uint8)
 
 
 def _fields_by_parent(entries: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
@@ -84,10 +128,6 @@ def _fields_by_parent(entries: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
         parent, field = entry.split(".")
         out[parent] = out.get(parent, ()) + (field,)
     return out
-
-
-def _hash_set(words) -> np.ndarray:
-    return np.unique(np.array([hash_string(w) for w in words], dtype=np.uint64))
 
 
 def _query_source(g: Grammar) -> str:
@@ -132,46 +172,89 @@ def normalize_code(text: str, lang: str) -> TokenStream:
         return TokenStream.empty(text, grammar.name)
     compiled = _compiled(grammar)
     data = text.encode("utf-8", "surrogatepass")
-    tree = grammars.parser(grammar).parse(data)
-    root = tree.root_node
-    spans = _captures(compiled, root, data, len(text))
-    cps = codepoints(text)
-    starts, ends, lit = _lex(cps, spans)
+    root = grammars.parser(grammar).parse(data).root_node
+    ascii_only = len(data) == len(text)
+    # ASCII text is lexed and hashed on its bytes, which equal its code points.
+    cps = np.frombuffer(data, dtype=np.uint8) if ascii_only else codepoints(text)
+    spans = _Spans.of(compiled, root, None if ascii_only else _byte_to_char(data))
+    starts, ends, cat = _lex(data if ascii_only else cps, spans.opaque)
     if starts.shape[0] == 0:
         return TokenStream.empty(text, grammar.name)
     exact = span_hashes(cps, starts, ends)
-    ascii_only = len(data) == len(text)
-    spans["keyword"] = _soft_keyword_spans(compiled, root, cps, starts, ends, exact, ascii_only)
-    kinds, hashes = _classify(compiled, cps, starts, ends, lit, exact, spans)
+    _classify_names(compiled, root, cps, starts, ends, exact, cat, spans.kept)
+    kinds = _KIND.take(cat)
+    hashes = np.where(_REPLACED.take(cat), _REPLACEMENT.take(cat), exact)
     # Import statements are dropped: they are boilerplate, and a copied function rarely carries
     # its file's imports, so names must not normalize differently with and without them.
-    keep = ~_inside(starts, spans.get("import"))
-    if not keep.all():
-        starts, ends, hashes, exact, kinds = starts[keep], ends[keep], hashes[keep], exact[keep], kinds[keep]
-    units = _units(starts, spans.get("unit"))
+    if spans.imports[0].shape[0]:
+        keep = ~_inside(starts, *spans.imports)
+        if not keep.all():
+            starts, ends, hashes, exact, kinds = starts[keep], ends[keep], hashes[keep], exact[keep], kinds[keep]
+    units = _units(starts, *spans.units)
     return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units)
 
 
 # --- captures ---------------------------------------------------------------------
 
 
-def _captures(c: _Compiled, root, data: bytes, n_chars: int) -> dict[str, np.ndarray]:
-    """Capture name -> (k, 2) int64 array of character spans, sorted by start."""
-    import tree_sitter
+@dataclass(frozen=True)
+class _Spans:
+    """Character spans of one query's captures.
 
-    found = tree_sitter.QueryCursor(c.query).captures(root)
-    fields = c.kept_fields
-    to_char = None if len(data) == n_chars else _byte_to_char(data)
-    parents = found.pop("kept_parent", None)
-    if parents:
-        found.setdefault("kept", []).extend(_field_children(parents, fields))
-    out = {}
-    for name, nodes in found.items():
-        spans = np.array([n.byte_range for n in nodes], dtype=np.int64).reshape(-1, 2)
-        if to_char is not None:
-            spans = to_char[spans]
-        out[name] = spans[np.argsort(spans[:, 0], kind="stable")]
+    ``opaque``: outermost non-empty (start, end, capture code) of strings, numbers and
+    comments, in text order. ``kept`` and ``imports``: (starts, running maximum of ends),
+    sorted by start. ``units``: (starts, ends) sorted by start, longest first.
+    """
+
+    opaque: list[tuple[int, int, int]]
+    kept: tuple[np.ndarray, np.ndarray]
+    imports: tuple[np.ndarray, np.ndarray]
+    units: tuple[np.ndarray, np.ndarray]
+
+    @classmethod
+    def of(cls, c: _Compiled, root, to_char: np.ndarray | None) -> "_Spans":
+        import tree_sitter
+
+        found = tree_sitter.QueryCursor(c.query).captures(root)
+        parents = found.pop("kept_parent", None)
+        if parents:
+            found.setdefault("kept", []).extend(_field_children(parents, c.kept_fields))
+        rows: list[list[tuple[int, int, int]]] = [[] for _ in range(_N_CODES)]
+        for name, nodes in found.items():
+            ranges = [n.byte_range for n in nodes]
+            if to_char is not None:
+                ranges = to_char[np.array(ranges, dtype=np.int64)].tolist()
+            code = _CODES[name]
+            rows[code if code > 3 else 0] += [(s, -e, code) for s, e in ranges]
+        for r in rows:
+            r.sort()  # by start, longest first, then capture code
+        return cls(_outermost(rows[0]), _reach(rows[4]), _reach(rows[6]), _starts_ends(rows[5]))
+
+
+def _outermost(rows: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """(start, end, code) of the non-empty spans not inside or overlapping an earlier one."""
+    out, reach = [], -1
+    for s, neg_e, code in rows:
+        e = -neg_e
+        if e > s and s >= reach:
+            out.append((s, e, code))
+        if e > reach:
+            reach = e
     return out
+
+
+def _reach(rows: list[tuple[int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and the running maximum of ends of spans sorted by start."""
+    reach, top = [], -1
+    for _, neg_e, _ in rows:
+        top = max(top, -neg_e)
+        reach.append(top)
+    return np.array([r[0] for r in rows], dtype=np.int64), np.array(reach, dtype=np.int64)
+
+
+def _starts_ends(rows: list[tuple[int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    return (np.array([r[0] for r in rows], dtype=np.int64),
+            np.array([-r[1] for r in rows], dtype=np.int64))
 
 
 def _field_children(parents, fields: dict[str, tuple[str, ...]]) -> list:
@@ -190,63 +273,80 @@ def _byte_to_char(data: bytes) -> np.ndarray:
     return table
 
 
-def _opaque_spans(spans: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Outermost string/number/comment spans (starts, ends, type code), nested ones dropped."""
-    parts = [(spans[k], code) for k, code in _OPAQUE.items() if k in spans]
-    if not parts:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z, z
-    s = np.concatenate([p[:, 0] for p, _ in parts])
-    e = np.concatenate([p[:, 1] for p, _ in parts])
-    t = np.concatenate([np.full(p.shape[0], c, dtype=np.int64) for p, c in parts])
-    order = np.lexsort((-e, s))
-    s, e, t = s[order], e[order], t[order]
-    reach = np.maximum.accumulate(e)
-    keep = (e > s) & np.concatenate(([True], s[1:] >= reach[:-1]))
-    return s[keep], e[keep], t[keep]
-
-
 # --- lexing -------------------------------------------------------------------------
 
 
-def _lex(cps: np.ndarray, spans: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Token (starts, ends, literal code) in text order; literal code 0 for lexed tokens."""
-    n = cps.shape[0]
-    cls = _CLASS[np.minimum(cps, 128)]
-    if cps.max() >= 128:
-        cls[np.isin(cps, _UNICODE_SPACES)] = _SPACE
-    os_, oe, ot = _opaque_spans(spans)
-    if os_.shape[0]:
-        cover = np.zeros(n + 1, dtype=np.int32)
-        cover[os_] += 1
-        cover[oe] -= 1
-        cls[np.cumsum(cover[:n]) > 0] = _SPACE
-    word = cls == _WORD
-    word_start = word.copy()
-    word_start[1:] &= ~word[:-1]
-    word_end = word.copy()
-    word_end[:-1] &= ~word[1:]
-    end_at = np.empty(n, dtype=np.int64)
-    end_at[word_start] = np.flatnonzero(word_end) + 1
-    punct = cls == _PUNCT
-    end_at[punct] = np.flatnonzero(punct) + 1
-    lit_code = np.zeros(n, dtype=np.int8)
-    is_start = word_start | punct
-    literal = ot != 3
-    is_start[os_[literal]] = True
-    end_at[os_[literal]] = oe[literal]
-    lit_code[os_[literal]] = ot[literal]
-    starts = np.flatnonzero(is_start)
-    return starts, end_at[starts], lit_code[starts]
+def _lex(chars: bytes | np.ndarray, opaque: list[tuple[int, int, int]]):
+    """Token (starts, ends, category) in text order, from ASCII bytes or code points.
+
+    Runs of word characters are one token, every punctuation character is one,
+    each outermost string or number is one, comments are skipped. The category
+    is _NAME, _DIGITS or _PUNCT_CAT from the first character, or _STR_LIT/_NUM_LIT.
+    """
+    cls = _padded_classes(chars)
+    if len(opaque) > 64:
+        cover = np.zeros(cls.shape[0] + 1, dtype=np.int32)
+        os_, oe, _ = np.array(opaque, dtype=np.int64).T
+        cover[os_ + 1] = 1  # starts are distinct, and so are ends
+        cover[oe + 1] -= 1
+        cls[np.cumsum(cover[:-1]) > 0] = _SPACE
+    else:
+        for s, e, _ in opaque:
+            cls[s + 1 : e + 1] = _SPACE
+    pair = cls[:-1] * np.uint8(3) + cls[1:]  # pair[i]: classes of characters i - 1 and i
+    first, last = _START.take(pair[:-1]), _LAST.take(pair[1:])
+    lits = [(s, e, code) for s, e, code in opaque if code != 3]
+    if lits:
+        ls, le, lc = np.array(lits, dtype=np.int64).T
+        first[ls] = True
+        last[le - 1] = True
+    starts = first.nonzero()[0]
+    ends = last.nonzero()[0] + 1
+    if isinstance(chars, bytes):
+        head = np.frombuffer(chars, dtype=np.uint8).take(starts)
+    else:
+        head = np.minimum(chars.take(starts), 128)
+    cat = _FIRST.take(head)
+    if lits:
+        cat[np.searchsorted(starts, ls)] = np.where(lc == 1, _STR_LIT, _NUM_LIT)
+    return starts, ends, cat
 
 
-def _soft_keyword_spans(c: _Compiled, root, cps, starts, ends, exact, ascii_only) -> np.ndarray:
-    """Spans of soft-keyword words the parser read as keywords (anonymous leaf nodes)."""
-    cand = np.flatnonzero(_member(exact, c.soft))
-    if cand.shape[0] == 0:
-        return np.zeros((0, 2), dtype=np.int64)
-    s, e = starts[cand], ends[cand]
-    if not ascii_only:
+def _padded_classes(chars: bytes | np.ndarray) -> np.ndarray:
+    """Writable class of every character, with one space class before and after."""
+    if isinstance(chars, bytes):
+        return np.frombuffer(bytearray(b"\0" + chars.translate(_CLASS_BYTES) + b"\0"), dtype=np.uint8)
+    cls = np.zeros(chars.shape[0] + 2, dtype=np.uint8)
+    cls[1:-1] = _CLASS[np.minimum(chars, 128)]
+    cls[1:-1][np.isin(chars, _UNICODE_SPACES)] = _SPACE
+    return cls
+
+
+# --- classification -----------------------------------------------------------------
+
+
+def _classify_names(c: _Compiled, root, cps, starts, ends, exact, cat, kept_spans) -> None:
+    """Set the category of each _NAME token to _PUNCT_CAT (a keyword), _KEPT_NAME, or leave it."""
+    names = (cat == _NAME).nonzero()[0]
+    if names.shape[0] == 0:
+        return
+    h = exact.take(names)
+    pos = np.searchsorted(c.words, h)
+    pos[pos == c.words.shape[0]] = 0
+    bits = np.where(c.words.take(pos) == h, c.word_bits.take(pos), 0)
+    keyword = (bits & _HARD) != 0
+    soft = (bits & _SOFT).nonzero()[0]
+    if soft.shape[0]:
+        keyword[_parsed_as_keyword(root, cps, starts[names[soft]], ends[names[soft]], soft)] = True
+    kept = (bits & _BUILTIN) != 0
+    kept |= _inside(starts.take(names), *kept_spans)
+    kept |= _after_member_op(cps, starts, ends, c.member_ops).take(names)
+    cat[names] = np.where(keyword, _PUNCT_CAT, np.where(kept, _KEPT_NAME, _NAME))
+
+
+def _parsed_as_keyword(root, cps, s: np.ndarray, e: np.ndarray, cand: np.ndarray) -> list[int]:
+    """Of the soft-keyword tokens ``cand`` at spans (s, e), those the parser read as keywords."""
+    if cps.dtype != np.uint8:  # not ASCII: character to byte offsets
         utf8_len = 1 + (cps >= 0x80).astype(np.int64) + (cps >= 0x800) + (cps >= 0x10000)
         to_byte = np.concatenate(([0], np.cumsum(utf8_len)))
         s, e = to_byte[s], to_byte[e]
@@ -255,52 +355,15 @@ def _soft_keyword_spans(c: _Compiled, root, cps, starts, ends, exact, ascii_only
         node = root.descendant_for_byte_range(b0, b1)
         if node is not None and not node.is_named and node.byte_range == (b0, b1):
             hits.append(i)
-    return np.stack([starts[hits], ends[hits]], axis=1).reshape(-1, 2)
+    return hits
 
 
-# --- classification -----------------------------------------------------------------
-
-
-def _classify(c: _Compiled, cps, starts, ends, lit, exact, spans):
-    """(kinds, normalized hashes) of every token."""
-    first = cps[starts]
-    word = (lit == 0) & (_CLASS[np.minimum(first, 128)] == _WORD)
-    number = (lit == 2) | (word & (first >= 48) & (first <= 57))
-    name = word & ~number
-    keyword = name & _member(exact, c.keywords)
-    keyword |= name & _inside(starts, spans.get("keyword"))
-    kept = name & ~keyword & (
-        _member(exact, c.builtins)
-        | _inside(starts, spans.get("kept"))
-        | _after_member_op(cps, starts, ends, c.member_ops)
-    )
-    ident = name & ~keyword & ~kept
-    kinds = np.full(starts.shape[0], Kind.OTHER, dtype=np.uint8)
-    kinds[ident] = Kind.IDENT
-    kinds[kept] = Kind.KEPT
-    kinds[number | (lit == 1)] = Kind.LITERAL
-    hashes = exact.copy()
-    hashes[ident] = ID
-    hashes[lit == 1] = STR
-    hashes[number] = NUM
-    return kinds, hashes
-
-
-def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """``values`` in ``sorted_set`` (a sorted unique array), by binary search."""
-    if sorted_set.shape[0] == 0:
-        return np.zeros(values.shape[0], dtype=bool)
-    pos = np.minimum(np.searchsorted(sorted_set, values), sorted_set.shape[0] - 1)
-    return sorted_set[pos] == values
-
-
-def _inside(starts: np.ndarray, spans: np.ndarray | None) -> np.ndarray:
-    """Whether each token start lies inside one of ``spans`` (sorted by start)."""
-    if spans is None or spans.shape[0] == 0:
-        return np.zeros(starts.shape[0], dtype=bool)
-    idx = np.searchsorted(spans[:, 0], starts, side="right") - 1
-    reach = np.maximum.accumulate(spans[:, 1])
-    return (idx >= 0) & (starts < reach[np.maximum(idx, 0)])
+def _inside(positions: np.ndarray, starts: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    """Whether each position lies inside a span, given span starts (sorted) and their ``_reach``."""
+    if starts.shape[0] == 0:
+        return np.zeros(positions.shape[0], dtype=bool)
+    idx = np.searchsorted(starts, positions, side="right") - 1
+    return (idx >= 0) & (positions < reach.take(idx))
 
 
 def _after_member_op(cps, starts, ends, ops) -> np.ndarray:
@@ -310,29 +373,26 @@ def _after_member_op(cps, starts, ends, ops) -> np.ndarray:
     """
     n = starts.shape[0]
     out = np.zeros(n, dtype=bool)
-    single = np.where(ends - starts == 1, cps[starts], 0).astype(np.int64)
+    if not ops or n < 2:
+        return out
+    single = np.where(ends - starts == 1, cps.take(starts), 0)
+    glued = ends[:-1] == starts[1:]  # glued[i]: token i+1 starts where token i ends
     for op in ops:
         k = len(op)
         if n <= k:
             continue
-        ok = np.ones(n - k, dtype=bool)
-        for j, ch in enumerate(op):  # operator chars at tokens i-k+j, contiguous
-            tok = np.arange(j, n - k + j)
-            ok &= single[tok] == ch
-            if j:
-                ok &= starts[tok] == ends[tok - 1]
-        before = np.concatenate(([0], single[: n - k - 1]))
-        glued = np.concatenate(([False], ends[: n - k - 1] == starts[1 : n - k]))
-        ok &= ~(glued & (before == op[0]))
-        out[k:] = ok
+        ok = single[: n - k] == op[0]  # operator chars at tokens i-k+j, contiguous
+        for j in range(1, k):
+            ok &= single[j : n - k + j] == op[j]
+            ok &= glued[j - 1 : n - k + j - 1]
+        ok[1:] &= ~(glued[: n - k - 1] & (single[: n - k - 1] == op[0]))
+        out[k:] = ok  # overwrites what an earlier operator found (kept as it was; see the report)
     return out
 
 
-def _units(starts: np.ndarray, spans: np.ndarray | None) -> np.ndarray:
+def _units(starts: np.ndarray, s: np.ndarray, e: np.ndarray) -> np.ndarray:
     """(first_token, end_token) rows of syntactic units, dropping empty ones."""
-    if spans is None or spans.shape[0] == 0:
-        return np.zeros((0, 2), dtype=np.int64)
-    first = np.searchsorted(starts, spans[:, 0], side="left")
-    end = np.searchsorted(starts, spans[:, 1], side="left")
-    rows = np.stack([first, end], axis=1).astype(np.int64)
-    return rows[end > first]
+    rows = np.empty((s.shape[0], 2), dtype=np.int64)
+    rows[:, 0] = np.searchsorted(starts, s, side="left")
+    rows[:, 1] = np.searchsorted(starts, e, side="left")
+    return rows[rows[:, 1] > rows[:, 0]]
