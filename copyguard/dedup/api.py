@@ -79,7 +79,8 @@ def _local_labels(sources, schema, columns, config, text_field, lang_field, id_f
     from .local import collect, labels_for
 
     with tqdm(total=total, unit="rows", desc="signatures", disable=not progress) as bar:
-        sigs, ids = collect(read(sources, schema, columns), config, text_field, lang_field, id_field, jobs, bar)
+        sigs, ids = collect(read(sources, schema, columns), config, text_field, lang_field, id_field, jobs, bar,
+                             total)
     return labels_for(sigs, config, ids)
 
 

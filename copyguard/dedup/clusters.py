@@ -53,7 +53,7 @@ def bucket_pairs(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.nda
 def candidate_pairs(sigs: np.ndarray, config: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
     """Distinct candidate pairs ``(lo, hi)``, ``lo < hi``, sorted, from every band; empty rows excluded."""
     live = np.flatnonzero(~empty_rows(sigs))
-    keys = band_keys(sigs[live], config.bands, config.rows)
+    keys = band_keys(sigs if live.shape[0] == sigs.shape[0] else sigs[live], config.bands, config.rows)
     n = np.int64(sigs.shape[0])
     codes = []
     for j in range(config.bands):

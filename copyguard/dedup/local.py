@@ -51,20 +51,29 @@ def signatures_stream(batches: Iterable[pa.RecordBatch], sign: Callable[[pa.Reco
 
 
 def collect(batches: Iterable[pa.RecordBatch], config: DedupConfig, text_field: str, lang_field: str | None,
-            id_field: str | None, jobs: int = 1, bar=None) -> tuple[np.ndarray, pa.ChunkedArray | None]:
-    """Pass 1: the signature matrix of every row and, with ``id_field``, the id column."""
+            id_field: str | None, jobs: int = 1, bar=None,
+            total: int | None = None) -> tuple[np.ndarray, pa.ChunkedArray | None]:
+    """Pass 1: the signature matrix of every row and, with ``id_field``, the id column.
+
+    ``total`` (the row count, when known) lets the matrix be allocated once.
+    """
     sign = partial(signatures_for_batch, config=config, text_field=text_field, lang_field=lang_field)
-    sigs: list[np.ndarray] = []
+    matrix = np.zeros((total or 0, config.num_perm), np.uint32)  # filled in place: no second copy
     ids: list[pa.Array] = []
+    row = 0
     for batch, sig in signatures_stream(batches, sign, jobs):
-        sigs.append(sig)
+        if row + sig.shape[0] > matrix.shape[0]:  # unknown total (JSONL): grow geometrically
+            grown = np.zeros((max(2 * matrix.shape[0], row + sig.shape[0]), config.num_perm), np.uint32)
+            grown[:row] = matrix[:row]
+            matrix = grown
+        matrix[row : row + sig.shape[0]] = sig
+        row += sig.shape[0]
         if id_field is not None:
             ids.append(batch.column(id_field))
         if bar is not None:
             bar.update(batch.num_rows)
-    matrix = np.concatenate(sigs) if sigs else np.zeros((0, config.num_perm), np.uint32)
     id_col = pa.chunked_array(ids) if id_field is not None and ids else None
-    return matrix, id_col
+    return matrix[:row], id_col
 
 
 def labels_for(sigs: np.ndarray, config: DedupConfig, ids: pa.ChunkedArray | None = None) -> Labels:
