@@ -53,12 +53,8 @@ def cut(ts: TokenStream, params: Params) -> tuple[np.ndarray, np.ndarray]:
         ranges.append(units)
         kinds.append(np.full(units.shape[0], UNIT, dtype=np.uint8))
     all_ranges = np.concatenate(ranges)
-    all_kinds = np.concatenate(kinds)
-    _, first = np.unique(all_ranges, axis=0, return_index=True)
-    first.sort()
-    order = np.lexsort((all_ranges[first, 1], all_ranges[first, 0]))
-    pick = first[order]
-    return all_ranges[pick], all_kinds[pick]
+    _, pick = np.unique(all_ranges[:, 0] * (n + 1) + all_ranges[:, 1], return_index=True)  # sorted by start, end
+    return all_ranges[pick], np.concatenate(kinds)[pick]
 
 
 def shingle_ranges(token_ranges: np.ndarray, k: int) -> np.ndarray:

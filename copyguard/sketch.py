@@ -89,22 +89,34 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
+_S16, _S13 = np.uint32(16), np.uint32(13)
+_M1, _M2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
 def fmix32(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer, as datasketch applies it before permuting."""
-    with np.errstate(over="ignore"):
-        h = h ^ (h >> _U32(16))
-        h = h * _U32(0x85EBCA6B)
-        h = h ^ (h >> _U32(13))
-        h = h * _U32(0xC2B2AE35)
-        return h ^ (h >> _U32(16))
+    """MurmurHash3's 32-bit finalizer, as datasketch applies it before permuting (arrays wrap silently)."""
+    h = h ^ (h >> _S16)
+    h = h * _M1
+    h = h ^ (h >> _S13)
+    h = h * _M2
+    return h ^ (h >> _S16)
+
+
+def _permuted_t(shingle_hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """(num_perm, n + 1) matrix of permuted shingles plus a last column of the empty value, for ``reduceat``."""
+    a, b = permutations(num_perm, seed)
+    hv = fmix32((shingle_hashes & _LOW32).astype(np.uint32))
+    mat = np.empty((num_perm, hv.shape[0] + 1), dtype=np.uint32)
+    np.multiply(a[:, None], hv[None, :], out=mat[:, :-1])
+    mat[:, :-1] += b[:, None]
+    mat[:, -1] = _MAX32
+    return mat
 
 
 def permuted(shingle_hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
     """(n_shingles, num_perm) uint32 matrix of every shingle under every permutation."""
-    a, b = permutations(num_perm, seed)
-    hv = fmix32((shingle_hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-    with np.errstate(over="ignore"):
-        return hv[:, None] * a[None, :] + b[None, :]
+    return _permuted_t(shingle_hashes, num_perm, seed)[:, :-1].T
 
 
 def minhash(shingle_hashes: np.ndarray, num_perm: int = 128, seed: int = 1) -> np.ndarray:
@@ -127,24 +139,21 @@ def minhash_ranges(
     ranges = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
     out = np.full((ranges.shape[0], num_perm), _MAX32, dtype=np.uint32)
     live = ranges[:, 1] > ranges[:, 0]
-    if not live.any():
+    n = int(shingle_hashes.shape[0])
+    if n == 0 or not live.any():
         return out
-    a, b = permutations(num_perm, seed)
+    if n <= chunk:  # the common case at check time: one pass, no clipping
+        mat = _permuted_t(shingle_hashes, num_perm, seed)
+        out[live] = np.minimum.reduceat(mat, ranges[live].ravel(), axis=1)[:, 0::2].T
+        return out
     lo, hi = int(ranges[live, 0].min()), int(ranges[live, 1].max())
     for start in range(lo, hi, chunk):
         stop = min(start + chunk, hi)
         sel = np.flatnonzero(live & (ranges[:, 0] < stop) & (ranges[:, 1] > start))
         if sel.shape[0] == 0:
             continue
-        hv = fmix32((shingle_hashes[start:stop] & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-        mat = np.empty((num_perm, stop - start + 1), dtype=np.uint32)
-        with np.errstate(over="ignore"):
-            np.multiply(a[:, None], hv[None, :], out=mat[:, :-1])
-            mat[:, :-1] += b[:, None]
-        mat[:, -1] = _MAX32
-        idx = np.empty(2 * sel.shape[0], dtype=np.int64)
-        idx[0::2] = np.clip(ranges[sel, 0], start, stop) - start
-        idx[1::2] = np.clip(ranges[sel, 1], start, stop) - start
+        mat = _permuted_t(shingle_hashes[start:stop], num_perm, seed)
+        idx = (np.clip(ranges[sel], start, stop) - start).ravel()
         part = np.minimum.reduceat(mat, idx, axis=1)[:, 0::2].T
         out[sel] = np.minimum(out[sel], part)
     return out
