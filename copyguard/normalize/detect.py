@@ -51,9 +51,16 @@ _SCAN_CHARS = 4000  # markers are looked for in the first 4000 characters only
 
 
 @dataclass(frozen=True)
+class _Marker:
+    pattern: re.Pattern
+    boundary: bool  # needs a word boundary before the match, checked by hand
+    needs: tuple[str, ...] | None  # every match contains one of these strings (None: unknown)
+
+
+@dataclass(frozen=True)
 class _Lang:
     name: str
-    markers: tuple[tuple[re.Pattern, bool], ...]  # (pattern, needs a word boundary before)
+    markers: tuple[_Marker, ...]
     parent: str | None
 
 
@@ -64,13 +71,67 @@ def _languages() -> tuple[_Lang, ...]:
         g = grammars.get(name)
         # A leading \b stops the regex engine from skipping ahead by the pattern's first
         # characters (several times slower), so it is checked by hand after a match.
-        markers = tuple(
-            (re.compile(m[2:], re.MULTILINE), True) if m.startswith("\\b")
-            else (re.compile(m, re.MULTILINE), False)
-            for m in g.markers
-        )
-        out.append(_Lang(name, markers, g.extends))
+        markers = []
+        for m in g.markers:
+            boundary = m.startswith("\\b")
+            source = m[2:] if boundary else m
+            markers.append(_Marker(re.compile(source, re.MULTILINE), boundary, _needed_strings(source)))
+        out.append(_Lang(name, tuple(markers), g.extends))
     return tuple(out)
+
+
+def _needed_strings(source: str) -> tuple[str, ...] | None:
+    """Strings one of which every match of the regex ``source`` contains, the most selective found.
+
+    Running a marker regex costs a scan of the text per marker; a substring test
+    first skips most of them (most markers are absent from most texts).
+    """
+    from re import _constants as c, _parser
+
+    def needed(items) -> frozenset[str] | None:
+        best, run = None, ""
+
+        def consider(cands):
+            nonlocal best
+            if cands and "" not in cands and (best is None or min(map(len, cands)) > min(map(len, best))):
+                best = frozenset(cands)
+
+        for op, av in items:
+            if op is c.LITERAL:
+                run += chr(av)
+                continue
+            consider({run} if run else None)
+            run = ""
+            if op is c.SUBPATTERN:
+                consider(needed(av[-1]))
+            elif op is c.BRANCH:
+                alts = [needed(a) for a in av[1]]
+                if all(alts):
+                    consider(frozenset().union(*alts))
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+                consider(needed(av[2]))
+        consider({run} if run else None)
+        return best
+
+    try:
+        found = needed(_parser.parse(source, re.MULTILINE))
+    except Exception:  # an unusual pattern: always run it
+        return None
+    return tuple(sorted(found)) if found else None
+
+
+def _present(marker: _Marker, text: str, seen: dict[str, bool]) -> bool:
+    """Whether ``marker`` matches ``text``; ``seen`` caches substring tests for one text."""
+    if marker.needs is not None:
+        for s in marker.needs:
+            hit = seen.get(s)
+            if hit is None:
+                hit = seen[s] = s in text
+            if hit:
+                break
+        else:
+            return False
+    return _found(marker.pattern, marker.boundary, text)
 
 
 def _found(pattern: re.Pattern, boundary: bool, text: str) -> bool:
@@ -92,7 +153,8 @@ def marker_scores(text: str) -> dict[str, int]:
     A language that extends another scores only if one of its own markers matched.
     """
     text = text[:_SCAN_CHARS]
-    own = {lang.name: sum(_found(p, b, text) for p, b in lang.markers) for lang in _languages()}
+    seen: dict[str, bool] = {}
+    own = {lang.name: sum(_present(m, text, seen) for m in lang.markers) for lang in _languages()}
     parents = {lang.name: lang.parent for lang in _languages()}
     scores = {}
     for name, n in own.items():
