@@ -65,20 +65,20 @@ def main() -> None:
     elapsed, calls = 0.0, 0
     for lang, paths in sources().items():
         for chunk in chunks(paths, args.lines, args.per_lang, rng):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             confusion[lang][detect_language(chunk) or "None"] += 1
-            elapsed += time.perf_counter() - t0
+            elapsed += time.process_time() - t0
             calls += 1
     paras = prose_paragraphs()
     blocks = 0
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for para in paras:
         confusion["prose"][detect_language(para) or "None"] += 1
-    t_prose = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t_prose = time.process_time() - t0
+    t0 = time.process_time()
     for para in paras:
         blocks += len(code_blocks(para))
-    t_blocks = time.perf_counter() - t0
+    t_blocks = time.process_time() - t0
     report(confusion)
     print(f"\ndetect_language: {1000 * elapsed / max(calls, 1):.2f} ms per {args.lines}-line chunk; "
           f"{1000 * t_prose / max(len(paras), 1):.3f} ms per prose paragraph")

@@ -119,3 +119,16 @@ def test_prose_only_is_fast():
         assert code_blocks(text) == []
     per_call = (time.perf_counter() - t0) / 50
     assert per_call < 0.002, per_call
+
+
+def test_marker_prefilter_never_skips_a_match():
+    """A marker is skipped only when a string every match must contain is absent."""
+    from copyguard.normalize.detect import _found, _languages
+
+    texts = [s for _, s in SNIPPETS] + PROSE
+    for lang in _languages():
+        for m in lang.markers:
+            assert m.needs is None or all(m.needs), m.pattern.pattern
+            for text in texts:
+                if _found(m.pattern, m.boundary, text) and m.needs is not None:
+                    assert any(s in text for s in m.needs), (lang.name, m.pattern.pattern, text)
