@@ -54,8 +54,16 @@ class Guard:
 
     @classmethod
     def open(cls, path: str | Path, policy: Policy | None = None) -> "Guard":
-        """Open the index at ``path`` (memory-mapped: fast, whatever its size)."""
-        return cls(Index.open(path), policy)
+        """Open the index at ``path`` (memory-mapped: fast, whatever its size).
+
+        An index built by another normalizer or other grammar versions is
+        refused (``IndexFormatError``): its tokens would not be comparable.
+        """
+        from .index.build import check_compatible
+
+        index = Index.open(path)
+        check_compatible(index)
+        return cls(index, policy)
 
     def check(self, text: str, lang: str | None = None) -> Verdict:
         """Every copy of protected content in ``text`` and the action the policy gives it.

@@ -205,3 +205,17 @@ def test_empty_and_tiny_outputs_are_allowed(guard):
     assert guard.check("").action == "allow"
     assert guard.check("ok").action == "allow"
     assert guard.check("```python\n```").action == "allow"
+
+
+def test_index_from_another_normalizer_is_refused_with_the_rebuild_command(index_path, tmp_path):
+    import json
+
+    from copyguard.errors import IndexFormatError
+
+    copy = tmp_path / "old"
+    shutil.copytree(index_path, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["grammars"]["copyguard-normalization"] = "0"
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match="copyguard index build"):
+        Guard.open(copy)

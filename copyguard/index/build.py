@@ -120,10 +120,30 @@ def assemble(batch: list[Sketched]) -> SegmentData:
     )
 
 
+# Bumped whenever normalization changes the tokens it produces: indexes built before must be rebuilt.
+NORMALIZATION_VERSION = "2"
+
+
 def _grammar_versions() -> dict[str, str]:
+    """What the tokens depend on besides the parameters: the normalizer and each grammar package's version."""
     from ..normalize import grammars
 
-    return {name: grammars.package_version(grammars.get(name)) for name in grammars.names()}
+    versions = {name: grammars.package_version(grammars.get(name)) for name in grammars.names()}
+    return {"copyguard-normalization": NORMALIZATION_VERSION, **versions}
+
+
+def check_compatible(index) -> None:
+    """Refuse an index whose tokens were made by another normalizer or other grammar versions."""
+    from ..errors import IndexFormatError
+
+    built, now = index.grammars, _grammar_versions()
+    changed = sorted(k for k in set(built) | set(now) if built.get(k) != now.get(k))
+    if changed:
+        detail = ", ".join(f"{k} {built.get(k, 'absent')} -> {now.get(k, 'absent')}" for k in changed[:4])
+        raise IndexFormatError(
+            f"{index.path}: built with other normalization or grammar versions ({detail}); "
+            f"rebuild it with: copyguard index build SOURCES... --out {index.path}"
+        )
 
 
 def _ingest(index, paths: list[str], jobs: int, progress: bool, corpus_options: dict) -> BuildReport:
@@ -178,4 +198,6 @@ def add_to_index(paths: list[str], index_path: str, *, jobs: int = 1, progress: 
     """Add (or replace, by source id) sources in an existing index: one new segment, no rebuild."""
     from .store import Index
 
-    return _ingest(Index.open(index_path), paths, jobs, progress, corpus_options)
+    index = Index.open(index_path)
+    check_compatible(index)
+    return _ingest(index, paths, jobs, progress, corpus_options)

@@ -386,7 +386,7 @@ def _after_member_op(cps, starts, ends, ops) -> np.ndarray:
             ok &= single[j : n - k + j] == op[j]
             ok &= glued[j - 1 : n - k + j - 1]
         ok[1:] &= ~(glued[: n - k - 1] & (single[: n - k - 1] == op[0]))
-        out[k:] = ok  # overwrites what an earlier operator found (kept as it was; see the report)
+        out[k:] |= ok
     return out
 
 

@@ -577,3 +577,16 @@ def test_ascii_and_unicode_paths_agree():
                 continue  # '//' is a word there
             assert b.exact[:n].tolist() == a.exact.tolist() and b.hashes[:n].tolist() == a.hashes.tolist()
             assert b.starts[:n].tolist() == a.starts.tolist() and b.kinds[:n].tolist() == a.kinds.tolist()
+
+
+@pytest.mark.parametrize("lang, src, name", [
+    ("ruby", "x = obj.method_name(1)\n", "method_name"),
+    ("php", "<?php $a->field_name = 1;\n", "field_name"),
+    ("c", "int f(struct s *p) { return p->count + p.size; }\n", "count"),
+])
+def test_names_after_every_member_operator_are_kept(lang, src, name):
+    from copyguard.normalize.tokens import Kind
+
+    ts = normalize_code(src, lang)
+    kinds = {ts.token_text(i): Kind(int(ts.kinds[i])).name for i in range(len(ts))}
+    assert kinds[name] == "KEPT"
