@@ -67,12 +67,14 @@ class Tokens(NamedTuple):
 def lookup(view: View, keys: np.ndarray, max_hits: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Unique ``(query_row, gid)`` pairs, sorted, of passages sharing any band key with a query row."""
     bands = keys.shape[1]
-    needles = keys.reshape(-1)
+    flat = keys.reshape(-1)
+    order = np.argsort(flat)  # sorted needles: each binary search starts where the last one ended
+    needles = flat[order]
     found = []
     for s, seg in enumerate(view.segments):
         idx, pids = seg.lookup(needles, max_hits)
         live = ~isin_sorted(pids, view.dead_passages[s].astype(np.int64))
-        found.append((idx[live] // bands, pids[live] + view.p_base[s]))
+        found.append((order[idx[live]] // bands, pids[live] + view.p_base[s]))
     if not found:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     rows = np.concatenate([f[0] for f in found]).astype(np.int64)
