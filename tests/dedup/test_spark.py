@@ -46,7 +46,6 @@ def _dataset(tmp_path) -> tuple[list[str], np.ndarray]:
 
 @pytest.mark.spark
 def test_spark_and_local_engines_give_identical_output(tmp_path):
-    pytest.importorskip("pyspark")
     _dataset(tmp_path)
     inputs = [str(tmp_path / "a.parquet"), str(tmp_path / "b.jsonl")]
     local = dedup(inputs, str(tmp_path / "local.parquet"), id_field="id", mark_only=True)
