@@ -10,6 +10,8 @@ alignment ``copyguard.match`` uses) without the index or the policy's floors.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -33,10 +35,16 @@ from data import CACHE, Doc  # noqa: E402
 LICENSE = {"text": "public-domain"}
 
 
+VARIANT = ""  # set by sweep.py when it patches normalization (part of the index cache key)
+
+
 def build(docs: list[Doc], name: str, params: Params | None = None) -> Index:
-    """A fresh index at ``bench/.cache/accuracy/idx/<name>`` holding ``docs``."""
+    """An index at ``bench/.cache/accuracy/idx/<name>-<key>`` holding ``docs`` (reused when the key matches)."""
     params = params or Params()
-    path = CACHE / "idx" / name
+    digest = hashlib.sha1(json.dumps([params.to_dict(), VARIANT, [(d.id, len(d.text)) for d in docs]]).encode())
+    path = CACHE / "idx" / f"{name}-{digest.hexdigest()[:10]}"
+    if Path(f"{path}.complete").exists():
+        return Index.open(path)
     shutil.rmtree(path, ignore_errors=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     index = Index.create(path, params, _grammar_versions())
@@ -54,6 +62,7 @@ def build(docs: list[Doc], name: str, params: Params | None = None) -> Index:
         index.add(seg)
     if failed:
         print(f"  [{name}] {len(failed)} documents could not be indexed, e.g. {failed[0]}", file=sys.stderr)
+    Path(f"{path}.complete").touch()
     return Index.open(path)
 
 
@@ -79,6 +88,33 @@ def n_tokens(text: str, lang: str) -> int:
 
 def shingled(text: str, lang: str, params: Params) -> np.ndarray:
     return stream_shingles(normalize(text, lang), params)
+
+
+def literal_content(ts) -> np.ndarray:
+    """Normalized hashes with each string/number literal hashed by its content (quotes and prefixes stripped).
+
+    An experiment, not copyguard's behaviour: copyguard hashes every literal to a type placeholder.
+    """
+    from copyguard.normalize.tokens import Kind, mix64
+
+    lit = np.flatnonzero(ts.kinds == Kind.LITERAL)
+    hashes = ts.hashes.copy()
+    if lit.shape[0]:
+        vals = np.empty(lit.shape[0], dtype=np.uint64)
+        for j, i in enumerate(lit):
+            raw = ts.text[int(ts.starts[i]) : int(ts.ends[i])].lstrip("rRbBuUfF").strip("\"'`")
+            vals[j] = int.from_bytes(hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                                     "little")
+        hashes[lit] = mix64(vals ^ np.uint64(0x5BD1E995))
+    return hashes
+
+
+def shingled_literals(text: str, lang: str, params: Params) -> np.ndarray:
+    """Code shingles (identifiers numbered per shingle) with literal contents kept."""
+    from copyguard.sketch import code_shingles
+
+    ts = normalize(text, lang)
+    return code_shingles(literal_content(ts), ts.exact, ts.kinds, params.shingle_code)
 
 
 def pair_cover(a_sh: np.ndarray, b_sh: np.ndarray, k: int) -> tuple[float, float]:

@@ -25,7 +25,7 @@ import peers  # noqa: E402
 import sets  # noqa: E402
 from sets import Row, Target  # noqa: E402
 
-COLUMNS = ["copyguard", "copyguard e2e", "datasketch", "copydetect", "Dolos"]
+COLUMNS = ["copyguard", "copyguard e2e", "copyguard +literals", "datasketch", "copydetect", "Dolos"]
 
 
 def table(rows: list[Row]) -> str:

@@ -122,13 +122,22 @@ def synthetic(n: int, with_peers: bool = True) -> tuple[list[Row], list[Target],
         targets.append(Target(f"{lang} false positives", float(np.mean([res[q.id][0] for q in negs])), 0.01, False))
         steps = synth.CODE_LINES if lang != "text" else synth.PROSE_CHARS
         unit = "lines" if lang != "text" else "chars"
+        curve = defaultdict(list)
         for s in steps:
             group = by[(lang, f"{unit}-{s}")]
             row = Row(f"shortest copy {lang}", f"first {s} {unit}", "recall", n=len(group))
             for tool, dec in decisions.items():
                 hits = [dec[q.id][1] for q in group if q.id in dec]
                 row.cells[tool] = f2(float(np.mean(hits))) if hits else "n/a"
+                if hits:
+                    curve[tool].append((s, float(np.mean(hits))))
             lengths.append(row)
+        shortest = {}
+        for tool, pts in curve.items():  # shortest length from which every longer one has recall >= 0.9
+            ok = [s for i, (s, _) in enumerate(pts) if all(r >= 0.9 for _, r in pts[i:])]
+            shortest[tool] = ok[0] if ok else None
+        lengths.append(Row(f"shortest copy {lang}", f"shortest length from which recall stays >= 0.9", unit,
+                           {t: str(v) if v is not None else f"> {steps[-1]}" for t, v in shortest.items()}))
     return rows, targets, lengths
 
 
@@ -193,15 +202,18 @@ def irplag(params=None, policy=None, with_peers: bool = True) -> tuple[list[Row]
     g = cg.guard(index, policy)
     p = index.params
     k = p.shingle_code
-    e2e, pair, flagged = {}, {}, {}
+    e2e, pair, flagged, lit = {}, {}, {}, {}
     orig_sh = {o.id: cg.shingled(o.text, "java", p) for o in originals}
+    orig_lit = {o.id: cg.shingled_literals(o.text, "java", p) for o in originals}
     for it in items:
+        a, b = cg.pair_cover(cg.shingled_literals(it.query.text, "java", p), orig_lit[it.original.id], k)
+        lit[it.query.id] = (a + b) / 2
         v = g.check(it.query.text, "java")
         e2e[it.query.id] = cg.weighted(v, cg.n_tokens(it.query.text, "java")).get(it.original.id, 0.0)
         flagged[it.query.id] = any(m.source == it.original.id for m in v.matches)
         a, b = cg.pair_cover(cg.shingled(it.query.text, "java", p), orig_sh[it.original.id], k)
         pair[it.query.id] = (a + b) / 2
-    scores = {"copyguard": pair, "copyguard e2e": e2e}
+    scores = {"copyguard": pair, "copyguard e2e": e2e, "copyguard +literals": lit}
     if with_peers:
         cases = sorted({it.case for it in items})
         groups = [([next(o for o in originals if o.id.startswith(c))],
@@ -242,6 +254,15 @@ def irplag(params=None, policy=None, with_peers: bool = True) -> tuple[list[Row]
                                   note="pairwise score"))
     targets.append(Target("IR-Plag L1 recall@0FP", raw[("", "L1", "copyguard")][1], 0.90))
     targets.append(Target("IR-Plag L2 recall@0FP", raw[("", "L2", "copyguard")][1], 0.85))
+    for level in levels:
+        name = level or "all levels"
+        dl = raw.get(("", name, "Dolos"), (dolos_ref.get(name, float("nan")),))[0]
+        if dl == dl:
+            targets.append(Target(f"IR-Plag {name} AUC beats Dolos ({f2(dl)})", raw[("", name, "copyguard +literals")][0],
+                                  dl + 1e-9, note="experiment: literal contents kept"))
+    for lv, goal in (("L1", 0.90), ("L2", 0.85)):
+        targets.append(Target(f"IR-Plag {lv} recall@0FP", raw[("", lv, "copyguard +literals")][1], goal,
+                              note="experiment: literal contents kept"))
     return rows, targets, raw
 
 
@@ -381,8 +402,9 @@ def pip_vendored(params=None, policy=None, with_peers: bool = True) -> tuple[lis
                             for q, src, _ in queries}
     rows = []
     negs = [q.id for q, src, _ in queries if not src]
-    for rel in ("identical", "modified"):
-        pos = [q.id for q, src, r in queries if r == rel]
+    size = {q.id: cg.n_tokens(q.text, "python") for q, _, _ in queries}
+    for rel in ("identical", "modified", "identical, 100+ tokens"):
+        pos = [q.id for q, src, r in queries if r == rel.split(",")[0] and (size[q.id] >= 100 or "100" not in rel)]
         row = Row("pip vendored", rel, "AUC / recall@0FP", n=len(pos))
         for tool, sc in scores.items():
             pv, nv = [sc[i] for i in pos], [sc[i] for i in negs]

@@ -81,7 +81,8 @@ def _code_queries(rng: random.Random, lang: str, all_funcs: list[tuple[str, str]
     for i, (src, f) in enumerate(_sample(rng, long, 2 * n)):
         # graded when the 20 lines hold 50+ code tokens; mostly-docstring heads are reported apart
         cut = Q.truncate(f, 20)
-        add("truncated" if code_tokens(cut, lang) >= MIN_TOKENS else "truncated-docstring", i, src, cut)
+        inside = cut.count('"""') % 2 or cut.count("'''") % 2 or (lang != "python" and cut.count("/*") > cut.count("*/"))
+        add("truncated" if code_tokens(cut, lang) >= MIN_TOKENS and not inside else "truncated-docstring", i, src, cut)
     if lang == "python":
         renamed = [Q.rename_python(rng, f) for _, f in base]
         tool = peers.python_minify([f for _, f in base])
