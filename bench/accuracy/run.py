@@ -97,7 +97,9 @@ def main() -> None:
         "made is in bench/accuracy/README.md. copyguard = default `Params` and `Policy`. Columns: `copyguard` is "
         "the pairwise token score (greedy tiling of shared shingles, `copyguard.match`) on pairwise sets and the "
         "end-to-end `Guard.check` decision on synthetic answers; `copyguard e2e` is `Guard.check` through an index "
-        "(score = similarity × tokens of matches naming the source, over the query's tokens). Peer recall on "
+        "(score = similarity × tokens of matches naming the source, over the query's tokens); `copyguard +literals` is "
+        "an experiment, the pairwise score with string/number literal contents kept in the normalized channel "
+        "(not copyguard's behaviour today). Peer recall on "
         "synthetic answers is read at a threshold calibrated to ≤ 1% false positives on the same negatives "
         "(datasketch: its LSH decision at 0.5).",
         "",

@@ -299,8 +299,9 @@ def clough(params=None, policy=None, with_peers: bool = True) -> tuple[list[Row]
             a = auc([sc[it.query.id] for it in kept if it.group in ("cut", "light")],
                     [sc[it.query.id] for it in kept if it.group == "non"])
             row.cells[tool] = f2(a)
-            if tool == "copyguard" and not drop_label:
-                targets.append(Target("Clough-Stevenson AUC cut+light vs non", a, 0.98))
+            if tool in ("copyguard", "copyguard e2e"):
+                targets.append(Target(f"Clough-Stevenson AUC cut+light vs non{drop_label}", a, 0.98,
+                                      note="pairwise score" if tool == "copyguard" else "end to end"))
         rows.append(row)
         for cat in ("cut", "light", "heavy"):
             row = Row("Clough-Stevenson" + drop_label, cat, "recall@0FP", n=sum(it.group == cat for it in kept))
