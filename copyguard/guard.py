@@ -40,10 +40,6 @@ class Verdict:
         return {"action": self.action, "matches": [m.to_dict() for m in self.matches]}
 
 
-# Candidate passages must share this much of their shingles with the output before alignment.
-CANDIDATE_CONTAINMENT = 0.2
-
-
 class Guard:
     """A loaded index plus a policy; thread-safe for concurrent ``check`` calls."""
 
@@ -114,13 +110,13 @@ class Guard:
         out_sorted = np.unique(out_sh)
         gathered = self.index.passage_tokens(gids)
         contain = passage_containment(Tokens(*gathered[:5]), gathered.offsets, out_sorted, k, code)
-        kept = gids[contain >= CANDIDATE_CONTAINMENT]
-        if kept.shape[0] == 0:
+        good = contain >= self.policy.min_candidate_containment
+        if not good.any():
             return []
-        info = self.index.passage_info(kept)
+        info = self.index.passage_info(gids[good])
         out = Tokens.of(ts)
         matches: list[Match] = []
-        for ref in np.unique(info.source):
+        for ref in _best_sources(info.source, contain[good], self.policy.max_sources):
             mine = info.source == ref
             # widen by a window: the copy may start or end inside a window that did not qualify
             margin = self.params.window(code)[0]
@@ -145,6 +141,13 @@ class Guard:
             source_span=(int(src.starts[s0]), int(src.ends[s1 - 1])),
             lang=ts.lang, tokens=o1 - o0, renames=renames, source_path=record.path,
         )
+
+
+def _best_sources(sources: np.ndarray, contain: np.ndarray, limit: int) -> np.ndarray:
+    """Distinct sources ordered by their best passage's containment, at most ``limit`` of them."""
+    order = np.lexsort((sources, -contain))
+    _, first = np.unique(sources[order], return_index=True)
+    return sources[order][np.sort(first)][:limit]
 
 
 def redact(text: str, verdict: Verdict) -> str:

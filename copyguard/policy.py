@@ -38,14 +38,17 @@ class Policy:
     min_tokens_prose: int = 30  # a prose match must span this many words
     min_distinct_shingles: int = 20  # repetitive boilerplate (rows of getters) has few distinct shingles
     max_gap: int = 32  # shingles of edits tolerated inside one matched region
+    min_candidate_containment: float = 0.3  # share of a candidate passage's shingles in the output before alignment
+    max_sources: int = 8  # sources aligned per answer and kind, best candidates first (bounds the worst case)
     default_action: str = "block"
     licenses: dict[str, str] = field(default_factory=lambda: {lic: "annotate" for lic in PERMISSIVE})
     sources: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.min_similarity <= 1.0:
-            raise ConfigError(f"min_similarity must be in (0, 1], got {self.min_similarity}")
-        for name in ("min_tokens_code", "min_tokens_prose", "min_distinct_shingles", "max_gap"):
+        for name in ("min_similarity", "min_candidate_containment"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ConfigError(f"{name} must be in (0, 1], got {getattr(self, name)}")
+        for name in ("min_tokens_code", "min_tokens_prose", "min_distinct_shingles", "max_gap", "max_sources"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")

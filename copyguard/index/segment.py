@@ -243,7 +243,7 @@ class Segment:
     def lookup(self, needles: np.ndarray, max_hits: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Every ``(needle index, local passage id)`` whose band key equals the needle."""
         needles = np.asarray(needles, dtype=np.uint64)
-        if needles.shape[0] <= 4096:  # a check's few windows: two binary searches in C beat the Python-stepped one
+        if needles.shape[0] <= 1500:  # a short answer: two binary searches in C beat the stepped one (measured)
             left = np.searchsorted(self.keys, needles, side="left")
             counts = np.searchsorted(self.keys, needles, side="right") - left
             hit = np.flatnonzero(counts)
