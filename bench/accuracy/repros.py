@@ -165,6 +165,12 @@ def main() -> None:
          py.check('def f():\n    """' + doc_only + '"""\n    return 1\n', "python"))
     print("4. boilerplate signature (pip's own BuildTracker vs urllib3's PoolManager) is reported as a copy:")
     show("    pip's BuildTracker", py.check(PIP_OWN, "python"))
+    print("5. multi-character operators are lexed one character per token (a 6-token shingle spans ~3 real tokens):")
+    from copyguard.normalize import normalize
+
+    src = "if (a === b || c !== d) { x += 1; }"
+    ts = normalize(src, "javascript")
+    print(f"    {src!r} -> {[src[s:e] for s, e in zip(ts.starts, ts.ends)]}")
 
 
 if __name__ == "__main__":

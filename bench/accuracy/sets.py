@@ -141,19 +141,25 @@ def synthetic(n: int, with_peers: bool = True) -> tuple[list[Row], list[Target],
     return rows, targets, lengths
 
 
+def unfenced(text: str) -> str:
+    """The answer without its fence lines: raw markdown fences break the peers' lexers (in JavaScript
+    a run of backticks opens a template literal that swallows the whole block)."""
+    return "\n".join(line for line in text.split("\n") if not line.lstrip().startswith("```"))
+
+
 def _synthetic_peers(protected: list[Doc], qs) -> dict[str, dict[str, tuple[bool, bool]]]:
     t = time.perf_counter()
     lsh = peers.DatasketchLSH(protected)
     ds = {}
     for q in qs:
-        found = lsh.query(q.text)
+        found = lsh.query(unfenced(q.text))
         ds[q.id] = (bool(found), q.source in found)
     log(f"  datasketch: {time.perf_counter() - t:.1f} s")
     out = {"datasketch": ds, "copydetect": {}, "Dolos": {}}
     for lang in ("python", "javascript", "text"):
         refs = [d for d in protected if d.lang == lang]
         mine = [q for q in qs if q.lang == lang]
-        group = [(refs, [Doc(q.id, q.text, lang) for q in mine])]
+        group = [(refs, [Doc(q.id, unfenced(q.text), lang) for q in mine])]
         t = time.perf_counter()
         if lang != "text":  # copydetect's filter drops every token of plain text: it cannot score prose
             q_side, _ = peers.copydetect_scores(group, lang)

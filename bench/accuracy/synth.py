@@ -56,6 +56,10 @@ def _sample(rng: random.Random, items: list, n: int) -> list:
     return rng.sample(items, min(n, len(items)))
 
 
+def _has_block_text(code: str) -> bool:
+    return '"""' in code or "'''" in code or "/*" in code
+
+
 def _code_queries(rng: random.Random, lang: str, all_funcs: list[tuple[str, str]], other: list[str],
                   filler: list[str], n: int) -> list[Query]:
     funcs = [x for x in all_funcs if code_tokens(x[1], lang) >= MIN_TOKENS]
@@ -92,9 +96,12 @@ def _code_queries(rng: random.Random, lang: str, all_funcs: list[tuple[str, str]
     for i, ((src, _), r, t) in enumerate(zip(base, renamed, tool)):
         add("renamed", i, src, r)
         add("tool-renamed", i, src, t)
-    for length in CODE_LINES:
-        pool = [x for x in all_funcs if len(x[1].splitlines()) >= length]
-        for i, (src, f) in enumerate(_sample(rng, pool, n // 2)):
+    # length sweep: the same functions (16+ lines, no docstring or comment block in their first 16
+    # lines, so every line cut is code) copied verbatim, first N lines
+    plain = [x for x in all_funcs if len(x[1].splitlines()) >= max(CODE_LINES) and not _has_block_text(
+        Q.truncate(x[1], max(CODE_LINES)))]
+    for i, (src, f) in enumerate(_sample(rng, plain, n // 2)):
+        for length in CODE_LINES:
             add(f"lines-{length}", i, src, Q.truncate(f, length))
     return out
 
@@ -125,9 +132,10 @@ def _prose_queries(rng: random.Random, paras: list[tuple[str, str]], filler: lis
         for kind, fn in kinds.items():
             body = fn(p)
             out.append(Query(f"text/{kind}/{i}", kind, "text", Q.wrap(rng, body, None, filler), src, body))
-    for length in PROSE_CHARS:
-        for i, (src, p) in enumerate(_sample(rng, [x for x in paras if len(x[1]) >= length], n // 2)):
-            cut = p[:length].rsplit(" ", 1)[0] if len(p) > length else p
+    # length sweep: the same paragraphs (400+ characters), first N characters cut at a word boundary
+    for i, (src, p) in enumerate(_sample(rng, [x for x in paras if len(x[1]) >= max(PROSE_CHARS)], n // 2)):
+        for length in PROSE_CHARS:
+            cut = p[:length].rsplit(" ", 1)[0]
             out.append(Query(f"text/chars-{length}/{i}", f"chars-{length}", "text", Q.wrap(rng, cut, None, filler),
                              src, cut))
     return out
