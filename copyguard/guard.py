@@ -21,6 +21,7 @@ import numpy as np
 from .index import Index
 from .match import Match, Region, Tokens, align_regions, passage_containment, rename_map
 from .normalize import PROSE, TokenStream, normalize
+from .normalize.tokens import codepoints
 from .passages import sketch_passages
 from .policy import Policy, most_severe
 
@@ -85,18 +86,31 @@ class Guard:
         return Stream(self, check_every)
 
     def _streams(self, text: str, lang: str | None) -> list[TokenStream]:
+        """At most two token streams: the prose of the answer, and its code.
+
+        Prose segments are normalized in one call on a copy of the answer
+        with the code blanked (prose folding is per character, so this is
+        exact and offsets need no mapping). Code is parsed fence by fence:
+        a fence that starts inside a string must not swallow the next one.
+        """
         if lang is not None:
             return [normalize(text, lang)]
         from .normalize.segment import segments
 
-        prose: list[TokenStream] = []
+        prose: list[tuple[int, int]] = []
         code: list[TokenStream] = []
         for seg in segments(text):
-            lang = seg.lang if seg.kind == "code" and seg.lang else PROSE
-            ts = normalize(text[seg.start : seg.end], lang).shift(seg.start, text)
-            (code if ts.is_code else prose).append(ts)
-        # one stream per kind: numpy's per-call cost is paid twice per answer, not once per fence
-        return [TokenStream.concat(group, text) for group in (prose, code) if group]
+            if seg.kind == "code" and seg.lang:
+                code.append(normalize(text[seg.start : seg.end], seg.lang).shift(seg.start, text))
+            else:
+                prose.append((seg.start, seg.end))
+        out = []
+        if prose:
+            whole = len(prose) == 1 and prose[0] == (0, len(text))
+            out.append(normalize(text if whole else _blank_outside(text, prose), PROSE).shift(0, text))
+        if code:
+            out.append(TokenStream.concat(code, text))
+        return out
 
     def _check_stream(self, ts: TokenStream) -> list[Match]:
         ranges, _, keys, out_sh = sketch_passages(ts, self.params)
@@ -141,6 +155,21 @@ class Guard:
             source_span=(int(src.starts[s0]), int(src.ends[s1 - 1])),
             lang=ts.lang, tokens=o1 - o0, renames=renames, source_path=record.path,
         )
+
+
+_SPACE, _NEWLINE = np.uint32(32), np.uint32(10)
+
+
+def _blank_outside(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with every character outside ``spans`` made a space (newlines kept): same length, same offsets."""
+    cps = codepoints(text)
+    keep = np.zeros(cps.shape[0] + 1, dtype=np.int32)
+    for start, end in spans:
+        keep[start] += 1
+        keep[end] -= 1
+    inside = np.cumsum(keep[:-1]) > 0
+    blanked = np.where(inside | (cps == _NEWLINE), cps, _SPACE).astype(np.uint32)
+    return blanked.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def _best_sources(sources: np.ndarray, contain: np.ndarray, limit: int) -> np.ndarray:
