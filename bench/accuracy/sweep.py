@@ -161,6 +161,8 @@ def main(quick: bool = False) -> None:
         "min_tokens_prose": [20, 30, 40],
         "min_distinct_shingles": [10, 20, 40],
         "max_gap": [8, 16, 32, 64],
+        "min_candidate_containment": [0.2, 0.3, 0.4],
+        "max_sources": [4, 8, 16],
     }
     param_sweeps = {
         "shingle_code": [4, 5, 6, 8],
