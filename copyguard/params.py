@@ -78,13 +78,6 @@ def load_params(path: str | None) -> Params:
     """Parameters from a TOML file of ``name = value`` lines, or the defaults when ``path`` is None."""
     if path is None:
         return Params()
-    import tomllib
-    from pathlib import Path
+    from .textio import read_toml
 
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: parameter file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: not a valid TOML file: {err}") from None
-    return Params.from_dict(data)
+    return Params.from_dict(read_toml(path, "parameter"))

@@ -7,12 +7,12 @@ them; the policy decides.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .textio import read_toml
 
 ACTIONS = ("allow", "annotate", "redact", "block")
 SEVERITY = {a: i for i, a in enumerate(ACTIONS)}
@@ -80,12 +80,7 @@ class Policy:
         ``[licenses]`` and ``[sources]`` tables map a license id or source id
         to an action; they extend the default license table.
         """
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: policy file not found") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            raise ConfigError(f"{path}: not a valid TOML file: {err}") from None
+        data = read_toml(path, "policy")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

@@ -39,3 +39,20 @@ def read_text(path: str | Path, max_bytes: int = MAX_BYTES) -> str:
     except PermissionError:
         raise InputError(f"{name}: permission denied") from None
     return decode(data, name)
+
+
+def read_toml(path: str | Path, what: str) -> dict:
+    """A TOML settings file as a dict; ``ConfigError`` naming the file (``what``: "policy", "parameter").
+
+    Imported late: the error classes of ``tomllib`` are only needed here.
+    """
+    import tomllib
+
+    from .errors import ConfigError
+
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: not a valid TOML file: {err}") from None

@@ -27,3 +27,16 @@ def test_bad_policy_files_are_refused_with_a_clear_error(tmp_path, text):
     f.write_text(text)
     with pytest.raises(ConfigError, match="p.toml|action|min_similarity"):
         Policy.from_toml(f)
+
+
+def test_index_parameter_files(tmp_path):
+    from copyguard.params import Params, load_params
+
+    f = tmp_path / "params.toml"
+    f.write_text("shingle_code = 8\nbands = 32\nrows = 4\n")
+    assert load_params(str(f)) == Params(shingle_code=8, bands=32, rows=4)
+    f.write_text("shingle_size = 8\n")
+    with pytest.raises(ConfigError, match="unknown index parameters"):
+        load_params(str(f))
+    with pytest.raises(ConfigError, match="parameter file not found"):
+        load_params(str(tmp_path / "missing.toml"))
