@@ -97,7 +97,6 @@ class Region:
     src_tok: tuple[int, int]
     similarity: float
     kind: str
-    renames: dict[str, str]
 
 
 def align_regions(
@@ -211,10 +210,10 @@ def _measure(out: Tokens, out_sh: np.ndarray, src: Tokens, chain: np.ndarray,
                      _coverage(chain[:, 1] - s0, chain[:, 2], k, s1 - s0))
     if similarity < policy.min_similarity:
         return None
-    kind, renames = _kind(out[o0:o1], src[s0:s1])
+    kind = _kind(out[o0:o1], src[s0:s1])
     if kind != "near":
         similarity = 1.0
-    return Region((o0, o1), (s0, s1), similarity, kind, renames)
+    return Region((o0, o1), (s0, s1), similarity, kind)
 
 
 def _coverage(starts: np.ndarray, lengths: np.ndarray, k: int, size: int) -> float:
@@ -225,20 +224,18 @@ def _coverage(starts: np.ndarray, lengths: np.ndarray, k: int, size: int) -> flo
     return float(np.count_nonzero(np.cumsum(delta[:-1]))) / float(max(size, 1))
 
 
-def _kind(a: Tokens, b: Tokens) -> tuple[str, dict[str, str]]:
-    """``verbatim`` when exact tokens agree, ``renamed`` when only identifier names differ."""
+def _kind(a: Tokens, b: Tokens) -> str:
+    """``verbatim`` when exact tokens agree, ``renamed`` when only identifier names differ, consistently."""
     if a.hashes.shape[0] != b.hashes.shape[0]:
-        return "near", {}
+        return "near"
     if np.array_equal(a.exact, b.exact):
-        return "verbatim", {}
+        return "verbatim"
     if not np.array_equal(a.hashes, b.hashes):
-        return "near", {}
+        return "near"
     ident = a.kinds == Kind.IDENT
     pairs = np.unique(np.stack([a.exact[ident], b.exact[ident]], axis=1), axis=0)
     consistent = np.unique(pairs[:, 0]).shape[0] == pairs.shape[0] == np.unique(pairs[:, 1]).shape[0]
-    if not consistent:
-        return "near", {}
-    return "renamed", {}
+    return "renamed" if consistent else "near"
 
 
 def rename_map(out_text: str, out: Tokens, src_text: str, src: Tokens) -> dict[str, str]:
