@@ -80,7 +80,7 @@ def render(text: str, verdict) -> str:
         if m.renames:
             shown = ", ".join(f"{new} <- {old}" for new, old in list(m.renames.items())[:8])
             lines.append(f"    renamed: {shown}")
-        excerpt = text[s:e].strip().splitlines()
+        excerpt = text[text.rfind("\n", 0, s) + 1 : e].strip().splitlines()  # from the start of its line
         for row in excerpt[:3]:
             lines.append(f"    | {row[:100]}")
         if len(excerpt) > 3:
