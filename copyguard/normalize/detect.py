@@ -220,18 +220,38 @@ def detect_language(text: str) -> str | None:
         return None
     if best < 3 and density < 0.04:
         return None
+    name, error = _rank(body, scores)
+    if best < 2 and error > 0:
+        return None  # one marker is only enough for a short snippet that parses cleanly
+    if best < 3 and error > 0.5:
+        return None
+    return name
+
+
+def _rank(body: str, scores: dict[str, int]) -> tuple[str, float]:
+    """The best of the top-scoring grammars once parse errors are counted, and its error ratio."""
+    best = max(scores.values())
     candidates = sorted(scores, key=lambda n: (-scores[n], n))[:4]
     candidates = [n for n in candidates if scores[n] >= max(1, best // 2)]
     sample = body[:_SCAN_CHARS]
     errors = {n: _error_ratio(sample, n) if len(candidates) > 1 or best < 3 else 0.0
               for n in candidates}
-    ranked = [(scores[n] * (1.0 - errors[n]), n) for n in candidates]
-    _, name = max(ranked, key=lambda r: (r[0], -_depth(r[1])))
-    if best < 2 and errors[name] > 0:
-        return None  # one marker is only enough for a short snippet that parses cleanly
-    if best < 3 and errors[name] > 0.5:
+    _, name = max(((scores[n] * (1.0 - errors[n]), n) for n in candidates), key=lambda r: (r[0], -_depth(r[1])))
+    return name, errors[name]
+
+
+def guess_fenced(text: str) -> str | None:
+    """The language of a fenced block without a tag: ``detect_language``, else the best-scoring grammar
+    when the block is dense in code punctuation (a fence is a strong hint of code; prose in a fence is not dense).
+    """
+    lang = detect_language(text)
+    if lang is not None:
+        return lang
+    body = text.strip()
+    if not body or symbol_density(body[:_SCAN_CHARS]) < 0.04:
         return None
-    return name
+    scores = marker_scores(body)
+    return _rank(body, scores)[0] if scores else None
 
 
 def _depth(name: str) -> int:

@@ -111,7 +111,7 @@ def _classify(tag: str | None, body: str) -> tuple[str, str | None]:
             return "code", grammars.get(tag).name
         except UnknownLanguageError:
             pass
-    lang = detect.detect_language(body)
+    lang = detect.guess_fenced(body)
     if lang is not None:
         return "code", lang
     if tag is None or tag in _PROSE_TAGS:

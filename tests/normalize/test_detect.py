@@ -132,3 +132,11 @@ def test_marker_prefilter_never_skips_a_match():
             for text in texts:
                 if _found(m.pattern, m.boundary, text) and m.needs is not None:
                     assert any(s in text for s in m.needs), (lang.name, m.pattern.pattern, text)
+
+
+def test_a_dense_untagged_fence_gets_its_best_guess_but_fenced_prose_does_not():
+    from copyguard.normalize.detect import guess_fenced
+
+    js = "const a = b.map(x => x * 2);\nif (a.length > 3) { f(a[0]); }\n"
+    assert guess_fenced(js) in ("javascript", "typescript")
+    assert guess_fenced("Four score and seven years ago our fathers brought forth a new nation.") is None

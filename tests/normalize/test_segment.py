@@ -31,7 +31,8 @@ def _unfenced_def_blocks(prose: str) -> list[tuple[int, int, str]]:
 @pytest.fixture
 def fake_detect(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
     """A deterministic stand-in for ``copyguard.normalize.detect`` (that module is tested on its own)."""
-    fake = types.SimpleNamespace(detect_language=_looks_like_python, code_blocks=lambda prose: [])
+    fake = types.SimpleNamespace(detect_language=_looks_like_python, guess_fenced=_looks_like_python,
+                                 code_blocks=lambda prose: [])
     monkeypatch.setattr(normalize_pkg, "detect", fake, raising=False)
     monkeypatch.setitem(__import__("sys").modules, "copyguard.normalize.detect", fake)
     return fake
