@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from copyguard.corpus import Document  # noqa: E402
 from copyguard.guard import Guard  # noqa: E402
 from copyguard.index import Index  # noqa: E402
-from copyguard.index.build import _grammar_versions, segments_from, sketch_all  # noqa: E402
+from copyguard.index.build import index_documents  # noqa: E402
 from copyguard.normalize import normalize  # noqa: E402
 from copyguard.params import Params  # noqa: E402
 from copyguard.passages import cut, shingle_ranges, stream_shingles  # noqa: E402
@@ -106,10 +106,8 @@ def corpus(max_mb: float) -> tuple[list[Document], list[str], list[str]]:
 
 def build(docs: list[Document], out: Path, params: Params) -> tuple[float, float]:
     start = time.perf_counter()
-    index = Index.create(out, params, _grammar_versions())
-    for seg in segments_from(x for x in sketch_all(docs, params) if not isinstance(x, tuple)):
-        index.add(seg)
-    index.compact()
+    index_documents(docs, str(out), params=params)
+    Index.open(out).compact()
     return time.perf_counter() - start, sum(len(d.text.encode()) for d in docs) / 1e6
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from .normalize import PROSE, TokenStream, normalize
 from .normalize.tokens import codepoints
 from .passages import sketch_passages
 from .policy import Policy, most_severe
+
+if TYPE_CHECKING:
+    from .stream import Stream
 
 
 @dataclass(frozen=True)

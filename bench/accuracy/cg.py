@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from copyguard.corpus import Document  # noqa: E402
 from copyguard.guard import Guard, Verdict  # noqa: E402
 from copyguard.index import Index  # noqa: E402
-from copyguard.index.build import _grammar_versions, segments_from, sketch_all  # noqa: E402
+from copyguard.index.build import index_documents  # noqa: E402
 from copyguard.match import _tile, fragments  # noqa: E402
 from copyguard.normalize import normalize  # noqa: E402
 from copyguard.params import Params  # noqa: E402
@@ -47,21 +47,10 @@ def build(docs: list[Doc], name: str, params: Params | None = None) -> Index:
         return Index.open(path)
     shutil.rmtree(path, ignore_errors=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    index = Index.create(path, params, _grammar_versions())
     documents = (Document(d.id, d.text, d.lang, LICENSE.get(d.lang, "MIT"), d.id) for d in docs)
-    failed = []
-
-    def ok():
-        for x in sketch_all(documents, params):
-            if isinstance(x, tuple):
-                failed.append(x)
-            else:
-                yield x
-
-    for seg in segments_from(ok()):
-        index.add(seg)
-    if failed:
-        print(f"  [{name}] {len(failed)} documents could not be indexed, e.g. {failed[0]}", file=sys.stderr)
+    report = index_documents(documents, str(path), params=params)
+    if report.skipped:
+        print(f"  [{name}] documents not indexed: {dict(report.skipped)} e.g. {report.examples}", file=sys.stderr)
     Path(f"{path}.complete").touch()
     return Index.open(path)
 

@@ -16,8 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from copyguard.corpus import Document  # noqa: E402
 from copyguard.guard import Guard  # noqa: E402
-from copyguard.index import Index  # noqa: E402
-from copyguard.index.build import _grammar_versions, segments_from, sketch_all  # noqa: E402
+from copyguard.index.build import index_documents  # noqa: E402
 from copyguard.normalize.detect import detect_language  # noqa: E402
 from copyguard.params import Params  # noqa: E402
 
@@ -132,9 +131,7 @@ class BuildTracker:
 
 def guard(docs: list[Document]) -> Guard:
     path = Path(tempfile.mkdtemp(prefix="cg-repro-")) / "idx"
-    index = Index.create(path, Params(), _grammar_versions())
-    for seg in segments_from(x for x in sketch_all(docs, Params()) if not isinstance(x, tuple)):
-        index.add(seg)
+    index_documents(docs, str(path), params=Params())
     return Guard.open(path)
 
 

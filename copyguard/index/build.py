@@ -146,21 +146,18 @@ def check_compatible(index) -> None:
         )
 
 
-def _ingest(index, paths: list[str], jobs: int, progress: bool, corpus_options: dict) -> BuildReport:
-    """Read, sketch and write ``paths`` into ``index``; returns what was done and skipped."""
+def ingest(index, docs: Iterable["Document"], jobs: int = 1, progress: bool = False) -> BuildReport:
+    """Sketch ``docs`` and write them into ``index`` as segments; documents that fail are skipped and counted."""
     import time
 
     from tqdm import tqdm
 
-    from ..corpus import CorpusReader
-
     started = time.perf_counter()
     report = BuildReport()
-    reader = CorpusReader(paths, **corpus_options)
     bar = tqdm(desc="indexing", unit="B", unit_scale=True, disable=not progress, leave=False)
 
     def sketched() -> Iterator[Sketched]:
-        for item in sketch_all(reader, index.params, jobs):
+        for item in sketch_all(docs, index.params, jobs):
             if isinstance(item, tuple):
                 report.skip(f"could not normalize: {item[1][:80]}", item[0])
                 continue
@@ -174,11 +171,31 @@ def _ingest(index, paths: list[str], jobs: int, progress: bool, corpus_options: 
     for data in segments_from(sketched()):
         index.add(data)
     bar.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest_paths(index, paths: list[str], jobs: int, progress: bool, corpus_options: dict) -> BuildReport:
+    """Read ``paths`` with the corpus reader and ingest them; the reader's skips join the report."""
+    from ..corpus import CorpusReader
+
+    reader = CorpusReader(paths, **corpus_options)
+    report = ingest(index, reader, jobs, progress)
     for reason, count in reader.skipped.counts.items():
         report.skipped[reason] += count
         report.examples.setdefault(reason, list(reader.skipped.examples.get(reason, []))[:3])
-    report.seconds = time.perf_counter() - started
     return report
+
+
+def index_documents(docs: Iterable["Document"], out: str, *, params: Params | None = None, jobs: int = 1,
+                    progress: bool = False) -> BuildReport:
+    """Build a new index at ``out`` from ``Document`` objects already in memory (benchmarks, pipelines).
+
+    >>> index_documents([Document("a", text, "python", "MIT", None)], "a.cgidx")  # doctest: +SKIP
+    """
+    from .store import Index
+
+    return ingest(Index.create(out, params or Params(), _grammar_versions()), docs, jobs, progress)
 
 
 def build_index(paths: list[str], out: str, *, params: Params | None = None, jobs: int = 1,
@@ -190,7 +207,7 @@ def build_index(paths: list[str], out: str, *, params: Params | None = None, job
     from .store import Index
 
     index = Index.create(out, params or Params(), _grammar_versions())
-    return _ingest(index, paths, jobs, progress, corpus_options)
+    return _ingest_paths(index, paths, jobs, progress, corpus_options)
 
 
 def add_to_index(paths: list[str], index_path: str, *, jobs: int = 1, progress: bool = False,
@@ -200,4 +217,4 @@ def add_to_index(paths: list[str], index_path: str, *, jobs: int = 1, progress: 
 
     index = Index.open(index_path)
     check_compatible(index)
-    return _ingest(index, paths, jobs, progress, corpus_options)
+    return _ingest_paths(index, paths, jobs, progress, corpus_options)
