@@ -44,21 +44,22 @@ from copyguard.passages import cut, shingle_ranges, stream_shingles  # noqa: E40
 JARGON = Path("/usr/share/doc/jargon-text/jargon.txt.gz")
 
 
-def rss_bytes() -> int:
-    with open("/proc/self/status") as f:
+def _proc_kb(path: str, field: str) -> int:
+    """A ``Field:   N kB`` line of a /proc file, in bytes."""
+    with open(path) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def rss_bytes() -> int:
+    return _proc_kb("/proc/self/status", "VmRSS")
 
 
 def private_bytes() -> int:
     """Anonymous memory (heap and anonymous maps): what the process holds beyond the page cache of index files."""
-    with open("/proc/self/smaps_rollup") as f:
-        for line in f:
-            if line.startswith("Anonymous:"):
-                return int(line.split()[1]) * 1024
-    return 0
+    return _proc_kb("/proc/self/smaps_rollup", "Anonymous")
 
 
 def jargon_text() -> str:
