@@ -13,11 +13,12 @@ from .errors import CopyguardError
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .guard import Guard, Verdict
+    from .guard import Guard
+    from .verdict import Verdict
     from .match import Match
     from .policy import Policy
 
-_LAZY = {"Guard": "guard", "Verdict": "guard", "Match": "match", "Policy": "policy"}
+_LAZY = {"Guard": "guard", "Verdict": "verdict", "Match": "match", "Policy": "policy"}
 
 
 def __getattr__(name: str):

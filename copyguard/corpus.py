@@ -34,6 +34,7 @@ from typing import Any
 
 from .errors import InputError
 from .licenses import LicenseFinder, is_license_file
+from .normalize.tokens import PROSE
 from .textio import decode
 
 MAX_BYTES = 4 * 1024 * 1024
@@ -60,7 +61,7 @@ _GENERATED_HEAD = re.compile(
 
 @dataclass(frozen=True)
 class Document:
-    """One text to index; ``lang`` None means: decide later (detection), ``"text"`` means prose."""
+    """One text to index; ``lang`` None means: decide later (detection), ``"prose"`` means prose."""
 
     id: str
     text: str
@@ -93,14 +94,14 @@ class Skipped:
 
 
 def default_language(path: str) -> str | None:
-    """Grammar name by extension, ``"text"`` for prose extensions, None to decide from the content."""
+    """Grammar name by extension, ``"prose"`` for prose extensions, None to decide from the content."""
     from .normalize.grammars import for_path
 
     grammar = for_path(path)
     if grammar is not None:
         return grammar.name
     suffix = Path(path).suffix.lower()
-    return "text" if suffix in PROSE_SUFFIXES else None
+    return PROSE if suffix in PROSE_SUFFIXES else None
 
 
 class CorpusReader:
@@ -166,7 +167,7 @@ class CorpusReader:
             return
         finder = finder or LicenseFinder(root)
         lang = self.language(str(path))
-        if lang == "text" and not path.suffix and text.startswith("#!"):
+        if lang == PROSE and not path.suffix and text.startswith("#!"):
             lang = None  # an extensionless script: let detection decide
         yield Document(doc_id, text, lang, self.license or finder.find(path), str(path))
 

@@ -27,7 +27,7 @@ class IndexFormatError(CopyguardError):
     """An index written by another format version or with other sketch parameters."""
 
 
-class IndexError_(CopyguardError):
+class IndexStoreError(CopyguardError):
     """An index that is missing, damaged, or asked for something it does not hold."""
 
 

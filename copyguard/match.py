@@ -10,12 +10,32 @@ for identifiers, with the rename map) or ``near`` (shared runs with edits).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
-from .normalize.tokens import Kind, TokenStream
-from .policy import Policy
-from .sketch import code_shingles, shingles
+from .index.arrays import isin_sorted
+from .index.segment import SourceRecord
+from .normalize.tokens import Kind, Tokens
+from .sketch import stream_shingles
+
+
+class MatchKind(StrEnum):
+    """How closely a region copies its source."""
+
+    VERBATIM = "verbatim"  # the exact tokens agree
+    RENAMED = "renamed"  # equal but for identifier names, renamed consistently
+    NEAR = "near"  # shared runs with edits between them
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a region needs to count as a copy (``Policy.limits`` gives them; ``match`` never reads a policy)."""
+
+    min_tokens: int = 40  # tokens (code) or words (prose) the region must span in the output
+    min_distinct_shingles: int = 20  # repetitive boilerplate has few distinct shingles
+    min_similarity: float = 0.5  # share of both sides covered by shared runs
+    max_gap: int = 32  # shingles of edits tolerated inside one region
 
 
 @dataclass(frozen=True)
@@ -24,7 +44,7 @@ class Match:
 
     source: str
     license: str | None
-    kind: str  # "verbatim" | "renamed" | "near"
+    kind: MatchKind
     similarity: float
     output_span: tuple[int, int]
     source_span: tuple[int, int]
@@ -35,40 +55,18 @@ class Match:
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["kind"] = str(self.kind)
         d["output_span"] = list(self.output_span)
         d["source_span"] = list(self.source_span)
         d["similarity"] = round(self.similarity, 4)
         return d
 
 
-@dataclass(frozen=True)
-class Tokens:
-    """Plain token arrays (a slice of a source in the index, or an output stream)."""
-
-    hashes: np.ndarray
-    exact: np.ndarray
-    kinds: np.ndarray
-    starts: np.ndarray
-    ends: np.ndarray
-
-    @classmethod
-    def of(cls, ts: TokenStream) -> "Tokens":
-        return cls(ts.hashes, ts.exact, ts.kinds, ts.starts, ts.ends)
-
-    def __getitem__(self, sl: slice) -> "Tokens":
-        return Tokens(self.hashes[sl], self.exact[sl], self.kinds[sl], self.starts[sl], self.ends[sl])
-
-    def shingles(self, k: int, code: bool) -> np.ndarray:
-        if code:
-            return code_shingles(self.hashes, self.exact, self.kinds, k)
-        return shingles(self.hashes, self.kinds, k)
-
-
 def passage_containment(
     p_tokens: Tokens, offsets: np.ndarray, out_sorted: np.ndarray, k: int, code: bool
 ) -> np.ndarray:
     """Share of each candidate passage's shingles found in the output (passages concatenated at ``offsets``)."""
-    all_sh = p_tokens.shingles(k, code)
+    all_sh = stream_shingles(p_tokens, k, code)
     lengths = np.maximum(np.diff(offsets) - k + 1, 0)
     total = int(lengths.sum())
     if total == 0 or out_sorted.shape[0] == 0:
@@ -76,17 +74,8 @@ def passage_containment(
     pid = np.repeat(np.arange(lengths.shape[0]), lengths)
     first = np.cumsum(lengths) - lengths
     pos = np.arange(total) - np.repeat(first, lengths) + np.repeat(offsets[:-1], lengths)
-    hit = contains(out_sorted, all_sh[pos])
+    hit = isin_sorted(all_sh[pos], out_sorted)
     return np.bincount(pid, weights=hit, minlength=lengths.shape[0]) / np.maximum(lengths, 1)
-
-
-def contains(sorted_set: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Boolean mask: which ``values`` occur in the sorted array ``sorted_set``."""
-    if sorted_set.shape[0] == 0:
-        return np.zeros(values.shape[0], dtype=bool)
-    idx = np.searchsorted(sorted_set, values)
-    idx[idx == sorted_set.shape[0]] = 0
-    return sorted_set[idx] == values
 
 
 @dataclass(frozen=True)
@@ -96,25 +85,25 @@ class Region:
     out_tok: tuple[int, int]
     src_tok: tuple[int, int]
     similarity: float
-    kind: str
+    kind: MatchKind
 
 
 def align_regions(
-    out: Tokens, out_sh: np.ndarray, src: Tokens, k: int, code: bool, policy: Policy
+    out: Tokens, out_sh: np.ndarray, src: Tokens, k: int, code: bool, limits: Limits
 ) -> list[Region]:
-    """Regions where ``src`` (a source slice) is copied into ``out``, filtered by the policy.
+    """Regions where ``src`` (a source slice) is copied into ``out`` that meet ``limits``.
 
     Equal shingles give (output, source) position pairs; pairs on one
     diagonal with consecutive positions form fragments; the longest
     fragments win where they compete for output tokens (greedy string
     tiling), and fragments in order on both sides, with gaps of at most
-    ``policy.max_gap`` tokens, chain into one region.
+    ``limits.max_gap`` tokens, chain into one region.
     """
-    src_sh = src.shingles(k, code)
+    src_sh = stream_shingles(src, k, code)
     tiles = _extend(_tile(fragments(out_sh, src_sh)), out_sh, src_sh)
     regions = []
-    for chain in _chains(tiles, policy.max_gap):
-        region = _measure(out, out_sh, src, chain, k, policy, code)
+    for chain in _chains(tiles, limits.max_gap):
+        region = _measure(out, out_sh, src, chain, k, limits)
         if region is not None:
             regions.append(region)
     return regions
@@ -197,21 +186,21 @@ def _chains(frags: np.ndarray, max_gap: int) -> list[np.ndarray]:
 
 
 def _measure(out: Tokens, out_sh: np.ndarray, src: Tokens, chain: np.ndarray,
-             k: int, policy: Policy, code: bool) -> Region | None:
-    """Coverage of both sides of a chain of fragments, the policy's minimums, and the kind."""
+             k: int, limits: Limits) -> Region | None:
+    """Coverage of both sides of a chain of fragments, checked against ``limits``, and the kind."""
     o0, o1 = int(chain[:, 0].min()), int((chain[:, 0] + chain[:, 2]).max()) + k - 1
     s0, s1 = int(chain[:, 1].min()), int((chain[:, 1] + chain[:, 2]).max()) + k - 1
-    if o1 - o0 < policy.min_tokens(code):
+    if o1 - o0 < limits.min_tokens:
         return None
     matched = np.concatenate([np.arange(a, a + n) for a, _, n in chain.tolist()])
-    if np.unique(out_sh[matched]).shape[0] < policy.min_distinct_shingles:
+    if np.unique(out_sh[matched]).shape[0] < limits.min_distinct_shingles:
         return None
     similarity = min(_coverage(chain[:, 0] - o0, chain[:, 2], k, o1 - o0),
                      _coverage(chain[:, 1] - s0, chain[:, 2], k, s1 - s0))
-    if similarity < policy.min_similarity:
+    if similarity < limits.min_similarity:
         return None
     kind = _kind(out[o0:o1], src[s0:s1])
-    if kind != "near":
+    if kind != MatchKind.NEAR:
         similarity = 1.0
     return Region((o0, o1), (s0, s1), similarity, kind)
 
@@ -224,18 +213,18 @@ def _coverage(starts: np.ndarray, lengths: np.ndarray, k: int, size: int) -> flo
     return float(np.count_nonzero(np.cumsum(delta[:-1]))) / float(max(size, 1))
 
 
-def _kind(a: Tokens, b: Tokens) -> str:
+def _kind(a: Tokens, b: Tokens) -> MatchKind:
     """``verbatim`` when exact tokens agree, ``renamed`` when only identifier names differ, consistently."""
     if a.hashes.shape[0] != b.hashes.shape[0]:
-        return "near"
+        return MatchKind.NEAR
     if np.array_equal(a.exact, b.exact):
-        return "verbatim"
+        return MatchKind.VERBATIM
     if not np.array_equal(a.hashes, b.hashes):
-        return "near"
+        return MatchKind.NEAR
     ident = a.kinds == Kind.IDENT
     pairs = np.unique(np.stack([a.exact[ident], b.exact[ident]], axis=1), axis=0)
     consistent = np.unique(pairs[:, 0]).shape[0] == pairs.shape[0] == np.unique(pairs[:, 1]).shape[0]
-    return "renamed" if consistent else "near"
+    return MatchKind.RENAMED if consistent else MatchKind.NEAR
 
 
 def rename_map(out_text: str, out: Tokens, src_text: str, src: Tokens) -> dict[str, str]:
@@ -245,3 +234,18 @@ def rename_map(out_text: str, out: Tokens, src_text: str, src: Tokens) -> dict[s
         new = out_text[int(out.starts[i]) : int(out.ends[i])]
         renames.setdefault(new, src_text[int(src.starts[i]) : int(src.ends[i])])
     return renames
+
+
+def attribute(region: Region, out_text: str, out: Tokens, lang: str, src: Tokens, src_text: str,
+              source: SourceRecord) -> Match:
+    """A ``Match`` for ``region``: token ranges turned into character spans of both texts, plus the renames."""
+    (o0, o1), (s0, s1) = region.out_tok, region.src_tok
+    renames = {}
+    if region.kind == MatchKind.RENAMED:
+        renames = rename_map(out_text, out[o0:o1], src_text, src[s0:s1])
+    return Match(
+        source=source.source_id, license=source.license, kind=region.kind, similarity=region.similarity,
+        output_span=(int(out.starts[o0]), int(out.ends[o1 - 1])),
+        source_span=(int(src.starts[s0]), int(src.ends[s1 - 1])),
+        lang=lang, tokens=o1 - o0, renames=renames, source_path=source.path,
+    )

@@ -64,22 +64,12 @@ def shingle_ranges(token_ranges: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def stream_shingles(ts: TokenStream, params: Params) -> np.ndarray:
-    """Normalized-channel shingles of a whole stream (identifiers numbered per shingle in code)."""
-    from .sketch import code_shingles, shingles
-
-    k = params.shingle(ts.is_code)
-    if ts.is_code:
-        return code_shingles(ts.hashes, ts.exact, ts.kinds, k)
-    return shingles(ts.hashes, ts.kinds, k)
-
-
 def sketch_passages(ts: TokenStream, params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cut ``ts`` and sketch every passage: ``(token_ranges, kinds, band_keys, shingles)``."""
-    from .sketch import band_keys, minhash_ranges
+    from .sketch import band_keys, minhash_ranges, stream_shingles
 
     ranges, kinds = cut(ts, params)
-    sh = stream_shingles(ts, params)
+    sh = stream_shingles(ts.tokens, params.shingle(ts.is_code), ts.is_code)
     if ranges.shape[0] == 0:
         return ranges, kinds, np.zeros((0, params.bands), dtype=np.uint64), sh
     sigs = minhash_ranges(sh, shingle_ranges(ranges, params.shingle(ts.is_code)), params.num_perm, params.seed)

@@ -8,13 +8,25 @@ them; the policy decides.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .match import Limits
 from .textio import read_toml
 
-ACTIONS = ("allow", "annotate", "redact", "block")
+
+class Action(StrEnum):
+    """What to do with an output, from least to most severe."""
+
+    ALLOW = "allow"  # show it
+    ANNOTATE = "annotate"  # show it with the attribution
+    REDACT = "redact"  # show it with the copies cut out
+    BLOCK = "block"  # do not show it
+
+
+ACTIONS = tuple(Action)
 SEVERITY = {a: i for i, a in enumerate(ACTIONS)}
 
 PERMISSIVE = (
@@ -27,10 +39,8 @@ PERMISSIVE = (
 class Policy:
     """Thresholds and actions of the check, with defaults chosen in ``bench/`` (docs/parameters.md).
 
-    >>> Policy().action_for("MIT")
-    'annotate'
-    >>> Policy().action_for("GPL-3.0-only")
-    'block'
+    >>> print(Policy().action_for("MIT"), Policy().action_for("GPL-3.0-only"))
+    annotate block
     """
 
     min_similarity: float = 0.5  # share of a region's tokens in runs shared with the source
@@ -40,9 +50,9 @@ class Policy:
     max_gap: int = 32  # shingles of edits tolerated inside one matched region
     min_candidate_containment: float = 0.3  # share of a candidate passage's shingles in the output before alignment
     max_sources: int = 8  # sources aligned per answer and kind, best candidates first (bounds the worst case)
-    default_action: str = "block"
-    licenses: dict[str, str] = field(default_factory=lambda: {lic: "annotate" for lic in PERMISSIVE})
-    sources: dict[str, str] = field(default_factory=dict)
+    default_action: Action = Action.BLOCK
+    licenses: dict[str, Action] = field(default_factory=lambda: {lic: Action.ANNOTATE for lic in PERMISSIVE})
+    sources: dict[str, Action] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("min_similarity", "min_candidate_containment"):
@@ -57,11 +67,22 @@ class Policy:
             for key, action in table.items():
                 if action not in SEVERITY:
                     raise ConfigError(f"{where}[{key!r}] = {action!r}: an action must be one of {', '.join(ACTIONS)}")
+        object.__setattr__(self, "default_action", Action(self.default_action))
+        object.__setattr__(self, "licenses", {k: Action(v) for k, v in self.licenses.items()})
+        object.__setattr__(self, "sources", {k: Action(v) for k, v in self.sources.items()})
 
     def min_tokens(self, is_code: bool) -> int:
         return self.min_tokens_code if is_code else self.min_tokens_prose
 
-    def action_for(self, license: str | None, source: str | None = None) -> str:
+    def limits(self, is_code: bool) -> Limits:
+        """The thresholds ``match`` applies to one kind of text.
+
+        >>> Policy().limits(is_code=False).min_tokens
+        30
+        """
+        return Limits(self.min_tokens(is_code), self.min_distinct_shingles, self.min_similarity, self.max_gap)
+
+    def action_for(self, license: str | None, source: str | None = None) -> Action:
         """The action for a match: per source first, then per license, then the default."""
         if source is not None and source in self.sources:
             return self.sources[source]
@@ -89,6 +110,6 @@ class Policy:
         return cls(licenses=licenses, **data)
 
 
-def most_severe(actions: list[str]) -> str:
+def most_severe(actions: list[Action]) -> Action:
     """The strongest of several actions (``allow`` when there are none)."""
-    return max(actions, key=SEVERITY.__getitem__, default="allow")
+    return max(actions, key=SEVERITY.__getitem__, default=Action.ALLOW)

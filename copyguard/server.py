@@ -11,7 +11,8 @@ import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .errors import CopyguardError
-from .guard import Guard, redact
+from .guard import Guard
+from .verdict import redact
 
 MAX_BODY = 8 * 1024 * 1024
 

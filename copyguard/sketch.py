@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .normalize.tokens import Kind, mix64, placeholder
+from .normalize.tokens import Kind, Tokens, mix64, placeholder
 
 _U32 = np.uint32
 _MAX32 = np.uint32(0xFFFFFFFF)
@@ -73,6 +73,19 @@ def code_shingles(hashes: np.ndarray, exact: np.ndarray, kinds: np.ndarray, k: i
     if not np.any(kinds == Kind.IDENT):
         return shingles(hashes, kinds, k)
     return shingles(hashes, kinds, k, names=exact)
+
+
+def stream_shingles(tokens: Tokens, k: int, code: bool) -> np.ndarray:
+    """The one shingling of index, check and dedup: code with identifiers numbered per shingle, prose as is.
+
+    >>> from copyguard.normalize import normalize
+    >>> ts = normalize("one two three four five")
+    >>> stream_shingles(ts.tokens, 3, code=False).shape
+    (3,)
+    """
+    if code:
+        return code_shingles(tokens.hashes, tokens.exact, tokens.kinds, k)
+    return shingles(tokens.hashes, tokens.kinds, k)
 
 
 # --- MinHash ---------------------------------------------------------------

@@ -13,13 +13,13 @@ tokens before display never shows more than that of a copy.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import replace
 
 from .match import Match
-from .policy import most_severe
-
-if TYPE_CHECKING:
-    from .guard import Guard, Verdict
+from .params import Params
+from .policy import Policy
+from .verdict import Verdict
 
 # characters per token, generously, for turning the token hold-back into a character look-back
 _CHARS_PER_TOKEN = 8
@@ -28,42 +28,37 @@ _CHARS_PER_TOKEN = 8
 class Stream:
     """Incremental check of a growing output; ``feed`` returns the verdict on all text so far."""
 
-    def __init__(self, guard: "Guard", check_every: int = 256) -> None:
-        self.guard = guard
+    def __init__(self, check: Callable[[str], Verdict], policy: Policy, params: Params, check_every: int = 256) -> None:
+        self._check = check
+        self.policy = policy
         self.check_every = check_every
         self.text = ""
         self._checked = 0
         self._matches: list[Match] = []
-        params = guard.params
         self.holdback_tokens = max(params.window_code + params.stride_code, params.window_prose + params.stride_prose)
         self._lookback = 2 * self.holdback_tokens * _CHARS_PER_TOKEN
 
-    def feed(self, chunk: str) -> "Verdict":
+    def feed(self, chunk: str) -> Verdict:
         """Append ``chunk``; re-check the tail when enough new text has arrived."""
         self.text += chunk
         if len(self.text) - self._checked >= self.check_every:
             self._check_tail()
         return self.verdict()
 
-    def close(self) -> "Verdict":
+    def close(self) -> Verdict:
         """Check whatever arrived since the last check and return the final verdict."""
         if self._checked < len(self.text):
             self._check_tail()
         return self.verdict()
 
-    def verdict(self) -> "Verdict":
-        from .guard import Verdict
-
-        matches = sorted(self._matches, key=lambda m: m.output_span)
-        policy = self.guard.policy
-        return Verdict(most_severe([policy.action_for(m.license, m.source) for m in matches]), tuple(matches))
+    def verdict(self) -> Verdict:
+        return Verdict.from_matches(self.policy, self._matches)
 
     def _check_tail(self) -> None:
         start = self._tail_start()
         tail = self.text[start:]
-        for m in self.guard.check(tail).matches:
-            span = (m.output_span[0] + start, m.output_span[1] + start)
-            self._keep(Match(**{**m.__dict__, "output_span": span}))
+        for m in self._check(tail).matches:
+            self._keep(replace(m, output_span=(m.output_span[0] + start, m.output_span[1] + start)))
         self._checked = len(self.text)
 
     def _keep(self, new: Match) -> None:

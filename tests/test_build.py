@@ -39,4 +39,4 @@ def test_jsonl_and_parquet_datasets_with_id_license_and_language_fields(tmp_path
     assert report.sources == 2
     verdict = Guard.open(tmp_path / "idx").check(ANSWER)
     found = {m.source: (m.license, m.lang) for m in verdict.matches}
-    assert found == {"parser": ("MIT", "python"), "essay-1": ("CC-BY-4.0", "text")}
+    assert found == {"parser": ("MIT", "python"), "essay-1": ("CC-BY-4.0", "prose")}

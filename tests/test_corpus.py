@@ -26,7 +26,7 @@ def write(root, rel, content):
 
 
 def fake_language(path: str) -> str | None:
-    return {".py": "python", ".js": "javascript", ".txt": "text", ".md": "text", "": "text"}.get(
+    return {".py": "python", ".js": "javascript", ".txt": "prose", ".md": "prose", "": "prose"}.get(
         "." + path.rsplit(".", 1)[1] if "." in path.rsplit("/", 1)[-1] else "", None)
 
 
@@ -59,7 +59,7 @@ def test_ids_relative_to_folder_and_languages(corpus):
     docs = {d.id: d for d in reader}
     assert sorted(docs) == ["README", "bin/tool", "notes.md", "py/a.py", "web/app.js"]
     assert docs["py/a.py"] == Document("py/a.py", "def f(x):\n    return x + 1\n", "python", "MIT", str(corpus / "py/a.py"))
-    assert docs["notes.md"].lang == "text" and docs["README"].lang == "text"
+    assert docs["notes.md"].lang == "prose" and docs["README"].lang == "prose"
     assert docs["bin/tool"].lang is None  # extensionless script: detected later
     assert docs["web/app.js"].lang == "javascript"
 
@@ -84,7 +84,7 @@ def test_single_file_id_is_its_name(corpus):
 
 def test_real_grammar_registry(corpus):
     docs = {d.id: d for d in read_corpus([corpus])}
-    assert docs["py/a.py"].lang == "python" and docs["notes.md"].lang == "text"
+    assert docs["py/a.py"].lang == "python" and docs["notes.md"].lang == "prose"
 
 
 def test_duplicate_ids_across_inputs(tmp_path):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from copyguard.guard import Guard, redact
+from copyguard.guard import Guard
+from copyguard.verdict import redact
 from copyguard.index import Index
 from copyguard.index.build import add_to_index, build_index
 

@@ -5,7 +5,7 @@ from copyguard.params import Params
 from copyguard.passages import UNIT, WINDOW, cut, shingle_ranges, windows
 
 
-def _stream(n, lang="text", units=None):
+def _stream(n, lang="prose", units=None):
     h = np.arange(n, dtype=np.uint64)
     pos = np.arange(n, dtype=np.int64)
     u = np.array(units or [], dtype=np.int64).reshape(-1, 2)

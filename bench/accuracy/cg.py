@@ -21,7 +21,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from copyguard.corpus import Document  # noqa: E402
-from copyguard.guard import Guard, Verdict  # noqa: E402
+from copyguard.guard import Guard  # noqa: E402
+from copyguard.verdict import Verdict  # noqa: E402
 from copyguard.index import Index  # noqa: E402
 from copyguard.index.build import index_documents  # noqa: E402
 from copyguard.match import _tile, fragments  # noqa: E402

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     text = read_text(args.file)
     verdict = guard.check(text, args.lang)
     if args.redact:
-        from ..guard import redact
+        from ..verdict import redact
 
         sys.stdout.write(redact(text, verdict))
     elif args.json:

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         verdict = guard.check(answer)
         print(render(answer, verdict))
         print("\nredacted answer:\n")
-        from ..guard import redact
+        from ..verdict import redact
 
         print(redact(answer, verdict))
     return 0

@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 from .manifest import FORMAT_VERSION
-from .query import PassageInfo, Tokens
+from ..normalize.tokens import Tokens
+from .query import PassageInfo, TokenSlices
 from .segment import SegmentData, SourceRecord
 from .store import Index
 
-__all__ = ["FORMAT_VERSION", "Index", "PassageInfo", "SegmentData", "SourceRecord", "Tokens"]
+__all__ = ["FORMAT_VERSION", "Index", "PassageInfo", "SegmentData", "SourceRecord", "TokenSlices", "Tokens"]

@@ -67,3 +67,30 @@ def map_npy(path: Path, dtype: type) -> np.ndarray:
             raise ValueError(f"{path.name} is truncated")
         buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     return np.frombuffer(buf, dtype=dtype, count=count, offset=offset).reshape(shape)
+
+
+def expand_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``concat(arange(s, s + n) for s, n in zip(starts, lengths))`` without a Python loop.
+
+    >>> expand_ranges(np.array([5, 0]), np.array([2, 3])).tolist()
+    [5, 6, 0, 1, 2]
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    begin = np.cumsum(lengths) - lengths
+    return np.repeat(starts - begin, lengths) + np.arange(total, dtype=np.int64)
+
+
+def isin_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Boolean mask: which ``values`` are in the sorted array ``sorted_set``.
+
+    >>> isin_sorted(np.array([3, 4, 9]), np.array([1, 4, 9])).tolist()
+    [False, True, True]
+    """
+    if sorted_set.shape[0] == 0:
+        return np.zeros(values.shape[0], dtype=bool)
+    pos = np.searchsorted(sorted_set, values).clip(max=sorted_set.shape[0] - 1)
+    return sorted_set[pos] == values

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..corpus import Document
 from ..errors import CopyguardError
-from ..normalize import PROSE, normalize
+from ..normalize import PROSE, normalize, versions
 from ..params import Params
 from ..passages import sketch_passages
 from .segment import SegmentData, SourceRecord
@@ -62,7 +62,7 @@ def sketch_document(doc: Document, params: Params) -> Sketched:
     ts = normalize(doc.text, lang)
     ranges, kinds, keys, _ = sketch_passages(ts, params)
     record = SourceRecord(
-        source_id=doc.id, path=doc.path, license=doc.license, lang=lang, n_chars=len(doc.text),
+        source_id=doc.id, path=doc.path, license=doc.license, lang=ts.lang, n_chars=len(doc.text),
         sha256=hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest(),
     )
     tokens = (ts.hashes, ts.exact, ts.kinds, ts.starts.astype(np.uint32), ts.ends.astype(np.uint32))
@@ -120,32 +120,6 @@ def assemble(batch: list[Sketched]) -> SegmentData:
     )
 
 
-# Bumped whenever normalization changes the tokens it produces: indexes built before must be rebuilt.
-NORMALIZATION_VERSION = "2"
-
-
-def _grammar_versions() -> dict[str, str]:
-    """What the tokens depend on besides the parameters: the normalizer and each grammar package's version."""
-    from ..normalize import grammars
-
-    versions = {name: grammars.package_version(grammars.get(name)) for name in grammars.names()}
-    return {"copyguard-normalization": NORMALIZATION_VERSION, **versions}
-
-
-def check_compatible(index) -> None:
-    """Refuse an index whose tokens were made by another normalizer or other grammar versions."""
-    from ..errors import IndexFormatError
-
-    built, now = index.grammars, _grammar_versions()
-    changed = sorted(k for k in set(built) | set(now) if built.get(k) != now.get(k))
-    if changed:
-        detail = ", ".join(f"{k} {built.get(k, 'absent')} -> {now.get(k, 'absent')}" for k in changed[:4])
-        raise IndexFormatError(
-            f"{index.path}: built with other normalization or grammar versions ({detail}); "
-            f"rebuild it with: copyguard index build SOURCES... --out {index.path}"
-        )
-
-
 def ingest(index, docs: Iterable["Document"], jobs: int = 1, progress: bool = False) -> BuildReport:
     """Sketch ``docs`` and write them into ``index`` as segments; documents that fail are skipped and counted."""
     import time
@@ -195,7 +169,7 @@ def index_documents(docs: Iterable["Document"], out: str, *, params: Params | No
     """
     from .store import Index
 
-    return ingest(Index.create(out, params or Params(), _grammar_versions()), docs, jobs, progress)
+    return ingest(Index.create(out, params or Params(), versions()), docs, jobs, progress)
 
 
 def build_index(paths: list[str], out: str, *, params: Params | None = None, jobs: int = 1,
@@ -206,15 +180,16 @@ def build_index(paths: list[str], out: str, *, params: Params | None = None, job
     """
     from .store import Index
 
-    index = Index.create(out, params or Params(), _grammar_versions())
+    index = Index.create(out, params or Params(), versions())
     return _ingest_paths(index, paths, jobs, progress, corpus_options)
 
 
 def add_to_index(paths: list[str], index_path: str, *, jobs: int = 1, progress: bool = False,
                  **corpus_options) -> BuildReport:
     """Add (or replace, by source id) sources in an existing index: one new segment, no rebuild."""
+    from .manifest import check_compatible
     from .store import Index
 
     index = Index.open(index_path)
-    check_compatible(index)
+    check_compatible(index.manifest, versions(), index.path)
     return _ingest_paths(index, paths, jobs, progress, corpus_options)

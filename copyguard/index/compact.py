@@ -13,7 +13,9 @@ import numpy as np
 import pyarrow as pa
 
 from .arrays import arrow_ints
-from .segment import TEXT_SCHEMA, TOKEN_FIELDS, Segment, expand_ranges, sort_order
+from .arrays import expand_ranges
+from .bands import sort_order
+from .segment import TEXT_SCHEMA, TOKEN_FIELDS, Segment
 
 
 def merge(segments: list[Segment], dead_sources: list[np.ndarray]) -> tuple[dict[str, np.ndarray], pa.Table, pa.Table]:

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from .. import __version__
-from ..errors import ConfigError, IndexError_, IndexFormatError
+from ..errors import ConfigError, IndexStoreError, IndexFormatError
 from ..params import Params
 from .fsutil import replace_file
 
@@ -71,13 +71,13 @@ class Manifest:
 
     @classmethod
     def from_json(cls, raw: bytes, where: Path | str) -> "Manifest":
-        """Parse and check a manifest; ``IndexFormatError`` for another format, ``IndexError_`` if damaged."""
+        """Parse and check a manifest; ``IndexFormatError`` for another format, ``IndexStoreError`` if damaged."""
         try:
             data = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise IndexError_(f"{where}: damaged index manifest ({err}); {rebuild_hint(where)}") from None
+            raise IndexStoreError(f"{where}: damaged index manifest ({err}); {rebuild_hint(where)}") from None
         if not isinstance(data, dict) or "format" not in data:
-            raise IndexError_(f"{where}: {MANIFEST} is not a copyguard index manifest; {rebuild_hint(where)}")
+            raise IndexStoreError(f"{where}: {MANIFEST} is not a copyguard index manifest; {rebuild_hint(where)}")
         if data["format"] != FORMAT_VERSION:
             raise IndexFormatError(
                 f"{where}: index format version {data['format']!r} (written by copyguard "
@@ -91,7 +91,7 @@ class Manifest:
         except ConfigError as err:
             raise IndexFormatError(f"{where}: {err}; {rebuild_hint(where)}") from None
         except (KeyError, TypeError, ValueError) as err:
-            raise IndexError_(f"{where}: damaged index manifest ({err!r}); {rebuild_hint(where)}") from None
+            raise IndexStoreError(f"{where}: damaged index manifest ({err!r}); {rebuild_hint(where)}") from None
 
     def with_segments(self, segments: list[SegmentEntry] | tuple[SegmentEntry, ...]) -> "Manifest":
         """The next generation of this manifest with ``segments``."""
@@ -99,14 +99,14 @@ class Manifest:
 
 
 def read_manifest(root: Path) -> Manifest:
-    """The manifest of the index at ``root``; ``IndexError_`` when there is none."""
+    """The manifest of the index at ``root``; ``IndexStoreError`` when there is none."""
     if not root.is_dir():
-        raise IndexError_(f"{root}: no index here (no such directory); build one with "
+        raise IndexStoreError(f"{root}: no index here (no such directory); build one with "
                           f"`copyguard index build SOURCES... --out {root}`")
     try:
         raw = (root / MANIFEST).read_bytes()
     except FileNotFoundError:
-        raise IndexError_(f"{root}: not a copyguard index (no {MANIFEST})") from None
+        raise IndexStoreError(f"{root}: not a copyguard index (no {MANIFEST})") from None
     return Manifest.from_json(raw, root)
 
 
@@ -124,3 +124,21 @@ def check_params(manifest: Manifest, params: Params, where: Path | str) -> None:
             f"{where}: index was built with other parameters: {', '.join(diff)}; "
             f"use the index's parameters or {rebuild_hint(where)}"
         )
+
+
+def check_compatible(manifest: Manifest, versions: dict[str, str], where: Path | str) -> None:
+    """Refuse an index whose tokens were made by another normalizer or other grammar versions.
+
+    ``versions`` is what this process would write (``copyguard.normalize.versions()``).
+
+    >>> check_compatible(Manifest(Params(), {"python": "1"}), {"python": "1"}, "idx")
+    >>> check_compatible(Manifest(Params(), {"python": "1"}), {"python": "2"}, "idx")
+    Traceback (most recent call last):
+    copyguard.errors.IndexFormatError: idx: built with other normalization or grammar versions (python 1 -> 2); rebuild it with `copyguard index build SOURCES... --out idx`
+    """
+    built = manifest.grammars
+    changed = sorted(k for k in set(built) | set(versions) if built.get(k) != versions.get(k))
+    if changed:
+        detail = ", ".join(f"{k} {built.get(k, 'absent')} -> {versions.get(k, 'absent')}" for k in changed[:4])
+        raise IndexFormatError(f"{where}: built with other normalization or grammar versions ({detail}); "
+                               f"{rebuild_hint(where)}")

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pyarrow.compute as pc
 
 from .arrays import arrow_strings, numpy_ints
 from .manifest import Manifest
-from .segment import TOKEN_FIELDS, Segment, expand_ranges, isin_sorted
+from ..normalize.tokens import Tokens
+from .arrays import expand_ranges, isin_sorted
+from .segment import TOKEN_FIELDS, Segment
 from .tombstones import load_tombstone
 
 SEGMENTS = "segments"
@@ -53,15 +54,12 @@ class PassageInfo:
     kind: np.ndarray  # uint8 (n,)
 
 
-class Tokens(NamedTuple):
-    """Token slices concatenated; slice ``i`` is ``[offsets[i], offsets[i+1])``; starts/ends index source text."""
+@dataclass(frozen=True, eq=False)
+class TokenSlices:
+    """Token slices concatenated: slice ``i`` is ``tokens[offsets[i]:offsets[i+1]]``; starts/ends index source text."""
 
-    hashes: np.ndarray
-    exact: np.ndarray
-    kinds: np.ndarray
-    starts: np.ndarray
-    ends: np.ndarray
-    offsets: np.ndarray
+    tokens: Tokens
+    offsets: np.ndarray  # int64 (slices + 1,)
 
 
 def lookup(view: View, keys: np.ndarray, max_hits: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -99,7 +97,7 @@ def passage_info(view: View, gids: np.ndarray) -> PassageInfo:
     return PassageInfo(source, tok, kind)
 
 
-def gather_tokens(view: View, seg_of: np.ndarray, ranges: np.ndarray) -> Tokens:
+def gather_tokens(view: View, seg_of: np.ndarray, ranges: np.ndarray) -> TokenSlices:
     """Concatenate token ranges ``ranges[i]`` of segment ``seg_of[i]``, in the given order."""
     lengths = ranges[:, 1] - ranges[:, 0]
     offsets = np.zeros(lengths.shape[0] + 1, dtype=np.int64)
@@ -113,7 +111,7 @@ def gather_tokens(view: View, seg_of: np.ndarray, ranges: np.ndarray) -> Tokens:
         dst = expand_ranges(offsets[idx], lengths[idx])
         for f in TOKEN_FIELDS:
             out[f][dst] = view.segments[s].tokens[f][src]
-    return Tokens(offsets=offsets, **out)
+    return TokenSlices(Tokens(**out), offsets)
 
 
 def load_view(root: Path, manifest: Manifest, cache: dict[str, Segment]) -> View:

@@ -18,8 +18,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.ipc
 
-from ..errors import IndexError_
+from ..errors import IndexStoreError
 from .arrays import arrow_ints, arrow_strings, map_npy
+from .bands import band_directory, band_table, lookup_sorted
 from .fsutil import save_npy
 
 SOURCES = "sources.arrow"
@@ -41,7 +42,7 @@ ARRAYS = {
 
 @dataclass(frozen=True)
 class SourceRecord:
-    """Where an indexed source came from; ``lang`` is a grammar name or ``"text"`` for prose."""
+    """Where an indexed source came from; ``lang`` is a grammar name or ``"prose"``."""
 
     source_id: str
     path: str | None
@@ -60,7 +61,7 @@ class SegmentData:
     offsets into that source's text. ``p_tok`` is a passage's ``[start, end)``
     in the flat token arrays, ``p_kind`` 0 for a window, 1 for a syntactic unit.
     Arrays are converted to the documented dtypes; inconsistent shapes raise
-    ``IndexError_``.
+    ``IndexStoreError``.
     """
 
     sources: list[SourceRecord]
@@ -93,7 +94,7 @@ class SegmentData:
 
 def _validate(d: SegmentData) -> None:
     def bad(msg: str) -> None:
-        raise IndexError_(f"inconsistent segment data: {msg}")
+        raise IndexStoreError(f"inconsistent segment data: {msg}")
 
     n_src, n_tok, n_p = len(d.sources), int(d.hashes.shape[0]), int(d.p_source.shape[0])
     if len(d.texts) != n_src or d.source_tok.shape[0] != n_src:
@@ -118,35 +119,6 @@ def _validate(d: SegmentData) -> None:
         bad("a source's n_chars differs from the length of its text")
 
 
-def band_table(band_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All band keys sorted, with the passage id of each: ``(keys uint64, pids uint32)``; equal keys by ascending id."""
-    n, bands = band_keys.shape
-    order = sort_order(band_keys.reshape(-1))
-    return band_keys.reshape(-1)[order], (order // bands).astype(np.uint32)
-
-
-def sort_order(keys: np.ndarray) -> np.ndarray:
-    """``np.argsort(keys, kind="stable")``, about 8x faster for millions of keys.
-
-    An indirect sort is slow (random memory access); a direct sort of
-    ``high 32 bits of key | position`` is not. Keys whose high halves tie are
-    then ordered by their full value, positions breaking the remaining ties.
-    """
-    if keys.shape[0] >= 1 << 32:
-        return np.argsort(keys, kind="stable")
-    low = np.uint64(0xFFFFFFFF)
-    packed = (keys & ~low) | np.arange(keys.shape[0], dtype=np.uint64)
-    packed.sort()
-    order = (packed & low).astype(np.int64)
-    high = packed >> np.uint64(32)
-    tie = np.flatnonzero(high[1:] == high[:-1])
-    if tie.shape[0]:
-        runs = np.unique(np.concatenate([tie, tie + 1]))
-        sub = order[runs]
-        order[runs] = sub[np.lexsort((sub, keys[sub]))]
-    return order
-
-
 def arrays_of(data: SegmentData) -> dict[str, np.ndarray]:
     """The ``.npy`` files of a new segment built from ``data``."""
     keys, pids = band_table(data.band_keys)
@@ -166,22 +138,6 @@ def source_table(sources: list[SourceRecord]) -> pa.Table:
 
 def text_table(texts: list[str]) -> pa.Table:
     return pa.Table.from_arrays([arrow_strings(texts, pa.large_string())], schema=TEXT_SCHEMA)
-
-
-def band_directory(keys: np.ndarray) -> np.ndarray:
-    """Where each of ``2**bits`` buckets of the sorted ``keys`` starts (by their top bits), plus ``len(keys)``.
-
-    Band keys are hashes, hence uniform: about 16 keys per bucket, so a lookup
-    reads one directory entry and searches a handful of keys on one page
-    instead of a binary search over the whole mapped table (about 4x faster for
-    a 200,000-passage segment, and one page touched per key instead of ~20).
-    """
-    n = int(keys.shape[0])
-    bits = int(np.clip(np.floor(np.log2(max(n, 1) / 16)), 0, 30))
-    if bits == 0:
-        return np.array([0, n], dtype=np.int64)
-    bounds = np.arange(1 << bits, dtype=np.uint64) << np.uint64(64 - bits)
-    return np.append(np.searchsorted(keys, bounds, side="left"), n).astype(np.int64)
 
 
 def write_segment(directory: Path, arrays: dict[str, np.ndarray], sources: pa.Table, texts: pa.Table) -> None:
@@ -214,12 +170,12 @@ class Segment:
             self.arrays = {stem: map_npy(path / f"{stem}.npy", dtype) for stem, dtype in ARRAYS.items()}
             self._maps = {name: pa.memory_map(str(path / name)) for name in (SOURCES, TEXTS)}
         except (OSError, ValueError) as err:
-            raise IndexError_(f"{path}: segment file missing or damaged ({err})") from err
+            raise IndexStoreError(f"{path}: segment file missing or damaged ({err})") from err
         a = self.arrays
         self.keys, self.pids, self.dir = a["band_keys"], a["band_pids"], a["band_dir"]
         self.bits = int(self.dir.shape[0] - 1).bit_length() - 1
         if self.dir.shape[0] != (1 << self.bits) + 1:
-            raise IndexError_(f"{path}: damaged band directory")
+            raise IndexStoreError(f"{path}: damaged band directory")
         self.p_source, self.p_tok, self.p_kind, self.source_tok = a["p_source"], a["p_tok"], a["p_kind"], a["source_tok"]
         self.tokens = {f: a[f"tok_{f}"] for f in TOKEN_FIELDS}
 
@@ -235,77 +191,14 @@ class Segment:
         try:
             return pa.ipc.open_file(self._maps[name]).read_all()  # zero-copy over the memory map
         except (OSError, pa.ArrowInvalid) as err:
-            raise IndexError_(f"{self.path / name}: damaged segment file ({err})") from err
+            raise IndexStoreError(f"{self.path / name}: damaged segment file ({err})") from err
 
     def source_record(self, row: int) -> SourceRecord:
         return SourceRecord(**self.sources.slice(row, 1).to_pylist()[0])
 
     def lookup(self, needles: np.ndarray, max_hits: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Every ``(needle index, local passage id)`` whose band key equals the needle."""
-        needles = np.asarray(needles, dtype=np.uint64)
-        if needles.shape[0] <= 1500:  # a short answer: two binary searches in C beat the stepped one (measured)
-            left = np.searchsorted(self.keys, needles, side="left")
-            counts = np.searchsorted(self.keys, needles, side="right") - left
-            hit = np.flatnonzero(counts)
-            counts = counts[hit]
-        else:
-            bucket = (needles >> np.uint64(64 - self.bits)).astype(np.int64) if self.bits else np.zeros(len(needles), int)
-            lo, hi = self.dir[bucket], self.dir[bucket + 1]
-            left = bounded_search(self.keys, needles, lo, hi, right=False)
-            found = left < hi
-            found[found] = self.keys[left[found]] == needles[found]
-            hit = np.flatnonzero(found)
-            counts = bounded_search(self.keys, needles[hit], left[hit], hi[hit], right=True) - left[hit]
-        if max_hits is not None:
-            keep = counts <= max_hits
-            hit, counts = hit[keep], counts[keep]
-        pos = expand_ranges(left[hit], counts)
-        return np.repeat(hit, counts), np.asarray(self.pids[pos], dtype=np.int64)
-
-
-def bounded_search(keys: np.ndarray, needles: np.ndarray, lo: np.ndarray, hi: np.ndarray, right: bool) -> np.ndarray:
-    """``np.searchsorted`` of each needle within its own range ``keys[lo:hi]``, all needles at once.
-
-    >>> bounded_search(np.array([1, 3, 3, 5]), np.array([3, 3]), np.array([0, 0]), np.array([4, 4]), False).tolist()
-    [1, 1]
-    """
-    lo, hi = lo.astype(np.int64), hi.astype(np.int64)
-    steps = int((hi - lo).max(initial=0)).bit_length()
-    for _ in range(steps):
-        open_ = lo < hi
-        mid = (lo + hi) >> 1
-        value = keys[np.where(open_, mid, 0)] if keys.shape[0] else needles
-        go = open_ & ((value <= needles) if right else (value < needles))
-        lo = np.where(go, mid + 1, lo)
-        hi = np.where(open_ & ~go, mid, hi)
-    return lo
-
-
-def expand_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``concat(arange(s, s + n) for s, n in zip(starts, lengths))`` without a Python loop.
-
-    >>> expand_ranges(np.array([5, 0]), np.array([2, 3])).tolist()
-    [5, 6, 0, 1, 2]
-    """
-    starts = np.asarray(starts, dtype=np.int64)
-    lengths = np.asarray(lengths, dtype=np.int64)
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    begin = np.cumsum(lengths) - lengths
-    return np.repeat(starts - begin, lengths) + np.arange(total, dtype=np.int64)
-
-
-def isin_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """Boolean mask: which ``values`` are in the sorted array ``sorted_set``.
-
-    >>> isin_sorted(np.array([3, 4, 9]), np.array([1, 4, 9])).tolist()
-    [False, True, True]
-    """
-    if sorted_set.shape[0] == 0:
-        return np.zeros(values.shape[0], dtype=bool)
-    pos = np.searchsorted(sorted_set, values).clip(max=sorted_set.shape[0] - 1)
-    return sorted_set[pos] == values
+        return lookup_sorted(self.keys, self.pids, self.dir, self.bits, needles, max_hits)
 
 
 def describe(arrays: dict[str, Any]) -> dict[str, int]:

@@ -23,13 +23,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..errors import IndexError_
+from ..errors import IndexStoreError
 from ..params import Params
 from . import fsutil
 from .arrays import arrow_ints
 from .compact import merge
 from .manifest import MANIFEST, Manifest, SegmentEntry, check_params, read_manifest, write_manifest
-from .query import SEGMENTS, PassageInfo, Tokens, View, gather_tokens, live_rows, load_view, lookup, passage_info
+from ..normalize.tokens import Tokens
+from .query import SEGMENTS, PassageInfo, TokenSlices, View, gather_tokens, live_rows, load_view, lookup, passage_info
 from .segment import Segment, SegmentData, SourceRecord, arrays_of, describe, source_table, text_table, write_segment
 from .tombstones import TOMBSTONES, write_tombstone
 
@@ -63,9 +64,9 @@ class Index:
         if (root / MANIFEST).exists():
             if exist_ok:
                 return cls.open(root, params)
-            raise IndexError_(f"{root}: already holds an index; open it, or remove the directory first")
+            raise IndexStoreError(f"{root}: already holds an index; open it, or remove the directory first")
         if root.exists() and (not root.is_dir() or set(os.listdir(root)) - _LAYOUT):
-            raise IndexError_(f"{root}: exists and is not empty and not a copyguard index; choose another path")
+            raise IndexStoreError(f"{root}: exists and is not empty and not a copyguard index; choose another path")
         for sub in (SEGMENTS, TOMBSTONES, fsutil.TMP):
             (root / sub).mkdir(parents=True, exist_ok=True)
         with fsutil.writer_lock(root):
@@ -78,7 +79,7 @@ class Index:
 
         >>> Index.open("/nonexistent")  # doctest: +IGNORE_EXCEPTION_DETAIL
         Traceback (most recent call last):
-        copyguard.errors.IndexError_: /nonexistent: no index here ...
+        copyguard.errors.IndexStoreError: /nonexistent: no index here ...
         """
         root = Path(path)
         for _ in range(5):
@@ -87,11 +88,11 @@ class Index:
                 check_params(manifest, params, root)
             try:
                 return cls(root, load_view(root, manifest, {}))
-            except IndexError_:
+            except IndexStoreError:
                 # a concurrent compaction may have deleted what this manifest named: retry with the new one
                 if read_manifest(root).generation == manifest.generation:
                     raise
-        raise IndexError_(f"{root}: the index kept changing while opening; try again")
+        raise IndexStoreError(f"{root}: the index kept changing while opening; try again")
 
     def refresh(self) -> bool:
         """Pick up writes made by other processes since this object was opened; True if anything changed."""
@@ -100,6 +101,11 @@ class Index:
             return False
         self._set_view(manifest)
         return True
+
+    @property
+    def manifest(self) -> Manifest:
+        """The manifest of the generation this object reads."""
+        return self._view.manifest
 
     @property
     def params(self) -> Params:
@@ -129,15 +135,15 @@ class Index:
         keys = np.asarray(keys, dtype=np.uint64)
         bands = self.params.bands
         if keys.ndim != 2 or keys.shape[1] != bands:
-            raise IndexError_(f"lookup keys must have shape (q, {bands}) for this index, got {keys.shape}")
+            raise IndexStoreError(f"lookup keys must have shape (q, {bands}) for this index, got {keys.shape}")
         return lookup(self._view, keys, max_hits)
 
     def passage_info(self, gids: Iterable[int] | np.ndarray) -> PassageInfo:
         """Source ref, token range within that source, and kind of each passage."""
         return passage_info(self._view, self._gids(gids))
 
-    def passage_tokens(self, gids: Iterable[int] | np.ndarray) -> Tokens:
-        """The token slices of these passages concatenated; passage ``i`` is ``offsets[i]:offsets[i+1]``.
+    def passage_tokens(self, gids: Iterable[int] | np.ndarray) -> TokenSlices:
+        """The token slices of these passages concatenated; passage ``i`` is ``tokens[offsets[i]:offsets[i+1]]``.
 
         ``starts``/``ends`` are character offsets into the passage's source text.
         """
@@ -161,14 +167,14 @@ class Index:
         return seg.texts[row].as_py()
 
     def source_tokens(self, ref: int, start: int = 0, end: int | None = None) -> Tokens:
-        """Tokens ``start:end`` (default: all) of source ``ref``; ``offsets`` is ``[0, n]``."""
+        """Tokens ``start:end`` (default: all) of source ``ref``."""
         view = self._view
         seg, row = self._locate_source(ref)
         s = view.segments.index(seg)
         first, last = (int(x) for x in seg.source_tok[row])
         lo = min(first + max(start, 0), last)
         hi = last if end is None else min(first + max(end, 0), last)
-        return gather_tokens(view, np.array([s]), np.array([[lo, max(lo, hi)]], dtype=np.int64))
+        return gather_tokens(view, np.array([s]), np.array([[lo, max(lo, hi)]], dtype=np.int64)).tokens
 
     def find_sources(self, source_ids: Iterable[str]) -> dict[str, int]:
         """Global refs of the live sources among ``source_ids``; ids not in the index are absent."""
@@ -201,7 +207,7 @@ class Index:
     def add(self, data: SegmentData) -> None:
         """Write ``data`` as a new segment; sources whose id is already live are replaced in the same commit."""
         if data.band_keys.shape[1] != self.params.bands and data.n_passages:
-            raise IndexError_(f"band_keys have {data.band_keys.shape[1]} bands, the index uses {self.params.bands}")
+            raise IndexStoreError(f"band_keys have {data.band_keys.shape[1]} bands, the index uses {self.params.bands}")
         if not data.sources:
             return
 
@@ -218,7 +224,7 @@ class Index:
         """Tombstone these sources; returns how many were removed.
 
         With ``strict`` (the default) an id that is not live in the index
-        raises ``IndexError_`` naming the missing ids and nothing is removed;
+        raises ``IndexStoreError`` naming the missing ids and nothing is removed;
         with ``strict=False`` unknown ids are ignored (``find_sources`` tells
         which exist). Effective at once here and for every later ``open``.
         """
@@ -231,7 +237,7 @@ class Index:
                 found = set(Index(self.path, view).find_sources(ids))
                 missing = [i for i in ids if i not in found]
                 more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-                raise IndexError_(f"{len(missing)} source id(s) not in the index (or already removed): "
+                raise IndexStoreError(f"{len(missing)} source id(s) not in the index (or already removed): "
                                   f"{', '.join(missing[:10])}{more}; nothing was removed")
             if count == 0:
                 return None, 0
@@ -295,13 +301,13 @@ class Index:
     def _gids(self, gids: Iterable[int] | np.ndarray) -> np.ndarray:
         gids = np.asarray(gids if isinstance(gids, np.ndarray) else list(gids), dtype=np.int64).reshape(-1)
         if gids.shape[0] and (gids.min() < 0 or gids.max() >= self._view.n_passages):
-            raise IndexError_(f"passage id out of range: the index has {self._view.n_passages} passages")
+            raise IndexStoreError(f"passage id out of range: the index has {self._view.n_passages} passages")
         return gids
 
     def _locate_source(self, ref: int) -> tuple[Segment, int]:
         view = self._view
         if not 0 <= ref < int(view.s_base[-1]):
-            raise IndexError_(f"source ref {ref} out of range: the index has {int(view.s_base[-1])} sources")
+            raise IndexStoreError(f"source ref {ref} out of range: the index has {int(view.s_base[-1])} sources")
         s = int(np.searchsorted(view.s_base, ref, side="right")) - 1
         return view.segments[s], int(ref - view.s_base[s])
 
@@ -312,4 +318,4 @@ def _keep(manifest: Manifest) -> dict[str, set[str]]:
             TOMBSTONES: {e.tombstone for e in manifest.segments if e.tombstone}}
 
 
-__all__ = ["Index", "PassageInfo", "Tokens"]
+__all__ = ["Index", "PassageInfo", "TokenSlices", "Tokens"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import IndexError_
+from ..errors import IndexStoreError
 from .fsutil import move_into_place, new_tmp_dir, remove_path
 from .manifest import SegmentEntry
 
@@ -32,7 +32,7 @@ def load_tombstone(root: Path, entry: SegmentEntry) -> tuple[np.ndarray, np.ndar
         with np.load(path, allow_pickle=False) as z:
             return z["sources"], z["passages"]
     except (OSError, KeyError, ValueError) as err:
-        raise IndexError_(f"{path}: tombstone file missing or damaged ({err})") from err
+        raise IndexStoreError(f"{path}: tombstone file missing or damaged ({err})") from err
 
 
 def write_tombstone(root: Path, entry: SegmentEntry, dead_sources: np.ndarray, p_source: np.ndarray,

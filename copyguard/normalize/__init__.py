@@ -9,16 +9,19 @@ One normalization serves indexing and checking, so the two can never drift.
 
 from __future__ import annotations
 
-from .tokens import PROSE, Kind, TokenStream
+from .tokens import PROSE, PROSE_ALIASES, Kind, Tokens, TokenStream
+
+# Bumped whenever normalization changes the tokens it produces: indexes built before must be rebuilt.
+NORMALIZATION_VERSION = "2"
 
 
 def normalize(text: str, lang: str | None = None) -> TokenStream:
-    """Tokens of ``text``: prose when ``lang`` is None or ``"text"``, else code in that language.
+    """Tokens of ``text``: prose when ``lang`` is None or ``"prose"``, else code in that language.
 
     ``lang`` may be a grammar name or any alias its grammar file declares
     (``py``, ``c++``, ``golang``...). Unknown names raise ``UnknownLanguageError``.
     """
-    if lang is None or lang == PROSE:
+    if lang is None or lang in PROSE_ALIASES:
         from .text import normalize_prose
 
         return normalize_prose(text)
@@ -27,4 +30,15 @@ def normalize(text: str, lang: str | None = None) -> TokenStream:
     return normalize_code(text, lang)
 
 
-__all__ = ["Kind", "PROSE", "TokenStream", "normalize"]
+def versions() -> dict[str, str]:
+    """What tokens depend on besides the sketch parameters: the normalizer and each grammar package's version.
+
+    Stored in every index manifest; an index whose versions differ is refused.
+    """
+    from . import grammars
+
+    found = {name: grammars.package_version(grammars.get(name)) for name in grammars.names()}
+    return {"copyguard-normalization": NORMALIZATION_VERSION, **found}
+
+
+__all__ = ["Kind", "NORMALIZATION_VERSION", "PROSE", "PROSE_ALIASES", "Tokens", "TokenStream", "normalize", "versions"]

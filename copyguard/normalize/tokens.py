@@ -23,7 +23,30 @@ class Kind(IntEnum):
     KEPT = 3  # identifier kept verbatim: attribute, keyword argument, import, builtin
 
 
-PROSE = "text"
+PROSE = "prose"  # the one spelling of "not code"; "text" is accepted as an alias on input
+PROSE_ALIASES = frozenset({PROSE, "text"})
+
+
+@dataclass(frozen=True, eq=False)
+class Tokens:
+    """Plain token arrays: an output stream, or a slice of a source read back from the index.
+
+    The one token-array type of the check: the index returns it, the matcher
+    aligns two of them. ``starts``/``ends`` are character offsets into the
+    text the tokens came from.
+    """
+
+    hashes: np.ndarray
+    exact: np.ndarray
+    kinds: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.hashes.shape[0])
+
+    def __getitem__(self, sl: slice) -> "Tokens":
+        return Tokens(self.hashes[sl], self.exact[sl], self.kinds[sl], self.starts[sl], self.ends[sl])
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +80,11 @@ class TokenStream:
     @property
     def is_code(self) -> bool:
         return self.lang != PROSE
+
+    @property
+    def tokens(self) -> Tokens:
+        """The token arrays without the text, language and units."""
+        return Tokens(self.hashes, self.exact, self.kinds, self.starts, self.ends)
 
     def token_text(self, i: int) -> str:
         """The original characters of token ``i``."""

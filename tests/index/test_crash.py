@@ -37,7 +37,7 @@ def state(root: Path) -> tuple:
     toks = index.passage_tokens(gids)
     names = [index.source(int(s)).source_id for s in info.source]
     hits = sorted(zip(rows.tolist(), names, info.tok[:, 0].tolist(), info.tok[:, 1].tolist(),
-                      [hashlib.sha1(toks.hashes[toks.offsets[i]:toks.offsets[i + 1]].tobytes()).hexdigest()
+                      [hashlib.sha1(toks.tokens.hashes[toks.offsets[i]:toks.offsets[i + 1]].tobytes()).hexdigest()
                        for i in range(len(gids))]))
     live = index.find_sources(IDS)
     texts = {sid: hashlib.sha1(index.source_text(ref).encode()).hexdigest() for sid, ref in live.items()}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from synth import make_data, passage_keys
 
-from copyguard.errors import IndexError_, IndexFormatError
+from copyguard.errors import IndexStoreError, IndexFormatError
 from copyguard.index import FORMAT_VERSION, Index, SegmentData, SourceRecord
 from copyguard.params import Params
 
@@ -75,18 +75,18 @@ def test_passage_and_source_reads(idx):
     assert info.source.tolist() == [1, 0] and info.tok.tolist() == [[0, 16], [0, 16]] and info.kind.tolist() == [0, 0]
     toks = idx.passage_tokens([4, 1])
     assert toks.offsets.tolist() == [0, 16, 32]
-    assert np.array_equal(toks.hashes[:16], data.hashes[40:56]) and np.array_equal(toks.hashes[16:], data.hashes[8:24])
-    assert np.array_equal(toks.starts[:16], data.starts[40:56])
+    assert np.array_equal(toks.tokens.hashes[:16], data.hashes[40:56]) and np.array_equal(toks.tokens.hashes[16:], data.hashes[8:24])
+    assert np.array_equal(toks.tokens.starts[:16], data.starts[40:56])
     rec = idx.source(1)
     text = idx.source_text(1)
     assert rec == data.sources[1] and text == data.texts[1]
     whole = idx.source_tokens(1)
-    assert whole.offsets.tolist() == [0, 40] and np.array_equal(whole.exact, data.exact[40:80])
+    assert len(whole) == 40 and np.array_equal(whole.exact, data.exact[40:80])
     word = text[int(whole.starts[3]):int(whole.ends[3])]
     assert word == text.split(" ")[3]
-    with pytest.raises(IndexError_, match="out of range"):
+    with pytest.raises(IndexStoreError, match="out of range"):
         idx.passage_info([10**6])
-    with pytest.raises(IndexError_, match="out of range"):
+    with pytest.raises(IndexStoreError, match="out of range"):
         idx.source(3)
 
 
@@ -103,12 +103,12 @@ def test_remove_hides_at_once_and_after_reopen(idx):
 
 
 def test_remove_unknown_ids(idx):
-    with pytest.raises(IndexError_, match="nope.*nothing was removed"):
+    with pytest.raises(IndexStoreError, match="nope.*nothing was removed"):
         idx.remove(["a", "nope"])
     assert idx.stats()["live_sources"] == 3
     assert idx.remove(["a", "nope"], strict=False) == 1
     assert idx.remove(["a"], strict=False) == 0  # already removed
-    with pytest.raises(IndexError_, match="already removed"):
+    with pytest.raises(IndexStoreError, match="already removed"):
         idx.remove(["a"])
 
 
@@ -143,7 +143,7 @@ def test_compact_keeps_results_minus_removed(idx):
     info = idx.passage_info(gids)
     for i, (src, tok) in enumerate(zip(info.source, info.tok)):
         whole = idx.source_tokens(int(src))
-        assert np.array_equal(toks.hashes[toks.offsets[i]:toks.offsets[i + 1]], whole.hashes[tok[0]:tok[1]])
+        assert np.array_equal(toks.tokens.hashes[toks.offsets[i]:toks.offsets[i + 1]], whole.hashes[tok[0]:tok[1]])
 
 
 def test_compact_everything_removed(idx):
@@ -171,28 +171,28 @@ def test_params_mismatch_refused(idx):
     with pytest.raises(IndexFormatError, match=r"bands=42 \(asked 32\).*--out"):
         Index.open(idx.path, Params(bands=32, rows=4))
     assert Index.open(idx.path, P).params == P
-    with pytest.raises(IndexError_, match="shape"):
+    with pytest.raises(IndexStoreError, match="shape"):
         idx.lookup(np.zeros((1, 8), np.uint64))
 
 
 def test_missing_and_damaged(tmp_path, idx):
-    with pytest.raises(IndexError_, match="no index here"):
+    with pytest.raises(IndexStoreError, match="no index here"):
         Index.open(tmp_path / "nowhere")
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "file.txt").write_text("x")
-    with pytest.raises(IndexError_, match="not a copyguard index"):
+    with pytest.raises(IndexStoreError, match="not a copyguard index"):
         Index.open(tmp_path / "junk")
-    with pytest.raises(IndexError_, match="not empty"):
+    with pytest.raises(IndexStoreError, match="not empty"):
         Index.create(tmp_path / "junk", P, {})
-    with pytest.raises(IndexError_, match="already holds an index"):
+    with pytest.raises(IndexStoreError, match="already holds an index"):
         Index.create(idx.path, P, {})
     assert Index.create(idx.path, P, {}, exist_ok=True).stats()["sources"] == 3
     seg = next((idx.path / "segments").iterdir())
     (seg / "band_keys.npy").unlink()
-    with pytest.raises(IndexError_, match="missing or damaged"):
+    with pytest.raises(IndexStoreError, match="missing or damaged"):
         Index.open(idx.path)
     (idx.path / "manifest.json").write_text("{not json")
-    with pytest.raises(IndexError_, match="damaged index manifest"):
+    with pytest.raises(IndexStoreError, match="damaged index manifest"):
         Index.open(idx.path)
 
 
@@ -227,13 +227,13 @@ def test_concurrent_writers_do_not_interleave(tmp_path):
 
 def test_segment_data_validation():
     data = make_data(["a", "b"])
-    with pytest.raises(IndexError_, match="duplicate source_id"):
+    with pytest.raises(IndexStoreError, match="duplicate source_id"):
         SegmentData(**{**data.__dict__, "sources": [data.sources[0], data.sources[0]]})
-    with pytest.raises(IndexError_, match="inside its source"):
+    with pytest.raises(IndexStoreError, match="inside its source"):
         bad = data.p_tok.copy()
         bad[0, 1] = 41  # crosses into source b
         SegmentData(**{**data.__dict__, "p_tok": bad})
-    with pytest.raises(IndexError_, match="n_chars"):
+    with pytest.raises(IndexStoreError, match="n_chars"):
         rec = SourceRecord("a", None, None, "text", 1, "")
         SegmentData(**{**data.__dict__, "sources": [rec, data.sources[1]]})
 

@@ -8,7 +8,7 @@ be indented (fences inside list items); a closing fence may be indented up to
 three columns more than its opening one, so indented fence lines inside code
 stay code.
 
->>> [(s.kind, s.lang) for s in segments("Run:\\n```py\\nprint(1)\\n```\\nDone.")]
+>>> [(s.kind, s.lang) for s in blocks("Run:\\n```py\\nprint(1)\\n```\\nDone.")]
 [('prose', None), ('code', 'python'), ('prose', None)]
 """
 
@@ -26,7 +26,7 @@ _PROSE_TAGS = frozenset({"text", "txt", "plain", "plaintext", "markdown", "md", 
 
 
 @dataclass(frozen=True)
-class Segment:
+class Block:
     """``text[start:end]`` is prose or code (``lang`` a grammar name, or None when none applies)."""
 
     start: int
@@ -36,7 +36,7 @@ class Segment:
 
 
 @dataclass(frozen=True)
-class _Block:
+class _Fence:
     """A fenced block: fence lines ``[open, body_start)`` and ``[body_end, close)``."""
 
     open: int
@@ -71,9 +71,9 @@ def _fence_lines(text: str):
         pos = line_end + 1
 
 
-def _fenced_blocks(text: str) -> list[_Block]:
+def _fenced_blocks(text: str) -> list[_Fence]:
     """Every fenced block of ``text``, in order, from one pass over candidate fence lines."""
-    blocks: list[_Block] = []
+    blocks: list[_Fence] = []
     opening: re.Match[str] | None = None
     n = len(text)
     for m in _fence_lines(text):
@@ -84,11 +84,11 @@ def _fenced_blocks(text: str) -> list[_Block]:
             opening = m
         elif (fence[0] == opening["fence"][0] and len(fence) >= len(opening["fence"])
               and not info.strip() and _indent(m) <= _indent(opening) + 3):
-            blocks.append(_Block(opening.start(), min(opening.end() + 1, n), m.start(),
+            blocks.append(_Fence(opening.start(), min(opening.end() + 1, n), m.start(),
                                  min(m.end() + 1, n), opening["info"]))
             opening = None
     if opening is not None:
-        blocks.append(_Block(opening.start(), min(opening.end() + 1, n), n, n, opening["info"]))
+        blocks.append(_Fence(opening.start(), min(opening.end() + 1, n), n, n, opening["info"]))
     return blocks
 
 
@@ -119,34 +119,34 @@ def _classify(tag: str | None, body: str) -> tuple[str, str | None]:
     return "code", None  # a code tag without a grammar (json, sql...): code, normalized as text
 
 
-def _split_unfenced(text: str, start: int, end: int) -> list[Segment]:
+def _split_unfenced(text: str, start: int, end: int) -> list[Block]:
     """The prose run ``text[start:end]`` cut around code pasted without fences."""
     from . import detect
 
-    out: list[Segment] = []
+    out: list[Block] = []
     pos = start
     for s, e, lang in sorted(detect.code_blocks(text[start:end])):
         s, e = max(start + s, pos), min(start + e, end)
         if s >= e:
             continue
         if s > pos:
-            out.append(Segment(pos, s, "prose"))
-        out.append(Segment(s, e, "code", lang))
+            out.append(Block(pos, s, "prose"))
+        out.append(Block(s, e, "code", lang))
         pos = e
     if pos < end:
-        out.append(Segment(pos, end, "prose"))
+        out.append(Block(pos, end, "prose"))
     return out
 
 
-def segments(text: str) -> list[Segment]:
+def blocks(text: str) -> list[Block]:
     """Ordered, non-overlapping prose and code segments; with the code fence lines they cover ``text``.
 
-    >>> segments("")
+    >>> blocks("")
     []
-    >>> segments("just words")
-    [Segment(start=0, end=10, kind='prose', lang=None)]
+    >>> blocks("just words")
+    [Block(start=0, end=10, kind='prose', lang=None)]
     """
-    out: list[Segment] = []
+    out: list[Block] = []
     prose_start = 0
     for b in _fenced_blocks(text):
         kind, lang = _classify(fence_tag(b.info), text[b.body_start : b.body_end])
@@ -155,7 +155,7 @@ def segments(text: str) -> list[Segment]:
         if b.open > prose_start:
             out.extend(_split_unfenced(text, prose_start, b.open))
         if b.body_end > b.body_start:
-            out.append(Segment(b.body_start, b.body_end, "code", lang))
+            out.append(Block(b.body_start, b.body_end, "code", lang))
         prose_start = b.close
     if prose_start < len(text):
         out.extend(_split_unfenced(text, prose_start, len(text)))

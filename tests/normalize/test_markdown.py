@@ -8,7 +8,7 @@ import types
 import pytest
 
 import copyguard.normalize as normalize_pkg
-from copyguard.normalize.segment import Segment, fence_tag, segments
+from copyguard.normalize.markdown import Block, blocks, fence_tag
 
 PY = "def add(a, b):\n    return a + b\n"
 
@@ -38,7 +38,7 @@ def fake_detect(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
     return fake
 
 
-def _covered(text: str, segs: list[Segment]) -> None:
+def _covered(text: str, segs: list[Block]) -> None:
     """Segments are ordered, disjoint, and everything between them is fence lines."""
     pos = 0
     for s in segs:
@@ -51,18 +51,18 @@ def _covered(text: str, segs: list[Segment]) -> None:
 
 
 def _shape(text: str) -> list[tuple[str, str | None, str]]:
-    segs = segments(text)
+    segs = blocks(text)
     _covered(text, segs)
     return [(s.kind, s.lang, text[s.start : s.end]) for s in segs]
 
 
 def test_empty_input() -> None:
-    assert segments("") == []
+    assert blocks("") == []
 
 
 def test_prose_only(fake_detect) -> None:
     text = "Plain answer with `inline code` and ```inline triple``` spans.\nSecond line."
-    assert segments(text) == [Segment(0, len(text), "prose", None)]
+    assert blocks(text) == [Block(0, len(text), "prose", None)]
 
 
 @pytest.mark.parametrize(
@@ -149,11 +149,11 @@ def test_fence_tag_parsing() -> None:
 
 def test_plain_prose_is_fast(fake_detect) -> None:
     text = ("A sentence of ordinary prose, with `code` mentioned inline. " * 200)[:10_000]
-    segments(text)
-    best = min(_timed(lambda: segments(text)) for _ in range(50))
+    blocks(text)
+    best = min(_timed(lambda: blocks(text)) for _ in range(50))
     assert best < 2e-4, best
     fenced = text[:5000] + "\n```py\nx = 1\n```\n" + text[:5000]
-    best = min(_timed(lambda: segments(fenced)) for _ in range(50))
+    best = min(_timed(lambda: blocks(fenced)) for _ in range(50))
     assert best < 5e-4, best
 
 
@@ -169,9 +169,9 @@ def _timed(f) -> float:
 def test_real_untagged_fence_and_unfenced_code() -> None:
     code = "import os\n\ndef walk(root):\n    for name in os.listdir(root):\n        print(name)\n"
     text = "Here is a function:\n```\n" + code + "```\n"
-    assert [(s.kind, s.lang) for s in segments(text)] == [("prose", None), ("code", "python")]
+    assert [(s.kind, s.lang) for s in blocks(text)] == [("prose", None), ("code", "python")]
     pasted = "You can list files like this:\n\n" + code + "\nThat prints every name in the folder.\n"
-    segs = segments(pasted)
+    segs = blocks(pasted)
     _covered(pasted, segs)
     code_segs = [s for s in segs if s.kind == "code"]
     assert len(code_segs) == 1 and code_segs[0].lang == "python"
@@ -181,4 +181,4 @@ def test_real_untagged_fence_and_unfenced_code() -> None:
 
 def test_real_prose_fence_stays_prose() -> None:
     text = "Quote:\n```\nFour score and seven years ago our fathers brought forth on this continent a new nation.\n```\n"
-    assert [(s.kind, s.lang) for s in segments(text)] == [("prose", None)]
+    assert [(s.kind, s.lang) for s in blocks(text)] == [("prose", None)]

@@ -1,0 +1,91 @@
+"""The candidate stage: which indexed sources an output stream may copy, and which of their tokens to align.
+
+The output's passages are sketched like the index's; their band keys are
+looked up; every passage found is measured by containment (the share of its
+shingles that occur in the output); the sources of the passages that pass
+``min_containment`` are ranked by their best passage, and each of the best
+``max_sources`` gets one slice of its tokens, widened by a window on both
+sides (a copy may start or end inside a window that did not qualify).
+
+>>> from copyguard.index import Index                    # doctest: +SKIP
+>>> query = sketch_query(normalize(answer), index.params)  # doctest: +SKIP
+>>> [c.ref for c in find_candidates(index, query, 0.3, 8)]  # doctest: +SKIP
+[17, 4]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .index import Index
+from .match import passage_containment
+from .normalize.tokens import Tokens, TokenStream
+from .params import Params
+from .passages import sketch_passages
+
+
+@dataclass(frozen=True, eq=False)
+class Query:
+    """One output token stream, sketched: what the candidate stage and the matcher need of it."""
+
+    stream: TokenStream
+    shingles: np.ndarray  # uint64, one per shingle of the stream
+    keys: np.ndarray  # uint64 (passages, bands): band keys of the output's passages
+    k: int  # shingle width
+
+    @property
+    def code(self) -> bool:
+        return self.stream.is_code
+
+
+@dataclass(frozen=True, eq=False)
+class Candidate:
+    """A source worth aligning: its global ref, its best passage's containment, and the tokens to align."""
+
+    ref: int
+    containment: float
+    tokens: Tokens  # a slice of the source's tokens; starts/ends index the source's text
+
+
+def sketch_query(ts: TokenStream, params: Params) -> Query:
+    """Cut and sketch an output stream the way the index cut and sketched its sources."""
+    _, _, keys, sh = sketch_passages(ts, params)
+    return Query(ts, sh, keys, params.shingle(ts.is_code))
+
+
+def find_candidates(index: Index, query: Query, min_containment: float, max_sources: int) -> list[Candidate]:
+    """The best ``max_sources`` sources with a passage at least ``min_containment`` contained in the output."""
+    if query.keys.shape[0] == 0:
+        return []
+    _, gids = index.lookup(query.keys)
+    gids = np.unique(gids)
+    if gids.shape[0] == 0:
+        return []
+    gathered = index.passage_tokens(gids)
+    contain = passage_containment(gathered.tokens, gathered.offsets, np.unique(query.shingles), query.k, query.code)
+    good = contain >= min_containment
+    if not good.any():
+        return []
+    info = index.passage_info(gids[good])
+    margin = index.params.window(query.code)[0]
+    out = []
+    for ref, best in best_sources(info.source, contain[good], max_sources):
+        mine = info.source == ref
+        lo = max(int(info.tok[mine, 0].min()) - margin, 0)
+        hi = int(info.tok[mine, 1].max()) + margin
+        out.append(Candidate(int(ref), float(best), index.source_tokens(int(ref), lo, hi)))
+    return out
+
+
+def best_sources(sources: np.ndarray, contain: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    """Distinct sources with their best containment, best first, at most ``limit`` of them.
+
+    >>> best_sources(np.array([3, 5, 3]), np.array([0.4, 0.9, 0.8]), 2)
+    [(5, 0.9), (3, 0.8)]
+    """
+    order = np.lexsort((sources, -contain))
+    _, first = np.unique(sources[order], return_index=True)
+    pick = order[np.sort(first)][:limit]
+    return [(int(s), float(c)) for s, c in zip(sources[pick], contain[pick])]
