@@ -1,7 +1,7 @@
 """copyguard: stop AI systems from showing verbatim or near-verbatim copies of protected text and code.
 
->>> from copyguard import Guard             # doctest: +SKIP
->>> Guard.open("corpus.cgidx").check(text)  # doctest: +SKIP
+from copyguard import Guard
+Guard.open("corpus.cgidx").check(text)
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .guard import Guard
-    from .verdict import Verdict
     from .match import Match
     from .policy import Policy
+    from .verdict import Verdict
 
 _LAZY = {"Guard": "guard", "Verdict": "verdict", "Match": "match", "Policy": "policy"}
 

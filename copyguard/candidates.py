@@ -7,10 +7,10 @@ shingles that occur in the output); the sources of the passages that pass
 ``max_sources`` gets one slice of its tokens, widened by a window on both
 sides (a copy may start or end inside a window that did not qualify).
 
->>> from copyguard.index import Index                    # doctest: +SKIP
->>> query = sketch_query(normalize(answer), index.params)  # doctest: +SKIP
->>> [c.ref for c in find_candidates(index, query, 0.3, 8)]  # doctest: +SKIP
-[17, 4]
+from copyguard.index import Index
+query = sketch_query(normalize(answer), index.params)
+[c.ref for c in find_candidates(index, query, 0.3, 8)]
+# -> [17, 4]
 """
 
 from __future__ import annotations

@@ -107,8 +107,8 @@ def default_language(path: str) -> str | None:
 class CorpusReader:
     """Iterate the documents of ``paths``; ``skipped`` tallies what was left out (reset per iteration).
 
-    >>> reader = CorpusReader(["corpus/"], license="MIT")   # doctest: +SKIP
-    >>> docs = list(reader); print(reader.skipped.summary())  # doctest: +SKIP
+    reader = CorpusReader(["corpus/"], license="MIT")
+    docs = list(reader); print(reader.skipped.summary())
     """
 
     def __init__(self, paths: Iterable[str | os.PathLike], *, text_field: str = "text", id_field: str | None = None,
@@ -160,10 +160,10 @@ class CorpusReader:
         text = None
         if reason is None:
             text, reason = self._read(path)
-        if reason is None and walking and _GENERATED_HEAD.search(text[:1024]):
+        if reason is None and walking and text is not None and _GENERATED_HEAD.search(text[:1024]):
             reason = "generated"
-        if reason is not None:
-            self.skipped.add(reason, path)
+        if reason is not None or text is None:
+            self.skipped.add(reason or "unreadable", path)
             return
         finder = finder or LicenseFinder(root)
         lang = self.language(str(path))
@@ -272,9 +272,9 @@ def read_corpus(paths: Iterable[str | os.PathLike], *, text_field: str = "text",
                 max_bytes: int = MAX_BYTES) -> CorpusReader:
     """The documents of ``paths`` (folders, files, JSONL/Parquet datasets); ``.skipped`` tallies the rest.
 
-    >>> for doc in read_corpus(["corpus/"]):  # doctest: +SKIP
-    ...     print(doc.id, doc.lang, doc.license)
-    py/a.py python MIT
+    for doc in read_corpus(["corpus/"]):
+    # -> ...     print(doc.id, doc.lang, doc.license)
+    # -> py/a.py python MIT
     """
     return CorpusReader(paths, text_field=text_field, id_field=id_field, license_field=license_field,
                         lang_field=lang_field, license=license, max_bytes=max_bytes)

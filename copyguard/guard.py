@@ -10,10 +10,10 @@
    meet the policy's limits, and attribute them (``Match``);
 4. ``verdict``: the policy turns the matches into one action.
 
->>> guard = Guard.open("my-index")            # doctest: +SKIP
->>> verdict = guard.check(model_output)       # doctest: +SKIP
->>> verdict.action, [m.source for m in verdict.matches]  # doctest: +SKIP
-('annotate', ['py/heapq.py'])
+guard = Guard.open("my-index")
+verdict = guard.check(model_output)
+verdict.action, [m.source for m in verdict.matches]
+# -> ('annotate', ['py/heapq.py'])
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class Guard:
         self.policy = policy or Policy()
 
     @classmethod
-    def open(cls, path: str | Path, policy: Policy | None = None) -> "Guard":
+    def open(cls, path: str | Path, policy: Policy | None = None) -> Guard:
         """Open the index at ``path`` (memory-mapped: fast, whatever its size).
 
         An index built by another normalizer or other grammar versions is
@@ -103,7 +103,7 @@ class Guard:
         found = find_candidates(self.index, query, self.policy.min_candidate_containment, self.policy.max_sources)
         limits = self.policy.limits(ts.is_code)
         out = ts.tokens
-        matches = []
+        matches: list[Match] = []
         for cand in found:
             regions = align_regions(out, query.shingles, cand.tokens, query.k, query.code, limits)
             if regions:

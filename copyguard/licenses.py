@@ -36,7 +36,7 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("CC0-1.0", (r"CC0 1\.0 Universal",)),
     ("CC-BY-4.0", (r"Attribution 4\.0 International",)),
     ("Unlicense", (r"free and unencumbered software released into the public domain",)),
-    ("LicenseRef-public-domain", (r"(is|are|been|placed|released|dedicated) (placed |released |dedicated )?in(to)? the public domain",)),
+    ("LicenseRef-public-domain", (r"(is|are|been|placed|released|dedicated) (placed |released |dedicated )?in(to)? the public domain",)),  # noqa: E501
     ("ISC", (r"Permission to use, copy, modify, and(/or)? distribute this software for any purpose",)),
     ("MIT", (r"Permission is hereby granted, free of charge",)),
     ("BSD-3-Clause", (r"Redistribution and use in source and binary forms", r"(Neither the name|endorse or promote)")),

@@ -100,7 +100,7 @@ def align_regions(
     ``limits.max_gap`` tokens, chain into one region.
     """
     src_sh = stream_shingles(src, k, code)
-    tiles = _extend(_tile(fragments(out_sh, src_sh)), out_sh, src_sh)
+    tiles = _extend(tile(fragments(out_sh, src_sh)), out_sh, src_sh)
     regions = []
     for chain in _chains(tiles, limits.max_gap):
         region = _measure(out, out_sh, src, chain, k, limits)
@@ -137,7 +137,7 @@ def fragments(a: np.ndarray, b: np.ndarray, max_occurrences: int = 32) -> np.nda
     return np.stack([ai[starts], ai[starts] + diag[starts], lengths], axis=1)
 
 
-def _tile(frags: np.ndarray) -> np.ndarray:
+def tile(frags: np.ndarray) -> np.ndarray:
     """Longest fragments first; drop a fragment that overlaps a kept one on either side."""
     frags = frags[np.argsort(-frags[:, 2], kind="stable")]
     kept: list[np.ndarray] = []

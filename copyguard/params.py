@@ -66,7 +66,7 @@ class Params:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Params":
+    def from_dict(cls, data: dict[str, Any]) -> Params:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

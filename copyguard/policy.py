@@ -90,12 +90,12 @@ class Policy:
             return self.licenses[license]
         return self.default_action
 
-    def with_overrides(self, **values: Any) -> "Policy":
+    def with_overrides(self, **values: Any) -> Policy:
         """A copy with the given fields replaced (``None`` values are ignored)."""
         return replace(self, **{k: v for k, v in values.items() if v is not None})
 
     @classmethod
-    def from_toml(cls, path: str | Path) -> "Policy":
+    def from_toml(cls, path: str | Path) -> Policy:
         """Read a policy file; see README's "Policy" section for the keys.
 
         ``[licenses]`` and ``[sources]`` tables map a license id or source id

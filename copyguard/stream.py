@@ -6,9 +6,9 @@ A copy is reported as soon as one full check window of it (see
 ``Stream.holdback_tokens``) has arrived, so an app that holds back that many
 tokens before display never shows more than that of a copy.
 
->>> s = guard.stream()                         # doctest: +SKIP
->>> for chunk in model.generate():             # doctest: +SKIP
-...     if s.feed(chunk).flagged: break
+s = guard.stream()
+for chunk in model.generate():
+# -> ...     if s.feed(chunk).flagged: break
 """
 
 from __future__ import annotations

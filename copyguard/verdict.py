@@ -24,7 +24,7 @@ class Verdict:
     matches: tuple[Match, ...]
 
     @classmethod
-    def from_matches(cls, policy: Policy, matches: Iterable[Match]) -> "Verdict":
+    def from_matches(cls, policy: Policy, matches: Iterable[Match]) -> Verdict:
         """Matches ordered by where they start in the output; the action is the most severe one the policy gives."""
         ordered = tuple(sorted(matches, key=lambda m: (m.output_span[0], -m.similarity)))
         return cls(most_severe([policy.action_for(m.license, m.source) for m in ordered]), ordered)

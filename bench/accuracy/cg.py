@@ -25,7 +25,7 @@ from copyguard.guard import Guard  # noqa: E402
 from copyguard.verdict import Verdict  # noqa: E402
 from copyguard.index import Index  # noqa: E402
 from copyguard.index.build import index_documents  # noqa: E402
-from copyguard.match import _tile, fragments  # noqa: E402
+from copyguard.match import tile, fragments  # noqa: E402
 from copyguard.normalize import normalize  # noqa: E402
 from copyguard.params import Params  # noqa: E402
 from copyguard.passages import stream_shingles  # noqa: E402
@@ -112,7 +112,7 @@ def pair_cover(a_sh: np.ndarray, b_sh: np.ndarray, k: int) -> tuple[float, float
     na, nb = a_sh.shape[0] + k - 1, b_sh.shape[0] + k - 1
     if a_sh.shape[0] == 0 or b_sh.shape[0] == 0:
         return 0.0, 0.0
-    frags = _tile(fragments(a_sh, b_sh))
+    frags = tile(fragments(a_sh, b_sh))
     if frags.shape[0] == 0:
         return 0.0, 0.0
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa

@@ -7,9 +7,9 @@ Every engine reads through ``Source``, so both agree on row numbers.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.json as pj
@@ -111,4 +111,5 @@ def conform(batch: pa.RecordBatch, schema: pa.Schema, where: str) -> pa.RecordBa
 def total_rows(sources: list[Source]) -> int | None:
     """Total row count when every input is Parquet, else None."""
     counts = [s.num_rows() for s in sources]
-    return None if any(c is None for c in counts) else int(sum(counts))
+    known = [c for c in counts if c is not None]
+    return None if len(known) < len(counts) else int(sum(known))

@@ -10,14 +10,16 @@ from __future__ import annotations
 import mmap
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 
-def arrow_strings(values: list[str | None], type: pa.DataType = pa.string()) -> pa.Array:
-    """A string array of ``values`` (None -> null)."""
+def arrow_strings(values: Sequence[str | None], type: pa.DataType | None = None) -> pa.Array:
+    """A string array of ``values`` (None -> null); ``type`` is ``pa.string()`` or ``pa.large_string()``."""
+    type = type or pa.string()
     encoded = [b"" if v is None else v.encode("utf-8") for v in values]
     lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64 if type == pa.large_string() else np.int32)

@@ -12,10 +12,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..corpus import Document
 from ..errors import CopyguardError
@@ -120,7 +120,7 @@ def assemble(batch: list[Sketched]) -> SegmentData:
     )
 
 
-def ingest(index, docs: Iterable["Document"], jobs: int = 1, progress: bool = False) -> BuildReport:
+def ingest(index, docs: Iterable[Document], jobs: int = 1, progress: bool = False) -> BuildReport:
     """Sketch ``docs`` and write them into ``index`` as segments; documents that fail are skipped and counted."""
     import time
 
@@ -161,11 +161,11 @@ def _ingest_paths(index, paths: list[str], jobs: int, progress: bool, corpus_opt
     return report
 
 
-def index_documents(docs: Iterable["Document"], out: str, *, params: Params | None = None, jobs: int = 1,
+def index_documents(docs: Iterable[Document], out: str, *, params: Params | None = None, jobs: int = 1,
                     progress: bool = False) -> BuildReport:
     """Build a new index at ``out`` from ``Document`` objects already in memory (benchmarks, pipelines).
 
-    >>> index_documents([Document("a", text, "python", "MIT", None)], "a.cgidx")  # doctest: +SKIP
+    index_documents([Document("a", text, "python", "MIT", None)], "a.cgidx")
     """
     from .store import Index
 
@@ -176,7 +176,7 @@ def build_index(paths: list[str], out: str, *, params: Params | None = None, job
                 progress: bool = False, **corpus_options) -> BuildReport:
     """Build a new index at ``out`` from folders, files, JSONL or Parquet (see ``copyguard.corpus``).
 
-    >>> build_index(["corpus/"], "corpus.cgidx")        # doctest: +SKIP
+    build_index(["corpus/"], "corpus.cgidx")
     """
     from .store import Index
 

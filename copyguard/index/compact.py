@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from .arrays import arrow_ints
-from .arrays import expand_ranges
+from .arrays import arrow_ints, expand_ranges
 from .bands import sort_order
 from .segment import TEXT_SCHEMA, TOKEN_FIELDS, Segment
 

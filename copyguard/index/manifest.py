@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+
 from .. import __version__
-from ..errors import ConfigError, IndexStoreError, IndexFormatError
+from ..errors import ConfigError, IndexFormatError, IndexStoreError
 from ..params import Params
 from .fsutil import replace_file
 
@@ -70,7 +71,7 @@ class Manifest:
         return (json.dumps(data, indent=1) + "\n").encode("utf-8")
 
     @classmethod
-    def from_json(cls, raw: bytes, where: Path | str) -> "Manifest":
+    def from_json(cls, raw: bytes, where: Path | str) -> Manifest:
         """Parse and check a manifest; ``IndexFormatError`` for another format, ``IndexStoreError`` if damaged."""
         try:
             data = json.loads(raw)
@@ -93,7 +94,7 @@ class Manifest:
         except (KeyError, TypeError, ValueError) as err:
             raise IndexStoreError(f"{where}: damaged index manifest ({err!r}); {rebuild_hint(where)}") from None
 
-    def with_segments(self, segments: list[SegmentEntry] | tuple[SegmentEntry, ...]) -> "Manifest":
+    def with_segments(self, segments: list[SegmentEntry] | tuple[SegmentEntry, ...]) -> Manifest:
         """The next generation of this manifest with ``segments``."""
         return replace(self, segments=tuple(segments), generation=self.generation + 1, copyguard=__version__)
 
@@ -132,9 +133,9 @@ def check_compatible(manifest: Manifest, versions: dict[str, str], where: Path |
     ``versions`` is what this process would write (``copyguard.normalize.versions()``).
 
     >>> check_compatible(Manifest(Params(), {"python": "1"}), {"python": "1"}, "idx")
-    >>> check_compatible(Manifest(Params(), {"python": "1"}), {"python": "2"}, "idx")
+    >>> check_compatible(Manifest(Params(), {"python": "1"}), {"python": "2"}, "idx")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    copyguard.errors.IndexFormatError: idx: built with other normalization or grammar versions (python 1 -> 2); rebuild it with `copyguard index build SOURCES... --out idx`
+    copyguard.errors.IndexFormatError: idx: built with other normalization or grammar versions (python 1 -> 2); ...
     """
     built = manifest.grammars
     changed = sorted(k for k in set(built) | set(versions) if built.get(k) != versions.get(k))

@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow.compute as pc
 
-from .arrays import arrow_strings, numpy_ints
-from .manifest import Manifest
 from ..normalize.tokens import Tokens
-from .arrays import expand_ranges, isin_sorted
+from .arrays import arrow_strings, expand_ranges, isin_sorted, numpy_ints
+from .manifest import Manifest
 from .segment import TOKEN_FIELDS, Segment
 from .tombstones import load_tombstone
 
@@ -33,7 +32,7 @@ class View:
     s_base: np.ndarray  # int64 (n_segments + 1,): global ref of each segment's first source
 
     @classmethod
-    def build(cls, manifest: Manifest, segments: list[Segment], dead_s: list, dead_p: list) -> "View":
+    def build(cls, manifest: Manifest, segments: list[Segment], dead_s: list, dead_p: list) -> View:
         p_base = np.zeros(len(segments) + 1, dtype=np.int64)
         s_base = np.zeros(len(segments) + 1, dtype=np.int64)
         p_base[1:] = np.cumsum([e.passages for e in manifest.segments], dtype=np.int64)

@@ -24,12 +24,12 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import IndexStoreError
+from ..normalize.tokens import Tokens
 from ..params import Params
 from . import fsutil
 from .arrays import arrow_ints
 from .compact import merge
 from .manifest import MANIFEST, Manifest, SegmentEntry, check_params, read_manifest, write_manifest
-from ..normalize.tokens import Tokens
 from .query import SEGMENTS, PassageInfo, TokenSlices, View, gather_tokens, live_rows, load_view, lookup, passage_info
 from .segment import Segment, SegmentData, SourceRecord, arrays_of, describe, source_table, text_table, write_segment
 from .tombstones import TOMBSTONES, write_tombstone
@@ -55,7 +55,7 @@ class Index:
 
     @classmethod
     def create(cls, path: str | os.PathLike, params: Params, grammars: dict[str, str], *,
-               exist_ok: bool = False) -> "Index":
+               exist_ok: bool = False) -> Index:
         """Make a new, empty index at ``path`` (a missing or empty directory).
 
         With ``exist_ok`` an index already there is opened instead (its params must equal ``params``).
@@ -74,7 +74,7 @@ class Index:
         return cls.open(root)
 
     @classmethod
-    def open(cls, path: str | os.PathLike, params: Params | None = None) -> "Index":
+    def open(cls, path: str | os.PathLike, params: Params | None = None) -> Index:
         """Open the index at ``path``; with ``params``, refuse an index built with other parameters.
 
         >>> Index.open("/nonexistent")  # doctest: +IGNORE_EXCEPTION_DETAIL
@@ -130,7 +130,7 @@ class Index:
         With ``max_hits``, a key held by more than that many passages in one
         segment is ignored (boilerplate).
 
-        >>> rows, gids = idx.lookup(band_keys(sigs, p.bands, p.rows))  # doctest: +SKIP
+        rows, gids = idx.lookup(band_keys(sigs, p.bands, p.rows))
         """
         keys = np.asarray(keys, dtype=np.uint64)
         bands = self.params.bands
@@ -287,7 +287,8 @@ class Index:
         write_segment(tmp, arrays, sources, texts)
         (self.path / SEGMENTS).mkdir(exist_ok=True)
         fsutil.move_into_place(tmp, self.path / SEGMENTS / name)
-        return SegmentEntry(name=name, **describe(arrays))
+        counts = describe(arrays)
+        return SegmentEntry(name=name, sources=counts["sources"], passages=counts["passages"], tokens=counts["tokens"])
 
     def _tombstoned(self, view: View, rows: list[np.ndarray], gen: int) -> list[SegmentEntry]:
         """The view's segment entries with ``rows[i]`` of segment ``i`` added to its tombstone."""

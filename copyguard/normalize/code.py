@@ -212,10 +212,10 @@ class _Spans:
     units: tuple[np.ndarray, np.ndarray]
 
     @classmethod
-    def of(cls, c: _Compiled, root, to_char: np.ndarray | None) -> "_Spans":
+    def of(cls, c: _Compiled, root, to_char: np.ndarray | None) -> _Spans:
         import tree_sitter
 
-        found = tree_sitter.QueryCursor(c.query).captures(root)
+        found = tree_sitter.QueryCursor(c.query).captures(root)  # type: ignore[arg-type]
         parents = found.pop("kept_parent", None)
         if parents:
             found.setdefault("kept", []).extend(_field_children(parents, c.kept_fields))

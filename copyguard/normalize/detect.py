@@ -58,14 +58,14 @@ class _Marker:
 
 
 @dataclass(frozen=True)
-class _Lang:
+class Lang:
     name: str
     markers: tuple[_Marker, ...]
     parent: str | None
 
 
 @cache
-def _languages() -> tuple[_Lang, ...]:
+def languages() -> tuple[Lang, ...]:
     out = []
     for name in grammars.names():
         g = grammars.get(name)
@@ -76,7 +76,7 @@ def _languages() -> tuple[_Lang, ...]:
             boundary = m.startswith("\\b")
             source = m[2:] if boundary else m
             markers.append(_Marker(re.compile(source, re.MULTILINE), boundary, _needed_strings(source)))
-        out.append(_Lang(name, tuple(markers), g.extends))
+        out.append(Lang(name, tuple(markers), g.extends))
     return tuple(out)
 
 
@@ -86,7 +86,8 @@ def _needed_strings(source: str) -> tuple[str, ...] | None:
     Running a marker regex costs a scan of the text per marker; a substring test
     first skips most of them (most markers are absent from most texts).
     """
-    from re import _constants as c, _parser
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
 
     def needed(items) -> frozenset[str] | None:
         best, run = None, ""
@@ -107,7 +108,7 @@ def _needed_strings(source: str) -> tuple[str, ...] | None:
             elif op is c.BRANCH:
                 alts = [needed(a) for a in av[1]]
                 if all(alts):
-                    consider(frozenset().union(*alts))
+                    consider(frozenset().union(*(a for a in alts if a)))
             elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
                 consider(needed(av[2]))
         consider({run} if run else None)
@@ -131,10 +132,10 @@ def _present(marker: _Marker, text: str, seen: dict[str, bool]) -> bool:
                 break
         else:
             return False
-    return _found(marker.pattern, marker.boundary, text)
+    return marker_found(marker.pattern, marker.boundary, text)
 
 
-def _found(pattern: re.Pattern, boundary: bool, text: str) -> bool:
+def marker_found(pattern: re.Pattern, boundary: bool, text: str) -> bool:
     for m in pattern.finditer(text):
         i = m.start()
         if not boundary or i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_"):
@@ -154,8 +155,8 @@ def marker_scores(text: str) -> dict[str, int]:
     """
     text = text[:_SCAN_CHARS]
     seen: dict[str, bool] = {}
-    own = {lang.name: sum(_present(m, text, seen) for m in lang.markers) for lang in _languages()}
-    parents = {lang.name: lang.parent for lang in _languages()}
+    own = {lang.name: sum(_present(m, text, seen) for m in lang.markers) for lang in languages()}
+    parents = {lang.name: lang.parent for lang in languages()}
     scores = {}
     for name, n in own.items():
         total, parent = n, parents[name]
@@ -255,10 +256,12 @@ def guess_fenced(text: str) -> str | None:
 
 
 def _depth(name: str) -> int:
-    parents = {lang.name: lang.parent for lang in _languages()}
+    parents = {lang.name: lang.parent for lang in languages()}
     depth = 0
-    while parents.get(name):
-        name, depth = parents[name], depth + 1
+    parent = parents.get(name)
+    while parent:
+        depth += 1
+        parent = parents.get(parent)
     return depth
 
 
@@ -309,13 +312,16 @@ def _line_kind(line: str) -> str:
 
 def _runs(kinds: list[str]) -> list[tuple[int, int]]:
     """(first, last) line indexes of runs with at least two code lines, blanks inside allowed."""
-    runs, first, last, n_code = [], None, None, 0
+    runs: list[tuple[int, int]] = []
+    first: int | None = None
+    last: int | None = None
+    n_code = 0
     for i, kind in enumerate(kinds + ["prose"]):
         if kind == "code":
             first = i if first is None else first
             last, n_code = i, n_code + 1
         elif kind != "blank":
-            if first is not None and n_code >= 2:
+            if first is not None and last is not None and n_code >= 2:
                 runs.append((first, last))
             first, last, n_code = None, None, 0
     return runs

@@ -36,12 +36,12 @@ _DIACRITIC_BLOCKS = ((0x0300, 0x036F), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20
 _IGNORABLE = ((0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
               (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xE0100, 0xE01EF))
 # Scripts written without spaces between words: each character is a word.
-_SINGLE_CHAR_WORDS = ((0x2E80, 0x2FDF), (0x3005, 0x3007), (0x3021, 0x3029), (0x3040, 0x30FF),
+SINGLE_CHAR_WORDS = ((0x2E80, 0x2FDF), (0x3005, 0x3007), (0x3021, 0x3029), (0x3040, 0x30FF),
                       (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
                       (0x20000, 0x3FFFF))
 
 
-def _in(cp: int, ranges: tuple[tuple[int, int], ...]) -> bool:
+def in_ranges(cp: int, ranges: tuple[tuple[int, int], ...]) -> bool:
     return any(lo <= cp <= hi for lo, hi in ranges)
 
 
@@ -63,7 +63,7 @@ def _is_accent(c: str) -> bool:
     if unicodedata.category(c) not in ("Mn", "Me"):
         return False
     cp, ccc = ord(c), unicodedata.combining(c)
-    return _in(cp, _DIACRITIC_BLOCKS) or _in(cp, _IGNORABLE) or ccc == 1 or 10 <= ccc <= 36 or ccc >= 200
+    return in_ranges(cp, _DIACRITIC_BLOCKS) or in_ranges(cp, _IGNORABLE) or ccc == 1 or 10 <= ccc <= 36 or ccc >= 200
 
 
 def _fold_simple(c: str) -> str:
@@ -81,16 +81,16 @@ def _fold_simple(c: str) -> str:
     return _SEP
 
 
-def _fold_char(c: str) -> str:
+def fold_char(c: str) -> str:
     """What one code point becomes: word characters, ``" "`` for a separator, ``""`` to vanish.
 
-    >>> _fold_char("\\U0001d407"), _fold_char("\\u0410"), _fold_char("\\u200b"), _fold_char("\\u00df")
+    >>> fold_char("\\U0001d407"), fold_char("\\u0410"), fold_char("\\u200b"), fold_char("\\u00df")
     ('h', 'a', '', 'ss')
     """
     if c.isspace():
         return _SEP
     cat = unicodedata.category(c)
-    if cat in ("Cc", "Cf") or _in(ord(c), _IGNORABLE):
+    if cat in ("Cc", "Cf") or in_ranges(ord(c), _IGNORABLE):
         return ""
     if cat in ("Cs", "Co", "Cn"):
         return _SEP
@@ -160,11 +160,13 @@ class _FoldTable:
 
     def _fill(self, cps: np.ndarray) -> None:
         with self.lock:
-            lengths, entries, extra = [], [], []
+            lengths: list[int] = []
+            entries: list[int] = []
+            extra: list[int] = []
             base = int(self.multi.shape[0])
             for cp in cps.tolist():
-                f = [ord(x) | (int(_SOLO) if _in(ord(x), _SINGLE_CHAR_WORDS) else 0)
-                     for x in _fold_char(chr(cp))][:255]
+                f = [ord(x) | (int(_SOLO) if in_ranges(ord(x), SINGLE_CHAR_WORDS) else 0)
+                     for x in fold_char(chr(cp))][:255]
                 entries.append(f[0] if len(f) == 1 else int(_ODD) | (base + len(extra)))
                 lengths.append(len(f))
                 if len(f) != 1:
@@ -215,7 +217,7 @@ def _ascii_map() -> bytes:
     """``bytes.translate`` table equal to the fold of each ASCII character."""
     global _ASCII_MAP
     if _ASCII_MAP is None:
-        folds = [_fold_char(chr(b)) for b in range(128)]
+        folds = [fold_char(chr(b)) for b in range(128)]
         _ASCII_MAP = bytes(ord(f) if f else _DROP for f in folds) + bytes(128)
     return _ASCII_MAP
 

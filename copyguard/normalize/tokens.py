@@ -45,7 +45,7 @@ class Tokens:
     def __len__(self) -> int:
         return int(self.hashes.shape[0])
 
-    def __getitem__(self, sl: slice) -> "Tokens":
+    def __getitem__(self, sl: slice) -> Tokens:
         return Tokens(self.hashes[sl], self.exact[sl], self.kinds[sl], self.starts[sl], self.ends[sl])
 
 
@@ -90,7 +90,7 @@ class TokenStream:
         """The original characters of token ``i``."""
         return self.text[int(self.starts[i]) : int(self.ends[i])]
 
-    def shift(self, offset: int, text: str) -> "TokenStream":
+    def shift(self, offset: int, text: str) -> TokenStream:
         """The same tokens with character offsets moved by ``offset`` into a larger ``text``."""
         return TokenStream(
             text, self.lang, self.hashes, self.exact, self.starts + offset,
@@ -98,7 +98,7 @@ class TokenStream:
         )
 
     @classmethod
-    def concat(cls, streams: list["TokenStream"], text: str) -> "TokenStream":
+    def concat(cls, streams: list[TokenStream], text: str) -> TokenStream:
         """Streams of one text (offsets already into ``text``) as one; the language of the first."""
         if len(streams) == 1:
             return streams[0]
@@ -112,7 +112,7 @@ class TokenStream:
         )
 
     @classmethod
-    def empty(cls, text: str, lang: str = PROSE) -> "TokenStream":
+    def empty(cls, text: str, lang: str = PROSE) -> TokenStream:
         z64 = np.zeros(0, dtype=np.uint64)
         zi = np.zeros(0, dtype=np.int64)
         return cls(text, lang, z64, z64, zi, zi, np.zeros(0, dtype=np.uint8))

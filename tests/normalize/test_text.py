@@ -172,13 +172,13 @@ def test_huge_non_ascii_text_matches_per_paragraph_results() -> None:
 
 def _reference_words(text: str) -> list[tuple[str, int, int]]:
     """Slow, obvious tokenizer over the same per-character fold: (folded word, start, end)."""
-    from copyguard.normalize.text import _SINGLE_CHAR_WORDS, _fold_char, _in
+    from copyguard.normalize.text import SINGLE_CHAR_WORDS, fold_char, in_ranges
 
     words: list[tuple[str, int, int]] = []
     cur, start, last = "", 0, 0
     for i, c in enumerate(text):
-        for x in _fold_char(c):
-            if x == " " or _in(ord(x), _SINGLE_CHAR_WORDS):
+        for x in fold_char(c):
+            if x == " " or in_ranges(ord(x), SINGLE_CHAR_WORDS):
                 if cur:
                     words.append((cur, start, last + 1))
                 cur = ""
