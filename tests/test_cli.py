@@ -117,3 +117,24 @@ def test_every_command_is_documented_in_the_readme():
         assert f"copyguard {name}" in readme, f"README does not document `copyguard {name}`"
     for action in ("build", "add", "remove", "compact", "stats"):
         assert f"copyguard index {action}" in readme
+
+
+def test_every_command_help_ends_with_examples():
+    import argparse
+
+    from copyguard.cli import build_parser
+
+    def leaves(parser: argparse.ArgumentParser, path: list[str]):
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            yield path, parser
+        for action in subs:
+            for name, child in action.choices.items():
+                yield from leaves(child, path + [name])
+
+    found = list(leaves(build_parser(), []))
+    assert len(found) >= 10
+    for path, parser in found:
+        examples = [line for line in (parser.epilog or "").splitlines() if line.strip().startswith("copyguard ")]
+        assert examples, f"copyguard {' '.join(path)} --help has no example"
+        assert all(e.split()[1] == path[0] for e in examples), (path, examples)

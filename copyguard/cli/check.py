@@ -9,29 +9,32 @@ import argparse
 import json
 import sys
 
+from .options import add_index, add_policy, command, load_policy
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("check", help="check model output for copies of indexed content",
-                       description="Check model output; exit 0 when allowed, 1 when anything is flagged, "
-                                   "2 on a usage or input error.")
+    p = command(sub, "check", "check model output for copies of indexed content", [
+        "copyguard check --index corpus.cgidx answer.md",
+        "llm 'write a TOML parser' | copyguard check --index corpus.cgidx --json",
+        "copyguard check --index corpus.cgidx --batch answers.jsonl --policy policy.toml",
+        "copyguard check --index corpus.cgidx answer.md --redact > safe.md",
+    ], "Check model output; exit 0 when allowed, 1 when anything is flagged, 2 on a usage or input error.")
     p.add_argument("file", nargs="?", default="-", help="output to check (default: standard input)")
-    p.add_argument("--index", required=True, metavar="DIR", help="index directory")
+    add_index(p)
     p.add_argument("--batch", metavar="FILE.jsonl",
                    help='one {"id": ..., "text": ...} object per line; prints one verdict per line')
     p.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
-    p.add_argument("--lang", help="treat the whole output as this language ('text' for prose)")
-    p.add_argument("--policy", metavar="TOML", help="policy file (thresholds, actions per license)")
+    p.add_argument("--lang", help="treat the whole output as this language ('prose' for prose)")
+    add_policy(p)
     p.add_argument("--redact", action="store_true", help="print the output with copies replaced by markers")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..guard import Guard
-    from ..policy import Policy
     from ..textio import read_text
 
-    policy = Policy.from_toml(args.policy) if args.policy else Policy()
-    guard = Guard.open(args.index, policy)
+    guard = Guard.open(args.index, load_policy(args))
     if args.batch:
         return _run_batch(guard, args.batch, args.lang)
     text = read_text(args.file)

@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .options import command
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("dedup", help="cluster near-duplicate rows of Parquet/JSONL and keep k per cluster",
-                       description="Adds cluster_id, cluster_size and duplicate_of columns; drops rows beyond "
-                                   "--max-copies per cluster (or marks them with --mark-only).")
+    p = command(sub, "dedup", "cluster near-duplicate rows of Parquet/JSONL and keep k per cluster", [
+        "copyguard dedup data/*.parquet --out dedup.parquet",
+        "copyguard dedup data/ --out marked.parquet --mark-only --max-copies 2",
+        "copyguard dedup big/ --out dedup.parquet --engine spark --jobs 8",
+    ], "Adds cluster_id, cluster_size and duplicate_of columns; drops rows beyond "
+       "--max-copies per cluster (or marks them with --mark-only).")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="Parquet files or folders of them, or JSONL")
     p.add_argument("--out", required=True, help="output Parquet file")
     p.add_argument("--text-field", default="text")

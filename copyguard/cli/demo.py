@@ -7,9 +7,12 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+from .options import command
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="index the bundled sample corpus and check a sample answer")
+    p = command(sub, "demo", "index the bundled sample corpus and check a sample answer", [
+        "copyguard demo", "copyguard demo --out sample.cgidx"])
     p.add_argument("--out", metavar="DIR", help="where to build the sample index (default: a temporary folder)")
     p.set_defaults(run=run)
 

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from .options import add_index, command
+
 
 def _source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="folders, files, .jsonl or .parquet datasets")
@@ -19,33 +21,41 @@ def _source_args(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("index", help="build and maintain an index of protected content",
-                       description="Build and maintain an index of protected text and code.")
+    p = command(sub, "index", "build and maintain an index of protected content", [
+        "copyguard index build corpus/ --out corpus.cgidx", "copyguard index remove py/heapq.py --index corpus.cgidx"],
+        "Build and maintain an index of protected text and code.")
     isub = p.add_subparsers(dest="index_command", metavar="ACTION")
     isub.required = True
 
-    b = isub.add_parser("build", help="build a new index from folders, files, JSONL or Parquet")
+    b = command(isub, "build", "build a new index from folders, files, JSONL or Parquet", [
+        "copyguard index build corpus/ --out corpus.cgidx --jobs 2",
+        "copyguard index build books.parquet --out books.cgidx --text-field body --id-field isbn --license-field license",
+    ])
     _source_args(b)
     b.add_argument("--out", required=True, metavar="DIR", help="index directory to create")
     b.add_argument("--params", metavar="TOML", help="index parameters (see docs/parameters.md)")
     b.set_defaults(run=run_build)
 
-    a = isub.add_parser("add", help="add or replace sources in an existing index")
+    a = command(isub, "add", "add or replace sources in an existing index", [
+        "copyguard index add new-repo/ --index corpus.cgidx"])
     _source_args(a)
-    a.add_argument("--index", required=True, metavar="DIR")
+    add_index(a)
     a.set_defaults(run=run_add)
 
-    r = isub.add_parser("remove", help="remove sources at once (takedown), no rebuild")
+    r = command(isub, "remove", "remove sources at once (takedown), no rebuild", [
+        "copyguard index remove py/heapq.py py/bisect.py --index corpus.cgidx"])
     r.add_argument("source_ids", nargs="+", metavar="SOURCE_ID")
-    r.add_argument("--index", required=True, metavar="DIR")
+    add_index(r)
     r.set_defaults(run=run_remove)
 
-    c = isub.add_parser("compact", help="merge segments and drop removed sources")
-    c.add_argument("--index", required=True, metavar="DIR")
+    c = command(isub, "compact", "merge segments and drop removed sources", [
+        "copyguard index compact --index corpus.cgidx"])
+    add_index(c)
     c.set_defaults(run=run_compact)
 
-    s = isub.add_parser("stats", help="print index statistics")
-    s.add_argument("--index", required=True, metavar="DIR")
+    s = command(isub, "stats", "print index statistics", [
+        "copyguard index stats --index corpus.cgidx", "copyguard index stats --index corpus.cgidx --json"])
+    add_index(s)
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=run_stats)
 

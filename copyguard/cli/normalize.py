@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
+from .options import command
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("normalize", help="print the normalized token stream of a file",
-                       description="Print each token with its character span, kind and normalized hash.")
+    p = command(sub, "normalize", "print the normalized token stream of a file", [
+        "copyguard normalize parser.py", "copyguard normalize snippet.txt --lang js --json",
+        "copyguard normalize chapter.txt --lang prose"],
+        "Print each token with its character span, kind and normalized hash.")
     p.add_argument("file", help="file to normalize, or - for standard input")
-    p.add_argument("--lang", help="language (grammar name or alias, or 'text' for prose); "
+    p.add_argument("--lang", help="language (grammar name or alias, or 'prose'); "
                                   "default: from the file extension, else prose")
     p.add_argument("--json", action="store_true", help="one JSON object per token")
     p.set_defaults(run=run)
