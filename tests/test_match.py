@@ -1,0 +1,127 @@
+"""The verification algorithm on hand-made token arrays: fragments, tiling, chaining, kinds, spans, renames."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from copyguard.index import SourceRecord
+from copyguard.match import Limits, MatchKind, align_regions, attribute, fragments, rename_map, tile
+from copyguard.normalize.tokens import Kind, Tokens
+from copyguard.sketch import stream_shingles
+
+K = 3
+LOOSE = Limits(min_tokens=6, min_distinct_shingles=3, min_similarity=0.5, max_gap=4)
+
+
+def toks(values: list[int], idents: dict[int, int] | None = None) -> Tokens:
+    """Token i has normalized hash ``values[i]`` and characters ``[3i, 3i+2)``; ``idents`` maps position -> name."""
+    n = len(values)
+    hashes = np.array(values, dtype=np.uint64)
+    exact = hashes.copy()
+    kinds = np.full(n, Kind.OTHER, dtype=np.uint8)
+    for pos, name in (idents or {}).items():
+        hashes[pos] = 999  # the identifier placeholder
+        exact[pos] = 10_000 + name
+        kinds[pos] = Kind.IDENT
+    starts = np.arange(n, dtype=np.int64) * 3
+    return Tokens(hashes, exact, kinds, starts, starts + 2)
+
+
+def text_of(t: Tokens, names: dict[int, str] | None = None) -> str:
+    """A text whose token i reads as its name (identifiers) or ``t<hash>``, each in a 3-character cell."""
+    cells = []
+    for i in range(len(t)):
+        word = (names or {}).get(i, f"{int(t.hashes[i]) % 100:02d}")
+        cells.append(word[:2].ljust(2) + " ")
+    return "".join(cells)
+
+
+def align(out: Tokens, src: Tokens, limits: Limits = LOOSE):
+    return align_regions(out, stream_shingles(out, K, True), src, K, True, limits)
+
+
+def test_fragments_are_runs_on_one_diagonal():
+    a = np.array([1, 2, 3, 4, 9, 5, 6], dtype=np.uint64)
+    b = np.array([7, 1, 2, 3, 4, 5, 6], dtype=np.uint64)
+    got = sorted(map(tuple, fragments(a, b).tolist()))
+    assert got == [(0, 1, 4), (5, 5, 2)]
+
+
+def test_fragments_ignore_values_too_common_in_the_source():
+    a = np.array([5, 5], dtype=np.uint64)
+    b = np.full(40, 5, dtype=np.uint64)
+    assert fragments(a, b, max_occurrences=32).shape == (0, 3)
+    assert fragments(a, b[:3], max_occurrences=32).shape[0] > 0
+
+
+def test_tile_keeps_the_longest_of_overlapping_fragments():
+    frags = np.array([[0, 10, 3], [1, 50, 6], [8, 20, 2]], dtype=np.int64)
+    kept = tile(frags).tolist()
+    assert kept == [[1, 50, 6], [8, 20, 2]]  # [0, 10, 3] overlaps the longer one on the output side
+
+
+def test_verbatim_copy_inside_a_longer_output():
+    body = list(range(100, 120))
+    src = toks(body)
+    out = toks([1, 2, 3] + body + [4, 5])
+    [region] = align(out, src)
+    assert region.kind == MatchKind.VERBATIM and region.similarity == 1.0
+    assert region.out_tok == (3, 23) and region.src_tok == (0, 20)
+
+
+def test_consistent_renaming_is_renamed_with_its_map():
+    body = list(range(100, 116))
+    src = toks(body, idents={2: 1, 7: 1, 11: 2})
+    out = toks(body, idents={2: 5, 7: 5, 11: 6})
+    [region] = align(out, src)
+    assert region.kind == MatchKind.RENAMED
+    src_names = {2: "aa", 7: "aa", 11: "bb"}
+    out_names = {2: "xx", 7: "xx", 11: "yy"}
+    renames = rename_map(text_of(out, out_names), out, text_of(src, src_names), src)
+    assert renames == {"xx": "aa", "yy": "bb"}
+
+
+def test_inconsistent_renaming_is_near():
+    body = list(range(100, 116))
+    src = toks(body, idents={2: 1, 7: 1})
+    out = toks(body, idents={2: 5, 7: 6})  # one source name became two names
+    regions = align(out, src, Limits(min_tokens=6, min_distinct_shingles=3, min_similarity=0.1, max_gap=8))
+    assert regions and all(r.kind == MatchKind.NEAR for r in regions)
+
+
+def test_an_edit_inside_the_copy_chains_into_one_near_region():
+    body = list(range(100, 130))
+    src = toks(body)
+    edited = body[:15] + [7] + body[16:]
+    [region] = align(toks(edited), src)
+    assert region.kind == MatchKind.NEAR and region.out_tok == (0, 30)
+    assert 0.8 < region.similarity < 1.0
+
+
+def test_a_gap_wider_than_max_gap_splits_the_region():
+    first, second = list(range(100, 112)), list(range(200, 212))
+    src = toks(first + second)
+    out = toks(first + list(range(300, 320)) + second)
+    regions = align(out, src)
+    assert [r.out_tok for r in regions] == [(0, 12), (32, 44)]
+    joined = align(out, src, Limits(min_tokens=6, min_distinct_shingles=3, min_similarity=0.3, max_gap=40))
+    assert [r.out_tok for r in joined] == [(0, 44)]
+
+
+def test_limits_reject_short_and_repetitive_regions():
+    body = list(range(100, 110))
+    assert align(toks(body), toks(body), Limits(min_tokens=11, min_distinct_shingles=3)) == []
+    assert align(toks(body), toks(body), Limits(min_tokens=5, min_distinct_shingles=20)) == []
+    assert len(align(toks(body), toks(body), Limits(min_tokens=10, min_distinct_shingles=8))) == 1
+
+
+def test_attribute_turns_token_ranges_into_character_spans():
+    body = list(range(100, 120))
+    src = toks([7, 8] + body)
+    out = toks([1, 2, 3] + body)
+    [region] = align(out, src)
+    record = SourceRecord("lib/a.py", "/src/lib/a.py", "MIT", "python", 66, "0" * 64)
+    m = attribute(region, text_of(out), out, "python", src, text_of(src), record)
+    assert m.output_span == (9, 3 * 23 - 1) and m.source_span == (6, 3 * 22 - 1)
+    assert (m.source, m.license, m.kind, m.tokens, m.renames) == ("lib/a.py", "MIT", MatchKind.VERBATIM, 20, {})
+    assert m.to_dict()["kind"] == "verbatim"
