@@ -9,6 +9,10 @@ parameterized strings): ``a = a + b`` and ``x = x + y`` give the same shingle,
 while ``a = b + a`` does not. A moved declaration or a renamed variable
 therefore only changes the shingles it appears in, never the whole file.
 
+Each function here is the reference for its compiled twin in ``_core``
+(same name, same bits): when the extension is built and not switched off
+(``compiled.core()``), the public function hands its arrays to it.
+
 Signatures follow datasketch's ``affine32`` scheme bit for bit, so
 ``to_datasketch(sig)`` can be compared with a ``datasketch.MinHash`` built
 from the same 32-bit shingle values with the same seed.
@@ -20,6 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .compiled import core
 from .normalize.tokens import Kind, Tokens, mix64, placeholder
 
 _U32 = np.uint32
@@ -40,6 +45,9 @@ def shingles(hashes: np.ndarray, kinds: np.ndarray, k: int, names: np.ndarray | 
     >>> shingles(h, np.zeros(10, np.uint8), 3).shape
     (8,)
     """
+    c = core()
+    if c is not None:
+        return c.shingles(_u64(hashes), _u8(kinds), k, None if names is None else _u64(names), _ID_LABELS)
     n = int(hashes.shape[0])
     if n < k:
         return np.zeros(0, dtype=np.uint64)
@@ -49,6 +57,14 @@ def shingles(hashes: np.ndarray, kinds: np.ndarray, k: int, names: np.ndarray | 
         for col in cols:
             acc = acc * _POLY + col
     return mix64(acc)
+
+
+def _u64(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.uint64)
+
+
+def _u8(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.uint8)
 
 
 def _token_columns(hashes: np.ndarray, kinds: np.ndarray, k: int, names: np.ndarray | None) -> list[np.ndarray]:
@@ -136,6 +152,8 @@ def minhash(shingle_hashes: np.ndarray, num_perm: int = 128, seed: int = 1) -> n
     """MinHash signature (uint32[num_perm]) of a set of shingle hashes; all ``0xFFFFFFFF`` when empty."""
     if shingle_hashes.shape[0] == 0:
         return np.full(num_perm, _MAX32, dtype=np.uint32)
+    if core() is not None:
+        return minhash_ranges(shingle_hashes, np.array([[0, shingle_hashes.shape[0]]]), num_perm, seed)[0]
     return permuted(shingle_hashes, num_perm, seed).min(axis=0)
 
 
@@ -150,6 +168,10 @@ def minhash_ranges(
     Empty ranges get the empty signature (all ``0xFFFFFFFF``).
     """
     ranges = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
+    c = core()
+    if c is not None:
+        a, b = permutations(num_perm, seed)
+        return c.minhash_ranges(_u64(shingle_hashes), np.ascontiguousarray(ranges), a, b)
     out = np.full((ranges.shape[0], num_perm), _MAX32, dtype=np.uint32)
     live = ranges[:, 1] > ranges[:, 0]
     n = int(shingle_hashes.shape[0])
@@ -194,6 +216,9 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     collide by construction and one sorted table can hold all bands.
     """
     sigs = np.atleast_2d(sigs)
+    c = core()
+    if c is not None:
+        return c.band_keys(np.ascontiguousarray(sigs, dtype=np.uint32), bands, rows)
     n = sigs.shape[0]
     view = sigs[:, : bands * rows].reshape(n, bands, rows)
     acc = np.empty((n, bands), dtype=np.uint64)
