@@ -1,17 +1,21 @@
-"""Index build and check latency on real code and prose, against datasketch's MinHashLSH.
+"""Index build and check latency on real code and prose, against datasketch's and rensa's MinHashLSH.
 
 Corpus (not written by us): the Python standard library installed on this
 machine and the Jargon File (public domain, Debian's jargon-text package,
 installed by `apt-get install jargon-text` if missing). Queries are 2 KB and
-10 KB chat-style answers made of prose and code that is NOT in the index
-(site-packages of this venv, other Jargon chapters are held out), half of
-them with a protected function or paragraph embedded in the middle.
+10 KB chat-style answers (their mean size is printed) made of prose and code
+that is NOT in the index: other Jargon chapters, and the code of a pinned
+list of packages (``HELD_OUT_PACKAGES``, installed with copyguard and its
+test extra; installing other packages does not change the answers). Every
+other answer embeds a 1,200-character slice of a protected file.
 
     python bench/check.py [--max-mb 40] [--queries 300]
 
-Prints one table: build MB/s, passages, bytes per passage on disk and
-resident, open time, check p50/p99 per answer size, and the same build and
-query on datasketch's MinHashLSH over the same passages and shingles.
+Prints one table, every latency in CPU time (``time.process_time``) and in
+wall time: build MB/s, passages, bytes per passage on disk and resident,
+open time, check p50/p99 per answer size with where the CPU time goes, and
+the same build and 2 KB queries on datasketch's MinHashLSH (same passages and
+shingles) and on rensa's RMinHashLSH (Rust, raw whitespace tokens).
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ from copyguard.params import Params  # noqa: E402
 from copyguard.passages import cut, shingle_ranges, stream_shingles  # noqa: E402
 
 JARGON = Path("/usr/share/doc/jargon-text/jargon.txt.gz")
+# Held-out code comes from these packages only (copyguard's dependencies, its test extra, and pip).
+HELD_OUT_PACKAGES = ("pip", "numpy", "pyarrow", "datasketch", "tqdm", "_pytest", "hypothesis")
+COPY_CHARS = 1200
 
 
 def _proc_kb(path: str, field: str) -> int:
@@ -101,53 +108,116 @@ def corpus(max_mb: float) -> tuple[list[Document], list[str], list[str]]:
         if i % 10:
             docs.append(Document(f"jargon/{i:05d}", chunk, "text", "LicenseRef-public-domain", None))
     site = Path(sysconfig.get_paths()["purelib"])
-    held_code = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(site.rglob("*.py"))[:4000:8]]
-    return docs, held_code, held_prose
+    missing = [name for name in HELD_OUT_PACKAGES if not (site / name).is_dir()]
+    if missing:
+        raise SystemExit(f"bench/check.py: held-out packages {missing} are not installed; pip install -e '.[test]'")
+    paths = sorted(p for name in HELD_OUT_PACKAGES for p in (site / name).rglob("*.py"))
+    held_code = [p.read_text(encoding="utf-8", errors="replace") for p in paths[::4]]
+    return docs, [c for c in held_code if len(c) > 800], held_prose
 
 
 def build(docs: list[Document], out: Path, params: Params) -> tuple[float, float]:
-    start = time.perf_counter()
+    """CPU seconds to build and compact the index, and its MB of source text."""
+    start = time.process_time()
     index_documents(docs, str(out), params=params)
     Index.open(out).compact()
-    return time.perf_counter() - start, sum(len(d.text.encode()) for d in docs) / 1e6
+    return time.process_time() - start, sum(len(d.text.encode()) for d in docs) / 1e6
 
 
 def answers(docs: list[Document], held_code: list[str], held_prose: list[str], size: int, n: int) -> list[str]:
-    """Chat-style answers of about ``size`` characters; every other one embeds a protected passage."""
+    """Chat-style answers of ``size`` characters (within a few); every other one embeds a protected slice.
+
+    Pieces of held-out prose and fenced code (at most 600 / 700 characters)
+    fill the budget; the last piece is cut to what is left, so the answer has
+    the size its row says.
+    """
     rng = random.Random(size)
     code_docs = [d for d in docs if d.lang == "python" and len(d.text) > 3000]
     out = []
     for i in range(n):
-        parts = []
-        while sum(map(len, parts)) < size:
+        copy = ""
+        if i % 2:
+            d = rng.choice(code_docs)
+            s = rng.randrange(len(d.text) - COPY_CHARS - 300)
+            copy = "```python\n" + d.text[s : s + COPY_CHARS] + "\n```\n\n"
+        parts: list[str] = []
+        left = size - len(copy)
+        while left > 40:
             if rng.random() < 0.5:
                 p = rng.choice(held_prose)
                 s = rng.randrange(max(1, len(p) - 600))
-                parts.append(p[s : s + 600] + "\n\n")
+                piece = p[s : s + min(600, left - 2)] + "\n\n"
             else:
                 c = rng.choice(held_code)
                 s = rng.randrange(max(1, len(c) - 700))
-                parts.append("```python\n" + c[s : s + 700] + "\n```\n\n")
-        if i % 2:
-            d = rng.choice(code_docs)
-            s = rng.randrange(len(d.text) - 1500)
-            parts.insert(len(parts) // 2, "```python\n" + d.text[s : s + 1200] + "\n```\n\n")
-        out.append("".join(parts)[: size + 1500])
+                piece = "```python\n" + c[s : s + min(700, left - 20)] + "\n```\n\n"
+            parts.append(piece)
+            left -= len(piece)
+        parts.insert(len(parts) // 2, copy)
+        out.append("".join(parts))
     return out
 
 
-def latency(guard: Guard, queries: list[str]) -> tuple[float, float, float, float]:
-    """p50 and p99 in ms, false-positive rate on clean answers (even), recall on answers with a copy (odd)."""
+def _pcts(times: list[float]) -> str:
+    return f"p50 {np.percentile(times, 50) * 1e3:.2f} / p99 {np.percentile(times, 99) * 1e3:.2f} ms"
+
+
+def latency(guard: Guard, queries: list[str]) -> dict:
+    """CPU and wall times per check, normalization's share, false-positive rate (even answers), recall (odd)."""
+    from copyguard.normalize.segment import segments
+
     for q in queries[:5]:
         guard.check(q)
-    times, flagged = [], []
+    cpu, wall, parse, flagged = [], [], [], []
     for q in queries:
-        t = time.perf_counter()
+        w, c = time.perf_counter(), time.process_time()
         v = guard.check(q)
-        times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
         flagged.append(v.flagged)
-    fp, hit = np.mean(flagged[0::2]), np.mean(flagged[1::2])
-    return float(np.percentile(times, 50)) * 1e3, float(np.percentile(times, 99)) * 1e3, float(fp), float(hit)
+        c = time.process_time()  # the normalization the check did, done again alone
+        normalize(q)
+        for seg in segments(q):
+            if seg.kind == "code" and seg.lang:
+                normalize(q[seg.start : seg.end], seg.lang)
+        parse.append(time.process_time() - c)
+    return {"cpu": _pcts(cpu), "wall": _pcts(wall), "parse": _pcts(parse),
+            "fp": float(np.mean(flagged[0::2])), "hit": float(np.mean(flagged[1::2]))}
+
+
+def _windows(n: int, params: Params) -> list[tuple[int, int]]:
+    window, stride = params.window(False)
+    return [(s, min(s + window, n)) for s in range(0, max(n - window, 0) + 1, stride)]
+
+
+def rensa_baseline(docs: list[Document], queries: list[str], params: Params) -> dict:
+    """rensa's RMinHashLSH (Rust) over raw whitespace tokens, prose-sized windows: the fastest peer a user can pip install."""
+    from rensa import RMinHash, RMinHashLSH
+
+    num_perm = params.bands * params.rows  # rensa needs bands to divide num_perm: 42 bands of 3 rows
+    t0 = time.process_time()
+    lsh = RMinHashLSH(0.5, num_perm, params.bands)
+    n = 0
+    for d in docs:
+        words = d.text.split()
+        sets = [words[s:e] for s, e in _windows(len(words), params)]
+        if sets:
+            lsh.insert_matrix(RMinHash.digest_matrix_from_token_sets(sets, num_perm, params.seed), start_key=n)
+            n += len(sets)
+    build_s = time.process_time() - t0
+    cpu, wall = [], []
+    for q in queries:
+        w, c = time.perf_counter(), time.process_time()
+        words = q.split()
+        mhs = []
+        for s, e in _windows(len(words), params):
+            m = RMinHash(num_perm, params.seed)
+            m.update(words[s:e])
+            mhs.append(m)
+        lsh.query_all(mhs)
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    return {"build_s": build_s, "passages": n, "cpu": _pcts(cpu), "wall": _pcts(wall)}
 
 
 def datasketch_baseline(docs: list[Document], queries: list[str], params: Params) -> dict:
@@ -157,7 +227,7 @@ def datasketch_baseline(docs: list[Document], queries: list[str], params: Params
     from copyguard.sketch import minhash_ranges
 
     rss0 = rss_bytes()
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     lsh = MinHashLSH(num_perm=params.num_perm, params=(params.bands, params.rows))
     n = 0
     for d in docs:
@@ -168,27 +238,28 @@ def datasketch_baseline(docs: list[Document], queries: list[str], params: Params
         for j, sig in enumerate(sigs):
             lsh.insert((d.id, j), MinHash(seed=params.seed, hashvalues=sig, scheme="affine32"), check_duplication=False)
             n += 1
-    build_s = time.perf_counter() - t0
+    build_s = time.process_time() - t0
     resident = rss_bytes() - rss0
-    times = []
+    cpu, wall = [], []
     for q in queries:
-        t = time.perf_counter()
+        w, c = time.perf_counter(), time.process_time()
         ts = normalize(q)
         ranges, _ = cut(ts, params)
         sh = stream_shingles(ts, params)
         sigs = minhash_ranges(sh, shingle_ranges(ranges, params.shingle(False)), params.num_perm, params.seed)
         for sig in sigs:
             lsh.query(MinHash(seed=params.seed, hashvalues=sig, scheme="affine32"))
-        times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
     return {"build_s": build_s, "passages": n, "resident_per_passage": resident / max(n, 1),
-            "p50": float(np.percentile(times, 50)) * 1e3, "p99": float(np.percentile(times, 99)) * 1e3}
+            "cpu": _pcts(cpu), "wall": _pcts(wall)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--max-mb", type=float, default=40.0, help="corpus size to index (default 40 MB)")
     ap.add_argument("--queries", type=int, default=300, help="answers per size (default 300)")
-    ap.add_argument("--skip-datasketch", action="store_true")
+    ap.add_argument("--skip-peers", action="store_true", help="skip datasketch and rensa")
     args = ap.parse_args()
     params = Params()
     docs, held_code, held_prose = corpus(args.max_mb)
@@ -197,29 +268,40 @@ def main() -> None:
         seconds, mb = build(docs, tmp / "idx", params)
         gc.collect()
         rss0, priv0 = rss_bytes(), private_bytes()
-        t = time.perf_counter()
+        t = time.process_time()
         guard = Guard.open(tmp / "idx")
-        open_ms = (time.perf_counter() - t) * 1e3
+        open_ms = (time.process_time() - t) * 1e3
         stats = guard.index.stats()
         passages = stats["live_passages"]
         text_bytes = sum(f.stat().st_size for f in (tmp / "idx").rglob("texts*"))
         rows = [("corpus", f"{mb:.1f} MB, {len(docs):,} sources, {passages:,} passages")]
-        rows.append(("build", f"{mb / seconds:.2f} MB/s ({seconds:.1f} s, 1 process)"))
+        rows.append(("build", f"{mb / seconds:.2f} MB/s CPU ({seconds:.1f} s, 1 process)"))
         rows.append(("disk / passage", f"{(stats['bytes'] - text_bytes) / passages:.0f} B (+ {text_bytes / passages:.0f} B source text)"))
-        rows.append(("open", f"{open_ms:.1f} ms"))
+        rows.append(("open", f"{open_ms:.1f} ms CPU"))
         for size in (2000, 10000):
             qs = answers(docs, held_code, held_prose, size, args.queries)
-            p50, p99, fp, hit = latency(guard, qs)
-            rows.append((f"check {size // 1000} KB", f"p50 {p50:.2f} ms, p99 {p99:.2f} ms; "
-                         f"copies found {hit:.0%}, clean answers flagged {fp:.1%}"))
+            r = latency(guard, qs)
+            mean = sum(map(len, qs)) / len(qs)
+            rows.append((f"check {size // 1000} KB", f"CPU {r['cpu']}, wall {r['wall']} (answers {mean:,.0f} chars on average)"))
+            rows.append(("  of which normalization", f"CPU {r['parse']} (segmenting and parsing the answer alone)"))
+            rows.append(("  found / flagged", f"copies found {r['hit']:.0%}, clean answers flagged {r['fp']:.1%}"))
         rows.append(("resident / passage", f"{(private_bytes() - priv0) / passages:.0f} B anonymous (heap), "
                      f"{(rss_bytes() - rss0) / passages:.0f} B RSS incl. mapped index pages, after open and all checks"))
-        if not args.skip_datasketch:
-            qs = answers(docs, held_code, held_prose, 2000, min(args.queries, 100))
+        qs = answers(docs, held_code, held_prose, 2000, min(args.queries, 100))
+        if not args.skip_peers:
             ds = datasketch_baseline(docs, qs, params)
-            rows.append(("datasketch build", f"{mb / ds['build_s']:.2f} MB/s ({ds['passages']:,} passages)"))
+            rows.append(("datasketch build", f"{mb / ds['build_s']:.2f} MB/s CPU ({ds['passages']:,} passages)"))
             rows.append(("datasketch resident", f"{ds['resident_per_passage']:.0f} B / passage"))
-            rows.append(("datasketch 2 KB", f"p50 {ds['p50']:.2f} ms, p99 {ds['p99']:.2f} ms (lookup only, no verification)"))
+            rows.append(("datasketch 2 KB", f"CPU {ds['cpu']}, wall {ds['wall']} (lookup only, no verification)"))
+            del ds
+            gc.collect()
+            rs = rensa_baseline(docs, qs, params)
+            rows.append(("rensa build", f"{mb / rs['build_s']:.2f} MB/s CPU ({rs['passages']:,} windows of raw words)"))
+            rows.append(("rensa 2 KB", f"CPU {rs['cpu']}, wall {rs['wall']} (lookup only, no verification)"))
+        import importlib.metadata as md
+
+        versions = ", ".join(f"{p} {md.version(p.strip('_'))}" for p in HELD_OUT_PACKAGES)
+        rows.append(("held-out code from", versions))
         width = max(len(r[0]) for r in rows)
         print(f"\ncopyguard check benchmark ({os.cpu_count()} cores, Python {sys.version.split()[0]})")
         for name, value in rows:
