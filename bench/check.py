@@ -43,7 +43,8 @@ from copyguard.index import Index  # noqa: E402
 from copyguard.index.build import index_documents  # noqa: E402
 from copyguard.normalize import normalize  # noqa: E402
 from copyguard.params import Params  # noqa: E402
-from copyguard.passages import cut, shingle_ranges, stream_shingles  # noqa: E402
+from copyguard.passages import cut, shingle_ranges  # noqa: E402
+from copyguard.sketch import stream_shingles  # noqa: E402
 
 JARGON = Path("/usr/share/doc/jargon-text/jargon.txt.gz")
 # Held-out code comes from these packages only (copyguard's dependencies, its test extra, and pip).
@@ -164,7 +165,7 @@ def _pcts(times: list[float]) -> str:
 
 def latency(guard: Guard, queries: list[str]) -> dict:
     """CPU and wall times per check, normalization's share, false-positive rate (even answers), recall (odd)."""
-    from copyguard.normalize.segment import segments
+    from copyguard.normalize.markdown import blocks
 
     for q in queries[:5]:
         guard.check(q)
@@ -177,9 +178,9 @@ def latency(guard: Guard, queries: list[str]) -> dict:
         flagged.append(v.flagged)
         c = time.process_time()  # the normalization the check did, done again alone
         normalize(q)
-        for seg in segments(q):
-            if seg.kind == "code" and seg.lang:
-                normalize(q[seg.start : seg.end], seg.lang)
+        for b in blocks(q):
+            if b.kind == "code" and b.lang:
+                normalize(q[b.start : b.end], b.lang)
         parse.append(time.process_time() - c)
     return {"cpu": _pcts(cpu), "wall": _pcts(wall), "parse": _pcts(parse),
             "fp": float(np.mean(flagged[0::2])), "hit": float(np.mean(flagged[1::2]))}
@@ -233,7 +234,7 @@ def datasketch_baseline(docs: list[Document], queries: list[str], params: Params
     for d in docs:
         ts = normalize(d.text, d.lang)
         ranges, _ = cut(ts, params)
-        sh = stream_shingles(ts, params)
+        sh = stream_shingles(ts.tokens, params.shingle(ts.is_code), ts.is_code)
         sigs = minhash_ranges(sh, shingle_ranges(ranges, params.shingle(ts.is_code)), params.num_perm, params.seed)
         for j, sig in enumerate(sigs):
             lsh.insert((d.id, j), MinHash(seed=params.seed, hashvalues=sig, scheme="affine32"), check_duplication=False)
@@ -245,7 +246,7 @@ def datasketch_baseline(docs: list[Document], queries: list[str], params: Params
         w, c = time.perf_counter(), time.process_time()
         ts = normalize(q)
         ranges, _ = cut(ts, params)
-        sh = stream_shingles(ts, params)
+        sh = stream_shingles(ts.tokens, params.shingle(False), False)
         sigs = minhash_ranges(sh, shingle_ranges(ranges, params.shingle(False)), params.num_perm, params.seed)
         for sig in sigs:
             lsh.query(MinHash(seed=params.seed, hashvalues=sig, scheme="affine32"))

@@ -28,7 +28,7 @@ from copyguard.index.build import index_documents  # noqa: E402
 from copyguard.match import tile, fragments  # noqa: E402
 from copyguard.normalize import normalize  # noqa: E402
 from copyguard.params import Params  # noqa: E402
-from copyguard.passages import stream_shingles  # noqa: E402
+from copyguard.sketch import stream_shingles  # noqa: E402
 from copyguard.policy import Policy  # noqa: E402
 
 from data import CACHE, Doc  # noqa: E402
@@ -77,7 +77,8 @@ def n_tokens(text: str, lang: str) -> int:
 
 
 def shingled(text: str, lang: str, params: Params) -> np.ndarray:
-    return stream_shingles(normalize(text, lang), params)
+    ts = normalize(text, lang)
+    return stream_shingles(ts.tokens, params.shingle(ts.is_code), ts.is_code)
 
 
 def literal_content(ts) -> np.ndarray:
