@@ -183,3 +183,58 @@ def sketch(const uint64_t[::1] hashes, const uint8_t[::1] kinds, int k, names, c
     sh = shingles(hashes, kinds, k, names, labels)
     sigs = minhash_ranges(sh, ranges, a, b)
     return sh, band_keys(sigs, bands, rows)
+
+
+# --- (2) band lookup through the directory ------------------------------------------
+
+
+cdef Py_ssize_t _left(const uint64_t[::1] keys, Py_ssize_t lo, Py_ssize_t hi, uint64_t x) noexcept nogil:
+    cdef Py_ssize_t mid
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def lookup_sorted(const uint64_t[::1] keys, const uint32_t[::1] pids, const int64_t[::1] directory, int bits,
+                  const uint64_t[::1] needles, Py_ssize_t max_hits):
+    """``bands.lookup_sorted``: ``(needle index, passage id)`` of every key equal to a needle (``max_hits < 0``: no limit)."""
+    cdef Py_ssize_t n = needles.shape[0], nk = keys.shape[0], i, lo, hi, left, c, total = 0, j, w
+    cdef uint64_t x
+    first_arr = np.empty(n, dtype=np.int64)
+    count_arr = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] first = first_arr
+    cdef int64_t[::1] count = count_arr
+    with nogil:
+        for i in range(n):
+            x = needles[i]
+            if bits > 0:
+                lo = directory[x >> (64 - bits)]
+                hi = directory[(x >> (64 - bits)) + 1]
+            else:
+                lo = 0
+                hi = nk
+            left = _left(keys, lo, hi, x)
+            c = 0
+            while left + c < hi and keys[left + c] == x:
+                c += 1
+            if max_hits >= 0 and c > max_hits:
+                c = 0
+            first[i] = left
+            count[i] = c
+            total += c
+    idx_arr = np.empty(total, dtype=np.int64)
+    pid_arr = np.empty(total, dtype=np.int64)
+    cdef int64_t[::1] idx = idx_arr
+    cdef int64_t[::1] pid = pid_arr
+    with nogil:
+        w = 0
+        for i in range(n):
+            for j in range(count[i]):
+                idx[w] = i
+                pid[w] = pids[first[i] + j]
+                w += 1
+    return idx_arr, pid_arr

@@ -100,3 +100,22 @@ def merge(left, right, key=None):
 def test_passage_sketches_of_real_streams_equal_reference(text, lang):
     ts = normalize(text, lang)
     same(*both(sketch_passages, ts, Params()))
+
+
+@pytest.mark.parametrize("n_needles", [40, 3000])  # both paths of the reference: plain and stepped search
+@pytest.mark.parametrize("max_hits", [None, 2])
+def test_band_lookup_equals_reference(n_needles, max_hits):
+    from copyguard.index.bands import band_directory, lookup_sorted
+
+    rng = np.random.default_rng(n_needles)
+    keys = np.sort(rng.integers(0, 2**64 - 1, 20000, dtype=np.uint64))
+    keys[100:104] = keys[100]  # a key held by four passages
+    keys = np.sort(keys)
+    pids = rng.integers(0, 5000, keys.shape[0]).astype(np.uint32)
+    directory = band_directory(keys)
+    bits = int(directory.shape[0] - 1).bit_length() - 1
+    needles = np.concatenate([rng.choice(keys, n_needles // 2), rng.integers(0, 2**64 - 1, n_needles // 2, dtype=np.uint64)])
+    needles = np.sort(np.append(needles, keys[100]))
+    fast, slow = both(lookup_sorted, keys, pids, directory, bits, needles, max_hits)
+    same(fast, slow)
+    assert fast[0].shape[0] >= n_needles // 2 - (4 if max_hits else 0)
