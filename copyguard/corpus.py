@@ -1,17 +1,24 @@
 """Reading a protected corpus: folders of files and JSONL/Parquet datasets as ``Document``s.
 
-Files in folders get the id of their path relative to the folder given
-(``corpus/py/a.py`` -> ``py/a.py``); a file given directly gets its name.
+Source ids carry a namespace: files in folders get their path relative to
+the folder given behind the folder's own name (``corpus/py/a.py`` ->
+``corpus/py/a.py`` for ``corpus/``, also when given as ``./corpus`` or an
+absolute path), so two folders added one after the other never replace each
+other's ``__init__.py``; a file given directly gets its name. ``prefix``
+replaces the namespace (``""`` for none); dataset rows keep their
+``<file>:<row>`` or ``id_field`` id, behind ``prefix`` when one is given.
 What is not worth indexing is skipped and tallied with a reason:
 ``binary``, ``not-utf8``, ``empty``, ``too-large``, ``vendored`` (a pruned
 folder such as ``node_modules`` counts once, or a lock file), ``generated``
 (``*.min.js``, a head saying "DO NOT EDIT" or "@generated"),
 ``data-file`` (images, archives, compiled files, CSV/JSON, and JSONL/Parquet
 met inside a folder), ``license-file`` (LICENSE files are read for licenses,
-not indexed), ``duplicate-id``. Path rules (vendored, generated, data-file,
-license-file) apply while walking folders; a file named directly is always read.
+not indexed), ``duplicate-id``, ``unreadable``, ``special-file`` (FIFOs,
+devices and sockets are never opened while walking). Path rules (vendored, generated, data-file,
+license-file) apply while walking folders; a file named directly is always read,
+and one that cannot be read as text is an error, not a skip.
 
-A path ending in ``.jsonl`` or ``.parquet`` (a file, or a folder of such
+A path ending in ``.jsonl``, ``.jsonl.gz`` or ``.parquet`` (a file, or a folder of such
 files) is a dataset: one document per row with text from ``text_field``;
 id from ``id_field`` or ``<file>:<row>`` (row from 0). A line that is not a
 JSON object, or a missing text field, raises ``InputError`` naming file and
@@ -24,9 +31,12 @@ folder given (see ``copyguard.licenses``).
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
+import stat
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,11 +45,11 @@ from typing import Any
 from .errors import InputError
 from .licenses import LicenseFinder, is_license_file
 from .normalize.tokens import PROSE
-from .textio import decode
+from .textio import decode, describe_os_error, read_bytes
 
 MAX_BYTES = 4 * 1024 * 1024
 PROSE_SUFFIXES = {"", ".txt", ".md", ".markdown", ".rst", ".text"}
-DATASET_SUFFIXES = {".jsonl", ".parquet"}
+DATASET_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 VENDORED_DIRS = {"node_modules", "vendor", "third_party", "third-party", "dist", "build", ".git", ".hg", ".svn",
                  "__pycache__", ".venv", "venv", "site-packages", ".tox", ".mypy_cache", ".pytest_cache"}
 LOCK_FILES = {"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "cargo.lock", "poetry.lock", "pipfile.lock",
@@ -113,8 +123,10 @@ class CorpusReader:
 
     def __init__(self, paths: Iterable[str | os.PathLike], *, text_field: str = "text", id_field: str | None = None,
                  license_field: str | None = None, lang_field: str | None = None, license: str | None = None,
-                 max_bytes: int = MAX_BYTES, language: Callable[[str], str | None] = default_language):
+                 max_bytes: int = MAX_BYTES, language: Callable[[str], str | None] = default_language,
+                 prefix: str | None = None):
         self.paths = [Path(p) for p in paths]
+        self.prefix = prefix
         self.text_field, self.id_field = text_field, id_field
         self.license_field, self.lang_field, self.license = license_field, lang_field, license
         self.max_bytes = max_bytes
@@ -125,14 +137,16 @@ class CorpusReader:
     def __iter__(self) -> Iterator[Document]:
         self.skipped, self._seen = Skipped(), set()
         for path in self.paths:
-            if not path.exists():
-                raise InputError(f"{path}: no such file or directory")
-            if path.suffix.lower() in DATASET_SUFFIXES:
+            try:
+                path.stat()
+            except OSError as err:
+                raise InputError(f"{path}: {describe_os_error(err)}") from None
+            if is_dataset(path):
                 docs = self._dataset(path)
             elif path.is_dir():
                 docs = self._folder(path)
             else:
-                docs = self._file(path.parent, path, path.name, walking=False)
+                docs = self._file(path.parent, path, self._namespaced(path.name, None), walking=False)
             for doc in docs:
                 if doc.id in self._seen:
                     self.skipped.add("duplicate-id", doc.path or doc.id)
@@ -142,8 +156,13 @@ class CorpusReader:
 
     # --- folders and files ------------------------------------------------
 
+    def _namespaced(self, doc_id: str, default: str | None) -> str:
+        prefix = self.prefix if self.prefix is not None else default
+        return f"{prefix.rstrip('/')}/{doc_id}" if prefix else doc_id
+
     def _folder(self, root: Path) -> Iterator[Document]:
         finder = LicenseFinder(root)
+        namespace = (root if root.name not in ("", ".", "..") else root.resolve()).name
         for directory, dirs, files in os.walk(root):
             here = Path(directory)
             for d in sorted(dirs):
@@ -152,7 +171,8 @@ class CorpusReader:
             dirs[:] = sorted(d for d in dirs if d not in VENDORED_DIRS)
             for name in sorted(files):
                 path = here / name
-                yield from self._file(root, path, path.relative_to(root).as_posix(), finder=finder)
+                yield from self._file(root, path, self._namespaced(path.relative_to(root).as_posix(), namespace),
+                                      finder=finder)
 
     def _file(self, root: Path, path: Path, doc_id: str, *, walking: bool = True,
               finder: LicenseFinder | None = None) -> Iterator[Document]:
@@ -160,6 +180,10 @@ class CorpusReader:
         text = None
         if reason is None:
             text, reason = self._read(path)
+        if reason is not None and not walking and reason != "empty":
+            raise InputError(f"{path}: {reason}, cannot index it"
+                             + (" (decompress it, or name it .jsonl.gz if it is JSON lines)"
+                                if path.suffix.lower() in (".gz", ".zst", ".bz2", ".xz", ".zip") else ""))
         if reason is None and walking and text is not None and _GENERATED_HEAD.search(text[:1024]):
             reason = "generated"
         if reason is not None or text is None:
@@ -186,12 +210,16 @@ class CorpusReader:
         return None
 
     def _read(self, path: Path) -> tuple[str | None, str | None]:
-        """``(text, None)`` or ``(None, reason)``."""
+        """``(text, None)`` or ``(None, reason)``; never opens a FIFO or a device, never reads past ``max_bytes``."""
         try:
-            size = path.stat().st_size
-            if size > self.max_bytes:
+            info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode):
+                return None, "special-file"
+            if info.st_size > self.max_bytes:
                 return None, "too-large"
-            data = path.read_bytes()
+            data = read_bytes(path, self.max_bytes)
+        except InputError as err:
+            return None, "too-large" if "limit" in str(err) else "unreadable"
         except OSError:
             return None, "unreadable"
         try:
@@ -203,11 +231,11 @@ class CorpusReader:
     # --- datasets ---------------------------------------------------------
 
     def _dataset(self, path: Path) -> Iterator[Document]:
-        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in DATASET_SUFFIXES) if path.is_dir() else [path]
+        files = sorted(p for p in path.rglob("*") if is_dataset(p) and p.is_file()) if path.is_dir() else [path]
         finder = LicenseFinder(path if path.is_dir() else path.parent)
         for file in files:
             name = file.relative_to(path.parent).as_posix()
-            rows = _jsonl_rows(file) if file.suffix.lower() == ".jsonl" else self._parquet_rows(file)
+            rows = self._parquet_rows(file) if file.suffix.lower() == ".parquet" else self._jsonl_rows(file)
             default_license = self.license or finder.find(file)
             for i, (where, row) in enumerate(rows):
                 doc = self._row_document(row, f"{name}:{i}", where, default_license)
@@ -227,10 +255,29 @@ class CorpusReader:
         if len(text) > self.max_bytes:
             self.skipped.add("too-large", where)
             return None
-        doc_id = str(row[self.id_field]) if self.id_field and row.get(self.id_field) is not None else default_id
-        lic = row.get(self.license_field) if self.license_field else None
-        lang = row.get(self.lang_field) if self.lang_field else None
+        if self.id_field and row.get(self.id_field) is not None:
+            doc_id = self._namespaced(_scalar_text(row[self.id_field], self.id_field, where), None)
+        else:
+            doc_id = self._namespaced(default_id, None)
+        lic = _optional_text(row, self.license_field, where)
+        lang = _optional_text(row, self.lang_field, where)
         return Document(doc_id, text, lang or None, lic or license, where.rsplit(":", 1)[0])
+
+    def _jsonl_rows(self, file: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(where, object)`` per non-blank line; ``where`` is ``file:line`` (line from 1)."""
+        for lineno, raw in _jsonl_lines(file, self.max_bytes * 6 + 1024):  # JSON escapes can take 6 bytes a character
+            if raw is None:
+                self.skipped.add("too-large", f"{file}:{lineno}")
+                continue
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except (UnicodeDecodeError, ValueError, RecursionError) as err:
+                raise InputError(f"{file}:{lineno}: not valid JSON ({str(err)[:120] or 'nested too deeply'})") from None
+            if not isinstance(obj, dict):
+                raise InputError(f"{file}:{lineno}: expected a JSON object per line, got {type(obj).__name__}")
+            yield f"{file}:{lineno}", obj
 
     def _parquet_rows(self, file: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         import pyarrow.parquet as pq
@@ -252,29 +299,54 @@ class CorpusReader:
                 row += 1
 
 
-def _jsonl_rows(file: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(where, object)`` per non-blank line; ``where`` is ``file:line`` (line from 1)."""
-    with open(file, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except (UnicodeDecodeError, json.JSONDecodeError) as err:
-                raise InputError(f"{file}:{lineno}: not valid JSON ({err})") from None
-            if not isinstance(obj, dict):
-                raise InputError(f"{file}:{lineno}: expected a JSON object per line, got {type(obj).__name__}")
-            yield f"{file}:{lineno}", obj
+def is_dataset(path: Path) -> bool:
+    """A JSONL, gzip'd JSONL or Parquet file (or a folder named like one)."""
+    return path.name.lower().endswith(DATASET_SUFFIXES)
+
+
+def _scalar_text(value: Any, name: str, where: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or (isinstance(value, str) and not value):
+        raise InputError(f"{where}: field {name!r} must be a non-empty string or an integer, got {value!r:.40}")
+    return str(value)
+
+
+def _optional_text(row: dict[str, Any], name: str | None, where: str) -> str | None:
+    value = row.get(name) if name else None
+    if value is not None and not isinstance(value, str):
+        raise InputError(f"{where}: field {name!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _jsonl_lines(file: Path, max_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+    """Lines of a JSONL file (gzip'd when it ends in ``.gz``), each at most ``max_bytes`` (else None)."""
+    from .textio import read_lines
+
+    if not file.name.lower().endswith(".gz"):
+        yield from read_lines(file, max_bytes)
+        return
+    try:
+        with gzip.open(file, "rb") as f:
+            lineno = 0
+            while line := f.readline(max_bytes + 1):
+                lineno += 1
+                if len(line) > max_bytes and not line.endswith(b"\n"):
+                    while line and not line.endswith(b"\n"):
+                        line = f.readline(1 << 20)
+                    yield lineno, None
+                else:
+                    yield lineno, line
+    except (OSError, EOFError, zlib.error) as err:
+        raise InputError(f"{file}: not a readable gzip file ({err})") from None
 
 
 def read_corpus(paths: Iterable[str | os.PathLike], *, text_field: str = "text", id_field: str | None = None,
                 license_field: str | None = None, lang_field: str | None = None, license: str | None = None,
-                max_bytes: int = MAX_BYTES) -> CorpusReader:
+                max_bytes: int = MAX_BYTES, prefix: str | None = None) -> CorpusReader:
     """The documents of ``paths`` (folders, files, JSONL/Parquet datasets); ``.skipped`` tallies the rest.
 
     for doc in read_corpus(["corpus/"]):
     # -> ...     print(doc.id, doc.lang, doc.license)
-    # -> py/a.py python MIT
+    # -> corpus/py/a.py python MIT
     """
     return CorpusReader(paths, text_field=text_field, id_field=id_field, license_field=license_field,
-                        lang_field=lang_field, license=license, max_bytes=max_bytes)
+                        lang_field=lang_field, license=license, max_bytes=max_bytes, prefix=prefix)

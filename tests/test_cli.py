@@ -35,8 +35,8 @@ def test_check_json_verdict_and_exit_code_1_when_flagged(index):
     verdict = json.loads(r.stdout)
     assert verdict["action"] in ("annotate", "redact", "block")
     kinds = {m["source"]: m["kind"] for m in verdict["matches"]}
-    assert kinds["tomli/_parser.py"] == "renamed"
-    assert kinds["jargon/hacker-writing-style.txt"] == "near"
+    assert kinds["corpus/tomli/_parser.py"] == "renamed"
+    assert kinds["corpus/jargon/hacker-writing-style.txt"] == "near"
     for m in verdict["matches"]:
         assert set(m) >= {"source", "license", "kind", "similarity", "output_span", "source_span"}
         assert 0.0 <= m["similarity"] <= 1.0 and m["output_span"][0] < m["output_span"][1]
@@ -60,7 +60,7 @@ def test_check_batch_prints_one_verdict_per_line_with_its_id(index, tmp_path):
 
 def test_redact_flag_prints_the_redacted_output(index):
     r = cg("check", "--index", str(index), str(ANSWER), "--redact")
-    assert "[copyguard: removed a renamed copy of tomli/_parser.py" in r.stdout
+    assert "[copyguard: removed a renamed copy of corpus/tomli/_parser.py" in r.stdout
     assert "idx += 1" not in r.stdout
 
 
@@ -91,11 +91,11 @@ def test_index_add_remove_stats_compact(index, tmp_path):
 
     idx = tmp_path / "idx"
     shutil.copytree(index, idx)
-    r = cg("index", "remove", "tomli/_parser.py", "--index", str(idx))
+    r = cg("index", "remove", "corpus/tomli/_parser.py", "--index", str(idx))
     assert r.returncode == 0 and "removed 1" in r.stdout
     assert cg("check", "--index", str(idx), str(ANSWER), "--json").returncode == 1  # the paragraph remains
     verdict = json.loads(cg("check", "--index", str(idx), str(ANSWER), "--json").stdout)
-    assert "tomli/_parser.py" not in {m["source"] for m in verdict["matches"]}
+    assert "corpus/tomli/_parser.py" not in {m["source"] for m in verdict["matches"]}
     assert cg("index", "compact", "--index", str(idx)).returncode == 0
     stats = json.loads(cg("index", "stats", "--index", str(idx), "--json").stdout)
     assert stats["segments"] == 1 and stats["live_sources"] == 17

@@ -50,7 +50,7 @@ def test_verbatim_function_inside_a_long_answer_is_found_with_exact_spans(guard)
     answer = FILLER * 6 + "```python\n" + func + "```\n\n" + FILLER * 6
     verdict = guard.check(answer)
     assert verdict.action == "annotate"  # tomli is MIT: annotate, not block
-    [m] = [m for m in verdict.matches if m.source == "tomli/_parser.py"]
+    [m] = [m for m in verdict.matches if m.source == "corpus/tomli/_parser.py"]
     assert m.kind == "verbatim" and m.license == "MIT" and m.similarity == 1.0
     start = answer.index("def parse_inline_table")
     assert m.output_span[0] == start
@@ -74,7 +74,7 @@ def test_renamed_and_reformatted_function_is_renamed_with_its_rename_map(guard):
     renamed = renamed.replace("# Sentinel as root dependencies' parent.", "# root")
     verdict = guard.check("Here you go:\n\n```py\n" + renamed + "```\n")
     [m] = verdict.matches
-    assert m.source == "resolvelib/resolvers/resolution.py" and m.license == "ISC"
+    assert m.source == "corpus/resolvelib/resolvers/resolution.py" and m.license == "ISC"
     assert m.kind == "renamed"
     assert m.renames["dag"] == "graph" and m.renames["reachable"] == "connected"
 
@@ -94,7 +94,7 @@ def test_lightly_edited_paragraph_in_prose_is_found(guard):
     edited = para.replace("Hackers", "Programmers").replace("incorrect", "wrong").upper()
     verdict = guard.check(FILLER + edited + FILLER)
     [m] = verdict.matches
-    assert m.source == "jargon/hacker-writing-style.txt" and m.kind == "near" and m.similarity > 0.8
+    assert m.source == "corpus/jargon/hacker-writing-style.txt" and m.kind == "near" and m.similarity > 0.8
 
 
 UNRELATED_CODE = '''
@@ -166,7 +166,7 @@ def test_redact_replaces_the_copy_with_a_marker_citing_the_source(guard):
     answer = "Intro.\n\n```python\n" + func + "```\nOutro."
     redacted = guard.redact(answer)
     assert "def parse_inline_table" not in redacted
-    assert "tomli/_parser.py" in redacted and redacted.startswith("Intro.") and redacted.endswith("Outro.")
+    assert "corpus/tomli/_parser.py" in redacted and redacted.startswith("Intro.") and redacted.endswith("Outro.")
     assert redact(answer, guard.check(answer)) == redacted
 
 
@@ -175,13 +175,14 @@ def test_removed_source_no_longer_matches_and_add_brings_it_back(index_path, tmp
     shutil.copytree(index_path, copy)
     func = "```python\n" + _function(PARSER, "parse_inline_table") + "```"
     assert Guard.open(copy).check(func).flagged
-    Index.open(copy).remove(["tomli/_parser.py"])
+    Index.open(copy).remove(["corpus/tomli/_parser.py"])
     assert not Guard.open(copy).check(func).flagged
     # the takedown takes effect without a rebuild; adding the folder again restores it
-    report = add_to_index([str(CORPUS / "tomli")], str(copy))
+    report = add_to_index([str(CORPUS / "tomli")], str(copy), prefix="corpus/tomli")
     assert report.sources == 4
+    assert sorted(report.replaced) == ["corpus/tomli/__init__.py", "corpus/tomli/_re.py", "corpus/tomli/_types.py"]
     [m] = Guard.open(copy).check(func).matches
-    assert m.source == "_parser.py"
+    assert m.source == "corpus/tomli/_parser.py"
 
 
 def test_stream_is_stopped_within_the_holdback(guard):
@@ -199,7 +200,7 @@ def test_stream_is_stopped_within_the_holdback(guard):
 
     shown = normalize(answer[copy_start:stopped_at], "python")
     assert len(shown) <= stream.holdback_tokens
-    assert stream.verdict().matches[0].source == "tomli/_parser.py"
+    assert stream.verdict().matches[0].source == "corpus/tomli/_parser.py"
 
 
 def test_empty_and_tiny_outputs_are_allowed(guard):

@@ -43,7 +43,7 @@ def test_check_over_http_returns_the_verdict_and_redaction(url):
     status, body = post(url + "/check", json.dumps({"text": ANSWER, "redact": True}).encode())
     assert status == 200
     assert body["action"] != "allow"
-    assert {m["source"] for m in body["matches"]} == {"tomli/_parser.py", "jargon/hacker-writing-style.txt"}
+    assert {m["source"] for m in body["matches"]} == {"corpus/tomli/_parser.py", "corpus/jargon/hacker-writing-style.txt"}
     assert "[copyguard: removed" in body["redacted"] and "idx += 1" not in body["redacted"]
 
 

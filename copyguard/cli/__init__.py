@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module with ``register(subparsers)`` and
 ``run(args) -> int``; heavy imports happen inside ``run``. Any
-``CopyguardError`` becomes a one-line message on stderr and exit code 2.
+``CopyguardError`` (and any ``OSError`` a command let through, such as a
+read-only index) becomes a one-line message on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -38,10 +39,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except CopyguardError as err:
-        print(f"copyguard: error: {err}", file=sys.stderr)
-        return 2
+        return _fail(str(err))
+    except BrokenPipeError:
+        return 0
+    except OSError as err:  # a file-system refusal not translated deeper down: still one line
+        from ..textio import describe_os_error
+
+        where = f"{err.filename}: " if err.filename else ""
+        return _fail(f"{where}{describe_os_error(err)}")
+    except RecursionError:
+        return _fail("input nested too deeply")
     except KeyboardInterrupt:
         print("copyguard: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
+
+
+def _fail(message: str) -> int:
+    """Print the one-line error of the CLI contract; exit code 2."""
+    line = " ".join(message.split())
+    print(f"copyguard: error: {line}", file=sys.stderr)
+    return 2

@@ -16,6 +16,9 @@ def _source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--license-field", help="license column")
     p.add_argument("--lang-field", help="language column (grammar name or alias; default: prose)")
     p.add_argument("--license", help="license of every source that states none (SPDX id)")
+    p.add_argument("--prefix", help="namespace of the source ids (default: a folder's own name; '' for none)")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="accept a result with no sources (by default nothing indexable is an error)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default: 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -53,6 +56,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_index(c)
     c.set_defaults(run=run_compact)
 
+    v = command(isub, "verify", "read every file of the index and check its checksum", [
+        "copyguard index verify --index corpus.cgidx"])
+    add_index(v)
+    v.set_defaults(run=run_verify)
+
     s = command(isub, "stats", "print index statistics", [
         "copyguard index stats --index corpus.cgidx", "copyguard index stats --index corpus.cgidx --json"])
     add_index(s)
@@ -62,7 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _corpus_options(args: argparse.Namespace) -> dict:
     return dict(text_field=args.text_field, id_field=args.id_field, license_field=args.license_field,
-                lang_field=args.lang_field, license=args.license)
+                lang_field=args.lang_field, license=args.license, prefix=args.prefix)
 
 
 def _print_report(report, verb: str) -> None:
@@ -71,6 +79,8 @@ def _print_report(report, verb: str) -> None:
     for reason, count in sorted(report.skipped.items()):
         examples = ", ".join(report.examples.get(reason, []))
         print(f"  skipped {count:,} ({reason}){': ' + examples if examples else ''}")
+    if report.replaced:
+        print(f"  replaced {len(report.replaced):,} source(s) already in the index: {', '.join(report.replaced)}")
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -78,7 +88,7 @@ def run_build(args: argparse.Namespace) -> int:
     from ..params import load_params
 
     params = load_params(args.params)
-    report = build_index(args.paths, args.out, params=params, jobs=args.jobs,
+    report = build_index(args.paths, args.out, params=params, jobs=args.jobs, allow_empty=args.allow_empty,
                          progress=not args.no_progress and sys.stderr.isatty(), **_corpus_options(args))
     _print_report(report, f"indexed into {args.out}:")
     return 0
@@ -87,7 +97,7 @@ def run_build(args: argparse.Namespace) -> int:
 def run_add(args: argparse.Namespace) -> int:
     from ..index.build import add_to_index
 
-    report = add_to_index(args.paths, args.index, jobs=args.jobs,
+    report = add_to_index(args.paths, args.index, jobs=args.jobs, allow_empty=args.allow_empty,
                           progress=not args.no_progress and sys.stderr.isatty(), **_corpus_options(args))
     _print_report(report, f"added to {args.index}:")
     return 0
@@ -107,6 +117,17 @@ def run_compact(args: argparse.Namespace) -> int:
     index = Index.open(args.index)
     index.compact()
     print(f"compacted {args.index}: {index.stats()['segments']} segment(s)")
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from ..index import Index
+    from ..index.integrity import raise_problems
+
+    report = Index.open(args.index).verify()
+    raise_problems(args.index, report.problems)
+    print(f"verified {args.index}: {report.segments} segment(s), {report.files} files, "
+          f"{report.bytes / 1e6:.2f} MB, every checksum matches")
     return 0
 
 

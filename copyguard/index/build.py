@@ -18,7 +18,8 @@ import numpy as np
 
 if TYPE_CHECKING:
     from ..corpus import Document
-from ..errors import CopyguardError
+    from .store import Transaction
+from ..errors import CopyguardError, InputError
 from ..normalize import PROSE, normalize, versions
 from ..params import Params
 from ..passages import sketch_passages
@@ -48,6 +49,7 @@ class BuildReport:
     skipped: Counter = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
+    replaced: list[str] = field(default_factory=list)  # ids of live sources this add replaced
 
     def skip(self, reason: str, doc_id: str) -> None:
         self.skipped[reason] += 1
@@ -120,8 +122,8 @@ def assemble(batch: list[Sketched]) -> SegmentData:
     )
 
 
-def ingest(index, docs: Iterable[Document], jobs: int = 1, progress: bool = False) -> BuildReport:
-    """Sketch ``docs`` and write them into ``index`` as segments; documents that fail are skipped and counted."""
+def ingest(txn: Transaction, docs: Iterable[Document], jobs: int = 1, progress: bool = False) -> BuildReport:
+    """Sketch ``docs`` and stage them in ``txn`` as segments; documents that fail are skipped and counted."""
     import time
 
     from tqdm import tqdm
@@ -131,7 +133,7 @@ def ingest(index, docs: Iterable[Document], jobs: int = 1, progress: bool = Fals
     bar = tqdm(desc="indexing", unit="B", unit_scale=True, disable=not progress, leave=False)
 
     def sketched() -> Iterator[Sketched]:
-        for item in sketch_all(docs, index.params, jobs):
+        for item in sketch_all(docs, txn.manifest.params, jobs):
             if isinstance(item, tuple):
                 report.skip(f"could not normalize: {item[1][:80]}", item[0])
                 continue
@@ -143,53 +145,75 @@ def ingest(index, docs: Iterable[Document], jobs: int = 1, progress: bool = Fals
             yield item
 
     for data in segments_from(sketched()):
-        index.add(data)
+        report.replaced += txn.add(data)
     bar.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _ingest_paths(index, paths: list[str], jobs: int, progress: bool, corpus_options: dict) -> BuildReport:
-    """Read ``paths`` with the corpus reader and ingest them; the reader's skips join the report."""
+def _ingest_paths(txn: "Transaction", paths: list[str], jobs: int, progress: bool, allow_empty: bool,
+                  corpus_options: dict) -> BuildReport:
+    """Read ``paths`` with the corpus reader and ingest them; the reader's skips join the report.
+
+    Fails closed: when nothing at all could be indexed, ``InputError`` (and
+    the transaction commits nothing) unless ``allow_empty``.
+    """
     from ..corpus import CorpusReader
 
     reader = CorpusReader(paths, **corpus_options)
-    report = ingest(index, reader, jobs, progress)
+    report = ingest(txn, reader, jobs, progress)
     for reason, count in reader.skipped.counts.items():
         report.skipped[reason] += count
         report.examples.setdefault(reason, list(reader.skipped.examples.get(reason, []))[:3])
+    if report.sources == 0 and not allow_empty:
+        skipped = ", ".join(f"{n} {r}" for r, n in sorted(report.skipped.items())) or "no files"
+        raise InputError(f"nothing to index in {', '.join(paths)} ({skipped}); nothing was written "
+                         f"(pass --allow-empty to accept an empty result)")
     return report
 
 
 def index_documents(docs: Iterable[Document], out: str, *, params: Params | None = None, jobs: int = 1,
-                    progress: bool = False) -> BuildReport:
+                    progress: bool = False, allow_empty: bool = False) -> BuildReport:
     """Build a new index at ``out`` from ``Document`` objects already in memory (benchmarks, pipelines).
+
+    All or nothing, like ``build_index``.
 
     index_documents([Document("a", text, "python", "MIT", None)], "a.cgidx")
     """
     from .store import Index
 
-    return ingest(Index.create(out, params or Params(), versions()), docs, jobs, progress)
+    with Index.building(out, params or Params(), versions()) as txn:
+        report = ingest(txn, docs, jobs, progress)
+        if report.sources == 0 and not allow_empty:
+            raise InputError(f"{out}: no documents to index; nothing was written")
+    return report
 
 
 def build_index(paths: list[str], out: str, *, params: Params | None = None, jobs: int = 1,
-                progress: bool = False, **corpus_options) -> BuildReport:
+                progress: bool = False, allow_empty: bool = False, **corpus_options) -> BuildReport:
     """Build a new index at ``out`` from folders, files, JSONL or Parquet (see ``copyguard.corpus``).
+
+    All or nothing: ``out`` holds an index only once every document is
+    written; a failed build leaves nothing there, a killed one can be rerun.
 
     build_index(["corpus/"], "corpus.cgidx")
     """
     from .store import Index
 
-    index = Index.create(out, params or Params(), versions())
-    return _ingest_paths(index, paths, jobs, progress, corpus_options)
+    with Index.building(out, params or Params(), versions()) as txn:
+        return _ingest_paths(txn, paths, jobs, progress, allow_empty, corpus_options)
 
 
 def add_to_index(paths: list[str], index_path: str, *, jobs: int = 1, progress: bool = False,
-                 **corpus_options) -> BuildReport:
-    """Add (or replace, by source id) sources in an existing index: one new segment, no rebuild."""
+                 allow_empty: bool = False, **corpus_options) -> BuildReport:
+    """Add (or replace, by source id) sources in an existing index, all in one commit.
+
+    The report's ``replaced`` lists every live source that was replaced.
+    """
     from .manifest import check_compatible
     from .store import Index
 
     index = Index.open(index_path)
     check_compatible(index.manifest, versions(), index.path)
-    return _ingest_paths(index, paths, jobs, progress, corpus_options)
+    with index.transaction() as txn:
+        return _ingest_paths(txn, paths, jobs, progress, allow_empty, corpus_options)

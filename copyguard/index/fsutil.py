@@ -92,7 +92,13 @@ def sweep(root: Path, keep: dict[str, set[str]]) -> None:
 @contextmanager
 def writer_lock(root: Path) -> Iterator[None]:
     """Hold the index's exclusive writer lock (``fcntl.flock`` on ``root/lock``); blocks until free."""
-    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        from ..errors import IndexStoreError
+
+        raise IndexStoreError(f"{root}: cannot write to this index ({err.strerror}); "
+                          f"is it read-only, or owned by another user?") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -2,9 +2,11 @@
 
 ``manifest.json`` names the format version, the copyguard version that wrote
 it, every sketch parameter, the grammar versions, and the live segments with
-their counts and current tombstone file. Files it does not name do not exist
-as far as readers are concerned, which is what makes writes atomic: a writer
-adds files first and replaces the manifest last.
+their counts, the size and checksum of each of their files, and their current
+tombstone file. Files it does not name do not exist as far as readers are
+concerned, which is what makes writes atomic: a writer adds files first and
+replaces the manifest last. The manifest ends with the checksum of its own
+content, so an edited parameter, segment list or tombstone reference is refused.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from .. import __version__
 from ..errors import ConfigError, IndexFormatError, IndexStoreError
 from ..params import Params
 from .fsutil import replace_file
+from .integrity import ALGORITHM, check_name, digest_bytes
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: checksums of the manifest, of every segment file and tombstone
 MANIFEST = "manifest.json"
 
 
@@ -41,6 +44,18 @@ class SegmentEntry:
     tombstone: str | None = None
     dead_sources: int = 0
     dead_passages: int = 0
+    files: dict[str, list] = field(default_factory=dict)  # file name -> [size, xxh3-64 hex digest]
+    tombstone_digest: str | None = None
+
+    def __post_init__(self) -> None:
+        check_name(self.name, "segment")
+        if self.tombstone is not None:
+            check_name(self.tombstone, "tombstone")
+        for name, value in self.files.items():
+            check_name(name, "segment file")
+            if (not isinstance(value, list) or len(value) != 2 or not isinstance(value[0], int)
+                    or not isinstance(value[1], str)):
+                raise ValueError(f"file record of {name} is not [size, digest]")
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,7 @@ class Manifest:
             "grammars": dict(sorted(self.grammars.items())),
             "segments": [asdict(s) for s in self.segments],
         }
+        data["checksum"] = f"{ALGORITHM}:{_content_digest(data)}"
         return (json.dumps(data, indent=1) + "\n").encode("utf-8")
 
     @classmethod
@@ -84,6 +100,9 @@ class Manifest:
                 f"{where}: index format version {data['format']!r} (written by copyguard "
                 f"{data.get('copyguard', '?')}), this copyguard reads version {FORMAT_VERSION}; {rebuild_hint(where)}"
             )
+        stated = data.pop("checksum", None)
+        if stated != f"{ALGORITHM}:{_content_digest(data)}":
+            raise IndexStoreError(f"{where}: {MANIFEST} fails its checksum (edited or damaged); {rebuild_hint(where)}")
         try:
             params = Params.from_dict(data["params"])
             segments = tuple(SegmentEntry(**s) for s in data["segments"])
@@ -99,6 +118,11 @@ class Manifest:
         return replace(self, segments=tuple(segments), generation=self.generation + 1, copyguard=__version__)
 
 
+def _content_digest(data: dict) -> str:
+    """Digest of a manifest's content in a canonical form (sorted keys, no spaces)."""
+    return digest_bytes(json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+
+
 def read_manifest(root: Path) -> Manifest:
     """The manifest of the index at ``root``; ``IndexStoreError`` when there is none."""
     if not root.is_dir():
@@ -108,6 +132,8 @@ def read_manifest(root: Path) -> Manifest:
         raw = (root / MANIFEST).read_bytes()
     except FileNotFoundError:
         raise IndexStoreError(f"{root}: not a copyguard index (no {MANIFEST})") from None
+    except OSError as err:
+        raise IndexStoreError(f"{root / MANIFEST}: cannot read the index manifest ({err.strerror})") from None
     return Manifest.from_json(raw, root)
 
 

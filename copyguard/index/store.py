@@ -16,23 +16,27 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from .. import __version__
 from ..errors import IndexStoreError
 from ..normalize.tokens import Tokens
 from ..params import Params
 from . import fsutil
 from .arrays import arrow_ints
 from .compact import merge
+from .integrity import VerifyReport, check_segment_files, digest_dir, raise_problems
 from .manifest import MANIFEST, Manifest, SegmentEntry, check_params, read_manifest, write_manifest
 from .query import SEGMENTS, PassageInfo, TokenSlices, View, gather_tokens, live_rows, load_view, lookup, passage_info
 from .segment import Segment, SegmentData, SourceRecord, arrays_of, describe, source_table, text_table, write_segment
-from .tombstones import TOMBSTONES, write_tombstone
+from .tombstones import TOMBSTONES, load_tombstone, write_tombstone
 
 _LAYOUT = {SEGMENTS, TOMBSTONES, fsutil.TMP, fsutil.LOCK, MANIFEST + ".tmp"}
 
@@ -61,17 +65,43 @@ class Index:
         With ``exist_ok`` an index already there is opened instead (its params must equal ``params``).
         """
         root = Path(path)
-        if (root / MANIFEST).exists():
-            if exist_ok:
-                return cls.open(root, params)
-            raise IndexStoreError(f"{root}: already holds an index; open it, or remove the directory first")
-        if root.exists() and (not root.is_dir() or set(os.listdir(root)) - _LAYOUT):
-            raise IndexStoreError(f"{root}: exists and is not empty and not a copyguard index; choose another path")
-        for sub in (SEGMENTS, TOMBSTONES, fsutil.TMP):
-            (root / sub).mkdir(parents=True, exist_ok=True)
-        with fsutil.writer_lock(root):
-            write_manifest(root, Manifest(params, dict(grammars)))
+        if exist_ok and (root / MANIFEST).exists():
+            return cls.open(root, params)
+        with cls.building(root, params, grammars):
+            pass
         return cls.open(root)
+
+    @classmethod
+    @contextmanager
+    def building(cls, path: str | os.PathLike, params: Params, grammars: dict[str, str]) -> Iterator[Transaction]:
+        """A new index at ``path`` that appears only once everything in the ``with`` block is written.
+
+        Until then ``path`` holds no manifest, so no reader can open a half-built
+        index; a failed build removes the directory it created, and a killed
+        build can simply be run again (its leftovers are swept).
+
+        with Index.building("new.cgidx", Params(), {}) as txn:
+            txn.add(data)
+        """
+        root = Path(path)
+        created = not root.exists()
+        _check_new_root(root)
+        try:
+            for sub in (SEGMENTS, TOMBSTONES, fsutil.TMP):
+                (root / sub).mkdir(parents=True, exist_ok=True)
+            with fsutil.writer_lock(root):
+                _check_new_root(root)  # another build may have finished while we waited for the lock
+                empty = Manifest(params, dict(grammars))
+                fsutil.sweep(root, _keep(empty))
+                txn = Transaction(cls(root, load_view(root, empty, {})), new=True)
+                yield txn
+                txn._commit()
+        except BaseException:
+            if created:
+                fsutil.remove_path(root)
+            else:
+                fsutil.sweep(root, _keep(Manifest(params)))
+            raise
 
     @classmethod
     def open(cls, path: str | os.PathLike, params: Params | None = None) -> Index:
@@ -87,7 +117,7 @@ class Index:
             if params is not None:
                 check_params(manifest, params, root)
             try:
-                return cls(root, load_view(root, manifest, {}))
+                return cls(root, _open_view(root, manifest, {}))
             except IndexStoreError:
                 # a concurrent compaction may have deleted what this manifest named: retry with the new one
                 if read_manifest(root).generation == manifest.generation:
@@ -204,21 +234,37 @@ class Index:
 
     # --- writes ----------------------------------------------------------
 
-    def add(self, data: SegmentData) -> None:
-        """Write ``data`` as a new segment; sources whose id is already live are replaced in the same commit."""
-        if data.band_keys.shape[1] != self.params.bands and data.n_passages:
-            raise IndexStoreError(f"band_keys have {data.band_keys.shape[1]} bands, the index uses {self.params.bands}")
-        if not data.sources:
-            return
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Writes that commit together, or not at all: one manifest swap at the end of the ``with`` block.
 
-        def change(view: View) -> tuple[Manifest, None]:
-            gen = view.manifest.generation + 1
-            arrays = arrays_of(data)
-            entry = self._new_segment(gen, arrays, source_table(data.sources), text_table(data.texts))
-            rows = live_rows(view, [s.source_id for s in data.sources])
-            return view.manifest.with_segments(self._tombstoned(view, rows, gen) + [entry]), None
+        The writer lock is held throughout. An exception (or a kill) before
+        the end leaves the index as it was; the files already written are
+        swept by the next writer.
 
-        self._write(change)
+        with idx.transaction() as txn:
+            replaced = txn.add(data)
+            txn.remove(["old.py"])
+        """
+        with fsutil.writer_lock(self.path):
+            manifest = read_manifest(self.path)
+            fsutil.sweep(self.path, _keep(manifest))
+            self._set_view(manifest)
+            txn = Transaction(self)
+            try:
+                yield txn
+            except BaseException:
+                fsutil.sweep(self.path, _keep(manifest))
+                raise
+            txn._commit()
+
+    def add(self, data: SegmentData) -> list[str]:
+        """Write ``data`` as a new segment; sources whose id is already live are replaced in the same commit.
+
+        Returns the ids of the replaced sources.
+        """
+        with self.transaction() as txn:
+            return txn.add(data)
 
     def remove(self, source_ids: Iterable[str], *, strict: bool = True) -> int:
         """Tombstone these sources; returns how many were removed.
@@ -228,76 +274,32 @@ class Index:
         with ``strict=False`` unknown ids are ignored (``find_sources`` tells
         which exist). Effective at once here and for every later ``open``.
         """
-        ids = list(dict.fromkeys(source_ids))
-
-        def change(view: View) -> tuple[Manifest | None, int]:
-            rows = live_rows(view, ids)
-            count = sum(int(r.shape[0]) for r in rows)
-            if strict and count < len(ids):
-                found = set(Index(self.path, view).find_sources(ids))
-                missing = [i for i in ids if i not in found]
-                more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-                raise IndexStoreError(f"{len(missing)} source id(s) not in the index (or already removed): "
-                                  f"{', '.join(missing[:10])}{more}; nothing was removed")
-            if count == 0:
-                return None, 0
-            gen = view.manifest.generation + 1
-            return view.manifest.with_segments(self._tombstoned(view, rows, gen)), count
-
-        return self._write(change)
+__all__ = ["Index", "PassageInfo", "TokenSlices", "Tokens", "Transaction"]
 
     def compact(self) -> None:
         """Merge all segments into one without the removed sources; renumbers passage ids and source refs."""
+        with self.transaction() as txn:
+            txn.compact()
 
-        def change(view: View) -> tuple[Manifest | None, None]:
-            segs = view.manifest.segments
-            if not segs or (len(segs) == 1 and segs[0].tombstone is None):
-                return None, None
-            arrays, sources, texts = merge(list(view.segments), list(view.dead_sources))
-            entries = []
-            if sources.num_rows:
-                entries.append(self._new_segment(view.manifest.generation + 1, arrays, sources, texts))
-            return view.manifest.with_segments(entries), None
-
-        self._write(change)
+    def verify(self) -> VerifyReport:
+        """Read every file of the index and check it against the checksums in the manifest."""
+        report = VerifyReport()
+        for e in self._view.manifest.segments:
+            report.segments += 1
+            report.problems += check_segment_files(self.path / SEGMENTS / e.name, e.files, True, report, False)
+            if e.tombstone:
+                try:
+                    load_tombstone(self.path, e)
+                except IndexStoreError as err:
+                    report.problems.append(str(err).split("; run")[0])
+        return report
 
     # --- internals -------------------------------------------------------
 
-    def _write(self, change: Callable[[View], tuple[Manifest | None, Any]]) -> Any:
-        """Run ``change`` on the latest manifest under the writer lock and commit what it returns."""
-        with fsutil.writer_lock(self.path):
-            manifest = read_manifest(self.path)
-            fsutil.sweep(self.path, _keep(manifest))
-            self._set_view(manifest)
-            new, result = change(self._view)
-            if new is not None:
-                write_manifest(self.path, new)
-                self._set_view(new)
-                fsutil.sweep(self.path, _keep(new))
-        return result
-
     def _set_view(self, manifest: Manifest) -> None:
         if manifest.generation != self._view.manifest.generation:
-            self._view = load_view(self.path, manifest, self._cache)
+            self._view = _open_view(self.path, manifest, self._cache)
             self._cache = {s.path.name: s for s in self._view.segments}
-
-    def _new_segment(self, gen: int, arrays: dict, sources: pa.Table, texts: pa.Table) -> SegmentEntry:
-        name = f"{gen:06d}-{uuid.uuid4().hex[:8]}"
-        tmp = fsutil.new_tmp_dir(self.path)
-        write_segment(tmp, arrays, sources, texts)
-        (self.path / SEGMENTS).mkdir(exist_ok=True)
-        fsutil.move_into_place(tmp, self.path / SEGMENTS / name)
-        counts = describe(arrays)
-        return SegmentEntry(name=name, sources=counts["sources"], passages=counts["passages"], tokens=counts["tokens"])
-
-    def _tombstoned(self, view: View, rows: list[np.ndarray], gen: int) -> list[SegmentEntry]:
-        """The view's segment entries with ``rows[i]`` of segment ``i`` added to its tombstone."""
-        out = list(view.manifest.segments)
-        for s, r in enumerate(rows):
-            if r.shape[0]:
-                dead = np.concatenate([view.dead_sources[s], r.astype(np.uint32)])
-                out[s] = write_tombstone(self.path, out[s], dead, view.segments[s].p_source, gen)
-        return out
 
     def _gids(self, gids: Iterable[int] | np.ndarray) -> np.ndarray:
         gids = np.asarray(gids if isinstance(gids, np.ndarray) else list(gids), dtype=np.int64).reshape(-1)
@@ -313,10 +315,160 @@ class Index:
         return view.segments[s], int(ref - view.s_base[s])
 
 
+class Transaction:
+    """Staged writes of one command, made visible together by one manifest swap (see ``Index.transaction``).
+
+    Segments and tombstones are written as files that no manifest names yet;
+    each staged step updates a working view, so a later ``add`` replaces
+    sources staged by an earlier one and ``remove`` sees them. Reusable by
+    any writer: ``add`` takes arrays, ``add_segment_dir`` a segment directory
+    written elsewhere on the same file system (by Spark executors, say).
+    """
+
+    def __init__(self, index: Index, new: bool = False):
+        self.index = index
+        self.path = index.path
+        self.view = index._view
+        self.generation = self.view.manifest.generation + 1
+        self.replaced: list[str] = []  # ids of sources this transaction replaced
+        self._changed = new
+        self._cache = dict(index._cache)
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.view.manifest
+
+    def add(self, data: SegmentData) -> list[str]:
+        """Stage ``data`` as a new segment, replacing live sources with the same ids; returns the replaced ids."""
+        bands = self.view.manifest.params.bands
+        if data.n_passages and data.band_keys.shape[1] != bands:
+            raise IndexStoreError(f"band_keys have {data.band_keys.shape[1]} bands, the index uses {bands}")
+        if not data.sources:
+            return []
+        entry = self._write_segment(arrays_of(data), source_table(data.sources), text_table(data.texts))
+        return self._append(entry, [s.source_id for s in data.sources])
+
+    def add_segment_dir(self, directory: str | os.PathLike) -> list[str]:
+        """Stage a complete segment directory (as ``write_segment`` writes it) by moving it into the index.
+
+        ``directory`` must be on the index's file system; it is checked
+        (opened, ids unique, files digested) before it is moved.
+        """
+        src = Path(directory)
+        seg = Segment(src)
+        ids = seg.sources.column("source_id").to_pylist()
+        if len(set(ids)) != len(ids):
+            raise IndexStoreError(f"{src}: duplicate source_id within one segment")
+        entry = _entry(self._segment_name(), describe(seg.arrays), digest_dir(src))
+        del seg
+        fsutil.move_into_place(src, self.path / SEGMENTS / entry.name)
+        return self._append(entry, ids)
+
+    def remove(self, source_ids: Iterable[str], *, strict: bool = True) -> int:
+        """Stage the removal of these live sources; see ``Index.remove``."""
+        ids = list(dict.fromkeys(source_ids))
+        rows = live_rows(self.view, ids)
+        count = sum(int(r.shape[0]) for r in rows)
+        if strict and count < len(ids):
+            found = set(_ids_of(self.view, rows))
+            missing = [i for i in ids if i not in found]
+            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+            raise IndexStoreError(f"{len(missing)} source id(s) not in the index (or already removed): "
+                              f"{', '.join(missing[:10])}{more}; nothing was removed")
+        if count:
+            self._stage(self._tombstoned(rows))
+        return count
+
+    def compact(self) -> None:
+        """Stage the merge of all segments into one without the removed sources."""
+        segs = self.view.manifest.segments
+        if not segs or (len(segs) == 1 and segs[0].tombstone is None):
+            return
+        arrays, sources, texts = merge(list(self.view.segments), list(self.view.dead_sources))
+        self._stage([self._write_segment(arrays, sources, texts)] if sources.num_rows else [])
+
+    # --- internals -------------------------------------------------------
+
+    def _append(self, entry: SegmentEntry, ids: list[str]) -> list[str]:
+        rows = live_rows(self.view, ids)
+        replaced = _ids_of(self.view, rows)
+        self._stage(self._tombstoned(rows) + [entry])
+        self.replaced += replaced
+        return replaced
+
+    def _stage(self, segments: list[SegmentEntry]) -> None:
+        manifest = replace(self.view.manifest, segments=tuple(segments), generation=self.generation)
+        self.view = load_view(self.path, manifest, self._cache)
+        self._cache.update({s.path.name: s for s in self.view.segments})
+        self._changed = True
+
+    def _commit(self) -> None:
+        if not self._changed:
+            return
+        manifest = replace(self.view.manifest, generation=self.generation, copyguard=__version__)
+        write_manifest(self.path, manifest)
+        self.index._view = replace(self.view, manifest=manifest)
+        self.index._cache = {s.path.name: s for s in self.view.segments}
+        fsutil.sweep(self.path, _keep(manifest))
+
+    def _segment_name(self) -> str:
+        return f"{self.generation:06d}-{uuid.uuid4().hex[:8]}"
+
+    def _write_segment(self, arrays: dict, sources: pa.Table, texts: pa.Table) -> SegmentEntry:
+        tmp = fsutil.new_tmp_dir(self.path)
+        write_segment(tmp, arrays, sources, texts)
+        files = digest_dir(tmp)
+        name = self._segment_name()
+        fsutil.move_into_place(tmp, self.path / SEGMENTS / name)
+        return _entry(name, describe(arrays), files)
+
+    def _tombstoned(self, rows: list[np.ndarray]) -> list[SegmentEntry]:
+        """The view's segment entries with ``rows[i]`` of segment ``i`` added to its tombstone."""
+        view = self.view
+        out = list(view.manifest.segments)
+        for s, r in enumerate(rows):
+            if r.shape[0]:
+                dead = np.concatenate([view.dead_sources[s], r.astype(np.uint32)])
+                out[s] = write_tombstone(self.path, out[s], dead, view.segments[s].p_source, self.generation)
+        return out
+
+
+def _entry(name: str, counts: dict[str, int], files: dict[str, list]) -> SegmentEntry:
+    return SegmentEntry(name=name, sources=counts["sources"], passages=counts["passages"], tokens=counts["tokens"],
+                        files=files)
+
+
+def _ids_of(view: View, rows: list[np.ndarray]) -> list[str]:
+    """The source ids at ``rows[i]`` of segment ``i``, in segment order."""
+    out: list[str] = []
+    for seg, r in zip(view.segments, rows):
+        if r.shape[0]:
+            out += seg.sources.column("source_id").take(arrow_ints(r)).to_pylist()
+    return out
+
+
+def _open_view(root: Path, manifest: Manifest, cache: dict[str, Segment]) -> View:
+    """``load_view`` after the checks that are cheap on open: file sizes and the small files' checksums."""
+    problems: list[str] = []
+    for e in manifest.segments:
+        if e.name not in cache:
+            problems += check_segment_files(root / SEGMENTS / e.name, e.files, full=False)
+    raise_problems(root, problems)
+    return load_view(root, manifest, cache)
+
+
+def _check_new_root(root: Path) -> None:
+    """Refuse to build where an index, or anything that is not a leftover of a killed build, already is."""
+    if (root / MANIFEST).exists():
+        raise IndexStoreError(f"{root}: already holds an index; open it, or remove the directory first")
+    if root.exists() and (not root.is_dir() or set(os.listdir(root)) - _LAYOUT):
+        raise IndexStoreError(f"{root}: exists and is not empty and not a copyguard index; choose another path")
+
+
 def _keep(manifest: Manifest) -> dict[str, set[str]]:
     """What ``manifest`` names, per folder: everything else in these folders is a leftover."""
     return {fsutil.TMP: set(), SEGMENTS: {e.name for e in manifest.segments},
             TOMBSTONES: {e.tombstone for e in manifest.segments if e.tombstone}}
 
 
-__all__ = ["Index", "PassageInfo", "TokenSlices", "Tokens"]
+__all__ = ["Index", "PassageInfo", "Tokens", "Transaction"]

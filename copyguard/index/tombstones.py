@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import IndexStoreError
 from .fsutil import move_into_place, new_tmp_dir, remove_path
+from .integrity import digest_file
 from .manifest import SegmentEntry
 
 TOMBSTONES = "tombstones"
@@ -29,10 +30,13 @@ def load_tombstone(root: Path, entry: SegmentEntry) -> tuple[np.ndarray, np.ndar
         return _EMPTY, _EMPTY
     path = root / TOMBSTONES / entry.tombstone
     try:
+        if digest_file(path) != entry.tombstone_digest:
+            raise ValueError("checksum mismatch")
         with np.load(path, allow_pickle=False) as z:
             return z["sources"], z["passages"]
-    except (OSError, KeyError, ValueError) as err:
-        raise IndexStoreError(f"{path}: tombstone file missing or damaged ({err})") from err
+    except (OSError, KeyError, ValueError, EOFError) as err:
+        raise IndexStoreError(f"{path}: tombstone file missing or damaged ({err}); "
+                          f"run `copyguard index verify --index {root}`") from None
 
 
 def write_tombstone(root: Path, entry: SegmentEntry, dead_sources: np.ndarray, p_source: np.ndarray,
@@ -48,8 +52,9 @@ def write_tombstone(root: Path, entry: SegmentEntry, dead_sources: np.ndarray, p
             f.flush()
             os.fsync(f.fileno())
         (root / TOMBSTONES).mkdir(exist_ok=True)
+        digest = digest_file(tmp / name)
         move_into_place(tmp / name, root / TOMBSTONES / name)
     finally:
         remove_path(tmp)
-    return replace(entry, tombstone=name, dead_sources=int(dead_sources.shape[0]),
+    return replace(entry, tombstone=name, tombstone_digest=digest, dead_sources=int(dead_sources.shape[0]),
                    dead_passages=int(dead_passages.shape[0]))
