@@ -129,7 +129,8 @@ def _read_fifo(fd: int, name: str, max_bytes: int, timeout: float) -> bytes:
     """Read a FIFO until its writer closes it, within ``timeout`` seconds of silence."""
     poller = select.poll()
     poller.register(fd, select.POLLIN)
-    chunks, total = [], 0
+    chunks: list[bytes] = []
+    total = 0
     while True:
         if not poller.poll(int(timeout * 1000)):
             raise InputError(f"{name}: no data within {timeout:g} s (a FIFO without a writer?); "

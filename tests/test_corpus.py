@@ -56,9 +56,10 @@ def corpus(tmp_path):
 
 def test_ids_relative_to_folder_and_languages(corpus):
     reader = CorpusReader([corpus], max_bytes=4096, language=fake_language)
-    docs = {d.id: d for d in reader}
+    docs = {d.id.removeprefix("corpus/"): d for d in reader}
     assert sorted(docs) == ["README", "bin/tool", "notes.md", "py/a.py", "web/app.js"]
-    assert docs["py/a.py"] == Document("py/a.py", "def f(x):\n    return x + 1\n", "python", "MIT", str(corpus / "py/a.py"))
+    assert docs["py/a.py"] == Document("corpus/py/a.py", "def f(x):\n    return x + 1\n", "python", "MIT",
+                                       str(corpus / "py/a.py"))
     assert docs["notes.md"].lang == "prose" and docs["README"].lang == "prose"
     assert docs["bin/tool"].lang is None  # extensionless script: detected later
     assert docs["web/app.js"].lang == "javascript"
@@ -84,13 +85,26 @@ def test_single_file_id_is_its_name(corpus):
 
 def test_real_grammar_registry(corpus):
     docs = {d.id: d for d in read_corpus([corpus])}
-    assert docs["py/a.py"].lang == "python" and docs["notes.md"].lang == "prose"
+    assert docs["corpus/py/a.py"].lang == "python" and docs["corpus/notes.md"].lang == "prose"
+
+
+def test_ids_carry_the_folder_name_as_namespace(tmp_path, monkeypatch):
+    """Two folders added one after the other never share ids: ``pluggy/__init__.py``, ``iniconfig/__init__.py``."""
+    write(tmp_path / "addsrc" / "pluggy", "__init__.py", "x = 1\n")
+    write(tmp_path / "addsrc" / "iniconfig", "__init__.py", "y = 2\n")
+    ids = [d.id for d in read_corpus([tmp_path / "addsrc" / "pluggy", tmp_path / "addsrc" / "iniconfig"])]
+    assert ids == ["pluggy/__init__.py", "iniconfig/__init__.py"]
+    assert [d.id for d in read_corpus([tmp_path / "addsrc" / "pluggy"], prefix="vendor/pluggy")] == \
+        ["vendor/pluggy/__init__.py"]
+    assert [d.id for d in read_corpus([tmp_path / "addsrc" / "pluggy"], prefix="")] == ["__init__.py"]
+    monkeypatch.chdir(tmp_path / "addsrc" / "pluggy")
+    assert [d.id for d in read_corpus(["."])] == ["pluggy/__init__.py"]  # "." is named by the folder it is
 
 
 def test_duplicate_ids_across_inputs(tmp_path):
-    write(tmp_path / "x", "a.txt", "one")
-    write(tmp_path / "y", "a.txt", "two")
-    reader = read_corpus([tmp_path / "x", tmp_path / "y"])
+    write(tmp_path / "x" / "c", "a.txt", "one")
+    write(tmp_path / "y" / "c", "a.txt", "two")
+    reader = read_corpus([tmp_path / "x" / "c", tmp_path / "y" / "c"])
     assert [d.text for d in reader] == ["one"] and reader.skipped.counts == {"duplicate-id": 1}
 
 
@@ -104,7 +118,7 @@ def test_license_argument_and_upward_search(tmp_path):
     write(root, "z.py", "z = 3\n")
     write(root, "own/LICENSE.md", "Acme Proprietary License\nAll rights reserved.")
     write(root, "own/w.py", "w = 4\n")
-    docs = {d.id: d.license for d in read_corpus([root])}
+    docs = {d.id: d.license for d in read_corpus([root], prefix="")}
     assert docs == {"apache/deep/er/x.py": "Apache-2.0", "bsd/y.py": "BSD-3-Clause", "z.py": "MIT",
                     "own/w.py": "LicenseRef-Acme-Proprietary-License"}
     assert {d.license for d in read_corpus([root], license="GPL-3.0")} == {"GPL-3.0"}

@@ -151,7 +151,7 @@ def ingest(txn: Transaction, docs: Iterable[Document], jobs: int = 1, progress: 
     return report
 
 
-def _ingest_paths(txn: "Transaction", paths: list[str], jobs: int, progress: bool, allow_empty: bool,
+def _ingest_paths(txn: Transaction, paths: list[str], jobs: int, progress: bool, allow_empty: bool,
                   corpus_options: dict) -> BuildReport:
     """Read ``paths`` with the corpus reader and ingest them; the reader's skips join the report.
 

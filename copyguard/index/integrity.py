@@ -31,7 +31,7 @@ CHEAP = frozenset({"source_tok.npy", "p_source.npy", "p_tok.npy", "p_kind.npy", 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 
 
-def digest_bytes(data: bytes | memoryview) -> str:
+def digest_bytes(data: bytes | memoryview | mmap.mmap) -> str:
     """The hex xxh3-64 digest of ``data``."""
     return xxhash.xxh3_64_hexdigest(data)
 

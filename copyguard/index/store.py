@@ -274,7 +274,8 @@ class Index:
         with ``strict=False`` unknown ids are ignored (``find_sources`` tells
         which exist). Effective at once here and for every later ``open``.
         """
-__all__ = ["Index", "PassageInfo", "TokenSlices", "Tokens", "Transaction"]
+        with self.transaction() as txn:
+            return txn.remove(source_ids, strict=strict)
 
     def compact(self) -> None:
         """Merge all segments into one without the removed sources; renumbers passage ids and source refs."""
@@ -471,4 +472,4 @@ def _keep(manifest: Manifest) -> dict[str, set[str]]:
             TOMBSTONES: {e.tombstone for e in manifest.segments if e.tombstone}}
 
 
-__all__ = ["Index", "PassageInfo", "Tokens", "Transaction"]
+__all__ = ["Index", "PassageInfo", "TokenSlices", "Tokens", "Transaction"]
