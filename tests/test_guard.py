@@ -210,14 +210,14 @@ def test_empty_and_tiny_outputs_are_allowed(guard):
 
 
 def test_index_from_another_normalizer_is_refused_with_the_rebuild_command(index_path, tmp_path):
-    import json
+    from dataclasses import replace
 
     from copyguard.errors import IndexFormatError
+    from copyguard.index.manifest import read_manifest, write_manifest
 
     copy = tmp_path / "old"
     shutil.copytree(index_path, copy)
-    manifest = json.loads((copy / "manifest.json").read_text())
-    manifest["grammars"]["copyguard-normalization"] = "0"
-    (copy / "manifest.json").write_text(json.dumps(manifest))
+    manifest = read_manifest(copy)  # as an older copyguard would have written it, checksum included
+    write_manifest(copy, replace(manifest, grammars={**manifest.grammars, "copyguard-normalization": "0"}))
     with pytest.raises(IndexFormatError, match="copyguard index build"):
         Guard.open(copy)

@@ -25,7 +25,7 @@ def _source_args(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = command(sub, "index", "build and maintain an index of protected content", [
-        "copyguard index build corpus/ --out corpus.cgidx", "copyguard index remove py/heapq.py --index corpus.cgidx"],
+        "copyguard index build corpus/ --out corpus.cgidx", "copyguard index remove corpus/py/heapq.py --index corpus.cgidx"],
         "Build and maintain an index of protected text and code.")
     isub = p.add_subparsers(dest="index_command", metavar="ACTION")
     isub.required = True
@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.set_defaults(run=run_add)
 
     r = command(isub, "remove", "remove sources at once (takedown), no rebuild", [
-        "copyguard index remove py/heapq.py py/bisect.py --index corpus.cgidx"])
+        "copyguard index remove corpus/py/heapq.py corpus/py/bisect.py --index corpus.cgidx"])
     r.add_argument("source_ids", nargs="+", metavar="SOURCE_ID")
     add_index(r)
     r.set_defaults(run=run_remove)
