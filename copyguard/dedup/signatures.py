@@ -126,22 +126,29 @@ def _prose_shingles(texts: list[str | None], k: int) -> tuple[np.ndarray, np.nda
 def row_languages(
     batch: pa.RecordBatch, config: DedupConfig, lang_field: str | None, texts: list[str | None]
 ) -> list[str | None]:
-    """The code language of each row, or None for prose, as ``config.mode`` decides."""
+    """The code language of each row, or None for prose, as ``config.mode`` decides.
+
+    ``auto`` and ``code`` take the language field where it names a grammar;
+    rows without one (no field, or a null value) get ``detect_language``, prose
+    when nothing fits. In ``auto`` a field value naming no grammar (``text``,
+    ``markdown``) means prose; in ``code`` such rows are detected too.
+    """
     n = batch.num_rows
     if config.mode == "prose":
         return [None] * n
-    langs: list[str | None] = [None] * n
-    if lang_field is not None:
-        if lang_field not in batch.schema.names:
-            raise InputError(f"no column {lang_field!r} in the input; columns are {batch.schema.names}")
-        col = batch.column(lang_field)
-        if not pa.types.is_dictionary(col.type):
-            col = pc.dictionary_encode(col.cast(pa.string()))
-        names = [_grammar_name(v) for v in col.dictionary.to_pylist()]
-        langs = [None if i is None else names[i] for i in col.indices.to_pylist()]
-    if config.mode == "code":
-        langs = [lang or _detect(t) for lang, t in zip(langs, texts)]
-    return langs
+    if lang_field is None:
+        return [_detect(t) for t in texts]
+    if lang_field not in batch.schema.names:
+        raise InputError(f"no column {lang_field!r} in the input; columns are {batch.schema.names}")
+    col = batch.column(lang_field)
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(col.cast(pa.string()))
+    names = [_grammar_name(v) for v in col.dictionary.to_pylist()]
+    given = [None if i is None else names[i] for i in col.indices.to_pylist()]
+    tagged = [i is not None for i in col.indices.to_pylist()]
+    redetect = config.mode == "code"
+    return [lang if lang is not None or (has and not redetect) else _detect(t)
+            for lang, has, t in zip(given, tagged, texts)]
 
 
 @lru_cache(maxsize=1024)
@@ -159,8 +166,6 @@ def _detect(text: str | None) -> str | None:
     """Guess the language of an untagged code row (None: treat as prose)."""
     if not text:
         return None
-    try:
-        from ..normalize.detect import detect_language
-    except ImportError:
-        return None
+    from ..normalize.detect import detect_language
+
     return _grammar_name(detect_language(text))
