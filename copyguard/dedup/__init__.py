@@ -16,13 +16,13 @@ from __future__ import annotations
 from .api import dedup
 from .bands import choose_bands
 from .clusters import cluster, ranks
-from .config import DedupConfig
 from .decontaminate import decontaminate
 from .local import dedup_batches
+from .config import THRESHOLD, Columns, DedupConfig
 from .report import DecontaminationReport, DedupReport
 from .signatures import row_shingles, signatures_for_batch
 
 __all__ = [
-    "DecontaminationReport", "DedupConfig", "DedupReport", "choose_bands", "cluster", "decontaminate",
+    "THRESHOLD", "Columns", "DecontaminationReport", "DedupConfig", "DedupReport", "choose_bands", "cluster", "decontaminate",
     "dedup", "dedup_batches", "ranks", "row_shingles", "signatures_for_batch",
 ]

@@ -1,30 +1,55 @@
-"""What decides whether two rows are duplicates: threshold, mode and sketch parameters."""
+"""What a dedup run reads (``Columns``) and what decides whether two rows are duplicates (``DedupConfig``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from ..params import Params
 from .bands import choose_bands
 
 MODES = ("auto", "prose", "code")
+THRESHOLD = 0.5  # the highest threshold with recall >= 0.96 for every acceptance kind on the tuning split (bench/dedup_results.md)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The input columns a dedup run reads: the compared text, an optional row id and language.
+
+    >>> Columns(text="content", id="path").needed()
+    ['content', 'path']
+    """
+
+    text: str = "text"
+    id: str | None = None
+    lang: str | None = None
+
+    def needed(self) -> list[str]:
+        """The columns signing reads, in order, each once."""
+        return list(dict.fromkeys(c for c in (self.text, self.lang, self.id) if c is not None))
+
+    def check(self, names: list[str]) -> None:
+        """``InputError`` naming the columns missing from ``names``."""
+        missing = [c for c in self.needed() if c not in names]
+        if missing:
+            raise InputError(f"no column(s) {missing} in the input; columns are {names}")
 
 
 @dataclass(frozen=True)
 class DedupConfig:
     """Parameters of one dedup run; ``bands``/``rows`` of 0 are chosen from the threshold.
 
-    ``mode``: ``"prose"`` folds Unicode and compares words; ``"code"`` compares
-    code tokens with identifiers renumbered (rows whose language is unknown
-    fall back to prose); ``"auto"`` uses code for rows whose language field
-    names a known grammar and prose for the rest.
+    ``mode``: ``"auto"`` compares each row as code in its language (from the
+    language column, else detected per row) and as prose where no grammar
+    fits; ``"code"`` also detects rows whose language column names no
+    grammar; ``"prose"`` folds Unicode and compares words. Code compares
+    tokens with identifiers renumbered per shingle, so renamed copies match.
 
     >>> DedupConfig(threshold=0.8).bands, DedupConfig(threshold=0.8).rows
     (16, 8)
     """
 
-    threshold: float = 0.8
+    threshold: float = THRESHOLD
     mode: str = "auto"
     params: Params = field(default_factory=Params)
     bands: int = 0

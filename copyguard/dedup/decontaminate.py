@@ -17,7 +17,7 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from .local import signatures_stream
-from .output import atomic_parquet
+from .output import atomic_output
 from .report import DecontaminationReport
 from .sources import expand, read, schema_of, total_rows
 
@@ -100,13 +100,13 @@ def decontaminate(inputs: list[str], out: str, *, index: str, text_field: str = 
         target = target.append(pa.field(COLUMN, pa.list_(pa.string())))
     rows_in = rows_out = marked = 0
     with tqdm(total=total_rows(sources), unit="rows", desc="decontaminate", disable=not progress) as bar, \
-            atomic_parquet(out, target) as writer:
+            atomic_output(out, target) as writer:
         for batch_in, done in _checked(read(sources, schema), index, text_field, lang_field, jobs):
             rows_in += batch_in.num_rows
             kept = _apply(batch_in, done, mark_only)
             rows_out += kept.num_rows
             marked += sum(s is not None for s in done)
             if kept.num_rows:
-                writer.write_batch(kept.select(target.names).cast(target))
+                writer.write_table(pa.Table.from_batches([kept.select(target.names).cast(target)]))
             bar.update(batch_in.num_rows)
     return DecontaminationReport(rows_in, rows_out, marked, time.perf_counter() - t0)

@@ -18,10 +18,14 @@ from functools import partial
 import numpy as np
 import pyarrow as pa
 
+from tqdm import tqdm
+
 from .clusters import cluster, ranks
-from .config import DedupConfig
+from .config import Columns, DedupConfig
+from .job import Job
 from .output import Labels
 from .signatures import signatures_for_batch
+from .sources import read
 
 
 def signatures_stream(batches: Iterable[pa.RecordBatch], sign: Callable[[pa.RecordBatch], np.ndarray],
@@ -50,14 +54,13 @@ def signatures_stream(batches: Iterable[pa.RecordBatch], sign: Callable[[pa.Reco
             yield done, fut.result()
 
 
-def collect(batches: Iterable[pa.RecordBatch], config: DedupConfig, text_field: str, lang_field: str | None,
-            id_field: str | None, jobs: int = 1, bar=None,
+def collect(batches: Iterable[pa.RecordBatch], config: DedupConfig, columns: Columns, jobs: int = 1, bar=None,
             total: int | None = None) -> tuple[np.ndarray, pa.ChunkedArray | None]:
-    """Pass 1: the signature matrix of every row and, with ``id_field``, the id column.
+    """Pass 1: the signature matrix of every row and, with ``columns.id``, the id column.
 
     ``total`` (the row count, when known) lets the matrix be allocated once.
     """
-    sign = partial(signatures_for_batch, config=config, text_field=text_field, lang_field=lang_field)
+    sign = partial(signatures_for_batch, config=config, columns=columns)
     matrix = np.zeros((total or 0, config.num_perm), np.uint32)  # filled in place: no second copy
     ids: list[pa.Array] = []
     row = 0
@@ -68,12 +71,20 @@ def collect(batches: Iterable[pa.RecordBatch], config: DedupConfig, text_field: 
             matrix = grown
         matrix[row : row + sig.shape[0]] = sig
         row += sig.shape[0]
-        if id_field is not None:
-            ids.append(batch.column(id_field))
+        if columns.id is not None:
+            ids.append(batch.column(columns.id))
         if bar is not None:
             bar.update(batch.num_rows)
-    id_col = pa.chunked_array(ids) if id_field is not None and ids else None
+    id_col = pa.chunked_array(ids) if columns.id is not None and ids else None
     return matrix[:row], id_col
+
+
+def local_labels(job: Job) -> Labels:
+    """The local engine: sign every row (``job.jobs`` processes), cluster with numpy, rank."""
+    with tqdm(total=job.total, unit="rows", desc="signatures", disable=not job.progress) as bar:
+        batches = read(job.sources, job.schema, job.columns.needed())
+        sigs, ids = collect(batches, job.config, job.columns, job.jobs, bar, job.total)
+    return labels_for(sigs, job.config, ids)
 
 
 def labels_for(sigs: np.ndarray, config: DedupConfig, ids: pa.ChunkedArray | None = None) -> Labels:
@@ -83,9 +94,8 @@ def labels_for(sigs: np.ndarray, config: DedupConfig, ids: pa.ChunkedArray | Non
     return Labels(cid, size, rank, ids)
 
 
-def dedup_batches(batches: Iterable[pa.RecordBatch], config: DedupConfig, text_field: str = "text",
-                  lang_field: str | None = None, max_copies: int = 1,
-                  mark_only: bool = False) -> Iterator[pa.RecordBatch]:
+def dedup_batches(batches: Iterable[pa.RecordBatch], config: DedupConfig, columns: Columns | None = None,
+                  max_copies: int = 1, mark_only: bool = False) -> Iterator[pa.RecordBatch]:
     """Dedup an in-memory stream of batches: yields them labelled, duplicates dropped unless ``mark_only``.
 
     The batches are held until clustering ends (use ``dedup`` on files to
@@ -98,11 +108,12 @@ def dedup_batches(batches: Iterable[pa.RecordBatch], config: DedupConfig, text_f
     from .output import label_batch, output_schema
 
     held = list(batches)
-    sigs, _ = collect(held, config, text_field, lang_field, None)
-    labels = labels_for(sigs, config)
+    columns = columns or Columns()
+    sigs, ids = collect(held, config, columns)
+    labels = labels_for(sigs, config, ids)
     start = 0
     for batch in held:
-        target = output_schema(batch.schema, None)
+        target = output_schema(batch.schema, ids.type if ids is not None else None)
         table = label_batch(batch, labels, start, start + batch.num_rows, max_copies, mark_only, target)
         start += batch.num_rows
         yield from table.to_batches()

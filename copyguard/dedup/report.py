@@ -6,6 +6,16 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class DedupCounts:
+    """What an engine reports back: rows read and written, clusters of 2+ rows, rows past ``max_copies``."""
+
+    rows_in: int
+    rows_out: int
+    clusters: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
 class DedupReport:
     """Counts of one dedup run.
 

@@ -23,8 +23,8 @@ import pyarrow.compute as pc
 
 from ..errors import InputError
 from ..normalize import normalize
-from ..sketch import code_shingles, minhash_ranges, shingles
-from .config import DedupConfig
+from ..sketch import minhash_ranges, stream_shingles
+from .config import Columns, DedupConfig
 
 EMPTY = np.uint32(0xFFFFFFFF)
 _CHUNK = 4096  # shingles permuted at once: a (num_perm, 4096) block stays in L2 cache, 35% faster than 32768
@@ -42,15 +42,10 @@ def row_shingles(text: str | None, lang: str | None, config: DedupConfig) -> np.
     n = len(ts)
     if n == 0:
         return np.zeros(0, dtype=np.uint64)
-    k = min(config.params.shingle(lang is not None), n)
-    if lang is None:
-        return shingles(ts.hashes, ts.kinds, k)
-    return code_shingles(ts.hashes, ts.exact, ts.kinds, k)
+    return stream_shingles(ts.tokens, min(config.params.shingle(lang is not None), n), code=lang is not None)
 
 
-def signatures_for_batch(
-    batch: pa.RecordBatch, config: DedupConfig, text_field: str = "text", lang_field: str | None = None
-) -> np.ndarray:
+def signatures_for_batch(batch: pa.RecordBatch, config: DedupConfig, columns: Columns | None = None) -> np.ndarray:
     """``(rows, num_perm)`` uint32 MinHash signatures of one record batch.
 
     >>> b = pa.record_batch({"text": ["a b c d", None]})
@@ -58,8 +53,9 @@ def signatures_for_batch(
     >>> sigs.shape, bool((sigs[1] == EMPTY).all())
     ((2, 128), True)
     """
-    texts = _text_column(batch, text_field).to_pylist()
-    langs = row_languages(batch, config, lang_field, texts)
+    columns = columns or Columns()
+    texts = _text_column(batch, columns.text).to_pylist()
+    langs = row_languages(batch, config, columns.lang, texts)
     is_code = np.array([lang is not None for lang in langs], dtype=bool)
     prose_rows = np.flatnonzero(~is_code)
     hashes, owner = _prose_shingles([texts[i] for i in prose_rows], config.params.shingle(False))
@@ -107,7 +103,7 @@ def _prose_shingles(texts: list[str | None], k: int) -> tuple[np.ndarray, np.nda
     counts = np.bincount(row, minlength=len(cleaned))
     out_h, out_row = [], []
     if ts.hashes.shape[0] >= k:
-        sh = shingles(ts.hashes, ts.kinds, k)
+        sh = stream_shingles(ts.tokens, k, code=False)
         same = row[: sh.shape[0]] == row[k - 1 :]
         out_h.append(sh[same])
         out_row.append(row[: sh.shape[0]][same])
@@ -115,7 +111,7 @@ def _prose_shingles(texts: list[str | None], k: int) -> tuple[np.ndarray, np.nda
     for c in range(1, k):  # rows shorter than a shingle: one shingle of all their tokens
         short = np.flatnonzero(counts == c)
         if short.shape[0]:
-            sh = shingles(ts.hashes, ts.kinds, c)
+            sh = stream_shingles(ts.tokens, c, code=False)
             out_h.append(sh[first_token[short]])
             out_row.append(short)
     if not out_h:

@@ -1,8 +1,8 @@
 """The Spark engine: the local engine's algorithm on PySpark, giving the same clusters.
 
 - Signatures: ``mapInArrow`` over work units (one per Parquet row group or
-  JSONL file), each read with the same ``Source`` reader and signed by the
-  same ``signatures_for_batch`` as the local engine, so row numbers and
+  JSONL / CSV file), each read with the same ``Source`` reader and signed by
+  the same ``signatures_for_batch`` as the local engine, so row numbers and
   signatures agree bit for bit.
 - Band buckets: ``sketch.band_keys`` in ``mapInArrow``, then per bucket,
   ordered by row, the same star (first row) and chain (previous row) pairs.
@@ -10,10 +10,13 @@
   same ``agreeing`` function.
 - Components: large-star / small-star (``spark_graph``), labelled by the
   smallest row number.
+- Output: the executors read the rows again, join their labels, rank each
+  cluster by row number and write a folder of Parquet files; nothing but
+  counts comes back to the driver.
 
-``dedup(..., engine="spark")`` uses the active SparkSession or starts
-``local[jobs]``; only the labels of rows in clusters of two or more come
-back to the driver, which ranks them and writes the output like the local engine.
+The session: the active one (``spark-submit``, a notebook), else one on
+``job.master`` (``spark://host:7077``, ``yarn``, ``k8s://...``), else
+``local[jobs]``. Executors must be able to import copyguard and read the inputs.
 """
 
 from __future__ import annotations
@@ -27,10 +30,13 @@ import pyarrow as pa
 from ..errors import DependencyError
 from ..sketch import band_keys
 from .clusters import agreeing, ranks
-from .config import DedupConfig
-from .output import Labels
+from .job import Job
+from .output import ADDED, Labels
+from .report import DedupCounts
 from .signatures import empty_rows, signatures_for_batch
 from .sources import BATCH_ROWS, Source, conform, read
+
+ROW = "_copyguard_row"
 from .spark_graph import connected_components
 
 PIP = 'pip install "pyspark>=3.5" "pandas>=2.2,<3"'  # pyspark's mapInArrow imports pandas
@@ -46,8 +52,11 @@ def require_pyspark():
     return pyspark
 
 
-def session(jobs: int = 2):
-    """The active SparkSession, or a quiet ``local[jobs]`` one with few shuffle partitions."""
+def session(jobs: int = 2, master: str | None = None):
+    """The active SparkSession, else one on ``master`` (default ``local[jobs]``), quiet, few shuffle partitions.
+
+    Under ``spark-submit`` the master comes from spark-submit's own configuration.
+    """
     require_pyspark()
     from pyspark.sql import SparkSession
 
@@ -56,7 +65,10 @@ def session(jobs: int = 2):
         return active
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    spark = (SparkSession.builder.master(f"local[{jobs}]").appName("copyguard-dedup")
+    builder = SparkSession.builder
+    if master is not None or "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit
+        builder = builder.master(master or f"local[{jobs}]")
+    spark = (builder.appName("copyguard-dedup")
              .config("spark.sql.shuffle.partitions", str(max(2, jobs)))
              .config("spark.default.parallelism", str(max(2, jobs)))
              .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
@@ -91,29 +103,39 @@ def sig_matrix(col: pa.Array, num_perm: int) -> np.ndarray:
 # --- the steps run inside Spark -------------------------------------------------------
 
 
-def _unit_batches(unit: dict, columns: list[str], schema: pa.Schema):
+def _unit_batches(unit: dict, columns: list[str] | None, schema: pa.Schema):
     """The batches of one work unit, read and conformed exactly as the local engine reads them."""
-    src = Source(unit["path"], unit["fmt"])
+    src = Source(unit["path"], unit["fmt"], unit["compression"])
     if unit["fmt"] != "parquet":
         yield from read([src], schema, columns)
         return
-    import pyarrow.parquet as pq
-
-    target = pa.schema([schema.field(c) for c in columns])
-    for batch in pq.ParquetFile(src.path).iter_batches(BATCH_ROWS, row_groups=[unit["group"]], columns=columns):
+    target = schema if columns is None else pa.schema([schema.field(c) for c in columns])
+    for batch in src.parquet().iter_batches(BATCH_ROWS, row_groups=[unit["group"]], columns=columns):
         yield conform(batch, target, src.path)
 
 
-def _sign_units(batches, config, columns, schema, text_field, lang_field):
-    """mapInArrow body: work units in, ``(row, sig)`` out."""
+def _unit_rows(batches, columns: list[str] | None, schema: pa.Schema):
+    """``(unit's batch, its row numbers)`` for every work unit of every arrow batch of units."""
     for units in batches:
         for unit in units.to_pylist():
             row = unit["first_row"]
             for batch in _unit_batches(unit, columns, schema):
-                sigs = signatures_for_batch(batch, config, text_field, lang_field)
-                rows = np.arange(row, row + batch.num_rows, dtype=np.int64)
+                yield batch, np.arange(row, row + batch.num_rows, dtype=np.int64)
                 row += batch.num_rows
-                yield pa.record_batch({"row": rows, "sig": sig_column(sigs)})
+
+
+def _sign_units(batches, job: Job):
+    """mapInArrow body: work units in, ``(row, sig)`` out."""
+    for batch, rows in _unit_rows(batches, job.columns.needed(), job.schema):
+        sigs = signatures_for_batch(batch, job.config, job.columns)
+        yield pa.record_batch({"row": rows, "sig": sig_column(sigs)})
+
+
+def _all_rows(batches, schema: pa.Schema, names: list[str]):
+    """mapInArrow body: work units in, the input columns ``names`` plus the row number out."""
+    for batch, rows in _unit_rows(batches, None, schema):
+        cols = [batch.column(n) for n in names] + [pa.array(rows)]
+        yield pa.RecordBatch.from_arrays(cols, names=names + [ROW])
 
 
 def _band_rows(batches, config):
@@ -144,29 +166,33 @@ def _verify(batches, config):
 
 
 def work_units(sources: list[Source], schema: pa.Schema) -> tuple[list[dict], int]:
-    """One unit per Parquet row group or JSONL file with the row number of its first row; the row total."""
-    import pyarrow.parquet as pq
-
+    """One unit per Parquet row group or text file with the row number of its first row; the row total."""
     units, row = [], 0
     for s in sources:
+        unit = {"path": s.path, "fmt": s.fmt, "compression": s.compression, "group": -1, "first_row": row}
         if s.fmt == "parquet":
-            meta = pq.ParquetFile(s.path).metadata
+            meta = s.parquet().metadata
             for g in range(meta.num_row_groups):
-                units.append({"path": s.path, "fmt": s.fmt, "group": g, "first_row": row})
+                units.append({**unit, "group": g, "first_row": row})
                 row += meta.row_group(g).num_rows
         else:
-            units.append({"path": s.path, "fmt": s.fmt, "group": -1, "first_row": row})
+            units.append(unit)
             row += sum(b.num_rows for b in read([s], schema, [schema.names[0]]))
     return units, row
 
 
-def signature_frame(spark, sources, schema, columns, config, text_field, lang_field):
+UNITS = "path string, fmt string, compression string, group int, first_row long"
+
+
+def unit_frame(spark, units: list[dict]):
+    """The work units as a DataFrame spread over the executors."""
+    frame = spark.createDataFrame(units, UNITS)
+    return frame.repartition(max(1, min(len(units), spark.sparkContext.defaultParallelism * 4)))
+
+
+def signature_frame(spark, job: Job, units: list[dict]):
     """DataFrame ``(row long, sig binary)`` of every input row."""
-    units, total = work_units(sources, schema)
-    frame = spark.createDataFrame(units, "path string, fmt string, group int, first_row long")
-    frame = frame.repartition(max(1, min(len(units), spark.sparkContext.defaultParallelism * 4)))
-    fn = lambda it: _sign_units(it, config, columns, schema, text_field, lang_field)  # noqa: E731
-    return frame.mapInArrow(fn, "row long, sig binary"), total
+    return unit_frame(spark, units).mapInArrow(lambda it: _sign_units(it, job), "row long, sig binary")
 
 
 def edge_frame(sigs, config):
@@ -186,17 +212,54 @@ def edge_frame(sigs, config):
     return joined.mapInArrow(lambda it: _verify(it, config), "lo long, hi long")
 
 
-def spark_labels(sources, schema, columns, config: DedupConfig, text_field, lang_field, id_field,
-                 jobs: int = 2) -> Labels:
-    """Labels of every row computed on Spark; identical to the local engine's."""
-    spark = session(jobs)
-    sigs, total = signature_frame(spark, sources, schema, columns, config, text_field, lang_field)
-    sigs = sigs.localCheckpoint()
-    comp = connected_components(edge_frame(sigs, config)).toArrow()
+def spark_labels(job: Job) -> Labels:
+    """Labels of every row computed on Spark, collected to the driver; identical to the local engine's."""
+    spark = session(job.jobs, job.master)
+    units, total = work_units(job.sources, job.schema)
+    comp = _components(spark, job, units).toArrow()
     cid = np.arange(total, dtype=np.int64)
     cid[comp.column("u").to_numpy()] = comp.column("v").to_numpy()
     size, rank = ranks(cid)
     ids = None
-    if id_field is not None:
-        ids = pa.chunked_array([b.column(id_field) for b in read(sources, schema, [id_field])])
+    if job.columns.id is not None:
+        ids = pa.chunked_array([b.column(job.columns.id) for b in read(job.sources, job.schema, [job.columns.id])])
     return Labels(cid, size, rank, ids)
+
+
+def _components(spark, job: Job, units: list[dict]):
+    """``(u, v)``: every row in a cluster of two or more, and its cluster's smallest row."""
+    sigs = signature_frame(spark, job, units).localCheckpoint()
+    return connected_components(edge_frame(sigs, job.config))
+
+
+def spark_dedup(job: Job, out: str, max_copies: int, mark_only: bool) -> DedupCounts:
+    """Cluster on Spark and have the executors write ``out``: a folder of Parquet files, same columns as local."""
+    spark = session(job.jobs, job.master)
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    units, _ = work_units(job.sources, job.schema)
+    comp = _components(spark, job, units).localCheckpoint()
+    schema = pa.schema([f for f in job.schema if f.name not in ADDED])
+    spark_schema = from_arrow_schema(schema.append(pa.field(ROW, pa.int64())))
+    rows = unit_frame(spark, units).mapInArrow(lambda it: _all_rows(it, job.schema, schema.names), spark_schema)
+    labelled = (rows.join(comp, rows[ROW] == comp["u"], "left")
+                .withColumn("cluster_id", F.coalesce(F.col("v"), F.col(ROW))).drop("u", "v"))
+    w = Window.partitionBy("cluster_id")
+    labelled = (labelled.withColumn("cluster_size", F.count(F.lit(1)).over(w))
+                .withColumn("_rank", F.row_number().over(w.orderBy(ROW)) - 1))
+    if job.columns.id is None:
+        first = F.col("cluster_id")
+    else:
+        roots = rows.select(F.col(ROW).alias("cluster_id"), F.col(job.columns.id).alias("_first_id"))
+        labelled = labelled.join(roots, "cluster_id", "left")
+        first = F.col("_first_id")
+    labelled = labelled.withColumn("duplicate_of", F.when(F.col("_rank") >= max_copies, first)).localCheckpoint()
+    counts = labelled.agg(F.count(F.lit(1)).alias("n"), F.sum((F.col("_rank") == 1).cast("long")).alias("c"),
+                          F.sum((F.col("_rank") >= max_copies).cast("long")).alias("d")).first()
+    kept = labelled if mark_only else labelled.where(F.col("_rank") < max_copies)
+    kept = kept.sortWithinPartitions(ROW).select(*schema.names, "cluster_id", "cluster_size", "duplicate_of")
+    kept.write.mode("overwrite").parquet(out)
+    n, clusters, dups = int(counts["n"] or 0), int(counts["c"] or 0), int(counts["d"] or 0)
+    return DedupCounts(n, n if mark_only else n - dups, clusters, dups)

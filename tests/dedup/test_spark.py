@@ -44,16 +44,48 @@ def _dataset(tmp_path) -> tuple[list[str], np.ndarray]:
     return texts, origin
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_session_per_module():
+    yield
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
+
+
+def same_rows(local_out, spark_out, key: str) -> bool:
+    """The local output file and the Spark output folder hold the same rows and labels."""
+    a, b = pq.read_table(local_out), pq.read_table(spark_out)
+    b = b.select(a.column_names).sort_by(key)
+    a = a.sort_by(key)
+    return a.num_rows == b.num_rows and all(a.column(c).to_pylist() == b.column(c).to_pylist() for c in a.column_names)
+
+
 @pytest.mark.spark
 def test_spark_and_local_engines_give_identical_output(tmp_path):
     _dataset(tmp_path)
     inputs = [str(tmp_path / "a.parquet"), str(tmp_path / "b.jsonl")]
     local = dedup(inputs, str(tmp_path / "local.parquet"), id_field="id", mark_only=True)
-    spark = dedup(inputs, str(tmp_path / "spark.parquet"), id_field="id", mark_only=True, engine="spark", jobs=2)
-    out_local, out_spark = pq.read_table(tmp_path / "local.parquet"), pq.read_table(tmp_path / "spark.parquet")
-    assert out_local.num_rows == 12_000 and out_local.equals(out_spark)
-    assert (local.clusters, local.duplicates) == (spark.clusters, spark.duplicates)
+    spark = dedup(inputs, str(tmp_path / "spark"), id_field="id", mark_only=True, engine="spark", jobs=2)
+    assert (tmp_path / "spark" / "_SUCCESS").exists()  # written by Spark, not by the driver
+    assert same_rows(tmp_path / "local.parquet", tmp_path / "spark", "id")
+    assert (local.rows_in, local.clusters, local.duplicates) == (spark.rows_in, spark.clusters, spark.duplicates)
     assert local.clusters > 900
+    out_local = pq.read_table(tmp_path / "local.parquet")
     cid = out_local.column("cluster_id").to_numpy()
     assert cid[11_000] == cid[11_500] == cid[11_900] == 11_000  # the chain
     assert cid[5] == 5 and cid[6] == 6 and cid[7007] == 7007
+
+
+@pytest.mark.spark
+def test_spark_drops_the_same_rows_and_names_row_numbers_without_an_id(tmp_path):
+    texts, _ = planted(600, seed=3, length=40)
+    pq.write_table(pa.table({"text": texts}), tmp_path / "in.parquet", row_group_size=200)
+    local = dedup([str(tmp_path / "in.parquet")], str(tmp_path / "local.parquet"))
+    spark = dedup([str(tmp_path / "in.parquet")], str(tmp_path / "spark"), engine="spark")
+    assert local.rows_out == spark.rows_out < 600
+    a = pq.read_table(tmp_path / "local.parquet")
+    b = pq.read_table(tmp_path / "spark").sort_by("cluster_id")
+    assert a.column("cluster_id").to_pylist() == b.column("cluster_id").to_pylist()
+    assert b.column("duplicate_of").null_count == b.num_rows  # only kept rows remain
