@@ -16,9 +16,9 @@ from __future__ import annotations
 from .api import dedup
 from .bands import choose_bands
 from .clusters import cluster, ranks
+from .config import THRESHOLD, Columns, DedupConfig
 from .decontaminate import decontaminate
 from .local import dedup_batches
-from .config import THRESHOLD, Columns, DedupConfig
 from .report import DecontaminationReport, DedupReport
 from .signatures import row_shingles, signatures_for_batch
 

@@ -9,7 +9,8 @@ from ..params import Params
 from .bands import choose_bands
 
 MODES = ("auto", "prose", "code")
-THRESHOLD = 0.5  # the highest threshold with recall >= 0.96 for every acceptance kind on the tuning split (bench/dedup_results.md)
+# The highest threshold with recall >= 0.96 for every acceptance kind on the tuning split (bench/dedup_results.md).
+THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from functools import partial
 
 import numpy as np
 import pyarrow as pa
-
 from tqdm import tqdm
 
 from .clusters import cluster, ranks

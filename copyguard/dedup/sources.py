@@ -28,7 +28,7 @@ _JSON_BLOCK = 16 << 20  # JSONL types are inferred from the first block: make it
 _COMPRESSION = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2"}
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
             ".csv": "csv"}
-KINDS = "Parquet, JSONL (.jsonl, .jsonl.gz, .jsonl.zst) or CSV"
+KINDS = "Parquet, JSONL (.jsonl[.gz|.zst]) or CSV"
 
 
 def file_format(name: str) -> tuple[str, str | None] | None:
@@ -138,7 +138,7 @@ def expand(inputs: list[str]) -> list[Source]:
 
     >>> expand([])
     Traceback (most recent call last):
-    copyguard.errors.InputError: no input given: pass Parquet, JSONL (.jsonl, .jsonl.gz, .jsonl.zst) or CSV files or folders of them
+    copyguard.errors.InputError: no input given: pass Parquet, JSONL (.jsonl[.gz|.zst]) or CSV files or folders of them
     """
     if not inputs:
         raise InputError(f"no input given: pass {KINDS} files or folders of them")

@@ -35,9 +35,9 @@ from .output import ADDED, Labels
 from .report import DedupCounts
 from .signatures import empty_rows, signatures_for_batch
 from .sources import BATCH_ROWS, Source, conform, read
+from .spark_graph import connected_components
 
 ROW = "_copyguard_row"
-from .spark_graph import connected_components
 
 PIP = 'pip install "pyspark>=3.5" "pandas>=2.2,<3"'  # pyspark's mapInArrow imports pandas
 

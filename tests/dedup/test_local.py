@@ -8,11 +8,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from dedup_synth import mutate, planted, sentence, write_parquet
 
 from copyguard.dedup import DedupConfig, dedup, signatures_for_batch
 from copyguard.errors import ConfigError, InputError
-
-from dedup_synth import mutate, planted, sentence, write_parquet
 
 
 def _run(tmp_path, table: pa.Table, **kw) -> tuple[pa.Table, object]:
