@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -26,9 +27,10 @@ from .output import Labels
 from .signatures import signatures_for_batch
 from .sources import read
 
+T = TypeVar("T")
 
-def signatures_stream(batches: Iterable[pa.RecordBatch], sign: Callable[[pa.RecordBatch], np.ndarray],
-                      jobs: int = 1) -> Iterator[tuple[pa.RecordBatch, np.ndarray]]:
+def signatures_stream(batches: Iterable[pa.RecordBatch], sign: Callable[[pa.RecordBatch], T],
+                      jobs: int = 1) -> Iterator[tuple[pa.RecordBatch, T]]:
     """``(batch, signatures)`` for every batch in order, signed by ``jobs`` processes.
 
     >>> cfg = DedupConfig()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -48,17 +48,32 @@ class DedupReport:
 class DecontaminationReport:
     """Counts of one decontamination run: ``contaminated`` rows hold a copy of indexed content.
 
-    >>> DecontaminationReport(10, 9, 1, 2.0).summary()
-    'decontaminate: 10 rows in, 9 rows out, 1 contaminated, 2.0 s'
+    ``hits`` maps each indexed source (benchmark item) that some row copies to
+    those rows' ids (the id field's values, or row numbers).
+
+    >>> r = DecontaminationReport(10, 9, 1, 2.0, {"gsm8k/17": [4]})
+    >>> r.summary()
+    'decontaminate: 10 rows in, 9 rows out, 1 contaminated, 1 benchmark items hit, 2.0 s'
+    >>> r.item_lines()
+    ['gsm8k/17: 1 rows: 4']
     """
 
     rows_in: int
     rows_out: int
     contaminated: int
     seconds: float
+    hits: dict[str, list] = field(default_factory=dict)
 
     def summary(self) -> str:
         return (
             f"decontaminate: {self.rows_in} rows in, {self.rows_out} rows out, "
-            f"{self.contaminated} contaminated, {self.seconds:.1f} s"
+            f"{self.contaminated} contaminated, {len(self.hits)} benchmark items hit, {self.seconds:.1f} s"
         )
+
+    def item_lines(self, limit: int = 20) -> list[str]:
+        """One line per benchmark item hit: how many training rows, and the first ``limit`` of their ids."""
+        out = []
+        for item, rows in sorted(self.hits.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            shown = ", ".join(str(r) for r in rows[:limit]) + (", ..." if len(rows) > limit else "")
+            out.append(f"{item}: {len(rows)} rows: {shown}")
+        return out

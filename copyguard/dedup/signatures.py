@@ -139,7 +139,7 @@ def row_languages(
     col = batch.column(lang_field)
     if not pa.types.is_dictionary(col.type):
         col = pc.dictionary_encode(col.cast(pa.string()))
-    names = [_grammar_name(v) for v in col.dictionary.to_pylist()]
+    names = [grammar_name(v) for v in col.dictionary.to_pylist()]
     given = [None if i is None else names[i] for i in col.indices.to_pylist()]
     tagged = [i is not None for i in col.indices.to_pylist()]
     redetect = config.mode == "code"
@@ -148,7 +148,7 @@ def row_languages(
 
 
 @lru_cache(maxsize=1024)
-def _grammar_name(value: str | None) -> str | None:
+def grammar_name(value: str | None) -> str | None:
     """The grammar name for a language field value, None when no grammar is known for it."""
     if not value:
         return None
@@ -164,4 +164,4 @@ def _detect(text: str | None) -> str | None:
         return None
     from ..normalize.detect import detect_language
 
-    return _grammar_name(detect_language(text))
+    return grammar_name(detect_language(text))

@@ -9,6 +9,7 @@ import pytest
 from dedup_synth import sentence
 
 from copyguard.dedup import decontaminate
+from copyguard.errors import InputError
 from copyguard.index.build import build_index
 
 PROTECTED_CODE = '''
@@ -72,3 +73,39 @@ def test_decontaminate_mark_only_names_the_source(tmp_path, index):
     marks = pq.read_table(tmp_path / "out.parquet").column("contaminated_by").to_pylist()
     assert [m is not None for m in marks] == [False, True, False, True, False, False, False]
     assert any("story" in s for s in marks[1]) and any("lev" in s for s in marks[3])
+
+
+def test_report_names_per_item_the_training_rows_that_hit_it(tmp_path, index):
+    idx, prose = index
+    texts = _dataset(prose)
+    src = tmp_path / "in.jsonl"
+    pa_table = pa.table({"id": [f"row-{i}" for i in range(len(texts))], "text": pa.array(texts, pa.string())})
+    import json
+
+    src.write_text("".join(json.dumps(r) + "\n" for r in pa_table.to_pylist()))
+    report = decontaminate([str(src)], str(tmp_path / "out.jsonl"), index=idx, id_field="id")
+    assert {k.split("/")[-1]: v for k, v in report.hits.items()} == {"story.txt": ["row-1"], "lev.py": ["row-3"]}
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 5
+
+
+def test_ngram_rule_flags_a_shared_13_gram_and_not_a_12_gram(tmp_path, index):
+    idx, prose = index
+    words = prose.split()
+    rng = np.random.default_rng(5)
+    own = [" ".join(sentence(rng, 30)) for _ in range(3)]
+    texts = [own[0] + " " + " ".join(words[40:53]) + " " + own[1],  # 13 words of the story
+             own[1] + " " + " ".join(words[60:72]) + " " + own[2],  # only 12
+             own[2]]
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"text": texts}), src)
+    report = decontaminate([str(src)], str(tmp_path / "out.parquet"), index=idx, ngram=13, mark_only=True)
+    marks = pq.read_table(tmp_path / "out.parquet").column("contaminated_by").to_pylist()
+    assert [m is not None for m in marks] == [True, False, False]
+    assert report.contaminated == 1 and list(report.hits.values()) == [[0]]
+
+
+def test_non_string_text_is_refused_before_the_index_is_opened(tmp_path):
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"text": [1, 2]}), src)
+    with pytest.raises(InputError, match="must hold strings"):
+        decontaminate([str(src)], str(tmp_path / "out.parquet"), index=str(tmp_path / "no-such-index"))
