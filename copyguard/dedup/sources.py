@@ -83,8 +83,7 @@ class Source:
 
     def _stream(self):
         fs, path = self._fs()
-        raw = fs.open_input_stream(path)
-        return pa.CompressedInputStream(raw, self.compression) if self.compression else raw
+        return fs.open_input_stream(path, compression=self.compression)
 
     def parquet(self) -> pq.ParquetFile:
         fs, path = self._fs()
