@@ -109,8 +109,8 @@ def contaminated_by(texts: list[str | None], index: str, langs: list[str | None]
                     policy: str | None = None, ngram: int | None = None) -> Hits:
     """For each text, the index sources it copies (None when clean); the call integrations make.
 
-    >>> contaminated_by(["my own words"], "benchmarks.cgidx")   # doctest: +SKIP
-    [None]
+    contaminated_by(["my own words"], "benchmarks.cgidx")
+    # -> [None]
     """
     rule = checker(index, policy, ngram)
     langs = langs or [None] * len(texts)
@@ -136,7 +136,7 @@ def decontaminate_batches(batches: Iterable[pa.RecordBatch], index: str, text_fi
                           policy: str | None = None, ngram: int | None = None) -> Iterator[pa.RecordBatch]:
     """Batches without contaminated rows, or with a ``contaminated_by`` column when ``mark_only``.
 
-    >>> clean = list(decontaminate_batches(batches, "protected-idx"))   # doctest: +SKIP
+    clean = list(decontaminate_batches(batches, "protected-idx"))
     """
     check = partial(check_batch, index=index, text_field=text_field, lang_field=lang_field, policy=policy,
                     ngram=ngram)
@@ -182,9 +182,9 @@ def decontaminate(inputs: list[str], out: str, *, index: str, text_field: str = 
     - ``mark_only``: keep every row and add ``contaminated_by`` (list of sources, null if clean).
     - ``jobs``: processes checking rows; ``progress``: tqdm bar on stderr.
 
-    >>> report = decontaminate(["train.parquet"], "clean.parquet", index="protected-idx")  # doctest: +SKIP
-    >>> report.hits["gsm8k/test/17"]                                                       # doctest: +SKIP
-    ['row-88123']
+    report = decontaminate(["train.parquet"], "clean.parquet", index="protected-idx")
+    report.hits["gsm8k/test/17"]
+    # -> ['row-88123']
     """
     t0 = time.perf_counter()
     sources = expand(inputs)
