@@ -114,8 +114,35 @@ def default_language(path: str) -> str | None:
     return PROSE if suffix in PROSE_SUFFIXES else None
 
 
+@dataclass(frozen=True)
+class Piece:
+    """One part of a corpus that can be read on its own, on any machine: a file, or a dataset file's rows.
+
+    ``kind`` is ``"file"``, ``"jsonl"`` or ``"parquet"``; ``root`` is the folder
+    where the license search stops; ``name`` is a file's document id, or the
+    prefix of a dataset's row ids; ``walking`` marks a file met while walking a
+    folder (path rules were applied, the generated-file rule still applies);
+    ``group`` is a Parquet row group whose first row is ``first_row``; ``size``
+    is in bytes, for planning.
+    """
+
+    kind: str
+    path: str
+    root: str
+    name: str
+    walking: bool = False
+    group: int = -1
+    first_row: int = 0
+    size: int = 0
+
+
 class CorpusReader:
     """Iterate the documents of ``paths``; ``skipped`` tallies what was left out (reset per iteration).
+
+    Iteration is ``pieces()`` (walking folders, reading no file) followed by
+    ``read(piece)`` for each; a distributed build runs the two on different
+    machines and gets the same documents. ``base`` is where relative paths
+    are read from (default: the current directory).
 
     reader = CorpusReader(["corpus/"], license="MIT")
     docs = list(reader); print(reader.skipped.summary())
@@ -124,35 +151,66 @@ class CorpusReader:
     def __init__(self, paths: Iterable[str | os.PathLike], *, text_field: str = "text", id_field: str | None = None,
                  license_field: str | None = None, lang_field: str | None = None, license: str | None = None,
                  max_bytes: int = MAX_BYTES, language: Callable[[str], str | None] = default_language,
-                 prefix: str | None = None):
+                 prefix: str | None = None, base: str | os.PathLike | None = None):
         self.paths = [Path(p) for p in paths]
         self.prefix = prefix
+        self.base = Path(base) if base is not None else None
         self.text_field, self.id_field = text_field, id_field
         self.license_field, self.lang_field, self.license = license_field, lang_field, license
         self.max_bytes = max_bytes
         self.language = language
         self.skipped = Skipped()
         self._seen: set[str] = set()
+        self._finders: dict[str, LicenseFinder] = {}
 
     def __iter__(self) -> Iterator[Document]:
         self.skipped, self._seen = Skipped(), set()
+        for piece in self.pieces():
+            for doc in self.read(piece):
+                if doc.id in self._seen:
+                    self.skipped.add("duplicate-id", doc.path or doc.id)
+                    continue
+                self._seen.add(doc.id)
+                yield doc
+
+    def pieces(self) -> Iterator[Piece]:
+        """The corpus as pieces in reading order; folders' vendored and path-rule skips are tallied here."""
         for path in self.paths:
             try:
                 path.stat()
             except OSError as err:
                 raise InputError(f"{path}: {describe_os_error(err)}") from None
             if is_dataset(path):
-                docs = self._dataset(path)
+                yield from self._dataset_pieces(path)
             elif path.is_dir():
-                docs = self._folder(path)
+                yield from self._folder_pieces(path)
             else:
-                docs = self._file(path.parent, path, self._namespaced(path.name, None), walking=False)
-            for doc in docs:
-                if doc.id in self._seen:
-                    self.skipped.add("duplicate-id", doc.path or doc.id)
-                    continue
-                self._seen.add(doc.id)
+                yield Piece("file", str(path), str(path.parent), self._namespaced(path.name, None), size=_size(path))
+
+    def read(self, piece: Piece) -> Iterator[Document]:
+        """The documents of one piece; what is left out is tallied in ``skipped``."""
+        path, disk = Path(piece.path), self._disk(piece.path)
+        if piece.kind == "file":
+            yield from self._file(path, disk, piece)
+            return
+        default_license = self.license or self._finder(piece.root).find(disk)
+        if piece.kind == "parquet":
+            rows = self._parquet_rows(disk, path, piece.group, piece.first_row)
+        else:
+            rows = self._jsonl_rows(disk, path)
+        for i, (where, row) in enumerate(rows, piece.first_row):
+            doc = self._row_document(row, f"{piece.name}:{i}", where, default_license)
+            if doc is not None:
                 yield doc
+
+    def _finder(self, root: str) -> LicenseFinder:
+        if root not in self._finders:
+            self._finders[root] = LicenseFinder(self._disk(root))
+        return self._finders[root]
+
+    def _disk(self, path: str) -> Path:
+        """Where ``path`` (as the user gave it) is read from: relative to ``base`` when one is set."""
+        return self.base / path if self.base is not None else Path(path)
 
     # --- folders and files ------------------------------------------------
 
@@ -160,8 +218,7 @@ class CorpusReader:
         prefix = self.prefix if self.prefix is not None else default
         return f"{prefix.rstrip('/')}/{doc_id}" if prefix else doc_id
 
-    def _folder(self, root: Path) -> Iterator[Document]:
-        finder = LicenseFinder(root)
+    def _folder_pieces(self, root: Path) -> Iterator[Piece]:
         namespace = (root if root.name not in ("", ".", "..") else root.resolve()).name
         for directory, dirs, files in os.walk(root):
             here = Path(directory)
@@ -171,29 +228,28 @@ class CorpusReader:
             dirs[:] = sorted(d for d in dirs if d not in VENDORED_DIRS)
             for name in sorted(files):
                 path = here / name
-                yield from self._file(root, path, self._namespaced(path.relative_to(root).as_posix(), namespace),
-                                      finder=finder)
+                reason = self._path_reason(path)
+                if reason is not None:
+                    self.skipped.add(reason, path)
+                    continue
+                doc_id = self._namespaced(path.relative_to(root).as_posix(), namespace)
+                yield Piece("file", str(path), str(root), doc_id, walking=True, size=_size(path))
 
-    def _file(self, root: Path, path: Path, doc_id: str, *, walking: bool = True,
-              finder: LicenseFinder | None = None) -> Iterator[Document]:
-        reason = self._path_reason(path) if walking else None
-        text = None
-        if reason is None:
-            text, reason = self._read(path)
-        if reason is not None and not walking and reason != "empty":
+    def _file(self, path: Path, disk: Path, piece: Piece) -> Iterator[Document]:
+        text, reason = self._read(disk)
+        if reason is not None and not piece.walking and reason != "empty":
             raise InputError(f"{path}: {reason}, cannot index it"
                              + (" (decompress it, or name it .jsonl.gz if it is JSON lines)"
                                 if path.suffix.lower() in (".gz", ".zst", ".bz2", ".xz", ".zip") else ""))
-        if reason is None and walking and text is not None and _GENERATED_HEAD.search(text[:1024]):
+        if reason is None and piece.walking and text is not None and _GENERATED_HEAD.search(text[:1024]):
             reason = "generated"
         if reason is not None or text is None:
             self.skipped.add(reason or "unreadable", path)
             return
-        finder = finder or LicenseFinder(root)
         lang = self.language(str(path))
         if lang == PROSE and not path.suffix and text.startswith("#!"):
             lang = None  # an extensionless script: let detection decide
-        yield Document(doc_id, text, lang, self.license or finder.find(path), str(path))
+        yield Document(piece.name, text, lang, self.license or self._finder(piece.root).find(disk), str(path))
 
     @staticmethod
     def _path_reason(path: Path) -> str | None:
@@ -230,17 +286,20 @@ class CorpusReader:
 
     # --- datasets ---------------------------------------------------------
 
-    def _dataset(self, path: Path) -> Iterator[Document]:
+    def _dataset_pieces(self, path: Path) -> Iterator[Piece]:
         files = sorted(p for p in path.rglob("*") if is_dataset(p) and p.is_file()) if path.is_dir() else [path]
-        finder = LicenseFinder(path if path.is_dir() else path.parent)
+        root = str(path if path.is_dir() else path.parent)
         for file in files:
             name = file.relative_to(path.parent).as_posix()
-            rows = self._parquet_rows(file) if file.suffix.lower() == ".parquet" else self._jsonl_rows(file)
-            default_license = self.license or finder.find(file)
-            for i, (where, row) in enumerate(rows):
-                doc = self._row_document(row, f"{name}:{i}", where, default_license)
-                if doc is not None:
-                    yield doc
+            if file.suffix.lower() != ".parquet":
+                yield Piece("jsonl", str(file), root, name, size=_size(file))
+                continue
+            meta = self._parquet_file(file, file).metadata
+            row = 0
+            for g in range(meta.num_row_groups):
+                group = meta.row_group(g)
+                yield Piece("parquet", str(file), root, name, group=g, first_row=row, size=group.total_byte_size)
+                row += group.num_rows
 
     def _row_document(self, row: dict[str, Any], default_id: str, where: str, license: str | None) -> Document | None:
         if self.text_field not in row:
@@ -263,40 +322,52 @@ class CorpusReader:
         lang = _optional_text(row, self.lang_field, where)
         return Document(doc_id, text, lang or None, lic or license, where.rsplit(":", 1)[0])
 
-    def _jsonl_rows(self, file: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-        """``(where, object)`` per non-blank line; ``where`` is ``file:line`` (line from 1)."""
+    def _jsonl_rows(self, file: Path, shown: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(where, object)`` per non-blank line of ``file``; ``where`` is ``shown:line`` (line from 1)."""
         for lineno, raw in _jsonl_lines(file, self.max_bytes * 6 + 1024):  # JSON escapes can take 6 bytes a character
             if raw is None:
-                self.skipped.add("too-large", f"{file}:{lineno}")
+                self.skipped.add("too-large", f"{shown}:{lineno}")
                 continue
             if not raw.strip():
                 continue
             try:
                 obj = json.loads(raw)
             except (UnicodeDecodeError, ValueError, RecursionError) as err:
-                raise InputError(f"{file}:{lineno}: not valid JSON ({str(err)[:120] or 'nested too deeply'})") from None
+                raise InputError(f"{shown}:{lineno}: not valid JSON ({str(err)[:120] or 'nested too deeply'})") from None
             if not isinstance(obj, dict):
-                raise InputError(f"{file}:{lineno}: expected a JSON object per line, got {type(obj).__name__}")
-            yield f"{file}:{lineno}", obj
+                raise InputError(f"{shown}:{lineno}: expected a JSON object per line, got {type(obj).__name__}")
+            yield f"{shown}:{lineno}", obj
 
-    def _parquet_rows(self, file: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    def _parquet_file(self, file: Path, shown: Path) -> Any:
+        """The open Parquet file; ``InputError`` when unreadable or without the text column."""
         import pyarrow.parquet as pq
 
         try:
             pf = pq.ParquetFile(file)
         except Exception as err:  # pyarrow raises several types for a bad file
-            raise InputError(f"{file}: not a readable Parquet file ({err})") from None
+            raise InputError(f"{shown}: not a readable Parquet file ({err})") from None
         names = pf.schema_arrow.names
-        wanted = [c for c in (self.text_field, self.id_field, self.license_field, self.lang_field) if c]
         if self.text_field not in names:
-            raise InputError(f"{file}: no {self.text_field!r} column (columns: {', '.join(names)}); "
+            raise InputError(f"{shown}: no {self.text_field!r} column (columns: {', '.join(names)}); "
                              f"choose the text column with --text-field")
-        columns = [c for c in dict.fromkeys(wanted) if c in names]
-        row = 0
-        for batch in pf.iter_batches(batch_size=1024, columns=columns):
+        return pf
+
+    def _parquet_rows(self, file: Path, shown: Path, group: int, first_row: int) -> Iterator[tuple[str, dict[str, Any]]]:
+        pf = self._parquet_file(file, shown)
+        wanted = [c for c in (self.text_field, self.id_field, self.license_field, self.lang_field) if c]
+        columns = [c for c in dict.fromkeys(wanted) if c in pf.schema_arrow.names]
+        row = first_row
+        for batch in pf.iter_batches(batch_size=1024, columns=columns, row_groups=[group]):
             for record in batch.to_pylist():
-                yield f"{file}:{row}", record
+                yield f"{shown}:{row}", record
                 row += 1
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def is_dataset(path: Path) -> bool:

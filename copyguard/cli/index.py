@@ -33,10 +33,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     b = command(isub, "build", "build a new index from folders, files, JSONL or Parquet", [
         "copyguard index build corpus/ --out corpus.cgidx --jobs 2",
         "copyguard index build books.parquet --out books.cgidx --text-field body --id-field isbn --license-field license",
+        "copyguard index build /shared/corpus/ --out /shared/corpus.cgidx --engine spark --spark-master spark://head:7077",
     ])
     _source_args(b)
     b.add_argument("--out", required=True, metavar="DIR", help="index directory to create")
     b.add_argument("--params", metavar="TOML", help="index parameters (see docs/parameters.md)")
+    b.add_argument("--engine", choices=("local", "spark"), default="local",
+                   help="local processes (--jobs) or Spark executors (default: local)")
+    b.add_argument("--spark-master", metavar="URL",
+                   help="Spark master for --engine spark (default: the active session, else local[--jobs])")
+    b.add_argument("--spark-task-mb", type=float, default=64.0, metavar="MB",
+                   help="input per Spark task; each task writes its own segments (default: 64)")
     b.set_defaults(run=run_build)
 
     a = command(isub, "add", "add or replace sources in an existing index", [
@@ -84,12 +91,23 @@ def _print_report(report, verb: str) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
     from ..index.build import build_index
     from ..params import load_params
 
     params = load_params(args.params)
-    report = build_index(args.paths, args.out, params=params, jobs=args.jobs, allow_empty=args.allow_empty,
-                         progress=not args.no_progress and sys.stderr.isatty(), **_corpus_options(args))
+    progress = not args.no_progress and sys.stderr.isatty()
+    if args.engine == "spark":
+        from ..index.spark_build import spark_build_index
+
+        report = spark_build_index(args.paths, args.out, params=params, master=args.spark_master, jobs=args.jobs,
+                                   progress=progress, allow_empty=args.allow_empty,
+                                   task_bytes=int(args.spark_task_mb * 2**20), **_corpus_options(args))
+    elif args.spark_master:
+        raise ConfigError("--spark-master needs --engine spark")
+    else:
+        report = build_index(args.paths, args.out, params=params, jobs=args.jobs, allow_empty=args.allow_empty,
+                             progress=progress, **_corpus_options(args))
     _print_report(report, f"indexed into {args.out}:")
     return 0
 

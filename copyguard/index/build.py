@@ -57,6 +57,20 @@ class BuildReport:
         if len(self.examples[reason]) < 3:
             self.examples[reason].append(doc_id)
 
+    def merge_skips(self, counts: dict[str, int], examples: dict[str, list[str]]) -> None:
+        """Add skips tallied elsewhere (the corpus reader, another machine), keeping the first three examples."""
+        for reason, count in counts.items():
+            self.skipped[reason] += count
+            shown = self.examples.setdefault(reason, [])
+            shown.extend(examples.get(reason, [])[: max(0, 3 - len(shown))])
+
+    def fail_if_empty(self, paths: list[str], allow_empty: bool) -> None:
+        """Fail closed: ``InputError`` when nothing at all could be indexed, unless ``allow_empty``."""
+        if self.sources == 0 and not allow_empty:
+            skipped = ", ".join(f"{n} {r}" for r, n in sorted(self.skipped.items())) or "no files"
+            raise InputError(f"nothing to index in {', '.join(paths)} ({skipped}); nothing was written "
+                             f"(pass --allow-empty to accept an empty result)")
+
 
 def sketch_document(doc: Document, params: Params) -> Sketched:
     """Normalize and sketch one document (runs in worker processes)."""
@@ -162,13 +176,8 @@ def _ingest_paths(txn: Transaction, paths: list[str], jobs: int, progress: bool,
 
     reader = CorpusReader(paths, **corpus_options)
     report = ingest(txn, reader, jobs, progress)
-    for reason, count in reader.skipped.counts.items():
-        report.skipped[reason] += count
-        report.examples.setdefault(reason, list(reader.skipped.examples.get(reason, []))[:3])
-    if report.sources == 0 and not allow_empty:
-        skipped = ", ".join(f"{n} {r}" for r, n in sorted(report.skipped.items())) or "no files"
-        raise InputError(f"nothing to index in {', '.join(paths)} ({skipped}); nothing was written "
-                         f"(pass --allow-empty to accept an empty result)")
+    report.merge_skips(reader.skipped.counts, reader.skipped.examples)
+    report.fail_if_empty(paths, allow_empty)
     return report
 
 

@@ -349,20 +349,34 @@ class Transaction:
         entry = self._write_segment(arrays_of(data), source_table(data.sources), text_table(data.texts))
         return self._append(entry, [s.source_id for s in data.sources])
 
-    def add_segment_dir(self, directory: str | os.PathLike) -> list[str]:
+    def add_segment_dir(self, directory: str | os.PathLike, *, files: dict[str, list] | None = None,
+                        dead_rows: Iterable[int] = ()) -> list[str]:
         """Stage a complete segment directory (as ``write_segment`` writes it) by moving it into the index.
 
         ``directory`` must be on the index's file system; it is checked
-        (opened, ids unique, files digested) before it is moved.
+        (opened, ids unique, files digested) before it is moved. ``files``
+        are digests its writer already made (``integrity.digest_dir``), saving
+        a read of every byte; sizes are still checked. ``dead_rows`` are its
+        rows born removed (a distributed build's later duplicates of an id):
+        they are tombstoned in the same commit and replace nothing.
         """
         src = Path(directory)
         seg = Segment(src)
         ids = seg.sources.column("source_id").to_pylist()
         if len(set(ids)) != len(ids):
             raise IndexStoreError(f"{src}: duplicate source_id within one segment")
-        entry = _entry(self._segment_name(), describe(seg.arrays), digest_dir(src))
+        if files is None:
+            files = digest_dir(src)
+        else:
+            raise_problems(self.path, check_segment_files(src, files, full=False))
+        entry = _entry(self._segment_name(), describe(seg.arrays), files)
+        p_source = np.array(seg.p_source)
         del seg
         fsutil.move_into_place(src, self.path / SEGMENTS / entry.name)
+        dead = set(dead_rows)
+        if dead:
+            entry = write_tombstone(self.path, entry, np.array(sorted(dead)), p_source, self.generation)
+            ids = [i for row, i in enumerate(ids) if row not in dead]
         return self._append(entry, ids)
 
     def remove(self, source_ids: Iterable[str], *, strict: bool = True) -> int:
