@@ -6,6 +6,8 @@ shingles that occur in the output); the sources of the passages that pass
 ``min_containment`` are ranked by their best passage, and each of the best
 ``max_sources`` gets one slice of its tokens, widened by a window on both
 sides (a copy may start or end inside a window that did not qualify).
+Several indexes (shards, or one index per corpus) are ranked together, so
+``max_sources`` counts sources across all of them.
 
 from copyguard.index import Index
 query = sketch_query(normalize(answer), index.params)
@@ -15,11 +17,12 @@ query = sketch_query(normalize(answer), index.params)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .index import Index
+from .index import Index, PassageInfo
 from .match import passage_containment
 from .normalize.tokens import Tokens, TokenStream
 from .params import Params
@@ -42,11 +45,15 @@ class Query:
 
 @dataclass(frozen=True, eq=False)
 class Candidate:
-    """A source worth aligning: its global ref, its best passage's containment, and the tokens to align."""
+    """A source worth aligning: its global ref, its best passage's containment, and the tokens to align.
+
+    ``shard`` is the position of the source's index among those searched.
+    """
 
     ref: int
     containment: float
     tokens: Tokens  # a slice of the source's tokens; starts/ends index the source's text
+    shard: int = 0
 
 
 def sketch_query(ts: TokenStream, params: Params) -> Query:
@@ -55,28 +62,47 @@ def sketch_query(ts: TokenStream, params: Params) -> Query:
     return Query(ts, sh, keys, params.shingle(ts.is_code))
 
 
-def find_candidates(index: Index, query: Query, min_containment: float, max_sources: int) -> list[Candidate]:
-    """The best ``max_sources`` sources with a passage at least ``min_containment`` contained in the output."""
+def find_candidates(indexes: Index | Sequence[Index], query: Query, min_containment: float,
+                    max_sources: int) -> list[Candidate]:
+    """The best ``max_sources`` sources, over all ``indexes``, with a passage at least ``min_containment`` contained."""
+    if isinstance(indexes, Index):
+        indexes = [indexes]
     if query.keys.shape[0] == 0:
         return []
+    scored = [_contained(index, query, min_containment) for index in indexes]
+    if not any(info is not None for info, _ in scored):
+        return []
+    keys = np.concatenate([info.source + (s << _SHARD_SHIFT) for s, (info, _) in enumerate(scored) if info is not None])
+    contain = np.concatenate([c for info, c in scored if info is not None])
+    out = []
+    for key, best in best_sources(keys, contain, max_sources):
+        shard, ref = key >> _SHARD_SHIFT, key & ((1 << _SHARD_SHIFT) - 1)
+        index, (info, _) = indexes[shard], scored[shard]
+        assert info is not None
+        mine = info.source == ref
+        margin = index.params.window(query.code)[0]
+        lo = max(int(info.tok[mine, 0].min()) - margin, 0)
+        hi = int(info.tok[mine, 1].max()) + margin
+        out.append(Candidate(ref, best, index.source_tokens(ref, lo, hi), shard))
+    return out
+
+
+_SHARD_SHIFT = 40  # a source key is shard << 40 | ref: ranked by containment, ties by shard, then ref
+
+
+def _contained(index: Index, query: Query, min_containment: float) -> tuple[PassageInfo | None, np.ndarray]:
+    """Info and containment of the passages of ``index`` that reach ``min_containment``; ``(None, [])`` if none."""
+    none = (None, np.zeros(0))
     _, gids = index.lookup(query.keys)
     gids = np.unique(gids)
     if gids.shape[0] == 0:
-        return []
+        return none
     gathered = index.passage_tokens(gids)
     contain = passage_containment(gathered.tokens, gathered.offsets, np.unique(query.shingles), query.k, query.code)
     good = contain >= min_containment
     if not good.any():
-        return []
-    info = index.passage_info(gids[good])
-    margin = index.params.window(query.code)[0]
-    out = []
-    for ref, best in best_sources(info.source, contain[good], max_sources):
-        mine = info.source == ref
-        lo = max(int(info.tok[mine, 0].min()) - margin, 0)
-        hi = int(info.tok[mine, 1].max()) + margin
-        out.append(Candidate(int(ref), float(best), index.source_tokens(int(ref), lo, hi)))
-    return out
+        return none
+    return index.passage_info(gids[good]), contain[good]
 
 
 def best_sources(sources: np.ndarray, contain: np.ndarray, limit: int) -> list[tuple[int, float]]:

@@ -18,13 +18,17 @@ verdict.action, [m.source for m in verdict.matches]
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from .candidates import find_candidates, sketch_query
+from .errors import ConfigError, IndexFormatError
 from .index import Index
-from .index.manifest import check_compatible
+from .index.manifest import MANIFEST, check_compatible
 from .match import Match, align_regions, attribute
 from .normalize import PROSE, TokenStream, normalize, versions
 from .normalize.tokens import codepoints
@@ -34,23 +38,60 @@ from .verdict import Verdict, redact
 
 
 class Guard:
-    """A loaded index plus a policy; thread-safe for concurrent ``check`` calls."""
+    """One or more loaded indexes plus a policy; thread-safe for concurrent ``check`` calls.
 
-    def __init__(self, index: Index, policy: Policy | None = None) -> None:
-        self.index = index
-        self.params = index.params
+    With several indexes (shards of one corpus, or one index per corpus or
+    license family) every check consults all of them: their candidates are
+    ranked together, so ``max_sources`` counts across indexes, and each match
+    names the index its source is in (``Match.index``). Every check first
+    follows writes to any index (a takedown, an add) by one ``stat`` of each
+    manifest, so a removal is seen at once without reopening anything.
+    """
+
+    def __init__(self, index: Index | Sequence[Index], policy: Policy | None = None) -> None:
+        self.indexes = (index,) if isinstance(index, Index) else tuple(index)
+        if not self.indexes:
+            raise ConfigError("a check needs at least one index")
+        self.index = self.indexes[0]
+        self.params = self.index.params
+        for other in self.indexes[1:]:
+            if other.params != self.params:
+                diff = ", ".join(f"{k}={v} (vs {self.params.to_dict()[k]})"
+                                 for k, v in other.params.to_dict().items() if v != self.params.to_dict()[k])
+                raise IndexFormatError(f"{other.path}: built with other parameters than {self.index.path} ({diff}); "
+                                       f"indexes checked together must share them: rebuild it with the same --params")
+        self.names = [str(i.path) for i in self.indexes] if len(self.indexes) > 1 else None
+        self._stamps: list[tuple[int, int, int] | None] = [None] * len(self.indexes)  # first check re-reads
         self.policy = policy or Policy()
 
     @classmethod
-    def open(cls, path: str | Path, policy: Policy | None = None) -> Guard:
-        """Open the index at ``path`` (memory-mapped: fast, whatever its size).
+    def open(cls, path: str | Path | Sequence[str | Path], policy: Policy | None = None) -> Guard:
+        """Open the index at ``path``, or every index of a list (memory-mapped: fast, whatever their size).
 
         An index built by another normalizer or other grammar versions is
         refused (``IndexFormatError``): its tokens would not be comparable.
+
+        guard = Guard.open(["books.cgidx", "code-gpl.cgidx", "code-mit.cgidx"])
         """
-        index = Index.open(path)
-        check_compatible(index.manifest, versions(), index.path)
-        return cls(index, policy)
+        paths = [path] if isinstance(path, (str, Path)) else list(path)
+        if len({Path(p).resolve() for p in paths}) != len(paths):
+            raise ConfigError(f"the same index is given twice among {', '.join(map(str, paths))}")
+        indexes = []
+        for p in paths:
+            index = Index.open(p)
+            check_compatible(index.manifest, versions(), index.path)
+            indexes.append(index)
+        return cls(indexes, policy)
+
+    def refresh(self) -> bool:
+        """Follow writes made to any of the indexes since the last check; True if one changed."""
+        changed = False
+        for i, index in enumerate(self.indexes):
+            stamp = _manifest_stamp(index)
+            if stamp != self._stamps[i] and stamp is not None:
+                changed |= index.refresh()
+                self._stamps[i] = stamp
+        return changed
 
     def check(self, text: str, lang: str | None = None) -> Verdict:
         """Every copy of protected content in ``text`` and the action the policy gives it.
@@ -58,6 +99,7 @@ class Guard:
         ``lang`` forces the whole text to be one code language (or ``"prose"``);
         by default markdown fences and untagged code are detected.
         """
+        self.refresh()
         matches: list[Match] = []
         for ts in self._streams(text, lang):
             matches.extend(self._check_stream(ts))
@@ -100,16 +142,28 @@ class Guard:
 
     def _check_stream(self, ts: TokenStream) -> list[Match]:
         query = sketch_query(ts, self.params)
-        found = find_candidates(self.index, query, self.policy.min_candidate_containment, self.policy.max_sources)
+        found = find_candidates(self.indexes, query, self.policy.min_candidate_containment, self.policy.max_sources)
         limits = self.policy.limits(ts.is_code)
         out = ts.tokens
         matches: list[Match] = []
         for cand in found:
             regions = align_regions(out, query.shingles, cand.tokens, query.k, query.code, limits)
             if regions:
-                record, src_text = self.index.source(cand.ref), self.index.source_text(cand.ref)
-                matches.extend(attribute(r, ts.text, out, ts.lang, cand.tokens, src_text, record) for r in regions)
+                index = self.indexes[cand.shard]
+                record, src_text = index.source(cand.ref), index.source_text(cand.ref)
+                for r in regions:
+                    match = attribute(r, ts.text, out, ts.lang, cand.tokens, src_text, record)
+                    matches.append(replace(match, index=self.names[cand.shard]) if self.names else match)
         return matches
+
+
+def _manifest_stamp(index: Index) -> tuple[int, int, int] | None:
+    """Identity of the manifest file now (replaced atomically by every write), or None if it cannot be read."""
+    try:
+        st = os.stat(index.path / MANIFEST)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 _SPACE, _NEWLINE = np.uint32(32), np.uint32(10)

@@ -52,9 +52,12 @@ class Match:
     tokens: int
     renames: dict[str, str] = field(default_factory=dict)
     source_path: str | None = None
+    index: str | None = None  # the index the source is in, when a check consults several
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        if self.index is None:
+            del d["index"]
         d["kind"] = str(self.kind)
         d["output_span"] = list(self.output_span)
         d["source_span"] = list(self.source_span)

@@ -18,9 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "llm 'write a TOML parser' | copyguard check --index corpus.cgidx --json",
         "copyguard check --index corpus.cgidx --batch answers.jsonl --policy policy.toml",
         "copyguard check --index corpus.cgidx answer.md --redact > safe.md",
+        "copyguard check --index books.cgidx --index code.cgidx answer.md",
     ], "Check model output; exit 0 when allowed, 1 when anything is flagged, 2 on a usage or input error.")
     p.add_argument("file", nargs="?", default="-", help="output to check (default: standard input)")
-    add_index(p)
+    add_index(p, many=True)
     p.add_argument("--batch", metavar="FILE.jsonl",
                    help='one {"id": ..., "text": ...} object per line; prints one verdict per line')
     p.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
@@ -76,7 +77,8 @@ def render(text: str, verdict) -> str:
     for i, m in enumerate(verdict.matches, 1):
         s, e = m.output_span
         line_no = text.count("\n", 0, s) + 1
-        lines.append(f"[{i}] {m.kind} copy of {m.source} (license: {m.license or 'unknown'}), "
+        where = f" in {m.index}" if m.index else ""
+        lines.append(f"[{i}] {m.kind} copy of {m.source}{where} (license: {m.license or 'unknown'}), "
                      f"similarity {m.similarity:.2f}, {m.tokens} tokens")
         lines.append(f"    output chars {s}-{e} (line {line_no}) <- source chars "
                      f"{m.source_span[0]}-{m.source_span[1]}")

@@ -17,8 +17,13 @@ def command(sub: argparse._SubParsersAction, name: str, help: str, examples: lis
                           epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
-def add_index(p: argparse.ArgumentParser, help: str = "index directory") -> None:
-    p.add_argument("--index", required=True, metavar="DIR", help=help)
+def add_index(p: argparse.ArgumentParser, help: str = "index directory", many: bool = False) -> None:
+    """``--index DIR``; with ``many``, repeatable (``args.index`` is then a list, checked together)."""
+    if many:
+        p.add_argument("--index", required=True, metavar="DIR", action="append",
+                       help=help + "; repeat it to check against several indexes at once")
+    else:
+        p.add_argument("--index", required=True, metavar="DIR", help=help)
 
 
 def add_policy(p: argparse.ArgumentParser) -> None:
