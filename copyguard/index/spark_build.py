@@ -62,7 +62,7 @@ class _Job:
 
 
 def plan_tasks(pieces: list[Piece], parallelism: int, task_bytes: int = TASK_BYTES) -> list[list[Piece]]:
-    """Contiguous runs of ``pieces`` of about equal bytes: at least ``parallelism`` of them, about ``task_bytes`` each.
+    """Contiguous runs of ``pieces`` of about equal bytes: a multiple of ``parallelism``, about ``task_bytes`` each.
 
     >>> [len(t) for t in plan_tasks([Piece("file", "a", "", "a", size=1)] * 5, 2)]
     [3, 2]
@@ -71,7 +71,8 @@ def plan_tasks(pieces: list[Piece], parallelism: int, task_bytes: int = TASK_BYT
         return []
     sizes = np.array([max(p.size, 1) for p in pieces], dtype=np.int64)
     total = int(sizes.sum())
-    n = int(min(len(pieces), max(parallelism, -(-total // task_bytes))))
+    rounds = -(-max(parallelism, -(-total // task_bytes)) // parallelism)  # whole rounds keep every core busy
+    n = int(min(len(pieces), rounds * parallelism))
     owner = np.minimum((np.cumsum(sizes) - sizes) * n // total, n - 1)
     bounds = np.flatnonzero(np.diff(owner)) + 1
     return [pieces[a:b] for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), len(pieces)])]
