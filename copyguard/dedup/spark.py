@@ -74,6 +74,8 @@ def session(jobs: int = 2, master: str | None = None):
              .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
              .config("spark.sql.adaptive.enabled", "false").config("spark.driver.memory", "2g")
              .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+             .config("spark.executor.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+             .config("spark.executor.memory", "1g")
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     return spark
