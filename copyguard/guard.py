@@ -18,6 +18,7 @@ verdict.action, [m.source for m in verdict.matches]
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Sequence
 from dataclasses import replace
@@ -33,7 +34,7 @@ from .match import Match, align_regions, attribute
 from .normalize import PROSE, TokenStream, normalize, versions
 from .normalize.tokens import codepoints
 from .policy import Policy
-from .stream import Stream
+from .stream import AsyncStream, Stream
 from .verdict import Verdict, redact
 
 
@@ -105,13 +106,28 @@ class Guard:
             matches.extend(self._check_stream(ts))
         return Verdict.from_matches(self.policy, matches)
 
+    async def acheck(self, text: str, lang: str | None = None) -> Verdict:
+        """``check`` for asyncio code: it runs in a worker thread, so the event loop keeps serving."""
+        return await asyncio.to_thread(self.check, text, lang)
+
     def redact(self, text: str, lang: str | None = None) -> str:
-        """``text`` with every flagged copy replaced by a short marker citing its source."""
+        """``text`` with every copy the policy redacts or blocks replaced by a short marker citing its source.
+
+        Copies the policy allows or only annotates stay.
+        """
         return redact(text, self.check(text, lang))
+
+    async def aredact(self, text: str, lang: str | None = None) -> str:
+        """``redact`` for asyncio code (in a worker thread)."""
+        return await asyncio.to_thread(self.redact, text, lang)
 
     def stream(self, check_every: int = 256) -> Stream:
         """An incremental checker for output that arrives in chunks (see ``Stream``)."""
         return Stream(self.check, self.policy, self.params, check_every)
+
+    def astream(self, check_every: int = 256) -> AsyncStream:
+        """``stream`` for asyncio code: ``await s.feed(chunk)`` re-checks in a worker thread."""
+        return AsyncStream(self.stream(check_every))
 
     def _streams(self, text: str, lang: str | None) -> list[TokenStream]:
         """At most two token streams: the prose of the answer, and its code.

@@ -25,6 +25,11 @@ class Action(StrEnum):
     REDACT = "redact"  # show it with the copies cut out
     BLOCK = "block"  # do not show it
 
+    @property
+    def removes(self) -> bool:
+        """``redact`` and ``block`` take a copy out of what is shown; ``allow`` and ``annotate`` leave it."""
+        return self in (Action.REDACT, Action.BLOCK)
+
 
 ACTIONS = tuple(Action)
 SEVERITY = {a: i for i, a in enumerate(ACTIONS)}
@@ -84,11 +89,21 @@ class Policy:
 
     def action_for(self, license: str | None, source: str | None = None) -> Action:
         """The action for a match: per source first, then per license, then the default."""
+        return self.rule_for(license, source)[0]
+
+    def rule_for(self, license: str | None, source: str | None = None) -> tuple[Action, str]:
+        """The action for a match and the rule that gives it, spelled as in a policy file.
+
+        >>> Policy(sources={"a.py": "allow"}).rule_for("MIT", "a.py")
+        (<Action.ALLOW: 'allow'>, 'sources["a.py"]')
+        >>> Policy().rule_for("GPL-3.0-only")
+        (<Action.BLOCK: 'block'>, 'default_action')
+        """
         if source is not None and source in self.sources:
-            return self.sources[source]
+            return self.sources[source], f'sources["{source}"]'
         if license is not None and license in self.licenses:
-            return self.licenses[license]
-        return self.default_action
+            return self.licenses[license], f'licenses["{license}"]'
+        return self.default_action, "default_action"
 
     def with_overrides(self, **values: Any) -> Policy:
         """A copy with the given fields replaced (``None`` values are ignored)."""

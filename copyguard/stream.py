@@ -1,58 +1,163 @@
-"""Checking output while it streams, so generation can be stopped at the first copy.
+"""Checking output while it streams, so generation stops at the first copy the policy takes out, and only then.
 
 ``feed(chunk)`` re-checks only the recent tail of the text once at least
 ``check_every`` new characters have arrived; matches found earlier are kept.
-A copy is reported as soon as one full check window of it (see
-``Stream.holdback_tokens``) has arrived, so an app that holds back that many
-tokens before display never shows more than that of a copy.
+A copy is reported as soon as one full check window of it has arrived
+(``Stream.holdback_tokens``: words of prose, tokens of code), so what
+``safe_text`` releases, everything but the last window of checked text,
+never holds more than that of a copy.
 
-s = guard.stream()
-for chunk in model.generate():
-# -> ...     if s.feed(chunk).flagged: break
+Each result separates three things: ``flagged`` (something matched, maybe a
+permissively licensed copy the policy only annotates), ``should_stop`` (the
+policy says ``redact`` or ``block`` for a match: stop generating) and
+``safe_text`` (what may be shown so far; it only ever grows).
+
+    s = guard.stream()
+    for chunk in model.generate():
+        r = s.feed(chunk)
+        show(r.new_text)
+        if r.should_stop:
+            break
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .match import Match
+from .normalize import PROSE, normalize
+from .normalize.markdown import open_code_block
 from .params import Params
-from .policy import Policy
-from .verdict import Verdict
+from .policy import Action, Policy
+from .verdict import Verdict, redact
 
 # characters per token, generously, for turning the token hold-back into a character look-back
 _CHARS_PER_TOKEN = 8
 
 
+@dataclass(frozen=True)
+class StreamResult:
+    """The state of a stream after one ``feed`` or ``close``."""
+
+    verdict: Verdict  # every match so far, with the policy's action for each
+    safe_text: str  # what may be shown so far: checked text less the hold-back, copies removed per the policy
+    new_text: str  # the part of ``safe_text`` that the previous result did not have
+    should_stop: bool  # the policy says redact or block for a match: stop generating
+    closed: bool = False  # ``close`` was called: nothing is held back any more
+
+    @property
+    def flagged(self) -> bool:
+        """Something matched, whatever the policy says about it (``annotate`` and ``allow`` included)."""
+        return bool(self.verdict.matches)
+
+    @property
+    def action(self) -> Action:
+        return self.verdict.action
+
+    @property
+    def matches(self) -> tuple[Match, ...]:
+        return self.verdict.matches
+
+
 class Stream:
-    """Incremental check of a growing output; ``feed`` returns the verdict on all text so far."""
+    """Incremental check of a growing output; ``feed`` returns a ``StreamResult`` on all text so far."""
 
     def __init__(self, check: Callable[[str], Verdict], policy: Policy, params: Params, check_every: int = 256) -> None:
         self._check = check
         self.policy = policy
+        self.params = params
         self.check_every = check_every
         self.text = ""
         self._checked = 0
         self._matches: list[Match] = []
-        self.holdback_tokens = max(params.window_code + params.stride_code, params.window_prose + params.stride_prose)
-        self._lookback = 2 * self.holdback_tokens * _CHARS_PER_TOKEN
+        self._released = ""  # safe text handed out so far
+        self._released_end = 0  # where it ends in ``text`` (before any removal)
+        self._stopped = False
+        self._holdback = (0, 0)  # (checked, where the hold-back starts), computed once per check
+        longest = max(params.window_code + params.stride_code, params.window_prose + params.stride_prose)
+        self._lookback = 2 * longest * _CHARS_PER_TOKEN
 
-    def feed(self, chunk: str) -> Verdict:
+    @property
+    def holdback_tokens(self) -> int:
+        """Units of checked text held back: code tokens inside an open code fence, else words of prose.
+
+        A copy is reported once one check window of it has arrived, and a
+        window passage is ``window`` units long, cut every ``stride``.
+        """
+        window, stride = self.params.window(open_code_block(self.text[: self._checked]) is not None)
+        return window + stride
+
+    def feed(self, chunk: str) -> StreamResult:
         """Append ``chunk``; re-check the tail when enough new text has arrived."""
         self.text += chunk
-        if len(self.text) - self._checked >= self.check_every:
+        if self._due():
             self._check_tail()
-        return self.verdict()
+        return self._result(closed=False)
 
-    def close(self) -> Verdict:
-        """Check whatever arrived since the last check and return the final verdict."""
+    def close(self) -> StreamResult:
+        """Check whatever arrived since the last check; nothing is held back any more."""
         if self._checked < len(self.text):
             self._check_tail()
-        return self.verdict()
+        return self._result(closed=True)
 
     def verdict(self) -> Verdict:
         return Verdict.from_matches(self.policy, self._matches)
+
+    def _due(self) -> bool:
+        return len(self.text) - self._checked >= self.check_every
+
+    def _result(self, closed: bool) -> StreamResult:
+        verdict = self.verdict()
+        before = self._released
+        if not self._stopped:
+            end = len(self.text) if closed else max(self._released_end, self._holdback_start())
+            if verdict.removed():
+                self._stopped = True
+                self._release_stopped(verdict, end)
+            else:
+                self._released += self.text[self._released_end : end]
+                self._released_end = end
+        return StreamResult(verdict, self._released, self._released[len(before):], self._stopped, closed)
+
+    def _release_stopped(self, verdict: Verdict, end: int) -> None:
+        """The last release: up to the first blocked copy, with redacted copies replaced by their markers."""
+        done = self._released_end
+        removed = sorted(((verdict.matches[d.match], d.action) for d in verdict.decisions
+                          if d.action.removes and verdict.matches[d.match].output_span[1] > done),
+                         key=lambda ma: ma[0].output_span)
+        if removed:  # the text checked up to the first copy is shown, up to its marker when it is redacted
+            first, action = removed[0]
+            end = max(end, first.output_span[0] + (action == Action.REDACT))
+            blocked = [m.output_span[0] for m, a in removed if a == Action.BLOCK]
+            end = max(done, min([end, *blocked]))
+        rest = tuple(replace(m, output_span=(max(m.output_span[0], done), m.output_span[1])) for m, _ in removed)
+        self._released += redact(self.text, Verdict(Action.REDACT, rest), end)[done:]
+        self._released_end = end
+
+    def _holdback_start(self) -> int:
+        """Where the last window of the checked text starts: ``holdback_tokens`` code tokens or words back."""
+        if self._holdback[0] != self._checked:
+            self._holdback = (self._checked, self._units_back(self._checked))
+        return self._holdback[1]
+
+    def _units_back(self, end: int) -> int:
+        """The start of the last window before ``end``, counted in the units the check counts (``normalize``)."""
+        block = open_code_block(self.text[:end])
+        if block is not None:
+            window, stride = self.params.window(True)
+            lo = max(block.start, end - self._lookback)
+            tokens = normalize(self.text[lo:end], block.lang)
+            if len(tokens) >= window + stride:
+                return lo + int(tokens.starts[-(window + stride)])
+            if lo > block.start:
+                return lo
+            end = block.start  # a code block shorter than a window: hold back the prose before it too
+        window, stride = self.params.window(False)
+        lo = max(0, end - self._lookback)
+        words = normalize(self.text[lo:end], PROSE)
+        return lo + int(words.starts[-(window + stride)]) if len(words) >= window + stride else lo
 
     def _check_tail(self) -> None:
         start = self._tail_start()
@@ -74,7 +179,41 @@ class Stream:
         start = max(0, self._checked - self._lookback)
         if start == 0:
             return 0
-        fence = max(self.text.rfind("```", 0, start), self.text.rfind("~~~", 0, start))
-        if fence >= 0 and (self.text.count("```", 0, start) + self.text.count("~~~", 0, start)) % 2 == 1:
-            return self.text.rfind("\n", 0, fence) + 1
+        block = open_code_block(self.text[:start])
+        if block is not None:  # re-check the open code block from its fence line
+            return self.text.rfind("\n", 0, max(block.start - 1, 0)) + 1
         return self.text.rfind("\n", 0, start) + 1
+
+
+class AsyncStream:
+    """``Stream`` for asyncio code: ``await feed(chunk)`` runs the re-checks in a worker thread.
+
+        s = guard.astream()
+        async for chunk in model.astream(prompt):
+            if (await s.feed(chunk)).should_stop:
+                break
+    """
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+
+    @property
+    def holdback_tokens(self) -> int:
+        return self.stream.holdback_tokens
+
+    @property
+    def text(self) -> str:
+        return self.stream.text
+
+    async def feed(self, chunk: str) -> StreamResult:
+        s = self.stream
+        s.text += chunk
+        if s._due():
+            await asyncio.to_thread(s._check_tail)
+        return s._result(closed=False)
+
+    async def close(self) -> StreamResult:
+        return await asyncio.to_thread(self.stream.close)
+
+    def verdict(self) -> Verdict:
+        return self.stream.verdict()

@@ -55,13 +55,48 @@ def test_check_batch_prints_one_verdict_per_line_with_its_id(index, tmp_path):
     assert r.returncode == 1
     out = [json.loads(line) for line in r.stdout.splitlines()]
     assert [o["id"] for o in out] == ["a", 7]
-    assert out[0]["action"] != "allow" and out[1] == {"id": 7, "action": "allow", "matches": []}
+    assert out[0]["action"] != "allow" and out[1] == {"id": 7, "action": "allow", "decided_by": None, "matches": []}
 
 
-def test_redact_flag_prints_the_redacted_output(index):
-    r = cg("check", "--index", str(index), str(ANSWER), "--redact")
+@pytest.fixture(scope="module")
+def redacting(tmp_path_factory) -> Path:
+    policy = tmp_path_factory.mktemp("policy") / "redact.toml"
+    policy.write_text('[licenses]\nMIT = "redact"\n')
+    return policy
+
+
+def test_redact_flag_prints_the_redacted_output(index, redacting):
+    r = cg("check", "--index", str(index), str(ANSWER), "--redact", "--policy", str(redacting))
     assert "[copyguard: removed a renamed copy of corpus/tomli/_parser.py" in r.stdout
     assert "idx += 1" not in r.stdout
+    # the public-domain paragraph is only annotated: it stays
+    assert "jargon" not in r.stdout and ANSWER.read_text().split("\n\n")[-1].strip()[:40] in r.stdout
+
+
+def test_redact_follows_the_policy_an_allowed_copy_stays_and_exits_0(index, tmp_path):
+    policy = tmp_path / "allow.toml"
+    policy.write_text('[licenses]\nMIT = "allow"\n"LicenseRef-public-domain" = "allow"\n')
+    r = cg("check", "--index", str(index), str(ANSWER), "--redact", "--policy", str(policy))
+    assert r.returncode == 0 and r.stdout == ANSWER.read_text()
+    r = cg("check", "--index", str(index), str(ANSWER), "--json", "--redact", "--policy", str(policy))
+    verdict = json.loads(r.stdout)
+    assert r.returncode == 0 and verdict["action"] == "allow" and verdict["matches"]
+    assert verdict["redacted"] == ANSWER.read_text()
+    assert {m["rule"] for m in verdict["matches"]} == {'licenses["MIT"]', 'licenses["LicenseRef-public-domain"]'}
+
+
+def test_redact_with_json_and_batch_adds_a_redacted_field(index, redacting, tmp_path):
+    r = cg("check", "--index", str(index), str(ANSWER), "--json", "--redact", "--policy", str(redacting))
+    verdict = json.loads(r.stdout)
+    assert r.returncode == 1 and verdict["action"] == "redact"
+    assert verdict["decided_by"]["rule"] == 'licenses["MIT"]'
+    assert verdict["matches"][verdict["decided_by"]["match"]]["source"] == "corpus/tomli/_parser.py"
+    assert "idx += 1" not in verdict["redacted"] and "[copyguard: removed a renamed copy" in verdict["redacted"]
+    batch = tmp_path / "b.jsonl"
+    batch.write_text(json.dumps({"id": "a", "text": ANSWER.read_text()}) + "\n" + json.dumps({"id": "b", "text": "hi"}))
+    r = cg("check", "--index", str(index), "--batch", str(batch), "--redact", "--policy", str(redacting))
+    a, b = (json.loads(line) for line in r.stdout.splitlines())
+    assert a["redacted"] == verdict["redacted"] and b["redacted"] == "hi"
 
 
 @pytest.mark.parametrize("setup, args, message", [

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from copyguard.guard import Guard
+from copyguard.policy import Policy
 from copyguard.verdict import redact
 from copyguard.index import Index
 from copyguard.index.build import add_to_index, build_index
@@ -164,10 +165,39 @@ def test_boilerplate_is_not_flagged(guard):
 def test_redact_replaces_the_copy_with_a_marker_citing_the_source(guard):
     func = _function(PARSER, "parse_inline_table")
     answer = "Intro.\n\n```python\n" + func + "```\nOutro."
-    redacted = guard.redact(answer)
+    redacting = Guard(guard.index, Policy(licenses={"MIT": "redact"}))
+    redacted = redacting.redact(answer)
     assert "def parse_inline_table" not in redacted
     assert "corpus/tomli/_parser.py" in redacted and redacted.startswith("Intro.") and redacted.endswith("Outro.")
-    assert redact(answer, guard.check(answer)) == redacted
+    assert redact(answer, redacting.check(answer)) == redacted
+
+
+@pytest.mark.parametrize("action", ["allow", "annotate"])
+def test_redact_keeps_copies_the_policy_allows_or_annotates(guard, action):
+    func = _function(PARSER, "parse_inline_table")
+    answer = "Intro.\n\n```python\n" + func + "```\nOutro."
+    lenient = Guard(guard.index, Policy(sources={"corpus/tomli/_parser.py": action}))
+    verdict = lenient.check(answer)
+    assert verdict.matches and verdict.action == action
+    assert lenient.redact(answer) == answer
+
+
+def test_verdict_names_the_match_and_the_rule_that_decided_it(guard):
+    func = _function(PARSER, "parse_inline_table")
+    prose = WRITING.split("\n\n")[1]
+    answer = prose + "\n\n```python\n" + func + "```\n"
+    verdict = Guard(guard.index, Policy(sources={"corpus/tomli/_parser.py": "block"})).check(answer)
+    sources = [m.source for m in verdict.matches]
+    assert "corpus/tomli/_parser.py" in sources and "corpus/jargon/hacker-writing-style.txt" in sources
+    assert verdict.action == "block"
+    decided = verdict.decided_by
+    assert verdict.matches[decided.match].source == "corpus/tomli/_parser.py"
+    assert decided.rule == 'sources["corpus/tomli/_parser.py"]'
+    prose_decision = verdict.decisions[sources.index("corpus/jargon/hacker-writing-style.txt")]
+    assert prose_decision.action == "annotate" and prose_decision.rule == 'licenses["LicenseRef-public-domain"]'
+    d = verdict.to_dict()
+    assert d["decided_by"] == {"match": decided.match, "action": "block", "rule": 'sources["corpus/tomli/_parser.py"]'}
+    assert [m["action"] for m in d["matches"]] == [str(x.action) for x in verdict.decisions]
 
 
 def test_removed_source_no_longer_matches_and_add_brings_it_back(index_path, tmp_path):

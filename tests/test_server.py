@@ -12,6 +12,7 @@ import pytest
 
 from copyguard.guard import Guard
 from copyguard.index.build import build_index
+from copyguard.policy import Policy
 from copyguard.server import make_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +23,8 @@ ANSWER = (ROOT / "copyguard" / "samples" / "answer.md").read_text()
 def url(tmp_path_factory):
     out = tmp_path_factory.mktemp("srv") / "idx"
     build_index([str(ROOT / "copyguard" / "samples" / "corpus")], str(out))
-    server = make_server(Guard.open(out), "127.0.0.1", 0)
+    server = make_server(Guard.open(out, Policy(licenses={"MIT": "redact", "LicenseRef-public-domain": "annotate"})),
+                         "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -49,7 +51,7 @@ def test_check_over_http_returns_the_verdict_and_redaction(url):
 
 def test_clean_text_is_allowed_and_health_answers(url):
     status, body = post(url + "/check", json.dumps({"text": "A short friendly answer."}).encode())
-    assert (status, body) == (200, {"action": "allow", "matches": []})
+    assert (status, body) == (200, {"action": "allow", "decided_by": None, "matches": []})
     with urllib.request.urlopen(url + "/health", timeout=10) as resp:
         health = json.loads(resp.read())
     assert health["status"] == "ok" and health["sources"] == 18

@@ -68,10 +68,17 @@ def test_close_checks_the_rest():
     assert s.verdict().matches == ()
     final = s.close()
     assert len(final.matches) == 1 and len(checker.calls) == 1
-    assert s.close() == final and len(checker.calls) == 1  # nothing new: no second check
+    again = s.close()
+    assert again.verdict == final.verdict and again.safe_text == final.safe_text and again.new_text == ""
+    assert len(checker.calls) == 1  # nothing new: no second check
 
 
-def test_holdback_covers_one_check_window():
+def test_holdback_covers_one_check_window_of_the_kind_of_text():
     s, _ = stream()
     p = Params()
-    assert s.holdback_tokens >= max(p.window_code, p.window_prose)
+    s.feed("plain words " * 40)
+    assert s.holdback_tokens == p.window_prose + p.stride_prose  # words of prose
+    s.feed("\n\n```python\n" + "total = total + 1\n" * 40)
+    assert s.holdback_tokens == p.window_code + p.stride_code  # tokens inside an open code fence
+    s.feed("```\nDone, " + "more words " * 30)
+    assert s.holdback_tokens == p.window_prose + p.stride_prose

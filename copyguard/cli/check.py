@@ -27,7 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
     p.add_argument("--lang", help="treat the whole output as this language ('prose' for prose)")
     add_policy(p)
-    p.add_argument("--redact", action="store_true", help="print the output with copies replaced by markers")
+    p.add_argument("--redact", action="store_true",
+                   help="print the output with the copies the policy redacts or blocks replaced by markers; "
+                        'with --json or --batch, add it to each verdict as "redacted"')
     p.set_defaults(run=run)
 
 
@@ -37,21 +39,31 @@ def run(args: argparse.Namespace) -> int:
 
     guard = Guard.open(args.index, load_policy(args))
     if args.batch:
-        return _run_batch(guard, args.batch, args.lang)
+        return _run_batch(guard, args.batch, args.lang, args.redact)
     text = read_text(args.file)
     verdict = guard.check(text, args.lang)
-    if args.redact:
+    if args.json:
+        print(json.dumps(_body(text, verdict, args.redact), ensure_ascii=False))
+    elif args.redact:
         from ..verdict import redact
 
         sys.stdout.write(redact(text, verdict))
-    elif args.json:
-        print(json.dumps(verdict.to_dict(), ensure_ascii=False))
     else:
         print(render(text, verdict))
     return 1 if verdict.flagged else 0
 
 
-def _run_batch(guard, path: str, lang: str | None) -> int:
+def _body(text: str, verdict, redacted: bool) -> dict:
+    """The verdict as JSON, with the redacted text under ``"redacted"`` when asked for."""
+    from ..verdict import redact
+
+    body = verdict.to_dict()
+    if redacted:
+        body["redacted"] = redact(text, verdict)
+    return body
+
+
+def _run_batch(guard, path: str, lang: str | None, redacted: bool = False) -> int:
     from ..errors import InputError
     from ..textio import read_text
 
@@ -67,7 +79,8 @@ def _run_batch(guard, path: str, lang: str | None) -> int:
             raise InputError(f'{path}:{lineno}: expected {{"id": ..., "text": "..."}}')
         verdict = guard.check(item["text"], item.get("lang", lang))
         flagged |= verdict.flagged
-        print(json.dumps({"id": item.get("id"), **verdict.to_dict()}, ensure_ascii=False), flush=True)
+        print(json.dumps({"id": item.get("id"), **_body(item["text"], verdict, redacted)}, ensure_ascii=False),
+              flush=True)
     return 1 if flagged else 0
 
 

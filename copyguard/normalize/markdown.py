@@ -160,3 +160,21 @@ def blocks(text: str) -> list[Block]:
     if prose_start < len(text):
         out.extend(_split_unfenced(text, prose_start, len(text)))
     return out
+
+
+def open_code_block(text: str) -> Block | None:
+    """The code block that ``text`` ends inside of (a fence not closed yet), or ``None``.
+
+    What a stream holds back depends on it: code tokens inside, words of prose outside.
+
+    >>> open_code_block("Here:\\n```python\\ndef f(")
+    Block(start=16, end=22, kind='code', lang='python')
+    >>> open_code_block("```python\\nx = 1\\n```\\nDone.") is None
+    True
+    """
+    fences = _fenced_blocks(text)
+    if not fences or fences[-1].close < len(text) or fences[-1].body_end < len(text):
+        return None
+    last = fences[-1]
+    kind, lang = _classify(fence_tag(last.info), text[last.body_start :])
+    return Block(last.body_start, len(text), "code", lang) if kind == "code" else None
