@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 INDEX_ENV, POLICY_ENV = "COPYGUARD_INDEX", "COPYGUARD_POLICY"
 
 
-def open_guard(index: str | Path | None = None, policy: str | Path | None = None) -> "Guard":
+def open_guard(index: str | Path | None = None, policy: str | Path | None = None) -> Guard:
     """A ``Guard`` on ``index`` with the policy file ``policy``; either falls back to its environment variable.
 
     Frameworks that build a hook from a config file or a class name alone (LiteLLM's
@@ -37,7 +37,7 @@ def open_guard(index: str | Path | None = None, policy: str | Path | None = None
     return Guard.open(index, Policy.from_toml(policy) if policy else None)
 
 
-def refusal(verdict: "Verdict") -> str:
+def refusal(verdict: Verdict) -> str:
     """What is shown instead of a blocked answer: why, with the source and license that decided it."""
     decided = verdict.decided_by
     if decided is None:
@@ -50,6 +50,7 @@ def refusal(verdict: "Verdict") -> str:
 def missing(extra: str, err: ImportError) -> DependencyError:
     """The error for a framework that is not installed: which extra to install.
 
-    >>> raise missing("litellm", ImportError("No module named 'litellm'"))  # doctest: +SKIP
+    >>> print(missing("litellm", ModuleNotFoundError("No module named 'litellm'", name="litellm")))
+    litellm: not installed; pip install "copyguard[litellm]"
     """
     return DependencyError(f'{err.name or err}: not installed; pip install "copyguard[{extra}]"')

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 class CopyGuardGuardrail(CustomGuardrail):
     """``apply_guardrail`` for responses: raise to block, rewrite to redact."""
 
-    def __init__(self, index: str | None = None, policy: str | None = None, guard: "Guard | None" = None,
+    def __init__(self, index: str | None = None, policy: str | None = None, guard: Guard | None = None,
                  **kwargs: Any) -> None:
         self.guard = guard or open_guard(index, policy)
         kwargs.setdefault("guardrail_name", "copyguard")

@@ -15,7 +15,7 @@ from copyguard import Guard, Policy
 from copyguard.index.build import build_index
 
 SAMPLES = Path(__file__).resolve().parents[2] / "copyguard" / "samples" / "corpus"
-POLICY_TOML = '[sources]\n"tomli/_parser.py" = "block"\n"jargon/hacker-writing-style.txt" = "redact"\n'
+POLICY_TOML = '[sources]\n"corpus/tomli/_parser.py" = "block"\n"corpus/jargon/hacker-writing-style.txt" = "redact"\n'
 
 
 def _function(path: str, name: str) -> str:

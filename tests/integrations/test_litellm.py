@@ -58,7 +58,7 @@ def proxy(tmp_path_factory, index_dir, policy_file, guard):
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise RuntimeError("litellm proxy did not start:\n" + (work / "proxy.log").read_text()[-3000:])
+                raise RuntimeError("litellm proxy did not start:\n" + (work / "proxy.log").read_text()[-3000:]) from None
             time.sleep(0.5)
     yield openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=60)
     proc.terminate()
@@ -93,13 +93,13 @@ def test_the_guardrail_loads_as_the_config_names_it(proxy, index_dir):
 def test_a_blocked_copy_is_refused_naming_its_source(proxy):
     with pytest.raises(openai.BadRequestError) as err:
         _ask(proxy, "blocked")
-    assert "tomli/_parser.py" in str(err.value) and "license MIT" in str(err.value)
+    assert "corpus/tomli/_parser.py" in str(err.value) and "license MIT" in str(err.value)
 
 
 def test_a_redacted_copy_is_rewritten_and_the_rest_kept(proxy):
     answer = _ask(proxy, "redacted")
     assert answer.startswith("Sure.") and answer.endswith("Hope this helps.")
-    assert "[copyguard: removed a verbatim copy of jargon/hacker-writing-style.txt" in answer
+    assert "[copyguard: removed a verbatim copy of corpus/jargon/hacker-writing-style.txt" in answer
     assert "overgeneralizing" not in answer
 
 
@@ -110,7 +110,7 @@ def test_clean_and_annotated_answers_pass_unchanged(proxy):
 
 def test_a_streamed_copy_stops_within_one_window_of_its_start(proxy, guard):
     text, err, _ = _stream(proxy, "blocked")
-    assert err is not None and "tomli/_parser.py" in str(err)
+    assert err is not None and "corpus/tomli/_parser.py" in str(err)
     start = BLOCKED.index("def parse_inline_table")
     assert BLOCKED.startswith(text) and start < len(text) < len(BLOCKED)
     from copyguard.normalize import normalize
