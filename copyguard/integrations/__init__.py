@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError, DependencyError
+from ..errors import ConfigError, CopyguardError, DependencyError
 
 if TYPE_CHECKING:
     from ..guard import Guard
@@ -37,6 +37,14 @@ def open_guard(index: str | Path | None = None, policy: str | Path | None = None
     return Guard.open(index, Policy.from_toml(policy) if policy else None)
 
 
+class CopyBlocked(CopyguardError):
+    """An answer the policy blocks, raised where a framework's way to refuse is an exception."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(refusal(verdict))
+        self.verdict = verdict
+
+
 def refusal(verdict: Verdict) -> str:
     """What is shown instead of a blocked answer: why, with the source and license that decided it."""
     decided = verdict.decided_by
@@ -45,6 +53,14 @@ def refusal(verdict: Verdict) -> str:
     m = verdict.matches[decided.match]
     return (f"This answer was withheld: it copies protected material ({m.kind} copy of {m.source}, "
             f"license {m.license or 'unknown'}).")
+
+
+def stopped(verdict: Verdict) -> str:
+    """The note that ends a stream stopped at a copy the policy blocks."""
+    decided = verdict.decided_by
+    m = verdict.matches[decided.match] if decided is not None else None
+    what = f"{m.source}, license {m.license or 'unknown'}" if m else "protected material"
+    return f"\n[copyguard: the answer stopped here; it went on to copy protected material ({what})]"
 
 
 def missing(extra: str, err: ImportError) -> DependencyError:
