@@ -139,25 +139,8 @@ class Stream:
     def _holdback_start(self) -> int:
         """Where the last window of the checked text starts: ``holdback_tokens`` code tokens or words back."""
         if self._holdback[0] != self._checked:
-            self._holdback = (self._checked, self._units_back(self._checked))
+            self._holdback = (self._checked, window_start(self.text[: self._checked], self.params, self._lookback))
         return self._holdback[1]
-
-    def _units_back(self, end: int) -> int:
-        """The start of the last window before ``end``, counted in the units the check counts (``normalize``)."""
-        block = open_code_block(self.text[:end])
-        if block is not None:
-            window, stride = self.params.window(True)
-            lo = max(block.start, end - self._lookback)
-            tokens = normalize(self.text[lo:end], block.lang)
-            if len(tokens) >= window + stride:
-                return lo + int(tokens.starts[-(window + stride)])
-            if lo > block.start:
-                return lo
-            end = block.start  # a code block shorter than a window: hold back the prose before it too
-        window, stride = self.params.window(False)
-        lo = max(0, end - self._lookback)
-        words = normalize(self.text[lo:end], PROSE)
-        return lo + int(words.starts[-(window + stride)]) if len(words) >= window + stride else lo
 
     def _check_tail(self) -> None:
         start = self._tail_start()
@@ -183,6 +166,34 @@ class Stream:
         if block is not None:  # re-check the open code block from its fence line
             return self.text.rfind("\n", 0, max(block.start - 1, 0)) + 1
         return self.text.rfind("\n", 0, start) + 1
+
+
+def window_start(text: str, params: Params, lookback: int | None = None) -> int:
+    """Where the last check window of ``text`` starts: what a stream holds back begins there.
+
+    A window is ``window + stride`` code tokens inside an open code fence, else
+    words of prose, counted as the check counts them (``normalize``); 0 when
+    ``text`` is shorter. Only the last ``lookback`` characters are looked at.
+
+    >>> window_start("one two three " * 40, Params())
+    280
+    """
+    end = len(text)
+    lookback = 2 * max(sum(params.window(True)), sum(params.window(False))) * _CHARS_PER_TOKEN if lookback is None else lookback
+    block = open_code_block(text)
+    if block is not None:
+        n = sum(params.window(True))
+        lo = max(block.start, end - lookback)
+        tokens = normalize(text[lo:end], block.lang)
+        if len(tokens) >= n:
+            return lo + int(tokens.starts[-n])
+        if lo > block.start:
+            return lo
+        end = block.start  # a code block shorter than a window: hold back the prose before it too
+    n = sum(params.window(False))
+    lo = max(0, end - lookback)
+    words = normalize(text[lo:end], PROSE)
+    return lo + int(words.starts[-n]) if len(words) >= n else lo
 
 
 class AsyncStream:
