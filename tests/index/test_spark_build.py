@@ -134,3 +134,11 @@ def test_standalone_cluster_build_survives_a_lost_executor(tmp_path):
         text = path.read_text()
         query = f"```python\n{text[len(text) // 3 : len(text) // 3 + 2000]}\n```"
         assert g_local.check(query).to_dict() == g_spark.check(query).to_dict()
+
+
+def test_cli_spark_master_needs_the_spark_engine(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "copyguard", "index", "build", str(SAMPLES / "corpus"), "--out",
+                        str(tmp_path / "idx"), "--spark-master", "spark://127.0.0.1:7077"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.strip() == "copyguard: error: --spark-master needs --engine spark"
+    assert not (tmp_path / "idx").exists()
