@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ANNOTATED, BLOCKED, CLEAN, REDACTED
 from nemoguardrails import LLMRails, RailsConfig
 from nemoguardrails.testing import FakeLLMModel
 
+from conftest import ANNOTATED, BLOCKED, CLEAN, REDACTED
 from copyguard.integrations.nemo import copyguard_check
 from copyguard.normalize import normalize
 
