@@ -18,13 +18,13 @@ query = sketch_query(normalize(answer), index.params)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .index import Index, PassageInfo
 from .match import passage_containment
-from .normalize.tokens import Tokens, TokenStream
+from .normalize.tokens import Tokens, TokenStream, mix64
 from .params import Params
 from .passages import sketch_passages
 
@@ -60,6 +60,30 @@ def sketch_query(ts: TokenStream, params: Params) -> Query:
     """Cut and sketch an output stream the way the index cut and sketched its sources."""
     _, _, keys, sh = sketch_passages(ts, params)
     return Query(ts, sh, keys, params.shingle(ts.is_code))
+
+
+def boilerplate_mask(indexes: Sequence[Index], query: Query, max_sources: int) -> np.ndarray:
+    """Which of the query's shingles more than ``max_sources`` indexed sources hold (0: none, the cap is off).
+
+    Such a shingle (a license header, a standard signature, a stock phrase
+    of doc comments) says nothing about which source was copied. Counts add
+    up over all the indexes a check consults.
+    """
+    sh = query.shingles
+    if max_sources <= 0 or sh.shape[0] == 0:
+        return np.zeros(sh.shape[0], dtype=bool)
+    return sum((index.source_counts(sh) for index in indexes), np.zeros(sh.shape[0], dtype=np.int64)) > max_sources
+
+
+def without(query: Query, common: np.ndarray) -> Query:
+    """``query`` with the ``common`` shingles made unmatchable: they count toward no candidate's containment."""
+    if not common.any():
+        return query
+    unique = mix64(np.arange(common.shape[0], dtype=np.uint64) ^ _UNMATCHABLE)  # equal to no indexed shingle
+    return replace(query, shingles=np.where(common, unique, query.shingles))
+
+
+_UNMATCHABLE = np.uint64(0x6A09E667F3BCC909)
 
 
 def find_candidates(indexes: Index | Sequence[Index], query: Query, min_containment: float,
@@ -115,3 +139,43 @@ def best_sources(sources: np.ndarray, contain: np.ndarray, limit: int) -> list[t
     _, first = np.unique(sources[order], return_index=True)
     pick = order[np.sort(first)][:limit]
     return [(int(s), float(c)) for s, c in zip(sources[pick], contain[pick])]
+
+
+# Characters around a candidate's slice in which the other channel of the same source is aligned.
+CROSS_MARGIN = 1500
+
+
+def cross_channel(indexes: Sequence[Index], found: list[list[Candidate]]) -> list[list[Candidate]]:
+    """Each stream's candidates plus the sources another stream found, sliced around the same characters.
+
+    A short function's code may be too short to be looked up while its
+    docstring is found (or the reverse): the code is then aligned with the
+    source's tokens near the docstring's characters, so both channels give
+    evidence. Slices hold the tokens of both channels of the source whose
+    start lies in the span; shingles of one channel never equal the other's.
+    """
+    if len(found) < 2 or not any(found):
+        return found
+    spans: dict[tuple[int, int], tuple[int, int, float]] = {}
+    for cands in found:
+        for c in cands:
+            if len(c.tokens):
+                lo, hi = int(c.tokens.starts.min()), int(c.tokens.ends.max())
+                old = spans.get((c.shard, c.ref), (lo, hi, c.containment))
+                spans[(c.shard, c.ref)] = (min(lo, old[0]), max(hi, old[1]), max(c.containment, old[2]))
+    out = []
+    for cands in found:
+        have = {(c.shard, c.ref) for c in cands}
+        extra = []
+        for (shard, ref), (lo, hi, contain) in spans.items():
+            if (shard, ref) not in have:
+                whole = indexes[shard].source_tokens(ref)
+                near = np.flatnonzero((whole.starts >= lo - CROSS_MARGIN) & (whole.starts < hi + CROSS_MARGIN))
+                if near.shape[0]:
+                    extra.append(Candidate(ref, contain, _take(whole, near), shard))
+        out.append(cands + extra)
+    return out
+
+
+def _take(tokens: Tokens, rows: np.ndarray) -> Tokens:
+    return Tokens(tokens.hashes[rows], tokens.exact[rows], tokens.kinds[rows], tokens.starts[rows], tokens.ends[rows])

@@ -26,14 +26,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .candidates import find_candidates, sketch_query
+from .candidates import Candidate, Query, boilerplate_mask, cross_channel, find_candidates, sketch_query, without
 from .errors import ConfigError, IndexFormatError
+from .evidence import distinctive_tokens, weigh
 from .index import Index
 from .index.manifest import MANIFEST, check_compatible
 from .match import Match, align_regions, attribute
-from .normalize import PROSE, TokenStream, normalize, versions
-from .normalize.tokens import codepoints
+from .normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
+from .normalize.code import normalize_code_spans, normalize_code_words
+from .normalize.text import blank_outside
 from .policy import Policy
+from .sketch import stream_shingles
 from .stream import AsyncStream, Stream
 from .verdict import Verdict, redact
 
@@ -101,10 +104,17 @@ class Guard:
         by default markdown fences and untagged code are detected.
         """
         self.refresh()
+        streams = self._streams(text, lang)
+        p = self.policy
+        queries = [sketch_query(ts, self.params) for ts in streams]
+        common = [boilerplate_mask(self.indexes, q, p.max_shingle_sources) for q in queries]
+        found = cross_channel(self.indexes, [self._candidates(q, c) for q, c in zip(queries, common)])
         matches: list[Match] = []
-        for ts in self._streams(text, lang):
-            matches.extend(self._check_stream(ts))
-        return Verdict.from_matches(self.policy, matches)
+        for ts, query, cands, mask in zip(streams, queries, found, common):
+            matches.extend(self._align(ts, query, cands, mask))
+        kept, discounted = weigh(text, matches, p.min_tokens_code, p.min_tokens_prose)
+        verdict = Verdict.from_matches(p, kept)
+        return replace(verdict, boilerplate=int(sum(int(m.sum()) for m in common)), discounted=discounted)
 
     async def acheck(self, text: str, lang: str | None = None) -> Verdict:
         """``check`` for asyncio code: it runs in a worker thread, so the event loop keeps serving."""
@@ -132,44 +142,76 @@ class Guard:
     def _streams(self, text: str, lang: str | None) -> list[TokenStream]:
         """At most two token streams: the prose of the answer, and its code.
 
-        Prose blocks are normalized in one call on a copy of the answer
-        with the code blanked (prose folding is per character, so this is
-        exact and offsets need no mapping). Code is parsed block by block:
-        a fence that starts inside a string must not swallow the next one.
+        The prose stream holds the prose blocks and the words inside the code
+        (comments, docstrings, long strings: the index holds them as prose of
+        the code's source). It is normalized in one call on a copy of the
+        answer with everything else blanked (prose folding is per character,
+        so this is exact and offsets need no mapping). Code is parsed block
+        by block: a fence that starts inside a string must not swallow the next one.
         """
         if lang is not None:
-            return [normalize(text, lang)]
+            if lang in PROSE_ALIASES:
+                return [normalize(text, lang)]
+            return [ts for ts in normalize_code_words(text, lang)[::-1] if len(ts)]
         from .normalize.markdown import blocks
 
         prose: list[tuple[int, int]] = []
         code: list[TokenStream] = []
         for block in blocks(text):
             if block.kind == "code" and block.lang:
-                code.append(normalize(text[block.start : block.end], block.lang).shift(block.start, text))
+                ts, words = normalize_code_spans(text[block.start : block.end], block.lang)
+                code.append(ts.shift(block.start, text))
+                prose.extend((block.start + s, block.start + e) for s, e in words)
             else:
                 prose.append((block.start, block.end))
         out = []
         if prose:
             whole = len(prose) == 1 and prose[0] == (0, len(text))
-            out.append(normalize(text if whole else _blank_outside(text, prose), PROSE).shift(0, text))
+            out.append(normalize(text if whole else blank_outside(text, prose), PROSE).shift(0, text))
         if code:
             out.append(TokenStream.concat(code, text))
         return out
 
-    def _check_stream(self, ts: TokenStream) -> list[Match]:
-        query = sketch_query(ts, self.params)
-        found = find_candidates(self.indexes, query, self.policy.min_candidate_containment, self.policy.max_sources)
-        limits = self.policy.limits(ts.is_code)
+    def _candidates(self, query: Query, common: np.ndarray, extra: int = 2) -> list[Candidate]:
+        """Sources by containment of the output's shingles that are not boilerplate.
+
+        When boilerplate was discounted, the best ``extra`` sources that only
+        all shingles find are aligned too: the evidence floor then drops them
+        or, if their copy has enough of its own, reports them; the report
+        names those dropped as discounted.
+        """
+        p = self.policy
+        found = find_candidates(self.indexes, without(query, common), p.min_candidate_containment, p.max_sources)
+        if not common.any():
+            return found
+        have = {(c.shard, c.ref) for c in found}
+        loose = find_candidates(self.indexes, query, p.min_candidate_containment, extra + len(have))
+        return found + [c for c in loose if (c.shard, c.ref) not in have][:extra]
+
+    def _align(self, ts: TokenStream, query: Query, cands: list[Candidate], common: np.ndarray) -> list[Match]:
+        """Regions of ``ts`` copied from each candidate, attributed; the floors are applied later, over all.
+
+        ``common`` marks the output shingles held by too many sources: the
+        tokens of a match that only such shingles cover are its
+        ``boilerplate`` and do not count as evidence.
+        """
+        limits = self.policy.region_limits(ts.is_code)
         out = ts.tokens
         matches: list[Match] = []
-        for cand in found:
+        for cand in cands:
             regions = align_regions(out, query.shingles, cand.tokens, query.k, query.code, limits)
-            if regions:
-                index = self.indexes[cand.shard]
-                record, src_text = index.source(cand.ref), index.source_text(cand.ref)
-                for r in regions:
-                    match = attribute(r, ts.text, out, ts.lang, cand.tokens, src_text, record)
-                    matches.append(replace(match, index=self.names[cand.shard]) if self.names else match)
+            if not regions:
+                continue
+            index = self.indexes[cand.shard]
+            record, src_text = index.source(cand.ref), index.source_text(cand.ref)
+            src_sh = np.unique(stream_shingles(cand.tokens, query.k, query.code)) if common.any() else None
+            for r in regions:
+                m = attribute(r, ts.text, out, ts.lang, cand.tokens, src_text, record)
+                if self.names:
+                    m = replace(m, index=self.names[cand.shard])
+                if src_sh is not None:
+                    m = replace(m, boilerplate=m.tokens - distinctive_tokens(query.shingles, common, src_sh, r, query.k))
+                matches.append(m)
         return matches
 
 
@@ -180,18 +222,3 @@ def _manifest_stamp(index: Index) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return st.st_ino, st.st_mtime_ns, st.st_size
-
-
-_SPACE, _NEWLINE = np.uint32(32), np.uint32(10)
-
-
-def _blank_outside(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` with every character outside ``spans`` made a space (newlines kept): same length, same offsets."""
-    cps = codepoints(text)
-    keep = np.zeros(cps.shape[0] + 1, dtype=np.int32)
-    for start, end in spans:
-        keep[start] += 1
-        keep[end] -= 1
-    inside = np.cumsum(keep[:-1]) > 0
-    blanked = np.where(inside | (cps == _NEWLINE), cps, _SPACE).astype(np.uint32)
-    return blanked.tobytes().decode("utf-32-le", "surrogatepass")

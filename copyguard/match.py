@@ -53,6 +53,7 @@ class Match:
     renames: dict[str, str] = field(default_factory=dict)
     source_path: str | None = None
     index: str | None = None  # the index the source is in, when a check consults several
+    boilerplate: int = 0  # tokens of the match that only boilerplate shingles (held by many sources) cover
 
     def to_dict(self) -> dict:
         d = asdict(self)

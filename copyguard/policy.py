@@ -49,8 +49,10 @@ class Policy:
     """
 
     min_similarity: float = 0.5  # share of a region's tokens in runs shared with the source
-    min_tokens_code: int = 40  # a code match must span this many output tokens
-    min_tokens_prose: int = 30  # a prose match must span this many words
+    min_tokens_code: int = 40  # the regions naming a source must span this many code tokens ...
+    min_tokens_prose: int = 30  # ... or words (shares of both floors add up: see copyguard.evidence)
+    min_region_tokens: int = 12  # a region (code tokens or words) shorter than this is no evidence at all
+    max_shingle_sources: int = 10  # a shingle held by more indexed sources is boilerplate: it never counts (0: off)
     min_distinct_shingles: int = 20  # repetitive boilerplate (rows of getters) has few distinct shingles
     max_gap: int = 32  # shingles of edits tolerated inside one matched region
     min_candidate_containment: float = 0.3  # share of a candidate passage's shingles in the output before alignment
@@ -63,7 +65,8 @@ class Policy:
         for name in ("min_similarity", "min_candidate_containment"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be in (0, 1], got {getattr(self, name)}")
-        for name in ("min_tokens_code", "min_tokens_prose", "min_distinct_shingles", "max_gap", "max_sources"):
+        for name in ("min_tokens_code", "min_tokens_prose", "min_region_tokens", "min_distinct_shingles", "max_gap",
+                     "max_sources", "max_shingle_sources"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
@@ -86,6 +89,15 @@ class Policy:
         30
         """
         return Limits(self.min_tokens(is_code), self.min_distinct_shingles, self.min_similarity, self.max_gap)
+
+    def region_limits(self, is_code: bool) -> Limits:
+        """What one region needs to count as evidence; the floors apply to the sum (``copyguard.evidence``).
+
+        >>> Policy().region_limits(is_code=True).min_tokens
+        12
+        """
+        short = min(self.min_region_tokens, self.min_tokens(is_code))
+        return Limits(short, min(self.min_distinct_shingles, short // 2), self.min_similarity, self.max_gap)
 
     def action_for(self, license: str | None, source: str | None = None) -> Action:
         """The action for a match: per source first, then per license, then the default."""

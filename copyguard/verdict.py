@@ -35,6 +35,8 @@ class Verdict:
     action: Action
     matches: tuple[Match, ...]
     decisions: tuple[Decision, ...] = ()  # one per match, in the same order
+    boilerplate: int = 0  # output shingles discounted as boilerplate (held by more than max_shingle_sources)
+    discounted: tuple[str, ...] = ()  # sources whose regions were copies only when boilerplate counted
 
     @classmethod
     def from_matches(cls, policy: Policy, matches: Iterable[Match]) -> Verdict:
@@ -64,7 +66,13 @@ class Verdict:
         matches = [m.to_dict() for m in self.matches]
         for m, d in zip(matches, self.decisions):
             m["action"], m["rule"] = str(d.action), d.rule
-        return {"action": str(self.action), "decided_by": decided.to_dict() if decided else None, "matches": matches}
+        out: dict[str, Any] = {"action": str(self.action), "decided_by": decided.to_dict() if decided else None,
+                               "matches": matches}
+        if self.boilerplate:
+            out["boilerplate"] = self.boilerplate
+        if self.discounted:
+            out["discounted"] = list(self.discounted)
+        return out
 
 
 def marker(m: Match) -> str:

@@ -173,3 +173,13 @@ def test_every_command_help_ends_with_examples():
         examples = [line for line in (parser.epilog or "").splitlines() if line.strip().startswith("copyguard ")]
         assert examples, f"copyguard {' '.join(path)} --help has no example"
         assert all(e.split()[1] == path[0] for e in examples), (path, examples)
+
+
+def test_check_takes_the_language_from_the_file_extension(index, tmp_path):
+    source = (CORPUS / "tomli" / "_parser.py").read_text()
+    start = source.index('"""', source.index("def parse_basic_str_escape"))  # a raw file that starts with a docstring
+    raw = tmp_path / "copy.py"
+    raw.write_text(source[start : start + 2500])
+    r = cg("check", "--index", str(index), str(raw), "--json")
+    assert r.returncode == 1, r.stderr
+    assert any(m["source"].endswith("tomli/_parser.py") for m in json.loads(r.stdout)["matches"])

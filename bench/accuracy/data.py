@@ -73,9 +73,9 @@ def pypi_sources(pkg: str, version: str) -> list[Doc]:
     return docs
 
 
-def npm_sources(pkg: str, version: str, paths: list[str]) -> list[Doc]:
-    """JavaScript files of an npm package (``npm pack``), restricted to ``paths`` (files or folders)."""
-    dest = CACHE / "npm" / f"{pkg}-{version}"
+def npm_sources(pkg: str, version: str, paths: list[str], ext: str = ".js", lang: str = "javascript") -> list[Doc]:
+    """Files ending in ``ext`` of an npm package (``npm pack``), restricted to ``paths`` (files or folders)."""
+    dest = CACHE / "npm" / f"{pkg.replace('/', '_')}-{version}"
     if not (dest / ".done").exists():
         dest.mkdir(parents=True, exist_ok=True)
         out = subprocess.run(["npm", "pack", "--silent", f"{pkg}@{version}"], cwd=dest, check=True,
@@ -85,10 +85,16 @@ def npm_sources(pkg: str, version: str, paths: list[str]) -> list[Doc]:
         (dest / ".done").touch()
     base = dest / "package"
     docs = []
+    seen = set()
     for sel in paths:
-        files = sorted((base / sel).rglob("*.js")) if sel.endswith("/") else [base / sel]
+        files = sorted((base / sel).rglob(f"*{ext}")) if sel.endswith("/") else [base / sel]
         for p in files:
-            docs.append(Doc(f"{pkg}/{p.relative_to(base)}", read_text(p), "javascript"))
+            rel = p.relative_to(base)
+            if rel in seen or (sel.endswith("/") and (rel.parts[0] == "dist" or p.stat().st_size > 300_000
+                                                      or p.name.endswith(".d.ts"))):
+                continue
+            seen.add(rel)
+            docs.append(Doc(f"{pkg}/{rel}", read_text(p), lang))
     return docs
 
 

@@ -187,22 +187,31 @@ def rename_python(rng: random.Random, code: str) -> str | None:
 
 def rename_javascript(rng: random.Random, code: str) -> str:
     """Parameters and declared variables renamed consistently (tree-sitter identifiers, not properties)."""
-    import tree_sitter
-    import tree_sitter_javascript
+    return rename_braced(rng, code, "javascript") or code
 
-    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_javascript.language()))
+
+_DECLARING = {"formal_parameters", "variable_declarator", "assignment_pattern", "rest_pattern",
+              "formal_parameter", "required_parameter", "optional_parameter", "catch_formal_parameter",
+              "enhanced_for_statement", "spread_parameter"}
+
+
+def rename_braced(rng: random.Random, code: str, lang: str) -> str | None:
+    """Parameters and local variables renamed consistently (tree-sitter identifiers; comments kept)."""
+    from copyguard.normalize import grammars
+
     src = code.encode("utf-8")
-    tree = parser.parse(src)
-    declared, idents, stack = set(), [], [tree.root_node]
+    root = grammars.parser(grammars.get(lang)).parse(src).root_node
+    declared, idents, stack = set(), [], [root]
     while stack:
         node = stack.pop()
         stack.extend(node.children)
         if node.type == "identifier":
             idents.append(node)
             parent = node.parent
-            if parent is not None and parent.type in ("formal_parameters", "variable_declarator",
-                                                      "assignment_pattern", "rest_pattern"):
+            if parent is not None and parent.type in _DECLARING:
                 declared.add(node.text.decode())
+    if not declared:
+        return None
     mapping = {name: rng.choice(["val", "item", "node", "tmp", "arg", "ref"]) + f"{i}"
                for i, name in enumerate(sorted(declared))}
     edits = sorted((n.start_byte, n.end_byte, mapping[n.text.decode()]) for n in idents if n.text.decode() in mapping)

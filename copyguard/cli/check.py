@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", metavar="FILE.jsonl",
                    help='one {"id": ..., "text": ...} object per line; prints one verdict per line')
     p.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
-    p.add_argument("--lang", help="treat the whole output as this language ('prose' for prose)")
+    p.add_argument("--lang", help="treat the whole output as this language ('prose' for prose); default: "
+                                  "from FILE's extension when it names a language (a.py, b.ts), else detected")
     add_policy(p)
     p.add_argument("--redact", action="store_true",
                    help="print the output with the copies the policy redacts or blocks replaced by markers; "
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if args.batch:
         return _run_batch(guard, args.batch, args.lang, args.redact)
     text = read_text(args.file)
-    verdict = guard.check(text, args.lang)
+    verdict = guard.check(text, args.lang or _lang_of(args.file))
     if args.json:
         print(json.dumps(_body(text, verdict, args.redact), ensure_ascii=False))
     elif args.redact:
@@ -51,6 +52,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render(text, verdict))
     return 1 if verdict.flagged else 0
+
+
+def _lang_of(path: str) -> str | None:
+    """The language a file's extension names (``a.py`` -> python), as ``copyguard normalize`` reads it."""
+    from ..normalize.grammars import for_path
+
+    grammar = for_path(path) if path != "-" else None
+    return grammar.name if grammar else None
 
 
 def _body(text: str, verdict, redacted: bool) -> dict:
@@ -87,6 +96,9 @@ def _run_batch(guard, path: str, lang: str | None, redacted: bool = False) -> in
 def render(text: str, verdict) -> str:
     """A readable report: the action, then each match with both spans and an excerpt."""
     lines = [f"action: {verdict.action} ({len(verdict.matches)} match{'es' if len(verdict.matches) != 1 else ''})"]
+    if verdict.discounted:
+        lines.append(f"discounted as boilerplate (copies only when shared boilerplate counts): "
+                     f"{', '.join(verdict.discounted)}")
     for i, m in enumerate(verdict.matches, 1):
         s, e = m.output_span
         line_no = text.count("\n", 0, s) + 1
@@ -95,6 +107,8 @@ def render(text: str, verdict) -> str:
                      f"similarity {m.similarity:.2f}, {m.tokens} tokens")
         lines.append(f"    output chars {s}-{e} (line {line_no}) <- source chars "
                      f"{m.source_span[0]}-{m.source_span[1]}")
+        if m.boilerplate:
+            lines.append(f"    {m.boilerplate} of its tokens are boilerplate held by many sources (not counted)")
         if m.renames:
             shown = ", ".join(f"{new} <- {old}" for new, old in list(m.renames.items())[:8])
             lines.append(f"    renamed: {shown}")

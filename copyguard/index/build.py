@@ -20,15 +20,23 @@ if TYPE_CHECKING:
     from ..corpus import Document
     from .store import Transaction
 from ..errors import CopyguardError, InputError
-from ..normalize import PROSE, normalize, versions
+from ..normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
+from ..normalize.code import normalize_code_words
 from ..params import Params
 from ..passages import sketch_passages
+from .df import source_counts
 from .segment import SegmentData, SourceRecord
 
 
 @dataclass(frozen=True)
 class Sketched:
-    """One document's tokens and passages, ready to be appended to a segment."""
+    """One document's tokens and passages, ready to be appended to a segment.
+
+    A code document holds two channels one after the other: its code tokens,
+    then the words of its comments, docstrings and long strings (prose), each
+    cut into passages of its own kind. ``shingles`` is the sorted set of the
+    document's shingles over both channels (for the source-count table).
+    """
 
     record: SourceRecord
     text: str
@@ -36,6 +44,8 @@ class Sketched:
     p_tok: np.ndarray
     p_kind: np.ndarray
     keys: np.ndarray
+    shingles: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    words_start: int = 0  # first token of the words channel (0 for prose: all of it is words)
 
 
 @dataclass
@@ -72,17 +82,30 @@ class BuildReport:
                              f"(pass --allow-empty to accept an empty result)")
 
 
+def channels(text: str, lang: str) -> list[TokenStream]:
+    """The token streams a document is indexed as: prose alone, or code and the words in it."""
+    if lang in PROSE_ALIASES:
+        return [normalize(text, lang)]
+    return list(normalize_code_words(text, lang))
+
+
 def sketch_document(doc: Document, params: Params) -> Sketched:
     """Normalize and sketch one document (runs in worker processes)."""
     lang = doc.lang or PROSE
-    ts = normalize(doc.text, lang)
-    ranges, kinds, keys, _ = sketch_passages(ts, params)
+    streams = channels(doc.text, lang)
+    parts = [sketch_passages(ts, params) for ts in streams]
     record = SourceRecord(
-        source_id=doc.id, path=doc.path, license=doc.license, lang=ts.lang, n_chars=len(doc.text),
+        source_id=doc.id, path=doc.path, license=doc.license, lang=streams[0].lang, n_chars=len(doc.text),
         sha256=hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest(),
     )
-    tokens = (ts.hashes, ts.exact, ts.kinds, ts.starts.astype(np.uint32), ts.ends.astype(np.uint32))
-    return Sketched(record, doc.text, tokens, ranges, kinds, keys)
+    base = np.cumsum([0] + [len(ts) for ts in streams])
+    tokens = tuple(np.concatenate([getattr(ts, f) for ts in streams]) for f in ("hashes", "exact", "kinds"))
+    tokens += tuple(np.concatenate([getattr(ts, f) for ts in streams]).astype(np.uint32) for f in ("starts", "ends"))
+    p_tok = np.concatenate([p[0] + b for p, b in zip(parts, base)]).reshape(-1, 2)
+    p_kind = np.concatenate([p[1] for p in parts])
+    keys = np.concatenate([p[2] for p in parts]).reshape(-1, params.bands)
+    shingles = np.unique(np.concatenate([p[3] for p in parts]))
+    return Sketched(record, doc.text, tokens, p_tok, p_kind, keys, shingles, int(base[1]) if len(streams) > 1 else 0)
 
 
 def _sketch_safe(args: tuple[Document, Params]) -> Sketched | tuple[str, str]:
@@ -133,6 +156,8 @@ def assemble(batch: list[Sketched]) -> SegmentData:
         p_tok=np.concatenate([item.p_tok + base[i] for i, item in enumerate(batch)]).reshape(-1, 2),
         p_kind=np.concatenate([item.p_kind for item in batch]),
         band_keys=np.concatenate([item.keys.reshape(-1, bands) for item in batch]).reshape(-1, bands),
+        source_words=base[:-1] + np.array([item.words_start for item in batch], dtype=np.int64),
+        **dict(zip(("df_keys", "df_counts"), source_counts(item.shingles for item in batch))),
     )
 
 

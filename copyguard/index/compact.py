@@ -14,11 +14,17 @@ import pyarrow as pa
 
 from .arrays import arrow_ints, expand_ranges
 from .bands import sort_order
+from .df import merge_counts, rows_counts
 from .segment import TEXT_SCHEMA, TOKEN_FIELDS, Segment
 
 
-def merge(segments: list[Segment], dead_sources: list[np.ndarray]) -> tuple[dict[str, np.ndarray], pa.Table, pa.Table]:
-    """``(arrays, sources table, texts table)`` of one segment holding every live source of ``segments``."""
+def merge(segments: list[Segment], dead_sources: list[np.ndarray], shingle_widths: tuple[int, int] = (6, 3)
+          ) -> tuple[dict[str, np.ndarray], pa.Table, pa.Table]:
+    """``(arrays, sources table, texts table)`` of one segment holding every live source of ``segments``.
+
+    The source-count table is the sum of the segments' tables less the dead
+    sources' shingles (``shingle_widths``: code and prose shingle sizes).
+    """
     parts = []
     src_base = tok_base = p_base = 0
     for seg, dead in zip(segments, dead_sources):
@@ -28,6 +34,14 @@ def merge(segments: list[Segment], dead_sources: list[np.ndarray]) -> tuple[dict
         tok_base += part["tok_hashes"].shape[0]
         p_base += part["p_source"].shape[0]
     arrays = {name: np.concatenate([p[name] for p in parts]) for name in _NAMES}
+    tables, signs = [], []
+    for seg, dead in zip(segments, dead_sources):
+        tables.append((np.asarray(seg.df_keys), np.asarray(seg.df_counts)))
+        signs.append(1)
+        if dead.shape[0]:
+            tables.append(rows_counts(seg.tokens, seg.source_tok, seg.source_words, dead, *shingle_widths))
+            signs.append(-1)
+    arrays["df_keys"], arrays["df_counts"] = merge_counts(tables, signs)
     order = sort_order(arrays["band_keys"])
     arrays["band_keys"] = arrays["band_keys"][order]
     arrays["band_pids"] = arrays["band_pids"][order]
@@ -38,7 +52,8 @@ def merge(segments: list[Segment], dead_sources: list[np.ndarray]) -> tuple[dict
     return arrays, sources, texts
 
 
-_NAMES = ("band_keys", "band_pids", "source_tok", "p_source", "p_tok", "p_kind") + tuple(f"tok_{f}" for f in TOKEN_FIELDS)
+_NAMES = ("band_keys", "band_pids", "source_tok", "source_words", "p_source", "p_tok", "p_kind") + tuple(
+    f"tok_{f}" for f in TOKEN_FIELDS)
 
 
 def _live_part(seg: Segment, dead: np.ndarray, src_base: int, tok_base: int, p_base: int) -> dict:
@@ -66,6 +81,7 @@ def _live_part(seg: Segment, dead: np.ndarray, src_base: int, tok_base: int, p_b
     part.update(
         band_keys=np.asarray(seg.keys[keep]), band_pids=band_pids[keep],
         source_tok=np.stack([new_start, new_start + lengths], axis=1),
+        source_words=np.asarray(seg.source_words[live], dtype=np.int64) + shift[live],
         p_source=src_map[p_source[p_live]], p_tok=np.asarray(seg.p_tok[p_live]) + shift[p_source[p_live], None],
         p_kind=np.asarray(seg.p_kind[p_live]),
         sources=seg.sources.take(rows), texts=pa.Table.from_arrays([seg.texts.take(rows)], schema=TEXT_SCHEMA),

@@ -38,6 +38,9 @@ ARRAYS = {
     "tok_starts": np.uint32, "tok_ends": np.uint32,
     "p_source": np.uint32, "p_tok": np.int64, "p_kind": np.uint8,
 }
+# The source-count table (copyguard.index.df) and where each source's words channel starts; a segment
+# written before they existed has none (its index is refused by the normalization version anyway).
+DF_ARRAYS = {"df_keys": np.uint64, "df_counts": np.uint32, "source_words": np.int64}
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,9 @@ class SegmentData:
     p_tok: np.ndarray
     p_kind: np.ndarray
     band_keys: np.ndarray
+    source_words: np.ndarray | None = None  # int64 per source: first token of its words channel
+    df_keys: np.ndarray | None = None  # sorted distinct shingles of the segment's sources ...
+    df_counts: np.ndarray | None = None  # ... and how many of its sources hold each
 
     def __post_init__(self) -> None:
         dtypes = {"source_tok": np.int64, "hashes": np.uint64, "exact": np.uint64, "kinds": np.uint8,
@@ -85,6 +91,11 @@ class SegmentData:
             object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=dtype))
         object.__setattr__(self, "source_tok", self.source_tok.reshape(-1, 2))
         object.__setattr__(self, "p_tok", self.p_tok.reshape(-1, 2))
+        if self.source_words is None:
+            object.__setattr__(self, "source_words", self.source_tok[:, 1].copy())
+        for name, dtype in DF_ARRAYS.items():
+            value = getattr(self, name)
+            object.__setattr__(self, name, np.zeros(0, dtype=dtype) if value is None else np.asarray(value, dtype=dtype))
         _validate(self)
 
     @property
@@ -125,6 +136,7 @@ def arrays_of(data: SegmentData) -> dict[str, np.ndarray]:
     out = {"band_keys": keys, "band_pids": pids, "source_tok": data.source_tok,
            "p_source": data.p_source, "p_tok": data.p_tok, "p_kind": data.p_kind}
     out.update({f"tok_{f}": getattr(data, f) for f in TOKEN_FIELDS})
+    out.update({name: getattr(data, name) for name in DF_ARRAYS})
     return out
 
 
@@ -145,6 +157,9 @@ def write_segment(directory: Path, arrays: dict[str, np.ndarray], sources: pa.Ta
     arrays = {**arrays, "band_dir": band_directory(arrays["band_keys"])}
     for stem, dtype in ARRAYS.items():
         save_npy(directory / f"{stem}.npy", np.asarray(arrays[stem], dtype=dtype))
+    for stem, dtype in DF_ARRAYS.items():
+        if stem in arrays:
+            save_npy(directory / f"{stem}.npy", np.asarray(arrays[stem], dtype=dtype))
     _write_arrow(directory / SOURCES, sources)
     _write_arrow(directory / TEXTS, texts)
 
@@ -178,6 +193,14 @@ class Segment:
             raise IndexStoreError(f"{path}: damaged band directory")
         self.p_source, self.p_tok, self.p_kind, self.source_tok = a["p_source"], a["p_tok"], a["p_kind"], a["source_tok"]
         self.tokens = {f: a[f"tok_{f}"] for f in TOKEN_FIELDS}
+        try:
+            df = {stem: map_npy(path / f"{stem}.npy", dtype) if (path / f"{stem}.npy").exists() else None
+                  for stem, dtype in DF_ARRAYS.items()}
+        except (OSError, ValueError) as err:
+            raise IndexStoreError(f"{path}: segment file damaged ({err})") from err
+        self.df_keys = df["df_keys"] if df["df_keys"] is not None else np.zeros(0, dtype=np.uint64)
+        self.df_counts = df["df_counts"] if df["df_counts"] is not None else np.zeros(0, dtype=np.uint32)
+        self.source_words = df["source_words"] if df["source_words"] is not None else self.source_tok[:, 1]
 
     @cached_property
     def sources(self) -> pa.Table:

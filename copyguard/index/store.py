@@ -32,6 +32,7 @@ from ..params import Params
 from . import fsutil
 from .arrays import arrow_ints
 from .compact import merge
+from .df import count_of, rows_counts
 from .integrity import VerifyReport, check_segment_files, digest_dir, raise_problems
 from .manifest import MANIFEST, Manifest, SegmentEntry, check_params, read_manifest, write_manifest
 from .query import SEGMENTS, PassageInfo, TokenSlices, View, gather_tokens, live_rows, load_view, lookup, passage_info
@@ -54,6 +55,7 @@ class Index:
         self.path = path
         self._view = view
         self._cache: dict[str, Segment] = {s.path.name: s for s in view.segments}
+        self._dead_counts: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
 
     # --- opening ---------------------------------------------------------
 
@@ -205,6 +207,28 @@ class Index:
         lo = min(first + max(start, 0), last)
         hi = last if end is None else min(first + max(end, 0), last)
         return gather_tokens(view, np.array([s]), np.array([[lo, max(lo, hi)]], dtype=np.int64)).tokens
+
+    def source_counts(self, shingles: np.ndarray) -> np.ndarray:
+        """How many live sources hold each shingle (int64 per value): boilerplate is held by many.
+
+        Exact under ``add``, ``remove`` and ``compact``: each segment's table
+        counts its sources, and the sources removed since are subtracted.
+        """
+        view = self._view
+        p = view.manifest.params
+        total = np.zeros(np.asarray(shingles).shape[0], dtype=np.int64)
+        for s, seg in enumerate(view.segments):
+            total += count_of(seg.df_keys, seg.df_counts, shingles)
+            dead = view.dead_sources[s]
+            if dead.shape[0]:
+                key = (seg.path.name, int(dead.shape[0]))
+                table = self._dead_counts.get(key)
+                if table is None:
+                    table = rows_counts(seg.tokens, seg.source_tok, seg.source_words, dead,
+                                        p.shingle_code, p.shingle_prose)
+                    self._dead_counts[key] = table
+                total -= count_of(*table, shingles)
+        return total
 
     def find_sources(self, source_ids: Iterable[str]) -> dict[str, int]:
         """Global refs of the live sources among ``source_ids``; ids not in the index are absent."""
@@ -399,7 +423,9 @@ class Transaction:
         segs = self.view.manifest.segments
         if not segs or (len(segs) == 1 and segs[0].tombstone is None):
             return
-        arrays, sources, texts = merge(list(self.view.segments), list(self.view.dead_sources))
+        p = self.view.manifest.params
+        widths = (p.shingle_code, p.shingle_prose)
+        arrays, sources, texts = merge(list(self.view.segments), list(self.view.dead_sources), widths)
         self._stage([self._write_segment(arrays, sources, texts)] if sources.num_rows else [])
 
     # --- internals -------------------------------------------------------

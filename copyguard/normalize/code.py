@@ -167,9 +167,122 @@ def normalize_code(text: str, lang: str) -> TokenStream:
     >>> bool((a.hashes == b.hashes).all())
     True
     """
+    return _normalize(text, lang)[0]
+
+
+def normalize_code_words(text: str, lang: str) -> tuple[TokenStream, TokenStream]:
+    """The two channels of code: its tokens, and the words of its comments, docstrings and long strings.
+
+    The second stream is prose (``lang == "prose"``) with spans into ``text``:
+    the words a person reads in code are protected text of the same source,
+    and often the most literal part of a copy. String literals of fewer than
+    ``LONG_STRING_WORDS`` words (keys, format codes) stay ``<STR>`` only.
+
+    >>> code, words = normalize_code_words("def f(x):\\n    # Add one to x, the count.\\n    return x + 1", "py")
+    >>> [words.token_text(i) for i in range(len(words))]
+    ['Add', 'one', 'to', 'x', 'the', 'count']
+    """
+    code, spans = normalize_code_spans(text, lang)
+    return code, words_in(text, spans)
+
+
+def normalize_code_spans(text: str, lang: str) -> tuple[TokenStream, list[tuple[int, int]]]:
+    """The code channel of ``text`` and the character spans of its prose channel (see ``normalize_code_words``)."""
+    code, opaque = _normalize(text, lang)
+    return code, word_spans(text, opaque)
+
+
+# Strings of at least this many words are prose too (docstrings, messages); shorter ones are only <STR>.
+LONG_STRING_WORDS = 4
+_WORDS = re.compile(r"[^\W_]+")
+
+
+# A comment block that says this is a license notice: the license's text, not the source's own words.
+_NOTICE = re.compile(r"licensed under|license,? version|permission is hereby granted|spdx-license-identifier|"
+                     r"all rights reserved|without warranties or conditions|redistribution and use in source",
+                     re.IGNORECASE)
+
+
+def word_spans(text: str, opaque: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Spans of the comments and of the strings of ``LONG_STRING_WORDS``+ words among ``opaque`` spans.
+
+    Runs of comments on consecutive lines form one block; a
+    block that is a license notice (``Licensed under``, ``Permission is
+    hereby granted``...) is left out: it is boilerplate copied into every file,
+    not the words of this source.
+    """
+    out: list[tuple[int, int]] = []
+    block: list[tuple[int, int]] = []
+
+    def flush() -> None:
+        if block and not _NOTICE.search(text, block[0][0], block[-1][1]):
+            out.extend(block)
+        block.clear()
+
+    for s, e, code in opaque:
+        if code == _OPAQUE["comment"]:
+            gap = text[block[-1][1] : s] if block else ""
+            if gap.strip() or gap.count("\n") > 1:  # code or a blank line between: another block
+                flush()
+            block.append((s, e))
+            continue
+        flush()
+        if code == _OPAQUE["str"] and len(_WORDS.findall(text, s, e)) >= LONG_STRING_WORDS:
+            out.append((s, e))
+    flush()
+    return out
+
+
+def words_in(text: str, spans: list[tuple[int, int]]) -> TokenStream:
+    """Prose tokens of ``text[s:e]`` for each span, with offsets into ``text``."""
+    from .text import blank_outside, normalize_prose
+
+    if not spans:
+        return TokenStream.empty(text)
+    return normalize_prose(blank_outside(text, spans)).shift(0, text)
+
+
+def _normalize(text: str, lang: str) -> tuple[TokenStream, list[tuple[int, int, int]]]:
+    """The code channel of ``text`` and the outermost (start, end, code) spans of its literals and comments."""
     grammar = grammars.get(lang)
     if not text:
-        return TokenStream.empty(text, grammar.name)
+        return TokenStream.empty(text, grammar.name), []
+    closing = _unclosed(text, grammar.name)
+    if closing:  # a copy cut inside its docstring or comment: parse it closed, keep only its own tokens
+        ts, opaque = _normalize_closed(text + closing, grammar)
+        return _clip(ts, text), [(s, min(e, len(text)), c) for s, e, c in opaque if s < len(text)]
+    return _normalize_closed(text, grammar)
+
+
+def _unclosed(text: str, lang: str) -> str:
+    """The delimiter that closes a block string or block comment left open at the end of ``text``, or ``""``.
+
+    Models that stop early and answers cut at a line limit leave docstrings
+    and ``/** ... */`` blocks open; parsed as they are, their words lex as code.
+    """
+    if lang == "python":
+        for quote in ('"""', "'''"):
+            if text.count(quote) % 2:
+                return quote
+        return ""
+    opened = text.rfind("/*")
+    if opened >= 0 and text.find("*/", opened + 2) < 0:
+        return "*/"
+    return ""
+
+
+def _clip(ts: TokenStream, text: str) -> TokenStream:
+    """The tokens of ``ts`` that start inside ``text`` (a prefix of ``ts.text``), ends clipped to it."""
+    keep = ts.starts < len(text)
+    ends = np.minimum(ts.ends[keep], len(text))
+    n = int(keep.sum())
+    units = ts.units.copy()
+    units[:, 1] = np.minimum(units[:, 1], n)
+    units = units[units[:, 1] > units[:, 0]]
+    return TokenStream(text, ts.lang, ts.hashes[keep], ts.exact[keep], ts.starts[keep], ends, ts.kinds[keep], units)
+
+
+def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, list[tuple[int, int, int]]]:
     compiled = _compiled(grammar)
     data = text.encode("utf-8", "surrogatepass")
     root = grammars.parser(grammar).parse(data).root_node
@@ -179,7 +292,7 @@ def normalize_code(text: str, lang: str) -> TokenStream:
     spans = _Spans.of(compiled, root, None if ascii_only else _byte_to_char(data))
     starts, ends, cat = _lex(data if ascii_only else cps, spans.opaque)
     if starts.shape[0] == 0:
-        return TokenStream.empty(text, grammar.name)
+        return TokenStream.empty(text, grammar.name), spans.opaque
     exact = span_hashes(cps, starts, ends)
     _classify_names(compiled, root, cps, starts, ends, exact, cat, spans.kept)
     kinds = _KIND.take(cat)
@@ -191,7 +304,7 @@ def normalize_code(text: str, lang: str) -> TokenStream:
         if not keep.all():
             starts, ends, hashes, exact, kinds = starts[keep], ends[keep], hashes[keep], exact[keep], kinds[keep]
     units = _units(starts, *spans.units)
-    return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units)
+    return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units), spans.opaque
 
 
 # --- captures ---------------------------------------------------------------------

@@ -282,7 +282,7 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
     if not any(_HINT.match(line) for line in lines):
         return []
     offsets = np.concatenate(([0], np.cumsum([len(line) for line in lines]))).tolist()
-    kinds = [_line_kind(line) for line in lines]
+    kinds = _comment_lines(lines, [_line_kind(line) for line in lines])
     out = []
     for first, last in _runs(kinds):
         start = offsets[first] + len(lines[first]) - len(lines[first].lstrip())
@@ -310,18 +310,56 @@ def _line_kind(line: str) -> str:
     return "prose"
 
 
+_COMMENT_START = re.compile(r"""^\s*(?:\#(?!include|!)|//|/\*|\*|[rRbBuU]?(?:\"\"\"|'''))""")
+
+
+def _comment_lines(lines: list[str], kinds: list[str]) -> list[str]:
+    """``kinds`` with comment lines and the lines of block strings and block comments made 'comment'.
+
+    A docstring or a ``/** ... */`` block reads as prose line by line; inside
+    code it must not cut the code in two, and at the head of a file it belongs
+    to the code below it.
+    """
+    out = list(kinds)
+    closing: str | None = None
+    for i, line in enumerate(lines):
+        if closing is not None:
+            out[i] = "comment"
+            if closing in line:
+                closing = None
+            continue
+        if not _COMMENT_START.match(line):
+            continue
+        out[i] = "comment"
+        stripped = line.strip().lstrip("rRbBuU")
+        for quote in ('"""', "'''"):
+            if stripped.startswith(quote) and stripped.count(quote) % 2:
+                closing = quote
+        if stripped.startswith("/*") and "*/" not in stripped:
+            closing = "*/"
+    return out
+
+
 def _runs(kinds: list[str]) -> list[tuple[int, int]]:
-    """(first, last) line indexes of runs with at least two code lines, blanks inside allowed."""
+    """(first, last) line indexes of runs with at least two code lines, blanks and comments inside allowed.
+
+    Comment lines just before a run's first code line (a docstring or a
+    license header at the top of a file) start the run.
+    """
     runs: list[tuple[int, int]] = []
     first: int | None = None
     last: int | None = None
+    lead: int | None = None
     n_code = 0
     for i, kind in enumerate(kinds + ["prose"]):
         if kind == "code":
-            first = i if first is None else first
+            first = (lead if lead is not None else i) if first is None else first
             last, n_code = i, n_code + 1
+        elif kind == "comment":
+            if first is None and lead is None:
+                lead = i
         elif kind != "blank":
             if first is not None and last is not None and n_code >= 2:
                 runs.append((first, last))
-            first, last, n_code = None, None, 0
+            first, last, lead, n_code = None, None, None, 0
     return runs

@@ -22,7 +22,7 @@ from importlib import resources
 
 import numpy as np
 
-from .tokens import PROSE, TokenStream, span_hashes
+from .tokens import PROSE, TokenStream, codepoints, span_hashes
 
 _CHUNK = 1 << 16  # characters per vectorized pass; bounds memory on huge inputs
 _SPACE = re.compile(r"\s")
@@ -288,3 +288,25 @@ def normalize_prose(text: str) -> TokenStream:
         hashes, starts, ends = (np.concatenate(p) for p in zip(*parts))
     kinds = np.zeros(hashes.shape[0], dtype=np.uint8)
     return TokenStream(text, PROSE, hashes, hashes, starts.astype(np.int64), ends.astype(np.int64), kinds)
+
+
+def blank_outside(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with every character outside ``spans`` made a space (newlines kept): same length, same offsets.
+
+    Prose normalization folds per character, so normalizing the blanked text
+    gives exactly the words inside ``spans`` with their offsets into ``text``.
+
+    >>> blank_outside("ab\\ncd ef", [(3, 5)])
+    '  \\ncd   '
+    """
+    cps = codepoints(text)
+    keep = np.zeros(cps.shape[0] + 1, dtype=np.int32)
+    for start, end in spans:
+        keep[start] += 1
+        keep[end] -= 1
+    inside = np.cumsum(keep[:-1]) > 0
+    blanked = np.where(inside | (cps == _NEWLINE), cps, _BLANK).astype(np.uint32)
+    return blanked.tobytes().decode("utf-32-le", "surrogatepass")
+
+
+_BLANK, _NEWLINE = np.uint32(32), np.uint32(10)

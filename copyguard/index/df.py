@@ -1,0 +1,91 @@
+"""How many sources hold each shingle: the table that tells boilerplate from a copy.
+
+A shingle that occurs in hundreds of sources (a license header, ``def
+__exit__(self, exc_type, exc_val, exc_tb):``, a typed keyword-argument list)
+says nothing about which source an output copies; MOSS ignores passages
+found in more than ``-m`` files for that reason. Each segment stores a table
+of its shingles (both channels) and the number of its sources holding each;
+tables of segments add up, and the sources a tombstone removed are
+subtracted, so the counts stay exact under ``add``, ``remove`` and ``compact``
+without a rebuild. The same functions serve a Spark build: count per
+partition with ``source_counts``, combine with ``merge_counts``.
+
+>>> keys, counts = source_counts([np.array([5, 7], np.uint64), np.array([7, 9], np.uint64)])
+>>> keys.tolist(), counts.tolist()
+([5, 7, 9], [1, 2, 1])
+>>> count_of(keys, counts, np.array([7, 8], np.uint64)).tolist()
+[2, 0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..normalize.tokens import Tokens
+from ..sketch import stream_shingles
+
+_EMPTY_KEYS = np.zeros(0, dtype=np.uint64)
+_EMPTY_COUNTS = np.zeros(0, dtype=np.uint32)
+
+
+def source_counts(shingle_sets: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct shingles of the sets and how many sets hold each (each set's values distinct)."""
+    parts = [np.asarray(s, dtype=np.uint64) for s in shingle_sets]
+    if not parts:
+        return _EMPTY_KEYS, _EMPTY_COUNTS
+    keys, counts = np.unique(np.concatenate(parts), return_counts=True)
+    return keys, counts.astype(np.uint32)
+
+
+def merge_counts(tables: Iterable[tuple[np.ndarray, np.ndarray]], sign: Iterable[int] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """One table from several: counts of equal keys added (or subtracted where ``sign`` is -1); zeros dropped."""
+    tables = list(tables)
+    signs = list(sign) if sign is not None else [1] * len(tables)
+    if not tables:
+        return _EMPTY_KEYS, _EMPTY_COUNTS
+    keys = np.concatenate([t[0] for t in tables])
+    weights = np.concatenate([t[1].astype(np.int64) * s for t, s in zip(tables, signs)])
+    out, inverse = np.unique(keys, return_inverse=True)
+    total = np.bincount(inverse, weights=weights, minlength=out.shape[0]).astype(np.int64)
+    keep = total > 0
+    return out[keep], total[keep].astype(np.uint32)
+
+
+def count_of(keys: np.ndarray, counts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The count of each of ``values`` in a table (0 where absent)."""
+    values = np.asarray(values, dtype=np.uint64)
+    if keys.shape[0] == 0:
+        return np.zeros(values.shape[0], dtype=np.int64)
+    pos = np.searchsorted(keys, values).clip(max=keys.shape[0] - 1)
+    return np.where(keys[pos] == values, counts[pos], 0).astype(np.int64)
+
+
+def source_shingles(tokens: Tokens, words_start: int, code: bool, k_code: int, k_prose: int) -> np.ndarray:
+    """Distinct shingles of one source's stored tokens: code channel ``[0, words_start)``, words after it."""
+    if not code:
+        return np.unique(stream_shingles(tokens, k_prose, False))
+    parts = [stream_shingles(tokens[:words_start], k_code, True),
+             stream_shingles(tokens[words_start:], k_prose, False)]
+    return np.unique(np.concatenate(parts))
+
+
+def rows_counts(tokens: dict[str, np.ndarray], source_tok: np.ndarray, source_words: np.ndarray, rows: np.ndarray,
+                k_code: int, k_prose: int) -> tuple[np.ndarray, np.ndarray]:
+    """The source-count table of some sources of a segment (``rows``), shingled again from their stored tokens.
+
+    This is what removing those sources takes off the segment's table: the
+    shingles are made by the same function as at build time, so the
+    subtraction is exact.
+    """
+    sets = []
+    for row in np.asarray(rows, dtype=np.int64).tolist():
+        first, last = (int(x) for x in source_tok[row])
+        words = int(source_words[row])
+        sl = slice(first, last)
+        toks = Tokens(tokens["hashes"][sl], tokens["exact"][sl], tokens["kinds"][sl], tokens["starts"][sl],
+                      tokens["ends"][sl])
+        sets.append(source_shingles(toks, words - first, words > first, k_code, k_prose))
+    return source_counts(sets)

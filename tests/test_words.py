@@ -1,0 +1,180 @@
+"""The words of code (docstrings, comments, long strings) as protected prose, the evidence floor, boilerplate."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from copyguard import Guard, Policy
+from copyguard.corpus import Document
+from copyguard.index import Index
+from copyguard.index.build import index_documents, ingest
+from copyguard.index.df import merge_counts, source_counts
+from copyguard.normalize.code import normalize_code_words
+from copyguard.normalize.detect import code_blocks
+
+ROOT = Path(__file__).resolve().parents[1]
+STRUCTS = ROOT / "copyguard" / "samples" / "corpus" / "resolvelib" / "structs.py"
+
+SHORT = '''def clamp(value, low, high):
+    """Return value limited to the closed range from low to high, so that callers never see a
+    number outside the bounds they asked for, whatever the input was."""
+    return max(low, min(value, high))
+'''
+JS = '''/**
+ * Creates an array of elements split into groups the length of `size`.
+ * If `array` can't be split evenly, the final chunk will be the remaining
+ * elements, in the order in which they appear in the original array.
+ *
+ * @param {Array} array The array to process.
+ * @param {number} [size=1] The length of each chunk
+ * @returns {Array} Returns the new array of chunks.
+ */
+function chunk(array, size) {
+  size = Math.max(size, 0);
+  const length = array == null ? 0 : array.length;
+  if (!length || size < 1) {
+    return [];
+  }
+  let index = 0;
+  let resIndex = 0;
+  const result = new Array(Math.ceil(length / size));
+  while (index < length) {
+    result[resIndex++] = array.slice(index, (index += size));
+  }
+  return result;
+}
+'''
+LICENSE = "".join(f"# {line}\n" for line in (
+    "Copyright 2021 The Example Authors.", "",
+    'Licensed under the Apache License, Version 2.0 (the "License");',
+    "you may not use this file except in compliance with the License.",
+    "You may obtain a copy of the License at http://www.apache.org/licenses/LICENSE-2.0"))
+HEADER = "".join(f"# {line}\n" for line in (
+    "This module is part of the example toolkit, a collection of small helpers that",
+    "the scheduler, the exporter and the command line tools share. Each helper takes",
+    "plain values and returns new ones; none of them keeps state between calls, so",
+    "they are safe to use from several threads at once without any locking at all.",
+    "See the toolkit's guide for the conventions every helper in this package follows."))
+
+
+@pytest.fixture(scope="module")
+def guard(tmp_path_factory) -> Guard:
+    docs = [Document("structs.py", STRUCTS.read_text(), "python", "BSD-3-Clause", None),
+            Document("clamp.py", SHORT, "python", "MIT", None),
+            Document("chunk.js", JS, "javascript", "MIT", None)]
+    out = tmp_path_factory.mktemp("words") / "idx"
+    index_documents(docs, str(out))
+    return Guard.open(out)
+
+
+def _docstring(text: str, min_words: int = 30) -> str:
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            doc = ast.get_docstring(node)
+            if doc and len(doc.split()) >= min_words:
+                return doc
+    raise AssertionError("no long docstring")
+
+
+def test_words_channel_has_comment_and_docstring_words_with_spans_into_the_code():
+    text = 'def f(x):\n    """Scale x by the factor we agreed on."""\n    return x * 2  # twice, as in the spec\n'
+    code, words = normalize_code_words(text, "python")
+    assert [words.token_text(i) for i in range(len(words))] == \
+        ["Scale", "x", "by", "the", "factor", "we", "agreed", "on", "twice", "as", "in", "the", "spec"]
+    assert words.lang == "prose" and code.lang == "python"
+    assert "Scale" not in [code.token_text(i) for i in range(len(code))]  # the docstring is one <STR> in code
+
+
+def test_license_notices_stay_out_of_the_words_channel():
+    _, words = normalize_code_words(LICENSE + "\n# Sort the rows by date.\nx = 1\n", "python")
+    assert [words.token_text(i) for i in range(len(words))] == ["Sort", "the", "rows", "by", "date"]
+
+
+def test_short_strings_stay_out_of_the_words_channel():
+    _, words = normalize_code_words('d = {"key": 1}\nmsg = "could not open the file"\n', "python")
+    assert [words.token_text(i) for i in range(len(words))] == ["could", "not", "open", "the", "file"]
+
+
+def test_a_docstring_quoted_as_prose_names_its_code_source(guard):
+    text = STRUCTS.read_text()
+    doc = _docstring(text)
+    answer = f"The class is documented like this:\n\n{doc}\n\nThat is all there is to it."
+    v = guard.check(answer)
+    assert v.flagged and {m.source for m in v.matches} == {"structs.py"}
+    m = v.matches[0]
+    first_word = doc.split()[0]
+    assert text[m.source_span[0]:].startswith(first_word)  # the span points into the docstring of the file
+
+
+def test_a_copy_cut_inside_its_docstring_is_found(guard):
+    lines = STRUCTS.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("class _FactoryIterableView"))
+    cut = "\n".join(lines[start : start + 7])  # the class line and the first lines of its docstring
+    v = guard.check(f"```python\n{cut}\n```\n")
+    assert [m.source for m in v.matches] == ["structs.py"]
+
+
+def test_a_short_documented_function_is_one_match_over_code_and_docstring(guard):
+    v = guard.check(f"Here:\n\n```python\n{SHORT}```\n")
+    assert [m.source for m in v.matches] == ["clamp.py"]
+    m = v.matches[0]
+    assert m.lang == "python" and m.kind == "verbatim"
+    start = v.matches[0].output_span[0]
+    assert f"Here:\n\n```python\n{SHORT}"[start:].startswith("def clamp")  # the code and its docstring, once
+
+
+def test_a_short_function_without_its_docstring_is_not_enough(guard):
+    v = guard.check("```python\ndef clamp(value, low, high):\n    return max(low, min(value, high))\n```\n")
+    assert not v.flagged
+
+
+def test_jsdoc_and_function_are_reported_once(guard):
+    v = guard.check(f"```js\n{JS}```\n")
+    assert len(v.matches) == 1 and v.matches[0].source == "chunk.js"
+    assert f"```js\n{JS}"[v.matches[0].output_span[0]:].startswith("Creates an array")  # from the doc comment on
+
+
+def test_unfenced_file_starting_with_a_docstring_is_code():
+    text = ('"""Helpers for ranges.\n\nThese functions are used by the scheduler to keep values in bounds.\n"""\n'
+            "import math\n\n\ndef clamp(v, lo, hi):\n    return max(lo, min(v, hi))\n")
+    blocks = code_blocks("Here it is:\n\n" + text + "\nEnjoy, and tell me if you need more help with it.")
+    assert [lang for _, _, lang in blocks] == ["python"]
+    s, _, _ = blocks[0]
+    assert ("Here it is:\n\n" + text)[s:].startswith('"""Helpers')
+
+
+# --- boilerplate ---------------------------------------------------------------------
+
+
+def test_source_counts_add_up_and_subtract():
+    a = source_counts([np.array([1, 2], np.uint64), np.array([2, 3], np.uint64)])
+    b = source_counts([np.array([2], np.uint64)])
+    keys, counts = merge_counts([a, b, b], [1, 1, -1])
+    assert dict(zip(keys.tolist(), counts.tolist())) == {1: 1, 2: 2, 3: 1}
+
+
+def _header_corpus(n: int) -> list[Document]:
+    return [Document(f"m{i}.py", HEADER + f"\n\ndef helper_{i}(values, scale):\n    return [v * scale + {i} for v in values]\n",
+                     "python", "Apache-2.0", None) for i in range(n)]
+
+
+def test_a_comment_block_held_by_many_sources_is_discounted_and_takedowns_count(tmp_path):
+    out = tmp_path / "idx"
+    index_documents(_header_corpus(12), str(out))
+    answer = "```python\n" + HEADER + "\n\ndef mine(items):\n    return sorted(items)\n```\n"
+    v = Guard.open(out).check(answer)
+    assert not v.flagged and v.boilerplate > 0 and v.discounted  # the report says what was discounted
+    loose = Guard.open(out, Policy(max_shingle_sources=0)).check(answer)
+    assert loose.flagged  # without the cap, the header alone is a copy
+    index = Index.open(out)
+    index.remove([f"m{i}.py" for i in range(4)])  # 8 left: no longer above the cap of 10
+    assert Guard.open(out).check(answer).flagged
+    index.compact()
+    assert Guard.open(out).check(answer).flagged
+    with Index.open(out).transaction() as txn:
+        ingest(txn, [Document(f"n{i}.py", d.text, "python", None, None) for i, d in enumerate(_header_corpus(4))])
+    assert not Guard.open(out).check(answer).flagged  # 12 again after the add
