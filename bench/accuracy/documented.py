@@ -102,23 +102,13 @@ class Func:
 
 
 def python_functions(doc: Doc) -> list[Func]:
-    try:
-        tree = ast.parse(doc.text)
-    except SyntaxError:
-        return []
-    lines = doc.text.splitlines()
     out = []
-    for node in ast.walk(tree):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
+    for node, code in Q.python_defs(doc.text):
         text = ast.get_docstring(node)
-        if not text:
-            continue
-        start = min([node.lineno] + [d.lineno for d in node.decorator_list])
-        code = textwrap.dedent("\n".join(lines[start - 1 : node.end_lineno]))
-        body = node.body[0]
-        n_doc = body.end_lineno - body.lineno + 1 + sum(1 for ln in code.splitlines() if ln.strip().startswith("#"))
-        out.append(Func(doc.id, "python", code, text, n_doc))
+        if text:
+            body = node.body[0]
+            n_doc = body.end_lineno - body.lineno + 1 + sum(1 for ln in code.splitlines() if ln.strip().startswith("#"))
+            out.append(Func(doc.id, "python", code, text, n_doc))
     return out
 
 

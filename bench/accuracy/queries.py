@@ -45,20 +45,23 @@ class Query:
 # --- units of code and prose ---------------------------------------------------
 
 
-def python_functions(doc: Doc, min_lines: int = 8, max_lines: int = 80) -> list[str]:
+def python_defs(text: str) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]]:
+    """Every function of ``text`` with its source (decorators included, dedented); none if it does not parse."""
     try:
-        tree = ast.parse(doc.text)
+        tree = ast.parse(text)
     except SyntaxError:
         return []
-    lines = doc.text.splitlines()
+    lines = text.splitlines()
     out = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             start = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            n = node.end_lineno - start + 1
-            if min_lines <= n <= max_lines:
-                out.append(textwrap.dedent("\n".join(lines[start - 1 : node.end_lineno])))
+            out.append((node, textwrap.dedent("\n".join(lines[start - 1 : node.end_lineno]))))
     return out
+
+
+def python_functions(doc: Doc, min_lines: int = 8, max_lines: int = 80) -> list[str]:
+    return [code for _, code in python_defs(doc.text) if min_lines <= len(code.splitlines()) <= max_lines]
 
 
 def javascript_functions(doc: Doc, min_lines: int = 8, max_lines: int = 80) -> list[str]:
