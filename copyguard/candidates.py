@@ -145,7 +145,7 @@ def best_sources(sources: np.ndarray, contain: np.ndarray, limit: int) -> list[t
 CROSS_MARGIN = 1500
 
 
-def cross_channel(indexes: Sequence[Index], found: list[list[Candidate]]) -> list[list[Candidate]]:
+def cross_channel(indexes: Sequence[Index], found: list[list[Candidate]], max_sources: int) -> list[list[Candidate]]:
     """Each stream's candidates plus the sources another stream found, sliced around the same characters.
 
     A short function's code may be too short to be looked up while its
@@ -153,6 +153,7 @@ def cross_channel(indexes: Sequence[Index], found: list[list[Candidate]]) -> lis
     source's tokens near the docstring's characters, so both channels give
     evidence. Slices hold the tokens of both channels of the source whose
     start lies in the span; shingles of one channel never equal the other's.
+    A stream gets such sources only up to ``max_sources`` candidates in all.
     """
     if len(found) < 2 or not any(found):
         return found
@@ -173,7 +174,7 @@ def cross_channel(indexes: Sequence[Index], found: list[list[Candidate]]) -> lis
                 near = np.flatnonzero((whole.starts >= lo - CROSS_MARGIN) & (whole.starts < hi + CROSS_MARGIN))
                 if near.shape[0]:
                     extra.append(Candidate(ref, contain, _take(whole, near), shard))
-        out.append(cands + extra)
+        out.append(cands + extra[: max(0, max_sources - len(cands))])
     return out
 
 

@@ -108,7 +108,7 @@ class Guard:
         p = self.policy
         queries = [sketch_query(ts, self.params) for ts in streams]
         common = [boilerplate_mask(self.indexes, q, p.max_shingle_sources) for q in queries]
-        found = cross_channel(self.indexes, [self._candidates(q, c) for q, c in zip(queries, common)])
+        found = cross_channel(self.indexes, [self._candidates(q, c) for q, c in zip(queries, common)], p.max_sources)
         matches: list[Match] = []
         for ts, query, cands, mask in zip(streams, queries, found, common):
             matches.extend(self._align(ts, query, cands, mask))
