@@ -134,11 +134,16 @@ def build(rows: int, seed: int = 0) -> tuple[Path, np.ndarray]:
 # --- systems (each runs in a child process) ------------------------------------------------
 
 
-def run_copyguard(data: Path, out: Path, engine: str, jobs: int, threshold: float) -> np.ndarray:
-    from copyguard.dedup import dedup
+def run_copyguard(data: Path, out: Path, engine: str, jobs: int, threshold: float | None) -> np.ndarray:
+    """copyguard with its defaults (auto mode, default threshold) unless a threshold is given."""
+    from copyguard.dedup import THRESHOLD, dedup
 
-    dedup([str(data)], str(out), threshold=threshold, mark_only=True, engine=engine, jobs=jobs, mode="prose")
-    return pq.read_table(out, columns=["cluster_id"]).column("cluster_id").to_numpy()
+    if engine == "spark":
+        out = out.with_suffix("")  # the executors write a folder
+        shutil.rmtree(out, ignore_errors=True)
+    dedup([str(data)], str(out), threshold=threshold or THRESHOLD, mark_only=True, engine=engine, jobs=jobs)
+    table = pq.read_table(out, columns=["id", "cluster_id"]).sort_by("id")
+    return table.column("cluster_id").to_numpy()
 
 
 def run_datatrove(data: Path, out: Path, n_rows: int) -> np.ndarray:
@@ -217,7 +222,7 @@ def child(system: str, data: Path, rows: int) -> None:
     t0 = time.perf_counter()
     if system.startswith("copyguard-"):
         _, engine, jobs, *thr = system.split("-")  # copyguard-local-2[-0.7]
-        labels = run_copyguard(data, out, engine, int(jobs), float(thr[0]) if thr else THRESHOLD)
+        labels = run_copyguard(data, out, engine, int(jobs), float(thr[0]) if thr else None)
     elif system == "datatrove":
         labels = run_datatrove(data, out, rows)
     else:
@@ -248,11 +253,15 @@ def scores(truth: np.ndarray, pred: np.ndarray) -> tuple[float, float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--systems", default="copyguard-local-1,copyguard-local-2,copyguard-local-2-0.7,datatrove,datasketch",
-                    help="comma-separated; copyguard-ENGINE-JOBS[-THRESHOLD] (default threshold 0.8)")
+    ap.add_argument("--systems", default="copyguard-local-1,copyguard-local-2,copyguard-local-2-0.8,datatrove,datasketch",
+                    help="comma-separated; copyguard-ENGINE-JOBS[-THRESHOLD] (default: copyguard's default threshold)")
+    ap.add_argument("--crossover", metavar="ROWS,...",
+                    help="only copyguard local (jobs 2) vs Spark local[2] at these sizes, and where Spark would pay")
     ap.add_argument("--spark", action="store_true", help="also run copyguard's Spark engine (local[2])")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.crossover and not args.child:
+        return crossover([int(n) for n in args.crossover.split(",")])
     data, truth = build(args.rows)
     if args.child:
         return child(args.child, data, args.rows)
@@ -272,6 +281,40 @@ def main() -> None:
         s = stats["seconds"]
         print(f"| {system} | {s:.1f} | {args.rows / s:,.0f} | {mb / s:.2f} | {stats['peak_mb']:,.0f} | "
               f"{p:.4f} | {r:.4f} | {f:.4f} |", flush=True)
+
+
+def _timed(system: str, rows: int) -> tuple[float, np.ndarray]:
+    res = subprocess.run([sys.executable, __file__, "--rows", str(rows), "--child", system], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise SystemExit(f"{system} at {rows} rows failed: {res.stderr.strip().splitlines()[-1:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])["seconds"], np.load(WORK / f"labels-{system}.npy")
+
+
+def crossover(sizes: list[int]) -> None:
+    """Wall time of local (2 processes) and Spark (local[2]) per size, same clusters checked, and a linear fit
+    ``seconds = fixed + rows * per_row`` per engine: Spark pays off where its line crosses the local one."""
+    print("| rows | local jobs=2 s | Spark local[2] s | same clusters |\n|---|---|---|---|")
+    fits: dict[str, list[tuple[int, float]]] = {"local": [], "spark": []}
+    for n in sizes:
+        build(n)
+        t_local, a = _timed("copyguard-local-2", n)
+        t_spark, b = _timed("copyguard-spark-2", n)
+        fits["local"].append((n, t_local))
+        fits["spark"].append((n, t_spark))
+        print(f"| {n:,} | {t_local:.1f} | {t_spark:.1f} | {bool(np.array_equal(a, b))} |", flush=True)
+    if len(sizes) < 2:
+        return
+    coef = {k: np.polyfit([r for r, _ in v], [t for _, t in v], 1) for k, v in fits.items()}  # (per_row, fixed)
+    (pl, fl), (ps, fs) = coef["local"], coef["spark"]
+    print(f"\nlocal: {fl:.1f} s + {1e6 * pl:.1f} us/row; Spark local[2]: {fs:.1f} s + {1e6 * ps:.1f} us/row")
+    if ps < pl:
+        print(f"crossover at {(fs - fl) / (pl - ps):,.0f} rows")
+        return
+    ratio = ps / pl
+    w = int(np.ceil(2 * ratio))
+    print(f"no crossover on one machine: Spark costs {ratio:.1f}x the local engine per row on the same 2 cores. "
+          f"Assuming Spark's per-row cost divides by the number of such machines, it pays only on more than "
+          f"{ratio:.1f} of them; on {w}, beyond {max(0.0, fs - fl) / (pl - ps / w):,.0f} rows.")
 
 
 if __name__ == "__main__":

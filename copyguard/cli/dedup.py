@@ -31,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="auto (default): code where a language is given or detected, prose elsewhere")
     p.add_argument("--threshold", type=float, default=THRESHOLD,
                    help=f"estimated Jaccard similarity that makes a duplicate (default {THRESHOLD})")
+    p.add_argument("--verify", action="store_true",
+                   help="decide candidate pairs on their exact shingle sets, not signature estimates (local engine)")
     p.add_argument("--max-copies", type=int, default=1, metavar="K", help="rows kept per cluster (default 1)")
     p.add_argument("--mark-only", action="store_true", help="keep every row, only add the columns")
     p.add_argument("--engine", choices=("local", "spark"), default="local")
@@ -46,6 +48,6 @@ def run(args: argparse.Namespace) -> int:
     report = dedup(args.inputs, args.out, text_field=args.text_field, id_field=args.id_field,
                    lang_field=args.lang_field, mode=args.mode, threshold=args.threshold,
                    max_copies=args.max_copies, mark_only=args.mark_only, engine=args.engine,
-                   jobs=args.jobs, spark_master=args.spark_master, progress=sys.stderr.isatty())
+                   jobs=args.jobs, spark_master=args.spark_master, verify=args.verify, progress=sys.stderr.isatty())
     print(report.summary())
     return 0

@@ -20,9 +20,11 @@ from .config import THRESHOLD, Columns, DedupConfig
 from .decontaminate import decontaminate
 from .local import dedup_batches
 from .report import DecontaminationReport, DedupReport
-from .signatures import row_shingles, signatures_for_batch
+from .signatures import row_shingles, shingles_for_batch, signatures_for_batch
+from .verify import ShingleSets, exact_jaccard
 
 __all__ = [
     "THRESHOLD", "Columns", "DecontaminationReport", "DedupConfig", "DedupReport", "choose_bands", "cluster", "decontaminate",
-    "dedup", "dedup_batches", "ranks", "row_shingles", "signatures_for_batch",
+    "ShingleSets", "dedup", "dedup_batches", "exact_jaccard", "ranks", "row_shingles", "shingles_for_batch",
+    "signatures_for_batch",
 ]

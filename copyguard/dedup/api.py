@@ -20,7 +20,7 @@ ENGINES = ("local", "spark")
 def dedup(inputs: list[str], out: str, *, text_field: str = "text", id_field: str | None = None,
           lang_field: str | None = None, mode: str = "auto", threshold: float = THRESHOLD, max_copies: int = 1,
           mark_only: bool = False, engine: str = "local", jobs: int = 1, progress: bool = False,
-          spark_master: str | None = None, params: Params | None = None) -> DedupReport:
+          spark_master: str | None = None, verify: bool = False, params: Params | None = None) -> DedupReport:
     """Cluster near-duplicate rows of a dataset and keep at most ``max_copies`` rows of each cluster.
 
     - ``inputs``: Parquet, JSONL (``.jsonl``, ``.jsonl.gz``, ``.jsonl.zst``) or CSV files, folders of
@@ -43,6 +43,8 @@ def dedup(inputs: list[str], out: str, *, text_field: str = "text", id_field: st
     - ``jobs``: processes computing signatures (local) or Spark's ``local[jobs]`` master.
     - ``spark_master``: a Spark master URL for ``engine="spark"`` (default: the active session, else
       ``local[jobs]``).
+    - ``verify``: decide candidate pairs on their exact shingle sets instead of signature estimates
+      (local engine; costs memory for every row's shingles, see ``copyguard.dedup.verify``).
     - ``progress``: show tqdm progress bars on stderr.
 
     report = dedup(["data/"], "deduped.parquet", max_copies=1)
@@ -57,7 +59,9 @@ def dedup(inputs: list[str], out: str, *, text_field: str = "text", id_field: st
         raise ConfigError(f"jobs must be a positive integer, got {jobs!r}")
     if spark_master is not None and engine != "spark":
         raise ConfigError("spark_master needs engine='spark'")
-    config = DedupConfig(threshold=threshold, mode=mode, params=params or Params())
+    if verify and engine != "local":
+        raise ConfigError("verify runs on the local engine only")
+    config = DedupConfig(threshold=threshold, mode=mode, params=params or Params(), verify=verify)
     t0 = time.perf_counter()
     sources = expand(inputs)
     check_out(out, sources, folder=engine == "spark")

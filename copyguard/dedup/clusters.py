@@ -20,6 +20,7 @@ import numpy as np
 from ..sketch import band_keys
 from .config import DedupConfig
 from .signatures import empty_rows
+from .verify import ShingleSets, exact_jaccard
 
 _VERIFY_CHUNK = 1 << 16  # pairs compared at once; bounds the (chunk, num_perm) temporaries
 
@@ -101,8 +102,10 @@ def components(n: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return parent
 
 
-def cluster(sigs: np.ndarray, config: DedupConfig | None = None) -> np.ndarray:
+def cluster(sigs: np.ndarray, config: DedupConfig | None = None, sets: ShingleSets | None = None) -> np.ndarray:
     """Cluster label of each signature row: the smallest row number of its cluster.
+
+    With ``sets`` (``config.verify``), pairs are decided on their exact shingle sets.
 
     >>> sigs = np.array([[1, 2, 3, 4], [1, 2, 3, 4], [5, 6, 7, 8]], np.uint32)
     >>> from copyguard.params import Params
@@ -111,7 +114,12 @@ def cluster(sigs: np.ndarray, config: DedupConfig | None = None) -> np.ndarray:
     """
     config = config or DedupConfig()
     lo, hi = candidate_pairs(sigs, config)
-    ok = verify(sigs, lo, hi, config.min_equal)
+    if sets is None:
+        ok = verify(sigs, lo, hi, config.min_equal)
+        return components(sigs.shape[0], lo[ok], hi[ok])
+    ok = verify(sigs, lo, hi, config.prefilter_equal)
+    lo, hi = lo[ok], hi[ok]
+    ok = exact_jaccard(sets, lo, hi) >= config.threshold
     return components(sigs.shape[0], lo[ok], hi[ok])
 
 

@@ -55,6 +55,7 @@ class DedupConfig:
     params: Params = field(default_factory=Params)
     bands: int = 0
     rows: int = 0
+    verify: bool = False  # decide candidate pairs on their exact shingle sets (copyguard.dedup.verify)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -76,6 +77,15 @@ class DedupConfig:
     @property
     def num_perm(self) -> int:
         return self.params.num_perm
+
+    @property
+    def prefilter_equal(self) -> int:
+        """Equal slots a pair needs before ``verify`` checks its sets (``min_equal`` without verification)."""
+        if not self.verify:
+            return self.min_equal
+        from .verify import PREFILTER_MARGIN
+
+        return int(max(0.0, self.threshold - PREFILTER_MARGIN) * self.params.num_perm)
 
     @property
     def min_equal(self) -> int:

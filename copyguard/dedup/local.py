@@ -24,8 +24,9 @@ from .clusters import cluster, ranks
 from .config import Columns, DedupConfig
 from .job import Job
 from .output import Labels
-from .signatures import signatures_for_batch
+from .signatures import shingles_for_batch, signatures_for_batch, signatures_from_shingles
 from .sources import read
+from .verify import ShingleSets
 
 T = TypeVar("T")
 
@@ -55,17 +56,30 @@ def signatures_stream(batches: Iterable[pa.RecordBatch], sign: Callable[[pa.Reco
             yield done, fut.result()
 
 
+def _sign(batch: pa.RecordBatch, config: DedupConfig,
+          columns: Columns) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """Signatures of a batch, with its ``(shingles, row)`` when ``config.verify`` needs the sets."""
+    if not config.verify:
+        return signatures_for_batch(batch, config, columns), None
+    hashes, owner = shingles_for_batch(batch, config, columns)
+    return signatures_from_shingles(hashes, owner, batch.num_rows, config), (hashes, owner)
+
+
 def collect(batches: Iterable[pa.RecordBatch], config: DedupConfig, columns: Columns, jobs: int = 1, bar=None,
-            total: int | None = None) -> tuple[np.ndarray, pa.ChunkedArray | None]:
-    """Pass 1: the signature matrix of every row and, with ``columns.id``, the id column.
+            total: int | None = None) -> tuple[np.ndarray, pa.ChunkedArray | None, ShingleSets | None]:
+    """Pass 1: the signature matrix of every row, the id column (with ``columns.id``), and with
+    ``config.verify`` the shingle sets of every row.
 
     ``total`` (the row count, when known) lets the matrix be allocated once.
     """
-    sign = partial(signatures_for_batch, config=config, columns=columns)
+    sign = partial(_sign, config=config, columns=columns)
     matrix = np.zeros((total or 0, config.num_perm), np.uint32)  # filled in place: no second copy
     ids: list[pa.Array] = []
+    kept: list[tuple[np.ndarray, np.ndarray]] = []
     row = 0
-    for batch, sig in signatures_stream(batches, sign, jobs):
+    for batch, (sig, shingled) in signatures_stream(batches, sign, jobs):
+        if shingled is not None:
+            kept.append((shingled[0], shingled[1] + row))
         if row + sig.shape[0] > matrix.shape[0]:  # unknown total (JSONL): grow geometrically
             grown = np.zeros((max(2 * matrix.shape[0], row + sig.shape[0]), config.num_perm), np.uint32)
             grown[:row] = matrix[:row]
@@ -77,20 +91,21 @@ def collect(batches: Iterable[pa.RecordBatch], config: DedupConfig, columns: Col
         if bar is not None:
             bar.update(batch.num_rows)
     id_col = pa.chunked_array(ids) if columns.id is not None and ids else None
-    return matrix[:row], id_col
+    return matrix[:row], id_col, ShingleSets.build(kept, row) if config.verify else None
 
 
 def local_labels(job: Job) -> Labels:
     """The local engine: sign every row (``job.jobs`` processes), cluster with numpy, rank."""
     with tqdm(total=job.total, unit="rows", desc="signatures", disable=not job.progress) as bar:
         batches = read(job.sources, job.schema, job.columns.needed())
-        sigs, ids = collect(batches, job.config, job.columns, job.jobs, bar, job.total)
-    return labels_for(sigs, job.config, ids)
+        sigs, ids, sets = collect(batches, job.config, job.columns, job.jobs, bar, job.total)
+    return labels_for(sigs, job.config, ids, sets)
 
 
-def labels_for(sigs: np.ndarray, config: DedupConfig, ids: pa.ChunkedArray | None = None) -> Labels:
-    """Cluster the signatures and rank the rows of each cluster in input order."""
-    cid = cluster(sigs, config)
+def labels_for(sigs: np.ndarray, config: DedupConfig, ids: pa.ChunkedArray | None = None,
+               sets: ShingleSets | None = None) -> Labels:
+    """Cluster the signatures (pairs decided on ``sets`` when given) and rank each cluster's rows in input order."""
+    cid = cluster(sigs, config, sets)
     size, rank = ranks(cid)
     return Labels(cid, size, rank, ids)
 
@@ -110,8 +125,8 @@ def dedup_batches(batches: Iterable[pa.RecordBatch], config: DedupConfig, column
 
     held = list(batches)
     columns = columns or Columns()
-    sigs, ids = collect(held, config, columns)
-    labels = labels_for(sigs, config, ids)
+    sigs, ids, sets = collect(held, config, columns)
+    labels = labels_for(sigs, config, ids, sets)
     start = 0
     for batch in held:
         target = output_schema(batch.schema, ids.type if ids is not None else None)

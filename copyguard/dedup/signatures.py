@@ -53,6 +53,13 @@ def signatures_for_batch(batch: pa.RecordBatch, config: DedupConfig, columns: Co
     >>> sigs.shape, bool((sigs[1] == EMPTY).all())
     ((2, 128), True)
     """
+    hashes, owner = shingles_for_batch(batch, config, columns)
+    return signatures_from_shingles(hashes, owner, batch.num_rows, config)
+
+
+def shingles_for_batch(batch: pa.RecordBatch, config: DedupConfig,
+                       columns: Columns | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The shingle hashes (uint64) of every row of ``batch`` and the row (int64) each belongs to."""
     columns = columns or Columns()
     texts = _text_column(batch, columns.text).to_pylist()
     langs = row_languages(batch, config, columns.lang, texts)
@@ -64,7 +71,7 @@ def signatures_for_batch(batch: pa.RecordBatch, config: DedupConfig, columns: Co
         sh = row_shingles(texts[i], langs[i], config)
         parts.append(sh)
         owners.append(np.full(sh.shape[0], i, dtype=np.int64))
-    return _signatures(np.concatenate(parts), np.concatenate(owners), len(texts), config)
+    return np.concatenate(parts), np.concatenate(owners)
 
 
 def empty_rows(sigs: np.ndarray) -> np.ndarray:
@@ -81,7 +88,7 @@ def _text_column(batch: pa.RecordBatch, text_field: str) -> pa.Array:
     return col
 
 
-def _signatures(hashes: np.ndarray, owner: np.ndarray, n: int, config: DedupConfig) -> np.ndarray:
+def signatures_from_shingles(hashes: np.ndarray, owner: np.ndarray, n: int, config: DedupConfig) -> np.ndarray:
     """Signatures of ``n`` rows from shingle hashes tagged with their row."""
     order = np.argsort(owner, kind="stable")
     counts = np.bincount(owner, minlength=n)

@@ -73,6 +73,7 @@ def session(jobs: int = 2, master: str | None = None):
              .config("spark.default.parallelism", str(max(2, jobs)))
              .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
              .config("spark.sql.adaptive.enabled", "false").config("spark.driver.memory", "2g")
+             .config("spark.locality.wait", "0")  # no 3 s wait per stage for a data-local slot
              .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
              .config("spark.executor.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
              .config("spark.executor.memory", "1g")

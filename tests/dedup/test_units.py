@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from datasketch.lsh import _optimal_param
+from dedup_synth import planted, sentence
 
 from copyguard.dedup import DedupConfig, choose_bands, cluster, dedup_batches, row_shingles, signatures_for_batch
 from copyguard.dedup.clusters import bucket_pairs, components, ranks
@@ -72,3 +74,31 @@ def test_cluster_and_dedup_batches_work_on_record_batches():
     assert cluster(sigs, cfg).tolist() == [0, 1, 0, 3]
     out = pa.Table.from_batches(list(dedup_batches([b1, b2], cfg)))
     assert out.column("text").to_pylist() == ["alpha beta gamma delta", "other words entirely here", "fresh row of text"]
+
+
+def test_exact_jaccard_of_many_pairs_equals_python_sets():
+    from copyguard.dedup.verify import ShingleSets, exact_jaccard
+
+    rng = np.random.default_rng(8)
+    rows = [rng.integers(0, 40, int(rng.integers(0, 30))).astype(np.uint64) for _ in range(50)]
+    parts = [(r, np.full(r.shape[0], i, dtype=np.int64)) for i, r in enumerate(rows)]
+    sets = ShingleSets.build(parts, len(rows))
+    lo, hi = rng.integers(0, 50, 400), rng.integers(0, 50, 400)
+    got = exact_jaccard(sets, lo, hi)
+    for a, b, j in zip(lo.tolist(), hi.tolist(), got.tolist()):
+        sa, sb = set(rows[a].tolist()), set(rows[b].tolist())
+        assert j == (len(sa & sb) / len(sa | sb) if sa | sb else 0.0)
+
+
+def test_verify_keeps_the_planted_clusters_and_drops_a_pair_below_the_threshold(tmp_path):
+    from copyguard.dedup import dedup
+
+    texts, origin = planted(400, seed=13, length=60)
+    rng = np.random.default_rng(14)
+    base = sentence(rng, 60)
+    texts += [" ".join(base), " ".join(base[:33] + sentence(rng, 27))]  # exact Jaccard well under 0.5
+    pq.write_table(pa.table({"text": texts}), tmp_path / "in.parquet")
+    dedup([str(tmp_path / "in.parquet")], str(tmp_path / "v.parquet"), mark_only=True, verify=True)
+    cid = pq.read_table(tmp_path / "v.parquet").column("cluster_id").to_numpy()
+    assert (cid[:400][origin != np.arange(400)] == origin[origin != np.arange(400)]).mean() > 0.95
+    assert cid[400] != cid[401]
