@@ -10,25 +10,10 @@ import pytest
 from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
+from integration_samples import FUNC, RENAMED
 
 from copyguard.index.build import build_index
 from copyguard.integrations.datatrove import CopyguardDecontaminate, CopyguardDedup
-
-FUNC = '''def merge_sorted(left, right):
-    result = []
-    i = j = 0
-    while i < len(left) and j < len(right):
-        if left[i] <= right[j]:
-            result.append(left[i])
-            i += 1
-        else:
-            result.append(right[j])
-            j += 1
-    result.extend(left[i:])
-    result.extend(right[j:])
-    return result
-'''
-RENAMED = FUNC.replace("left", "xs").replace("right", "ys").replace("result", "out").replace("merge_sorted", "combine")
 
 
 def _words(rng: np.random.Generator, n: int) -> str:
