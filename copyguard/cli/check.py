@@ -31,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--redact", action="store_true",
                    help="print the output with the copies the policy redacts or blocks replaced by markers; "
                         'with --json or --batch, add it to each verdict as "redacted"')
+    p.add_argument("--html", metavar="REPORT.html",
+                   help="also write the review page for every checked output (answer beside each source) to this file")
     p.set_defaults(run=run)
 
 
@@ -39,10 +41,15 @@ def run(args: argparse.Namespace) -> int:
     from ..textio import read_text
 
     guard = Guard.open(args.index, load_policy(args))
+    reviews: list[dict] | None = [] if args.html else None
     if args.batch:
-        return _run_batch(guard, args.batch, args.lang, args.redact)
+        code = _run_batch(guard, args.batch, args.lang, args.redact, reviews)
+        _write_html(args.html, reviews)
+        return code
     text = read_text(args.file)
     verdict = guard.check(text, args.lang or _lang_of(args.file))
+    if reviews is not None:
+        _write_html(args.html, [_review(guard, text, verdict, args.file)])
     if args.json:
         print(json.dumps(_body(text, verdict, args.redact), ensure_ascii=False))
     elif args.redact:
@@ -72,7 +79,33 @@ def _body(text: str, verdict, redacted: bool) -> dict:
     return body
 
 
-def _run_batch(guard, path: str, lang: str | None, redacted: bool = False) -> int:
+def _review(guard, text: str, verdict, id) -> dict:
+    from ..service.review import review_of
+
+    return review_of(guard.indexes, guard.policy, text, verdict, id)
+
+
+def _write_html(path: str | None, reviews: list[dict] | None) -> None:
+    """The static review report (``--html``), written whole or not at all."""
+    if path is None or reviews is None:
+        return
+    import os
+
+    from ..errors import InputError
+    from ..service.review import report_html
+
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(report_html(reviews))
+        os.replace(tmp, path)
+    except OSError as err:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise InputError(f"--html {path}: cannot write the report ({err.strerror})") from None
+
+
+def _run_batch(guard, path: str, lang: str | None, redacted: bool = False, reviews: list[dict] | None = None) -> int:
     from ..errors import InputError
     from ..textio import read_text
 
@@ -88,6 +121,8 @@ def _run_batch(guard, path: str, lang: str | None, redacted: bool = False) -> in
             raise InputError(f'{path}:{lineno}: expected {{"id": ..., "text": "..."}}')
         verdict = guard.check(item["text"], item.get("lang", lang))
         flagged |= verdict.flagged
+        if reviews is not None:
+            reviews.append(_review(guard, item["text"], verdict, item.get("id")))
         print(json.dumps({"id": item.get("id"), **_body(item["text"], verdict, redacted)}, ensure_ascii=False),
               flush=True)
     return 1 if flagged else 0

@@ -1,0 +1,321 @@
+"""The ASGI app: copyguard's check over HTTP, with the shapes LiteLLM and Azure clients already speak.
+
+>>> app = create_app(ServiceConfig(index="my-index"))  # doctest: +SKIP
+>>> # uvicorn.run(app); or `copyguard serve --index my-index`
+
+Checks run on a small thread pool, never on the event loop; the index
+(memory-mapped, shared by every worker process through the page cache)
+is re-read when its manifest changes, so a takedown by another process
+is answered within ``refresh_interval`` seconds, without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
+
+from fastapi import Depends, FastAPI, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+
+from .. import __version__
+from ..errors import CopyguardError, InputError, UnknownLanguageError
+from .config import ServiceConfig
+from .metrics import Metrics
+from .middleware import RequestLayer
+from .models import (
+    AzureCodeRequest, AzureResponse, AzureTextRequest, BatchRequest, BatchResponse, CheckRequest, CheckResponse,
+    CodeCitation, ErrorResponse, Health, LiteLLMRequest, LiteLLMResponse, ProtectedMaterialAnalysis, Ready,
+    ReviewRequest, Version,
+)
+from .review import page_html, review
+
+T = TypeVar("T")
+log = logging.getLogger("copyguard.service")
+
+
+class Service:
+    """What the routes share in one worker: the guard, the check pool, the metrics and the API key."""
+
+    def __init__(self, config: ServiceConfig, guard: Any) -> None:
+        self.config = config
+        self.guard = guard
+        self.api_key = config.api_key()
+        self.metrics = Metrics()
+        self.pool = ThreadPoolExecutor(config.threads, thread_name_prefix="copyguard-check")
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the check pool, or 503 after ``request_timeout`` seconds."""
+        future = asyncio.get_running_loop().run_in_executor(self.pool, partial(fn, *args))
+        try:
+            return await asyncio.wait_for(future, self.config.request_timeout)
+        except asyncio.TimeoutError:
+            raise HTTPException(503, f"the check took longer than {self.config.request_timeout:g} s "
+                                     "(--request-timeout)") from None
+
+    def stats(self) -> dict:
+        for attempt in range(3):
+            try:
+                return self.guard.index.stats()
+            except FileNotFoundError:  # a compaction removed a segment under an older view: catch up
+                self.refresh()
+        return self.guard.index.stats()
+
+    def refresh(self) -> bool:
+        """Switch to the index's newest manifest generation if there is one; True if it changed."""
+        refresh = getattr(self.guard, "refresh", None) or self.guard.index.refresh  # TODO: Guard.refresh
+        changed = bool(refresh())
+        if changed:
+            self.metrics.index(self.stats())
+        return changed
+
+    async def follow_index(self) -> None:
+        """Background task: look at the manifest every ``refresh_interval`` seconds, between checks."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.config.refresh_interval)
+            try:
+                await loop.run_in_executor(None, self.refresh)
+            except CopyguardError as err:  # a damaged new generation: keep answering from the last good one
+                log.error("copyguard: index refresh failed, still answering from the previous generation: %s", err)
+
+
+def create_app(config: ServiceConfig, guard: Any = None) -> FastAPI:
+    """The service's ASGI app over ``guard`` (by default ``Guard.open(config.index, policy)``)."""
+    if guard is None:
+        from ..guard import Guard
+        from ..policy import Policy
+
+        guard = Guard.open(config.index, Policy.from_toml(config.policy) if config.policy else None)
+    service = Service(config, guard)
+    service.metrics.index(service.stats())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        follower = asyncio.create_task(service.follow_index())
+        try:
+            yield
+        finally:
+            follower.cancel()
+            service.pool.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title="copyguard", version=__version__, lifespan=lifespan,
+                  description="Checks model output for verbatim and near-verbatim copies of indexed text and code.",
+                  responses={422: {"model": ErrorResponse}, 413: {"model": ErrorResponse}})
+    app.state.service = service
+    app.add_middleware(RequestLayer, max_body_bytes=config.max_body_bytes, metrics=service.metrics,
+                       log_json=config.log_json, access_log=config.access_log)
+    _errors(app)
+    _routes(app, service)
+    return app
+
+
+def create_from_env() -> FastAPI:
+    """The app of one worker process started by ``copyguard serve`` (its settings are in the environment)."""
+    return create_app(ServiceConfig.from_env())
+
+
+# --- errors: JSON, one line, naming the field ------------------------------------------------------
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        loc = [str(p) for p in first.get("loc", ())]
+        if first.get("type") == "json_invalid":
+            why = (first.get("ctx") or {}).get("error", "malformed")
+            return _error(422, f"the request body is not valid JSON ({why})", "body")
+        field = ".".join(loc[1:]) if loc[:1] == ["body"] and len(loc) > 1 else (".".join(loc) or "body")
+        return _error(422, f"{field}: {first.get('msg', 'invalid')}", field)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        message = exc.detail
+        if exc.status_code == 404:
+            message = f"no route {request.method} {request.url.path}; see /docs for the routes"
+        elif exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow", "")
+            message = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
+        return _error(exc.status_code, str(message), None, exc.headers)
+
+    @app.exception_handler(CopyguardError)
+    async def refused(request: Request, exc: CopyguardError) -> JSONResponse:
+        if isinstance(exc, UnknownLanguageError):
+            return _error(422, str(exc), "lang")
+        if isinstance(exc, InputError):
+            return _error(422, str(exc), "text")
+        return _error(503, f"the index cannot answer: {exc}", None)
+
+
+def _error(status: int, message: str, field: str | None, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "field": field}, status_code=status, headers=headers)
+
+
+# --- routes ----------------------------------------------------------------------------------------
+
+_bearer = HTTPBearer(auto_error=False, description="the key in the environment variable named by --api-key-env")
+
+
+def _routes(app: FastAPI, service: Service) -> None:
+    guard = service.guard
+
+    def authorized(request: Request, creds: HTTPAuthorizationCredentials | None = Security(_bearer)) -> None:
+        if service.api_key is None:
+            return
+        given = creds.credentials if creds else (request.headers.get("ocp-apim-subscription-key")
+                                                 or request.headers.get("x-api-key"))
+        if not given or not hmac.compare_digest(given.encode(), service.api_key.encode()):
+            raise HTTPException(401, "missing or wrong API key: send 'Authorization: Bearer <key>'",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    auth = [Depends(authorized)]
+
+    def check(text: str, lang: str | None, redact: bool) -> dict:
+        verdict = guard.check(text, lang)
+        body = verdict.to_dict()
+        if redact:
+            from ..guard import redact as redacted
+
+            body["redacted"] = redacted(text, verdict)
+        return body
+
+    @app.api_route("/", response_class=HTMLResponse, include_in_schema=False, methods=["GET", "HEAD"])
+    async def page() -> HTMLResponse:
+        return HTMLResponse(page_html())
+
+    @app.post("/v1/check", response_model=CheckResponse, response_model_exclude_none=True, dependencies=auth,
+              summary="Check one text")
+    async def check_one(req: CheckRequest, request: Request) -> dict:
+        body = await service.run(check, req.text, req.lang, req.redact)
+        request.state.action = body["action"]
+        service.metrics.checks.labels("/v1/check", body["action"]).inc()
+        return body
+
+    @app.post("/v1/check/batch", response_model=BatchResponse, response_model_exclude_none=True,
+              dependencies=auth, summary="Check many texts; each result keeps its item's id")
+    async def check_batch(req: BatchRequest, request: Request) -> dict:
+        results = []
+        async with asyncio.timeout(service.config.request_timeout):
+            for item in req.items:
+                body = await service.run(check, item.text, item.lang, req.redact)
+                service.metrics.checks.labels("/v1/check/batch", body["action"]).inc()
+                results.append({"id": item.id, **body})
+        request.state.action = _most_severe([r["action"] for r in results])
+        return {"results": results}
+
+    @app.post("/v1/review", dependencies=auth, summary="Check one text and return both sides of every match",
+              description="The data of the review page: per matched source, excerpts of the answer and the "
+                          "source with the copied spans (offsets in code points, relative to each excerpt).")
+    async def review_one(req: ReviewRequest, request: Request) -> dict:
+        data = await service.run(review, guard, req.text, req.lang)
+        request.state.action = data["action"]
+        return data
+
+    @app.api_route("/healthz", methods=["GET", "HEAD"], response_model=Health, summary="Liveness")
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.api_route("/readyz", methods=["GET", "HEAD"], response_model=Ready, summary="The index is open: its generation, live sources, passages",
+             responses={503: {"model": ErrorResponse}})
+    async def readyz() -> Any:
+        stats = await asyncio.get_running_loop().run_in_executor(None, service.stats)
+        if not stats["live_passages"]:
+            return _error(503, "the index holds no live passages: every check would allow", None)
+        return {"status": "ready", "generation": stats["generation"], "live_sources": stats["live_sources"],
+                "live_passages": stats["live_passages"]}
+
+    @app.api_route("/metrics", methods=["GET", "HEAD"], response_class=Response, summary="Prometheus metrics (text exposition format)")
+    async def metrics() -> Response:
+        return Response(service.metrics.render(), media_type=service.metrics.content_type)
+
+    @app.api_route("/v1/version", methods=["GET", "HEAD"], response_model=Version, summary="copyguard's version and the index's format")
+    async def version() -> dict:
+        stats = service.stats()
+        return {"copyguard": __version__, "index_format": stats["format"], "generation": stats["generation"],
+                "params": stats["params"]}
+
+    _integrations(app, service, check, auth)
+
+
+def _integrations(app: FastAPI, service: Service, check: Callable[..., dict], auth: list) -> None:
+    """LiteLLM's generic guardrail API and Azure AI Content Safety's protected-material routes."""
+
+    @app.post("/beta/litellm_basic_guardrail_api", response_model=LiteLLMResponse, response_model_exclude_none=True,
+              dependencies=auth, tags=["integrations"], summary="LiteLLM generic guardrail API")
+    async def litellm(req: LiteLLMRequest, request: Request) -> dict:
+        texts = req.texts or []
+        verdicts = [await service.run(check, text, None, True) for text in texts]
+        action = _most_severe([v["action"] for v in verdicts])
+        request.state.action = action
+        for v in verdicts:
+            service.metrics.checks.labels("/beta/litellm_basic_guardrail_api", v["action"]).inc()
+        spans = [{k: v for k, v in verdict.items() if k != "redacted"} for verdict in verdicts]
+        if action == "block":
+            return {"action": "BLOCKED", "blocked_reason": _reason(verdicts, service.guard.policy), "copyguard": spans}
+        if action == "redact":
+            redacted = [v["redacted"] if v["action"] in ("redact", "block") else t for v, t in zip(verdicts, texts)]
+            return {"action": "GUARDRAIL_INTERVENED", "texts": redacted, "copyguard": spans}
+        return {"action": "NONE", "copyguard": spans}
+
+    async def azure(text: str, request: Request, code: bool) -> dict:
+        verdict = await service.run(check, text, None, False)
+        request.state.action = verdict["action"]
+        route = "/contentsafety/text:detectProtectedMaterial" + ("ForCode" if code else "")
+        service.metrics.checks.labels(route, verdict["action"]).inc()
+        analysis: dict[str, Any] = {"detected": verdict["action"] != "allow"}
+        if code:
+            citations: dict[str, set[str]] = {}
+            for m in verdict["matches"]:
+                citations.setdefault(m["license"] or "NOASSERTION", set()).add(_source_url(m))
+            analysis["codeCitations"] = [CodeCitation(license=lic, sourceUrls=sorted(urls))
+                                         for lic, urls in citations.items()]
+        return {"protectedMaterialAnalysis": ProtectedMaterialAnalysis(**analysis), "copyguard": verdict}
+
+    @app.post("/contentsafety/text:detectProtectedMaterial", response_model=AzureResponse,
+              response_model_exclude_none=True, dependencies=auth, tags=["integrations"],
+              summary="Azure AI Content Safety: protected material in text")
+    async def azure_text(req: AzureTextRequest, request: Request) -> dict:
+        return await azure(req.text, request, code=False)
+
+    @app.post("/contentsafety/text:detectProtectedMaterialForCode", response_model=AzureResponse,
+              response_model_exclude_none=True, dependencies=auth, tags=["integrations"],
+              summary="Azure AI Content Safety: protected material in code, with citations")
+    async def azure_code(req: AzureCodeRequest, request: Request) -> dict:
+        return await azure(req.code, request, code=True)
+
+
+def _most_severe(actions: list[str]) -> str:
+    from ..policy import most_severe
+
+    return most_severe(actions)
+
+
+def _reason(verdicts: list[dict], policy: Any) -> str:
+    """One sentence naming every source the policy blocks, and its license."""
+    seen: dict[str, str] = {}
+    for v in verdicts:
+        for m in v["matches"]:
+            if policy.action_for(m["license"], m["source"]) == "block":
+                seen.setdefault(m["source"], m["license"] or "unknown license")
+    named = "; ".join(f"{src} ({lic})" for src, lic in list(seen.items())[:5])
+    more = f" and {len(seen) - 5} more" if len(seen) > 5 else ""
+    return f"copyguard: the output copies protected content: {named}{more}"
+
+
+def _source_url(match: dict) -> str:
+    path = match.get("source_path") or ""
+    if path.startswith(("http://", "https://")):
+        return path
+    if path.startswith("/"):
+        from pathlib import Path
+
+        return Path(path).as_uri()
+    return match["source"]
