@@ -15,6 +15,7 @@ import asyncio
 import json
 from typing import Any
 
+import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
@@ -37,7 +38,9 @@ class GuardedProtocol(HttpToolsProtocol):
         self._max_header_bytes = int(getattr(config, "max_header_bytes", 64 * 1024))
         self._deadline: asyncio.TimerHandle | None = None
         self._in_headers = True
-        self._header_bytes = 0
+        self._header_bytes = 0  # bytes read while the headers are incomplete
+        self._header_sum = 0  # bytes of the header lines parsed so far
+        self._headers_too_large = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
         super().connection_made(transport)  # type: ignore[arg-type]
@@ -54,6 +57,13 @@ class GuardedProtocol(HttpToolsProtocol):
         if self._in_headers and self._header_bytes > self._max_header_bytes and not self.transport.is_closing():
             self._refuse(431, f"request headers over {self._max_header_bytes:,} bytes")
 
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_sum += len(name) + len(value)  # headers that arrived whole, in one read with the rest
+        if self._header_sum > self._max_header_bytes:
+            self._headers_too_large = True
+            raise httptools.HttpParserError("headers too large")  # uvicorn answers via send_400_response
+        super().on_header(name, value)
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._arm()
@@ -65,10 +75,13 @@ class GuardedProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._disarm()
-        self._in_headers, self._header_bytes = True, 0
+        self._in_headers, self._header_bytes, self._header_sum = True, 0, 0
 
     def send_400_response(self, msg: str) -> None:
-        self._refuse(400, "malformed HTTP request (bad request line, header or Content-Length)")
+        if self._headers_too_large:
+            self._refuse(431, f"request headers over {self._max_header_bytes:,} bytes")
+        else:
+            self._refuse(400, "malformed HTTP request (bad request line, header or Content-Length)")
 
     def _arm(self) -> None:
         if self._deadline is None:
