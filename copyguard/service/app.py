@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -51,6 +52,7 @@ class Service:
         self.api_key = config.api_key()
         self.metrics = Metrics()
         self.pool = ThreadPoolExecutor(config.threads, thread_name_prefix="copyguard-check")
+        self._signature: tuple[int, int, int] | None = None  # the first refresh compares generations
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on the check pool, or 503 after ``request_timeout`` seconds."""
@@ -62,7 +64,7 @@ class Service:
                                      "(--request-timeout)") from None
 
     def stats(self) -> dict:
-        for attempt in range(3):
+        for _ in range(3):
             try:
                 return self.guard.index.stats()
             except FileNotFoundError:  # a compaction removed a segment under an older view: catch up
@@ -70,12 +72,23 @@ class Service:
         return self.guard.index.stats()
 
     def refresh(self) -> bool:
-        """Switch to the index's newest manifest generation if there is one; True if it changed."""
-        refresh = getattr(self.guard, "refresh", None) or self.guard.index.refresh  # TODO: Guard.refresh
-        changed = bool(refresh())
-        if changed:
-            self.metrics.index(self.stats())
-        return changed
+        """Switch to the index's newest manifest generation if there is one; True if it changed.
+
+        A new ``Guard`` is opened on the new generation and swapped in with
+        one assignment: a check in flight keeps the guard it started with.
+        """
+        signature = _manifest_signature(self.config.index)
+        if signature == self._signature:
+            return False
+        from ..guard import Guard
+
+        fresh = Guard.open(self.config.index, self.guard.policy)
+        self._signature = signature
+        if fresh.index.stats()["generation"] == self.guard.index.stats()["generation"]:
+            return False
+        self.guard = fresh
+        self.metrics.index(self.stats())
+        return True
 
     async def follow_index(self) -> None:
         """Background task: look at the manifest every ``refresh_interval`` seconds, between checks."""
@@ -165,8 +178,6 @@ _bearer = HTTPBearer(auto_error=False, description="the key in the environment v
 
 
 def _routes(app: FastAPI, service: Service) -> None:
-    guard = service.guard
-
     def authorized(request: Request, creds: HTTPAuthorizationCredentials | None = Security(_bearer)) -> None:
         if service.api_key is None:
             return
@@ -179,7 +190,7 @@ def _routes(app: FastAPI, service: Service) -> None:
     auth = [Depends(authorized)]
 
     def check(text: str, lang: str | None, redact: bool) -> dict:
-        verdict = guard.check(text, lang)
+        verdict = service.guard.check(text, lang)
         body = verdict.to_dict()
         if redact:
             from ..guard import redact as redacted
@@ -215,7 +226,7 @@ def _routes(app: FastAPI, service: Service) -> None:
               description="The data of the review page: per matched source, excerpts of the answer and the "
                           "source with the copied spans (offsets in code points, relative to each excerpt).")
     async def review_one(req: ReviewRequest, request: Request) -> dict:
-        data = await service.run(review, guard, req.text, req.lang)
+        data = await service.run(review, service.guard, req.text, req.lang)
         request.state.action = data["action"]
         return data
 
@@ -290,6 +301,12 @@ def _integrations(app: FastAPI, service: Service, check: Callable[..., dict], au
               summary="Azure AI Content Safety: protected material in code, with citations")
     async def azure_code(req: AzureCodeRequest, request: Request) -> dict:
         return await azure(req.code, request, code=True)
+
+
+def _manifest_signature(index: str) -> tuple[int, int, int]:
+    """Changes whenever a writer commits: the manifest is replaced by a rename (new inode, new mtime)."""
+    st = os.stat(os.path.join(index, "manifest.json"))
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def _most_severe(actions: list[str]) -> str:

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,13 +30,14 @@ class Server:
 
     def __init__(self, index: Path, *args: str, env: dict | None = None) -> None:
         cmd = [sys.executable, "-m", "copyguard", "serve", "--index", str(index), "--port", "0", *args]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        self.log = tempfile.TemporaryFile("w+")  # a pipe nobody reads would fill up and stall the server
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log, text=True,
                                      env={**os.environ, **(env or {})})
         line = self.proc.stdout.readline()
         found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
         if not found:
             self.proc.kill()
-            raise AssertionError(f"serve did not start: {line!r} {self.proc.stderr.read()}")
+            raise AssertionError(f"serve did not start: {line!r} {self.stop()}")
         self.port = int(found.group(1))
         deadline = time.monotonic() + 60
         while True:  # the workers open the index after the socket is bound
@@ -67,6 +69,11 @@ class Server:
         status, reply, _ = self.request("POST", path, body, **kw)
         return status, reply
 
+    def errors(self) -> str:
+        """What the server wrote to standard error so far."""
+        self.log.seek(0)
+        return self.log.read()
+
     def stop(self) -> str:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -74,7 +81,8 @@ class Server:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        return self.proc.stderr.read()
+                self.proc.wait()
+        return self.errors()
 
 
 def build_index(out: Path) -> Path:

@@ -1,0 +1,48 @@
+"""Starting `copyguard serve`: auth on and off, the JSON access log, and one-line errors for bad settings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+
+def test_auth_on_protects_the_checks_but_not_health(serve, sample_index, texts):
+    srv = serve(sample_index, "--api-key-env", "CG_TEST_KEY", "--log-json", env={"CG_TEST_KEY": "s3cret"})
+    body = {"text": texts["clean"]}
+    status, reply = srv.post("/v1/check", body)
+    assert status == 401 and "Bearer" in reply["error"]
+    assert srv.post("/v1/check", body, headers={"Authorization": "Bearer wrong"})[0] == 401
+    assert srv.post("/v1/check", body, headers={"Authorization": "Bearer s3cret"})[0] == 200
+    azure = srv.post("/contentsafety/text:detectProtectedMaterial", body, headers={"Ocp-Apim-Subscription-Key": "s3cret"})
+    assert azure[0] == 200
+    assert srv.post("/beta/litellm_basic_guardrail_api", {"texts": ["x"]})[0] == 401
+    assert srv.request("GET", "/healthz")[0] == 200 and srv.request("GET", "/readyz")[0] == 200
+    log = [json.loads(line) for line in srv.stop().splitlines() if line.startswith("{")]
+    checks = [e for e in log if e["route"] == "/v1/check"]
+    assert [e["status"] for e in checks] == [401, 401, 200]
+    assert checks[-1]["action"] == "allow" and checks[-1]["method"] == "POST" and checks[-1]["ms"] >= 0
+
+
+def test_auth_off_needs_no_key(server, texts):
+    assert server.post("/v1/check", {"text": texts["clean"]})[0] == 200
+
+
+def run_serve(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "copyguard", "serve", *args], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, **(env or {})})
+
+
+def test_bad_settings_are_one_line_and_exit_2(sample_index, tmp_path):
+    cases = [
+        (["--index", str(tmp_path / "missing")], "no index"),
+        (["--index", str(sample_index), "--api-key-env", "CG_UNSET_VAR"], "CG_UNSET_VAR"),
+        (["--index", str(sample_index), "--workers", "0"], "--workers"),
+        (["--index", str(sample_index), "--policy", str(tmp_path / "nope.toml")], "policy file not found"),
+    ]
+    for args, needle in cases:
+        done = run_serve(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert needle in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
