@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..policy import Policy
 
 CONTEXT = 160  # characters of context around the copied spans, widened to whole lines
-_DATA = "/*__COPYGUARD_DATA__*/null"
+_DATA = '<script id="data" type="application/json">null</script>'
 
 
 def review(guard: "Guard", text: str, lang: str | None = None, id: Any = None) -> dict:
@@ -67,7 +67,7 @@ def page_html(data: list[dict] | None = None) -> str:
         return html
     # inside <script>, "</" could close the element: JSON allows "\/" for "/"
     payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
-    return html.replace(_DATA, payload, 1)
+    return html.replace(_DATA, _DATA.replace("null", payload), 1)
 
 
 def report_html(reviews: list[dict]) -> str:
