@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -56,7 +57,6 @@ class Guard:
         self.indexes = (index,) if isinstance(index, Index) else tuple(index)
         if not self.indexes:
             raise ConfigError("a check needs at least one index")
-        self.index = self.indexes[0]
         self.params = self.index.params
         for other in self.indexes[1:]:
             if other.params != self.params:
@@ -66,6 +66,7 @@ class Guard:
                                        f"indexes checked together must share them: rebuild it with the same --params")
         self.names = [str(i.path) for i in self.indexes] if len(self.indexes) > 1 else None
         self._stamps: list[tuple[int, int, int] | None] = [None] * len(self.indexes)  # first check re-reads
+        self._switch = threading.Lock()
         self.policy = policy or Policy()
 
     @classmethod
@@ -88,14 +89,27 @@ class Guard:
         return cls(indexes, policy)
 
     def refresh(self) -> bool:
-        """Follow writes made to any of the indexes since the last check; True if one changed."""
-        changed = False
-        for i, index in enumerate(self.indexes):
-            stamp = _manifest_stamp(index)
-            if stamp != self._stamps[i] and stamp is not None:
-                changed |= index.refresh()
-                self._stamps[i] = stamp
-        return changed
+        """Follow writes made to any of the indexes since the last check; True if one changed.
+
+        New generations are opened as new ``Index`` objects (sharing the mapped
+        segments) and swapped in with one assignment; an ``Index`` a reader
+        holds is never changed under it.
+        """
+        stamps = [_manifest_stamp(index) for index in self.indexes]
+        if stamps == self._stamps:
+            return False
+        with self._switch:
+            current = self.indexes
+            fresh = tuple(index.latest() if stamp != seen and stamp is not None else index
+                          for index, stamp, seen in zip(current, stamps, self._stamps))
+            self._stamps = [stamp if stamp is not None else seen for stamp, seen in zip(stamps, self._stamps)]
+            self.indexes = fresh
+            return any(x is not y for x, y in zip(fresh, current))
+
+    @property
+    def index(self) -> Index:
+        """The first index, at the generation the next check reads."""
+        return self.indexes[0]
 
     def check(self, text: str, lang: str | None = None) -> Verdict:
         """Every copy of protected content in ``text`` and the action the policy gives it.

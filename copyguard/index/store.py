@@ -113,18 +113,32 @@ class Index:
         Traceback (most recent call last):
         copyguard.errors.IndexStoreError: /nonexistent: no index here ...
         """
-        root = Path(path)
+        return cls._open_latest(Path(path), params, {})
+
+    @classmethod
+    def _open_latest(cls, root: Path, params: Params | None, cache: dict[str, Segment]) -> Index:
         for _ in range(5):
             manifest = read_manifest(root)
             if params is not None:
                 check_params(manifest, params, root)
             try:
-                return cls(root, _open_view(root, manifest, {}))
+                return cls(root, _open_view(root, manifest, cache))
             except IndexStoreError:
                 # a concurrent compaction may have deleted what this manifest named: retry with the new one
                 if read_manifest(root).generation == manifest.generation:
                     raise
         raise IndexStoreError(f"{root}: the index kept changing while opening; try again")
+
+    def latest(self) -> Index:
+        """This index at its newest committed generation: ``self`` if none is newer, else a new object.
+
+        Unlike ``refresh``, this object is left as it is, so a reader in the
+        middle of a check finishes on the generation it started with; the new
+        object shares the segments both generations hold (already mapped).
+        """
+        if read_manifest(self.path).generation == self._view.manifest.generation:
+            return self
+        return Index._open_latest(self.path, self.params, self._cache)
 
     def refresh(self) -> bool:
         """Pick up writes made by other processes since this object was opened; True if anything changed."""

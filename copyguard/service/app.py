@@ -15,11 +15,10 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
@@ -33,9 +32,22 @@ from .config import ServiceConfig
 from .metrics import Metrics
 from .middleware import RequestLayer
 from .models import (
-    AzureCodeRequest, AzureResponse, AzureTextRequest, BatchRequest, BatchResponse, CheckRequest, CheckResponse,
-    CodeCitation, ErrorResponse, Health, LiteLLMRequest, LiteLLMResponse, ProtectedMaterialAnalysis, Ready,
-    ReviewRequest, Version,
+    AzureCodeRequest,
+    AzureResponse,
+    AzureTextRequest,
+    BatchRequest,
+    BatchResponse,
+    CheckRequest,
+    CheckResponse,
+    CodeCitation,
+    ErrorResponse,
+    Health,
+    LiteLLMRequest,
+    LiteLLMResponse,
+    ProtectedMaterialAnalysis,
+    Ready,
+    ReviewRequest,
+    Version,
 )
 from .review import page_html, review
 
@@ -52,14 +64,13 @@ class Service:
         self.api_key = config.api_key()
         self.metrics = Metrics()
         self.pool = ThreadPoolExecutor(config.threads, thread_name_prefix="copyguard-check")
-        self._signature: tuple[int, int, int] | None = None  # the first refresh compares generations
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on the check pool, or 503 after ``request_timeout`` seconds."""
         future = asyncio.get_running_loop().run_in_executor(self.pool, partial(fn, *args))
         try:
             return await asyncio.wait_for(future, self.config.request_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise HTTPException(503, f"the check took longer than {self.config.request_timeout:g} s "
                                      "(--request-timeout)") from None
 
@@ -72,23 +83,11 @@ class Service:
         return self.guard.index.stats()
 
     def refresh(self) -> bool:
-        """Switch to the index's newest manifest generation if there is one; True if it changed.
-
-        A new ``Guard`` is opened on the new generation and swapped in with
-        one assignment: a check in flight keeps the guard it started with.
-        """
-        signature = _manifest_signature(self.config.index)
-        if signature == self._signature:
-            return False
-        from ..guard import Guard
-
-        fresh = Guard.open(self.config.index, self.guard.policy)
-        self._signature = signature
-        if fresh.index.stats()["generation"] == self.guard.index.stats()["generation"]:
-            return False
-        self.guard = fresh
-        self.metrics.index(self.stats())
-        return True
+        """Switch to the index's newest generation if a writer committed one (``Guard.refresh``)."""
+        changed = self.guard.refresh()
+        if changed:
+            self.metrics.index(self.stats())
+        return changed
 
     async def follow_index(self) -> None:
         """Background task: look at the manifest every ``refresh_interval`` seconds, between checks."""
@@ -157,7 +156,7 @@ def _errors(app: FastAPI) -> None:
         elif exc.status_code == 405:
             allowed = (exc.headers or {}).get("Allow", "")
             message = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
-        return _error(exc.status_code, str(message), None, exc.headers)
+        return _error(exc.status_code, str(message), None, dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(CopyguardError)
     async def refused(request: Request, exc: CopyguardError) -> JSONResponse:
@@ -178,7 +177,7 @@ _bearer = HTTPBearer(auto_error=False, description="the key in the environment v
 
 
 def _routes(app: FastAPI, service: Service) -> None:
-    def authorized(request: Request, creds: HTTPAuthorizationCredentials | None = Security(_bearer)) -> None:
+    def authorized(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]) -> None:
         if service.api_key is None:
             return
         given = creds.credentials if creds else (request.headers.get("ocp-apim-subscription-key")
@@ -193,7 +192,7 @@ def _routes(app: FastAPI, service: Service) -> None:
         verdict = service.guard.check(text, lang)
         body = verdict.to_dict()
         if redact:
-            from ..guard import redact as redacted
+            from ..verdict import redact as redacted
 
             body["redacted"] = redacted(text, verdict)
         return body
@@ -234,8 +233,8 @@ def _routes(app: FastAPI, service: Service) -> None:
     async def healthz() -> dict:
         return {"status": "ok"}
 
-    @app.api_route("/readyz", methods=["GET", "HEAD"], response_model=Ready, summary="The index is open: its generation, live sources, passages",
-             responses={503: {"model": ErrorResponse}})
+    @app.api_route("/readyz", methods=["GET", "HEAD"], response_model=Ready, responses={503: {"model": ErrorResponse}},
+                   summary="The index is open: its generation, live sources, passages")
     async def readyz() -> Any:
         stats = await asyncio.get_running_loop().run_in_executor(None, service.stats)
         if not stats["live_passages"]:
@@ -243,11 +242,13 @@ def _routes(app: FastAPI, service: Service) -> None:
         return {"status": "ready", "generation": stats["generation"], "live_sources": stats["live_sources"],
                 "live_passages": stats["live_passages"]}
 
-    @app.api_route("/metrics", methods=["GET", "HEAD"], response_class=Response, summary="Prometheus metrics (text exposition format)")
+    @app.api_route("/metrics", methods=["GET", "HEAD"], response_class=Response,
+                   summary="Prometheus metrics (text exposition format)")
     async def metrics() -> Response:
         return Response(service.metrics.render(), media_type=service.metrics.content_type)
 
-    @app.api_route("/v1/version", methods=["GET", "HEAD"], response_model=Version, summary="copyguard's version and the index's format")
+    @app.api_route("/v1/version", methods=["GET", "HEAD"], response_model=Version,
+                   summary="copyguard's version and the index's format")
     async def version() -> dict:
         stats = service.stats()
         return {"copyguard": __version__, "index_format": stats["format"], "generation": stats["generation"],
@@ -303,16 +304,10 @@ def _integrations(app: FastAPI, service: Service, check: Callable[..., dict], au
         return await azure(req.code, request, code=True)
 
 
-def _manifest_signature(index: str) -> tuple[int, int, int]:
-    """Changes whenever a writer commits: the manifest is replaced by a rename (new inode, new mtime)."""
-    st = os.stat(os.path.join(index, "manifest.json"))
-    return st.st_ino, st.st_mtime_ns, st.st_size
-
-
 def _most_severe(actions: list[str]) -> str:
-    from ..policy import most_severe
+    from ..policy import Action, most_severe
 
-    return most_severe(actions)
+    return str(most_severe([Action(a) for a in actions]))
 
 
 def _reason(verdicts: list[dict], policy: Any) -> str:

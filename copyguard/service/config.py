@@ -57,7 +57,7 @@ class ServiceConfig:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_env(cls) -> "ServiceConfig":
+    def from_env(cls) -> ServiceConfig:
         raw = os.environ.get(ENV)
         if not raw:
             raise ConfigError(f"{ENV} is not set: start the service with `copyguard serve`")

@@ -32,11 +32,13 @@ class Metrics:
                                  ["route", "action"], buckets=BUCKETS, registry=reg)
         self.checks = Counter("copyguard_checks", "Texts checked, by route and verdict action",
                               ["route", "action"], registry=reg)
-        mode = {"multiprocess_mode": "mostrecent"} if self.multiprocess else {}
+        # summed over workers, a gauge would count each worker's index once: report the latest value instead
         self.generation = Gauge("copyguard_index_generation", "Manifest generation the service answers from",
-                                registry=reg, **mode)
-        self.sources = Gauge("copyguard_index_live_sources", "Live sources in the index", registry=reg, **mode)
-        self.passages = Gauge("copyguard_index_live_passages", "Live passages in the index", registry=reg, **mode)
+                                registry=reg, multiprocess_mode="mostrecent")
+        self.sources = Gauge("copyguard_index_live_sources", "Live sources in the index", registry=reg,
+                             multiprocess_mode="mostrecent")
+        self.passages = Gauge("copyguard_index_live_passages", "Live passages in the index", registry=reg,
+                              multiprocess_mode="mostrecent")
 
     def observe(self, route: str, method: str, status: int, seconds: float, action: str | None) -> None:
         self.requests.labels(route, method, str(status)).inc()

@@ -42,8 +42,8 @@ class GuardedProtocol(HttpToolsProtocol):
         self._header_sum = 0  # bytes of the header lines parsed so far
         self._headers_too_large = False
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
-        super().connection_made(transport)  # type: ignore[arg-type]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -23,12 +23,12 @@ CONTEXT = 160  # characters of context around the copied spans, widened to whole
 _DATA = '<script id="data" type="application/json">null</script>'
 
 
-def review(guard: "Guard", text: str, lang: str | None = None, id: Any = None) -> dict:
+def review(guard: Guard, text: str, lang: str | None = None, id: Any = None) -> dict:
     """Check ``text`` and return its review data (see ``review_of``)."""
     return review_of(guard.index, guard.policy, text, guard.check(text, lang), id)
 
 
-def review_of(index: "Index", policy: "Policy", text: str, verdict: "Verdict", id: Any = None) -> dict:
+def review_of(index: Index, policy: Policy, text: str, verdict: Verdict, id: Any = None) -> dict:
     """The review data of one checked answer: its verdict, and per matched source both excerpts with spans."""
     matches = verdict.to_dict()["matches"]
     by_source: dict[str, list[int]] = {}

@@ -22,7 +22,7 @@ ANSWER = (SAMPLES / "answer.md").read_text()
 PARAGRAPH = ANSWER[ANSWER.index("A note on quoting"):ANSWER.index("Let me know")].strip()
 DISTRO = (SAMPLES / "corpus" / "distro" / "distro.py").read_text()
 DISTRO_COPY = "Here you go:\n\n```python\n" + DISTRO[DISTRO.index("def _parse_distro_release_content"):][:1500] + "\n```\n"
-POLICY = '[sources]\n"tomli/_parser.py" = "block"\n"jargon/hacker-writing-style.txt" = "redact"\n'
+POLICY = '[sources]\n"corpus/tomli/_parser.py" = "block"\n"corpus/jargon/hacker-writing-style.txt" = "redact"\n'
 
 
 class Server:

@@ -66,13 +66,13 @@ def test_pasting_a_known_copy_shows_it_beside_the_source(browser, server, texts)
     WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "section.item"))
     item = browser.find_element(By.CSS_SELECTOR, "section.item")
     assert item.get_attribute("data-action") == "block"
-    tomli = source_block(browser, "tomli/_parser.py")
+    tomli = source_block(browser, "corpus/tomli/_parser.py")
     answer_marks, source_marks = marks(tomli, "answer"), marks(tomli, "original")
     assert answer_marks and source_marks
     assert "idx += 1" in answer_marks[0] and "pos += 1" in source_marks[0]  # each side in its own names
     assert "idx → pos" in tomli.find_element(By.CSS_SELECTOR, ".renames").text
     assert "MIT" in tomli.text and "renamed" in tomli.text
-    jargon = source_block(browser, "jargon/hacker-writing-style.txt")
+    jargon = source_block(browser, "corpus/jargon/hacker-writing-style.txt")
     assert any("balanced delimiters" in m for m in marks(jargon, "original"))
     assert "GENERATION" in browser.find_element(By.ID, "info").text.upper()
     assert shot(browser, "review-page.png").stat().st_size > 10_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-TOMLI, JARGON = "tomli/_parser.py", "jargon/hacker-writing-style.txt"
+TOMLI, JARGON = "corpus/tomli/_parser.py", "corpus/jargon/hacker-writing-style.txt"
 
 
 def sources(verdict: dict) -> set[str]:
