@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from copyguard import Guard
-from copyguard.index import Index
 from copyguard.index.build import build_index
 
 SAMPLES = Path(__file__).resolve().parents[1] / "copyguard" / "samples"
@@ -47,12 +46,13 @@ def test_the_next_check_sees_a_takedown_by_another_process(index):
     assert guard.refresh() is False  # already on the newest generation
 
 
-def test_without_follow_only_refresh_switches(index):
-    guard = Guard(Index.open(index), follow=False)
+def test_the_index_a_check_holds_is_never_changed_under_it(index):
+    guard = Guard.open(index)
+    held = guard.index  # what a check in flight reads
     cli("index", "remove", TOMLI, "--index", str(index))
-    assert named(guard)
-    assert guard.refresh() is True
+    assert guard.refresh() is True and guard.index is not held
     assert not named(guard)
+    assert TOMLI in held.find_sources([TOMLI])  # the held generation still has it: no torn reads
 
 
 def test_a_generation_in_use_stays_readable_after_compaction_deletes_its_files(index):
