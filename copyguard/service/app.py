@@ -1,7 +1,7 @@
 """The ASGI app: copyguard's check over HTTP, with the shapes LiteLLM and Azure clients already speak.
 
->>> app = create_app(ServiceConfig(index="my-index"))  # doctest: +SKIP
->>> # uvicorn.run(app); or `copyguard serve --index my-index`
+    app = create_app(ServiceConfig(index="my-index"))   # then uvicorn.run(app),
+    # or simply: copyguard serve --index my-index
 
 Checks run on a small thread pool, never on the event loop; the index
 (memory-mapped, shared by every worker process through the page cache)
