@@ -36,12 +36,22 @@ class MatchModel(BaseModel):
     tokens: int
     renames: dict[str, str] = Field(default_factory=dict, description="output identifier -> source identifier")
     source_path: str | None = None
+    index: str | None = Field(None, description="the index holding the source, when several are checked")
+    action: Action | None = Field(None, description="what the policy does with this match")
+    rule: str | None = Field(None, description="the policy rule that gives that action")
+
+
+class Decision(BaseModel):
+    match: int = Field(description="position in matches")
+    action: Action
+    rule: str
 
 
 class CheckResponse(BaseModel):
     model_config = ConfigDict(extra="allow")  # later verdict fields pass through
 
     action: Action
+    decided_by: Decision | None = Field(None, description="the first match whose action is the verdict's")
     matches: list[MatchModel]
     redacted: str | None = Field(None, description="present when the request asked for redaction")
 

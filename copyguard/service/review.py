@@ -11,6 +11,7 @@ page as one static file (``copyguard check --html``).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -25,28 +26,39 @@ _DATA = '<script id="data" type="application/json">null</script>'
 
 def review(guard: Guard, text: str, lang: str | None = None, id: Any = None) -> dict:
     """Check ``text`` and return its review data (see ``review_of``)."""
-    return review_of(guard.index, guard.policy, text, guard.check(text, lang), id)
+    verdict = guard.check(text, lang)
+    return review_of(guard.indexes, guard.policy, text, verdict, id)
 
 
-def review_of(index: Index, policy: Policy, text: str, verdict: Verdict, id: Any = None) -> dict:
+def review_of(indexes: Sequence[Index], policy: Policy, text: str, verdict: Verdict, id: Any = None) -> dict:
     """The review data of one checked answer: its verdict, and per matched source both excerpts with spans."""
     matches = verdict.to_dict()["matches"]
-    by_source: dict[str, list[int]] = {}
+    by_source: dict[tuple[str, str | None], list[int]] = {}
     for i, m in enumerate(matches):
-        by_source.setdefault(m["source"], []).append(i)
-    refs = index.find_sources(list(by_source))
+        by_source.setdefault((m["source"], m.get("index")), []).append(i)
     sources = []
-    for source, idx in by_source.items():
+    for (source, where), idx in by_source.items():
         first = matches[idx[0]]
         original = None
-        if source in refs:  # absent when the source was taken down since the check
-            original = _excerpt(index.source_text(refs[source]), [matches[i]["source_span"] for i in idx])
+        source_text = _source_text(indexes, source, where)
+        if source_text is not None:  # None when the source was taken down since the check
+            original = _excerpt(source_text, [matches[i]["source_span"] for i in idx])
         sources.append({
             "source": source, "license": first["license"], "path": first.get("source_path"),
             "action": policy.action_for(first["license"], source), "matches": idx,
             "answer": _excerpt(text, [matches[i]["output_span"] for i in idx]), "original": original,
         })
     return {"id": id, "action": verdict.action, "length": len(text), "matches": matches, "sources": sources}
+
+
+def _source_text(indexes: Sequence[Index], source: str, where: str | None) -> str | None:
+    """The text of ``source`` in the index named ``where`` (any of them when None), if it is still live."""
+    for index in indexes:
+        if where is None or str(index.path) == where:
+            ref = index.find_sources([source]).get(source)
+            if ref is not None:
+                return index.source_text(ref)
+    return None
 
 
 def _excerpt(text: str, spans: list[list[int]]) -> dict:
