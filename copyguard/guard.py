@@ -118,14 +118,15 @@ class Guard:
         by default markdown fences and untagged code are detected.
         """
         self.refresh()
+        indexes = self.indexes  # one generation for the whole check, whatever a refresh swaps in meanwhile
         streams = self._streams(text, lang)
         p = self.policy
         queries = [sketch_query(ts, self.params) for ts in streams]
-        common = [boilerplate_mask(self.indexes, q, p.max_shingle_sources) for q in queries]
-        found = cross_channel(self.indexes, [self._candidates(q, c) for q, c in zip(queries, common)], p.max_sources)
+        common = [boilerplate_mask(indexes, q, p.max_shingle_sources) for q in queries]
+        found = cross_channel(indexes, [self._candidates(indexes, q, c) for q, c in zip(queries, common)], p.max_sources)
         matches: list[Match] = []
         for ts, query, cands, mask in zip(streams, queries, found, common):
-            matches.extend(self._align(ts, query, cands, mask))
+            matches.extend(self._align(indexes, ts, query, cands, mask))
         kept, discounted = weigh(text, matches, p.min_tokens_code, p.min_tokens_prose)
         verdict = Verdict.from_matches(p, kept)
         return replace(verdict, boilerplate=int(sum(int(m.sum()) for m in common)), discounted=discounted)
@@ -186,7 +187,7 @@ class Guard:
             out.append(TokenStream.concat(code, text))
         return out
 
-    def _candidates(self, query: Query, common: np.ndarray, extra: int = 2) -> list[Candidate]:
+    def _candidates(self, indexes: tuple[Index, ...], query: Query, common: np.ndarray, extra: int = 2) -> list[Candidate]:
         """Sources by containment of the output's shingles that are not boilerplate.
 
         When boilerplate was discounted, the best ``extra`` sources that only
@@ -195,14 +196,15 @@ class Guard:
         names those dropped as discounted.
         """
         p = self.policy
-        found = find_candidates(self.indexes, without(query, common), p.min_candidate_containment, p.max_sources)
+        found = find_candidates(indexes, without(query, common), p.min_candidate_containment, p.max_sources)
         if not common.any():
             return found
         have = {(c.shard, c.ref) for c in found}
-        loose = find_candidates(self.indexes, query, p.min_candidate_containment, extra + len(have))
+        loose = find_candidates(indexes, query, p.min_candidate_containment, extra + len(have))
         return found + [c for c in loose if (c.shard, c.ref) not in have][:extra]
 
-    def _align(self, ts: TokenStream, query: Query, cands: list[Candidate], common: np.ndarray) -> list[Match]:
+    def _align(self, indexes: tuple[Index, ...], ts: TokenStream, query: Query, cands: list[Candidate],
+               common: np.ndarray) -> list[Match]:
         """Regions of ``ts`` copied from each candidate, attributed; the floors are applied later, over all.
 
         ``common`` marks the output shingles held by too many sources: the
@@ -216,7 +218,7 @@ class Guard:
             regions = align_regions(out, query.shingles, cand.tokens, query.k, query.code, limits)
             if not regions:
                 continue
-            index = self.indexes[cand.shard]
+            index = indexes[cand.shard]
             record, src_text = index.source(cand.ref), index.source_text(cand.ref)
             src_sh = np.unique(stream_shingles(cand.tokens, query.k, query.code)) if common.any() else None
             for r in regions:

@@ -14,7 +14,6 @@ from enum import StrEnum
 
 import numpy as np
 
-from .index.arrays import isin_sorted
 from .index.segment import SourceRecord
 from .normalize.tokens import Kind, Tokens
 from .sketch import stream_shingles
@@ -64,22 +63,6 @@ class Match:
         d["source_span"] = list(self.source_span)
         d["similarity"] = round(self.similarity, 4)
         return d
-
-
-def passage_containment(
-    p_tokens: Tokens, offsets: np.ndarray, out_sorted: np.ndarray, k: int, code: bool
-) -> np.ndarray:
-    """Share of each candidate passage's shingles found in the output (passages concatenated at ``offsets``)."""
-    all_sh = stream_shingles(p_tokens, k, code)
-    lengths = np.maximum(np.diff(offsets) - k + 1, 0)
-    total = int(lengths.sum())
-    if total == 0 or out_sorted.shape[0] == 0:
-        return np.zeros(lengths.shape[0])
-    pid = np.repeat(np.arange(lengths.shape[0]), lengths)
-    first = np.cumsum(lengths) - lengths
-    pos = np.arange(total) - np.repeat(first, lengths) + np.repeat(offsets[:-1], lengths)
-    hit = isin_sorted(all_sh[pos], out_sorted)
-    return np.bincount(pid, weights=hit, minlength=lengths.shape[0]) / np.maximum(lengths, 1)
 
 
 @dataclass(frozen=True)

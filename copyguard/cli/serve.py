@@ -16,11 +16,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = command(sub, "serve", "serve checks over HTTP (POST /v1/check, the review page at /)", [
         "copyguard serve --index corpus.cgidx",
         "copyguard serve --index corpus.cgidx --workers 2 --port 9000 --policy policy.toml",
+        "copyguard serve --index books.cgidx --index code.cgidx",
         "COPYGUARD_KEY=s3cret copyguard serve --index corpus.cgidx --api-key-env COPYGUARD_KEY --log-json",
     ], "Serve checks over HTTP. Routes: POST /v1/check, /v1/check/batch, /v1/review, "
        "/beta/litellm_basic_guardrail_api, /contentsafety/text:detectProtectedMaterial[ForCode]; "
        "GET / (review page), /healthz, /readyz, /metrics, /v1/version, /docs.")
-    add_index(p)
+    add_index(p, many=True)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one and prints it)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
@@ -45,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
 
     from ..service.config import ENV, ServiceConfig
 
+    indexes = args.index[0] if len(args.index) == 1 else list(args.index)
     config = ServiceConfig(
-        index=args.index, policy=args.policy, host=args.host, port=args.port, workers=args.workers,
+        index=indexes, policy=args.policy, host=args.host, port=args.port, workers=args.workers,
         threads=args.threads, api_key_env=args.api_key_env, max_body_bytes=args.max_body_bytes,
         request_timeout=args.request_timeout, client_timeout=args.client_timeout, keep_alive=args.keep_alive,
         log_json=args.log_json, access_log=not args.no_access_log,

@@ -19,7 +19,7 @@ class ServiceConfig:
     1048576
     """
 
-    index: str
+    index: str | list[str]  # one index directory, or several checked together
     policy: str | None = None
     host: str = "127.0.0.1"
     port: int = 8765

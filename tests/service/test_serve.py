@@ -46,3 +46,22 @@ def test_bad_settings_are_one_line_and_exit_2(sample_index, tmp_path):
         done = run_serve(*args)
         assert done.returncode == 2, (args, done.stderr)
         assert needle in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_serve_checks_against_several_indexes(serve, tmp_path):
+    """``serve --index A --index B``: one check consults both, and each match names its index."""
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parents[2] / "copyguard" / "samples"
+    answer = (samples / "answer.md").read_text()
+    code = tmp_path / "code.cgidx"
+    prose = tmp_path / "prose.cgidx"
+    for src, out in ((samples / "corpus" / "tomli", code), (samples / "corpus" / "jargon", prose)):
+        done = subprocess.run([sys.executable, "-m", "copyguard", "index", "build", str(src), "--out", str(out)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    server = serve(code, "--index", str(prose))
+    status, reply = server.post("/v1/check", {"text": answer})
+    assert status == 200, reply
+    found = {(m["source"], m["index"]) for m in reply["matches"]}
+    assert ("tomli/_parser.py", str(code)) in found and ("jargon/hacker-writing-style.txt", str(prose)) in found, found
