@@ -118,8 +118,7 @@ _SHARD_SHIFT = 40  # a source key is shard << 40 | ref: ranked by containment, t
 def _contained(index: Index, query: Query, min_containment: float) -> tuple[PassageInfo | None, np.ndarray]:
     """Info and containment of the passages of ``index`` that reach ``min_containment``; ``(None, [])`` if none."""
     none = (None, np.zeros(0))
-    _, gids = index.lookup(query.keys)
-    gids = np.unique(gids)
+    gids = index.lookup_passages(query.keys)
     if gids.shape[0] == 0:
         return none
     gathered = index.passage_tokens(gids)

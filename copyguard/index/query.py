@@ -81,6 +81,24 @@ def lookup(view: View, keys: np.ndarray, max_hits: int | None) -> tuple[np.ndarr
     return pairs // n, pairs % n
 
 
+def lookup_passages(view: View, keys: np.ndarray, max_hits: int | None) -> np.ndarray:
+    """Sorted unique live ``gid``s of passages sharing any band key in ``keys``: ``lookup``'s passages, cheaper.
+
+    Each distinct key is looked up once and no (query row, passage) pairs are
+    formed, so an answer whose windows repeat (a long literal list) costs its
+    distinct keys, not its rows times the passages each key hits.
+    """
+    needles = np.unique(np.asarray(keys, dtype=np.uint64).reshape(-1))
+    found = []
+    for s, seg in enumerate(view.segments):
+        _, pids = seg.lookup(needles, max_hits)
+        pids = np.unique(pids)
+        found.append(pids[~isin_sorted(pids, view.dead_passages[s].astype(np.int64))] + view.p_base[s])
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate(found).astype(np.int64)  # segments are in p_base order: already sorted
+
+
 def passage_info(view: View, gids: np.ndarray) -> PassageInfo:
     seg_of = np.searchsorted(view.p_base, gids, side="right") - 1
     source = np.empty(gids.shape[0], dtype=np.int64)

@@ -35,7 +35,18 @@ from .compact import merge
 from .df import count_of, rows_counts
 from .integrity import VerifyReport, check_segment_files, digest_dir, raise_problems
 from .manifest import MANIFEST, Manifest, SegmentEntry, check_params, read_manifest, write_manifest
-from .query import SEGMENTS, PassageInfo, TokenSlices, View, gather_tokens, live_rows, load_view, lookup, passage_info
+from .query import (
+    SEGMENTS,
+    PassageInfo,
+    TokenSlices,
+    View,
+    gather_tokens,
+    live_rows,
+    load_view,
+    lookup,
+    lookup_passages,
+    passage_info,
+)
 from .segment import Segment, SegmentData, SourceRecord, arrays_of, describe, source_table, text_table, write_segment
 from .tombstones import TOMBSTONES, load_tombstone, write_tombstone
 
@@ -183,6 +194,13 @@ class Index:
         if keys.ndim != 2 or keys.shape[1] != bands:
             raise IndexStoreError(f"lookup keys must have shape (q, {bands}) for this index, got {keys.shape}")
         return lookup(self._view, keys, max_hits)
+
+    def lookup_passages(self, keys: np.ndarray, max_hits: int | None = None) -> np.ndarray:
+        """Sorted unique global passage ids sharing any band key with ``keys``: ``np.unique(lookup(keys)[1])``."""
+        keys = np.asarray(keys, dtype=np.uint64)
+        if keys.ndim != 2 or keys.shape[1] != self.params.bands:
+            raise IndexStoreError(f"lookup keys must have shape (q, {self.params.bands}) for this index, got {keys.shape}")
+        return lookup_passages(self._view, keys, max_hits)
 
     def passage_info(self, gids: Iterable[int] | np.ndarray) -> PassageInfo:
         """Source ref, token range within that source, and kind of each passage."""

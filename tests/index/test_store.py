@@ -257,3 +257,18 @@ def test_bucketed_lookup_equals_searchsorted(tmp_path):
     expect = {(r, p) for r in range(q.shape[0]) for p in np.flatnonzero(np.isin(keys, q[r]).any(axis=1))}
     assert set(zip(rows.tolist(), gids.tolist())) == {(int(r), int(p)) for r, p in expect}
     assert flat.shape[0] == data.n_passages * B
+
+
+def test_lookup_passages_equals_the_passages_of_lookup(idx):
+    """Distinct keys looked up once give the same passage set as the (row, passage) pairs, tombstones included."""
+    rng = np.random.default_rng(3)
+    keys = np.concatenate([query("b", 2), query("a", 0), query("c", 1), query("a", 0), query("a", 0)])
+    noise = rng.integers(0, 2**63, size=(4, B), dtype=np.uint64)
+    keys = np.concatenate([keys, noise, np.repeat(query("b", 1), 50, axis=0)])
+    assert idx.lookup_passages(keys).tolist() == np.unique(idx.lookup(keys)[1]).tolist()
+    assert len(idx.lookup_passages(keys)) == 4
+    idx.remove(["a"])
+    assert idx.lookup_passages(keys).tolist() == np.unique(idx.lookup(keys)[1]).tolist()
+    assert len(idx.lookup_passages(keys)) == 3
+    with pytest.raises(IndexStoreError, match="shape"):
+        idx.lookup_passages(np.zeros((2, B + 1), np.uint64))
