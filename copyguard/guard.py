@@ -18,7 +18,6 @@ verdict.action, [m.source for m in verdict.matches]
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 from collections.abc import Sequence
@@ -133,6 +132,8 @@ class Guard:
 
     async def acheck(self, text: str, lang: str | None = None) -> Verdict:
         """``check`` for asyncio code: it runs in a worker thread, so the event loop keeps serving."""
+        import asyncio
+
         return await asyncio.to_thread(self.check, text, lang)
 
     def redact(self, text: str, lang: str | None = None) -> str:
@@ -144,6 +145,8 @@ class Guard:
 
     async def aredact(self, text: str, lang: str | None = None) -> str:
         """``redact`` for asyncio code (in a worker thread)."""
+        import asyncio
+
         return await asyncio.to_thread(self.redact, text, lang)
 
     def stream(self, check_every: int = 256) -> Stream:

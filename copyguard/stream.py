@@ -22,7 +22,6 @@ policy says ``redact`` or ``block`` for a match: stop generating) and
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -217,6 +216,8 @@ class AsyncStream:
         return self.stream.text
 
     async def feed(self, chunk: str) -> StreamResult:
+        import asyncio  # already loaded in a coroutine; not at module level, where a plain check would pay for it
+
         s = self.stream
         s.text += chunk
         if s._due():
@@ -224,6 +225,8 @@ class AsyncStream:
         return s._result(closed=False)
 
     async def close(self) -> StreamResult:
+        import asyncio
+
         return await asyncio.to_thread(self.stream.close)
 
     def verdict(self) -> Verdict:

@@ -12,13 +12,18 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def arrow_strings(values: Sequence[str | None], type: pa.DataType | None = None) -> pa.Array:
     """A string array of ``values`` (None -> null); ``type`` is ``pa.string()`` or ``pa.large_string()``."""
+    import pyarrow as pa
+
     type = type or pa.string()
     encoded = [b"" if v is None else v.encode("utf-8") for v in values]
     lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
@@ -32,6 +37,8 @@ def arrow_strings(values: Sequence[str | None], type: pa.DataType | None = None)
 
 def numpy_ints(values: pa.Array) -> np.ndarray:
     """An integer Arrow array without nulls as int64 numpy (``to_numpy`` imports pandas)."""
+    import pyarrow as pa
+
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
     width = values.type.bit_width // 8
@@ -42,6 +49,8 @@ def numpy_ints(values: pa.Array) -> np.ndarray:
 
 def arrow_ints(values: np.ndarray) -> pa.Array:
     """An int64 Arrow array viewing ``values``."""
+    import pyarrow as pa
+
     values = np.ascontiguousarray(values, dtype=np.int64)
     return pa.Array.from_buffers(pa.int64(), values.shape[0], [None, pa.py_buffer(values)])
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 from .arrays import arrow_ints, expand_ranges
 from .bands import sort_order
 from .df import merge_counts, rows_counts
-from .segment import TEXT_SCHEMA, TOKEN_FIELDS, Segment
+from .segment import TOKEN_FIELDS, Segment, text_schema
 
 
 def merge(segments: list[Segment], dead_sources: list[np.ndarray], shingle_widths: tuple[int, int] = (6, 3)
@@ -84,7 +84,7 @@ def _live_part(seg: Segment, dead: np.ndarray, src_base: int, tok_base: int, p_b
         source_words=np.asarray(seg.source_words[live], dtype=np.int64) + shift[live],
         p_source=src_map[p_source[p_live]], p_tok=np.asarray(seg.p_tok[p_live]) + shift[p_source[p_live], None],
         p_kind=np.asarray(seg.p_kind[p_live]),
-        sources=seg.sources.take(rows), texts=pa.Table.from_arrays([seg.texts.take(rows)], schema=TEXT_SCHEMA),
+        sources=seg.sources.take(rows), texts=pa.Table.from_arrays([seg.texts.take(rows)], schema=text_schema()),
     )
     return part
 

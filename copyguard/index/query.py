@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyarrow.compute as pc
 
 from ..normalize.tokens import Tokens
 from .arrays import arrow_strings, expand_ranges, isin_sorted, numpy_ints
@@ -145,6 +144,8 @@ def load_view(root: Path, manifest: Manifest, cache: dict[str, Segment]) -> View
 
 def live_rows(view: View, ids: list[str]) -> list[np.ndarray]:
     """Per segment, the sorted live rows whose source_id is in ``ids``."""
+    import pyarrow.compute as pc  # a takedown's lookup by id; checks never need Arrow's compute kernels
+
     out = []
     value_set = arrow_strings(ids)
     for seg, dead in zip(view.segments, view.dead_sources):

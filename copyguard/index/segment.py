@@ -8,28 +8,45 @@ headers and maps files; nothing proportional to its size is read.
 
 from __future__ import annotations
 
+import mmap
 import os
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.ipc
 
 from ..errors import IndexStoreError
 from .arrays import arrow_ints, arrow_strings, map_npy
 from .bands import band_directory, band_table, lookup_sorted
 from .fsutil import save_npy
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 SOURCES = "sources.arrow"
 TEXTS = "texts.arrow"
-SOURCE_SCHEMA = pa.schema([
-    ("source_id", pa.string()), ("path", pa.string()), ("license", pa.string()),
-    ("lang", pa.string()), ("n_chars", pa.int64()), ("sha256", pa.string()),
-])
-TEXT_SCHEMA = pa.schema([("text", pa.large_string())])
+
+
+@cache
+def source_schema() -> pa.Schema:
+    """The Arrow schema of ``sources.arrow`` (a function: pyarrow is imported when a source is read or written)."""
+    import pyarrow as pa
+
+    return pa.schema([
+        ("source_id", pa.string()), ("path", pa.string()), ("license", pa.string()),
+        ("lang", pa.string()), ("n_chars", pa.int64()), ("sha256", pa.string()),
+    ])
+
+
+@cache
+def text_schema() -> pa.Schema:
+    """The Arrow schema of ``texts.arrow``."""
+    import pyarrow as pa
+
+    return pa.schema([("text", pa.large_string())])
+
 TOKEN_FIELDS = ("hashes", "exact", "kinds", "starts", "ends")
 # file stem -> dtype; "tok_*" are the flat token arrays, "p_*" the passages
 ARRAYS = {
@@ -141,15 +158,19 @@ def arrays_of(data: SegmentData) -> dict[str, np.ndarray]:
 
 
 def source_table(sources: list[SourceRecord]) -> pa.Table:
+    import pyarrow as pa
+
     cols = []
-    for f in SOURCE_SCHEMA:
+    for f in source_schema():
         values = [getattr(s, f.name) for s in sources]
         cols.append(arrow_ints(np.array(values, dtype=np.int64)) if f.type == pa.int64() else arrow_strings(values))
-    return pa.Table.from_arrays(cols, schema=SOURCE_SCHEMA)
+    return pa.Table.from_arrays(cols, schema=source_schema())
 
 
 def text_table(texts: list[str]) -> pa.Table:
-    return pa.Table.from_arrays([arrow_strings(texts, pa.large_string())], schema=TEXT_SCHEMA)
+    import pyarrow as pa
+
+    return pa.Table.from_arrays([arrow_strings(texts, pa.large_string())], schema=text_schema())
 
 
 def write_segment(directory: Path, arrays: dict[str, np.ndarray], sources: pa.Table, texts: pa.Table) -> None:
@@ -165,8 +186,10 @@ def write_segment(directory: Path, arrays: dict[str, np.ndarray], sources: pa.Ta
 
 
 def _write_arrow(path: Path, table: pa.Table) -> None:
+    import pyarrow.ipc
+
     with open(path, "xb") as f:
-        with pa.ipc.new_file(f, table.schema) as writer:
+        with pyarrow.ipc.new_file(f, table.schema) as writer:
             writer.write_table(table, max_chunksize=1 << 16)
         f.flush()
         os.fsync(f.fileno())
@@ -176,14 +199,16 @@ class Segment:
     """A segment opened read-only: every array memory-mapped, Arrow tables parsed on first use.
 
     The Arrow files are mapped at open so that the segment stays readable
-    even if a later compaction unlinks its directory.
+    even if a later compaction unlinks its directory; pyarrow itself is
+    imported only when a source record or text is first read (a check that
+    finds nothing never needs it).
     """
 
     def __init__(self, path: Path):
         self.path = path
         try:
             self.arrays = {stem: map_npy(path / f"{stem}.npy", dtype) for stem, dtype in ARRAYS.items()}
-            self._maps = {name: pa.memory_map(str(path / name)) for name in (SOURCES, TEXTS)}
+            self._maps = {name: _map(path / name) for name in (SOURCES, TEXTS)}
         except (OSError, ValueError) as err:
             raise IndexStoreError(f"{path}: segment file missing or damaged ({err})") from err
         a = self.arrays
@@ -211,8 +236,11 @@ class Segment:
         return self._table(TEXTS).column("text")
 
     def _table(self, name: str) -> pa.Table:
+        import pyarrow as pa
+        import pyarrow.ipc
+
         try:
-            return pa.ipc.open_file(self._maps[name]).read_all()  # zero-copy over the memory map
+            return pyarrow.ipc.open_file(pa.py_buffer(self._maps[name])).read_all()  # zero-copy over the memory map
         except (OSError, pa.ArrowInvalid) as err:
             raise IndexStoreError(f"{self.path / name}: damaged segment file ({err})") from err
 
@@ -222,6 +250,11 @@ class Segment:
     def lookup(self, needles: np.ndarray, max_hits: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Every ``(needle index, local passage id)`` whose band key equals the needle."""
         return lookup_sorted(self.keys, self.pids, self.dir, self.bits, needles, max_hits)
+
+
+def _map(path: Path) -> mmap.mmap:
+    with open(path, "rb") as f:
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def describe(arrays: dict[str, Any]) -> dict[str, int]:

@@ -20,10 +20,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
 
 from .. import __version__
 from ..errors import IndexStoreError
@@ -31,7 +30,6 @@ from ..normalize.tokens import Tokens
 from ..params import Params
 from . import fsutil
 from .arrays import arrow_ints
-from .compact import merge
 from .df import count_of, rows_counts
 from .integrity import VerifyReport, check_segment_files, digest_dir, raise_problems
 from .manifest import MANIFEST, Manifest, SegmentEntry, check_params, read_manifest, write_manifest
@@ -49,6 +47,9 @@ from .query import (
 )
 from .segment import Segment, SegmentData, SourceRecord, arrays_of, describe, source_table, text_table, write_segment
 from .tombstones import TOMBSTONES, load_tombstone, write_tombstone
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _LAYOUT = {SEGMENTS, TOMBSTONES, fsutil.TMP, fsutil.LOCK, MANIFEST + ".tmp"}
 
@@ -457,6 +458,8 @@ class Transaction:
             return
         p = self.view.manifest.params
         widths = (p.shingle_code, p.shingle_prose)
+        from .compact import merge  # Arrow tables: imported by writers only
+
         arrays, sources, texts = merge(list(self.view.segments), list(self.view.dead_sources), widths)
         self._stage([self._write_segment(arrays, sources, texts)] if sources.num_rows else [])
 
