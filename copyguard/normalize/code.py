@@ -23,7 +23,7 @@ import numpy as np
 
 from . import grammars
 from .grammars import Grammar
-from .tokens import ID, NUM, STR, Kind, TokenStream, codepoints, hash_string, span_hashes
+from .tokens import ID, NUM, STR, Kind, TokenStream, codepoints, hash_string, mix64, span_hashes
 
 # Capture codes. Opaque captures (1-3) are lexed as one literal token, or dropped (comments);
 # the others are spans that mark the tokens inside them.
@@ -156,7 +156,8 @@ def normalize_code(text: str, lang: str) -> TokenStream:
     """Tokens of source code ``text`` in language ``lang`` (a grammar name or alias).
 
     Identifiers hash to one placeholder in ``hashes`` (their own name in
-    ``exact``); strings and numbers to ``<STR>``/``<NUM>``; comments and
+    ``exact``); short strings and numbers by their contents (quotes left
+    out), strings of ``LONG_STRING_WORDS``+ words to ``<STR>``; comments and
     whitespace and import statements are dropped; keywords, operators,
     punctuation and kept names (attributes, keyword arguments, builtins)
     hash as written.
@@ -209,7 +210,8 @@ def word_spans(text: str, opaque: list[tuple[int, int, int]]) -> list[tuple[int,
     Runs of comments on consecutive lines form one block; a
     block that is a license notice (``Licensed under``, ``Permission is
     hereby granted``...) is left out: it is boilerplate copied into every file,
-    not the words of this source.
+    not the words of this source. So is a string that is one (a module
+    docstring holding the license).
     """
     out: list[tuple[int, int]] = []
     block: list[tuple[int, int]] = []
@@ -227,7 +229,8 @@ def word_spans(text: str, opaque: list[tuple[int, int, int]]) -> list[tuple[int,
             block.append((s, e))
             continue
         flush()
-        if code == _OPAQUE["str"] and len(_WORDS.findall(text, s, e)) >= LONG_STRING_WORDS:
+        if (code == _OPAQUE["str"] and len(_WORDS.findall(text, s, e)) >= LONG_STRING_WORDS
+                and not _NOTICE.search(text, s, e)):
             out.append((s, e))
     flush()
     return out
@@ -297,6 +300,7 @@ def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, list[tu
     _classify_names(compiled, root, cps, starts, ends, exact, cat, spans.kept)
     kinds = _KIND.take(cat)
     hashes = np.where(_REPLACED.take(cat), _REPLACEMENT.take(cat), exact)
+    _literal_contents(text, cps, starts, ends, cat, spans.opaque, hashes)
     # Import statements are dropped: they are boilerplate, and a copied function rarely carries
     # its file's imports, so names must not normalize differently with and without them.
     if spans.imports[0].shape[0]:
@@ -305,6 +309,77 @@ def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, list[tu
             starts, ends, hashes, exact, kinds = starts[keep], ends[keep], hashes[keep], exact[keep], kinds[keep]
     units = _units(starts, *spans.units)
     return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units), spans.opaque
+
+
+_QUOTES = np.array([ord(c) for c in "'\"`"], dtype=np.uint32)
+_PREFIX = np.array([ord(c) for c in "rRbBuUfFLU8@$"], dtype=np.uint32)
+_STR_TAG, _NUM_TAG = np.uint64(0x243F6A8885A308D3), np.uint64(0x13198A2E03707344)
+
+
+def _literal_contents(text: str, cps: np.ndarray, starts: np.ndarray, ends: np.ndarray, cat: np.ndarray,
+                      opaque: list[tuple[int, int, int]], hashes: np.ndarray) -> None:
+    """Hash short literals by their contents in ``hashes`` (in place); long strings stay ``<STR>``.
+
+    Independent code of one task shares its structure but rarely its
+    messages, keys and constants, so a literal's contents are evidence
+    (IR-Plag's independent solutions, pip's own code against the code it
+    vendors). A string's prefix letters and quotes are left out, so ``'a'``
+    equals ``"a"``; numbers hash as written. Interpolated strings stay ``<STR>``. Strings of ``LONG_STRING_WORDS``+
+    words (docstrings, messages) are the words channel's: they stay ``<STR>``
+    here, so a copy cut inside its docstring still matches its code.
+    """
+    lit = np.flatnonzero((cat == _STR_LIT) | (cat == _NUM_LIT) | (cat == _DIGITS))
+    if lit.shape[0] == 0:
+        return
+    s, e = starts[lit].astype(np.int64), ends[lit].astype(np.int64)
+    is_str = cat[lit] == _STR_LIT
+    long = np.zeros(lit.shape[0], dtype=bool)
+    if is_str.any():
+        long_starts = [a for a, b, code in opaque
+                       if code == _OPAQUE["str"] and len(_WORDS.findall(text, a, b)) >= LONG_STRING_WORDS]
+        long = is_str & np.isin(s, np.array(long_starts, dtype=np.int64))
+    chars = cps.astype(np.uint32)
+    cs, ce = s.copy(), e.copy()
+    opening = is_str.copy()  # still stripping the prefix letters and opening quotes
+    quoted = np.zeros(lit.shape[0], dtype=bool)
+    for _ in range(6):
+        c = chars.take(np.minimum(cs, e - 1))
+        q = np.isin(c, _QUOTES)
+        step = opening & (cs < e) & (q | (np.isin(c, _PREFIX) & ~quoted))
+        quoted |= step & q
+        opening &= step
+        cs += step
+    closing = is_str & quoted
+    for _ in range(3):
+        step = closing & (ce > cs) & np.isin(chars.take(np.maximum(ce - 1, 0)), _QUOTES)
+        closing &= step
+        ce -= step
+    cs, ce = _trim_spaces(chars, cs, np.maximum(ce, cs))
+    content = span_hashes(cps, cs, ce)
+    tagged = mix64(content ^ np.where(is_str, _STR_TAG, _NUM_TAG))
+    hashes[lit] = np.where(long | (is_str & _interpolates(chars, s, e)), STR, tagged)
+
+
+def _trim_spaces(chars: np.ndarray, s: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spans ``[s, e)`` without the whitespace at either end (JSX text is laid out with the markup)."""
+    n = chars.shape[0]
+    pos = np.arange(n, dtype=np.int64)
+    solid = (chars > 32) & (chars != 127)
+    nxt = np.minimum.accumulate(np.where(solid, pos, n)[::-1])[::-1]  # first solid at or after i
+    prv = np.maximum.accumulate(np.where(solid, pos, -1))  # last solid at or before i
+    s2 = np.minimum(np.append(nxt, n).take(s), e)
+    e2 = np.where(e > s2, prv.take(np.maximum(e - 1, 0)) + 1, s2)
+    return s2, np.maximum(e2, s2)
+
+
+def _interpolates(chars: np.ndarray, s: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Whether each span holds ``$`` or ``{``: an interpolated string (``f"{x}"``, `` `${x}` ``, ``"$x"``).
+
+    Such a string holds names a renamed copy changes, so it stays ``<STR>``.
+    """
+    marks = np.zeros(chars.shape[0] + 1, dtype=np.int64)
+    np.cumsum((chars == ord("$")) | (chars == ord("{")), out=marks[1:])
+    return marks[e] > marks[s]
 
 
 # --- captures ---------------------------------------------------------------------
