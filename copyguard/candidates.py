@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -42,6 +43,12 @@ class Query:
     @property
     def code(self) -> bool:
         return self.stream.is_code
+
+    @cached_property
+    def by_value(self) -> tuple[np.ndarray, np.ndarray]:
+        """The shingles sorted, and where each sits in the stream: searched by every candidate, sorted once."""
+        order = np.argsort(self.shingles, kind="stable")
+        return self.shingles[order], order
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,20 +94,56 @@ def without(query: Query, common: np.ndarray) -> Query:
 _UNMATCHABLE = np.uint64(0x6A09E667F3BCC909)
 
 
+# A band key held by more passages of one segment is skipped: too common to point at one copy.
+MAX_KEY_HITS = 128
+# Candidate passages measured per output passage (plus a floor): those sharing the most band keys first.
+PASSAGES_PER_WINDOW = 4
+MIN_PASSAGE_BUDGET = 2048
+_MEASURE_CHUNK = 8192  # candidate passages gathered and measured at a time: bounds the memory of the stage
+
+
+@dataclass(frozen=True, eq=False)
+class Ranking:
+    """The sources an output stream may copy, best first, and whether a bound left passages unmeasured."""
+
+    candidates: list[Candidate]
+    truncated: bool = False  # more candidate passages were found than ``passage_budget`` lets the stage measure
+
+
+def passage_budget(query: Query) -> int:
+    """How many candidate passages the stage measures for ``query``: linear in the output's passages."""
+    return MIN_PASSAGE_BUDGET + PASSAGES_PER_WINDOW * int(query.keys.shape[0])
+
+
 def find_candidates(indexes: Index | Sequence[Index], query: Query, min_containment: float,
                     max_sources: int) -> list[Candidate]:
     """The best ``max_sources`` sources, over all ``indexes``, with a passage at least ``min_containment`` contained."""
+    return rank_candidates(indexes, query, min_containment, max_sources).candidates
+
+
+def rank_candidates(indexes: Index | Sequence[Index], query: Query, min_containment: float,
+                    limit: int) -> Ranking:
+    """At most ``limit`` sources, over all ``indexes``, with a passage at least ``min_containment`` contained.
+
+    Work is bounded whatever the output and the index hold: each distinct
+    band key is looked up once and skipped when more than ``MAX_KEY_HITS``
+    passages of a segment hold it, and at most ``passage_budget(query)``
+    passages are measured, those sharing the most keys with the output first
+    (``Ranking.truncated`` says when the budget cut some).
+    """
     if isinstance(indexes, Index):
         indexes = [indexes]
-    if query.keys.shape[0] == 0:
-        return []
-    scored = [_contained(index, query, min_containment) for index in indexes]
+    if query.keys.shape[0] == 0 or limit <= 0:
+        return Ranking([])
+    found = [index.passage_hits(query.keys, MAX_KEY_HITS) for index in indexes]
+    gids, truncated = _within_budget(found, passage_budget(query))
+    scored = [_contained(index, query, g, min_containment) for index, g in zip(indexes, gids)]
     if not any(info is not None for info, _ in scored):
-        return []
+        return Ranking([], truncated)
     keys = np.concatenate([info.source + (s << _SHARD_SHIFT) for s, (info, _) in enumerate(scored) if info is not None])
     contain = np.concatenate([c for info, c in scored if info is not None])
     out = []
-    for key, best in best_sources(keys, contain, max_sources):
+    for key, best in best_sources(keys, contain, limit):
         shard, ref = key >> _SHARD_SHIFT, key & ((1 << _SHARD_SHIFT) - 1)
         index, (info, _) = indexes[shard], scored[shard]
         assert info is not None
@@ -109,24 +152,49 @@ def find_candidates(indexes: Index | Sequence[Index], query: Query, min_containm
         lo = max(int(info.tok[mine, 0].min()) - margin, 0)
         hi = int(info.tok[mine, 1].max()) + margin
         out.append(Candidate(ref, best, index.source_tokens(ref, lo, hi), shard))
-    return out
+    return Ranking(out, truncated)
 
 
 _SHARD_SHIFT = 40  # a source key is shard << 40 | ref: ranked by containment, ties by shard, then ref
 
 
-def _contained(index: Index, query: Query, min_containment: float) -> tuple[PassageInfo | None, np.ndarray]:
-    """Info and containment of the passages of ``index`` that reach ``min_containment``; ``(None, [])`` if none."""
+def _within_budget(found: list[tuple[np.ndarray, np.ndarray]], budget: int) -> tuple[list[np.ndarray], bool]:
+    """Per index, the sorted gids kept when at most ``budget`` passages over all indexes may be measured.
+
+    Those sharing the most band keys are kept; ties go to the earlier index, then the lower gid.
+    """
+    total = sum(g.shape[0] for g, _ in found)
+    if total <= budget:
+        return [g for g, _ in found], False
+    hits = np.concatenate([h for _, h in found])
+    shard = np.concatenate([np.full(g.shape[0], s, dtype=np.int64) for s, (g, _) in enumerate(found)])
+    gid = np.concatenate([g for g, _ in found])
+    keep = np.lexsort((gid, shard, -hits))[:budget]
+    return [np.sort(gid[keep][shard[keep] == s]) for s in range(len(found))], True
+
+
+def _contained(index: Index, query: Query, gids: np.ndarray,
+               min_containment: float) -> tuple[PassageInfo | None, np.ndarray]:
+    """Info and containment of the passages ``gids`` of ``index`` that reach ``min_containment``; ``(None, [])`` if none.
+
+    Measured in chunks of ``_MEASURE_CHUNK`` passages: memory stays within one chunk's tokens.
+    """
     none = (None, np.zeros(0))
-    gids = index.lookup_passages(query.keys)
     if gids.shape[0] == 0:
         return none
-    gathered = index.passage_tokens(gids)
-    contain = passage_containment(gathered.tokens, gathered.offsets, np.unique(query.shingles), query.k, query.code)
-    good = contain >= min_containment
-    if not good.any():
+    out_sorted = np.unique(query.shingles)
+    good_parts, contain_parts = [], []
+    for i in range(0, gids.shape[0], _MEASURE_CHUNK):
+        chunk = gids[i : i + _MEASURE_CHUNK]
+        gathered = index.passage_tokens(chunk)
+        contain = passage_containment(gathered.tokens, gathered.offsets, out_sorted, query.k, query.code)
+        good = contain >= min_containment
+        good_parts.append(chunk[good])
+        contain_parts.append(contain[good])
+    good_gids = np.concatenate(good_parts)
+    if good_gids.shape[0] == 0:
         return none
-    return index.passage_info(gids[good]), contain[good]
+    return index.passage_info(good_gids), np.concatenate(contain_parts)
 
 
 def best_sources(sources: np.ndarray, contain: np.ndarray, limit: int) -> list[tuple[int, float]]:

@@ -76,7 +76,8 @@ class Region:
 
 
 def align_regions(
-    out: Tokens, out_sh: np.ndarray, src: Tokens, k: int, code: bool, limits: Limits
+    out: Tokens, out_sh: np.ndarray, src: Tokens, k: int, code: bool, limits: Limits,
+    src_sh: np.ndarray | None = None, src_order: np.ndarray | None = None, at: np.ndarray | None = None,
 ) -> list[Region]:
     """Regions where ``src`` (a source slice) is copied into ``out`` that meet ``limits``.
 
@@ -84,10 +85,14 @@ def align_regions(
     diagonal with consecutive positions form fragments; the longest
     fragments win where they compete for output tokens (greedy string
     tiling), and fragments in order on both sides, with gaps of at most
-    ``limits.max_gap`` tokens, chain into one region.
+    ``limits.max_gap`` tokens, chain into one region. ``src_sh`` (the
+    shingles of ``src``), ``src_order`` (their stable argsort) and ``at``
+    (the sorted positions of ``out_sh`` whose value ``src_sh`` holds) may be
+    given: the cost then follows what the two share, not the output's length.
     """
-    src_sh = stream_shingles(src, k, code)
-    tiles = _extend(tile(fragments(out_sh, src_sh)), out_sh, src_sh)
+    if src_sh is None:
+        src_sh = stream_shingles(src, k, code)
+    tiles = _extend(tile(fragments(out_sh, src_sh, order=src_order, at=at)), out_sh, src_sh)
     regions = []
     for chain in _chains(tiles, limits.max_gap):
         region = _measure(out, out_sh, src, chain, k, limits)
@@ -96,20 +101,25 @@ def align_regions(
     return regions
 
 
-def fragments(a: np.ndarray, b: np.ndarray, max_occurrences: int = 32) -> np.ndarray:
+def fragments(a: np.ndarray, b: np.ndarray, max_occurrences: int = 32, order: np.ndarray | None = None,
+              at: np.ndarray | None = None) -> np.ndarray:
     """(n, 3) rows ``(a_start, b_start, length)`` of runs where ``a[i + t] == b[j + t]``.
 
     A value occurring more than ``max_occurrences`` times in ``b`` pairs with
     none of them: such shingles are boilerplate and would only add noise.
+    ``order`` is ``np.argsort(b, kind="stable")`` when already known; ``at``
+    the sorted positions of ``a`` to pair (the others pair with nothing).
     """
     if a.shape[0] == 0 or b.shape[0] == 0:
         return np.zeros((0, 3), dtype=np.int64)
-    order = np.argsort(b, kind="stable")
+    if order is None:
+        order = np.argsort(b, kind="stable")
+    at = np.arange(a.shape[0]) if at is None else at
     sb = b[order]
-    lo = np.searchsorted(sb, a, side="left")
-    count = np.searchsorted(sb, a, side="right") - lo
+    lo = np.searchsorted(sb, a[at], side="left")
+    count = np.searchsorted(sb, a[at], side="right") - lo
     count[count > max_occurrences] = 0
-    ai = np.repeat(np.arange(a.shape[0]), count)
+    ai = np.repeat(at, count)
     first = np.cumsum(count) - count
     bj = order[np.repeat(lo, count) + np.arange(ai.shape[0]) - np.repeat(first, count)]
     if ai.shape[0] == 0:

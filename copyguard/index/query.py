@@ -81,21 +81,39 @@ def lookup(view: View, keys: np.ndarray, max_hits: int | None) -> tuple[np.ndarr
 
 
 def lookup_passages(view: View, keys: np.ndarray, max_hits: int | None) -> np.ndarray:
-    """Sorted unique live ``gid``s of passages sharing any band key in ``keys``: ``lookup``'s passages, cheaper.
+    """Sorted unique live ``gid``s of passages sharing any band key in ``keys``: ``lookup``'s passages, cheaper."""
+    return passage_hits(view, keys, max_hits)[0]
+
+
+# Distinct keys looked up at a time: bounds the (key, passage) pairs held at once to this times ``max_hits``.
+_KEY_CHUNK = 1 << 15
+
+
+def passage_hits(view: View, keys: np.ndarray, max_hits: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique live ``gid``s sharing a band key with ``keys``, and how many distinct keys each shares.
 
     Each distinct key is looked up once and no (query row, passage) pairs are
     formed, so an answer whose windows repeat (a long literal list) costs its
-    distinct keys, not its rows times the passages each key hits.
+    distinct keys, not its rows times the passages each key hits. Keys are
+    looked up in chunks, so memory stays within one chunk's hits.
     """
     needles = np.unique(np.asarray(keys, dtype=np.uint64).reshape(-1))
-    found = []
+    gids, hits = [], []
     for s, seg in enumerate(view.segments):
-        _, pids = seg.lookup(needles, max_hits)
-        pids = np.unique(pids)
-        found.append(pids[~isin_sorted(pids, view.dead_passages[s].astype(np.int64))] + view.p_base[s])
-    if not found:
-        return np.zeros(0, dtype=np.int64)
-    return np.concatenate(found).astype(np.int64)  # segments are in p_base order: already sorted
+        dead = view.dead_passages[s].astype(np.int64)
+        parts = [np.unique(seg.lookup(needles[i : i + _KEY_CHUNK], max_hits)[1], return_counts=True)
+                 for i in range(0, max(needles.shape[0], 1), _KEY_CHUNK)]
+        pids, counts = parts[0]
+        if len(parts) > 1:
+            pids, inverse = np.unique(np.concatenate([p for p, _ in parts]), return_inverse=True)
+            counts = np.bincount(inverse.reshape(-1), weights=np.concatenate([c for _, c in parts]),
+                                 minlength=pids.shape[0]).astype(np.int64)
+        live = ~isin_sorted(pids, dead)
+        gids.append(pids[live].astype(np.int64) + view.p_base[s])
+        hits.append(counts[live].astype(np.int64))
+    if not gids:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(gids), np.concatenate(hits)  # segments are in p_base order: already sorted
 
 
 def passage_info(view: View, gids: np.ndarray) -> PassageInfo:

@@ -43,6 +43,7 @@ from .query import (
     load_view,
     lookup,
     lookup_passages,
+    passage_hits,
     passage_info,
 )
 from .segment import Segment, SegmentData, SourceRecord, arrays_of, describe, source_table, text_table, write_segment
@@ -202,6 +203,17 @@ class Index:
         if keys.ndim != 2 or keys.shape[1] != self.params.bands:
             raise IndexStoreError(f"lookup keys must have shape (q, {self.params.bands}) for this index, got {keys.shape}")
         return lookup_passages(self._view, keys, max_hits)
+
+    def passage_hits(self, keys: np.ndarray, max_hits: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``lookup_passages(keys)``, and for each passage how many distinct keys of ``keys`` it holds.
+
+        The more band keys a passage shares, the more similar it likely is
+        (LSH): the candidate stage measures those first when it has to choose.
+        """
+        keys = np.asarray(keys, dtype=np.uint64)
+        if keys.ndim != 2 or keys.shape[1] != self.params.bands:
+            raise IndexStoreError(f"lookup keys must have shape (q, {self.params.bands}) for this index, got {keys.shape}")
+        return passage_hits(self._view, keys, max_hits)
 
     def passage_info(self, gids: Iterable[int] | np.ndarray) -> PassageInfo:
         """Source ref, token range within that source, and kind of each passage."""
