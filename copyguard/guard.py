@@ -26,10 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .candidates import Candidate, Query, boilerplate_mask, cross_channel, find_candidates, sketch_query, without
-from .errors import ConfigError, IndexFormatError
+from .candidates import Candidate, Query, Ranking, boilerplate_mask, cross_channel, rank_candidates, sketch_query, without
+from .errors import ConfigError, IndexFormatError, IndexStoreError
 from .evidence import distinctive_tokens, weigh
 from .index import Index
+from .index.arrays import expand_ranges
 from .index.manifest import MANIFEST, check_compatible
 from .match import Match, align_regions, attribute
 from .normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
@@ -38,7 +39,7 @@ from .normalize.text import blank_outside
 from .policy import Policy
 from .sketch import stream_shingles
 from .stream import AsyncStream, Stream
-from .verdict import Verdict, redact
+from .verdict import Verdict, marker_for_all, redact
 
 
 class Guard:
@@ -63,6 +64,7 @@ class Guard:
                                  for k, v in other.params.to_dict().items() if v != self.params.to_dict()[k])
                 raise IndexFormatError(f"{other.path}: built with other parameters than {self.index.path} ({diff}); "
                                        f"indexes checked together must share them: rebuild it with the same --params")
+        _require_live(self.indexes)
         self.names = [str(i.path) for i in self.indexes] if len(self.indexes) > 1 else None
         self._stamps: list[tuple[int, int, int] | None] = [None] * len(self.indexes)  # first check re-reads
         self._switch = threading.Lock()
@@ -114,21 +116,24 @@ class Guard:
         """Every copy of protected content in ``text`` and the action the policy gives it.
 
         ``lang`` forces the whole text to be one code language (or ``"prose"``);
-        by default markdown fences and untagged code are detected.
+        by default markdown fences and untagged code are detected. Candidates
+        are aligned in rounds of ``max_sources`` per stream until a round
+        brings no new source that qualifies (at most ``MAX_ROUNDS``); the
+        verdict is ``truncated`` when a bound cut the check short.
         """
         self.refresh()
         indexes = self.indexes  # one generation for the whole check, whatever a refresh swaps in meanwhile
+        _require_live(indexes)
         streams = self._streams(text, lang)
         p = self.policy
         queries = [sketch_query(ts, self.params) for ts in streams]
         common = [boilerplate_mask(indexes, q, p.max_shingle_sources) for q in queries]
-        found = cross_channel(indexes, [self._candidates(indexes, q, c) for q, c in zip(queries, common)], p.max_sources)
-        matches: list[Match] = []
-        for ts, query, cands, mask in zip(streams, queries, found, common):
-            matches.extend(self._align(indexes, ts, query, cands, mask))
+        ranked = [self._candidates(indexes, q, c) for q, c in zip(queries, common)]  # (ranking, first round)
+        matches, truncated = self._rounds(indexes, text, streams, queries, common, ranked)
         kept, discounted = weigh(text, matches, p.min_tokens_code, p.min_tokens_prose)
         verdict = Verdict.from_matches(p, kept)
-        return replace(verdict, boilerplate=int(sum(int(m.sum()) for m in common)), discounted=discounted)
+        return replace(verdict, boilerplate=int(sum(int(m.sum()) for m in common)), discounted=discounted,
+                       truncated=truncated or any(r.truncated for r, _ in ranked))
 
     async def acheck(self, text: str, lang: str | None = None) -> Verdict:
         """``check`` for asyncio code: it runs in a worker thread, so the event loop keeps serving."""
@@ -136,18 +141,27 @@ class Guard:
 
         return await asyncio.to_thread(self.check, text, lang)
 
-    def redact(self, text: str, lang: str | None = None) -> str:
+    def redact(self, text: str, lang: str | None = None, verdict: Verdict | None = None) -> str:
         """``text`` with every copy the policy redacts or blocks replaced by a short marker citing its source.
 
-        Copies the policy allows or only annotates stay.
+        Copies the policy allows or only annotates stay. The result is checked
+        again, and redacted again, until a check finds nothing to remove (at
+        most ``REDACT_ROUNDS`` checks); if copies remain after that, the whole
+        text is withheld. ``verdict``: the check of ``text`` already made.
         """
-        return redact(text, self.check(text, lang))
+        verdict = self.check(text, lang) if verdict is None else verdict
+        for _ in range(REDACT_ROUNDS):
+            if not verdict.removed():
+                return text
+            text = redact(text, verdict)
+            verdict = self.check(text, lang)
+        return text if not verdict.removed() else marker_for_all(verdict)
 
-    async def aredact(self, text: str, lang: str | None = None) -> str:
+    async def aredact(self, text: str, lang: str | None = None, verdict: Verdict | None = None) -> str:
         """``redact`` for asyncio code (in a worker thread)."""
         import asyncio
 
-        return await asyncio.to_thread(self.redact, text, lang)
+        return await asyncio.to_thread(self.redact, text, lang, verdict)
 
     def stream(self, check_every: int = 256) -> Stream:
         """An incremental checker for output that arrives in chunks (see ``Stream``)."""
@@ -190,21 +204,56 @@ class Guard:
             out.append(TokenStream.concat(code, text))
         return out
 
-    def _candidates(self, indexes: tuple[Index, ...], query: Query, common: np.ndarray, extra: int = 2) -> list[Candidate]:
-        """Sources by containment of the output's shingles that are not boilerplate.
+    def _candidates(self, indexes: tuple[Index, ...], query: Query, common: np.ndarray,
+                    extra: int = 2) -> tuple[Ranking, int]:
+        """Sources by containment of the output's shingles that are not boilerplate, best first; the first round's size.
 
         When boilerplate was discounted, the best ``extra`` sources that only
-        all shingles find are aligned too: the evidence floor then drops them
-        or, if their copy has enough of its own, reports them; the report
-        names those dropped as discounted.
+        all shingles find are ranked right after the first round's: the
+        evidence floor then drops them or, if their copy has enough of its
+        own, reports them; the report names those dropped as discounted.
         """
         p = self.policy
-        found = find_candidates(indexes, without(query, common), p.min_candidate_containment, p.max_sources)
+        limit = p.max_sources * MAX_ROUNDS + 1  # one more than the rounds take: tells when they were cut
+        found = rank_candidates(indexes, without(query, common), p.min_candidate_containment, limit)
         if not common.any():
-            return found
-        have = {(c.shard, c.ref) for c in found}
-        loose = find_candidates(indexes, query, p.min_candidate_containment, extra + len(have))
-        return found + [c for c in loose if (c.shard, c.ref) not in have][:extra]
+            return found, p.max_sources
+        first = found.candidates[: p.max_sources]
+        have = {(c.shard, c.ref) for c in first}
+        loose = rank_candidates(indexes, query, p.min_candidate_containment, extra + len(have))
+        extras = [c for c in loose.candidates if (c.shard, c.ref) not in have][:extra]
+        seen = have | {(c.shard, c.ref) for c in extras}
+        rest = [c for c in found.candidates[p.max_sources :] if (c.shard, c.ref) not in seen]
+        return Ranking(first + extras + rest, found.truncated or loose.truncated), p.max_sources + len(extras)
+
+    def _rounds(self, indexes: tuple[Index, ...], text: str, streams: list[TokenStream], queries: list[Query],
+                common: list[np.ndarray], ranked: list[tuple[Ranking, int]]) -> tuple[list[Match], bool]:
+        """Candidates aligned round by round, best first, until a round qualifies no new source.
+
+        A round aligns the next ``max_sources`` candidates of each stream (the
+        first round also the ``extra`` ones of ``_candidates``), plus the other
+        channel of the sources it holds (``cross_channel``). Returns the
+        matches and whether ``MAX_ROUNDS`` stopped the rounds with candidates left.
+        """
+        p = self.policy
+        pending = [list(r.candidates) for r, _ in ranked]
+        aligned: list[set[tuple[int, int]]] = [set() for _ in streams]
+        matches: list[Match] = []
+        qualified: set[tuple[str | None, str]] = set()
+        for round_no in range(MAX_ROUNDS):
+            batch = [_take(todo, done, first if round_no == 0 else p.max_sources)
+                     for todo, done, (_, first) in zip(pending, aligned, ranked)]
+            if not any(batch):
+                return matches, False
+            for i, cands in enumerate(cross_channel(indexes, batch, p.max_sources)):
+                fresh = [c for c in cands if (c.shard, c.ref) not in aligned[i]]
+                aligned[i].update((c.shard, c.ref) for c in fresh)
+                matches.extend(self._align(indexes, streams[i], queries[i], fresh, common[i]))
+            now = {(m.index, m.source) for m in weigh(text, matches, p.min_tokens_code, p.min_tokens_prose)[0]}
+            if not now - qualified:
+                return matches, False
+            qualified = now
+        return matches, any(_take(todo, done, 1) for todo, done in zip(pending, aligned))
 
     def _align(self, indexes: tuple[Index, ...], ts: TokenStream, query: Query, cands: list[Candidate],
                common: np.ndarray) -> list[Match]:
@@ -215,15 +264,18 @@ class Guard:
         ``boilerplate`` and do not count as evidence.
         """
         limits = self.policy.region_limits(ts.is_code)
-        out = ts.tokens
+        out, k = ts.tokens, query.k
         matches: list[Match] = []
         for cand in cands:
-            regions = align_regions(out, query.shingles, cand.tokens, query.k, query.code, limits)
+            cand_sh = stream_shingles(cand.tokens, k, query.code)
+            order = np.argsort(cand_sh, kind="stable")
+            at = shared_positions(query, cand_sh[order])
+            regions = align_regions(out, query.shingles, cand.tokens, k, query.code, limits, cand_sh, order, at)
             if not regions:
                 continue
             index = indexes[cand.shard]
             record, src_text = index.source(cand.ref), index.source_text(cand.ref)
-            src_sh = np.unique(stream_shingles(cand.tokens, query.k, query.code)) if common.any() else None
+            src_sh = np.unique(cand_sh) if common.any() else None
             for r in regions:
                 m = attribute(r, ts.text, out, ts.lang, cand.tokens, src_text, record)
                 if self.names:
@@ -232,6 +284,45 @@ class Guard:
                     m = replace(m, boilerplate=m.tokens - distinctive_tokens(query.shingles, common, src_sh, r, query.k))
                 matches.append(m)
         return matches
+
+
+# Rounds of ``max_sources`` candidates per stream that one check aligns at most (then ``Verdict.truncated``).
+MAX_ROUNDS = 32
+# Checks of a redacted text before ``Guard.redact`` withholds the whole text.
+REDACT_ROUNDS = 4
+
+
+def shared_positions(query: Query, src_sorted: np.ndarray) -> np.ndarray:
+    """Sorted positions of the output's shingles that a source whose shingles are ``src_sorted`` (sorted) holds.
+
+    Only these can start a fragment, so aligning costs what the two share,
+    not the output's length: many candidates against a long answer stay linear.
+    """
+    values, order = query.by_value
+    if src_sorted.shape[0] == 0 or values.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    distinct = src_sorted[np.flatnonzero(np.diff(src_sorted, prepend=~src_sorted[:1]))]
+    lo = np.searchsorted(values, distinct, side="left")
+    counts = np.searchsorted(values, distinct, side="right") - lo
+    return np.sort(order[expand_ranges(lo, counts)])
+
+
+def _take(todo: list[Candidate], done: set[tuple[int, int]], n: int) -> list[Candidate]:
+    """Pop the next ``n`` candidates of ``todo`` not aligned yet (``done``)."""
+    out: list[Candidate] = []
+    while todo and len(out) < n:
+        c = todo.pop(0)
+        if (c.shard, c.ref) not in done:
+            out.append(c)
+    return out
+
+
+def _require_live(indexes: tuple[Index, ...]) -> None:
+    """Fail closed: a check against an index with no live passage would allow everything."""
+    for index in indexes:
+        if sum(e.passages - e.dead_passages for e in index.manifest.segments) <= 0:
+            raise IndexStoreError(f"{index.path}: the index holds no live passages, so every check would allow; "
+                                  f"index some sources first (copyguard index add)")
 
 
 def _manifest_stamp(index: Index) -> tuple[int, int, int] | None:

@@ -32,6 +32,8 @@ class Action(StrEnum):
 
 
 ACTIONS = tuple(Action)
+# The highest token floor a policy may set: above it no realistic copy would ever be reported.
+MAX_FLOOR = 10_000
 SEVERITY = {a: i for i, a in enumerate(ACTIONS)}
 
 PERMISSIVE = (
@@ -62,18 +64,29 @@ class Policy:
     sources: dict[str, Action] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # Fail closed: a value of the wrong type, or one that switches detection off, is refused.
         for name in ("min_similarity", "min_candidate_containment"):
-            if not 0.0 < getattr(self, name) <= 1.0:
-                raise ConfigError(f"{name} must be in (0, 1], got {getattr(self, name)}")
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value <= 1.0:
+                raise ConfigError(f"{name} must be a number in (0, 1], got {value!r}")
         for name in ("min_tokens_code", "min_tokens_prose", "min_region_tokens", "min_distinct_shingles", "max_gap",
                      "max_sources", "max_shingle_sources"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
+        if self.max_sources < 1:
+            raise ConfigError("max_sources must be at least 1 (0 would align no candidate: nothing would be found)")
+        for name in ("min_tokens_code", "min_tokens_prose", "min_region_tokens", "min_distinct_shingles"):
+            if getattr(self, name) > MAX_FLOOR:
+                raise ConfigError(f"{name} = {getattr(self, name)} is over {MAX_FLOOR:,}: no realistic copy "
+                                  f"would be found")
+        for where, table in (("licenses", self.licenses), ("sources", self.sources)):
+            if not isinstance(table, dict):
+                raise ConfigError(f"{where} must be a table of id = action, got {table!r}")
         for where, table in (("default_action", {"*": self.default_action}), ("licenses", self.licenses),
                              ("sources", self.sources)):
             for key, action in table.items():
-                if action not in SEVERITY:
+                if not isinstance(action, str) or action not in SEVERITY:
                     raise ConfigError(f"{where}[{key!r}] = {action!r}: an action must be one of {', '.join(ACTIONS)}")
         object.__setattr__(self, "default_action", Action(self.default_action))
         object.__setattr__(self, "licenses", {k: Action(v) for k, v in self.licenses.items()})
@@ -133,8 +146,13 @@ class Policy:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"{path}: unknown policy keys {unknown}; known keys are {sorted(known)}")
-        licenses = {**cls().licenses, **data.pop("licenses", {})}
-        return cls(licenses=licenses, **data)
+        extra = data.pop("licenses", {})
+        if not isinstance(extra, dict):
+            raise ConfigError(f"{path}: licenses must be a table of license = action, got {extra!r}")
+        try:
+            return cls(licenses={**cls().licenses, **extra}, **data)
+        except ConfigError as err:
+            raise ConfigError(f"{path}: {err}") from None
 
 
 def most_severe(actions: list[Action]) -> Action:

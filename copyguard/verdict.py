@@ -37,6 +37,7 @@ class Verdict:
     decisions: tuple[Decision, ...] = ()  # one per match, in the same order
     boilerplate: int = 0  # output shingles discounted as boilerplate (held by more than max_shingle_sources)
     discounted: tuple[str, ...] = ()  # sources whose regions were copies only when boilerplate counted
+    truncated: bool = False  # a bound of the check (README "Reliability") left part of the answer unexamined
 
     @classmethod
     def from_matches(cls, policy: Policy, matches: Iterable[Match]) -> Verdict:
@@ -72,12 +73,20 @@ class Verdict:
             out["boilerplate"] = self.boilerplate
         if self.discounted:
             out["discounted"] = list(self.discounted)
+        if self.truncated:
+            out["truncated"] = True
         return out
 
 
 def marker(m: Match) -> str:
     """What replaces a removed copy: its kind, source and license."""
     return f"[copyguard: removed a {m.kind} copy of {m.source} ({m.license or 'no license'})]"
+
+
+def marker_for_all(verdict: Verdict) -> str:
+    """What replaces a whole text whose copies redaction could not remove: the sources it still copies."""
+    sources = sorted({m.source for m in verdict.removed()})
+    return f"[copyguard: removed the whole text: it still copied {', '.join(sources)} after redaction]"
 
 
 def redact(text: str, verdict: Verdict, end: int | None = None) -> str:

@@ -47,15 +47,14 @@ def run(args: argparse.Namespace) -> int:
         _write_html(args.html, reviews)
         return code
     text = read_text(args.file)
-    verdict = guard.check(text, args.lang or _lang_of(args.file))
+    lang = args.lang or _lang_of(args.file)
+    verdict = guard.check(text, lang)
     if reviews is not None:
         _write_html(args.html, [_review(guard, text, verdict, args.file)])
     if args.json:
-        print(json.dumps(_body(text, verdict, args.redact), ensure_ascii=False))
+        print(json.dumps(_body(guard, text, verdict, args.redact, lang), ensure_ascii=False))
     elif args.redact:
-        from ..verdict import redact
-
-        sys.stdout.write(redact(text, verdict))
+        sys.stdout.write(guard.redact(text, lang, verdict))
     else:
         print(render(text, verdict))
     return 1 if verdict.flagged else 0
@@ -69,13 +68,11 @@ def _lang_of(path: str) -> str | None:
     return grammar.name if grammar else None
 
 
-def _body(text: str, verdict, redacted: bool) -> dict:
-    """The verdict as JSON, with the redacted text under ``"redacted"`` when asked for."""
-    from ..verdict import redact
-
+def _body(guard, text: str, verdict, redacted: bool, lang: str | None) -> dict:
+    """The verdict as JSON, with the redacted text (re-checked until clean) under ``"redacted"`` when asked for."""
     body = verdict.to_dict()
     if redacted:
-        body["redacted"] = redact(text, verdict)
+        body["redacted"] = guard.redact(text, lang, verdict)
     return body
 
 
@@ -119,11 +116,12 @@ def _run_batch(guard, path: str, lang: str | None, redacted: bool = False, revie
             raise InputError(f"{path}:{lineno}: not a JSON object ({err.msg})") from None
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
             raise InputError(f'{path}:{lineno}: expected {{"id": ..., "text": "..."}}')
-        verdict = guard.check(item["text"], item.get("lang", lang))
+        item_lang = item.get("lang", lang)
+        verdict = guard.check(item["text"], item_lang)
         flagged |= verdict.flagged
         if reviews is not None:
             reviews.append(_review(guard, item["text"], verdict, item.get("id")))
-        print(json.dumps({"id": item.get("id"), **_body(item["text"], verdict, redacted)}, ensure_ascii=False),
+        print(json.dumps({"id": item.get("id"), **_body(guard, item["text"], verdict, redacted, item_lang)}, ensure_ascii=False),
               flush=True)
     return 1 if flagged else 0
 

@@ -40,7 +40,5 @@ def run(args: argparse.Namespace) -> int:
         verdict = guard.check(answer)
         print(render(answer, verdict))
         print("\nredacted answer:\n")
-        from ..verdict import redact
-
-        print(redact(answer, verdict))
+        print(guard.redact(answer, verdict=verdict))
     return 0

@@ -29,7 +29,6 @@ from typing import Any
 from ..guard import Guard
 from ..policy import Action
 from ..stream import AsyncStream
-from ..verdict import redact
 from . import open_guard, refusal, stopped
 
 Scope = MutableMapping[str, Any]
@@ -133,7 +132,7 @@ class _Exchange:
         if verdict.action == Action.BLOCK:
             message["content"], choice["finish_reason"] = refusal(verdict), CONTENT_FILTER
         elif verdict.action == Action.REDACT:
-            message["content"] = redact(text, verdict)
+            message["content"] = await self.mw.guard.aredact(text, verdict=verdict)
         if verdict.matches:
             choice["copyguard"] = verdict.to_dict()
 

@@ -68,7 +68,8 @@ class ProtectedMaterial(Validator):
         found = {"copyguard": verdict.to_dict()}
         if not verdict.action.removes:
             return PassResult(metadata=found)
-        return FailResult(error_message=refusal(verdict), fix_value=redact(text, verdict),
+        fixed = redact(text, verdict) if context else self.guard.redact(text, verdict=verdict)
+        return FailResult(error_message=refusal(verdict), fix_value=fixed,
                           error_spans=_spans(verdict), metadata=found)
 
     def _chunking_function(self, chunk: str) -> list[str]:

@@ -22,7 +22,7 @@ from typing import Any
 from ..guard import Guard
 from ..policy import Action
 from ..stream import StreamResult
-from ..verdict import Verdict, redact
+from ..verdict import Verdict
 from . import CopyBlocked, missing, refusal, stopped
 
 try:
@@ -41,14 +41,14 @@ def _with_text(value: Any, text: str) -> Any:
     return value.model_copy(update={"content": text}) if isinstance(value, BaseMessage) else text
 
 
-def _apply(value: Any, verdict: Verdict, on_block: str) -> Any:
-    """The output with the verdict applied (the same type: a message stays a message)."""
+def _apply(value: Any, verdict: Verdict, on_block: str, guard: Guard) -> Any:
+    """The output with the verdict applied (the same type: a message stays a message); redaction re-checked."""
     if verdict.action == Action.BLOCK:
         if on_block == "raise":
             raise CopyBlocked(verdict)
         return _with_text(value, refusal(verdict))
     if verdict.action == Action.REDACT:
-        return _with_text(value, redact(_text(value), verdict))
+        return _with_text(value, guard.redact(_text(value), verdict=verdict))
     return value
 
 
@@ -65,10 +65,14 @@ class CopyGuardRunnable(Runnable[Any, Any]):
         self.guard, self.on_block = guard, on_block
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return _apply(input, self.guard.check(_text(input)), self.on_block)
+        return _apply(input, self.guard.check(_text(input)), self.on_block, self.guard)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return _apply(input, await self.guard.acheck(_text(input)), self.on_block)
+        text = _text(input)
+        verdict = await self.guard.acheck(text)
+        if verdict.action == Action.REDACT:
+            return _with_text(input, await self.guard.aredact(text, verdict=verdict))
+        return _apply(input, verdict, self.on_block, self.guard)
 
 
 def _chunk(like: Any, text: str) -> Any:
@@ -127,7 +131,7 @@ class CopyGuardMiddleware(AgentMiddleware):
     def _update(self, message: AIMessage, verdict: Verdict) -> dict[str, Any] | None:
         if not verdict.action.removes:
             return None
-        return {"messages": [_apply(message, verdict, on_block="refuse")]}  # same id: replaces the message
+        return {"messages": [_apply(message, verdict, on_block="refuse", guard=self.guard)]}  # same id: replaces the message
 
     def after_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
         message = self._last_ai(state)

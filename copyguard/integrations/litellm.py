@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..policy import Action
-from ..verdict import redact
 from . import missing, open_guard, refusal
 
 try:
@@ -57,6 +56,6 @@ class CopyGuardGuardrail(CustomGuardrail):
             if verdict.action == Action.BLOCK or (verdict.action == Action.REDACT and request_data.get("stream")):
                 raise HTTPException(status_code=400, detail={
                     "error": refusal(verdict), "guardrail": self.guardrail_name, "copyguard": verdict.to_dict()})
-            texts.append(redact(text, verdict) if verdict.action == Action.REDACT else text)
+            texts.append(await self.guard.aredact(text, verdict=verdict) if verdict.action == Action.REDACT else text)
         inputs["texts"] = texts
         return inputs

@@ -32,7 +32,6 @@ from typing import Any
 
 from ..guard import Guard
 from ..policy import Action
-from ..verdict import redact
 from . import missing, open_guard, refusal
 
 try:
@@ -66,7 +65,7 @@ async def copyguard_check(context: dict | None = None, copyguard_guard: Guard | 
     guard = copyguard_guard or _GUARDS.get(id(config)) or open_guard()
     text = (context or {}).get("bot_message") or ""
     verdict = await guard.acheck(text)
-    redacted = redact(text, verdict)
+    redacted = await guard.aredact(text, verdict=verdict)
     metadata = {"verdict": verdict.to_dict(), "redacted": redacted}
     if verdict.action == Action.BLOCK or (verdict.action == Action.REDACT and on_redact == "block"):
         return RailOutcome.block(reason=refusal(verdict), metadata=metadata)

@@ -192,9 +192,7 @@ def _routes(app: FastAPI, service: Service) -> None:
         verdict = service.guard.check(text, lang)
         body = verdict.to_dict()
         if redact:
-            from ..verdict import redact as redacted
-
-            body["redacted"] = redacted(text, verdict)
+            body["redacted"] = service.guard.redact(text, lang, verdict)
         return body
 
     @app.api_route("/", response_class=HTMLResponse, include_in_schema=False, methods=["GET", "HEAD"])
