@@ -108,6 +108,7 @@ class Ranking:
 
     candidates: list[Candidate]
     truncated: bool = False  # more candidate passages were found than ``passage_budget`` lets the stage measure
+    more: bool = False  # more sources qualified than the ``limit`` asked for
 
 
 def passage_budget(query: Query) -> int:
@@ -143,6 +144,7 @@ def rank_candidates(indexes: Index | Sequence[Index], query: Query, min_containm
     keys = np.concatenate([info.source + (s << _SHARD_SHIFT) for s, (info, _) in enumerate(scored) if info is not None])
     contain = np.concatenate([c for info, c in scored if info is not None])
     out = []
+    more = np.unique(keys).shape[0] > limit
     for key, best in best_sources(keys, contain, limit):
         shard, ref = key >> _SHARD_SHIFT, key & ((1 << _SHARD_SHIFT) - 1)
         index, (info, _) = indexes[shard], scored[shard]
@@ -152,7 +154,7 @@ def rank_candidates(indexes: Index | Sequence[Index], query: Query, min_containm
         lo = max(int(info.tok[mine, 0].min()) - margin, 0)
         hi = int(info.tok[mine, 1].max()) + margin
         out.append(Candidate(ref, best, index.source_tokens(ref, lo, hi), shard))
-    return Ranking(out, truncated)
+    return Ranking(out, truncated, more)
 
 
 _SHARD_SHIFT = 40  # a source key is shard << 40 | ref: ranked by containment, ties by shard, then ref

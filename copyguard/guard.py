@@ -214,7 +214,7 @@ class Guard:
         own, reports them; the report names those dropped as discounted.
         """
         p = self.policy
-        limit = p.max_sources * MAX_ROUNDS + 1  # one more than the rounds take: tells when they were cut
+        limit = p.max_sources * MAX_ROUNDS
         found = rank_candidates(indexes, without(query, common), p.min_candidate_containment, limit)
         if not common.any():
             return found, p.max_sources
@@ -224,7 +224,7 @@ class Guard:
         extras = [c for c in loose.candidates if (c.shard, c.ref) not in have][:extra]
         seen = have | {(c.shard, c.ref) for c in extras}
         rest = [c for c in found.candidates[p.max_sources :] if (c.shard, c.ref) not in seen]
-        return Ranking(first + extras + rest, found.truncated or loose.truncated), p.max_sources + len(extras)
+        return Ranking(first + extras + rest, found.truncated or loose.truncated, found.more), p.max_sources + len(extras)
 
     def _rounds(self, indexes: tuple[Index, ...], text: str, streams: list[TokenStream], queries: list[Query],
                 common: list[np.ndarray], ranked: list[tuple[Ranking, int]]) -> tuple[list[Match], bool]:
@@ -244,7 +244,7 @@ class Guard:
             batch = [_take(todo, done, first if round_no == 0 else p.max_sources)
                      for todo, done, (_, first) in zip(pending, aligned, ranked)]
             if not any(batch):
-                return matches, False
+                return matches, any(r.more for r, _ in ranked)
             for i, cands in enumerate(cross_channel(indexes, batch, p.max_sources)):
                 fresh = [c for c in cands if (c.shard, c.ref) not in aligned[i]]
                 aligned[i].update((c.shard, c.ref) for c in fresh)
@@ -253,7 +253,7 @@ class Guard:
             if not now - qualified:
                 return matches, False
             qualified = now
-        return matches, any(_take(todo, done, 1) for todo, done in zip(pending, aligned))
+        return matches, any(r.more for r, _ in ranked) or any(_take(todo, done, 1) for todo, done in zip(pending, aligned))
 
     def _align(self, indexes: tuple[Index, ...], ts: TokenStream, query: Query, cands: list[Candidate],
                common: np.ndarray) -> list[Match]:
