@@ -1,6 +1,7 @@
 """False alarms on code that shares boilerplate but was not copied, end to end with the default policy.
 
     python bench/accuracy/falsealarms.py [--split tuning|reporting|both]
+    (documented.py runs these too, with the peers, in its one report)
 
 - pip vendored: pip's own files checked against the eight libraries pip vendors (the upstream
   files indexed): any match is a false alarm; the vendored copies must name their upstream file.
@@ -101,6 +102,103 @@ def run(split: str, policy=None) -> dict[str, dict[str, tuple[float, int]]]:
         for lang in ("java", "c"):
             out[f"SOCO {lang} (same task)"] = soco(lang, policy)
     return out
+
+
+Cells = dict[str, tuple[float, int]]  # tool -> (value, n)
+
+
+def report(split: str, thresholds: dict[str, dict[str, float]] | None = None, policy=None
+           ) -> dict[str, dict[str, Cells]]:
+    """``{set: {measure: {tool: (value, n)}}}`` for one split; the peers too when their ``thresholds`` are given.
+
+    ``thresholds[tool][lang]`` are read on documented.py's negatives of the same split (Python for
+    pip, Java for IR-Plag and SOCO, C included: there are no documented C negatives).
+    """
+    out: dict[str, dict[str, Cells]] = {}
+    for name, rows in run(split, policy).items():
+        out[name] = {measure: {"copyguard": cell} for measure, cell in rows.items()}
+    if thresholds:
+        _peer_pip(split, thresholds, out[f"pip vendored ({split} half)"])
+        if split == "tuning":
+            _peer_irplag(thresholds, out["IR-Plag (same task)"])
+        else:
+            for lang in ("java", "c"):
+                _peer_soco(lang, thresholds, out[f"SOCO {lang} (same task)"])
+    return out
+
+
+def _thr(thresholds: dict[str, dict[str, float]], tool: str, lang: str) -> float:
+    return thresholds.get(tool, {}).get(lang, thresholds.get(tool, {}).get("java", 0.0))
+
+
+def _peer_scores(refs, queries, lang: str) -> dict[str, dict[str, dict[str, float]]]:
+    """Per peer: {query: {ref: score}} (copydetect query side, Dolos share of the query covered)."""
+    import peers
+
+    group = [(refs, queries)]
+    return {"copydetect": peers.copydetect_scores(group, lang)[0],
+            "Dolos": peers.dolos_scores(group, lang, "query_cover" if queries is not None else "similarity")}
+
+
+def _peer_pip(split: str, thresholds, rows: dict[str, Cells]) -> None:
+    import peers
+
+    protected, queries = data.pip_vendored()
+    mine = [(q, src) for q, src, _ in queries if half(q.id) == split]
+    scores = _peer_scores(protected, [q for q, _ in mine], "python")
+    lsh = peers.DatasketchLSH(protected)
+    found = {q.id: lsh.query(q.text) for q, _ in mine}
+    decide = {"datasketch": lambda q: found[q.id]}
+    for tool, sc in scores.items():
+        thr = _thr(thresholds, tool, "python")
+        decide[tool] = lambda q, sc=sc, thr=thr: {r for r, v in sc.get(q.id, {}).items() if v > thr}
+    for tool, fn in decide.items():
+        rows["pip's own files flagged"][tool] = _rate([bool(fn(q)) for q, src in mine if src is None])
+        rows["vendored copies found"][tool] = _rate([src in fn(q) for q, src in mine if src is not None])
+        rows["vendored copies of 100+ tokens found"][tool] = _rate(
+            [src in fn(q) for q, src in mine if src is not None and cg.n_tokens(q.text, "python") >= 100])
+
+
+def _peer_irplag(thresholds, rows: dict[str, Cells]) -> None:
+    import peers
+
+    items = data.irplag_pairs()
+    originals = list({it.original.id: it.original for it in items}.values())
+    queries = list({it.query.id: it.query for it in items}.values())
+    scores = _peer_scores(originals, queries, "java")
+    lsh = peers.DatasketchLSH(originals)
+    found = {q.id: lsh.query(q.text) for q in queries}
+    decide = {"datasketch": lambda q: found[q]}
+    for tool, sc in scores.items():
+        thr = _thr(thresholds, tool, "java")
+        decide[tool] = lambda q, sc=sc, thr=thr: {r for r, v in sc.get(q, {}).items() if v > thr}
+    for tool, fn in decide.items():
+        rows["independent solutions flagged"][tool] = _rate([bool(fn(it.query.id)) for it in items if not it.label])
+        for level in sorted({it.group for it in items if it.label}):
+            rows[f"copies {level} found"][tool] = _rate(
+                [it.original.id in fn(it.query.id) for it in items if it.label and it.group == level])
+
+
+def _peer_soco(lang: str, thresholds, rows: dict[str, Cells]) -> None:
+    import peers
+
+    docs, truth = data.soco(lang)
+    scores = _peer_scores(docs, None, lang)
+    lsh = peers.DatasketchLSH(docs)
+    pairs_of = {"datasketch": {frozenset((d.id, r)) for d in docs for r in lsh.query(d.text) if r != d.id}}
+    for tool, sc in scores.items():
+        thr = _thr(thresholds, tool, "java")
+        pairs_of[tool] = {frozenset((q, r)) for q, rs in sc.items() for r, v in rs.items() if v > thr and r != q}
+    n = len(docs)
+    independent = n * (n - 1) // 2 - len(truth)
+    reused = {x for pair in truth for x in pair}
+    for tool, flagged in pairs_of.items():
+        in_pair = {x for pair in flagged for x in pair}
+        rows["independent pairs flagged"][tool] = (len(flagged - truth) / independent, independent)
+        rows["files in no re-use pair that were flagged"][tool] = _rate(
+            [d.id in in_pair for d in docs if d.id not in reused])
+        rows["re-use pairs found"][tool] = (len(flagged & truth) / len(truth), len(truth))
+        rows["precision of flagged pairs"][tool] = (len(flagged & truth) / max(len(flagged), 1), len(flagged))
 
 
 def table(results: dict[str, dict[str, dict[str, tuple[float, int]]]]) -> str:

@@ -23,23 +23,35 @@ HERE = Path(__file__).resolve().parent
 TOOLENV = CACHE / "toolenv"
 NODE = CACHE / "node"
 PY_TOOLS = ["copydetect==0.5.0", "python-minifier==3.4.0", "black==26.10.1"]
-NODE_TOOLS = ["@dodona/dolos-lib@3.5.1", "terser@5.51.4", "prettier@3.10.1"]
+NODE_TOOLS = ["@dodona/dolos-lib@3.5.1", "terser@5.51.4", "prettier@3.10.1", "typescript@5.9.3"]
 
 Scores = dict[str, dict[str, float]]
 
 
+def _stamp(tools: list[str]) -> str:
+    return "\n".join(sorted(tools)) + "\n"
+
+
+def tools_ready() -> bool:
+    """True when the tools venv and the node folder hold exactly the pinned tools (``ensure_tools`` ran)."""
+    return (TOOLENV / ".done").exists() and (TOOLENV / ".done").read_text() == _stamp(PY_TOOLS) and \
+        (NODE / ".done").exists() and (NODE / ".done").read_text() == _stamp(NODE_TOOLS)
+
+
 def ensure_tools() -> None:
-    """Install the tools venv and the node packages into the cache (once)."""
-    if not (TOOLENV / ".done").exists():
+    """Install the tools venv and the node packages into the cache (again when the pinned list changed)."""
+    done = TOOLENV / ".done"
+    if not done.exists() or done.read_text() != _stamp(PY_TOOLS):
         subprocess.run([sys.executable, "-m", "venv", str(TOOLENV)], check=True)
         subprocess.run([str(TOOLENV / "bin" / "pip"), "install", "-q", *PY_TOOLS], check=True)
-        (TOOLENV / ".done").touch()
-    if not (NODE / ".done").exists():
+        done.write_text(_stamp(PY_TOOLS))
+    done = NODE / ".done"
+    if not done.exists() or done.read_text() != _stamp(NODE_TOOLS):
         NODE.mkdir(parents=True, exist_ok=True)
         if not (NODE / "package.json").exists():
             (NODE / "package.json").write_text('{"name": "copyguard-accuracy-peers", "private": true}\n')
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", *NODE_TOOLS], cwd=NODE, check=True)
-        (NODE / ".done").touch()
+        done.write_text(_stamp(NODE_TOOLS))
 
 
 def _run_json(cmd: list[str], payload, cwd: Path | None = None):
@@ -60,14 +72,23 @@ def _node(script: str, payload):
 # --- renaming tools -----------------------------------------------------------
 
 
-def python_minify(codes: list[str]) -> list[str | None]:
-    """python-minifier (rename_locals only) then black."""
-    return _run_json([str(TOOLENV / "bin" / "python"), str(HERE / "pytools.py"), "minify"], codes)
+def python_minify(codes: list[str], docstrings: bool = True) -> list[str | None]:
+    """python-minifier (rename_locals only; docstrings removed unless ``docstrings``) then black."""
+    return _run_json([str(TOOLENV / "bin" / "python"), str(HERE / "pytools.py"),
+                      "minify" if docstrings else "minify-nodocs"], codes)
 
 
-def terser_mangle(codes: list[str]) -> list[str | None]:
-    """terser's mangling (no compression) then prettier."""
-    return _node("jstools.mjs", {"mode": "terser", "codes": codes})
+def terser_mangle(codes: list[str], comments: bool = False, typescript: bool = False,
+                  member: list[bool] | None = None) -> list[str | None]:
+    """terser's mangling (no compression) then prettier; doc comments kept with ``comments``.
+
+    ``typescript``: each snippet is first compiled to JavaScript by TypeScript's
+    own ``transpileModule`` (types erased, comments kept). ``member[i]``: snippet
+    ``i`` is a class member (a method alone does not parse as a script), so it
+    is wrapped in a class for the tools and unwrapped after.
+    """
+    return _node("jstools.mjs", {"mode": "terser", "codes": codes, "comments": comments, "typescript": typescript,
+                                 "member": member or [False] * len(codes)})
 
 
 def prettier_format(codes: list[str]) -> list[str | None]:
@@ -101,7 +122,8 @@ def copydetect_scores(groups: list[Group], language: str) -> tuple[Scores, Score
     return q_side, r_side
 
 
-DOLOS_LANG = {"python": "python", "javascript": "javascript", "java": "java", "c": "c", "text": "char"}
+DOLOS_LANG = {"python": "python", "javascript": "javascript", "typescript": "typescript", "java": "java", "c": "c",
+              "text": "char"}
 
 
 def dolos_scores(groups: list[Group], language: str, field: str = "similarity") -> Scores:

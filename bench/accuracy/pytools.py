@@ -1,6 +1,6 @@
 """Runs inside the tools venv (bench/.cache/accuracy/toolenv): python-minifier + black, and copydetect.
 
-    toolenv/bin/python pytools.py minify in.json out.json
+    toolenv/bin/python pytools.py minify|minify-nodocs in.json out.json
     toolenv/bin/python pytools.py copydetect in.json out.json
 """
 
@@ -9,7 +9,7 @@ import json
 import sys
 
 
-def minify(codes):
+def minify(codes, docstrings=True):
     import black
     import python_minifier
 
@@ -21,7 +21,7 @@ def minify(codes):
     out = []
     for code in codes:
         try:
-            small = python_minifier.minify(code, rename_locals=True, **off)
+            small = python_minifier.minify(code, rename_locals=True, **{**off, "remove_literal_statements": not docstrings})
             out.append(black.format_str(small, mode=black.Mode()))
         except Exception:
             out.append(None)
@@ -63,5 +63,5 @@ def copydetect(job):
 if __name__ == "__main__":
     cmd, src, dst = sys.argv[1:4]
     data = json.load(open(src))
-    result = minify(data) if cmd == "minify" else copydetect(data)
+    result = minify(data, cmd == "minify") if cmd.startswith("minify") else copydetect(data)
     json.dump(result, open(dst, "w"))

@@ -66,12 +66,13 @@ def main() -> None:
     with_peers = not args.no_peers
     if with_peers:
         peers.ensure_tools()
+    tools = peers.tools_ready()  # --no-peers never installs them: without them the tool-renamed slices are left out
     only = set(args.only.split(","))
     rows: list[Row] = []
     targets: list[Target] = []
     lengths: list[Row] = []
     if "synthetic" in only:
-        r, t, lengths = sets.synthetic(30 if args.quick else 150, with_peers)
+        r, t, lengths = sets.synthetic(30 if args.quick else 150, with_peers, tools)
         rows += r
         targets += t
     if "irplag" in only:

@@ -82,9 +82,11 @@ def synthetic_copyguard(protected: list[Doc], qs, params=None, policy=None, name
     return out
 
 
-def synthetic(n: int, with_peers: bool = True) -> tuple[list[Row], list[Target], list[Row]]:
+def synthetic(n: int, with_peers: bool = True, tools: bool = True) -> tuple[list[Row], list[Target], list[Row]]:
     log(f"synthetic queries (n={n} per language and transformation)")
-    protected, qs = synth.make(n)
+    if not tools:
+        log("  the tools venv / node folder are not installed: no tool-renamed slices (run once without --no-peers)")
+    protected, qs = synth.make(n, tools=tools)
     t = time.perf_counter()
     res = synthetic_copyguard(protected, qs)
     log(f"  copyguard: {len(qs)} answers checked in {time.perf_counter() - t:.1f} s (index build included)")

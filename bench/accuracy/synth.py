@@ -61,7 +61,7 @@ def _has_block_text(code: str) -> bool:
 
 
 def _code_queries(rng: random.Random, lang: str, all_funcs: list[tuple[str, str]], other: list[str],
-                  filler: list[str], n: int) -> list[Query]:
+                  filler: list[str], n: int, tools: bool = True) -> list[Query]:
     funcs = [x for x in all_funcs if code_tokens(x[1], lang) >= MIN_TOKENS]
     fence = Q.FENCE[lang]
     out: list[Query] = []
@@ -87,12 +87,15 @@ def _code_queries(rng: random.Random, lang: str, all_funcs: list[tuple[str, str]
         cut = Q.truncate(f, 20)
         inside = cut.count('"""') % 2 or cut.count("'''") % 2 or (lang != "python" and cut.count("/*") > cut.count("*/"))
         add("truncated" if code_tokens(cut, lang) >= MIN_TOKENS and not inside else "truncated-docstring", i, src, cut)
+    # without the tools (run.py --no-peers before they were installed): no tool-renamed slice, and
+    # renamed JavaScript is not re-printed by prettier
     if lang == "python":
         renamed = [Q.rename_python(rng, f) for _, f in base]
-        tool = peers.python_minify([f for _, f in base])
+        tool = peers.python_minify([f for _, f in base]) if tools else [None] * len(base)
     else:
-        renamed = peers.prettier_format([Q.rename_javascript(rng, f) for _, f in base])
-        tool = peers.terser_mangle([f for _, f in base])
+        renamed = [Q.rename_javascript(rng, f) for _, f in base]
+        renamed = peers.prettier_format(renamed) if tools else renamed
+        tool = peers.terser_mangle([f for _, f in base]) if tools else [None] * len(base)
     for i, ((src, _), r, t) in enumerate(zip(base, renamed, tool)):
         add("renamed", i, src, r)
         add("tool-renamed", i, src, t)
@@ -106,9 +109,13 @@ def _code_queries(rng: random.Random, lang: str, all_funcs: list[tuple[str, str]
     return out
 
 
-def _negatives(rng: random.Random, lang: str, funcs: list[str], filler: list[str], n: int) -> list[Query]:
+def _negatives(rng: random.Random, lang: str, funcs: list[str], filler: list[str], n: int,
+               tools: bool = True) -> list[Query]:
     base = _sample(rng, funcs, n)
-    tool = peers.python_minify(base) if lang == "python" else peers.terser_mangle(base)
+    if not tools:
+        tool: list[str | None] = []
+    else:
+        tool = peers.python_minify(base) if lang == "python" else peers.terser_mangle(base)
     out = [Query(f"{lang}/neg/{i}", "negative", lang, Q.wrap(rng, f, Q.FENCE[lang], filler), None, f)
            for i, f in enumerate(base)]
     out += [Query(f"{lang}/neg-renamed/{i}", "negative", lang, Q.wrap(rng, t, Q.FENCE[lang], filler), None, t)
@@ -141,10 +148,13 @@ def _prose_queries(rng: random.Random, paras: list[tuple[str, str]], filler: lis
     return out
 
 
-def make(n: int, seed: int = 1) -> tuple[list[Doc], list[Query]]:
-    """(protected corpus, queries) with ``n`` queries per language and transformation."""
+def make(n: int, seed: int = 1, tools: bool = True) -> tuple[list[Doc], list[Query]]:
+    """(protected corpus, queries) with ``n`` queries per language and transformation.
+
+    ``tools`` False: the tools venv and node folder are not used (no tool-renamed queries).
+    """
     protected = protected_corpus()
-    cache = CACHE / f"queries-n{n}-s{seed}.json"
+    cache = CACHE / f"queries-n{n}-s{seed}{'' if tools else '-notools'}.json"
     if cache.exists():
         return protected, [Query(**q) for q in json.loads(cache.read_text())]
     rng = random.Random(seed)
@@ -155,8 +165,8 @@ def make(n: int, seed: int = 1) -> tuple[list[Doc], list[Query]]:
     for lang, negs in (("python", neg_py), ("javascript", neg_js)):
         funcs = _functions([d for d in protected if d.lang == lang], 0)
         other = [f for _, f in _functions(negs)]
-        qs += _code_queries(rng, lang, funcs, other, filler, n)
-        qs += _negatives(rng, lang, other, filler, n)
+        qs += _code_queries(rng, lang, funcs, other, filler, n, tools)
+        qs += _negatives(rng, lang, other, filler, n, tools)
     qs += _prose_queries(rng, _paragraphs([d for d in protected if d.lang == "text"]), filler, n)
     for i, p in enumerate(_sample(rng, held, n)):
         qs.append(Query(f"text/neg/{i}", "negative", "text", Q.wrap(rng, p, None, filler), None, p))
