@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .base import EMPTY as NO_BASE
+from .base import base_mask, base_spans, merge_spans, read_base, trim
 from .candidates import Candidate, Query, Ranking, boilerplate_mask, cross_channel, rank_candidates, sketch_query, without
 from .errors import ConfigError, IndexFormatError, IndexStoreError
 from .evidence import distinctive_tokens, weigh
@@ -69,6 +71,9 @@ class Guard:
         self._stamps: list[tuple[int, int, int] | None] = [None] * len(self.indexes)  # first check re-reads
         self._switch = threading.Lock()
         self.policy = policy or Policy()
+        # base code the policy declares (policy.toml ``base = [...]``), normalized with the index's parameters
+        self._policy_base = read_base(self.policy.base, self.params)[0] if self.policy.base else NO_BASE
+        self._base: tuple[tuple, np.ndarray] = ((), NO_BASE)
 
     @classmethod
     def open(cls, path: str | Path | Sequence[str | Path], policy: Policy | None = None) -> Guard:
@@ -127,13 +132,32 @@ class Guard:
         streams = self._streams(text, lang)
         p = self.policy
         queries = [sketch_query(ts, self.params) for ts in streams]
+        base = self.base_shingles(indexes)
+        declared = [base_mask(q.shingles, base) for q in queries]
+        # declared base code matches nothing: it finds no candidate, and regions stop at it
+        queries = [without(q, b) for q, b in zip(queries, declared)]
         common = [boilerplate_mask(indexes, q, p.max_shingle_sources) for q in queries]
         ranked = [self._candidates(indexes, q, c) for q, c in zip(queries, common)]  # (ranking, first round)
         matches, truncated = self._rounds(indexes, text, streams, queries, common, ranked)
         kept, discounted = weigh(text, matches, p.min_tokens_code, p.min_tokens_prose)
+        spans = merge_spans(span for ts, q, b in zip(streams, queries, declared)
+                            for span in base_spans(ts, b, q.k, p.min_region_tokens))
+        if spans:
+            kept = [replace(m, output_span=trim(m.output_span, spans)) for m in kept]
         verdict = Verdict.from_matches(p, kept)
         return replace(verdict, boilerplate=int(sum(int(m.sum()) for m in common)), discounted=discounted,
-                       truncated=truncated or any(r.truncated for r, _ in ranked))
+                       truncated=truncated or any(r.truncated for r, _ in ranked), base=spans)
+
+    def base_shingles(self, indexes: Sequence[Index] | None = None) -> np.ndarray:
+        """Sorted shingles of all declared base code: each index's, and the policy's ``base``."""
+        indexes = self.indexes if indexes is None else indexes
+        key = tuple(i.manifest.base.digest if i.manifest.base else None for i in indexes)
+        cached = self._base
+        if cached[0] != key:
+            parts = [self._policy_base] + [i.base_shingles() for i in indexes if i.manifest.base]
+            cached = (key, np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0])
+            self._base = cached
+        return cached[1]
 
     async def acheck(self, text: str, lang: str | None = None) -> Verdict:
         """``check`` for asyncio code: it runs in a worker thread, so the event loop keeps serving."""

@@ -62,6 +62,7 @@ class Policy:
     default_action: Action = Action.BLOCK
     licenses: dict[str, Action] = field(default_factory=lambda: {lic: Action.ANNOTATE for lic in PERMISSIVE})
     sources: dict[str, Action] = field(default_factory=dict)
+    base: tuple[str, ...] = ()  # folders or files of declared base code (starter code): never reported
 
     def __post_init__(self) -> None:
         # Fail closed: a value of the wrong type, or one that switches detection off, is refused.
@@ -91,6 +92,9 @@ class Policy:
         object.__setattr__(self, "default_action", Action(self.default_action))
         object.__setattr__(self, "licenses", {k: Action(v) for k, v in self.licenses.items()})
         object.__setattr__(self, "sources", {k: Action(v) for k, v in self.sources.items()})
+        if isinstance(self.base, str) or not all(isinstance(b, str) for b in self.base):
+            raise ConfigError(f"base must be a list of folders or files, got {self.base!r}")
+        object.__setattr__(self, "base", tuple(self.base))
 
     def min_tokens(self, is_code: bool) -> int:
         return self.min_tokens_code if is_code else self.min_tokens_prose
@@ -139,9 +143,12 @@ class Policy:
         """Read a policy file; see README's "Policy" section for the keys.
 
         ``[licenses]`` and ``[sources]`` tables map a license id or source id
-        to an action; they extend the default license table.
+        to an action; they extend the default license table. ``base`` lists
+        folders or files of starter code, relative to the policy file's folder.
         """
         data = read_toml(path, "policy")
+        if isinstance(data.get("base"), list):
+            data["base"] = [str(Path(path).parent / b) if isinstance(b, str) else b for b in data["base"]]
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

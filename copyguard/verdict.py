@@ -38,6 +38,7 @@ class Verdict:
     boilerplate: int = 0  # output shingles discounted as boilerplate (held by more than max_shingle_sources)
     discounted: tuple[str, ...] = ()  # sources whose regions were copies only when boilerplate counted
     truncated: bool = False  # a bound of the check (README "Reliability") left part of the answer unexamined
+    base: tuple[tuple[int, int], ...] = ()  # output character spans of declared base code: never reported
 
     @classmethod
     def from_matches(cls, policy: Policy, matches: Iterable[Match]) -> Verdict:
@@ -75,6 +76,8 @@ class Verdict:
             out["discounted"] = list(self.discounted)
         if self.truncated:
             out["truncated"] = True
+        if self.base:
+            out["base"] = [list(span) for span in self.base]
         return out
 
 

@@ -132,6 +132,9 @@ def render(text: str, verdict) -> str:
     if verdict.discounted:
         lines.append(f"discounted as boilerplate (copies only when shared boilerplate counts): "
                      f"{', '.join(verdict.discounted)}")
+    for s, e in verdict.base:
+        first, last = text.count("\n", 0, s) + 1, text.count("\n", 0, max(e - 1, s)) + 1
+        lines.append(f"declared base code, not reported: output chars {s}-{e} (lines {first}-{last})")
     for i, m in enumerate(verdict.matches, 1):
         s, e = m.output_span
         line_no = text.count("\n", 0, s) + 1

@@ -9,8 +9,9 @@ import sys
 from .options import add_index, command
 
 
-def _source_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="+", metavar="PATH", help="folders, files, .jsonl or .parquet datasets")
+def _source_args(p: argparse.ArgumentParser, optional: bool = False) -> None:
+    p.add_argument("paths", nargs="*" if optional else "+", metavar="PATH",
+                   help="folders, files, .jsonl or .parquet datasets")
     p.add_argument("--text-field", default="text", help="text column of JSONL/Parquet input (default: text)")
     p.add_argument("--id-field", help="id column (default: <file>:<row>)")
     p.add_argument("--license-field", help="license column")
@@ -21,6 +22,10 @@ def _source_args(p: argparse.ArgumentParser) -> None:
                    help="accept a result with no sources (by default nothing indexable is an error)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default: 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+_BASE_HELP = ("starter or template code every answer is expected to contain (a folder or file, repeatable): "
+              "stored with the index and never reported, as JPlag's base code")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,9 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "copyguard index build corpus/ --out corpus.cgidx --jobs 2",
         "copyguard index build books.parquet --out books.cgidx --text-field body --id-field isbn --license-field license",
         "copyguard index build /shared/corpus/ --out /shared/corpus.cgidx --engine spark --spark-master spark://head:7077",
+        "copyguard index build submissions/ --out course.cgidx --base starter/",
     ])
     _source_args(b)
     b.add_argument("--out", required=True, metavar="DIR", help="index directory to create")
+    b.add_argument("--base", action="append", metavar="DIR", help=_BASE_HELP)
     b.add_argument("--params", metavar="TOML", help="index parameters (see docs/parameters.md)")
     b.add_argument("--engine", choices=("local", "spark"), default="local",
                    help="local processes (--jobs) or Spark executors (default: local)")
@@ -47,9 +54,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(run=run_build)
 
     a = command(isub, "add", "add or replace sources in an existing index", [
-        "copyguard index add new-repo/ --index corpus.cgidx"])
-    _source_args(a)
+        "copyguard index add new-repo/ --index corpus.cgidx",
+        "copyguard index add --base starter-week2/ --index course.cgidx"])
+    _source_args(a, optional=True)
     add_index(a)
+    a.add_argument("--base", action="append", metavar="DIR",
+                   help=_BASE_HELP + "; joins the base code the index already declares (PATHs may then be omitted)")
     a.set_defaults(run=run_add)
 
     r = command(isub, "remove", "remove sources at once (takedown), no rebuild", [
@@ -97,6 +107,8 @@ def run_build(args: argparse.Namespace) -> int:
 
     params = load_params(args.params)
     progress = not args.no_progress and sys.stderr.isatty()
+    if args.engine == "spark" and args.base:
+        raise ConfigError("--base is not supported with --engine spark; build, then `copyguard index add --base DIR`")
     if args.engine == "spark":
         from ..index.spark_build import spark_build_index
 
@@ -107,17 +119,32 @@ def run_build(args: argparse.Namespace) -> int:
         raise ConfigError("--spark-master needs --engine spark")
     else:
         report = build_index(args.paths, args.out, params=params, jobs=args.jobs, allow_empty=args.allow_empty,
-                             progress=progress, **_corpus_options(args))
+                             progress=progress, base=args.base, **_corpus_options(args))
     _print_report(report, f"indexed into {args.out}:")
+    _print_base(args.out, args.base)
     return 0
 
 
+def _print_base(index: str, declared: list[str] | None) -> None:
+    if declared:
+        from ..index import Index
+
+        stats = Index.open(index).stats()
+        print(f"  base code: {stats['base_files']:,} file(s), {stats['base_shingles']:,} shingles, never reported")
+
+
 def run_add(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
     from ..index.build import add_to_index
 
+    if not args.paths and not args.base:
+        raise ConfigError("index add needs PATHs to add, or --base DIR")
     report = add_to_index(args.paths, args.index, jobs=args.jobs, allow_empty=args.allow_empty,
-                          progress=not args.no_progress and sys.stderr.isatty(), **_corpus_options(args))
-    _print_report(report, f"added to {args.index}:")
+                          progress=not args.no_progress and sys.stderr.isatty(), base=args.base,
+                          **_corpus_options(args))
+    if args.paths:
+        _print_report(report, f"added to {args.index}:")
+    _print_base(args.index, args.base)
     return 0
 
 

@@ -206,17 +206,37 @@ def _ingest_paths(txn: Transaction, paths: list[str], jobs: int, progress: bool,
     return report
 
 
+def declare_base(txn: Transaction, base: list[str] | list[Document] | None, add: bool = False) -> None:
+    """Stage declared base code (paths, or ``Document`` s) in ``txn``: its shingles, never reported.
+
+    ``add``: join the base code already declared instead of replacing it.
+    """
+    if not base:
+        return
+    from ..base import read_base, shingle_set
+
+    params = txn.manifest.params
+    if all(isinstance(b, str) for b in base):
+        shingles, ids = read_base([str(b) for b in base], params)
+    else:
+        docs = [b for b in base if not isinstance(b, str)]
+        shingles, ids = shingle_set(docs, params), [d.id for d in docs]
+    (txn.add_base if add else txn.set_base)(shingles, ids)
+
+
 def index_documents(docs: Iterable[Document], out: str, *, params: Params | None = None, jobs: int = 1,
-                    progress: bool = False, allow_empty: bool = False) -> BuildReport:
+                    progress: bool = False, allow_empty: bool = False, base: list[Document] | None = None
+                    ) -> BuildReport:
     """Build a new index at ``out`` from ``Document`` objects already in memory (benchmarks, pipelines).
 
-    All or nothing, like ``build_index``.
+    All or nothing, like ``build_index``. ``base``: declared base code (starter code), never reported.
 
     index_documents([Document("a", text, "python", "MIT", None)], "a.cgidx")
     """
     from .store import Index
 
     with Index.building(out, params or Params(), versions()) as txn:
+        declare_base(txn, base)
         report = ingest(txn, docs, jobs, progress)
         if report.sources == 0 and not allow_empty:
             raise InputError(f"{out}: no documents to index; nothing was written")
@@ -224,25 +244,30 @@ def index_documents(docs: Iterable[Document], out: str, *, params: Params | None
 
 
 def build_index(paths: list[str], out: str, *, params: Params | None = None, jobs: int = 1,
-                progress: bool = False, allow_empty: bool = False, **corpus_options) -> BuildReport:
+                progress: bool = False, allow_empty: bool = False, base: list[str] | None = None,
+                **corpus_options) -> BuildReport:
     """Build a new index at ``out`` from folders, files, JSONL or Parquet (see ``copyguard.corpus``).
 
     All or nothing: ``out`` holds an index only once every document is
     written; a failed build leaves nothing there, a killed one can be rerun.
+    ``base``: folders or files of declared base code (starter code), never reported.
 
-    build_index(["corpus/"], "corpus.cgidx")
+    build_index(["corpus/"], "corpus.cgidx", base=["starter/"])
     """
     from .store import Index
 
     with Index.building(out, params or Params(), versions()) as txn:
+        declare_base(txn, base)
         return _ingest_paths(txn, paths, jobs, progress, allow_empty, corpus_options)
 
 
 def add_to_index(paths: list[str], index_path: str, *, jobs: int = 1, progress: bool = False,
-                 allow_empty: bool = False, **corpus_options) -> BuildReport:
+                 allow_empty: bool = False, base: list[str] | None = None, **corpus_options) -> BuildReport:
     """Add (or replace, by source id) sources in an existing index, all in one commit.
 
     The report's ``replaced`` lists every live source that was replaced.
+    ``base``: more declared base code, joined to what the index already declares
+    (with no ``paths``, only the base code is added).
     """
     from .manifest import check_compatible
     from .store import Index
@@ -250,4 +275,7 @@ def add_to_index(paths: list[str], index_path: str, *, jobs: int = 1, progress: 
     index = Index.open(index_path)
     check_compatible(index.manifest, versions(), index.path)
     with index.transaction() as txn:
+        declare_base(txn, base, add=True)
+        if not paths:
+            return BuildReport()
         return _ingest_paths(txn, paths, jobs, progress, allow_empty, corpus_options)

@@ -3,9 +3,11 @@
 ``manifest.json`` names the format version, the copyguard version that wrote
 it, every sketch parameter, the grammar versions, and the live segments with
 their counts, the size and checksum of each of their files, and their current
-tombstone file. Files it does not name do not exist as far as readers are
-concerned, which is what makes writes atomic: a writer adds files first and
-replaces the manifest last. The manifest ends with the checksum of its own
+tombstone file; and the declared base code's file when there is one
+(``copyguard.index.base``; an optional key, absent from indexes without base
+code). Files it does not name do not exist as far as readers are concerned,
+which is what makes writes atomic: a writer adds files first and replaces
+the manifest last. The manifest ends with the checksum of its own
 content, so an edited parameter, segment list or tombstone reference is refused.
 """
 
@@ -18,6 +20,7 @@ from pathlib import Path
 from .. import __version__
 from ..errors import ConfigError, IndexFormatError, IndexStoreError
 from ..params import Params
+from .base import BaseEntry
 from .fsutil import replace_file
 from .integrity import ALGORITHM, check_name, digest_bytes
 
@@ -73,6 +76,7 @@ class Manifest:
     generation: int = 0
     format: int = FORMAT_VERSION
     copyguard: str = __version__
+    base: BaseEntry | None = None  # declared base code (starter code), never reported
 
     def to_json(self) -> bytes:
         data = {
@@ -83,6 +87,8 @@ class Manifest:
             "grammars": dict(sorted(self.grammars.items())),
             "segments": [asdict(s) for s in self.segments],
         }
+        if self.base is not None:
+            data["base"] = self.base.to_dict()
         data["checksum"] = f"{ALGORITHM}:{_content_digest(data)}"
         return (json.dumps(data, indent=1) + "\n").encode("utf-8")
 
@@ -106,8 +112,9 @@ class Manifest:
         try:
             params = Params.from_dict(data["params"])
             segments = tuple(SegmentEntry(**s) for s in data["segments"])
+            base = BaseEntry(**data["base"]) if data.get("base") is not None else None
             return cls(params, dict(data["grammars"]), segments, int(data["generation"]), FORMAT_VERSION,
-                       str(data["copyguard"]))
+                       str(data["copyguard"]), base)
         except ConfigError as err:
             raise IndexFormatError(f"{where}: {err}; {rebuild_hint(where)}") from None
         except (KeyError, TypeError, ValueError) as err:

@@ -6,6 +6,7 @@ Layout of an index directory::
     lock                     writers hold fcntl.flock on it; readers never lock
     segments/<name>/         immutable: band table, tokens, passages (.npy), sources/texts (.arrow)
     tombstones/<file>.npz    dead source rows and passages of one segment
+    base/<file>.npy          shingles of the declared base code (starter code), when there is some
     tmp/                     writers' scratch space; ignored by readers, swept by the next writer
 
 Global passage ids and source refs number passages and sources across
@@ -30,6 +31,7 @@ from ..normalize.tokens import Tokens
 from ..params import Params
 from . import fsutil
 from .arrays import arrow_ints
+from .base import BASE, BaseEntry, base_problems, load_base, write_base
 from .df import count_of, rows_counts
 from .integrity import VerifyReport, check_segment_files, digest_dir, raise_problems
 from .manifest import MANIFEST, Manifest, SegmentEntry, check_params, read_manifest, write_manifest
@@ -52,7 +54,7 @@ from .tombstones import TOMBSTONES, load_tombstone, write_tombstone
 if TYPE_CHECKING:
     import pyarrow as pa
 
-_LAYOUT = {SEGMENTS, TOMBSTONES, fsutil.TMP, fsutil.LOCK, MANIFEST + ".tmp"}
+_LAYOUT = {SEGMENTS, TOMBSTONES, BASE, fsutil.TMP, fsutil.LOCK, MANIFEST + ".tmp"}
 
 
 class Index:
@@ -69,6 +71,7 @@ class Index:
         self._view = view
         self._cache: dict[str, Segment] = {s.path.name: s for s in view.segments}
         self._dead_counts: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._base: tuple[str, np.ndarray] | None = None  # (digest, shingles) of the declared base code
 
     # --- opening ---------------------------------------------------------
 
@@ -275,6 +278,18 @@ class Index:
                 total -= count_of(*table, shingles)
         return total
 
+    def base_shingles(self) -> np.ndarray:
+        """Sorted shingles (both channels) of the declared base code: never reported (empty when none).
+
+        Read once per base file (it is checked against its checksum) and kept.
+        """
+        entry = self._view.manifest.base
+        if entry is None:
+            return load_base(self.path, None)
+        if self._base is None or self._base[0] != entry.digest:
+            self._base = (entry.digest, load_base(self.path, entry))
+        return self._base[1]
+
     def find_sources(self, source_ids: Iterable[str]) -> dict[str, int]:
         """Global refs of the live sources among ``source_ids``; ids not in the index are absent."""
         view = self._view
@@ -292,6 +307,8 @@ class Index:
             size += sum(f.stat().st_size for f in (self.path / SEGMENTS / e.name).iterdir())
             if e.tombstone:
                 size += (self.path / TOMBSTONES / e.tombstone).stat().st_size
+        if m.base is not None:
+            size += m.base.size
         sources = sum(e.sources for e in m.segments)
         passages = sum(e.passages for e in m.segments)
         return {
@@ -299,6 +316,7 @@ class Index:
             "passages": passages, "live_passages": passages - sum(e.dead_passages for e in m.segments),
             "segments": len(m.segments), "tokens": sum(e.tokens for e in m.segments), "bytes": size,
             "generation": m.generation, "format": m.format, "params": m.params.to_dict(), "grammars": dict(m.grammars),
+            "base_files": len(m.base.sources) if m.base else 0, "base_shingles": m.base.shingles if m.base else 0,
         }
 
     # --- writes ----------------------------------------------------------
@@ -362,6 +380,11 @@ class Index:
                     load_tombstone(self.path, e)
                 except IndexStoreError as err:
                     report.problems.append(str(err).split("; run")[0])
+        base = self._view.manifest.base
+        if base is not None:
+            report.problems += base_problems(self.path, base)
+            report.files += 1
+            report.bytes += base.size
         return report
 
     # --- internals -------------------------------------------------------
@@ -463,6 +486,21 @@ class Transaction:
             self._stage(self._tombstoned(rows))
         return count
 
+    def set_base(self, shingles: np.ndarray, sources: list[str] | tuple[str, ...]) -> BaseEntry:
+        """Stage ``shingles`` as the index's declared base code (replacing any), from the files ``sources``."""
+        entry = write_base(self.path, shingles, sources, self.generation)
+        manifest = replace(self.view.manifest, base=entry, generation=self.generation)
+        self.view = replace(self.view, manifest=manifest)
+        self._changed = True
+        return entry
+
+    def add_base(self, shingles: np.ndarray, sources: list[str] | tuple[str, ...]) -> BaseEntry:
+        """Stage more base code: the union of the declared base code and ``shingles``."""
+        old = self.view.manifest.base
+        have = load_base(self.path, old)
+        return self.set_base(np.concatenate([have, np.asarray(shingles, dtype=np.uint64)]),
+                             (*(old.sources if old else ()), *sources))
+
     def compact(self) -> None:
         """Stage the merge of all segments into one without the removed sources."""
         segs = self.view.manifest.segments
@@ -541,6 +579,7 @@ def _open_view(root: Path, manifest: Manifest, cache: dict[str, Segment]) -> Vie
     for e in manifest.segments:
         if e.name not in cache:
             problems += check_segment_files(root / SEGMENTS / e.name, e.files, full=False)
+    problems += base_problems(root, manifest.base)  # a few bytes per shingle of starter code: digested on open
     raise_problems(root, problems)
     return load_view(root, manifest, cache)
 
@@ -556,7 +595,8 @@ def _check_new_root(root: Path) -> None:
 def _keep(manifest: Manifest) -> dict[str, set[str]]:
     """What ``manifest`` names, per folder: everything else in these folders is a leftover."""
     return {fsutil.TMP: set(), SEGMENTS: {e.name for e in manifest.segments},
-            TOMBSTONES: {e.tombstone for e in manifest.segments if e.tombstone}}
+            TOMBSTONES: {e.tombstone for e in manifest.segments if e.tombstone},
+            BASE: {manifest.base.file} if manifest.base else set()}
 
 
 __all__ = ["Index", "PassageInfo", "TokenSlices", "Tokens", "Transaction"]
