@@ -403,6 +403,12 @@ def evaluate_peers(split: str, n: int, tools: bool = True) -> tuple[dict, dict]:
     import peers
     from sets import unfenced
 
+    # the peers' figures depend on the items only (not on copyguard's defaults): cached with them
+    cache = CACHE / f"documented-peers-{split}-n{n}-t{int(tools)}-{_digest()}-{len(peers.NODE_TOOLS + peers.PY_TOOLS)}.json"
+    if cache.exists():
+        saved = json.loads(cache.read_text())
+        return ({t: {tuple(k.split("|")): tuple(v) for k, v in by.items()} for t, by in saved["out"].items()},
+                saved["thresholds"])
     protected, items, _ = make(split, n, tools=tools)
     out: dict = {t: {} for t in PEERS}
     thresholds: dict = {t: {} for t in PEERS}
@@ -427,6 +433,8 @@ def evaluate_peers(split: str, n: int, tools: bool = True) -> tuple[dict, dict]:
                 flagged, hit = dec.get(it.id, (False, False))
                 by[it.kind].append(flagged if it.source is None else hit)
             out[tool].update({(lang, k): (sum(v) / len(v), len(v)) for k, v in by.items()})
+    cache.write_text(json.dumps({"out": {t: {"|".join(k): v for k, v in by.items()} for t, by in out.items()},
+                                 "thresholds": thresholds}))
     return out, thresholds
 
 

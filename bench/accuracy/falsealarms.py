@@ -114,16 +114,30 @@ def report(split: str, thresholds: dict[str, dict[str, float]] | None = None, po
     ``thresholds[tool][lang]`` are read on documented.py's negatives of the same split (Python for
     pip, Java for IR-Plag and SOCO, C included: there are no documented C negatives).
     """
+    import json
+
     out: dict[str, dict[str, Cells]] = {}
     for name, rows in run(split, policy).items():
         out[name] = {measure: {"copyguard": cell} for measure, cell in rows.items()}
-    if thresholds:
-        _peer_pip(split, thresholds, out[f"pip vendored ({split} half)"])
+    if not thresholds:
+        return out
+    # the peers' figures depend on their thresholds only: cached by them
+    key = hashlib.sha1(json.dumps([split, thresholds], sort_keys=True).encode()).hexdigest()[:10]
+    cache = data.CACHE / f"falsealarms-peers-{key}.json"
+    if cache.exists():
+        peer_rows = json.loads(cache.read_text())
+    else:
+        peer_rows = {name: {measure: {} for measure in rows} for name, rows in out.items()}
+        _peer_pip(split, thresholds, peer_rows[f"pip vendored ({split} half)"])
         if split == "tuning":
-            _peer_irplag(thresholds, out["IR-Plag (same task)"])
+            _peer_irplag(thresholds, peer_rows["IR-Plag (same task)"])
         else:
             for lang in ("java", "c"):
-                _peer_soco(lang, thresholds, out[f"SOCO {lang} (same task)"])
+                _peer_soco(lang, thresholds, peer_rows[f"SOCO {lang} (same task)"])
+        cache.write_text(json.dumps(peer_rows))
+    for name, rows in peer_rows.items():
+        for measure, cells in rows.items():
+            out[name].setdefault(measure, {}).update({t: tuple(v) for t, v in cells.items()})
     return out
 
 
@@ -175,7 +189,7 @@ def _peer_irplag(thresholds, rows: dict[str, Cells]) -> None:
     for tool, fn in decide.items():
         rows["independent solutions flagged"][tool] = _rate([bool(fn(it.query.id)) for it in items if not it.label])
         for level in sorted({it.group for it in items if it.label}):
-            rows[f"copies {level} found"][tool] = _rate(
+            rows.setdefault(f"copies {level} found", {})[tool] = _rate(
                 [it.original.id in fn(it.query.id) for it in items if it.label and it.group == level])
 
 
