@@ -20,13 +20,14 @@ COMMANDS = ("normalize", "index", "check", "serve", "dedup", "decontaminate", "d
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; with ``only``, just that subcommand (what one run needs, nothing else imported)."""
     from .. import __version__
+    from .options import Parser
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="copyguard",
         description="Stop AI systems from showing verbatim or near-verbatim copies of protected text and code.",
     )
     parser.add_argument("--version", action="version", version=f"copyguard {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for name in COMMANDS if only is None else (only,):
         importlib.import_module(f".{name}", __name__).register(sub)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .options import command
+from .options import add_input_limits, command
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", help="language (grammar name or alias, or 'prose'); "
                                   "default: from the file extension, else prose")
     p.add_argument("--json", action="store_true", help="one JSON object per token")
+    add_input_limits(p)
     p.set_defaults(run=run)
 
 
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from ..normalize.tokens import Kind
     from ..textio import read_text
 
-    text = read_text(args.file)
+    text = read_text(args.file, args.max_bytes, args.read_timeout)
     lang = args.lang
     if lang is None and args.file != "-":
         grammar = for_path(args.file)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..policy import Policy
@@ -17,6 +18,15 @@ def command(sub: argparse._SubParsersAction, name: str, help: str, examples: lis
                           epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors keep the CLI contract: one line, exit code 2."""
+
+    def error(self, message: str) -> Any:
+        from . import _fail
+
+        raise SystemExit(_fail(f"{message} (see {self.prog} --help)"))
+
+
 def add_index(p: argparse.ArgumentParser, help: str = "index directory", many: bool = False) -> None:
     """``--index DIR``; with ``many``, repeatable (``args.index`` is then a list, checked together)."""
     if many:
@@ -24,6 +34,29 @@ def add_index(p: argparse.ArgumentParser, help: str = "index directory", many: b
                        help=help + "; repeat it to check against several indexes at once")
     else:
         p.add_argument("--index", required=True, metavar="DIR", help=help)
+
+
+def add_input_limits(p: argparse.ArgumentParser) -> None:
+    """``--max-bytes`` and ``--read-timeout``: how much of one input is read, and how long a silent FIFO is waited for."""
+    from ..textio import MAX_BYTES, READ_TIMEOUT
+
+    p.add_argument("--max-bytes", type=_positive(int), default=MAX_BYTES, metavar="N",
+                   help=f"refuse an input (a file, standard input, one --batch line) over N bytes (default: {MAX_BYTES:,})")
+    p.add_argument("--read-timeout", type=_positive(float), default=READ_TIMEOUT, metavar="S",
+                   help=f"give up on a FIFO or pipe that stays silent S seconds (default: {READ_TIMEOUT:g})")
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    def parse(value: str) -> Any:
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+        if not number > 0 or number != number or number == float("inf"):
+            raise argparse.ArgumentTypeError(f"{value!r} must be a positive, finite number")
+        return number
+
+    return parse
 
 
 def add_policy(p: argparse.ArgumentParser) -> None:
