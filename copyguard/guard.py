@@ -85,7 +85,7 @@ class Guard:
         guard = Guard.open(["books.cgidx", "code-gpl.cgidx", "code-mit.cgidx"])
         """
         paths = [path] if isinstance(path, (str, Path)) else list(path)
-        if len({Path(p).resolve() for p in paths}) != len(paths):
+        if len({os.path.realpath(p) for p in paths}) != len(paths):  # realpath: a symlink loop is no exception
             raise ConfigError(f"the same index is given twice among {', '.join(map(str, paths))}")
         indexes = []
         for p in paths:
@@ -129,7 +129,7 @@ class Guard:
         self.refresh()
         indexes = self.indexes  # one generation for the whole check, whatever a refresh swaps in meanwhile
         _require_live(indexes)
-        streams = self._streams(text, lang)
+        streams, cut = self._read(text, lang)
         p = self.policy
         queries = [sketch_query(ts, self.params) for ts in streams]
         base = self.base_shingles(indexes)
@@ -146,7 +146,7 @@ class Guard:
             kept = [replace(m, output_span=trim(m.output_span, spans)) for m in kept]
         verdict = Verdict.from_matches(p, kept)
         return replace(verdict, boilerplate=int(sum(int(m.sum()) for m in common)), discounted=discounted,
-                       truncated=truncated or any(r.truncated for r, _ in ranked), base=spans)
+                       truncated=cut or truncated or any(r.truncated for r, _ in ranked), base=spans)
 
     def base_shingles(self, indexes: Sequence[Index] | None = None) -> np.ndarray:
         """Sorted shingles of all declared base code: each index's, and the policy's ``base``."""
@@ -196,7 +196,11 @@ class Guard:
         return AsyncStream(self.stream(check_every))
 
     def _streams(self, text: str, lang: str | None) -> list[TokenStream]:
-        """At most two token streams: the prose of the answer, and its code.
+        """At most two token streams: the prose of the answer, and its code (see ``_read``)."""
+        return self._read(text, lang)[0]
+
+    def _read(self, text: str, lang: str | None) -> tuple[list[TokenStream], bool]:
+        """At most two token streams: the prose of the answer, and its code; and whether the block limit applied.
 
         The prose stream holds the prose blocks and the words inside the code
         (comments, docstrings, long strings: the index holds them as prose of
@@ -204,29 +208,41 @@ class Guard:
         answer with everything else blanked (prose folding is per character,
         so this is exact and offsets need no mapping). Code is parsed block
         by block: a fence that starts inside a string must not swallow the next one.
+        Past ``MAX_CODE_BLOCKS`` blocks, the rest of each language is parsed in
+        one piece (everything else blanked), so thousands of tiny fences cost
+        one parse per language; the verdict then says ``truncated``.
         """
         if lang is not None:
             if lang in PROSE_ALIASES:
-                return [normalize(text, lang)]
-            return [ts for ts in normalize_code_words(text, lang)[::-1] if len(ts)]
+                return [normalize(text, lang)], False
+            return [ts for ts in normalize_code_words(text, lang)[::-1] if len(ts)], False
         from .normalize.markdown import blocks
 
         prose: list[tuple[int, int]] = []
         code: list[TokenStream] = []
+        rest: dict[str, list[tuple[int, int]]] = {}
         for block in blocks(text):
-            if block.kind == "code" and block.lang:
+            if block.kind == "code" and block.lang and len(code) >= MAX_CODE_BLOCKS:
+                rest.setdefault(block.lang, []).append((block.start, block.end))
+            elif block.kind == "code" and block.lang:
                 ts, words = normalize_code_spans(text[block.start : block.end], block.lang)
                 code.append(ts.shift(block.start, text))
                 prose.extend((block.start + s, block.start + e) for s, e in words)
             else:
                 prose.append((block.start, block.end))
+        for block_lang, spans in rest.items():
+            lo, hi = spans[0][0], spans[-1][1]
+            ts, words = normalize_code_spans(blank_outside(text[lo:hi], [(s - lo, e - lo) for s, e in spans]),
+                                             block_lang)
+            code.append(replace(ts.shift(lo, text), units=np.zeros((0, 2), dtype=np.int64)))
+            prose.extend((lo + s, lo + e) for s, e in words)
         out = []
         if prose:
             whole = len(prose) == 1 and prose[0] == (0, len(text))
-            out.append(normalize(text if whole else blank_outside(text, prose), PROSE).shift(0, text))
+            out.append(normalize(text if whole else blank_outside(text, sorted(prose)), PROSE).shift(0, text))
         if code:
-            out.append(TokenStream.concat(code, text))
-        return out
+            out.append(_in_order(TokenStream.concat(code, text)) if rest else TokenStream.concat(code, text))
+        return out, bool(rest)
 
     def _candidates(self, indexes: tuple[Index, ...], query: Query, common: np.ndarray,
                     extra: int = 2) -> tuple[Ranking, int]:
@@ -310,6 +326,8 @@ class Guard:
         return matches
 
 
+# Code blocks of an answer parsed one by one; past them, the rest of each language is parsed in one piece.
+MAX_CODE_BLOCKS = 256
 # Rounds of ``max_sources`` candidates per stream that one check aligns at most (then ``Verdict.truncated``).
 MAX_ROUNDS = 32
 # Checks of a redacted text before ``Guard.redact`` withholds the whole text.
@@ -329,6 +347,13 @@ def shared_positions(query: Query, src_sorted: np.ndarray) -> np.ndarray:
     lo = np.searchsorted(values, distinct, side="left")
     counts = np.searchsorted(values, distinct, side="right") - lo
     return np.sort(order[expand_ranges(lo, counts)])
+
+
+def _in_order(ts: TokenStream) -> TokenStream:
+    """``ts`` with its tokens sorted by where they start (streams parsed per language interleave); no units."""
+    order = np.argsort(ts.starts, kind="stable")
+    return TokenStream(ts.text, ts.lang, ts.hashes[order], ts.exact[order], ts.starts[order], ts.ends[order],
+                       ts.kinds[order])
 
 
 def _take(todo: list[Candidate], done: set[tuple[int, int]], n: int) -> list[Candidate]:
