@@ -1,8 +1,10 @@
 """``copyguard serve``: the check as an HTTP service (copyguard/service/: FastAPI on uvicorn).
 
 Binds to localhost unless ``--host`` says otherwise. With ``--workers N``
-uvicorn forks N processes over one listening socket; each opens the index
-read-only (memory-mapped, so they share its pages) and follows its manifest.
+this process accepts the connections and hands each to the worker process
+with the fewest open (copyguard/service/workers.py); each worker opens the
+index read-only (memory-mapped, so they share its pages) and follows its
+manifest.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one and prints it)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--threads", type=int, default=2, help="check threads per worker (default 2)")
+    p.add_argument("--queue", type=int, default=256,
+                   help="checks that may wait for a thread, per worker; more are refused 503 at once (default 256)")
     add_policy(p)
     p.add_argument("--api-key-env", metavar="VAR",
                    help="require 'Authorization: Bearer <key>', the key read from this environment variable")
     p.add_argument("--max-body-bytes", type=int, default=1024 * 1024, help="largest request body (default 1 MiB)")
-    p.add_argument("--request-timeout", type=float, default=30.0, help="seconds a check may take (default 30)")
+    p.add_argument("--request-timeout", type=float, default=30.0,
+                   help="seconds a check may take, then 503; its thread runs on to the end (default 30)")
     p.add_argument("--client-timeout", type=float, default=10.0,
                    help="seconds a client has to send a whole request (default 10)")
     p.add_argument("--keep-alive", type=float, default=5.0, help="seconds an idle connection is kept (default 5)")
@@ -49,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     indexes = args.index[0] if len(args.index) == 1 else list(args.index)
     config = ServiceConfig(
         index=indexes, policy=args.policy, host=args.host, port=args.port, workers=args.workers,
-        threads=args.threads, api_key_env=args.api_key_env, max_body_bytes=args.max_body_bytes,
+        threads=args.threads, queue=args.queue, api_key_env=args.api_key_env, max_body_bytes=args.max_body_bytes,
         request_timeout=args.request_timeout, client_timeout=args.client_timeout, keep_alive=args.keep_alive,
         log_json=args.log_json, access_log=not args.no_access_log,
     )
@@ -75,9 +80,9 @@ def _open_once(config) -> None:
 
 def _serve(config) -> None:
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
     from ..service.protocol import Config
+    from ..service.workers import Supervisor
 
     uv = Config("copyguard.service.app:create_from_env", factory=True, host=config.host, port=config.port,
                 workers=config.workers, timeout_keep_alive=max(1, round(config.keep_alive)), backlog=2048,
@@ -88,7 +93,7 @@ def _serve(config) -> None:
     print(f"copyguard: serving {config.index} on http://{host}:{port}/ ({config.workers} worker"
           f"{'s' if config.workers > 1 else ''})", flush=True)
     if config.workers > 1:
-        Multiprocess(uv, sockets=[sock]).run()
+        Supervisor(uv, sock).run()
     else:
         uvicorn.Server(uv).run(sockets=[sock])
 

@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException
 
 from .. import __version__
 from ..errors import CopyguardError, InputError, UnknownLanguageError
-from .config import ServiceConfig
+from .config import CONNECTIONS, ServiceConfig
 from .metrics import Metrics
 from .middleware import RequestLayer
 from .models import (
@@ -56,7 +56,15 @@ log = logging.getLogger("copyguard.service")
 
 
 class Service:
-    """What the routes share in one worker: the guard, the check pool, the metrics and the API key."""
+    """What the routes share in one worker: the guard, the check pool, the metrics and the API key.
+
+    At most ``threads`` checks run at once and at most ``queue`` wait for a
+    thread; past that a check is refused at once (503, ``Retry-After``). A
+    check still running at ``request_timeout`` is answered 503, but Python
+    cannot stop a thread: it runs on to its end and keeps its place in the
+    count until then, so overdue work never piles up beyond ``threads``. A
+    check still waiting at its deadline is dropped and never runs.
+    """
 
     def __init__(self, config: ServiceConfig, guard: Any) -> None:
         self.config = config
@@ -64,30 +72,61 @@ class Service:
         self.api_key = config.api_key()
         self.metrics = Metrics()
         self.pool = ThreadPoolExecutor(config.threads, thread_name_prefix="copyguard-check")
+        self.admitted = 0  # checks running or waiting for a thread; changed on the event loop only
+        self.reported: list[int] = []  # the generations the index gauges show
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` on the check pool, or 503 after ``request_timeout`` seconds."""
-        future = asyncio.get_running_loop().run_in_executor(self.pool, partial(fn, *args))
+    async def run(self, route: str, fn: Callable[..., T], *args: Any, deadline: float | None = None) -> T:
+        """``fn(*args)`` on the check pool; 503 when the pool and its queue are full, or at the deadline.
+
+        ``deadline`` (event-loop time) defaults to ``request_timeout`` seconds from now.
+        """
+        loop = asyncio.get_running_loop()
+        if self.admitted >= self.config.threads + self.config.queue:
+            self.metrics.refused.labels(route).inc()
+            raise HTTPException(503, f"busy: {self.config.threads} checks running and {self.config.queue} waiting "
+                                     "(--threads, --queue); retry later", headers={"Retry-After": "1"})
+        self.admitted += 1
+        work = self.pool.submit(fn, *args)
+        work.add_done_callback(partial(self._done, loop))
+        if deadline is None:
+            deadline = loop.time() + self.config.request_timeout
         try:
-            return await asyncio.wait_for(future, self.config.request_timeout)
-        except TimeoutError:
+            return await asyncio.wait_for(asyncio.wrap_future(work), max(0.0, deadline - loop.time()))
+        except TimeoutError:  # a waiting check is cancelled with its wrapper; a running one cannot be
+            self.metrics.timeouts.labels(route).inc()
             raise HTTPException(503, f"the check took longer than {self.config.request_timeout:g} s "
                                      "(--request-timeout)") from None
 
-    def stats(self) -> dict:
+    def _done(self, loop: asyncio.AbstractEventLoop, _: object) -> None:
+        """The check's thread is free again (or the check was dropped before it ran): release its place."""
+        try:
+            loop.call_soon_threadsafe(self._release)
+        except RuntimeError:  # the event loop has closed: the worker is shutting down
+            pass
+
+    def _release(self) -> None:
+        self.admitted -= 1
+
+    def stats(self) -> list[dict]:
+        """Each index's ``stats()`` and path, in the order given to the guard."""
         for _ in range(3):
             try:
-                return self.guard.index.stats()
+                return [{**index.stats(), "path": str(index.path)} for index in self.guard.indexes]
             except FileNotFoundError:  # a compaction removed a segment under an older view: catch up
-                self.refresh()
-        return self.guard.index.stats()
+                self.guard.refresh()
+        return [{**index.stats(), "path": str(index.path)} for index in self.guard.indexes]
 
-    def refresh(self) -> bool:
-        """Switch to the index's newest generation if a writer committed one (``Guard.refresh``)."""
-        changed = self.guard.refresh()
-        if changed:
+    def refresh(self) -> None:
+        """Switch to the indexes' newest generations (``Guard.refresh``) and report them in the metrics.
+
+        A check may have switched already (``Guard.check`` follows the manifest
+        too), so the gauges follow the generations, not ``refresh()``'s answer.
+        """
+        self.guard.refresh()
+        generations = [index.manifest.generation for index in self.guard.indexes]
+        if generations != self.reported:
             self.metrics.index(self.stats())
-        return changed
+            self.reported = generations
 
     async def follow_index(self) -> None:
         """Background task: look at the manifest every ``refresh_interval`` seconds, between checks."""
@@ -96,7 +135,7 @@ class Service:
             await asyncio.sleep(self.config.refresh_interval)
             try:
                 await loop.run_in_executor(None, self.refresh)
-            except CopyguardError as err:  # a damaged new generation: keep answering from the last good one
+            except (CopyguardError, OSError) as err:  # a damaged new generation: keep answering from the last good one
                 log.error("copyguard: index refresh failed, still answering from the previous generation: %s", err)
 
 
@@ -108,13 +147,13 @@ def create_app(config: ServiceConfig, guard: Any = None) -> FastAPI:
 
         guard = Guard.open(config.index, Policy.from_toml(config.policy) if config.policy else None)
     service = Service(config, guard)
-    service.metrics.index(service.stats())
+    service.refresh()
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict]:
         follower = asyncio.create_task(service.follow_index())
         try:
-            yield
+            yield {CONNECTIONS: service.metrics}  # the HTTP protocol counts each worker's connections here
         finally:
             follower.cancel()
             service.pool.shutdown(wait=False, cancel_futures=True)
@@ -202,7 +241,7 @@ def _routes(app: FastAPI, service: Service) -> None:
     @app.post("/v1/check", response_model=CheckResponse, response_model_exclude_none=True, dependencies=auth,
               summary="Check one text")
     async def check_one(req: CheckRequest, request: Request) -> dict:
-        body = await service.run(check, req.text, req.lang, req.redact)
+        body = await service.run("/v1/check", check, req.text, req.lang, req.redact)
         request.state.action = body["action"]
         service.metrics.checks.labels("/v1/check", body["action"]).inc()
         return body
@@ -211,11 +250,11 @@ def _routes(app: FastAPI, service: Service) -> None:
               dependencies=auth, summary="Check many texts; each result keeps its item's id")
     async def check_batch(req: BatchRequest, request: Request) -> dict:
         results = []
-        async with asyncio.timeout(service.config.request_timeout):
-            for item in req.items:
-                body = await service.run(check, item.text, item.lang, req.redact)
-                service.metrics.checks.labels("/v1/check/batch", body["action"]).inc()
-                results.append({"id": item.id, **body})
+        deadline = asyncio.get_running_loop().time() + service.config.request_timeout  # for the whole batch
+        for item in req.items:
+            body = await service.run("/v1/check/batch", check, item.text, item.lang, req.redact, deadline=deadline)
+            service.metrics.checks.labels("/v1/check/batch", body["action"]).inc()
+            results.append({"id": item.id, **body})
         request.state.action = _most_severe([r["action"] for r in results])
         return {"results": results}
 
@@ -223,7 +262,7 @@ def _routes(app: FastAPI, service: Service) -> None:
               description="The data of the review page: per matched source, excerpts of the answer and the "
                           "source with the copied spans (offsets in code points, relative to each excerpt).")
     async def review_one(req: ReviewRequest, request: Request) -> dict:
-        data = await service.run(review, service.guard, req.text, req.lang)
+        data = await service.run("/v1/review", review, service.guard, req.text, req.lang)
         request.state.action = data["action"]
         return data
 
@@ -235,10 +274,13 @@ def _routes(app: FastAPI, service: Service) -> None:
                    summary="The index is open: its generation, live sources, passages")
     async def readyz() -> Any:
         stats = await asyncio.get_running_loop().run_in_executor(None, service.stats)
-        if not stats["live_passages"]:
+        indexes = [{k: one[k] for k in ("path", "generation", "live_sources", "live_passages")} for one in stats]
+        passages = sum(one["live_passages"] for one in indexes)
+        if not passages:
             return _error(503, "the index holds no live passages: every check would allow", None)
-        return {"status": "ready", "generation": stats["generation"], "live_sources": stats["live_sources"],
-                "live_passages": stats["live_passages"]}
+        return {"status": "ready", "generation": sum(one["generation"] for one in indexes),
+                "live_sources": sum(one["live_sources"] for one in indexes), "live_passages": passages,
+                "indexes": indexes}
 
     @app.api_route("/metrics", methods=["GET", "HEAD"], response_class=Response,
                    summary="Prometheus metrics (text exposition format)")
@@ -248,9 +290,9 @@ def _routes(app: FastAPI, service: Service) -> None:
     @app.api_route("/v1/version", methods=["GET", "HEAD"], response_model=Version,
                    summary="copyguard's version and the index's format")
     async def version() -> dict:
-        stats = service.stats()
-        return {"copyguard": __version__, "index_format": stats["format"], "generation": stats["generation"],
-                "params": stats["params"]}
+        stats = await asyncio.get_running_loop().run_in_executor(None, service.stats)
+        return {"copyguard": __version__, "index_format": stats[0]["format"],
+                "generation": sum(one["generation"] for one in stats), "params": stats[0]["params"]}
 
     _integrations(app, service, check, auth)
 
@@ -262,7 +304,9 @@ def _integrations(app: FastAPI, service: Service, check: Callable[..., dict], au
               dependencies=auth, tags=["integrations"], summary="LiteLLM generic guardrail API")
     async def litellm(req: LiteLLMRequest, request: Request) -> dict:
         texts = req.texts or []
-        verdicts = [await service.run(check, text, None, True) for text in texts]
+        route = "/beta/litellm_basic_guardrail_api"
+        deadline = asyncio.get_running_loop().time() + service.config.request_timeout
+        verdicts = [await service.run(route, check, text, None, True, deadline=deadline) for text in texts]
         action = _most_severe([v["action"] for v in verdicts])
         request.state.action = action
         for v in verdicts:
@@ -276,9 +320,9 @@ def _integrations(app: FastAPI, service: Service, check: Callable[..., dict], au
         return {"action": "NONE", "copyguard": spans}
 
     async def azure(text: str, request: Request, code: bool) -> dict:
-        verdict = await service.run(check, text, None, False)
-        request.state.action = verdict["action"]
         route = "/contentsafety/text:detectProtectedMaterial" + ("ForCode" if code else "")
+        verdict = await service.run(route, check, text, None, False)
+        request.state.action = verdict["action"]
         service.metrics.checks.labels(route, verdict["action"]).inc()
         analysis: dict[str, Any] = {"detected": verdict["action"] != "allow"}
         if code:

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, fields
 from ..errors import ConfigError
 
 ENV = "COPYGUARD_SERVE_CONFIG"
+CONNECTIONS = "copyguard.connections"  # lifespan-state key: what counts connections (connection_opened/_closed)
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,10 @@ class ServiceConfig:
     port: int = 8765
     workers: int = 1
     threads: int = 2  # check threads per worker: checks never run on the event loop
+    queue: int = 256  # checks that may wait for a thread, per worker; more are refused 503 at once
     api_key_env: str | None = None  # name of the environment variable holding the bearer token
     max_body_bytes: int = 1024 * 1024
-    request_timeout: float = 30.0  # a check still running after this answers 503
+    request_timeout: float = 30.0  # a check still running after this answers 503 (its thread runs on: see Service)
     client_timeout: float = 10.0  # a request's headers and body must arrive within this, or 408 and close
     keep_alive: float = 5.0  # idle keep-alive connections are closed after this
     max_header_bytes: int = 64 * 1024
@@ -36,10 +38,14 @@ class ServiceConfig:
     access_log: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("port", "workers", "threads", "max_body_bytes", "max_header_bytes"):
+        for name in ("workers", "threads", "max_body_bytes", "max_header_bytes"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < (0 if name == "port" else 1):
+            if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
+        for name in ("port", "queue"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ConfigError(f"--{name} must be 0 or a positive integer, got {value!r}")
         for name in ("request_timeout", "client_timeout", "keep_alive", "refresh_interval"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be a positive number of seconds")

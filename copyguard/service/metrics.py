@@ -3,7 +3,8 @@
 With several workers, ``copyguard serve`` points ``PROMETHEUS_MULTIPROC_DIR``
 at a fresh directory before the workers start, so that every worker writes
 its counters there and a scrape of any worker reports the whole service
-(prometheus_client's multiprocess mode).
+(prometheus_client's multiprocess mode). The ``copyguard_worker_*`` series
+carry each worker's pid, so a scrape shows how the load is spread.
 """
 
 from __future__ import annotations
@@ -33,21 +34,42 @@ class Metrics:
         self.checks = Counter("copyguard_checks", "Texts checked, by route and verdict action",
                               ["route", "action"], registry=reg)
         # summed over workers, a gauge would count each worker's index once: report the latest value instead
-        self.generation = Gauge("copyguard_index_generation", "Manifest generation the service answers from",
-                                registry=reg, multiprocess_mode="mostrecent")
-        self.sources = Gauge("copyguard_index_live_sources", "Live sources in the index", registry=reg,
+        self.generation = Gauge("copyguard_index_generation", "Manifest generation the service answers from, by index",
+                                ["index"], registry=reg, multiprocess_mode="mostrecent")
+        self.sources = Gauge("copyguard_index_live_sources", "Live sources, by index", ["index"], registry=reg,
                              multiprocess_mode="mostrecent")
-        self.passages = Gauge("copyguard_index_live_passages", "Live passages in the index", registry=reg,
+        self.passages = Gauge("copyguard_index_live_passages", "Live passages, by index", ["index"], registry=reg,
                               multiprocess_mode="mostrecent")
+        self.worker = str(os.getpid())
+        self.worker_connections = Counter("copyguard_worker_connections", "Connections accepted, by worker process",
+                                          ["worker"], registry=reg)
+        self.worker_open = Gauge("copyguard_worker_open_connections", "Open connections, by worker process",
+                                 ["worker"], registry=reg, multiprocess_mode="livesum")
+        self.worker_requests = Counter("copyguard_worker_requests", "Requests answered, by worker process and route",
+                                       ["worker", "route"], registry=reg)
+        self.timeouts = Counter("copyguard_check_timeouts", "Checks answered 503 after --request-timeout (their "
+                                "thread runs on to the end)", ["route"], registry=reg)
+        self.refused = Counter("copyguard_checks_refused", "Checks refused 503 at once: every check thread busy "
+                               "and --queue checks already waiting", ["route"], registry=reg)
 
     def observe(self, route: str, method: str, status: int, seconds: float, action: str | None) -> None:
         self.requests.labels(route, method, str(status)).inc()
         self.latency.labels(route, action or "none").observe(seconds)
+        self.worker_requests.labels(self.worker, route).inc()
 
-    def index(self, stats: dict) -> None:
-        self.generation.set(stats["generation"])
-        self.sources.set(stats["live_sources"])
-        self.passages.set(stats["live_passages"])
+    def connection_opened(self) -> None:
+        self.worker_connections.labels(self.worker).inc()
+        self.worker_open.labels(self.worker).inc()
+
+    def connection_closed(self) -> None:
+        self.worker_open.labels(self.worker).dec()
+
+    def index(self, stats: list[dict]) -> None:
+        """The index gauges, one series per index, from ``Service.stats()``."""
+        for one in stats:
+            self.generation.labels(one["path"]).set(one["generation"])
+            self.sources.labels(one["path"]).set(one["live_sources"])
+            self.passages.labels(one["path"]).set(one["live_passages"])
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every worker's metrics."""

@@ -84,17 +84,25 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
-class Ready(BaseModel):
-    status: Literal["ready"]
-    generation: int
+class IndexState(BaseModel):
+    path: str
+    generation: int = Field(description="the manifest generation the service answers from")
     live_sources: int
     live_passages: int
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+    generation: int = Field(description="the sum of the indexes' generations: it grows whenever any of them commits")
+    live_sources: int = Field(description="summed over every index the service checks against")
+    live_passages: int = Field(description="summed over every index the service checks against")
+    indexes: list[IndexState] = Field(description="each index, in the order given to `serve`")
 
 
 class Version(BaseModel):
     copyguard: str
     index_format: int
-    generation: int
+    generation: int = Field(description="the sum of the indexes' generations, as in /readyz")
     params: dict
 
 

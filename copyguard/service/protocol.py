@@ -7,17 +7,24 @@ arrive whole (headers and body) within ``client_timeout`` seconds of its
 first byte (or of the connection opening), else it is answered 408 and the
 connection closed; headers beyond ``max_header_bytes`` are answered 431.
 Parser errors (a negative or malformed Content-Length, say) answer JSON.
+
+Each connection is also counted in the worker's metrics (the app's lifespan
+state holds them under ``CONNECTIONS``), and ``Config.on_close``, when set,
+hears of every connection that ends (``workers.py`` balances on it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from .config import CONNECTIONS
 
 
 class Config(uvicorn.Config):
@@ -27,6 +34,7 @@ class Config(uvicorn.Config):
         super().__init__(app, http=GuardedProtocol, **kwargs)
         self.client_timeout = client_timeout
         self.max_header_bytes = max_header_bytes
+        self.on_close: Callable[[], None] | None = None  # set in a worker process, never pickled with a value
 
 
 class GuardedProtocol(HttpToolsProtocol):
@@ -45,10 +53,19 @@ class GuardedProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
+        counter = self.app_state.get(CONNECTIONS)
+        if counter is not None:
+            counter.connection_opened()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+        counter = self.app_state.get(CONNECTIONS)
+        if counter is not None:
+            counter.connection_closed()
+        on_close = getattr(self.config, "on_close", None)
+        if on_close is not None:
+            on_close()
 
     def data_received(self, data: bytes) -> None:
         if self._in_headers:

@@ -85,6 +85,7 @@ def test_health_ready_version_and_head(server):
     assert server.request("GET", "/healthz")[:2] == (200, {"status": "ok"})
     status, ready, _ = server.request("GET", "/readyz")
     assert status == 200 and ready["live_sources"] == 18 and ready["live_passages"] > 1000
+    assert [i["live_sources"] for i in ready["indexes"]] == [18] and ready["indexes"][0]["generation"] >= 1
     status, version, _ = server.request("GET", "/v1/version")
     assert status == 200 and version["copyguard"] and version["params"]["num_perm"] > 0
     assert server.request("HEAD", "/healthz")[0] == 200
@@ -108,8 +109,9 @@ def test_metrics_count_requests_per_route_and_action(server, texts):
     lines = text.splitlines()
     assert any(l.startswith('copyguard_checks_total{action="block",route="/v1/check"}') for l in lines)
     assert any(l.startswith("copyguard_request_duration_seconds_bucket") and 'action="block"' in l for l in lines)
-    assert "copyguard_index_live_sources 18.0" in lines
-    assert any(l.startswith("copyguard_index_generation ") for l in lines)
+    assert any(l.startswith("copyguard_index_live_sources{") and l.endswith(" 18.0") for l in lines)
+    assert any(l.startswith("copyguard_index_generation{index=") for l in lines)
+    assert any(l.startswith('copyguard_worker_requests_total{route="/v1/check",worker="') for l in lines)
 
 
 # --- the shapes of LiteLLM and Azure ------------------------------------------------------------

@@ -40,6 +40,7 @@ def test_bad_settings_are_one_line_and_exit_2(sample_index, tmp_path):
         (["--index", str(tmp_path / "missing")], "no index"),
         (["--index", str(sample_index), "--api-key-env", "CG_UNSET_VAR"], "CG_UNSET_VAR"),
         (["--index", str(sample_index), "--workers", "0"], "--workers"),
+        (["--index", str(sample_index), "--queue", "-1"], "--queue"),
         (["--index", str(sample_index), "--policy", str(tmp_path / "nope.toml")], "policy file not found"),
     ]
     for args, needle in cases:
@@ -65,3 +66,13 @@ def test_serve_checks_against_several_indexes(serve, tmp_path):
     assert status == 200, reply
     found = {(m["source"], m["index"]) for m in reply["matches"]}
     assert ("tomli/_parser.py", str(code)) in found and ("jargon/hacker-writing-style.txt", str(prose)) in found, found
+    # readiness and metrics report every index, not the first one only
+    status, ready, _ = server.request("GET", "/readyz")
+    assert status == 200 and [i["path"] for i in ready["indexes"]] == [str(code), str(prose)]
+    assert all(i["live_sources"] > 0 and i["live_passages"] > 0 for i in ready["indexes"])
+    assert ready["live_sources"] == sum(i["live_sources"] for i in ready["indexes"])
+    assert ready["live_passages"] == sum(i["live_passages"] for i in ready["indexes"])
+    metrics = server.request("GET", "/metrics")[1].splitlines()
+    for i in ready["indexes"]:
+        assert f'copyguard_index_live_sources{{index="{i["path"]}"}} {float(i["live_sources"])}' in metrics
+        assert f'copyguard_index_live_passages{{index="{i["path"]}"}} {float(i["live_passages"])}' in metrics
