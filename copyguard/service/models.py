@@ -53,6 +53,8 @@ class CheckResponse(BaseModel):
     action: Action
     decided_by: Decision | None = Field(None, description="the first match whose action is the verdict's")
     matches: list[MatchModel]
+    truncated: bool | None = Field(None, description="true when a bound of the check left part of the text "
+                                                     "unexamined (README, Reliability); absent otherwise")
     redacted: str | None = Field(None, description="present when the request asked for redaction")
 
 

@@ -172,3 +172,14 @@ def test_the_page_is_served(server):
     assert status == 200 and headers["content-type"].startswith("text/html")
     assert 'id="answer"' in page and "v1/review" in page
     assert '<script id="data" type="application/json">null</script>' in page  # live mode
+
+
+def test_a_truncated_check_says_so(server):
+    """Past the guard's bound on code blocks the verdict is marked truncated, and the service passes that on."""
+    text = "".join(f"Step {i}:\n\n```python\nx{i} = {i}\n```\n\n" for i in range(300))
+    status, reply = server.post("/v1/check", {"text": text})
+    assert status == 200 and reply["truncated"] is True, reply
+    status, reply = server.post("/v1/check", {"text": "```python\nx = 1\n```\n"})
+    assert status == 200 and "truncated" not in reply
+    schema = server.request("GET", "/openapi.json")[1]
+    assert "truncated" in schema["components"]["schemas"]["CheckResponse"]["properties"]
