@@ -11,10 +11,19 @@ sample answer (2 KB: a renamed tomli function and an edited Jargon File
 paragraph), so the spread of latencies is the server's, not the mix's;
 ``--mix`` rotates it with a verbatim distro.py method and clean prose.
 
+Each cell also says how the work was spread: the connections each worker
+accepted and the checks each answered (from /metrics, scraped over one
+connection of its own before and after the cell), the server's CPU time
+per check (all its processes, from /proc: less sensitive to other load
+on the machine than requests/s), and the 1-minute load average when the
+cell started. Throughput ratios taken on a busy machine mean little: read
+the load column.
+
 Also measured: the server's resident memory (all its processes) under one
 100 MB body and under 200 parallel connections, and the lag from an
 `index remove` commit in another process to the last answer that still
-names the removed source, with 8 clients checking throughout.
+names the removed source, with 8 clients checking throughout (client
+errors and worker deaths in the server's log are counted, not fatal).
 """
 
 from __future__ import annotations
@@ -48,9 +57,25 @@ def answers() -> list[str]:
 class Server:
     def __init__(self, index: Path, *flags: str) -> None:
         cmd = [sys.executable, "-m", "copyguard", "serve", "--index", str(index), "--port", "0", "--no-access-log", *flags]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.errors = tempfile.TemporaryFile("w+")  # the server's log: worker deaths show there
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.errors, text=True)
         line = self.proc.stdout.readline()
         self.port = int(re.search(r":(\d+)/", line).group(1))
+
+    def log(self) -> str:
+        self.errors.seek(0)
+        return self.errors.read()
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server's live processes so far."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def pids(self) -> list[int]:
         """The server and its worker processes."""
@@ -95,6 +120,45 @@ async def read_reply(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return int(head.split()[1]), await reader.readexactly(length)
 
 
+class Scraper:
+    """One keep-alive connection of the bench's own, for /metrics: the clients' connections are counted exactly."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def get(self, path: str) -> bytes:
+        if self.conn is None:
+            self.conn = await asyncio.open_connection("127.0.0.1", self.port)
+        reader, writer = self.conn
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+        return (await read_reply(reader))[1]
+
+    async def per_worker(self) -> dict[str, dict[str, float]]:
+        """Connections accepted and checks answered so far, by worker pid."""
+        out: dict[str, dict[str, float]] = {}
+        for line in (await self.get("/metrics")).decode().splitlines():
+            for name, key in (("copyguard_worker_connections_total{", "connections"),
+                              ('copyguard_worker_requests_total{route="/v1/check",', "checks")):
+                if line.startswith(name):
+                    worker = re.search(r'worker="(\d+)"', line).group(1)
+                    out.setdefault(worker, {"connections": 0.0, "checks": 0.0})[key] = float(line.rsplit(" ", 1)[1])
+        return out
+
+    async def keep_alive(self, until: float) -> None:
+        """A request every 2 s, so the server's keep-alive timeout never closes this connection mid-cell."""
+        while time.perf_counter() + 2 < until:
+            await asyncio.sleep(2)
+            await self.get("/healthz")
+
+
+def spread(before: dict, after: dict) -> dict[str, str]:
+    """Per worker, what the cell added: '4+4' connections, '812+790' checks (workers in pid order)."""
+    pids = sorted(set(after), key=int)
+    diff = {key: [after[w][key] - before.get(w, {}).get(key, 0.0) for w in pids] for key in ("connections", "checks")}
+    return {key: "+".join(f"{v:.0f}" for v in values if v) or "0" for key, values in diff.items()}
+
+
 async def client(port: int, payloads: list[bytes], until: float, latencies: list[float], start: int) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     errors, i = 0, start
@@ -112,13 +176,29 @@ async def client(port: int, payloads: list[bytes], until: float, latencies: list
 MIX = False
 
 
-async def run_clients(port: int, n: int, seconds: float) -> tuple[float, list[float], int]:
+async def run_clients(port: int, n: int, seconds: float, scraper: Scraper | None = None) -> tuple[float, list[float], int]:
     payloads = [request("/v1/check", {"text": t}) for t in (answers() if MIX else answers()[:1])]
     latencies: list[float] = []
     until = time.perf_counter() + seconds
     started = time.perf_counter()
+    pinger = asyncio.ensure_future(scraper.keep_alive(until)) if scraper else None
     errors = await asyncio.gather(*(client(port, payloads, until, latencies, i) for i in range(n)))
+    if pinger:
+        await pinger
     return len(latencies) / (time.perf_counter() - started), latencies, sum(errors)
+
+
+async def cell(srv: Server, n: int, seconds: float) -> dict:
+    """One cell of the table: n clients for ``seconds`` on a warm server, and how the work was spread."""
+    scraper = Scraper(srv.port)
+    before = await scraper.per_worker()
+    cpu = srv.cpu_seconds()
+    rate, lat, errors = await run_clients(srv.port, n, seconds, scraper)
+    cpu = srv.cpu_seconds() - cpu
+    after = await scraper.per_worker()
+    scraper.conn[1].close()
+    return {"clients": n, "rps": rate, "p50": pct(lat, 0.5), "p99": pct(lat, 0.99), "errors": errors,
+            "requests": len(lat), "cpu_ms": cpu * 1000 / max(1, len(lat)), **spread(before, after)}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -152,11 +232,12 @@ def throughput(index: Path, workers: list[int], clients: list[int], seconds: flo
             wait_healthy(srv)
             asyncio.run(run_clients(srv.port, 2 * w, 2.0))  # warm up every worker (grammars load on first use)
             for n in clients:
-                rate, lat, errors = asyncio.run(run_clients(srv.port, n, seconds))
-                rows.append({"workers": w, "clients": n, "rps": rate, "p50": pct(lat, 0.5), "p99": pct(lat, 0.99),
-                             "errors": errors, "requests": len(lat)})
-                print(f"  {w} worker(s) x {n:>2} clients: {rate:7.1f} req/s  p50 {rows[-1]['p50']:6.1f} ms  "
-                      f"p99 {rows[-1]['p99']:6.1f} ms  errors {errors}", flush=True)
+                load = os.getloadavg()[0]
+                rows.append({"workers": w, "load": load, **asyncio.run(cell(srv, n, seconds))})
+                r = rows[-1]
+                print(f"  {w} worker(s) x {n:>2} clients: {r['rps']:7.1f} req/s  p50 {r['p50']:6.1f} ms  "
+                      f"p99 {r['p99']:6.1f} ms  errors {r['errors']}  connections {r['connections']}  "
+                      f"checks {r['checks']}  server CPU {r['cpu_ms']:.1f} ms/check  load {load:.1f}", flush=True)
         finally:
             srv.stop()
     return rows
@@ -232,12 +313,20 @@ def takedown(index: Path) -> dict:
         log: list[tuple[float, bool]] = []
         payload = request("/v1/check", {"text": answers()[0]})
 
+        problems: list[str] = []
+
         async def checker(until: float) -> None:
             reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
             while time.time() < until:
                 started = time.time()
-                writer.write(payload)
-                _, body = await read_reply(reader)
+                try:
+                    writer.write(payload)
+                    _, body = await read_reply(reader)
+                except (OSError, asyncio.IncompleteReadError) as err:  # counted, and this client reconnects
+                    problems.append(f"{type(err).__name__} {started - t0:.2f} s in")
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
+                    continue
                 log.append((started, TOMLI.encode() in body))
             writer.close()
 
@@ -252,9 +341,12 @@ def takedown(index: Path) -> dict:
             await asyncio.gather(*tasks)
             return committed
 
+        t0 = time.time()
         committed = asyncio.run(scenario())
         stale = [t for t, named in log if named and t >= committed]
-        return {"lag_ms": (max(stale) - committed) * 1000 if stale else 0.0, "checks": len(log)}
+        deaths = re.findall(r"worker \d+ died[^\n]*", srv.log())
+        return {"lag_ms": (max(stale) - committed) * 1000 if stale else 0.0, "checks": len(log),
+                "problems": problems, "deaths": deaths}
     finally:
         srv.stop()
         shutil.rmtree(work.parent, ignore_errors=True)
@@ -275,15 +367,21 @@ def main() -> None:
     if not args.index:
         subprocess.run([sys.executable, "-m", "copyguard", "index", "build", str(SAMPLES / "corpus"), "--out", str(index)],
                        check=True, capture_output=True)
-    print(f"load on copyguard serve, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}", flush=True)
+    started = time.strftime("%Y-%m-%d %H:%M")
+    print(f"load on copyguard serve, {started}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}",
+          flush=True)
     rows = throughput(index, args.workers, args.clients, args.seconds)
     mem = memory(index)
     lag = takedown(index)
-    print("\n| workers | clients | requests/s | p50 ms | p99 ms | p99/p50 | errors |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"\n{started}, {os.cpu_count()} cores; load average (1 min) when each cell started; "
+          f"{args.seconds:g} s per cell; connections and checks: each worker's share (pid order)\n")
+    print("| workers | clients | requests/s | p50 ms | p99 ms | p99/p50 | errors | connections | checks "
+          "| server CPU ms/check | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['workers']} | {r['clients']} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} | "
-              f"{r['p99'] / r['p50']:.1f} | {r['errors']} |")
+              f"{r['p99'] / r['p50']:.1f} | {r['errors']} | {r['connections']} | {r['checks']} | "
+              f"{r['cpu_ms']:.1f} | {r['load']:.1f} |")
     by = {(r["workers"], r["clients"]): r["rps"] for r in rows}
     for w in args.workers:
         for n in args.clients:
@@ -293,7 +391,8 @@ def main() -> None:
           f"peak {mem['body_peak']:.0f} MB while a 100 MB body was sent (answer {mem['body_status']}); "
           f"peak {mem['conn_peak']:.0f} MB under 200 parallel connections ({mem['conn_ok']}/200 answered 200)")
     print(f"takedown: the removed source was last named {lag['lag_ms']:.0f} ms after the commit "
-          f"({lag['checks']} checks by 8 clients)")
+          f"({lag['checks']} checks by 8 clients); client errors: {len(lag['problems'])} "
+          f"{lag['problems'][:5] or ''}; worker deaths in the server's log: {lag['deaths'] or 'none'}")
     shutil.rmtree(tmp, ignore_errors=True)
 
 
