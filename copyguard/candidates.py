@@ -24,7 +24,7 @@ from functools import cached_property
 import numpy as np
 
 from .index import Index, PassageInfo
-from .index.arrays import isin_sorted
+from .index.arrays import isin_sorted, sorted_unique
 from .normalize.tokens import Tokens, TokenStream, mix64
 from .params import Params
 from .passages import sketch_passages
@@ -144,7 +144,7 @@ def rank_candidates(indexes: Index | Sequence[Index], query: Query, min_containm
     keys = np.concatenate([info.source + (s << _SHARD_SHIFT) for s, (info, _) in enumerate(scored) if info is not None])
     contain = np.concatenate([c for info, c in scored if info is not None])
     out = []
-    more = np.unique(keys).shape[0] > limit
+    more = sorted_unique(keys).shape[0] > limit
     for key, best in best_sources(keys, contain, limit):
         shard, ref = key >> _SHARD_SHIFT, key & ((1 << _SHARD_SHIFT) - 1)
         index, (info, _) = indexes[shard], scored[shard]
@@ -184,7 +184,7 @@ def _contained(index: Index, query: Query, gids: np.ndarray,
     none = (None, np.zeros(0))
     if gids.shape[0] == 0:
         return none
-    out_sorted = np.unique(query.shingles)
+    out_sorted = sorted_unique(query.shingles)
     good_parts, contain_parts = [], []
     for i in range(0, gids.shape[0], _MEASURE_CHUNK):
         chunk = gids[i : i + _MEASURE_CHUNK]

@@ -30,9 +30,9 @@ from .base import EMPTY as NO_BASE
 from .base import base_mask, base_spans, merge_spans, read_base, trim
 from .candidates import Candidate, Query, Ranking, boilerplate_mask, cross_channel, rank_candidates, sketch_query, without
 from .errors import ConfigError, IndexFormatError, IndexStoreError
-from .evidence import distinctive_tokens, weigh
+from .evidence import distinctive_tokens, evidence, weigh
 from .index import Index
-from .index.arrays import expand_ranges
+from .index.arrays import expand_ranges, sorted_unique
 from .index.manifest import MANIFEST, check_compatible
 from .match import Match, align_regions, attribute
 from .normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
@@ -138,7 +138,7 @@ class Guard:
         queries = [without(q, b) for q, b in zip(queries, declared)]
         common = [boilerplate_mask(indexes, q, p.max_shingle_sources) for q in queries]
         ranked = [self._candidates(indexes, q, c) for q, c in zip(queries, common)]  # (ranking, first round)
-        matches, truncated = self._rounds(indexes, text, streams, queries, common, ranked)
+        matches, truncated = self._rounds(indexes, streams, queries, common, ranked)
         kept, discounted = weigh(text, matches, p.min_tokens_code, p.min_tokens_prose)
         spans = merge_spans(span for ts, q, b in zip(streams, queries, declared)
                             for span in base_spans(ts, b, q.k, p.min_region_tokens))
@@ -266,7 +266,7 @@ class Guard:
         rest = [c for c in found.candidates[p.max_sources :] if (c.shard, c.ref) not in seen]
         return Ranking(first + extras + rest, found.truncated or loose.truncated, found.more), p.max_sources + len(extras)
 
-    def _rounds(self, indexes: tuple[Index, ...], text: str, streams: list[TokenStream], queries: list[Query],
+    def _rounds(self, indexes: tuple[Index, ...], streams: list[TokenStream], queries: list[Query],
                 common: list[np.ndarray], ranked: list[tuple[Ranking, int]]) -> tuple[list[Match], bool]:
         """Candidates aligned round by round, best first, until a round qualifies no new source.
 
@@ -279,20 +279,26 @@ class Guard:
         pending = [list(r.candidates) for r, _ in ranked]
         aligned: list[set[tuple[int, int]]] = [set() for _ in streams]
         matches: list[Match] = []
+        by_source: dict[tuple[str | None, str], list[Match]] = {}
         qualified: set[tuple[str | None, str]] = set()
         for round_no in range(MAX_ROUNDS):
             batch = [_take(todo, done, first if round_no == 0 else p.max_sources)
                      for todo, done, (_, first) in zip(pending, aligned, ranked)]
             if not any(batch):
                 return matches, any(r.more for r, _ in ranked)
+            new: list[Match] = []
             for i, cands in enumerate(cross_channel(indexes, batch, p.max_sources)):
                 fresh = [c for c in cands if (c.shard, c.ref) not in aligned[i]]
                 aligned[i].update((c.shard, c.ref) for c in fresh)
-                matches.extend(self._align(indexes, streams[i], queries[i], fresh, common[i]))
-            now = {(m.index, m.source) for m in weigh(text, matches, p.min_tokens_code, p.min_tokens_prose)[0]}
-            if not now - qualified:
+                new.extend(self._align(indexes, streams[i], queries[i], fresh, common[i]))
+            matches.extend(new)
+            for m in new:
+                by_source.setdefault((m.index, m.source), []).append(m)
+            now = {key for key in {(m.index, m.source) for m in new} - qualified  # weigh's test, per source
+                   if evidence(by_source[key], p.min_tokens_code, p.min_tokens_prose) >= 1.0}
+            if not now:
                 return matches, False
-            qualified = now
+            qualified |= now
         return matches, any(r.more for r, _ in ranked) or any(_take(todo, done, 1) for todo, done in zip(pending, aligned))
 
     def _align(self, indexes: tuple[Index, ...], ts: TokenStream, query: Query, cands: list[Candidate],
@@ -315,7 +321,7 @@ class Guard:
                 continue
             index = indexes[cand.shard]
             record, src_text = index.source(cand.ref), index.source_text(cand.ref)
-            src_sh = np.unique(cand_sh) if common.any() else None
+            src_sh = sorted_unique(cand_sh) if common.any() else None
             for r in regions:
                 m = attribute(r, ts.text, out, ts.lang, cand.tokens, src_text, record)
                 if self.names:

@@ -9,11 +9,13 @@ for identifiers, with the rename map) or ``near`` (shared runs with edits).
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
 import numpy as np
 
+from .index.arrays import sorted_unique
 from .index.segment import SourceRecord
 from .normalize.tokens import Kind, Tokens
 from .sketch import stream_shingles
@@ -138,19 +140,32 @@ def tile(frags: np.ndarray) -> np.ndarray:
     """Longest fragments first; drop a fragment that overlaps a kept one on either side."""
     frags = frags[np.argsort(-frags[:, 2], kind="stable")]
     kept: list[np.ndarray] = []
-    used_a: list[tuple[int, int]] = []
-    used_b: list[tuple[int, int]] = []
+    used_a: tuple[list[int], list[int]] = ([], [])  # starts and ends of the kept runs: disjoint, sorted
+    used_b: tuple[list[int], list[int]] = ([], [])
     for f in frags[frags[:, 2] >= 2][:512]:
         a0, b0, n = int(f[0]), int(f[1]), int(f[2])
-        if any(a0 < e and s < a0 + n for s, e in used_a) or any(b0 < e and s < b0 + n for s, e in used_b):
+        if _overlaps(used_a, a0, a0 + n) or _overlaps(used_b, b0, b0 + n):
             continue
         kept.append(f)
-        used_a.append((a0, a0 + n))
-        used_b.append((b0, b0 + n))
+        _insert(used_a, a0, a0 + n)
+        _insert(used_b, b0, b0 + n)
     if not kept:
         return np.zeros((0, 3), dtype=np.int64)
     out = np.array(kept)
     return out[np.argsort(out[:, 0], kind="stable")]
+
+
+def _overlaps(used: tuple[list[int], list[int]], start: int, end: int) -> bool:
+    """Whether ``[start, end)`` overlaps one of the disjoint, sorted ``used`` intervals (a binary search)."""
+    starts, ends = used
+    j = bisect.bisect_left(starts, end) - 1  # the last interval starting before ``end`` reaches the furthest
+    return j >= 0 and ends[j] > start
+
+
+def _insert(used: tuple[list[int], list[int]], start: int, end: int) -> None:
+    at = bisect.bisect_left(used[0], start)
+    used[0].insert(at, start)
+    used[1].insert(at, end)
 
 
 def _extend(frags: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -158,10 +173,9 @@ def _extend(frags: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     frags = frags.copy()
     for f in frags:
         a0, b0, n = int(f[0]), int(f[1]), int(f[2])
-        while a0 > 0 and b0 > 0 and a[a0 - 1] == b[b0 - 1]:
-            a0, b0, n = a0 - 1, b0 - 1, n + 1
-        while a0 + n < a.shape[0] and b0 + n < b.shape[0] and a[a0 + n] == b[b0 + n]:
-            n += 1
+        back = _equal_run(a[:a0][::-1], b[:b0][::-1])
+        a0, b0, n = a0 - back, b0 - back, n + back
+        n += _equal_run(a[a0 + n :], b[b0 + n :])
         f[:] = (a0, b0, n)
     if frags.shape[0] < 2:
         return frags
@@ -170,6 +184,19 @@ def _extend(frags: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     inside = np.zeros(frags.shape[0], dtype=bool)
     inside[1:] = frags[1:, 0] + frags[1:, 2] <= reach[:-1]  # covered by an earlier, longer fragment
     return frags[~inside]
+
+
+def _equal_run(x: np.ndarray, y: np.ndarray) -> int:
+    """How many leading items ``x`` and ``y`` share, compared in doubling blocks (a long run of one repeated
+    shingle costs a few numpy calls, not a Python step per shingle)."""
+    n, done, step = min(x.shape[0], y.shape[0]), 0, 8
+    while done < n:
+        end = min(done + step, n)
+        differ = np.flatnonzero(x[done:end] != y[done:end])
+        if differ.shape[0]:
+            return done + int(differ[0])
+        done, step = end, step * 2
+    return n
 
 
 def _chains(frags: np.ndarray, max_gap: int) -> list[np.ndarray]:
@@ -190,7 +217,7 @@ def _measure(out: Tokens, out_sh: np.ndarray, src: Tokens, chain: np.ndarray,
     if o1 - o0 < limits.min_tokens:
         return None
     matched = np.concatenate([np.arange(a, a + n) for a, _, n in chain.tolist()])
-    if np.unique(out_sh[matched]).shape[0] < limits.min_distinct_shingles:
+    if sorted_unique(out_sh[matched]).shape[0] < limits.min_distinct_shingles:
         return None
     similarity = min(_coverage(chain[:, 0] - o0, chain[:, 2], k, o1 - o0),
                      _coverage(chain[:, 1] - s0, chain[:, 2], k, s1 - s0))

@@ -105,3 +105,22 @@ def isin_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
         return np.zeros(values.shape[0], dtype=bool)
     pos = np.searchsorted(sorted_set, values).clip(max=sorted_set.shape[0] - 1)
     return sorted_set[pos] == values
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` of a 1-D array, by sorting.
+
+    numpy 2.3+ answers a plain ``np.unique`` of integers with a hash table,
+    measured 60-100x slower than a sort on a million distinct 64-bit keys
+    (1.2 s against 0.013 s): the check's hot paths use this instead.
+
+    >>> sorted_unique(np.array([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
+    """
+    out = np.sort(np.asarray(values).reshape(-1))
+    if out.shape[0] < 2:
+        return out
+    keep = np.empty(out.shape[0], dtype=bool)
+    keep[0] = True
+    np.not_equal(out[1:], out[:-1], out=keep[1:])
+    return out[keep]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..normalize.tokens import Tokens
-from .arrays import arrow_strings, expand_ranges, isin_sorted, numpy_ints
+from .arrays import arrow_strings, expand_ranges, isin_sorted, numpy_ints, sorted_unique
 from .manifest import Manifest
 from .segment import TOKEN_FIELDS, Segment
 from .tombstones import load_tombstone
@@ -97,7 +97,7 @@ def passage_hits(view: View, keys: np.ndarray, max_hits: int | None) -> tuple[np
     distinct keys, not its rows times the passages each key hits. Keys are
     looked up in chunks, so memory stays within one chunk's hits.
     """
-    needles = np.unique(np.asarray(keys, dtype=np.uint64).reshape(-1))
+    needles = sorted_unique(np.asarray(keys, dtype=np.uint64))
     gids, hits = [], []
     for s, seg in enumerate(view.segments):
         dead = view.dead_passages[s].astype(np.int64)

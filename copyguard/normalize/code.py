@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -228,7 +229,8 @@ def word_spans(text: str, opaque: list[tuple[int, int, int]]) -> list[tuple[int,
                 flush()
             block.append((s, e))
             continue
-        flush()
+        if block:  # (a number literal comes by the 100,000 in a data table: no call for nothing)
+            flush()
         if (code == _OPAQUE["str"] and len(_WORDS.findall(text, s, e)) >= LONG_STRING_WORDS
                 and not _NOTICE.search(text, s, e)):
             out.append((s, e))
@@ -407,42 +409,39 @@ class _Spans:
         parents = found.pop("kept_parent", None)
         if parents:
             found.setdefault("kept", []).extend(_field_children(parents, c.kept_fields))
-        rows: list[list[tuple[int, int, int]]] = [[] for _ in range(_N_CODES)]
+        groups: list[list[np.ndarray]] = [[] for _ in range(_N_CODES)]
         for name, nodes in found.items():
-            ranges = [n.byte_range for n in nodes]
+            ranges = np.fromiter(chain.from_iterable(n.byte_range for n in nodes), dtype=np.int64,
+                                 count=2 * len(nodes)).reshape(-1, 2)
             if to_char is not None:
-                ranges = to_char[np.array(ranges, dtype=np.int64)].tolist()
+                ranges = to_char[ranges]
             code = _CODES[name]
-            rows[code if code > 3 else 0] += [(s, -e, code) for s, e in ranges]
-        for r in rows:
-            r.sort()  # by start, longest first, then capture code
+            groups[code if code > 3 else 0].append(np.column_stack([ranges, np.full(ranges.shape[0], code)]))
+        rows = [_sorted_rows(g) for g in groups]
         return cls(_outermost(rows[0]), _reach(rows[4]), _reach(rows[6]), _starts_ends(rows[5]))
 
 
-def _outermost(rows: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+def _sorted_rows(parts: list[np.ndarray]) -> np.ndarray:
+    """(start, end, code) rows by start, longest first, then capture code (vectorized: literals come by the 100,000)."""
+    rows = np.concatenate(parts) if parts else np.zeros((0, 3), dtype=np.int64)
+    return rows[np.lexsort((rows[:, 2], -rows[:, 1], rows[:, 0]))]
+
+
+def _outermost(rows: np.ndarray) -> list[tuple[int, int, int]]:
     """(start, end, code) of the non-empty spans not inside or overlapping an earlier one."""
-    out, reach = [], -1
-    for s, neg_e, code in rows:
-        e = -neg_e
-        if e > s and s >= reach:
-            out.append((s, e, code))
-        if e > reach:
-            reach = e
-    return out
+    starts, ends = rows[:, 0], rows[:, 1]
+    reach = np.maximum.accumulate(np.concatenate([[-1], ends[:-1]]))  # the furthest end of the rows before
+    keep = (ends > starts) & (starts >= reach)
+    return list(zip(starts[keep].tolist(), ends[keep].tolist(), rows[keep, 2].tolist()))
 
 
-def _reach(rows: list[tuple[int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+def _reach(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Starts and the running maximum of ends of spans sorted by start."""
-    reach, top = [], -1
-    for _, neg_e, _ in rows:
-        top = max(top, -neg_e)
-        reach.append(top)
-    return np.array([r[0] for r in rows], dtype=np.int64), np.array(reach, dtype=np.int64)
+    return rows[:, 0].copy(), np.maximum.accumulate(np.maximum(rows[:, 1], -1))
 
 
-def _starts_ends(rows: list[tuple[int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
-    return (np.array([r[0] for r in rows], dtype=np.int64),
-            np.array([-r[1] for r in rows], dtype=np.int64))
+def _starts_ends(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return rows[:, 0].copy(), rows[:, 1].copy()
 
 
 def _field_children(parents, fields: dict[str, tuple[str, ...]]) -> list:
