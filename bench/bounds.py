@@ -1,18 +1,22 @@
 """Time and memory of one check on hostile answers of up to 1 MB: the bounds the README promises.
 
-Index: the bundled sample corpus, 300 modules of the Python standard library
-installed on this machine, and one protected file holding a numeric table
-(``TABLE = [1, 1, 1, ...]``), the kind of source that made identical
-windows of an answer look up the same band keys thousands of times.
+Index: the bundled sample corpus, every module of the Python standard library
+installed on this machine between 2 and 60 KB (tests left out; about 600),
+and one protected file holding a numeric table (``TABLE = [1, 1, 1, ...]``),
+the kind of source that made identical windows of an answer look up the same
+band keys thousands of times.
 
 Answers (each built to the size of its row, in bytes of UTF-8):
 
 - ``numeric list``: ``x = [1, 1, 1, ...]`` in a Python fence (the issue's repro);
 - ``one copy repeated``: one protected function pasted again and again;
-- ``many sources``: the first 1,200 characters of as many protected files as fit;
+- ``many sources``: a slice of code of every protected file, sized so that they fill the answer;
 - ``one character``: the same letter repeated (one token, no words);
 - ``fences``: thousands of tiny fenced blocks alternating languages;
-- ``random prose``: words drawn from the Jargon File chapters, no copy.
+- ``random prose``: words drawn from the Jargon File chapters, no copy;
+- ``dense code``: one Python fence of random one-letter statements (``a=b+c*d;``), the most tokens per byte.
+
+Last, the CLI on 10 MB of copies: refused by the default ``--max-bytes``.
 
 Each check runs in a fresh process so that its peak resident memory
 (``ru_maxrss``) is its own; times are CPU time of the check alone (process
@@ -45,10 +49,12 @@ def build(out: Path) -> list[Path]:
 
     corpus = out.parent / "corpus"
     stdlib = Path(sysconfig.get_paths()["stdlib"])
-    files = sorted(p for p in stdlib.glob("*.py") if 2_000 < p.stat().st_size < 60_000)[:300]
+    files = sorted(p for p in stdlib.rglob("*.py") if 2_000 < p.stat().st_size < 60_000
+                   and not {"test", "tests", "site-packages", "idle_test"} & set(p.relative_to(stdlib).parts))
     (corpus / "stdlib").mkdir(parents=True)
     for p in files:
-        (corpus / "stdlib" / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
+        name = "_".join(p.relative_to(stdlib).parts)
+        (corpus / "stdlib" / name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
     (corpus / "table.py").write_text("TABLE = [" + ", ".join(["1"] * 20_000) + "]\n")
     build_index([str(corpus), str(SAMPLES)], str(out), license="MIT")
     return sorted((corpus / "stdlib").glob("*.py"))
@@ -60,8 +66,9 @@ def answers(size: int, protected: list[Path], rng: random.Random) -> dict[str, s
 
     func = (SAMPLES / "tomli" / "_parser.py").read_text()[15_000:17_000]
     many, used = [], 0
+    each = max(1200, size // max(len(protected), 1) - 40)
     for p in protected:
-        text = p.read_text(encoding="utf-8")[:1200]
+        text = p.read_text(encoding="utf-8")[:each]
         block = f"From {p.name}:\n```python\n{text}\n```\n\n"
         if used + len(block.encode()) > size:
             break
@@ -69,6 +76,9 @@ def answers(size: int, protected: list[Path], rng: random.Random) -> dict[str, s
         used += len(block.encode())
     words = " ".join((SAMPLES / "jargon" / name).read_text() for name in ("the-story-of-mel.txt",)).split()
     prose = " ".join(rng.choice(words) for _ in range(size // 5))[:size]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    dense = "".join(f"{rng.choice(letters)}={rng.choice(letters)}{rng.choice('+-*/')}{rng.choice(letters)};"
+                    for _ in range(size // 6))
     fences = "".join(f"```{'python' if i % 2 else 'js'}\nx{i} = {i}\n```\n" for i in range(size // 20))[:size]
     return {
         "numeric list": "```python\nx = [" + fill("1, ")[: size - 20] + "1]\n```\n",
@@ -77,6 +87,7 @@ def answers(size: int, protected: list[Path], rng: random.Random) -> dict[str, s
         "one character": "a" * size,
         "fences": fences,
         "random prose": prose,
+        "dense code": f"```python\n{dense}"[: size - 4] + "\n```",
     }
 
 
@@ -128,6 +139,21 @@ def main() -> None:
                     continue
                 print(f"| {name} | {len(text.encode()):,} | {r['cpu']:.2f} | {r['rss'] / 1e6:.0f} | {r['matches']} | "
                       f"{r['sources']} | {r['truncated']} |", flush=True)
+        cli_ten_mb(tmp / "idx", answers(1_000_000, protected, rng)["one copy repeated"] * 10, tmp)
+
+
+def cli_ten_mb(index: Path, text: str, tmp: Path) -> None:
+    """``copyguard check`` on 10 MB of copies: the whole process's wall time, peak memory and answer."""
+    import resource
+
+    path = tmp / "ten.md"
+    path.write_text(text, encoding="utf-8")
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "copyguard", "check", "--index", str(index), str(path)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=900)
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    print(f"\nCLI, {len(text.encode()):,} bytes of copies: exit {r.returncode} in {time.perf_counter() - t0:.2f} s "
+          f"(peak RSS of the largest child so far {rss / 1e6:.0f} MB): {r.stderr.strip() or r.stdout.splitlines()[0]}")
 
 
 if __name__ == "__main__":
