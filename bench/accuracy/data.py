@@ -98,6 +98,18 @@ def npm_sources(pkg: str, version: str, paths: list[str], ext: str = ".js", lang
     return docs
 
 
+JDK_SRC = Path("/usr/lib/jvm/java-17-openjdk-amd64/lib/src.zip")
+
+
+def jdk_sources(prefixes: list[str]) -> list[Doc]:
+    """The ``.java`` files of OpenJDK 17's own sources under ``prefixes`` (Debian's openjdk-17-source), ids ``openjdk-17/...``."""
+    if not JDK_SRC.exists():
+        subprocess.run(["apt-get", "install", "-y", "-qq", "openjdk-17-source"], check=False, capture_output=True)
+    with zipfile.ZipFile(JDK_SRC) as z:
+        names = sorted(n for n in z.namelist() if n.endswith(".java") and any(n.startswith(p) for p in prefixes))
+        return [Doc(f"openjdk-17/{n}", z.read(n).decode("utf-8", errors="replace"), "java") for n in names]
+
+
 def jargon_chapters() -> list[str]:
     """The Jargon File (public domain, Debian's jargon-text) cut into its glossary entries (``:headword:``)."""
     if not JARGON.exists():

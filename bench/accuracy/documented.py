@@ -54,7 +54,7 @@ from data import CACHE, Doc, npm_sources, pypi_sources  # noqa: E402
 class Library:
     name: str
     version: str
-    registry: str  # "pypi" | "npm"
+    registry: str  # "pypi" | "npm" | "debian" (OpenJDK 17's sources, package openjdk-17-source)
     lang: str  # python | javascript | typescript | java
     style: str  # numpydoc | google | jsdoc | javadoc
     split: str  # tuning | reporting
@@ -70,9 +70,13 @@ LIBRARIES = [
     Library("google-auth", "2.63.0", "pypi", "python", "google", "tuning", "negative"),
     Library("lodash", "4.18.1", "npm", "javascript", "jsdoc", "tuning", "protected", ("./",)),
     Library("async", "3.2.6", "npm", "javascript", "jsdoc", "tuning", "negative", ("internal/", "./")),
+    Library("node-forge", "1.4.3", "npm", "javascript", "jsdoc", "tuning", "negative", ("lib/",)),
     Library("cordova-android", "14.0.1", "npm", "java", "javadoc", "tuning", "protected", ("framework/src/",)),
     Library("react-native-webview", "16.0.0", "npm", "java", "javadoc", "tuning", "negative", ("android/src/",)),
     Library("react-native", "0.86.3", "npm", "java", "javadoc", "tuning", "negative", ("ReactAndroid/src/main/java/",)),
+    Library("openjdk java.util.concurrent", "17", "debian", "java", "javadoc", "tuning", "protected",
+            ("java.base/java/util/concurrent/",)),
+    Library("openjdk java.io", "17", "debian", "java", "javadoc", "tuning", "negative", ("java.base/java/io/",)),
     # reporting group: figures in the README come from these only
     Library("seaborn", "0.13.2", "pypi", "python", "numpydoc", "reporting", "protected"),
     Library("rich", "15.0.0", "pypi", "python", "google", "reporting", "protected"),
@@ -90,7 +94,9 @@ LIBRARIES = [
     Library("ol", "10.10.0", "npm", "javascript", "jsdoc", "reporting", "negative",
             tuple(f"{d}/" for d in ("control", "format", "geom", "interaction", "layer", "source", "style"))),
     Library("@capacitor/android", "8.5.2", "npm", "java", "javadoc", "reporting", "protected", ("capacitor/src/main/",)),
+    Library("openjdk java.time", "17", "debian", "java", "javadoc", "reporting", "protected", ("java.base/java/time/",)),
     Library("cordova-plugin-file", "8.1.3", "npm", "java", "javadoc", "reporting", "negative", ("src/android/",)),
+    Library("openjdk java.net", "17", "debian", "java", "javadoc", "reporting", "negative", ("java.base/java/net/",)),
     Library("cordova-plugin-camera", "8.0.0", "npm", "java", "javadoc", "reporting", "negative", ("src/android/",)),
     Library("cordova-plugin-inappbrowser", "7.0.0", "npm", "java", "javadoc", "reporting", "negative",
             ("src/android/",)),
@@ -110,6 +116,10 @@ GOALS = {"verbatim": 0.99, "untagged": 0.99, "unfenced": 0.99, "truncated-5": 0.
 
 
 def sources(lib: Library) -> list[Doc]:
+    if lib.registry == "debian":
+        from data import jdk_sources
+
+        return jdk_sources(list(lib.paths))
     if lib.registry == "pypi":
         docs = pypi_sources(lib.name, lib.version)
         return [d for d in docs if "/tests/" not in d.id and "/test_" not in d.id]
@@ -587,9 +597,11 @@ PEER_NOTES = """\
 - **datasketch** (MinHashLSH, whitespace 5-grams, threshold 0.5, 128 permutations, protected files cut in
   40-line windows every 20 lines, the answer cut the same way): scores every slice, at its own LSH decision
   (not calibrated). Its shingles are raw text: any renaming or reformatting breaks them.
-- **copydetect 0.5.0** (defaults, pygments lexer of the slice's language; its query-side similarity): code
-  only in principle (its filter keeps code tokens; prose words lex as names in Python/JS/Java, so it scores
-  docstrings too, but weakly). It has no notion of a fence: fence lines are removed for it.
+- **copydetect 0.5.0** (defaults, pygments lexer of the slice's language; its query-side similarity): it
+  drops comments, turns every string literal (docstrings included) into one `S` and every name into `V`,
+  `F` or `O`, so it sees the shape of the code only: doc comments and docstrings are invisible to it,
+  and a docstring-only answer (prose) lexes as a run of names, alike for any prose; its figure there
+  says nothing about the words. It has no notion of a fence: fence lines are removed for it.
 - **Dolos 3.5.1** (defaults, tree-sitter of the slice's language; share of the answer covered, since its
   symmetric similarity is tiny for a function against a whole file): scores every code slice; comments are
   not tokens for it (`includeComments` off by default), so docstring-only copies are nearly invisible to it.
