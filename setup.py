@@ -1,9 +1,20 @@
-"""Build of the compiled core (``copyguard/_core.pyx``); everything else is in pyproject.toml."""
+"""Build of the compiled core (``copyguard/_core.pyx``); everything else is in pyproject.toml.
+
+The core embeds the tree-sitter runtime (``vendor/tree-sitter``, MIT) for code normalization; grammars
+stay in their PyPI packages.
+"""
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
+TS = "vendor/tree-sitter"
+
 setup(ext_modules=cythonize(
-    [Extension("copyguard._core", ["copyguard/_core.pyx"], extra_compile_args=["-O3"])],
+    [Extension(
+        "copyguard._core", ["copyguard/_core.pyx", f"{TS}/src/lib.c"],
+        include_dirs=[f"{TS}/include", f"{TS}/src"],
+        define_macros=[("_POSIX_C_SOURCE", "200112L"), ("_DEFAULT_SOURCE", None), ("TREE_SITTER_HIDE_SYMBOLS", None)],
+        extra_compile_args=["-O3", "-std=c11", "-fvisibility=hidden", "-Wno-cast-function-type", "-Wno-unused-function"],
+    )],
     compiler_directives={"language_level": "3"},
 ))

@@ -16,7 +16,9 @@ Sources (none written by us; nothing from bench/.cache is committed):
   prose       Clough & Stevenson short answers and their Wikipedia sources
 
 Run ``python bench/normalize.py --fetch`` once to download the packages into
-bench/.cache, then ``python bench/normalize.py [--mb 2]``.
+bench/.cache, then ``python bench/normalize.py [--mb 2]``. Columns: tree-sitter's
+parse alone (the Python binding), copyguard's normalization (compiled core),
+their ratio, tokens per second, and the numpy reference's normalization.
 """
 
 from __future__ import annotations
@@ -107,12 +109,14 @@ def read_until(paths: list[str], limit_bytes: int) -> list[str]:
     return out
 
 
-def measure(lang: str, texts: list[str], repeat: int = 3) -> tuple[float, float, int]:
-    """Seconds to parse only and to normalize all texts (best of ``repeat``), and the token count.
+def measure(lang: str, texts: list[str], repeat: int = 3) -> tuple[float, float, float, int]:
+    """Seconds to parse only, to normalize all texts (best of ``repeat``), to normalize them with the numpy
+    reference (``COPYGUARD_NO_EXT``; once), and the token count.
 
     Parse and normalization alternate file by file, so load from other
     processes on the machine hits both columns alike.
     """
+    from copyguard import compiled
     from copyguard.normalize import grammars
     from copyguard.normalize.code import normalize_code
 
@@ -129,7 +133,12 @@ def measure(lang: str, texts: list[str], repeat: int = 3) -> tuple[float, float,
             tokens += len(normalize_code(text, lang))
             t_p, t_n = t_p + t1 - t0, t_n + time.process_time() - t1
         best_p, best_n = min(best_p, t_p), min(best_n, t_n)
-    return best_p, best_n, tokens
+    with compiled.reference():
+        t0 = time.process_time()
+        for text in texts:
+            normalize_code(text, lang)
+        t_ref = time.process_time() - t0
+    return best_p, best_n, t_ref, tokens
 
 
 def main() -> None:
@@ -141,7 +150,8 @@ def main() -> None:
     if args.fetch:
         fetch()
     unpack()
-    print(f"{'language':12s} {'MB':>6s} {'files':>6s} {'parse MB/s':>10s} {'MB/s':>7s} {'ratio':>6s} {'tokens/s':>10s}")
+    print(f"{'language':12s} {'MB':>6s} {'files':>6s} {'parse MB/s':>10s} {'MB/s':>7s} {'ratio':>6s} {'tokens/s':>10s} "
+          f"{'numpy MB/s':>10s}")
     for lang, paths in sources().items():
         if args.langs and lang not in args.langs:
             continue
@@ -150,9 +160,9 @@ def main() -> None:
             print(f"{lang:12s}  no source files found (run with --fetch?)")
             continue
         mb = sum(len(t.encode()) for t in texts) / 1e6
-        t_parse, t_norm, n_tok = measure(lang, texts)
+        t_parse, t_norm, t_ref, n_tok = measure(lang, texts)
         print(f"{lang:12s} {mb:6.2f} {len(texts):6d} {mb / t_parse:10.2f} {mb / t_norm:7.2f} "
-              f"{t_parse / t_norm:6.2f} {n_tok / t_norm:10.0f}")
+              f"{t_parse / t_norm:6.2f} {n_tok / t_norm:10.0f} {mb / t_ref:10.2f}", flush=True)
     prose_row(args.mb)
 
 

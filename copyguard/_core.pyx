@@ -238,3 +238,8 @@ def lookup_sorted(const uint64_t[::1] keys, const uint32_t[::1] pids, const int6
                 pid[w] = pids[first[i] + j]
                 w += 1
     return idx_arr, pid_arr
+
+
+# --- (3) code normalization: parse, walk, lex, hash, classify ------------------------
+
+include "_code.pxi"

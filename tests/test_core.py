@@ -1,10 +1,17 @@
 """The compiled core against its numpy reference, bit for bit, on random and real inputs."""
 
+import random
+import sysconfig
+from pathlib import Path
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from copyguard import compiled, sketch
 from copyguard.normalize import normalize
+from copyguard.normalize.code import normalize_code_spans
 from copyguard.normalize.tokens import Kind
 from copyguard.params import Params
 from copyguard.passages import sketch_passages
@@ -119,3 +126,98 @@ def test_band_lookup_equals_reference(n_needles, max_hits):
     fast, slow = both(lookup_sorted, keys, pids, directory, bits, needles, max_hits)
     same(fast, slow)
     assert fast[0].shape[0] >= n_needles // 2 - (4 if max_hits else 0)
+
+
+# --- code normalization: the compiled parser, walk and lexer against the tree-sitter binding and numpy ------------
+
+DATA = Path(__file__).parent / "data" / "core"
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+ROOT = Path(__file__).resolve().parents[1]
+REAL = {  # language -> real files of it (tests/data/core/README.md says where each comes from)
+    "typescript": [DATA / "mergeInternals.ts"], "tsx": [DATA / "HydrationBoundary.tsx"],
+    "javascript": [DATA / "range.js"], "go": [DATA / "args.go"], "rust": [DATA / "error.rs"],
+    "cpp": [DATA / "args.h"], "ruby": [DATA / "deflater.rb"], "php": [DATA / "array_util.php"],
+    "c_sharp": [DATA / "Find-VisualStudio.cs"], "java": [DATA / "Ledger.java"],
+    "c": sorted((ROOT / "vendor" / "tree-sitter" / "src").glob("*.c"))[:6],
+    "python": [STDLIB / "json" / "decoder.py", STDLIB / "heapq.py", STDLIB / "dataclasses.py",
+               ROOT / "copyguard" / "samples" / "corpus" / "tomli" / "_parser.py"],
+    "bash": [ROOT / ".ci" / "run", STDLIB / "venv" / "scripts" / "common" / "activate"],
+}
+CUTS = ['"', "'", "/*", "{", ")", '"""', "été", "#", "`", "\x00", "<<EOF\n", "\u2003", "`${"]
+
+
+def code_streams(text: str, lang: str):
+    """The code stream and the words' spans of ``text``, compiled and reference."""
+    fast, slow = both(normalize_code_spans, text, lang)
+    return fast, slow
+
+
+def same_streams(fast, slow):
+    (a, wa), (b, wb) = fast, slow
+    for f in ("hashes", "exact", "starts", "ends", "kinds", "units"):
+        same(getattr(a, f), getattr(b, f))
+    assert wa == wb
+
+
+def broken(text: str, rng: random.Random) -> str:
+    """A copy cut, shortened or with a stray delimiter: what answers cut at a limit and edited copies look like."""
+    i = rng.randrange(len(text) + 1)
+    kind = rng.randrange(4)
+    if kind == 0:
+        return text[:i]
+    if kind == 1:
+        return text[i:]
+    if kind == 2:
+        lines = text.splitlines(keepends=True)
+        del lines[rng.randrange(len(lines))]
+        return "".join(lines)
+    return text[:i] + rng.choice(CUTS) + text[i:]
+
+
+def test_the_reference_parses_with_the_release_the_core_embeds():
+    """Error recovery differs between tree-sitter releases: both sides must parse with the same one."""
+    import importlib.metadata
+
+    assert importlib.metadata.version("tree-sitter") == compiled.core().TREE_SITTER_VERSION
+
+
+def test_every_grammar_has_real_code_here():
+    from copyguard.normalize.grammars import names
+
+    assert sorted(REAL) == names()
+    assert all(p.is_file() for paths in REAL.values() for p in paths)
+
+
+@pytest.mark.parametrize("lang", sorted(REAL))
+def test_code_tokens_of_real_and_broken_code_equal_reference(lang):
+    rng = random.Random(lang)
+    for path in REAL[lang]:
+        text = path.read_text(encoding="utf-8")
+        same_streams(*code_streams(text, lang))
+        for _ in range(12):
+            same_streams(*code_streams(broken(text, rng), lang))
+
+
+@pytest.mark.parametrize("lang", sorted(REAL))
+def test_code_tokens_of_non_ascii_code_equal_reference(lang):
+    """Offsets in characters, not bytes: identifiers, strings and comments of other scripts, and Unicode spaces."""
+    text = REAL[lang][0].read_text(encoding="utf-8")[:3000]
+    for old, new in (("e", "é"), ("a", "\u0430"), (" ", "\u00a0"), ("t", "\U0001d42d"), ("\n", "\u2028\n")):
+        same_streams(*code_streams(text.replace(old, new, 25), lang))
+
+
+TOKENS = st.sampled_from([
+    "x", "y1", "_z", "$w", "é", "if", "else", "for", "match", "case", "type", "async", "await", "self", "this", "fn",
+    "def", "return", "import", "from", "use", "package", "class", "struct", "let", "var", "const", "static", "print",
+    "len", "0", "1.5e3", "0x1F", '"s"', "'c'", '"""doc string here"""', "`t${x}`", "/* c */", "// c\n", "# c\n",
+    "(", ")", "[", "]", "{", "}", ".", "..", "...", "->", "::", ":", ";", ",", "=", "==", "+", "*", "&", "|", "<", ">",
+    "@", "!", "?", "\\", " ", "  ", "\n", "\t", "\u3000", "<<EOF\nbody\nEOF\n", "<?php ", "?>", "=>",
+])
+
+
+@pytest.mark.parametrize("lang", sorted(REAL))
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(parts=st.lists(TOKENS, max_size=80))
+def test_code_tokens_of_token_soup_equal_reference(lang, parts):
+    """Random sequences of keywords, literals, comments and punctuation: error recovery of every kind."""
+    same_streams(*code_streams("".join(parts), lang))

@@ -17,11 +17,13 @@ Words are therefore found even inside ERROR regions of broken code.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
 
+from ..compiled import core
 from . import grammars
 from .grammars import Grammar
 from .tokens import ID, NUM, STR, Kind, TokenStream, codepoints, hash_string, mix64, span_hashes
@@ -68,7 +70,7 @@ _REPLACEMENT = np.array([0, ID, NUM, STR, NUM, 0], dtype=np.uint64)
 _HARD, _SOFT, _BUILTIN = 1, 2, 4
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Compiled:
     """Per-grammar objects built once: the query and the hash table of special words."""
 
@@ -77,6 +79,11 @@ class _Compiled:
     word_bits: np.ndarray  # _HARD | _SOFT | _BUILTIN bits of each of ``words``
     member_ops: tuple[tuple[int, ...], ...]  # code points of each member-access operator
     kept_fields: dict[str, tuple[str, ...]]  # parent node type -> fields holding kept names
+    # for the compiled twin (``_core.normalize_code``): what the query captures, as tables by symbol
+    symbol_flags: np.ndarray  # uint8 per node symbol: the _FLAG bits of the captures it belongs to
+    field_keys: np.ndarray  # uint32 parent_symbol << 16 | field_id of every kept field
+    member_op_table: np.ndarray  # uint32 (operators, longest), code points, 0-padded
+    tables: object = None  # the above as a ``_core.CodeTables``, made on first use
 
 
 _COMPILED: dict[str, _Compiled] = {}
@@ -103,13 +110,41 @@ def _compile(grammar: Grammar) -> _Compiled:
     }
     hard = sorted(w for w in words if w and _WORD_RE.match(w) and w not in soft)
     table, bits = _word_table([(hard, _HARD), (soft, _SOFT), (grammar.builtins, _BUILTIN)])
+    member_ops = tuple(tuple(map(ord, op)) for op in grammar.member_access)
+    ops = np.zeros((len(member_ops), max(map(len, member_ops), default=1)), dtype=np.uint32)
+    for i, op in enumerate(member_ops):
+        ops[i, : len(op)] = op
+    kept_fields = _fields_by_parent(grammar.kept_fields)
     return _Compiled(
         query=query,
         words=table,
         word_bits=bits,
-        member_ops=tuple(tuple(map(ord, op)) for op in grammar.member_access),
-        kept_fields=_fields_by_parent(grammar.kept_fields),
+        member_ops=member_ops,
+        kept_fields=kept_fields,
+        symbol_flags=_symbol_flags(grammar, lang),
+        field_keys=np.array(sorted({lang.id_for_node_kind(parent, True) << 16 | lang.field_id_for_name(f)
+                                    for parent, fs in kept_fields.items() for f in fs}), dtype=np.uint32),
+        member_op_table=ops,
     )
+
+
+# Bits of ``_Compiled.symbol_flags``, one per capture of the query (soft: an anonymous soft keyword).
+_FLAG = {"str": 1, "num": 2, "comment": 4, "kept": 8, "unit": 16, "import": 32, "kept_parent": 64, "anonymous": 128}
+
+
+def _symbol_flags(g: Grammar, lang) -> np.ndarray:
+    """Per node symbol, the captures of ``_query_source`` it falls in (symbols as the query resolves names),
+    and whether it is anonymous (``_parsed_as_keyword`` asks for an anonymous node spanning a word)."""
+    flags = np.zeros(lang.node_kind_count, dtype=np.uint8)
+    groups = [(g.strings, "str"), (g.numbers, "num"), (g.comments, "comment"), (g.kept, "kept"), (g.units, "unit"),
+              (g.imports, "import"), (sorted({e.split(".")[0] for e in g.kept_fields}), "kept_parent")]
+    for types, name in groups:
+        for t in types:
+            flags[lang.id_for_node_kind(t, True)] |= _FLAG[name]
+    for i in range(lang.node_kind_count):  # any anonymous node spanning a soft keyword makes it a keyword
+        if not lang.node_kind_is_named(i) and lang.node_kind_is_visible(i):
+            flags[i] |= _FLAG["anonymous"]
+    return flags
 
 
 def _word_table(groups) -> tuple[np.ndarray, np.ndarray]:
@@ -205,8 +240,10 @@ _NOTICE = re.compile(r"licensed under|license,? version|permission is hereby gra
                      re.IGNORECASE)
 
 
-def word_spans(text: str, opaque: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+def word_spans(text: str, opaque: np.ndarray) -> list[tuple[int, int]]:
     """Spans of the comments and of the strings of ``LONG_STRING_WORDS``+ words among ``opaque`` spans.
+
+    ``opaque`` holds ``(start, end, capture code)`` rows, as ``_normalize`` gives them.
 
     Runs of comments on consecutive lines form one block; a
     block that is a license notice (``Licensed under``, ``Permission is
@@ -222,7 +259,7 @@ def word_spans(text: str, opaque: list[tuple[int, int, int]]) -> list[tuple[int,
             out.extend(block)
         block.clear()
 
-    for s, e, code in opaque:
+    for s, e, code in opaque.tolist():
         if code == _OPAQUE["comment"]:
             gap = text[block[-1][1] : s] if block else ""
             if gap.strip() or gap.count("\n") > 1:  # code or a blank line between: another block
@@ -247,15 +284,20 @@ def words_in(text: str, spans: list[tuple[int, int]]) -> TokenStream:
     return normalize_prose(blank_outside(text, spans)).shift(0, text)
 
 
-def _normalize(text: str, lang: str) -> tuple[TokenStream, list[tuple[int, int, int]]]:
-    """The code channel of ``text`` and the outermost (start, end, code) spans of its literals and comments."""
+def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray]:
+    """The code channel of ``text`` and the outermost (start, end, code) spans of its literals and comments.
+
+    The spans are an ``(n, 3)`` int64 array: only the words channel reads them.
+    """
     grammar = grammars.get(lang)
     if not text:
-        return TokenStream.empty(text, grammar.name), []
+        return TokenStream.empty(text, grammar.name), np.zeros((0, 3), dtype=np.int64)
     closing = _unclosed(text, grammar.name)
     if closing:  # a copy cut inside its docstring or comment: parse it closed, keep only its own tokens
         ts, opaque = _normalize_closed(text + closing, grammar)
-        return _clip(ts, text), [(s, min(e, len(text)), c) for s, e, c in opaque if s < len(text)]
+        opaque = opaque[opaque[:, 0] < len(text)]
+        opaque[:, 1] = np.minimum(opaque[:, 1], len(text))
+        return _clip(ts, text), opaque
     return _normalize_closed(text, grammar)
 
 
@@ -287,17 +329,21 @@ def _clip(ts: TokenStream, text: str) -> TokenStream:
     return TokenStream(text, ts.lang, ts.hashes[keep], ts.exact[keep], ts.starts[keep], ends, ts.kinds[keep], units)
 
 
-def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, list[tuple[int, int, int]]]:
+def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, np.ndarray]:
     compiled = _compiled(grammar)
     data = text.encode("utf-8", "surrogatepass")
+    c = core()
+    if c is not None:
+        return _normalize_compiled(c, text, data, grammar, compiled)
     root = grammars.parser(grammar).parse(data).root_node
     ascii_only = len(data) == len(text)
     # ASCII text is lexed and hashed on its bytes, which equal its code points.
     cps = np.frombuffer(data, dtype=np.uint8) if ascii_only else codepoints(text)
     spans = _Spans.of(compiled, root, None if ascii_only else _byte_to_char(data))
     starts, ends, cat = _lex(data if ascii_only else cps, spans.opaque)
+    opaque = np.array(spans.opaque, dtype=np.int64).reshape(-1, 3)
     if starts.shape[0] == 0:
-        return TokenStream.empty(text, grammar.name), spans.opaque
+        return TokenStream.empty(text, grammar.name), opaque
     exact = span_hashes(cps, starts, ends)
     _classify_names(compiled, root, cps, starts, ends, exact, cat, spans.kept)
     kinds = _KIND.take(cat)
@@ -310,7 +356,29 @@ def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, list[tu
         if not keep.all():
             starts, ends, hashes, exact, kinds = starts[keep], ends[keep], hashes[keep], exact[keep], kinds[keep]
     units = _units(starts, *spans.units)
-    return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units), spans.opaque
+    return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units), opaque
+
+
+_native = threading.local()
+
+
+def _normalize_compiled(c, text: str, data: bytes, grammar: Grammar, compiled: _Compiled
+                        ) -> tuple[TokenStream, np.ndarray]:
+    """``_normalize_closed`` by the compiled twin: parse, walk, lex, hash and classify in one C call."""
+    parsers = _native.__dict__.setdefault("parsers", {})
+    parser = parsers.get(grammar.name)
+    if parser is None:
+        parser = parsers[grammar.name] = c.CodeParser(grammars.capsule(grammar))
+    tables = compiled.tables
+    if tables is None:
+        tables = compiled.tables = c.CodeTables(compiled.symbol_flags, compiled.field_keys, compiled.words,
+                                                compiled.word_bits, compiled.member_op_table, _CLASS[:128],
+                                                _REPLACEMENT, _KIND)
+    arrays, opaque = c.normalize_code(parser, tables, data, None if len(data) == len(text) else codepoints(text))
+    if arrays is None:
+        return TokenStream.empty(text, grammar.name), opaque
+    hashes, exact, starts, ends, kinds, units = arrays
+    return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units), opaque
 
 
 _QUOTES = np.array([ord(c) for c in "'\"`"], dtype=np.uint32)

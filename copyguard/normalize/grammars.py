@@ -278,6 +278,13 @@ def language(grammar: Grammar):
     return lang
 
 
+@cache
+def capsule(grammar: Grammar):
+    """The grammar package's ``language()`` capsule (a ``TSLanguage`` pointer) for the compiled core's runtime."""
+    language(grammar)  # imports the module and checks its node types first
+    return getattr(importlib.import_module(grammar.module), grammar.function)()
+
+
 def _check_node_types(grammar: Grammar, lang) -> None:
     for key in _NODE_KEYS:
         for entry in getattr(grammar, key):

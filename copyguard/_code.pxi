@@ -1,0 +1,513 @@
+# Included by _core.pyx: the compiled twin of ``normalize/code.py``'s ``_normalize_closed``.
+#
+# The reference parses with the tree-sitter Python binding, runs one query, and lexes, hashes and
+# classifies with numpy. Here the same runtime (vendored: vendor/tree-sitter, the binding's version)
+# parses, one walk of the tree (_ts_walk.h) collects what the query captures, and one pass over the
+# characters lexes, hashes and classifies: no Python object per node, no query cursor, and no
+# interpreter between the steps. ``tests/test_core.py`` compares the tokens of both on real and broken code of
+# every grammar, bit for bit.
+
+from cpython.pycapsule cimport PyCapsule_GetPointer
+from libc.stdint cimport int32_t
+from libc.stdlib cimport calloc, qsort, realloc
+from libc.string cimport memset
+
+cdef extern from "tree_sitter/api.h" nogil:
+    ctypedef struct TSLanguage:
+        pass
+    ctypedef struct TSParser:
+        pass
+    ctypedef struct TSTree:
+        pass
+    TSParser *ts_parser_new()
+    void ts_parser_delete(TSParser *self)
+    bint ts_parser_set_language(TSParser *self, const TSLanguage *language)
+    TSTree *ts_parser_parse_string(TSParser *self, const TSTree *old_tree, const char *string, uint32_t length)
+    void ts_tree_delete(TSTree *self)
+
+cdef enum:
+    # token categories, as in code.py
+    C_PUNCT = 0
+    C_NAME = 1
+    C_DIGITS = 2
+    C_STR = 3
+    C_NUM = 4
+    C_KEPT = 5
+    # character classes and special-word bits, as in code.py
+    K_SPACE = 0
+    K_WORD = 1
+    K_PUNCT = 2
+    W_HARD = 1
+    W_SOFT = 2
+    W_BUILTIN = 4
+
+TREE_SITTER_VERSION = "0.26.1"  # of vendor/tree-sitter; the reference's binding must be the same release
+
+cdef uint64_t HASH_BASE = 0x100000001B3ULL
+cdef uint8_t word_start[128]
+for _c in range(128):
+    word_start[_c] = chr(_c).isalpha() or chr(_c) in "_$"
+
+
+cdef class CodeParser:
+    """A tree-sitter parser of one grammar on the vendored runtime (not thread-safe: one per thread)."""
+
+    cdef TSParser* parser
+
+    def __cinit__(self, language_capsule):
+        cdef const TSLanguage* lang = <const TSLanguage*> PyCapsule_GetPointer(language_capsule, "tree_sitter.Language")
+        self.parser = ts_parser_new()
+        if self.parser == NULL or not ts_parser_set_language(self.parser, lang):
+            raise ValueError("this grammar's ABI version is not supported by copyguard's tree-sitter runtime")
+
+    def __dealloc__(self):
+        if self.parser != NULL:
+            ts_parser_delete(self.parser)
+
+
+cdef extern from "_ts_walk.h" nogil:
+    ctypedef struct CgSpan:
+        int64_t s
+        int64_t e
+        int32_t code
+    ctypedef struct CgSpans:
+        CgSpan* p
+        Py_ssize_t n
+        Py_ssize_t cap
+    ctypedef struct CgWalk:
+        CgSpans opaque
+        CgSpans kept
+        CgSpans imports
+        CgSpans units
+        CgSpans soft
+    int cg_walk(const TSTree* tree, const uint8_t* flags, uint32_t n_flags, const uint32_t* fields, Py_ssize_t n_fields,
+                const uint8_t* text, const uint8_t* word_starts, CgWalk* w)
+    void cg_free_walk(CgWalk* w)
+
+ctypedef CgSpan Span
+ctypedef CgSpans Spans
+ctypedef CgWalk Walk
+
+
+cdef int _by_start_longest(const void* a, const void* b) noexcept nogil:
+    """(start, -end, code) order: the reference's sort of capture rows."""
+    cdef const Span* x = <const Span*> a
+    cdef const Span* y = <const Span*> b
+    if x.s != y.s:
+        return -1 if x.s < y.s else 1
+    if x.e != y.e:
+        return -1 if x.e > y.e else 1
+    return (x.code > y.code) - (x.code < y.code)
+
+
+cdef void _to_chars(Spans* v, const int64_t* b2c) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(v.n):
+        v.p[i].s = b2c[v.p[i].s]
+        v.p[i].e = b2c[v.p[i].e]
+
+
+cdef void _sort(Spans* v) noexcept nogil:
+    """Sort by (start, -end, code); the walk visits nodes in that order already, almost always."""
+    cdef Py_ssize_t i
+    for i in range(1, v.n):
+        if _by_start_longest(&v.p[i - 1], &v.p[i]) > 0:
+            qsort(v.p, v.n, sizeof(Span), _by_start_longest)
+            return
+
+
+cdef Py_ssize_t _outermost(Spans* v) noexcept nogil:
+    """Keep (in place) the non-empty spans not inside or overlapping an earlier one; returns how many."""
+    cdef Py_ssize_t i, n = 0
+    cdef int64_t reach = -1
+    for i in range(v.n):
+        if v.p[i].e > v.p[i].s and v.p[i].s >= reach:
+            v.p[n] = v.p[i]
+            n += 1
+        if v.p[i].e > reach:
+            reach = v.p[i].e
+    v.n = n
+    return n
+
+
+cdef void _reach(Spans* v) noexcept nogil:
+    """Ends replaced by their running maximum (spans sorted by start): ``_inside_from`` then needs one look."""
+    cdef Py_ssize_t i
+    cdef int64_t top = -1
+    for i in range(v.n):
+        if v.p[i].e > top:
+            top = v.p[i].e
+        v.p[i].e = top
+
+
+cdef bint _exact_span(const Spans* v, int64_t s, int64_t e) noexcept nogil:
+    """Whether ``v`` (sorted by start) holds the span ``[s, e)``."""
+    cdef Py_ssize_t lo = 0, hi = v.n, mid
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if v.p[mid].s < s:
+            lo = mid + 1
+        else:
+            hi = mid
+    while lo < v.n and v.p[lo].s == s:
+        if v.p[lo].e == e:
+            return True
+        lo += 1
+    return False
+
+
+ctypedef fused chars_t:
+    uint8_t
+    uint32_t
+
+
+cdef class CodeTables:
+    """One grammar's tables for ``normalize_code``, converted once (see ``code._Compiled``)."""
+
+    cdef object keep  # the arrays the pointers below read
+    cdef const uint8_t* flags
+    cdef Py_ssize_t n_flags
+    cdef const uint32_t* fields
+    cdef Py_ssize_t n_fields
+    cdef uint64_t* wkeys  # special words: open-addressing table of hashes (0: empty) ...
+    cdef uint8_t* wbits  # ... and their _HARD | _SOFT | _BUILTIN bits
+    cdef uint64_t wmask
+    cdef const uint32_t* ops  # member-access operators, rows of ``op_width`` code points, 0-padded
+    cdef Py_ssize_t n_ops, op_width
+    cdef uint8_t ascii_class[128]
+    cdef uint64_t replacement[6]
+    cdef uint8_t kind_of[6]
+
+    def __cinit__(self, flags, fields, words, word_bits, member_ops, ascii_class, replacement, kind_of):
+        cdef const uint8_t[::1] f = flags
+        cdef const uint32_t[::1] fl = fields
+        cdef const uint64_t[::1] w = words
+        cdef const uint8_t[::1] wb = word_bits
+        cdef const uint32_t[:, ::1] ops = member_ops
+        cdef Py_ssize_t i, size = 16
+        cdef uint64_t slot
+        self.keep = (flags, fields, member_ops)
+        self.flags, self.n_flags = &f[0] if f.shape[0] else NULL, f.shape[0]
+        self.fields, self.n_fields = &fl[0] if fl.shape[0] else NULL, fl.shape[0]
+        while size < 4 * w.shape[0]:
+            size *= 2
+        self.wmask = size - 1
+        self.wkeys = <uint64_t*> calloc(size, sizeof(uint64_t))
+        self.wbits = <uint8_t*> calloc(size, 1)
+        if self.wkeys == NULL or self.wbits == NULL:
+            raise MemoryError()
+        for i in range(w.shape[0]):
+            if w[i] == 0:
+                raise ValueError("a special word hashes to 0")
+            slot = w[i] & self.wmask
+            while self.wkeys[slot] != 0:
+                slot = (slot + 1) & self.wmask
+            self.wkeys[slot], self.wbits[slot] = w[i], wb[i]
+        self.ops, self.n_ops, self.op_width = (&ops[0, 0] if ops.shape[0] else NULL), ops.shape[0], ops.shape[1]
+        for i in range(128):
+            self.ascii_class[i] = ascii_class[i]
+        for i in range(6):
+            self.replacement[i] = replacement[i]
+            self.kind_of[i] = kind_of[i]
+
+    def __dealloc__(self):
+        free(self.wkeys)
+        free(self.wbits)
+
+
+cdef struct Tok:
+    int64_t s
+    int64_t e
+    uint64_t h  # exact hash
+    uint8_t cat
+
+
+cdef struct Toks:
+    Tok* p
+    Py_ssize_t n
+    Py_ssize_t cap
+
+
+cdef inline int _emit(Toks* v, int64_t s, int64_t e, uint64_t h, uint8_t cat) noexcept nogil:
+    cdef Py_ssize_t cap
+    cdef Tok* grown
+    if v.n == v.cap:
+        cap = 256 if v.cap == 0 else 2 * v.cap
+        grown = <Tok*> realloc(v.p, cap * sizeof(Tok))
+        if grown == NULL:
+            return -1
+        v.p, v.cap = grown, cap
+    v.p[v.n].s, v.p[v.n].e, v.p[v.n].h, v.p[v.n].cat = s, e, h, cat
+    v.n += 1
+    return 0
+
+
+cdef inline uint8_t _class_of(uint32_t cp, const uint8_t* ascii_class) noexcept nogil:
+    """``code._padded_classes`` of one character: ASCII by table, Unicode spaces, every other code point a word."""
+    if cp < 128:
+        return ascii_class[cp]
+    if (cp == 0x85 or cp == 0xA0 or cp == 0x1680 or 0x2000 <= cp <= 0x200B or cp == 0x2028 or cp == 0x2029
+            or cp == 0x202F or cp == 0x205F or cp == 0x3000 or cp == 0xFEFF):
+        return K_SPACE
+    return K_WORD
+
+
+cdef inline uint64_t _span_hash(const chars_t* cps, int64_t s, int64_t e) noexcept nogil:
+    """``tokens.span_hashes`` of one span: sum of cp[s + j] * BASE**j, the length mixed in, then mix64."""
+    cdef uint64_t acc = 0
+    cdef int64_t i = e - 1
+    while i >= s:
+        acc = acc * HASH_BASE + cps[i]
+        i -= 1
+    return mix64(acc ^ (<uint64_t> (e - s) * POLY))
+
+
+cdef int _lex(const chars_t* cps, Py_ssize_t n, const Spans* opaque, const uint8_t* ascii_class, Toks* out) noexcept nogil:
+    """``code._lex`` and ``span_hashes`` in one pass: words, punctuation, and each outermost literal as one token.
+
+    Comments and the insides of literals are skipped; a word ends where a literal or comment starts.
+    """
+    cdef Py_ssize_t i = 0, k, j = 0, limit
+    cdef uint8_t c
+    cdef uint32_t head
+    cdef int err = 0
+    while i < n:
+        if j < opaque.n and i == opaque.p[j].s:
+            if opaque.p[j].code != 3:
+                err |= _emit(out, i, opaque.p[j].e, _span_hash(cps, i, opaque.p[j].e),
+                             C_STR if opaque.p[j].code == 1 else C_NUM)
+            i = opaque.p[j].e
+            j += 1
+            continue
+        c = _class_of(cps[i], ascii_class)
+        if c == K_SPACE:
+            i += 1
+            continue
+        head = cps[i]
+        if c == K_PUNCT:
+            err |= _emit(out, i, i + 1, _span_hash(cps, i, i + 1), C_PUNCT)
+            i += 1
+            continue
+        limit = opaque.p[j].s if j < opaque.n else n
+        k = i + 1
+        while k < limit and _class_of(cps[k], ascii_class) == K_WORD:
+            k += 1
+        err |= _emit(out, i, k, _span_hash(cps, i, k), C_DIGITS if 0x30 <= head <= 0x39 else C_NAME)
+        i = k
+    return err
+
+
+cdef inline uint8_t _word_bits(CodeTables t, uint64_t h) noexcept nogil:
+    """The special-word bits of a name's hash: one probe or two in an open-addressing table."""
+    cdef uint64_t slot = h & t.wmask
+    while t.wkeys[slot] != 0:
+        if t.wkeys[slot] == h:
+            return t.wbits[slot]
+        slot = (slot + 1) & t.wmask
+    return 0
+
+
+cdef inline bint _inside_from(const Spans* v, Py_ssize_t* at, int64_t pos) noexcept nogil:
+    """``_inside`` for positions that only grow: the search resumes where the last one stopped."""
+    while at[0] < v.n and v.p[at[0]].s <= pos:
+        at[0] += 1
+    return at[0] > 0 and pos < v.p[at[0] - 1].e
+
+
+cdef bint _after_member_op(CodeTables t, const chars_t* cps, const Tok* tok, Py_ssize_t m, Py_ssize_t i) noexcept nogil:
+    """``code._after_member_op`` for token ``i``: right after ``.``/``->`` (glued), not after ``..``/``...``."""
+    cdef Py_ssize_t j, k, w, q
+    cdef const uint32_t* op
+    cdef bint ok
+    if m < 2:
+        return False
+    for j in range(t.n_ops):
+        op = t.ops + j * t.op_width
+        w = 0
+        while w < t.op_width and op[w] != 0:
+            w += 1
+        if w == 0 or i < w or m <= w:
+            continue
+        ok = True
+        for k in range(w):  # tokens i - w .. i - 1 are the operator's characters, glued together
+            q = i - w + k
+            if tok[q].e - tok[q].s != 1 or cps[tok[q].s] != op[k] or (k > 0 and tok[q - 1].e != tok[q].s):
+                ok = False
+                break
+        if ok and i - w >= 1:  # and the operator is not glued to its own first character before it
+            q = i - w - 1
+            if tok[q].e == tok[q + 1].s and tok[q].e - tok[q].s == 1 and cps[tok[q].s] == op[0]:
+                ok = False
+        if ok:
+            return True
+    return False
+
+
+cdef void _classify(CodeTables t, const chars_t* cps, Toks* toks, const Walk* w) noexcept nogil:
+    """``code._classify_names``: each name becomes a keyword (punctuation category), a kept name, or stays a name."""
+    cdef Py_ssize_t i, at = 0
+    cdef uint8_t bits
+    cdef Tok* tok = toks.p
+    for i in range(toks.n):
+        if tok[i].cat != C_NAME:
+            continue
+        bits = _word_bits(t, tok[i].h)
+        if bits & W_HARD or (bits & W_SOFT and _exact_span(&w.soft, tok[i].s, tok[i].e)):
+            tok[i].cat = C_PUNCT
+        elif bits & W_BUILTIN or _inside_from(&w.kept, &at, tok[i].s) or _after_member_op(t, cps, tok, toks.n, i):
+            tok[i].cat = C_KEPT
+
+
+cdef int _tokens(CodeTables t, const chars_t* cps, Py_ssize_t n, Walk* w, Toks* toks) noexcept nogil:
+    """Lex and classify, then drop the tokens of import statements (in place)."""
+    cdef Py_ssize_t i, keep = 0, at = 0
+    if _lex(cps, n, &w.opaque, t.ascii_class, toks):
+        return -1
+    _classify(t, cps, toks, w)
+    if w.imports.n:
+        for i in range(toks.n):
+            if not _inside_from(&w.imports, &at, toks.p[i].s):
+                toks.p[keep] = toks.p[i]
+                keep += 1
+        toks.n = keep
+    return 0
+
+
+def normalize_code(CodeParser parser, CodeTables tables, bytes data, cps_or_none):
+    """``code._normalize_closed`` of the UTF-8 ``data`` of a text: ``(hashes, exact, starts, ends, kinds, units)``
+    (``None`` when there is no token) and the outermost literal and comment spans, an ``(n, 3)`` array.
+
+    ``cps_or_none`` holds the text's code points when it is not ASCII; offsets are then in
+    characters, as the reference's.
+    """
+    cdef const uint32_t[::1] wide
+    cdef const char* raw = data
+    cdef Py_ssize_t n_bytes = len(data), n = n_bytes, i
+    cdef bint ascii_only = cps_or_none is None
+    if not ascii_only:
+        wide = cps_or_none
+        n = wide.shape[0]
+    cdef Walk w
+    cdef Toks toks
+    memset(&w, 0, sizeof(Walk))
+    memset(&toks, 0, sizeof(Toks))
+    cdef TSTree* tree
+    cdef int err = 0
+    cdef int64_t* b2c = NULL
+    with nogil:
+        tree = ts_parser_parse_string(parser.parser, NULL, raw, <uint32_t> n_bytes)
+    if tree == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            err = cg_walk(tree, tables.flags, tables.n_flags, tables.fields, tables.n_fields, <const uint8_t*> raw,
+                          word_start, &w)
+            ts_tree_delete(tree)
+            tree = NULL
+            if err == 0 and not ascii_only:
+                b2c = _byte_to_char(<const uint8_t*> raw, n_bytes)
+                if b2c == NULL:
+                    err = -1
+                else:
+                    _to_chars(&w.opaque, b2c)
+                    _to_chars(&w.kept, b2c)
+                    _to_chars(&w.imports, b2c)
+                    _to_chars(&w.units, b2c)
+                    _to_chars(&w.soft, b2c)
+            if err == 0:
+                _sort(&w.opaque)
+                _outermost(&w.opaque)
+                _sort(&w.kept)
+                _reach(&w.kept)
+                _sort(&w.imports)
+                _reach(&w.imports)
+                _sort(&w.units)
+                _sort(&w.soft)
+                if ascii_only:
+                    err = _tokens(tables, <const uint8_t*> raw, n, &w, &toks)
+                else:
+                    err = _tokens(tables, &wide[0], n, &w, &toks)
+        if err:
+            raise MemoryError()
+        opaque = np.empty((w.opaque.n, 3), dtype=np.int64)
+        _fill_opaque(opaque, &w.opaque)
+        if toks.n == 0:
+            return None, opaque
+        return _arrays(tables, &toks, &w.units), opaque
+    finally:
+        if tree != NULL:
+            ts_tree_delete(tree)
+        free(b2c)
+        free(toks.p)
+        cg_free_walk(&w)
+
+
+cdef void _fill_opaque(int64_t[:, ::1] out, const Spans* v) noexcept:
+    cdef Py_ssize_t i
+    for i in range(v.n):
+        out[i, 0], out[i, 1], out[i, 2] = v.p[i].s, v.p[i].e, v.p[i].code
+
+
+cdef tuple _arrays(CodeTables t, const Toks* toks, const Spans* unit_spans):
+    """The token arrays of ``TokenStream``, and units as ``(first token, end token)`` rows, empty ones dropped."""
+    cdef Py_ssize_t m = toks.n, i, a, b, n_units = 0
+    hashes_a = np.empty(m, dtype=np.uint64)
+    exact_a = np.empty(m, dtype=np.uint64)
+    starts_a = np.empty(m, dtype=np.int64)
+    ends_a = np.empty(m, dtype=np.int64)
+    kinds_a = np.empty(m, dtype=np.uint8)
+    units_a = np.empty((unit_spans.n, 2), dtype=np.int64)
+    cdef uint64_t[::1] hashes = hashes_a, exact = exact_a
+    cdef int64_t[::1] starts = starts_a, ends = ends_a
+    cdef uint8_t[::1] kinds = kinds_a
+    cdef int64_t[:, ::1] units = units_a
+    cdef const Tok* tok = toks.p
+    with nogil:
+        for i in range(m):
+            starts[i], ends[i], exact[i] = tok[i].s, tok[i].e, tok[i].h
+            kinds[i] = t.kind_of[tok[i].cat]
+            hashes[i] = t.replacement[tok[i].cat] if t.replacement[tok[i].cat] else tok[i].h
+        for i in range(unit_spans.n):
+            a = _first_at(tok, m, unit_spans.p[i].s)
+            b = _first_at(tok, m, unit_spans.p[i].e)
+            if b > a:
+                units[n_units, 0], units[n_units, 1] = a, b
+                n_units += 1
+    return hashes_a, exact_a, starts_a, ends_a, kinds_a, units_a[:n_units]
+
+
+cdef Py_ssize_t _first_at(const Tok* tok, Py_ssize_t m, int64_t x) noexcept nogil:
+    """The first token starting at or after ``x`` (``np.searchsorted(starts, x, side="left")``)."""
+    cdef Py_ssize_t lo = 0, hi = m, mid
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if tok[mid].s < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+cdef int64_t* _byte_to_char(const uint8_t* b, Py_ssize_t n) noexcept nogil:
+    """Character offset of every UTF-8 byte offset 0..n (continuation bytes share their character's)."""
+    cdef int64_t* out = <int64_t*> malloc((n + 1) * sizeof(int64_t))
+    cdef Py_ssize_t i
+    cdef int64_t c = 0
+    if out == NULL:
+        return NULL
+    out[0] = 0
+    for i in range(n):
+        if (b[i] & 0xC0) != 0x80:
+            c += 1
+        out[i + 1] = c
+    return out
+
+
+def parse_only(CodeParser parser, bytes data):
+    """Parse ``data`` and drop the tree: the parser's own cost, the floor of ``normalize_code``."""
+    cdef const char* raw = data
+    cdef uint32_t n = len(data)
+    cdef TSTree* tree
+    with nogil:
+        tree = ts_parser_parse_string(parser.parser, NULL, raw, n)
+        ts_tree_delete(tree)
