@@ -177,8 +177,10 @@ cdef class CodeTables:
     cdef uint8_t ascii_class[128]
     cdef uint64_t replacement[6]
     cdef uint8_t kind_of[6]
+    cdef int long_string_words
 
-    def __cinit__(self, flags, fields, words, word_bits, member_ops, ascii_class, replacement, kind_of):
+    def __cinit__(self, flags, fields, words, word_bits, member_ops, ascii_class, replacement, kind_of,
+                  int long_string_words):
         cdef const uint8_t[::1] f = flags
         cdef const uint32_t[::1] fl = fields
         cdef const uint64_t[::1] w = words
@@ -209,6 +211,7 @@ cdef class CodeTables:
         for i in range(6):
             self.replacement[i] = replacement[i]
             self.kind_of[i] = kind_of[i]
+        self.long_string_words = long_string_words
 
     def __dealloc__(self):
         free(self.wkeys)
@@ -219,6 +222,7 @@ cdef struct Tok:
     int64_t s
     int64_t e
     uint64_t h  # exact hash
+    uint64_t lit  # hash of a literal's contents (``code._literal_contents``), for the normalized channel
     uint8_t cat
 
 
@@ -237,7 +241,7 @@ cdef inline int _emit(Toks* v, int64_t s, int64_t e, uint64_t h, uint8_t cat) no
         if grown == NULL:
             return -1
         v.p, v.cap = grown, cap
-    v.p[v.n].s, v.p[v.n].e, v.p[v.n].h, v.p[v.n].cat = s, e, h, cat
+    v.p[v.n].s, v.p[v.n].e, v.p[v.n].h, v.p[v.n].lit, v.p[v.n].cat = s, e, h, 0, cat
     v.n += 1
     return 0
 
@@ -358,12 +362,94 @@ cdef void _classify(CodeTables t, const chars_t* cps, Toks* toks, const Walk* w)
             tok[i].cat = C_KEPT
 
 
+cdef extern from "Python.h":
+    bint Py_UNICODE_ISALNUM(Py_UCS4 ch) nogil
+
+
+cdef uint64_t STR_TAG = 0x243F6A8885A308D3ULL
+cdef uint64_t NUM_TAG = 0x13198A2E03707344ULL
+
+
+cdef inline bint _quote(uint32_t c) noexcept nogil:
+    return c == 0x27 or c == 0x22 or c == 0x60  # ' " `
+
+
+cdef inline bint _prefix(uint32_t c) noexcept nogil:
+    return c < 128 and c in b"rRbBuUfFLU8@$"
+
+
+cdef inline bint _solid(uint32_t c) noexcept nogil:
+    return c > 32 and c != 127
+
+
+cdef bint _long_or_interpolated(const chars_t* cps, int64_t s, int64_t e, int min_words) noexcept nogil:
+    """A string of ``min_words``+ words (``_WORDS`` runs: alphanumeric) or holding ``$`` or ``{``: it stays <STR>."""
+    cdef int64_t i
+    cdef int words = 0
+    cdef bint inword = False, alnum
+    cdef uint32_t c
+    for i in range(s, e):
+        c = cps[i]
+        if c == 0x24 or c == 0x7B:
+            return True
+        alnum = Py_UNICODE_ISALNUM(<Py_UCS4> c) if c >= 128 else (0x30 <= c <= 0x39 or 0x41 <= (c & ~0x20) <= 0x5A)
+        if alnum and not inword:
+            words += 1
+        inword = alnum
+    return words >= min_words
+
+
+cdef uint64_t _literal_hash(const chars_t* cps, int64_t s, int64_t e, bint is_str) noexcept nogil:
+    """``code._literal_contents`` of one short literal: its contents without prefix, quotes and end spaces, tagged."""
+    cdef int64_t cs = s, ce = e, s2, e2
+    cdef int i
+    cdef bint quoted = False
+    cdef uint32_t c
+    if is_str:
+        for i in range(6):  # prefix letters until a quote, then quotes
+            if cs >= e:
+                break
+            c = cps[cs]
+            if not (_quote(c) or (_prefix(c) and not quoted)):
+                break
+            quoted = quoted or _quote(c)
+            cs += 1
+        if quoted:
+            for i in range(3):
+                if ce <= cs or not _quote(cps[ce - 1]):
+                    break
+                ce -= 1
+    if ce < cs:
+        ce = cs
+    s2 = cs
+    while s2 < ce and not _solid(cps[s2]):
+        s2 += 1
+    e2 = ce
+    while e2 > s2 and not _solid(cps[e2 - 1]):
+        e2 -= 1
+    return mix64(_span_hash(cps, s2, e2) ^ (STR_TAG if is_str else NUM_TAG))
+
+
+cdef void _literals(CodeTables t, const chars_t* cps, Toks* toks) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef Tok* tok = toks.p
+    for i in range(toks.n):
+        if tok[i].cat == C_STR:
+            if _long_or_interpolated(cps, tok[i].s, tok[i].e, t.long_string_words):
+                tok[i].lit = t.replacement[C_STR]
+            else:
+                tok[i].lit = _literal_hash(cps, tok[i].s, tok[i].e, True)
+        elif tok[i].cat == C_NUM or tok[i].cat == C_DIGITS:
+            tok[i].lit = _literal_hash(cps, tok[i].s, tok[i].e, False)
+
+
 cdef int _tokens(CodeTables t, const chars_t* cps, Py_ssize_t n, Walk* w, Toks* toks) noexcept nogil:
-    """Lex and classify, then drop the tokens of import statements (in place)."""
+    """Lex, classify, hash literals by their contents, then drop the tokens of import statements (in place)."""
     cdef Py_ssize_t i, keep = 0, at = 0
     if _lex(cps, n, &w.opaque, t.ascii_class, toks):
         return -1
     _classify(t, cps, toks, w)
+    _literals(t, cps, toks)
     if w.imports.n:
         for i in range(toks.n):
             if not _inside_from(&w.imports, &at, toks.p[i].s):
@@ -466,7 +552,10 @@ cdef tuple _arrays(CodeTables t, const Toks* toks, const Spans* unit_spans):
         for i in range(m):
             starts[i], ends[i], exact[i] = tok[i].s, tok[i].e, tok[i].h
             kinds[i] = t.kind_of[tok[i].cat]
-            hashes[i] = t.replacement[tok[i].cat] if t.replacement[tok[i].cat] else tok[i].h
+            if tok[i].cat == C_STR or tok[i].cat == C_NUM or tok[i].cat == C_DIGITS:
+                hashes[i] = tok[i].lit
+            else:
+                hashes[i] = t.replacement[tok[i].cat] if t.replacement[tok[i].cat] else tok[i].h
         for i in range(unit_spans.n):
             a = _first_at(tok, m, unit_spans.p[i].s)
             b = _first_at(tok, m, unit_spans.p[i].e)

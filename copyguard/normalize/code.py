@@ -373,7 +373,7 @@ def _normalize_compiled(c, text: str, data: bytes, grammar: Grammar, compiled: _
     if tables is None:
         tables = compiled.tables = c.CodeTables(compiled.symbol_flags, compiled.field_keys, compiled.words,
                                                 compiled.word_bits, compiled.member_op_table, _CLASS[:128],
-                                                _REPLACEMENT, _KIND)
+                                                _REPLACEMENT, _KIND, LONG_STRING_WORDS)
     arrays, opaque = c.normalize_code(parser, tables, data, None if len(data) == len(text) else codepoints(text))
     if arrays is None:
         return TokenStream.empty(text, grammar.name), opaque
