@@ -164,8 +164,13 @@ async def client(port: int, payloads: list[bytes], until: float, latencies: list
     errors, i = 0, start
     while time.perf_counter() < until:
         t0 = time.perf_counter()
-        writer.write(payloads[i % len(payloads)])
-        status, _ = await read_reply(reader)
+        try:
+            writer.write(payloads[i % len(payloads)])
+            status, _ = await read_reply(reader)
+        except (OSError, asyncio.IncompleteReadError):  # a closed or reset connection is an error, then reconnect
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            status = 0
         latencies.append(time.perf_counter() - t0)
         errors += status != 200
         i += 1
@@ -321,12 +326,14 @@ def takedown(index: Path) -> dict:
                 started = time.time()
                 try:
                     writer.write(payload)
-                    _, body = await read_reply(reader)
+                    status, body = await read_reply(reader)
                 except (OSError, asyncio.IncompleteReadError) as err:  # counted, and this client reconnects
                     problems.append(f"{type(err).__name__} {started - t0:.2f} s in")
                     writer.close()
                     reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
                     continue
+                if status != 200:
+                    problems.append(f"HTTP {status} {started - t0:.2f} s in: {body[:200]!r}")
                 log.append((started, TOMLI.encode() in body))
             writer.close()
 
@@ -344,7 +351,9 @@ def takedown(index: Path) -> dict:
         t0 = time.time()
         committed = asyncio.run(scenario())
         stale = [t for t, named in log if named and t >= committed]
-        deaths = re.findall(r"worker \d+ died[^\n]*", srv.log())
+        server_log = srv.log()
+        deaths = re.findall(r"worker \d+ (?:died|failed)[^\n]*", server_log)
+        deaths += [f"{n} unhandled exceptions" for n in [server_log.count("Exception in ASGI application")] if n]
         return {"lag_ms": (max(stale) - committed) * 1000 if stale else 0.0, "checks": len(log),
                 "problems": problems, "deaths": deaths}
     finally:
@@ -392,7 +401,8 @@ def main() -> None:
           f"peak {mem['conn_peak']:.0f} MB under 200 parallel connections ({mem['conn_ok']}/200 answered 200)")
     print(f"takedown: the removed source was last named {lag['lag_ms']:.0f} ms after the commit "
           f"({lag['checks']} checks by 8 clients); client errors: {len(lag['problems'])} "
-          f"{lag['problems'][:5] or ''}; worker deaths in the server's log: {lag['deaths'] or 'none'}")
+          f"{lag['problems'][:5] or ''}; worker deaths and unhandled exceptions in the server's log: "
+          f"{lag['deaths'] or 'none'}")
     shutil.rmtree(tmp, ignore_errors=True)
 
 
