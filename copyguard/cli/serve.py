@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_index(p, many=True)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one and prints it)")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes; this one hands each connection to the worker with the fewest open (default 1)")
     p.add_argument("--threads", type=int, default=2, help="check threads per worker (default 2)")
     p.add_argument("--queue", type=int, default=256,
                    help="checks that may wait for a thread, per worker; more are refused 503 at once (default 256)")
