@@ -21,6 +21,8 @@ from libc.stdlib cimport malloc, free
 
 import numpy as np
 
+API = 2  # compiled.API: bumped whenever a function is added or changes its arguments
+
 cdef uint64_t POLY = 0x9E3779B97F4A7C15ULL
 cdef uint32_t MAX32 = 0xFFFFFFFFU
 cdef uint8_t IDENT = 1

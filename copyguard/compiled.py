@@ -18,9 +18,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
+# What this source tree's _core.pyx provides; a module built from an older tree (an editable install
+# not rebuilt after a pull) is not used: the numpy reference runs, and tests/test_core.py says to rebuild.
+API = 2
+
 try:
     from . import _core as _loaded
 except ImportError:  # a source checkout that was never built: the numpy reference runs
+    _loaded = None
+if _loaded is not None and getattr(_loaded, "API", 0) != API:
     _loaded = None
 
 _on = [_loaded is not None and os.environ.get("COPYGUARD_NO_EXT", "") in ("", "0")]
@@ -32,7 +38,7 @@ def core() -> ModuleType | None:
 
 
 def available() -> bool:
-    """Whether the extension was built and imports (whatever the switch says)."""
+    """Whether the extension was built from this source tree and imports (whatever the switch says)."""
     return _loaded is not None
 
 

@@ -19,7 +19,7 @@ from copyguard.passages import sketch_passages
 
 def both(fn, *args, **kwargs):
     """``fn`` run compiled, then on the numpy reference."""
-    assert compiled.core() is not None, "copyguard._core is not built: run pip install -e ."
+    assert compiled.core() is not None, "copyguard._core is not built or is stale: run pip install -e ."
     fast = fn(*args, **kwargs)
     with compiled.reference():
         assert compiled.core() is None
