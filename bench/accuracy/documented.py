@@ -490,6 +490,35 @@ def table(results: dict[str, dict], peer_scores: dict[str, dict] | None = None) 
     return "\n".join(lines)
 
 
+GLANCE = ["verbatim", "untagged", "unfenced", "truncated-5", "truncated-10", "truncated-20", "docstring-only",
+          "comment-heavy", "short-3-4", "short-5-6", "short-7-9", "short-10-12", "renamed", "tool-renamed",
+          "tool-renamed-nodocs", "raw-file", "negative-verbatim", "negative-renamed", "negative-docstring-only",
+          "negative-raw-file"]
+
+
+def glance(results: dict[str, dict], peer_scores: dict[str, dict], split: str = "reporting") -> str:
+    """One split as slice x language: copyguard, then the peers in parentheses (datasketch / copydetect / Dolos)."""
+    if split not in results:
+        return ""
+    scores = results[split]["scores"]
+    peers_ = peer_scores.get(split, {})
+    langs = [lang for lang in ("python", "javascript", "typescript", "java") if any(k[0] == lang for k in scores)]
+    lines = ["| slice | " + " | ".join(langs) + " |", "|---|" + "---|" * len(langs)]
+    for kind in GLANCE:
+        rate = kind.startswith("negative-")
+        cells = []
+        for lang in langs:
+            if (lang, kind) not in scores:
+                cells.append("")
+                continue
+            cell = _cell(scores[(lang, kind)][0], rate)
+            others = [_cell(peers_[t][(lang, kind)][0], rate) for t in PEERS if (lang, kind) in peers_.get(t, {})]
+            cells.append(f"**{cell}** ({' / '.join(others)})" if others else f"**{cell}**")
+        label = kind.replace("negative-", "independent code flagged: ") if rate else kind
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def falsealarm_table(results: dict[str, dict]) -> str:
     """``{split: {set: {measure: {tool: (value, n)}}}}`` as one table, the split named on every row."""
     cols = ["copyguard"] + [t for t in PEERS if any(t in cells for sets_ in results.values()
@@ -581,6 +610,8 @@ def main() -> None:
         "**Split.** Every default was chosen on the TUNING group; figures for the README come from the "
         "REPORTING group only. Each row names its split.",
         "", "| split | role | library | language | style |", "|---|---|---|---|---|", libs, "", facts, "",
+        *(["## Reporting group at a glance: copyguard (datasketch / copydetect / Dolos)", "",
+           glance(results, peer_scores), ""] if "reporting" in results else []),
         "## Recall on copies, false positives on independent code of the same style", "",
         table(results, peer_scores), "",
         *(["## False alarms on shared boilerplate and same-task solutions", "", falsealarm_table(fa), ""] if fa else []),
