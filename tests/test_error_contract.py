@@ -234,3 +234,40 @@ def test_thousands_of_fences_are_checked_within_the_block_limit(index):
     verdict = Guard.open(index).check(tiny + f"```python\n{func}\n```\n")
     assert verdict.truncated
     assert any(m.source == "corpus/tomli/_parser.py" for m in verdict.matches)  # the copy after the limit is found
+
+
+# --- fail closed at build time --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("setup", ["empty folder", "only unreadable files"])
+def test_a_build_with_nothing_to_index_is_an_error_unless_asked_for(tmp_path, setup):
+    src = tmp_path / "src"
+    src.mkdir()
+    if setup == "only unreadable files":
+        (src / "a.py").write_bytes(b"\x00\x01binary")
+        (src / "b.txt").write_bytes("caf\xe9 latin-1".encode("latin-1"))
+    one_line_error(cg("index", "build", str(src), "--out", str(tmp_path / "idx")), "nothing")
+    assert not (tmp_path / "idx").exists()
+    r = cg("index", "build", str(src), "--out", str(tmp_path / "idx"), "--allow-empty")
+    assert r.returncode == 0, r.stderr
+    one_line_error(cg("check", "--index", str(tmp_path / "idx"), "-", stdin="anything"), "no live passages")
+
+
+def test_a_jsonl_gz_corpus_is_read(tmp_path):
+    rows = [{"id": f"r{i}", "text": (CORPUS / "jargon" / "the-story-of-mel.txt").read_text()[i * 2000 : i * 2000 + 1500]}
+            for i in range(3)]
+    (tmp_path / "c.jsonl.gz").write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
+    r = cg("index", "build", str(tmp_path / "c.jsonl.gz"), "--out", str(tmp_path / "idx"), "--license", "GPL-3.0")
+    assert r.returncode == 0 and "3 sources" in r.stdout, r.stdout + r.stderr
+    r = cg("check", "--index", str(tmp_path / "idx"), "--json", "-", stdin=rows[1]["text"])
+    assert r.returncode == 1 and json.loads(r.stdout)["action"] == "block"
+
+
+def test_index_build_max_bytes_skips_larger_sources_without_reading_them(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "small.py").write_text((CORPUS / "tomli" / "_re.py").read_text())
+    (src / "big.py").write_text((CORPUS / "tomli" / "_parser.py").read_text())
+    r = cg("index", "build", str(src), "--out", str(tmp_path / "idx"), "--max-bytes", "10000")
+    assert r.returncode == 0 and "1 sources" in r.stdout and "too-large" in r.stdout, r.stdout + r.stderr
+    one_line_error(cg("index", "build", str(src), "--out", str(tmp_path / "idx2"), "--max-bytes", "0"), "--max-bytes")

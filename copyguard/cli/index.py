@@ -18,6 +18,8 @@ def _source_args(p: argparse.ArgumentParser, optional: bool = False) -> None:
     p.add_argument("--lang-field", help="language column (grammar name or alias; default: prose)")
     p.add_argument("--license", help="license of every source that states none (SPDX id)")
     p.add_argument("--prefix", help="namespace of the source ids (default: a folder's own name; '' for none)")
+    p.add_argument("--max-bytes", type=int, default=None, metavar="N",
+                   help="skip (and count as too-large) a source over N bytes (default: 4 MiB); nothing larger is read")
     p.add_argument("--allow-empty", action="store_true",
                    help="accept a result with no sources (by default nothing indexable is an error)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default: 1)")
@@ -86,8 +88,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _corpus_options(args: argparse.Namespace) -> dict:
-    return dict(text_field=args.text_field, id_field=args.id_field, license_field=args.license_field,
-                lang_field=args.lang_field, license=args.license, prefix=args.prefix)
+    from ..errors import ConfigError
+
+    options = dict(text_field=args.text_field, id_field=args.id_field, license_field=args.license_field,
+                   lang_field=args.lang_field, license=args.license, prefix=args.prefix)
+    if args.max_bytes is not None:
+        if args.max_bytes <= 0:
+            raise ConfigError(f"--max-bytes must be a positive number of bytes, got {args.max_bytes}")
+        options["max_bytes"] = args.max_bytes
+    return options
 
 
 def _print_report(report, verb: str) -> None:
