@@ -68,9 +68,12 @@ def check_normalize(text: str, lang: str | None) -> None:
     by_span: dict[tuple[int, int], list[int]] = {}
     for i, span in enumerate(zip(starts, ends)):  # one character may fold to several words ("¾" is "3⁄4")
         by_span.setdefault(span, []).append(int(ts.exact[i]))
-    for (s, e), exact in list(by_span.items())[:50]:
+    spans = sorted(by_span)
+    for i, (s, e) in enumerate(spans[:50]):  # a span no other overlaps ("0¼" folds to the one word "01" and "4")
+        if (i and spans[i - 1][1] > s) or (i + 1 < len(spans) and spans[i + 1][0] < e):
+            continue
         again = normalize(text[s:e], PROSE).exact.tolist()
-        assert again == exact, f"{text[s:e]!r} normalized alone gives other tokens"
+        assert again == by_span[(s, e)], f"{text[s:e]!r} normalized alone gives other tokens"
 
 
 def check_guard(text: str, lang: str | None) -> None:

@@ -319,14 +319,20 @@ def _unclosed(text: str, lang: str) -> str:
 
 
 def _clip(ts: TokenStream, text: str) -> TokenStream:
-    """The tokens of ``ts`` that start inside ``text`` (a prefix of ``ts.text``), ends clipped to it."""
+    """The tokens of ``ts`` that start inside ``text`` (a prefix of ``ts.text``), ends clipped to it.
+
+    A clipped token's ``exact`` hash is of the characters ``text`` holds, not of the closing added to parse it.
+    """
     keep = ts.starts < len(text)
     ends = np.minimum(ts.ends[keep], len(text))
+    exact = ts.exact[keep].copy()
+    for i in np.flatnonzero(ts.ends[keep] > len(text)):
+        exact[i] = hash_string(text[int(ts.starts[keep][i]) : len(text)])
     n = int(keep.sum())
     units = ts.units.copy()
     units[:, 1] = np.minimum(units[:, 1], n)
     units = units[units[:, 1] > units[:, 0]]
-    return TokenStream(text, ts.lang, ts.hashes[keep], ts.exact[keep], ts.starts[keep], ends, ts.kinds[keep], units)
+    return TokenStream(text, ts.lang, ts.hashes[keep], exact, ts.starts[keep], ends, ts.kinds[keep], units)
 
 
 def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, np.ndarray]:
