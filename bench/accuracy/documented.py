@@ -519,6 +519,49 @@ def glance(results: dict[str, dict], peer_scores: dict[str, dict], split: str = 
     return "\n".join(lines)
 
 
+SHORT = ["short-3-4", "short-5-6", "short-7-9", "short-10-12"]
+
+
+def targets(results: dict[str, dict], fa: dict[str, dict], split: str = "reporting") -> str:
+    """The issue's done criteria on one split: every graded slice, the negatives, same-task sets, the shortest copy."""
+    if split not in results:
+        return ""
+    scores = results[split]["scores"]
+    rows = ["| target | language | copyguard | goal | result |", "|---|---|---|---|---|"]
+
+    def add(name: str, lang: str, value: float, goal: float, higher: bool, rate: bool = False) -> None:
+        ok = value >= goal if higher else value <= goal
+        shown, want = (_cell(value, True), f"≤ {100 * goal:.0f}%") if rate else (_cell(value, False), f"≥ {goal:.2f}")
+        rows.append(f"| {name} | {lang} | {shown} | {want} | {'PASS' if ok else 'MISS'} |")
+
+    langs = sorted({k[0] for k in scores})
+    for kind, goal in GOALS.items():
+        for lang in langs:
+            if (lang, kind) in scores:
+                add(f"{kind} recall", lang, scores[(lang, kind)][0], goal, True)
+    for lang in langs:
+        negs = [(v, k) for (lg, k), (v, _) in scores.items() if lg == lang and k.startswith("negative-")]
+        if negs:
+            worst = max(negs)
+            add(f"independent code of the same style flagged (worst slice: {worst[1][9:]})", lang, worst[0], 0.01,
+                False, True)
+    for lang in langs:  # shortest function (lines of code, with its docs) from which every longer slice has recall >= 0.9
+        curve = [(k, scores[(lang, k)][0]) for k in SHORT + ["verbatim"] if (lang, k) in scores]
+        ok = [k for i, (k, _) in enumerate(curve) if all(v >= 0.9 for _, v in curve[i:])]
+        first = ok[0] if ok else None
+        lines = {"short-3-4": 3, "short-5-6": 5, "short-7-9": 7, "short-10-12": 10}.get(first or "", 99)
+        rows.append(f"| shortest verbatim copy caught with recall ≥ 0.9 (lines of code) | {lang} | "
+                    f"{first.replace('short-', '') if first and first in SHORT else 'longer than 12'} | ≤ 5 | "
+                    f"{'PASS' if lines <= 5 else 'MISS'} |")
+    for name, measures in fa.get(split, {}).items():
+        for measure, cells in measures.items():
+            if measure in ("pip's own files flagged",):
+                add(f"{name}: {measure}", "python", cells["copyguard"][0], 0.01, False, True)
+            if measure in ("independent pairs flagged", "independent solutions flagged"):
+                add(f"{name}: {measure}", "", cells["copyguard"][0], 0.05, False, True)
+    return "\n".join(rows)
+
+
 def falsealarm_table(results: dict[str, dict]) -> str:
     """``{split: {set: {measure: {tool: (value, n)}}}}`` as one table, the split named on every row."""
     cols = ["copyguard"] + [t for t in PEERS if any(t in cells for sets_ in results.values()
@@ -615,6 +658,7 @@ def main() -> None:
         "## Recall on copies, false positives on independent code of the same style", "",
         table(results, peer_scores), "",
         *(["## False alarms on shared boilerplate and same-task solutions", "", falsealarm_table(fa), ""] if fa else []),
+        *(["## Targets of issue 8 on the reporting group", "", targets(results, fa), ""] if "reporting" in results else []),
         *(["## Peers", "", PEER_NOTES, "", "Thresholds read on the negatives (≤ 1% false positives):", "", thr, ""]
           if with_peers else []),
         "## Run time", "", *[f"- {t}" for t in timing], "",
