@@ -274,3 +274,14 @@ def test_base_shingles_are_made_like_the_index_makes_them():
     prose = set(shingle_set([Document("b", words, "prose", None, None)], params).tolist())
     assert prose and prose < both  # the docstring's words are shingled as prose, as the index does
     assert len(both - prose) > 0  # and the code as code
+
+
+def test_spark_build_declares_the_same_base_code(folders, indexes, tmp_path):
+    from copyguard.index.spark_build import spark_build_index
+
+    _, based = indexes
+    out = tmp_path / "spark.cgidx"
+    spark_build_index([str(folders / "submissions")], str(out), jobs=1, license="GPL-3.0-only",
+                      base=[str(folders / "starter")])
+    assert np.array_equal(Index.open(out).base_shingles(), Index.open(based).base_shingles())
+    assert not Guard.open(out).check(STARTER, "python").flagged

@@ -116,14 +116,12 @@ def run_build(args: argparse.Namespace) -> int:
 
     params = load_params(args.params)
     progress = not args.no_progress and sys.stderr.isatty()
-    if args.engine == "spark" and args.base:
-        raise ConfigError("--base is not supported with --engine spark; build, then `copyguard index add --base DIR`")
     if args.engine == "spark":
         from ..index.spark_build import spark_build_index
 
         report = spark_build_index(args.paths, args.out, params=params, master=args.spark_master, jobs=args.jobs,
                                    progress=progress, allow_empty=args.allow_empty,
-                                   task_bytes=int(args.spark_task_mb * 2**20), **_corpus_options(args))
+                                   task_bytes=int(args.spark_task_mb * 2**20), base=args.base, **_corpus_options(args))
     elif args.spark_master:
         raise ConfigError("--spark-master needs --engine spark")
     else:

@@ -40,7 +40,7 @@ from ..errors import ConfigError
 from ..normalize import versions
 from ..params import Params
 from . import fsutil
-from .build import BuildReport, Sketched, segments_from, sketch_all
+from .build import BuildReport, Sketched, declare_base, segments_from, sketch_all
 from .integrity import digest_dir
 from .segment import arrays_of, source_table, text_table, write_segment
 from .store import Transaction
@@ -163,12 +163,12 @@ _ROW_SCHEMA = pa.schema([
 
 def spark_build_index(paths: list[str], out: str, *, params: Params | None = None, master: str | None = None,
                       jobs: int = 2, progress: bool = False, allow_empty: bool = False, flush_passages: int = 250_000,
-                      task_bytes: int = TASK_BYTES, **corpus_options) -> BuildReport:
+                      task_bytes: int = TASK_BYTES, base: list[str] | None = None, **corpus_options) -> BuildReport:
     """Build a new index at ``out`` on Spark (``master``, else the active session, else ``local[jobs]``).
 
     ``out`` is a path or ``file://`` URL on a file system the driver and every
     executor share. Same arguments and same result as ``build_index``, all or
-    nothing like it.
+    nothing like it; declared ``base`` code (small) is read on the driver.
 
     spark_build_index(["corpus/"], "/shared/corpus.cgidx", master="spark://head:7077")
     """
@@ -177,6 +177,7 @@ def spark_build_index(paths: list[str], out: str, *, params: Params | None = Non
 
     started = time.perf_counter()
     with Index.building(_local_path(out), params or Params(), versions()) as txn:
+        declare_base(txn, base)
         spark = session(jobs, master)
         reader = CorpusReader(paths, **corpus_options)
         tasks = plan_tasks(list(reader.pieces()), spark.sparkContext.defaultParallelism, task_bytes)
