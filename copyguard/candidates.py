@@ -17,6 +17,7 @@ query = sketch_query(normalize(answer), index.params)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -64,23 +65,36 @@ class Candidate:
     shard: int = 0
 
 
+# An output stream this short still makes a passage (the index's minimum is for what it stores): a short
+# function the index holds as a unit is then found whole.
+QUERY_MIN_TOKENS = 12
+
+
 def sketch_query(ts: TokenStream, params: Params) -> Query:
     """Cut and sketch an output stream the way the index cut and sketched its sources."""
-    _, _, keys, sh = sketch_passages(ts, params)
-    return Query(ts, sh, keys, params.shingle(ts.is_code))
+    k = params.shingle(ts.is_code)
+    _, _, keys, sh = sketch_passages(ts, params, max(min(params.min_tokens(ts.is_code), QUERY_MIN_TOKENS), k + 1))
+    return Query(ts, sh, keys, k)
 
 
-def boilerplate_mask(indexes: Sequence[Index], query: Query, max_sources: int) -> np.ndarray:
-    """Which of the query's shingles more than ``max_sources`` indexed sources hold (0: none, the cap is off).
+def boilerplate_mask(indexes: Sequence[Index], query: Query, max_sources: int, share: float = 0.0) -> np.ndarray:
+    """Which of the query's shingles are boilerplate: they say nothing about which source was copied.
 
-    Such a shingle (a license header, a standard signature, a stock phrase
-    of doc comments) says nothing about which source was copied. Counts add
-    up over all the indexes a check consults.
+    A shingle is boilerplate when more indexed sources hold it than
+    ``max_sources`` or, in a larger index, than ``share`` of its live sources
+    (a license header, a standard signature, a stock phrase of doc comments;
+    ``max_sources`` 0: the cap is off, whatever ``share``). Counts add up over all the indexes a check
+    consults. This is the one place that decides what is boilerplate.
     """
     sh = query.shingles
-    if max_sources <= 0 or sh.shape[0] == 0:
-        return np.zeros(sh.shape[0], dtype=bool)
-    return sum((index.source_counts(sh) for index in indexes), np.zeros(sh.shape[0], dtype=np.int64)) > max_sources
+    out = np.zeros(sh.shape[0], dtype=bool)
+    if sh.shape[0] == 0:
+        return out
+    if max_sources > 0:
+        live = sum(sum(e.sources - e.dead_sources for e in index.manifest.segments) for index in indexes)
+        cap = max(max_sources, math.ceil(share * live))
+        out |= sum((index.source_counts(sh) for index in indexes), np.zeros(sh.shape[0], dtype=np.int64)) > cap
+    return out
 
 
 def without(query: Query, common: np.ndarray) -> Query:

@@ -36,8 +36,8 @@ _MAX_GAP_CHARS = 200
 _WEAKNESS = {MatchKind.VERBATIM: 0, MatchKind.RENAMED: 1, MatchKind.NEAR: 2}
 
 
-def weigh(text: str, matches: Iterable[Match], min_tokens_code: int, min_tokens_prose: int
-          ) -> tuple[list[Match], tuple[str, ...]]:
+def weigh(text: str, matches: Iterable[Match], min_tokens_code: int, min_tokens_prose: int,
+          min_tokens_exact: int | None = None) -> tuple[list[Match], tuple[str, ...]]:
     """The matches of the sources whose evidence reaches the floors, touching ones of a source merged.
 
     Also returns the sources that reach the floors only when boilerplate
@@ -49,23 +49,31 @@ def weigh(text: str, matches: Iterable[Match], min_tokens_code: int, min_tokens_
     out: list[Match] = []
     discounted = []
     for (_, source), found in by_source.items():
-        if evidence(found, min_tokens_code, min_tokens_prose) >= 1.0:
+        if evidence(found, min_tokens_code, min_tokens_prose, min_tokens_exact) >= 1.0:
             out.extend(merge_touching(text, found))
-        elif evidence(found, min_tokens_code, min_tokens_prose, with_boilerplate=True) >= 1.0:
+        elif evidence(found, min_tokens_code, min_tokens_prose, min_tokens_exact, with_boilerplate=True) >= 1.0:
             discounted.append(source)
     return out, tuple(discounted)
 
 
-def evidence(matches: list[Match], min_tokens_code: int, min_tokens_prose: int, with_boilerplate: bool = False
-             ) -> float:
+def evidence(matches: list[Match], min_tokens_code: int, min_tokens_prose: int, min_tokens_exact: int | None = None,
+             with_boilerplate: bool = False) -> float:
     """Sum over ``matches`` of the share of its channel's floor each one spans (1.0 and more: enough).
 
     Tokens that only boilerplate shingles cover (``Match.boilerplate``) do not count, unless ``with_boilerplate``.
+    Code tokens copied with their exact names and literals (``Match.exact``) weigh against
+    ``min_tokens_exact`` (default: ``min_tokens_code``), the others against ``min_tokens_code``:
+    independent code of one task shares its structure, rarely 20 tokens of it as written.
     """
+    exact_floor = min_tokens_code if min_tokens_exact is None else min_tokens_exact
     total = 0.0
     for m in matches:
-        floor = min_tokens_prose if m.lang in PROSE_ALIASES else min_tokens_code
-        total += (m.tokens if with_boilerplate else m.tokens - m.boilerplate) / max(floor, 1)
+        counted = m.tokens if with_boilerplate else m.tokens - m.boilerplate
+        if m.lang in PROSE_ALIASES:
+            total += counted / max(min_tokens_prose, 1)
+            continue
+        exact = min(m.exact, counted)
+        total += exact / max(exact_floor, 1) + (counted - exact) / max(min_tokens_code, 1)
     return total
 
 
@@ -110,5 +118,5 @@ def _merged(a: Match, b: Match) -> Match:
         output_span=(min(a.output_span[0], b.output_span[0]), max(a.output_span[1], b.output_span[1])),
         source_span=(min(a.source_span[0], b.source_span[0]), max(a.source_span[1], b.source_span[1])),
         lang=code[0].lang if code else a.lang, tokens=tokens, renames={**b.renames, **a.renames},
-        source_path=a.source_path, index=a.index, boilerplate=a.boilerplate + b.boilerplate,
+        source_path=a.source_path, index=a.index, boilerplate=a.boilerplate + b.boilerplate, exact=a.exact + b.exact,
     )

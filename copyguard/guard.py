@@ -39,7 +39,7 @@ from .normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
 from .normalize.code import normalize_code_spans, normalize_code_words
 from .normalize.text import blank_outside
 from .policy import Policy
-from .sketch import stream_shingles
+from .sketch import exact_shingles, stream_shingles
 from .stream import AsyncStream, Stream
 from .verdict import Verdict, marker_for_all, redact
 
@@ -136,10 +136,10 @@ class Guard:
         declared = [base_mask(q.shingles, base) for q in queries]
         # declared base code matches nothing: it finds no candidate, and regions stop at it
         queries = [without(q, b) for q, b in zip(queries, declared)]
-        common = [boilerplate_mask(indexes, q, p.max_shingle_sources) for q in queries]
+        common = [boilerplate_mask(indexes, q, p.max_shingle_sources, p.max_shingle_share) for q in queries]
         ranked = [self._candidates(indexes, q, c) for q, c in zip(queries, common)]  # (ranking, first round)
         matches, truncated = self._rounds(indexes, streams, queries, common, ranked)
-        kept, discounted = weigh(text, matches, p.min_tokens_code, p.min_tokens_prose)
+        kept, discounted = weigh(text, matches, p.min_tokens_code, p.min_tokens_prose, p.min_tokens_exact)
         spans = merge_spans(span for ts, q, b in zip(streams, queries, declared)
                             for span in base_spans(ts, b, q.k, p.min_region_tokens))
         if spans:
@@ -295,7 +295,7 @@ class Guard:
             for m in new:
                 by_source.setdefault((m.index, m.source), []).append(m)
             now = {key for key in {(m.index, m.source) for m in new} - qualified  # weigh's test, per source
-                   if evidence(by_source[key], p.min_tokens_code, p.min_tokens_prose) >= 1.0}
+                   if evidence(by_source[key], p.min_tokens_code, p.min_tokens_prose, p.min_tokens_exact) >= 1.0}
             if not now:
                 return matches, False
             qualified |= now
@@ -311,6 +311,7 @@ class Guard:
         """
         limits = self.policy.region_limits(ts.is_code)
         out, k = ts.tokens, query.k
+        out_exact = exact_shingles(out, k) if query.code else query.shingles
         matches: list[Match] = []
         for cand in cands:
             cand_sh = stream_shingles(cand.tokens, k, query.code)
@@ -328,6 +329,9 @@ class Guard:
                     m = replace(m, index=self.names[cand.shard])
                 if src_sh is not None:
                     m = replace(m, boilerplate=m.tokens - distinctive_tokens(query.shingles, common, src_sh, r, query.k))
+                if query.code:  # exact runs of the region: against the source's region only, its cost
+                    src_exact = sorted_unique(exact_shingles(cand.tokens[r.src_tok[0] : r.src_tok[1]], k))
+                    m = replace(m, exact=distinctive_tokens(out_exact, common, src_exact, r, k))
                 matches.append(m)
         return matches
 

@@ -55,6 +55,7 @@ class Match:
     source_path: str | None = None
     index: str | None = None  # the index the source is in, when a check consults several
     boilerplate: int = 0  # tokens of the match that only boilerplate shingles (held by many sources) cover
+    exact: int = 0  # code tokens covered by non-boilerplate runs whose exact tokens (names, literals) equal the source's
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -33,15 +33,16 @@ def windows(n: int, window: int, stride: int) -> np.ndarray:
     return np.stack([starts, starts + window], axis=1)
 
 
-def cut(ts: TokenStream, params: Params) -> tuple[np.ndarray, np.ndarray]:
+def cut(ts: TokenStream, params: Params, min_tokens: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Passages of ``ts`` as ``(ranges (m, 2) int64, kinds uint8)``, ordered by start.
 
-    Streams shorter than the minimum passage length give no passage: a lone
-    getter or a two-line snippet is boilerplate, not something to protect.
+    Streams and units shorter than the minimum passage length (``min_tokens``,
+    by default the parameters') give no passage: a lone getter or a two-line
+    snippet is boilerplate, not something to protect on its own.
     """
     code = ts.is_code
     n = len(ts)
-    min_tok = params.min_tokens(code)
+    min_tok = params.min_tokens(code) if min_tokens is None else min_tokens
     if n < min_tok:
         return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.uint8)
     ranges = [windows(n, *params.window(code))]
@@ -64,11 +65,12 @@ def shingle_ranges(token_ranges: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def sketch_passages(ts: TokenStream, params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def sketch_passages(ts: TokenStream, params: Params, min_tokens: int | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cut ``ts`` and sketch every passage: ``(token_ranges, kinds, band_keys, shingles)``."""
     from .sketch import band_keys, minhash_ranges, stream_shingles
 
-    ranges, kinds = cut(ts, params)
+    ranges, kinds = cut(ts, params, min_tokens)
     sh = stream_shingles(ts.tokens, params.shingle(ts.is_code), ts.is_code)
     if ranges.shape[0] == 0:
         return ranges, kinds, np.zeros((0, params.bands), dtype=np.uint64), sh

@@ -53,8 +53,10 @@ class Policy:
     min_similarity: float = 0.5  # share of a region's tokens in runs shared with the source
     min_tokens_code: int = 40  # the regions naming a source must span this many code tokens ...
     min_tokens_prose: int = 30  # ... or words (shares of both floors add up: see copyguard.evidence)
+    min_tokens_exact: int = 40  # code tokens copied with their exact names and literals weigh against this floor
     min_region_tokens: int = 12  # a region (code tokens or words) shorter than this is no evidence at all
     max_shingle_sources: int = 10  # a shingle held by more indexed sources is boilerplate: it never counts (0: off)
+    max_shingle_share: float = 0.0  # ... or by more than this share of them, when that is more (a large corpus)
     min_distinct_shingles: int = 20  # repetitive boilerplate (rows of getters) has few distinct shingles
     max_gap: int = 32  # shingles of edits tolerated inside one matched region
     min_candidate_containment: float = 0.3  # share of a candidate passage's shingles in the output before alignment
@@ -70,14 +72,19 @@ class Policy:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value <= 1.0:
                 raise ConfigError(f"{name} must be a number in (0, 1], got {value!r}")
-        for name in ("min_tokens_code", "min_tokens_prose", "min_region_tokens", "min_distinct_shingles", "max_gap",
+        share = self.max_shingle_share
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
+            raise ConfigError(f"max_shingle_share must be a number in [0, 1], got {share!r}")
+        for name in ("min_tokens_code", "min_tokens_prose", "min_tokens_exact", "min_region_tokens",
+                     "min_distinct_shingles", "max_gap",
                      "max_sources", "max_shingle_sources"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
         if self.max_sources < 1:
             raise ConfigError("max_sources must be at least 1 (0 would align no candidate: nothing would be found)")
-        for name in ("min_tokens_code", "min_tokens_prose", "min_region_tokens", "min_distinct_shingles"):
+        for name in ("min_tokens_code", "min_tokens_prose", "min_tokens_exact", "min_region_tokens",
+                     "min_distinct_shingles"):
             if getattr(self, name) > MAX_FLOOR:
                 raise ConfigError(f"{name} = {getattr(self, name)} is over {MAX_FLOOR:,}: no realistic copy "
                                   f"would be found")

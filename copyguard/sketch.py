@@ -104,6 +104,17 @@ def stream_shingles(tokens: Tokens, k: int, code: bool) -> np.ndarray:
     return shingles(tokens.hashes, tokens.kinds, k)
 
 
+def exact_shingles(tokens: Tokens, k: int) -> np.ndarray:
+    """Shingles of the tokens as written (names and literals kept): equal only where a copy is verbatim.
+
+    >>> from copyguard.normalize import normalize
+    >>> a, b = normalize("x = y + 1", "python"), normalize("a = b + 1", "python")
+    >>> bool((exact_shingles(a.tokens, 3) == exact_shingles(b.tokens, 3)).any())
+    False
+    """
+    return shingles(tokens.exact, tokens.kinds, k)
+
+
 # --- MinHash ---------------------------------------------------------------
 
 

@@ -178,3 +178,44 @@ def test_a_comment_block_held_by_many_sources_is_discounted_and_takedowns_count(
     with Index.open(out).transaction() as txn:
         ingest(txn, [Document(f"n{i}.py", d.text, "python", None, None) for i, d in enumerate(_header_corpus(4))])
     assert not Guard.open(out).check(answer).flagged  # 12 again after the add
+
+
+def test_the_cap_grows_with_a_large_index_when_a_share_is_set(tmp_path):
+    out = tmp_path / "idx"
+    index_documents(_header_corpus(12), str(out))  # the header is held by all 12 sources
+    answer = "```python\n" + HEADER + "\n\ndef mine(items):\n    return sorted(items)\n```\n"
+    assert not Guard.open(out, Policy(max_shingle_sources=10)).check(answer).flagged
+    assert not Guard.open(out, Policy(max_shingle_sources=10, max_shingle_share=0.5)).check(answer).flagged
+    assert Guard.open(out, Policy(max_shingle_sources=10, max_shingle_share=1.0)).check(answer).flagged  # 12 <= 12
+
+
+UNTAGGED_JAVA = '''/**
+ * Set the current log level.
+ *
+ * @param logLevel
+ */
+public static void setLogLevel(int logLevel) {
+    LOGLEVEL = logLevel;
+    Log.i(TAG, "Changing log level to " + logLevel);
+}
+'''
+
+
+def test_an_untagged_java_method_with_its_javadoc_is_java_not_c():
+    from copyguard.normalize.detect import detect_language
+
+    assert detect_language(UNTAGGED_JAVA) == "java"
+    text = "Sure:\n\n```\n" + UNTAGGED_JAVA + "```\n"
+    from copyguard.normalize.markdown import blocks
+
+    assert [b.lang for b in blocks(text) if b.kind == "code"] == ["java"]
+
+
+def test_an_output_stream_shorter_than_the_index_minimum_is_still_looked_up():
+    from copyguard.candidates import sketch_query
+    from copyguard.normalize import normalize
+    from copyguard.params import Params
+
+    ts = normalize("def f(a, b):\n    return a * b + 1\n", "python")
+    assert 12 <= len(ts) < Params().min_tokens_code
+    assert sketch_query(ts, Params()).keys.shape[0] >= 1

@@ -32,9 +32,9 @@ def half(name: str) -> str:
     return "tuning" if hashlib.sha1(name.encode()).digest()[0] % 2 == 0 else "reporting"
 
 
-def pip(split: str, policy=None) -> dict[str, tuple[float, int]]:
+def pip(split: str, policy=None, params=None) -> dict[str, tuple[float, int]]:
     protected, queries = data.pip_vendored()
-    g = cg.guard(cg.build(protected, "pip"), policy)
+    g = cg.guard(cg.build(protected, "pip", params), policy)
     fp, hit, hit100 = [], [], []
     for q, src, _ in queries:
         if half(q.id) != split:
@@ -51,10 +51,10 @@ def pip(split: str, policy=None) -> dict[str, tuple[float, int]]:
             "vendored copies of 100+ tokens found": _rate(hit100)}
 
 
-def irplag(policy=None) -> dict[str, tuple[float, int]]:
+def irplag(policy=None, params=None) -> dict[str, tuple[float, int]]:
     items = data.irplag_pairs()
     originals = list({it.original.id: it.original for it in items}.values())
-    g = cg.guard(cg.build(originals, "irplag"), policy)
+    g = cg.guard(cg.build(originals, "irplag", params), policy)
     neg, pos = [], {}
     for it in items:
         v = g.check(it.query.text, "java")
