@@ -52,11 +52,11 @@ class Policy:
 
     min_similarity: float = 0.5  # share of a region's tokens in runs shared with the source
     min_tokens_code: int = 40  # the regions naming a source must span this many code tokens ...
-    min_tokens_prose: int = 30  # ... or words (shares of both floors add up: see copyguard.evidence)
+    min_tokens_prose: int = 24  # ... or words (shares of both floors add up: see copyguard.evidence)
     min_tokens_exact: int = 40  # code tokens copied with their exact names and literals weigh against this floor
-    min_region_tokens: int = 12  # a region (code tokens or words) shorter than this is no evidence at all
+    min_region_tokens: int = 16  # a region (code tokens or words) shorter than this is no evidence at all
     max_shingle_sources: int = 10  # a shingle held by more indexed sources is boilerplate: it never counts (0: off)
-    max_shingle_share: float = 0.0  # ... or by more than this share of them, when that is more (a large corpus)
+    max_shingle_share: float = 0.05  # ... or by more than this share of them, when that is more (a large corpus)
     min_distinct_shingles: int = 20  # repetitive boilerplate (rows of getters) has few distinct shingles
     max_gap: int = 32  # shingles of edits tolerated inside one matched region
     min_candidate_containment: float = 0.3  # share of a candidate passage's shingles in the output before alignment
@@ -110,7 +110,7 @@ class Policy:
         """The thresholds ``match`` applies to one kind of text.
 
         >>> Policy().limits(is_code=False).min_tokens
-        30
+        24
         """
         return Limits(self.min_tokens(is_code), self.min_distinct_shingles, self.min_similarity, self.max_gap)
 
@@ -118,7 +118,7 @@ class Policy:
         """What one region needs to count as evidence; the floors apply to the sum (``copyguard.evidence``).
 
         >>> Policy().region_limits(is_code=True).min_tokens
-        12
+        16
         """
         short = min(self.min_region_tokens, self.min_tokens(is_code))
         return Limits(short, min(self.min_distinct_shingles, short // 2), self.min_similarity, self.max_gap)
