@@ -49,7 +49,7 @@ def replay(g, text: str, lang: str | None):
     queries = [without(q, base_mask(q.shingles, base)) for q in queries]
     common = [boilerplate_mask(indexes, q, p.max_shingle_sources, p.max_shingle_share) for q in queries]
     ranked = [g._candidates(indexes, q, c) for q, c in zip(queries, common)]
-    matches, _ = g._rounds(indexes, text, streams, queries, common, ranked)
+    matches, _ = g._rounds(indexes, streams, queries, common, ranked)
     kept, _ = weigh(text, matches, p.min_tokens_code, p.min_tokens_prose, p.min_tokens_exact)
     found = [list(r.candidates) for r, _ in ranked]
     return streams, queries, common, found, found, matches, kept
