@@ -219,3 +219,28 @@ def test_an_output_stream_shorter_than_the_index_minimum_is_still_looked_up():
     ts = normalize("def f(a, b):\n    return a * b + 1\n", "python")
     assert 12 <= len(ts) < Params().min_tokens_code
     assert sketch_query(ts, Params()).keys.shape[0] >= 1
+
+
+def test_a_copy_that_starts_inside_a_docstring_is_code_after_it():
+    text = ('    of the values, so callers never see a number outside the bounds.\n    """\n'
+            '    if low > high:\n        raise ValueError("low must not exceed high")\n'
+            '    return max(low, min(value, high))\n\n\ndef spread(values):\n'
+            '    """Difference between the largest and the smallest value."""\n    return max(values) - min(values)\n')
+    code, words = normalize_code_words(text, "python")
+    assert [code.token_text(i) for i in range(1, 4)] == ["if", "low", ">"]  # the docstring's end is one string
+    assert code.token_text(0).endswith('"""') and code.starts[0] == 0
+    assert "raise" not in [words.token_text(i) for i in range(len(words))]
+    java = " * @param size the number of elements\n */\npublic List<T> take(int size) {\n    return items.subList(0, size);\n}\n"
+    code, words = normalize_code_words(java, "java")
+    assert code.token_text(0) == "public" and [words.token_text(i) for i in range(3)] == ["param", "size", "the"]
+
+
+def test_a_slice_of_a_file_that_starts_inside_a_docstring_is_found(guard):
+    lines = STRUCTS.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == '"""A graph structure with directed edges."""')
+    opened = next(i for i in range(start + 1, len(lines)) if lines[i].strip().startswith('"""') and
+                  not lines[i].strip().endswith('"""', 3))
+    cut = "\n".join(lines[opened + 1 : opened + 40])  # from inside a docstring on
+    assert cut.count('"""') % 2 == 1
+    v = guard.check(f"```python\n{cut}\n```\n")
+    assert "structs.py" in {m.source for m in v.matches if m.lang == "python"}

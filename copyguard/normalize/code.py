@@ -293,6 +293,14 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray]:
     if not text:
         return TokenStream.empty(text, grammar.name), np.zeros((0, 3), dtype=np.int64)
     closing = _unclosed(text, grammar.name)
+    opening = _opened(text, grammar.name)
+    if opening and (not closing or _error_bytes(opening + text, grammar) < _error_bytes(text + closing, grammar)):
+        # a copy that starts inside a docstring or comment: parse it opened, keep only its own tokens
+        ts, opaque = _normalize_closed(opening + text, grammar)
+        n = len(opening)
+        opaque = opaque[opaque[:, 1] > n] - np.array([n, n, 0], dtype=np.int64)
+        opaque[:, 0] = np.maximum(opaque[:, 0], 0)
+        return _unshift(ts, text, n), opaque
     if closing:  # a copy cut inside its docstring or comment: parse it closed, keep only its own tokens
         ts, opaque = _normalize_closed(text + closing, grammar)
         opaque = opaque[opaque[:, 0] < len(text)]
@@ -316,6 +324,55 @@ def _unclosed(text: str, lang: str) -> str:
     if opened >= 0 and text.find("*/", opened + 2) < 0:
         return "*/"
     return ""
+
+
+def _opened(text: str, lang: str) -> str:
+    """The delimiter that opens a block string or comment ``text`` starts inside of, or ``""``.
+
+    A slice of a file that starts in the middle of a docstring holds its
+    closing quotes first: parsed as it is, the docstring's end lexes as code
+    and the code after it as one string. Python's count of triple quotes is
+    then odd (whether the slice starts or ends inside, ``_normalize`` parses
+    both ways and keeps the one with fewer errors); elsewhere a ``*/`` comes
+    before any ``/*``.
+    """
+    if lang == "python":
+        for quote in ('"""', "'''"):
+            if text.count(quote) % 2:
+                return quote
+        return ""
+    closed = text.find("*/")
+    if closed >= 0 and not 0 <= text.find("/*") < closed:
+        return "/*"
+    return ""
+
+
+def _error_bytes(text: str, grammar: Grammar) -> int:
+    """Bytes of ``text`` inside ERROR nodes (plus 4 per missing node) when parsed with ``grammar``."""
+    root = grammars.parser(grammar).parse(text.encode("utf-8", "surrogatepass")).root_node
+    bad, stack = 0, [root] if root.has_error else []
+    while stack:
+        node = stack.pop()
+        if node.is_error:
+            bad += node.end_byte - node.start_byte
+        elif node.is_missing:
+            bad += 4
+        elif node.has_error:
+            stack.extend(node.children)
+    return bad
+
+
+def _unshift(ts: TokenStream, text: str, n: int) -> TokenStream:
+    """The tokens of ``ts`` (of ``opening + text``, ``len(opening) == n``) that reach into ``text``, moved into it."""
+    keep = ts.ends > n
+    starts, ends = np.maximum(ts.starts[keep] - n, 0), ts.ends[keep] - n
+    exact = ts.exact[keep].copy()
+    for i in np.flatnonzero(ts.starts[keep] < n):
+        exact[i] = hash_string(text[: int(ends[i])])
+    dropped = int((~keep).sum())
+    units = np.maximum(ts.units - dropped, 0)
+    units = units[units[:, 1] > units[:, 0]]
+    return TokenStream(text, ts.lang, ts.hashes[keep], exact, starts, ends, ts.kinds[keep], units)
 
 
 def _clip(ts: TokenStream, text: str) -> TokenStream:
