@@ -294,7 +294,7 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray]:
         return TokenStream.empty(text, grammar.name), np.zeros((0, 3), dtype=np.int64)
     closing = _unclosed(text, grammar.name)
     opening = _opened(text, grammar.name)
-    if opening and (not closing or _error_bytes(opening + text, grammar) < _error_bytes(text + closing, grammar)):
+    if opening:
         # a copy that starts inside a docstring or comment: parse it opened, keep only its own tokens
         ts, opaque = _normalize_closed(opening + text, grammar)
         n = len(opening)
@@ -331,14 +331,15 @@ def _opened(text: str, lang: str) -> str:
 
     A slice of a file that starts in the middle of a docstring holds its
     closing quotes first: parsed as it is, the docstring's end lexes as code
-    and the code after it as one string. Python's count of triple quotes is
-    then odd (whether the slice starts or ends inside, ``_normalize`` parses
-    both ways and keeps the one with fewer errors); elsewhere a ``*/`` comes
-    before any ``/*``.
+    and the code after it as one string. In Python an odd count of triple
+    quotes says a string is cut at one end; it is the start when what comes
+    before the first triple quote reads as prose (few code symbols, some
+    words), else the end (``_unclosed``). Elsewhere a ``*/`` before any ``/*``.
     """
     if lang == "python":
         for quote in ('"""', "'''"):
-            if text.count(quote) % 2:
+            first = text.find(quote)
+            if text.count(quote) % 2 and first > 0 and _reads_as_prose(text[:first]):
                 return quote
         return ""
     closed = text.find("*/")
@@ -347,19 +348,13 @@ def _opened(text: str, lang: str) -> str:
     return ""
 
 
-def _error_bytes(text: str, grammar: Grammar) -> int:
-    """Bytes of ``text`` inside ERROR nodes (plus 4 per missing node) when parsed with ``grammar``."""
-    root = grammars.parser(grammar).parse(text.encode("utf-8", "surrogatepass")).root_node
-    bad, stack = 0, [root] if root.has_error else []
-    while stack:
-        node = stack.pop()
-        if node.is_error:
-            bad += node.end_byte - node.start_byte
-        elif node.is_missing:
-            bad += 4
-        elif node.has_error:
-            stack.extend(node.children)
-    return bad
+_CODE_SYMBOLS = re.compile(r"[{}()\[\];=<>$#*&|:+\-/\\]")
+
+
+def _reads_as_prose(text: str) -> bool:
+    """Three words or more, and under 4% of the visible characters code punctuation (as ``detect`` counts it)."""
+    visible = len(text) - sum(text.count(c) for c in " \t\n")
+    return len(_WORDS.findall(text)) >= 3 and len(_CODE_SYMBOLS.findall(text)) < 0.04 * max(visible, 1)
 
 
 def _unshift(ts: TokenStream, text: str, n: int) -> TokenStream:
