@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled import core
-from .arrays import expand_ranges
+from .arrays import expand_ranges, sorted_unique
 
 
 def band_table(band_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -35,7 +35,7 @@ def sort_order(keys: np.ndarray) -> np.ndarray:
     high = packed >> np.uint64(32)
     tie = np.flatnonzero(high[1:] == high[:-1])
     if tie.shape[0]:
-        runs = np.unique(np.concatenate([tie, tie + 1]))
+        runs = sorted_unique(np.concatenate([tie, tie + 1]))
         sub = order[runs]
         order[runs] = sub[np.lexsort((sub, keys[sub]))]
     return order

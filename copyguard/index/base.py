@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import IndexStoreError
+from .arrays import sorted_unique
 from .fsutil import move_into_place, new_tmp_dir, remove_path
 from .integrity import check_name, digest_file
 
@@ -56,7 +57,7 @@ class BaseEntry:
 
 def write_base(root: Path, shingles: np.ndarray, sources: list[str] | tuple[str, ...], generation: int) -> BaseEntry:
     """Write the sorted distinct ``shingles`` as a new base file of ``root`` and return its manifest entry."""
-    values = np.unique(np.asarray(shingles, dtype=np.uint64))
+    values = sorted_unique(np.asarray(shingles, dtype=np.uint64))
     name = f"{generation:06d}.{uuid.uuid4().hex[:8]}.npy"
     tmp = new_tmp_dir(root)
     try:

@@ -24,6 +24,7 @@ from ..normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
 from ..normalize.code import normalize_code_words
 from ..params import Params
 from ..passages import sketch_passages
+from .arrays import sorted_unique
 from .df import source_counts
 from .segment import SegmentData, SourceRecord
 
@@ -104,7 +105,7 @@ def sketch_document(doc: Document, params: Params) -> Sketched:
     p_tok = np.concatenate([p[0] + b for p, b in zip(parts, base)]).reshape(-1, 2)
     p_kind = np.concatenate([p[1] for p in parts])
     keys = np.concatenate([p[2] for p in parts]).reshape(-1, params.bands)
-    shingles = np.unique(np.concatenate([p[3] for p in parts]))
+    shingles = sorted_unique(np.concatenate([p[3] for p in parts]))
     return Sketched(record, doc.text, tokens, p_tok, p_kind, keys, shingles, int(base[1]) if len(streams) > 1 else 0)
 
 

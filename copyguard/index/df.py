@@ -25,6 +25,7 @@ import numpy as np
 
 from ..normalize.tokens import Tokens
 from ..sketch import stream_shingles
+from .arrays import sorted_unique
 
 _EMPTY_KEYS = np.zeros(0, dtype=np.uint64)
 _EMPTY_COUNTS = np.zeros(0, dtype=np.uint32)
@@ -66,10 +67,10 @@ def count_of(keys: np.ndarray, counts: np.ndarray, values: np.ndarray) -> np.nda
 def source_shingles(tokens: Tokens, words_start: int, code: bool, k_code: int, k_prose: int) -> np.ndarray:
     """Distinct shingles of one source's stored tokens: code channel ``[0, words_start)``, words after it."""
     if not code:
-        return np.unique(stream_shingles(tokens, k_prose, False))
+        return sorted_unique(stream_shingles(tokens, k_prose, False))
     parts = [stream_shingles(tokens[:words_start], k_code, True),
              stream_shingles(tokens[words_start:], k_prose, False)]
-    return np.unique(np.concatenate(parts))
+    return sorted_unique(np.concatenate(parts))
 
 
 def rows_counts(tokens: dict[str, np.ndarray], source_tok: np.ndarray, source_words: np.ndarray, rows: np.ndarray,

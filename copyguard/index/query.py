@@ -76,7 +76,7 @@ def lookup(view: View, keys: np.ndarray, max_hits: int | None) -> tuple[np.ndarr
     rows = np.concatenate([f[0] for f in found]).astype(np.int64)
     gids = np.concatenate([f[1] for f in found]).astype(np.int64)
     n = max(view.n_passages, 1)
-    pairs = np.unique(rows * n + gids)
+    pairs = sorted_unique(rows * n + gids)
     return pairs // n, pairs % n
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import IndexStoreError
+from .arrays import sorted_unique
 from .fsutil import move_into_place, new_tmp_dir, remove_path
 from .integrity import digest_file
 from .manifest import SegmentEntry
@@ -42,7 +43,7 @@ def load_tombstone(root: Path, entry: SegmentEntry) -> tuple[np.ndarray, np.ndar
 def write_tombstone(root: Path, entry: SegmentEntry, dead_sources: np.ndarray, p_source: np.ndarray,
                     generation: int) -> SegmentEntry:
     """Write a tombstone for ``dead_sources`` (all of them, old and new) and return the updated entry."""
-    dead_sources = np.unique(np.asarray(dead_sources, dtype=np.uint32))
+    dead_sources = sorted_unique(np.asarray(dead_sources, dtype=np.uint32))
     dead_passages = np.flatnonzero(np.isin(p_source, dead_sources)).astype(np.uint32)
     name = f"{entry.name}.{generation:06d}.{uuid.uuid4().hex[:8]}.npz"
     tmp = new_tmp_dir(root)
