@@ -21,7 +21,7 @@ from libc.stdlib cimport malloc, free
 
 import numpy as np
 
-API = 2  # compiled.API: bumped whenever a function is added or changes its arguments
+API = 3  # compiled.API: bumped whenever a function is added or changes its arguments
 
 cdef uint64_t POLY = 0x9E3779B97F4A7C15ULL
 cdef uint32_t MAX32 = 0xFFFFFFFFU
@@ -245,3 +245,8 @@ def lookup_sorted(const uint64_t[::1] keys, const uint32_t[::1] pids, const int6
 # --- (3) code normalization: parse, walk, lex, hash, classify ------------------------
 
 include "_code.pxi"
+
+
+# --- (4) prose normalization: fold, cut words, hash ---------------------------------
+
+include "_prose.pxi"

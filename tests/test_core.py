@@ -221,3 +221,48 @@ TOKENS = st.sampled_from([
 def test_code_tokens_of_token_soup_equal_reference(lang, parts):
     """Random sequences of keywords, literals, comments and punctuation: error recovery of every kind."""
     same_streams(*code_streams("".join(parts), lang))
+
+
+# --- prose normalization -------------------------------------------------------------------------------------------
+
+JARGON = sorted((ROOT / "copyguard" / "samples" / "corpus" / "jargon").glob("*.txt"))
+DISGUISES = [("a", "\u0430"), ("e", "\u00e9"), ("o", "\uff4f"), (" ", "\u00a0"), ("t", "t\u200b"), ("fi", "\ufb01"),
+             ("H", "\U0001d407"), (".", "\u3002"), ("s", "\u017f"), ("ss", "\u00df")]
+
+
+def same_prose(a, b):
+    for f in ("hashes", "exact", "starts", "ends", "kinds"):
+        same(getattr(a, f), getattr(b, f))
+    assert a.text == b.text
+
+
+def test_prose_words_of_real_and_disguised_text_equal_reference():
+    from copyguard.normalize.text import normalize_prose
+
+    assert JARGON
+    for path in JARGON:
+        text = path.read_text(encoding="utf-8")
+        same_prose(*both(normalize_prose, text))
+        for old, new in DISGUISES:
+            same_prose(*both(normalize_prose, text.replace(old, new, 40)))
+    mixed = "東京タワーは高い。Ｆｕｌｌ-width ｗｏｒｄｓ, ΗΕΛΛΟ and \U0001d41b\U0001d428\U0001d425\U0001d41d; 𝟙𝟚𝟛 ½ ⅷ \x00\x07 \ud800 end"
+    same_prose(*both(normalize_prose, mixed))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(text=st.text(max_size=300))
+def test_prose_words_of_any_text_equal_reference(text):
+    from copyguard.normalize.text import normalize_prose
+
+    same_prose(*both(normalize_prose, text))
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(text=st.text(min_size=1, max_size=200), cuts=st.lists(st.integers(0, 200), max_size=8))
+def test_prose_words_inside_spans_equal_the_blanked_copy(text, cuts):
+    """Overlapping, touching, empty and whole spans: the words inside them, offsets into the text."""
+    from copyguard.normalize.text import normalize_prose_in
+
+    cuts = sorted(min(c, len(text)) for c in cuts)
+    spans = [(a, b) for a, b in zip(cuts[::2], cuts[1::2])] + ([(0, len(text))] if len(cuts) % 3 == 1 else [])
+    same_prose(*both(normalize_prose_in, text, spans))

@@ -277,11 +277,9 @@ def word_spans(text: str, opaque: np.ndarray) -> list[tuple[int, int]]:
 
 def words_in(text: str, spans: list[tuple[int, int]]) -> TokenStream:
     """Prose tokens of ``text[s:e]`` for each span, with offsets into ``text``."""
-    from .text import blank_outside, normalize_prose
+    from .text import normalize_prose_in
 
-    if not spans:
-        return TokenStream.empty(text)
-    return normalize_prose(blank_outside(text, spans)).shift(0, text)
+    return normalize_prose_in(text, spans)
 
 
 def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray]:

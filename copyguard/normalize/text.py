@@ -22,6 +22,7 @@ from importlib import resources
 
 import numpy as np
 
+from ..compiled import core
 from .tokens import PROSE, TokenStream, codepoints, span_hashes
 
 _CHUNK = 1 << 16  # characters per vectorized pass; bounds memory on huge inputs
@@ -176,6 +177,12 @@ class _FoldTable:
             self.length[cps] = lengths
             self.entry[cps] = entries
 
+    def learn(self, cps: np.ndarray) -> None:
+        """Fill the folds of the code points among ``cps`` that the table does not know yet."""
+        entries = self.entry.take(cps)
+        if entries.max(initial=0) >= _UNKNOWN:
+            self._fill(np.unique(cps[entries >= _UNKNOWN]))
+
     def fold(self, cps: np.ndarray) -> _Folded:
         entries = self.entry.take(cps)
         top = entries.max(initial=0)
@@ -281,6 +288,9 @@ def normalize_prose(text: str) -> TokenStream:
     """
     if not text:
         return TokenStream.empty(text)
+    c = core()
+    if c is not None:
+        return _prose_compiled(c, text, None)
     parts = [_words(text[a:b], a) for a, b in _chunks(text)]
     if len(parts) == 1:
         hashes, starts, ends = parts[0]
@@ -288,6 +298,37 @@ def normalize_prose(text: str) -> TokenStream:
         hashes, starts, ends = (np.concatenate(p) for p in zip(*parts))
     kinds = np.zeros(hashes.shape[0], dtype=np.uint8)
     return TokenStream(text, PROSE, hashes, hashes, starts.astype(np.int64), ends.astype(np.int64), kinds)
+
+
+def normalize_prose_in(text: str, spans: list[tuple[int, int]]) -> TokenStream:
+    """The words of ``text`` inside ``spans`` (every other character separates words), offsets into ``text``.
+
+    Equal to ``normalize_prose(blank_outside(text, spans))`` with ``text`` as its
+    text; the compiled core skips the blanked copy.
+
+    >>> ts = normalize_prose_in("keep these, not this", [(0, 10)])
+    >>> [ts.token_text(i) for i in range(len(ts))]
+    ['keep', 'these']
+    """
+    if not text or not spans:
+        return TokenStream.empty(text)
+    c = core()
+    if c is not None:
+        return _prose_compiled(c, text, np.array(spans, dtype=np.int64).reshape(-1, 2))
+    return normalize_prose(blank_outside(text, spans)).shift(0, text)
+
+
+def _prose_compiled(c, text: str, spans: np.ndarray | None) -> TokenStream:
+    """``normalize_prose`` by the compiled core: one pass through the fold table, filled on demand."""
+    cps = codepoints(text)
+    table = _table()
+    while True:
+        found = c.prose_words(cps, spans, table.entry, table.length, table.multi)
+        if found is not None:
+            break
+        table.learn(cps)
+    hashes, starts, ends = found
+    return TokenStream(text, PROSE, hashes, hashes, starts, ends, np.zeros(hashes.shape[0], dtype=np.uint8))
 
 
 def blank_outside(text: str, spans: list[tuple[int, int]]) -> str:
