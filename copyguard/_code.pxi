@@ -9,7 +9,7 @@
 
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdint cimport int32_t
-from libc.stdlib cimport calloc, qsort, realloc
+from libc.stdlib cimport qsort, realloc
 from libc.string cimport memset
 
 cdef extern from "tree_sitter/api.h" nogil:

@@ -17,11 +17,11 @@ worker.
 """
 
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport calloc, malloc, free
 
 import numpy as np
 
-API = 3  # compiled.API: bumped whenever a function is added or changes its arguments
+API = 4  # compiled.API: bumped whenever a function is added or changes its arguments
 
 cdef uint64_t POLY = 0x9E3779B97F4A7C15ULL
 cdef uint32_t MAX32 = 0xFFFFFFFFU
@@ -240,6 +240,76 @@ def lookup_sorted(const uint64_t[::1] keys, const uint32_t[::1] pids, const int6
                 pid[w] = pids[first[i] + j]
                 w += 1
     return idx_arr, pid_arr
+
+
+# --- (2b) candidate passages measured on stored shingles -------------------------------
+
+
+cdef struct HashSet:
+    uint64_t* keys  # open addressing, 0 marks an empty slot ...
+    uint64_t mask
+    bint has_zero  # ... so 0 itself is kept aside
+
+
+cdef int _set_init(HashSet* hs, const uint64_t* values, Py_ssize_t n) noexcept nogil:
+    cdef uint64_t size = 16, slot, v
+    cdef Py_ssize_t i
+    while size < 2 * <uint64_t> n:
+        size <<= 1
+    hs.keys = <uint64_t*> calloc(size, sizeof(uint64_t))
+    if hs.keys == NULL:
+        return -1
+    hs.mask, hs.has_zero = size - 1, False
+    for i in range(n):
+        v = values[i]
+        if v == 0:
+            hs.has_zero = True
+            continue
+        slot = mix64(v) & hs.mask
+        while hs.keys[slot] != 0 and hs.keys[slot] != v:
+            slot = (slot + 1) & hs.mask
+        hs.keys[slot] = v
+    return 0
+
+
+cdef inline bint _set_has(const HashSet* hs, uint64_t v) noexcept nogil:
+    cdef uint64_t slot
+    if v == 0:
+        return hs.has_zero
+    slot = mix64(v) & hs.mask
+    while hs.keys[slot] != 0:
+        if hs.keys[slot] == v:
+            return True
+        slot = (slot + 1) & hs.mask
+    return False
+
+
+def range_containment(const uint64_t[::1] shingles, const int64_t[:, ::1] ranges, int k, const uint64_t[::1] values):
+    """``index.query.range_containment``: for each token range, the share of its shingles among ``values``."""
+    cdef Py_ssize_t n = ranges.shape[0], i
+    cdef int64_t a, b, j, hits, length
+    cdef HashSet hs
+    out_arr = np.zeros(n, dtype=np.float64)
+    cdef double[::1] out = out_arr
+    if values.shape[0] == 0 or n == 0:
+        return out_arr
+    for i in range(n):
+        if ranges[i, 0] < 0 or ranges[i, 1] > shingles.shape[0]:
+            raise IndexError(f"token range {ranges[i, 0]}:{ranges[i, 1]} outside {shingles.shape[0]} shingles")
+    if _set_init(&hs, &values[0], values.shape[0]):
+        raise MemoryError()
+    with nogil:
+        for i in range(n):
+            a = ranges[i, 0]
+            length = ranges[i, 1] - a - k + 1
+            if length <= 0:
+                continue
+            hits = 0
+            for j in range(a, a + length):
+                hits += _set_has(&hs, shingles[j])
+            out[i] = <double> hits / <double> length
+    free(hs.keys)
+    return out_arr
 
 
 # --- (3) code normalization: parse, walk, lex, hash, classify ------------------------

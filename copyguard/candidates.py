@@ -25,11 +25,10 @@ from functools import cached_property
 import numpy as np
 
 from .index import Index, PassageInfo
-from .index.arrays import isin_sorted, sorted_unique
+from .index.arrays import sorted_unique
 from .normalize.tokens import Tokens, TokenStream, mix64
 from .params import Params
 from .passages import sketch_passages
-from .sketch import stream_shingles
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,8 +201,7 @@ def _contained(index: Index, query: Query, gids: np.ndarray,
     good_parts, contain_parts = [], []
     for i in range(0, gids.shape[0], _MEASURE_CHUNK):
         chunk = gids[i : i + _MEASURE_CHUNK]
-        gathered = index.passage_tokens(chunk)
-        contain = passage_containment(gathered.tokens, gathered.offsets, out_sorted, query.k, query.code)
+        contain = index.passage_containment(chunk, out_sorted, query.k)
         good = contain >= min_containment
         good_parts.append(chunk[good])
         contain_parts.append(contain[good])
@@ -264,19 +262,3 @@ def cross_channel(indexes: Sequence[Index], found: list[list[Candidate]], max_so
 
 def _take(tokens: Tokens, rows: np.ndarray) -> Tokens:
     return Tokens(tokens.hashes[rows], tokens.exact[rows], tokens.kinds[rows], tokens.starts[rows], tokens.ends[rows])
-
-
-def passage_containment(
-    p_tokens: Tokens, offsets: np.ndarray, out_sorted: np.ndarray, k: int, code: bool
-) -> np.ndarray:
-    """Share of each candidate passage's shingles found in the output (passages concatenated at ``offsets``)."""
-    all_sh = stream_shingles(p_tokens, k, code)
-    lengths = np.maximum(np.diff(offsets) - k + 1, 0)
-    total = int(lengths.sum())
-    if total == 0 or out_sorted.shape[0] == 0:
-        return np.zeros(lengths.shape[0])
-    pid = np.repeat(np.arange(lengths.shape[0]), lengths)
-    first = np.cumsum(lengths) - lengths
-    pos = np.arange(total) - np.repeat(first, lengths) + np.repeat(offsets[:-1], lengths)
-    hit = isin_sorted(all_sh[pos], out_sorted)
-    return np.bincount(pid, weights=hit, minlength=lengths.shape[0]) / np.maximum(lengths, 1)

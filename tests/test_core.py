@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from copyguard import compiled, sketch
 from copyguard.normalize import normalize
+from copyguard.index.arrays import sorted_unique
 from copyguard.normalize.code import normalize_code_spans
 from copyguard.normalize.tokens import Kind
 from copyguard.params import Params
@@ -266,3 +267,71 @@ def test_prose_words_inside_spans_equal_the_blanked_copy(text, cuts):
     cuts = sorted(min(c, len(text)) for c in cuts)
     spans = [(a, b) for a, b in zip(cuts[::2], cuts[1::2])] + ([(0, len(text))] if len(cuts) % 3 == 1 else [])
     same_prose(*both(normalize_prose_in, text, spans))
+
+
+# --- candidate passages measured on stored shingles -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_range_containment_equals_reference(seed):
+    from copyguard.index.query import range_containment
+
+    rng = np.random.default_rng(seed)
+    sh = rng.integers(0, 50, 2000).astype(np.uint64)  # few distinct values: many hits, zeros included
+    starts = rng.integers(0, 1990, 300)
+    ranges = np.stack([starts, np.minimum(starts + rng.integers(0, 80, 300), 2000)], axis=1).astype(np.int64)
+    out = sorted_unique(rng.integers(0, 60, 25).astype(np.uint64))
+    for k in (1, 3, 6):
+        fast, slow = both(range_containment, sh, ranges, k, out)
+        same(fast, slow)
+    assert fast.max() > 0 and fast.min() == 0
+
+
+def _segment_files(root: Path) -> dict[str, np.ndarray]:
+    """The .npy arrays of an index's only segment, read from disk (the format the manifest describes)."""
+    (seg,) = (root / "segments").iterdir()
+    return {f.stem: np.load(f) for f in seg.glob("*.npy")}
+
+
+def test_stored_shingles_are_the_shingles_of_the_stored_tokens(tmp_path):
+    """What the build stores per token equals shingling the tokens again, before and after a compaction."""
+    from copyguard.index import Index
+    from copyguard.index.build import build_index
+    from copyguard.index.df import token_shingles
+
+    root = tmp_path / "idx"
+    build_index([str(ROOT / "copyguard" / "samples" / "corpus")], str(root))
+    p = Index.open(root).params
+    Index.open(root).remove(["corpus/tomli/_parser.py"])
+    for _ in range(2):
+        a = _segment_files(root)
+        tokens = {f: a[f"tok_{f}"] for f in ("hashes", "exact", "kinds", "starts", "ends")}
+        again = token_shingles(tokens, a["source_tok"], a["source_words"], p.shingle_code, p.shingle_prose)
+        same(a["tok_shingles"], again)
+        assert np.count_nonzero(again) > 0.9 * again.shape[0]
+        Index.open(root).compact()
+
+
+def test_passage_containment_equals_shingling_the_passages_again(tmp_path):
+    from copyguard.index import Index
+    from copyguard.index.build import build_index
+    from copyguard.sketch import stream_shingles
+
+    root = tmp_path / "idx"
+    build_index([str(ROOT / "copyguard" / "samples" / "corpus")], str(root))
+    index = Index.open(root)
+    text = (ROOT / "copyguard" / "samples" / "corpus" / "tomli" / "_parser.py").read_text()[2000:6000]
+    out_sorted = sorted_unique(sketch_passages(normalize(text, "python"), index.params)[3])
+    a = _segment_files(root)
+    gids = np.arange(len(index))
+    p_tok, p_source = a["p_tok"], a["p_source"].astype(np.int64)
+    code = p_tok[:, 1] <= a["source_words"][p_source]  # passages of a code channel
+    code &= a["source_words"][p_source] > a["source_tok"][p_source, 0]
+    toks = index.passage_tokens(gids)
+    k = index.params.shingle_code
+    expected = np.array([np.isin(stream_shingles(toks.tokens[i:j], k, True), out_sorted).mean() if j - i >= k else 0.0
+                         for i, j in zip(toks.offsets[:-1], toks.offsets[1:])])
+    got = index.passage_containment(gids, out_sorted, k)
+    assert code.sum() > 100
+    assert np.array_equal(got[code], expected[code])
+    assert got[code].max() > 0.9  # the slice's own passages

@@ -47,6 +47,7 @@ class Sketched:
     keys: np.ndarray
     shingles: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
     words_start: int = 0  # first token of the words channel (0 for prose: all of it is words)
+    token_shingles: np.ndarray | None = None  # uint64 per token: the shingle starting there, 0 at each channel's end
 
 
 @dataclass
@@ -106,7 +107,11 @@ def sketch_document(doc: Document, params: Params) -> Sketched:
     p_kind = np.concatenate([p[1] for p in parts])
     keys = np.concatenate([p[2] for p in parts]).reshape(-1, params.bands)
     shingles = sorted_unique(np.concatenate([p[3] for p in parts]))
-    return Sketched(record, doc.text, tokens, p_tok, p_kind, keys, shingles, int(base[1]) if len(streams) > 1 else 0)
+    per_token = np.zeros(int(base[-1]), dtype=np.uint64)
+    for p, b in zip(parts, base):
+        per_token[b : b + p[3].shape[0]] = p[3]
+    return Sketched(record, doc.text, tokens, p_tok, p_kind, keys, shingles, int(base[1]) if len(streams) > 1 else 0,
+                    per_token)
 
 
 def _sketch_safe(args: tuple[Document, Params]) -> Sketched | tuple[str, str]:
@@ -158,8 +163,15 @@ def assemble(batch: list[Sketched]) -> SegmentData:
         p_kind=np.concatenate([item.p_kind for item in batch]),
         band_keys=np.concatenate([item.keys.reshape(-1, bands) for item in batch]).reshape(-1, bands),
         source_words=base[:-1] + np.array([item.words_start for item in batch], dtype=np.int64),
+        shingles=np.concatenate([_token_shingles(item) for item in batch]),
         **dict(zip(("df_keys", "df_counts"), source_counts(item.shingles for item in batch))),
     )
+
+
+def _token_shingles(item: Sketched) -> np.ndarray:
+    if item.token_shingles is not None:
+        return item.token_shingles
+    return np.zeros(item.tokens[0].shape[0], dtype=np.uint64)  # (an item made by hand: no shingles stored)
 
 
 def ingest(txn: Transaction, docs: Iterable[Document], jobs: int = 1, progress: bool = False) -> BuildReport:

@@ -15,7 +15,7 @@ import pyarrow as pa
 from .arrays import arrow_ints, expand_ranges
 from .bands import sort_order
 from .df import merge_counts, rows_counts
-from .segment import TOKEN_FIELDS, Segment, text_schema
+from .segment import SHINGLES, TOKEN_FIELDS, Segment, text_schema
 
 
 def merge(segments: list[Segment], dead_sources: list[np.ndarray], shingle_widths: tuple[int, int] = (6, 3)
@@ -28,7 +28,7 @@ def merge(segments: list[Segment], dead_sources: list[np.ndarray], shingle_width
     parts = []
     src_base = tok_base = p_base = 0
     for seg, dead in zip(segments, dead_sources):
-        part = _live_part(seg, dead, src_base, tok_base, p_base)
+        part = _live_part(seg, dead, src_base, tok_base, p_base, shingle_widths)
         parts.append(part)
         src_base += part["source_tok"].shape[0]
         tok_base += part["tok_hashes"].shape[0]
@@ -52,11 +52,12 @@ def merge(segments: list[Segment], dead_sources: list[np.ndarray], shingle_width
     return arrays, sources, texts
 
 
-_NAMES = ("band_keys", "band_pids", "source_tok", "source_words", "p_source", "p_tok", "p_kind") + tuple(
+_NAMES = ("band_keys", "band_pids", "source_tok", "source_words", "p_source", "p_tok", "p_kind", SHINGLES) + tuple(
     f"tok_{f}" for f in TOKEN_FIELDS)
 
 
-def _live_part(seg: Segment, dead: np.ndarray, src_base: int, tok_base: int, p_base: int) -> dict:
+def _live_part(seg: Segment, dead: np.ndarray, src_base: int, tok_base: int, p_base: int,
+               shingle_widths: tuple[int, int]) -> dict:
     """The live sources of one segment, renumbered to start at the given bases."""
     n_src = int(seg.source_tok.shape[0])
     live = np.setdiff1d(np.arange(n_src, dtype=np.int64), dead)
@@ -78,6 +79,7 @@ def _live_part(seg: Segment, dead: np.ndarray, src_base: int, tok_base: int, p_b
 
     rows = arrow_ints(live)
     part = {f"tok_{f}": np.asarray(seg.tokens[f][take]) for f in TOKEN_FIELDS}
+    part[SHINGLES] = np.asarray(seg.token_shingles(*shingle_widths)[take])
     part.update(
         band_keys=np.asarray(seg.keys[keep]), band_pids=band_pids[keep],
         source_tok=np.stack([new_start, new_start + lengths], axis=1),

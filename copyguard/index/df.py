@@ -73,6 +73,24 @@ def source_shingles(tokens: Tokens, words_start: int, code: bool, k_code: int, k
     return sorted_unique(np.concatenate(parts))
 
 
+def token_shingles(tokens: dict[str, np.ndarray], source_tok: np.ndarray, source_words: np.ndarray,
+                   k_code: int, k_prose: int) -> np.ndarray:
+    """The shingle starting at each stored token, 0 where fewer than k tokens of its channel follow.
+
+    What a build stores as ``tok_shingles`` (``sketch_document``), made again
+    from the tokens of a segment written without it.
+    """
+    out = np.zeros(np.asarray(tokens["hashes"]).shape[0], dtype=np.uint64)
+    for (first, last), words in zip(np.asarray(source_tok).reshape(-1, 2).tolist(), np.asarray(source_words).tolist()):
+        for lo, hi, k, code in ((first, words, k_code, True), (words, last, k_prose, False)):
+            if hi - lo >= k:
+                sl = slice(lo, hi)
+                toks = Tokens(tokens["hashes"][sl], tokens["exact"][sl], tokens["kinds"][sl], tokens["starts"][sl],
+                              tokens["ends"][sl])
+                out[lo : hi - k + 1] = stream_shingles(toks, k, code)
+    return out
+
+
 def rows_counts(tokens: dict[str, np.ndarray], source_tok: np.ndarray, source_words: np.ndarray, rows: np.ndarray,
                 k_code: int, k_prose: int) -> tuple[np.ndarray, np.ndarray]:
     """The source-count table of some sources of a segment (``rows``), shingled again from their stored tokens.

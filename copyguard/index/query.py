@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..compiled import core
 from ..normalize.tokens import Tokens
 from .arrays import arrow_strings, expand_ranges, isin_sorted, numpy_ints, sorted_unique
 from .manifest import Manifest
@@ -129,6 +130,42 @@ def passage_info(view: View, gids: np.ndarray) -> PassageInfo:
         tok[m] = seg.p_tok[local] - seg.source_tok[rows, :1]
         kind[m] = seg.p_kind[local]
     return PassageInfo(source, tok, kind)
+
+
+def passage_containment(view: View, gids: np.ndarray, out_sorted: np.ndarray, k: int) -> np.ndarray:
+    """Share of each passage's shingles (``k`` tokens each) that ``out_sorted`` (sorted, distinct) holds.
+
+    Read from the shingles stored per token: passages are never shingled again.
+    """
+    out = np.zeros(gids.shape[0], dtype=np.float64)
+    if gids.shape[0] == 0:
+        return out
+    p = view.manifest.params
+    seg_of = np.searchsorted(view.p_base, gids, side="right") - 1
+    for s in sorted_unique(seg_of).tolist():
+        m = np.flatnonzero(seg_of == s)
+        seg = view.segments[s]
+        ranges = np.ascontiguousarray(seg.p_tok[gids[m] - view.p_base[s]], dtype=np.int64)
+        out[m] = range_containment(seg.token_shingles(p.shingle_code, p.shingle_prose), ranges, k, out_sorted)
+    return out
+
+
+def range_containment(shingles: np.ndarray, ranges: np.ndarray, k: int, out_sorted: np.ndarray) -> np.ndarray:
+    """For each token range ``[a, b)``, the share of its ``b - a - k + 1`` shingles found in ``out_sorted``.
+
+    >>> range_containment(np.array([5, 6, 7, 0], np.uint64), np.array([[0, 4]]), 2, np.array([6, 7], np.uint64)).tolist()
+    [0.6666666666666666]
+    """
+    c = core()
+    if c is not None and shingles.dtype == np.uint64:
+        return c.range_containment(shingles, np.ascontiguousarray(ranges, dtype=np.int64), k,
+                                   np.ascontiguousarray(out_sorted, dtype=np.uint64))
+    lengths = np.maximum(ranges[:, 1] - ranges[:, 0] - k + 1, 0)
+    if int(lengths.sum()) == 0 or out_sorted.shape[0] == 0:
+        return np.zeros(ranges.shape[0])
+    pid = np.repeat(np.arange(ranges.shape[0]), lengths)
+    hit = isin_sorted(shingles[expand_ranges(ranges[:, 0], lengths)], out_sorted)
+    return np.bincount(pid, weights=hit, minlength=ranges.shape[0]) / np.maximum(lengths, 1)
 
 
 def gather_tokens(view: View, seg_of: np.ndarray, ranges: np.ndarray) -> TokenSlices:

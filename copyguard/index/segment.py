@@ -58,6 +58,10 @@ ARRAYS = {
 # The source-count table (copyguard.index.df) and where each source's words channel starts; a segment
 # written before they existed has none (its index is refused by the normalization version anyway).
 DF_ARRAYS = {"df_keys": np.uint64, "df_counts": np.uint32, "source_words": np.int64}
+# The shingle starting at each token (0 where fewer than k tokens of its channel follow), so candidate
+# passages are measured without shingling them again; a segment written without it shingles its tokens
+# on first use (``Segment.token_shingles``).
+SHINGLES = "tok_shingles"
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class SegmentData:
     source_words: np.ndarray | None = None  # int64 per source: first token of its words channel
     df_keys: np.ndarray | None = None  # sorted distinct shingles of the segment's sources ...
     df_counts: np.ndarray | None = None  # ... and how many of its sources hold each
+    shingles: np.ndarray | None = None  # uint64 per token: the shingle starting there (``SHINGLES``)
 
     def __post_init__(self) -> None:
         dtypes = {"source_tok": np.int64, "hashes": np.uint64, "exact": np.uint64, "kinds": np.uint8,
@@ -113,6 +118,8 @@ class SegmentData:
         for name, dtype in DF_ARRAYS.items():
             value = getattr(self, name)
             object.__setattr__(self, name, np.zeros(0, dtype=dtype) if value is None else np.asarray(value, dtype=dtype))
+        if self.shingles is not None:
+            object.__setattr__(self, "shingles", np.asarray(self.shingles, dtype=np.uint64))
         _validate(self)
 
     @property
@@ -129,6 +136,8 @@ def _validate(d: SegmentData) -> None:
         bad(f"{n_src} sources, {len(d.texts)} texts, {d.source_tok.shape[0]} source_tok rows")
     if any(getattr(d, f).shape != (n_tok,) for f in TOKEN_FIELDS):
         bad("token arrays hashes/exact/kinds/starts/ends differ in length")
+    if d.shingles is not None and d.shingles.shape != (n_tok,):
+        bad(f"{d.shingles.shape[0]} token shingles for {n_tok} tokens")
     if d.p_tok.shape[0] != n_p or d.p_kind.shape != (n_p,) or d.band_keys.ndim != 2 or d.band_keys.shape[0] != n_p:
         bad(f"{n_p} passages but p_tok {d.p_tok.shape}, p_kind {d.p_kind.shape}, band_keys {d.band_keys.shape}")
     st = d.source_tok
@@ -154,6 +163,8 @@ def arrays_of(data: SegmentData) -> dict[str, np.ndarray]:
            "p_source": data.p_source, "p_tok": data.p_tok, "p_kind": data.p_kind}
     out.update({f"tok_{f}": getattr(data, f) for f in TOKEN_FIELDS})
     out.update({name: getattr(data, name) for name in DF_ARRAYS})
+    if data.shingles is not None:
+        out[SHINGLES] = data.shingles
     return out
 
 
@@ -178,7 +189,7 @@ def write_segment(directory: Path, arrays: dict[str, np.ndarray], sources: pa.Ta
     arrays = {**arrays, "band_dir": band_directory(arrays["band_keys"])}
     for stem, dtype in ARRAYS.items():
         save_npy(directory / f"{stem}.npy", np.asarray(arrays[stem], dtype=dtype))
-    for stem, dtype in DF_ARRAYS.items():
+    for stem, dtype in {**DF_ARRAYS, SHINGLES: np.uint64}.items():
         if stem in arrays:
             save_npy(directory / f"{stem}.npy", np.asarray(arrays[stem], dtype=dtype))
     _write_arrow(directory / SOURCES, sources)
@@ -220,12 +231,23 @@ class Segment:
         self.tokens = {f: a[f"tok_{f}"] for f in TOKEN_FIELDS}
         try:
             df = {stem: map_npy(path / f"{stem}.npy", dtype) if (path / f"{stem}.npy").exists() else None
-                  for stem, dtype in DF_ARRAYS.items()}
+                  for stem, dtype in {**DF_ARRAYS, SHINGLES: np.uint64}.items()}
         except (OSError, ValueError) as err:
             raise IndexStoreError(f"{path}: segment file damaged ({err})") from err
         self.df_keys = df["df_keys"] if df["df_keys"] is not None else np.zeros(0, dtype=np.uint64)
         self.df_counts = df["df_counts"] if df["df_counts"] is not None else np.zeros(0, dtype=np.uint32)
         self.source_words = df["source_words"] if df["source_words"] is not None else self.source_tok[:, 1]
+        self._shingles = df[SHINGLES]
+        if self._shingles is not None and self._shingles.shape != self.tokens["hashes"].shape:
+            raise IndexStoreError(f"{path}: {SHINGLES}.npy does not match the tokens")
+
+    def token_shingles(self, k_code: int, k_prose: int) -> np.ndarray:
+        """The shingle starting at each token (the stored array, or made from the tokens once for an older segment)."""
+        if self._shingles is None:
+            from .df import token_shingles
+
+            self._shingles = token_shingles(self.tokens, self.source_tok, self.source_words, k_code, k_prose)
+        return self._shingles
 
     @cached_property
     def sources(self) -> pa.Table:

@@ -45,6 +45,7 @@ from .query import (
     load_view,
     lookup,
     lookup_passages,
+    passage_containment,
     passage_hits,
     passage_info,
 )
@@ -221,6 +222,14 @@ class Index:
     def passage_info(self, gids: Iterable[int] | np.ndarray) -> PassageInfo:
         """Source ref, token range within that source, and kind of each passage."""
         return passage_info(self._view, self._gids(gids))
+
+    def passage_containment(self, gids: Iterable[int] | np.ndarray, out_sorted: np.ndarray, k: int) -> np.ndarray:
+        """Share of each passage's shingles of ``k`` tokens that the sorted distinct ``out_sorted`` holds.
+
+        Read from the shingles the index stores per token (passages are not
+        shingled again); ``k`` is the output stream's shingle width.
+        """
+        return passage_containment(self._view, self._gids(gids), np.asarray(out_sorted, dtype=np.uint64), k)
 
     def passage_tokens(self, gids: Iterable[int] | np.ndarray) -> TokenSlices:
         """The token slices of these passages concatenated; passage ``i`` is ``tokens[offsets[i]:offsets[i+1]]``.
