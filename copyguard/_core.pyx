@@ -17,11 +17,11 @@ worker.
 """
 
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t
-from libc.stdlib cimport calloc, malloc, free
+from libc.stdlib cimport calloc, malloc, free, qsort
 
 import numpy as np
 
-API = 4  # compiled.API: bumped whenever a function is added or changes its arguments
+API = 6  # compiled.API: bumped whenever a function is added or changes its arguments
 
 cdef uint64_t POLY = 0x9E3779B97F4A7C15ULL
 cdef uint32_t MAX32 = 0xFFFFFFFFU
@@ -240,6 +240,94 @@ def lookup_sorted(const uint64_t[::1] keys, const uint32_t[::1] pids, const int6
                 pid[w] = pids[first[i] + j]
                 w += 1
     return idx_arr, pid_arr
+
+
+cdef int _by_value(const void* a, const void* b) noexcept nogil:
+    cdef int64_t x = (<const int64_t*> a)[0], y = (<const int64_t*> b)[0]
+    return (x > y) - (x < y)
+
+
+def passage_counts(const uint64_t[::1] keys, const uint32_t[::1] pids, const int64_t[::1] directory, int bits,
+                   const uint64_t[::1] needles, Py_ssize_t max_hits):
+    """``bands.passage_counts``: sorted distinct passage ids hit by ``needles`` and each one's number of hits."""
+    cdef Py_ssize_t n = needles.shape[0], nk = keys.shape[0], i, j, lo, hi, left, c, total = 0, m = 0
+    cdef uint64_t x
+    cdef int64_t* hits
+    if directory.shape[0] != (1 << bits) + 1 or pids.shape[0] != nk:
+        raise ValueError("band directory or passage ids do not match the keys")
+    first_arr = np.empty(n, dtype=np.int64)
+    count_arr = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] first = first_arr
+    cdef int64_t[::1] count = count_arr
+    with nogil:
+        for i in range(n):
+            x = needles[i]
+            if bits > 0:
+                lo = directory[x >> (64 - bits)]
+                hi = directory[(x >> (64 - bits)) + 1]
+            else:
+                lo, hi = 0, nk
+            left = _left(keys, lo, hi, x)
+            c = 0
+            while left + c < hi and keys[left + c] == x:
+                c += 1
+            if max_hits >= 0 and c > max_hits:
+                c = 0
+            first[i], count[i] = left, c
+            total += c
+    hits = <int64_t*> malloc((total if total else 1) * sizeof(int64_t))
+    if hits == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for i in range(n):
+                for j in range(count[i]):
+                    hits[m] = pids[first[i] + j]
+                    m += 1
+            qsort(hits, total, sizeof(int64_t), _by_value)
+            m = 0
+            for i in range(total):
+                m += i == 0 or hits[i] != hits[i - 1]
+        ids_arr = np.empty(m, dtype=np.int64)
+        counts_arr = np.zeros(m, dtype=np.int64)
+        _runs(hits, total, ids_arr, counts_arr)
+        return ids_arr, counts_arr
+    finally:
+        free(hits)
+
+
+cdef void _runs(const int64_t* sorted_hits, Py_ssize_t total, int64_t[::1] ids, int64_t[::1] counts) noexcept:
+    """Distinct values of a sorted array and how many times each occurs."""
+    cdef Py_ssize_t i, r = -1
+    with nogil:
+        for i in range(total):
+            if i == 0 or sorted_hits[i] != sorted_hits[i - 1]:
+                r += 1
+                ids[r] = sorted_hits[i]
+            counts[r] += 1
+
+
+def count_of(const uint64_t[::1] keys, const uint32_t[::1] counts, const int64_t[::1] directory, int bits,
+             const uint64_t[::1] values):
+    """``df.count_of``: the count of each value in a sorted table of distinct keys (0 where absent)."""
+    cdef Py_ssize_t n = values.shape[0], i, lo, hi, pos
+    cdef uint64_t x
+    if directory.shape[0] != (1 << bits) + 1:
+        raise ValueError("directory does not match bits")
+    out_arr = np.zeros(n, dtype=np.int64)
+    cdef int64_t[::1] out = out_arr
+    with nogil:
+        for i in range(n):
+            x = values[i]
+            if bits > 0:
+                lo = directory[x >> (64 - bits)]
+                hi = directory[(x >> (64 - bits)) + 1]
+            else:
+                lo, hi = 0, keys.shape[0]
+            pos = _left(keys, lo, hi, x)
+            if pos < hi and keys[pos] == x:
+                out[i] = counts[pos]
+    return out_arr
 
 
 # --- (2b) candidate passages measured on stored shingles -------------------------------

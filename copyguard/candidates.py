@@ -197,7 +197,7 @@ def _contained(index: Index, query: Query, gids: np.ndarray,
     none = (None, np.zeros(0))
     if gids.shape[0] == 0:
         return none
-    out_sorted = sorted_unique(query.shingles)
+    out_sorted = query.by_value[0]  # sorted once per query (duplicates change no share)
     good_parts, contain_parts = [], []
     for i in range(0, gids.shape[0], _MEASURE_CHUNK):
         chunk = gids[i : i + _MEASURE_CHUNK]

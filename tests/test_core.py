@@ -335,3 +335,36 @@ def test_passage_containment_equals_shingling_the_passages_again(tmp_path):
     assert code.sum() > 100
     assert np.array_equal(got[code], expected[code])
     assert got[code].max() > 0.9  # the slice's own passages
+
+
+@pytest.mark.parametrize("n_keys", [0, 10, 50_000])
+def test_source_count_lookup_through_a_directory_equals_reference(n_keys):
+    from copyguard.index.bands import band_directory
+    from copyguard.index.df import count_of
+
+    rng = np.random.default_rng(n_keys)
+    keys = sorted_unique(rng.integers(0, 2**64 - 1, n_keys, dtype=np.uint64))
+    counts = rng.integers(1, 1000, keys.shape[0]).astype(np.uint32)
+    values = np.concatenate([rng.choice(keys, min(200, keys.shape[0])) if keys.shape[0] else keys,
+                             rng.integers(0, 2**64 - 1, 200, dtype=np.uint64), np.array([0, 2**64 - 1], np.uint64)])
+    fast, slow = both(count_of, keys, counts, values, band_directory(keys))
+    same(fast, slow)
+    assert (fast > 0).sum() == min(200, keys.shape[0]) or n_keys == 0
+
+
+@pytest.mark.parametrize("max_hits", [None, 3])
+def test_passage_counts_equal_reference(max_hits):
+    from copyguard.index.bands import band_directory, passage_counts
+
+    rng = np.random.default_rng(7)
+    keys = np.sort(rng.integers(0, 2**64 - 1, 30000, dtype=np.uint64))
+    keys[500:510] = keys[500]  # a key ten passages hold: over a cap of 3
+    keys[900:903] = keys[900]
+    keys = np.sort(keys)
+    pids = rng.integers(0, 3000, keys.shape[0]).astype(np.uint32)
+    directory = band_directory(keys)
+    bits = int(directory.shape[0] - 1).bit_length() - 1
+    needles = sorted_unique(np.concatenate([rng.choice(keys, 400), rng.integers(0, 2**64 - 1, 100, dtype=np.uint64)]))
+    fast, slow = both(passage_counts, keys, pids, directory, bits, needles, max_hits)
+    same(fast, slow)
+    assert fast[1].sum() > 300

@@ -75,6 +75,18 @@ def bounded_search(keys: np.ndarray, needles: np.ndarray, lo: np.ndarray, hi: np
     return lo
 
 
+def passage_counts(keys: np.ndarray, pids: np.ndarray, directory: np.ndarray, bits: int,
+                   needles: np.ndarray, max_hits: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(lookup_sorted(...)[1], return_counts=True)``: each passage hit once, with its number of hits."""
+    needles = np.asarray(needles, dtype=np.uint64)
+    c = core()
+    if c is not None and keys.dtype == np.uint64 and pids.dtype == np.uint32 and directory.dtype == np.int64:
+        return c.passage_counts(keys, pids, directory, bits, np.ascontiguousarray(needles),
+                                -1 if max_hits is None else max_hits)
+    found, counts = np.unique(lookup_sorted(keys, pids, directory, bits, needles, max_hits)[1], return_counts=True)
+    return found, counts.astype(np.int64)
+
+
 def lookup_sorted(keys: np.ndarray, pids: np.ndarray, directory: np.ndarray, bits: int,
                   needles: np.ndarray, max_hits: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Every ``(needle index, passage id)`` whose key in the sorted band table ``keys`` equals the needle.

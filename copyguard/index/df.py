@@ -23,6 +23,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..compiled import core
 from ..normalize.tokens import Tokens
 from ..sketch import stream_shingles
 from .arrays import sorted_unique
@@ -55,11 +56,21 @@ def merge_counts(tables: Iterable[tuple[np.ndarray, np.ndarray]], sign: Iterable
     return out[keep], total[keep].astype(np.uint32)
 
 
-def count_of(keys: np.ndarray, counts: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """The count of each of ``values`` in a table (0 where absent)."""
+def count_of(keys: np.ndarray, counts: np.ndarray, values: np.ndarray, directory: np.ndarray | None = None
+             ) -> np.ndarray:
+    """The count of each of ``values`` in a table (0 where absent).
+
+    ``directory`` (``bands.band_directory(keys)``: shingles are hashes, so
+    their top bits spread evenly) lets the compiled core find each value in a
+    handful of keys instead of a binary search over the whole mapped table.
+    """
     values = np.asarray(values, dtype=np.uint64)
     if keys.shape[0] == 0:
         return np.zeros(values.shape[0], dtype=np.int64)
+    c = core()
+    if c is not None and directory is not None and keys.dtype == np.uint64 and counts.dtype == np.uint32:
+        return c.count_of(keys, counts, directory, int(directory.shape[0] - 1).bit_length() - 1,
+                          np.ascontiguousarray(values))
     pos = np.searchsorted(keys, values).clip(max=keys.shape[0] - 1)
     return np.where(keys[pos] == values, counts[pos], 0).astype(np.int64)
 

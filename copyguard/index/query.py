@@ -102,7 +102,7 @@ def passage_hits(view: View, keys: np.ndarray, max_hits: int | None) -> tuple[np
     gids, hits = [], []
     for s, seg in enumerate(view.segments):
         dead = view.dead_passages[s].astype(np.int64)
-        parts = [np.unique(seg.lookup(needles[i : i + _KEY_CHUNK], max_hits)[1], return_counts=True)
+        parts = [seg.passage_counts(needles[i : i + _KEY_CHUNK], max_hits)
                  for i in range(0, max(needles.shape[0], 1), _KEY_CHUNK)]
         pids, counts = parts[0]
         if len(parts) > 1:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import IndexStoreError
 from .arrays import arrow_ints, arrow_strings, map_npy
-from .bands import band_directory, band_table, lookup_sorted
+from .bands import band_directory, band_table, lookup_sorted, passage_counts
 from .fsutil import save_npy
 
 if TYPE_CHECKING:
@@ -241,6 +241,11 @@ class Segment:
         if self._shingles is not None and self._shingles.shape != self.tokens["hashes"].shape:
             raise IndexStoreError(f"{path}: {SHINGLES}.npy does not match the tokens")
 
+    @cached_property
+    def df_dir(self) -> np.ndarray:
+        """Where each bucket of the source-count table's keys starts (``band_directory``), made on first use."""
+        return band_directory(np.asarray(self.df_keys))
+
     def token_shingles(self, k_code: int, k_prose: int) -> np.ndarray:
         """The shingle starting at each token (the stored array, or made from the tokens once for an older segment)."""
         if self._shingles is None:
@@ -272,6 +277,10 @@ class Segment:
     def lookup(self, needles: np.ndarray, max_hits: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Every ``(needle index, local passage id)`` whose band key equals the needle."""
         return lookup_sorted(self.keys, self.pids, self.dir, self.bits, needles, max_hits)
+
+    def passage_counts(self, needles: np.ndarray, max_hits: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted distinct local passage ids holding a key among the distinct ``needles``, and how many each holds."""
+        return passage_counts(self.keys, self.pids, self.dir, self.bits, needles, max_hits)
 
 
 def _map(path: Path) -> mmap.mmap:

@@ -262,8 +262,9 @@ class Index:
         s = view.segments.index(seg)
         first, last = (int(x) for x in seg.source_tok[row])
         lo = min(first + max(start, 0), last)
-        hi = last if end is None else min(first + max(end, 0), last)
-        return gather_tokens(view, np.array([s]), np.array([[lo, max(lo, hi)]], dtype=np.int64)).tokens
+        hi = max(lo, last if end is None else min(first + max(end, 0), last))
+        t = view.segments[s].tokens  # one range: views of the mapped arrays, nothing copied
+        return Tokens(t["hashes"][lo:hi], t["exact"][lo:hi], t["kinds"][lo:hi], t["starts"][lo:hi], t["ends"][lo:hi])
 
     def source_counts(self, shingles: np.ndarray) -> np.ndarray:
         """How many live sources hold each shingle (int64 per value): boilerplate is held by many.
@@ -275,7 +276,7 @@ class Index:
         p = view.manifest.params
         total = np.zeros(np.asarray(shingles).shape[0], dtype=np.int64)
         for s, seg in enumerate(view.segments):
-            total += count_of(seg.df_keys, seg.df_counts, shingles)
+            total += count_of(seg.df_keys, seg.df_counts, shingles, seg.df_dir)
             dead = view.dead_sources[s]
             if dead.shape[0]:
                 key = (seg.path.name, int(dead.shape[0]))
