@@ -15,6 +15,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from .compiled import core
 from .index.arrays import sorted_unique
 from .index.segment import SourceRecord
 from .normalize.tokens import Kind, Tokens
@@ -95,13 +96,33 @@ def align_regions(
     """
     if src_sh is None:
         src_sh = stream_shingles(src, k, code)
-    tiles = _extend(tile(fragments(out_sh, src_sh, order=src_order, at=at)), out_sh, src_sh)
     regions = []
-    for chain in _chains(tiles, limits.max_gap):
+    for chain in _chains(tiles(out_sh, src_sh, order=src_order, at=at), limits.max_gap):
         region = _measure(out, out_sh, src, chain, k, limits)
         if region is not None:
             regions.append(region)
     return regions
+
+
+def tiles(a: np.ndarray, b: np.ndarray, max_occurrences: int = 32, order: np.ndarray | None = None,
+          at: np.ndarray | None = None) -> np.ndarray:
+    """``(a_start, b_start, length)`` rows of the tiles of ``a`` over ``b``, grown, by output start.
+
+    ``_extend(tile(fragments(a, b)), a, b)``, in one compiled call when the
+    core is built (``order`` and ``at`` only spare the numpy path work).
+
+    >>> tiles(np.array([1, 2, 3, 4], np.uint64), np.array([9, 1, 2, 3], np.uint64)).tolist()
+    [[0, 1, 3]]
+    """
+    c = core()
+    if c is not None:
+        return c.tiles(np.ascontiguousarray(a, dtype=np.uint64), np.ascontiguousarray(b, dtype=np.uint64),
+                       max_occurrences, MAX_TILES)
+    return _extend(tile(fragments(a, b, max_occurrences, order=order, at=at)), a, b)
+
+
+# Runs tiled at most per (output, source) pair, longest first.
+MAX_TILES = 512
 
 
 def fragments(a: np.ndarray, b: np.ndarray, max_occurrences: int = 32, order: np.ndarray | None = None,
@@ -143,7 +164,7 @@ def tile(frags: np.ndarray) -> np.ndarray:
     kept: list[np.ndarray] = []
     used_a: tuple[list[int], list[int]] = ([], [])  # starts and ends of the kept runs: disjoint, sorted
     used_b: tuple[list[int], list[int]] = ([], [])
-    for f in frags[frags[:, 2] >= 2][:512]:
+    for f in frags[frags[:, 2] >= 2][:MAX_TILES]:
         a0, b0, n = int(f[0]), int(f[1]), int(f[2])
         if _overlaps(used_a, a0, a0 + n) or _overlaps(used_b, b0, b0 + n):
             continue

@@ -368,3 +368,35 @@ def test_passage_counts_equal_reference(max_hits):
     fast, slow = both(passage_counts, keys, pids, directory, bits, needles, max_hits)
     same(fast, slow)
     assert fast[1].sum() > 300
+
+
+# --- alignment ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_tiles_equal_reference(seed):
+    """Copies with edits, repeats (shingles seen more than 32 times pair with nothing) and competing runs."""
+    from copyguard.match import tiles
+
+    rng = np.random.default_rng(seed)
+    src = rng.integers(0, [8, 60, 5000][seed % 3], int(rng.integers(1, 1500))).astype(np.uint64)
+    pieces = []
+    for _ in range(int(rng.integers(1, 6))):
+        s = int(rng.integers(0, src.shape[0]))
+        piece = src[s : s + int(rng.integers(1, 300))].copy()
+        piece[rng.random(piece.shape[0]) < 0.05] = 99999  # edits
+        pieces += [piece, rng.integers(0, 5000, int(rng.integers(0, 50))).astype(np.uint64)]
+    out = np.concatenate(pieces)
+    fast, slow = both(tiles, out, src)
+    same(fast, slow)
+    fast, slow = both(tiles, out, src, 4)  # a low cap on occurrences
+    same(fast, slow)
+
+
+def test_tiles_of_empty_and_unrelated_streams_equal_reference():
+    from copyguard.match import tiles
+
+    e = np.zeros(0, dtype=np.uint64)
+    x = np.arange(50, dtype=np.uint64)
+    for a, b in ((e, x), (x, e), (x, x + np.uint64(100)), (x, x), (x[::-1].copy(), x)):
+        same(*both(tiles, a, b))
