@@ -12,8 +12,10 @@ other answer embeds a 1,200-character slice of a protected file.
     python bench/check.py [--max-mb 40] [--queries 300]
 
 Prints one table, every latency in CPU time (``time.process_time``) and in
-wall time: build MB/s, passages, bytes per passage on disk and resident,
-open time, check p50/p99 per answer size with where the CPU time goes, and
+wall time: build MB/s (all, and code alone), passages, bytes per passage on disk
+and resident, open time (here and in a fresh process), one ``copyguard check``
+process, check p50/p99 per answer size with where the CPU time goes (the
+normalization, tree-sitter's parse alone, the candidate stage alone), and
 the same build and 2 KB queries on datasketch's MinHashLSH (same passages and
 shingles) and on rensa's RMinHashLSH (Rust, raw whitespace tokens).
 """
@@ -186,6 +188,76 @@ def latency(guard: Guard, queries: list[str]) -> dict:
             "fp": float(np.mean(flagged[0::2])), "hit": float(np.mean(flagged[1::2]))}
 
 
+def answer_streams(text: str) -> list:
+    """The answer's prose stream (prose blocks and the words in code) and its code stream, as ``Guard.check`` reads them."""
+    from copyguard.normalize import TokenStream
+    from copyguard.normalize.code import normalize_code_spans
+    from copyguard.normalize.markdown import blocks
+    from copyguard.normalize.text import normalize_prose_in
+
+    prose, code = [], []
+    for b in blocks(text):
+        if b.kind == "code" and b.lang:
+            ts, words = normalize_code_spans(text[b.start : b.end], b.lang)
+            code.append(ts.shift(b.start, text))
+            prose.extend((b.start + s, b.start + e) for s, e in words)
+        else:
+            prose.append((b.start, b.end))
+    out = [normalize_prose_in(text, prose)] if prose else []
+    return out + ([TokenStream.concat(code, text)] if code else [])
+
+
+def stages(guard: Guard, queries: list[str]) -> dict:
+    """CPU per answer of the candidate stage alone (sketch, boilerplate counts, candidate ranking: the work
+    rensa's lookup does), and of tree-sitter parsing the answer's code blocks alone (the floor under a check)."""
+    from copyguard.candidates import boilerplate_mask, rank_candidates, sketch_query, without
+    from copyguard.guard import MAX_ROUNDS
+    from copyguard.normalize import grammars
+    from copyguard.normalize.markdown import blocks
+
+    p, indexes = guard.policy, guard.indexes
+    streams = [answer_streams(q) for q in queries]
+    cand, parse = [], []
+    for _ in range(2):  # the first pass warms the caches
+        cand, parse = [], []
+        for q, ss in zip(queries, streams):
+            c = time.process_time()
+            for ts in ss:
+                query = sketch_query(ts, guard.params)
+                common = boilerplate_mask(indexes, query, p.max_shingle_sources)
+                rank_candidates(indexes, without(query, common), p.min_candidate_containment, p.max_sources * MAX_ROUNDS)
+            cand.append(time.process_time() - c)
+            code = [(q[b.start : b.end].encode(), grammars.parser(grammars.get(b.lang))) for b in blocks(q)
+                    if b.kind == "code" and b.lang]
+            c = time.process_time()
+            for data, parser in code:
+                parser.parse(data)
+            parse.append(time.process_time() - c)
+    return {"cand": _pcts(cand), "parse": _pcts(parse)}
+
+
+def one_shot(index: Path) -> dict:
+    """Wall time of one ``copyguard check`` process on the bundled sample corpus's index (median of 5), and of a
+    first ``Guard.open`` in a fresh process, on that index and on ``index``."""
+    import copyguard
+
+    samples = Path(copyguard.__file__).parent / "samples"
+    small = index.parent / "samples.cgidx"
+    run = [sys.executable, "-m", "copyguard"]
+    subprocess.run([*run, "index", "build", str(samples / "corpus"), "--out", str(small)], check=True, capture_output=True)
+    walls = []
+    for _ in range(5):
+        w = time.perf_counter()
+        subprocess.run([*run, "check", "--index", str(small), str(samples / "answer.md")], capture_output=True)
+        walls.append(time.perf_counter() - w)
+    code = ("import sys, time; from copyguard import Guard; t = time.perf_counter(); Guard.open(sys.argv[1]); "
+            "print((time.perf_counter() - t) * 1e3)")
+    opens = {name: float(np.median([float(subprocess.run([sys.executable, "-c", code, str(path)], check=True,
+                                                           capture_output=True, text=True).stdout) for _ in range(5)]))
+             for name, path in (("small", small), ("large", index))}
+    return {"cli": float(np.median(walls)), **opens}
+
+
 def _windows(n: int, params: Params) -> list[tuple[int, int]]:
     window, stride = params.window(False)
     return [(s, min(s + window, n)) for s in range(0, max(n - window, 0) + 1, stride)]
@@ -277,14 +349,24 @@ def main() -> None:
         text_bytes = sum(f.stat().st_size for f in (tmp / "idx").rglob("texts*"))
         rows = [("corpus", f"{mb:.1f} MB, {len(docs):,} sources, {passages:,} passages")]
         rows.append(("build", f"{mb / seconds:.2f} MB/s CPU ({seconds:.1f} s, 1 process)"))
+        code_docs = [d for d in docs if d.lang != "text"]
+        code_s, code_mb = build(code_docs, tmp / "code-only", params)
+        rows.append(("build, code only", f"{code_mb / code_s:.2f} MB/s CPU ({code_mb:.1f} MB of Python, 1 process)"))
         rows.append(("disk / passage", f"{(stats['bytes'] - text_bytes) / passages:.0f} B (+ {text_bytes / passages:.0f} B source text)"))
         rows.append(("open", f"{open_ms:.1f} ms CPU"))
+        shot = one_shot(tmp / "idx")
+        rows.append(("open, fresh process", f"{shot['large']:.1f} ms wall (this index), {shot['small']:.1f} ms (sample corpus)"))
+        rows.append(("copyguard check process", f"{shot['cli'] * 1e3:.0f} ms wall (sample corpus index, samples/answer.md)"))
         for size in (2000, 10000):
             qs = answers(docs, held_code, held_prose, size, args.queries)
             r = latency(guard, qs)
             mean = sum(map(len, qs)) / len(qs)
             rows.append((f"check {size // 1000} KB", f"CPU {r['cpu']}, wall {r['wall']} (answers {mean:,.0f} chars on average)"))
             rows.append(("  of which normalization", f"CPU {r['parse']} (segmenting and parsing the answer alone)"))
+            if size == 2000:
+                st = stages(guard, qs)
+                rows.append(("  of which parsing", f"CPU {st['parse']} (tree-sitter alone on the answer's code blocks)"))
+                rows.append(("  candidate stage", f"CPU {st['cand']} (sketch, boilerplate counts, candidate ranking)"))
             rows.append(("  found / flagged", f"copies found {r['hit']:.0%}, clean answers flagged {r['fp']:.1%}"))
         rows.append(("resident / passage", f"{(private_bytes() - priv0) / passages:.0f} B anonymous (heap), "
                      f"{(rss_bytes() - rss0) / passages:.0f} B RSS incl. mapped index pages, after open and all checks"))
