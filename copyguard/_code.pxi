@@ -364,6 +364,7 @@ cdef void _classify(CodeTables t, const chars_t* cps, Toks* toks, const Walk* w)
 
 cdef extern from "Python.h":
     bint Py_UNICODE_ISALNUM(Py_UCS4 ch) nogil
+    bint Py_UNICODE_ISSPACE(Py_UCS4 ch) nogil
 
 
 cdef uint64_t STR_TAG = 0x243F6A8885A308D3ULL
@@ -600,3 +601,99 @@ def parse_only(CodeParser parser, bytes data):
     with nogil:
         tree = ts_parser_parse_string(parser.parser, NULL, raw, n)
         ts_tree_delete(tree)
+
+
+def word_units(const uint32_t[::1] cps, const int64_t[:, ::1] opaque, int min_words, bytes notice_words):
+    """``code.word_spans`` without a regex call per unit: the words-channel units among the ``opaque`` rows.
+
+    Returns ``(unit_of, units)``: each row's unit (-1: not words), and per unit ``(start, end, maybe)``,
+    ``maybe`` 1 when the unit may hold a license notice (it holds a non-ASCII character, or one of the
+    space-separated lowercase ASCII ``notice_words`` in any case, one of which every notice phrase holds):
+    only those are searched with the notice regex.
+    Comments on consecutive lines (nothing but spaces and one line break between) form one unit.
+    """
+    cdef Py_ssize_t n = opaque.shape[0], i, j, n_units = 0, open_unit = -1, nl
+    cdef int64_t s, e, prev_end = 0, g
+    cdef bint gap_code
+    cdef const char* nw = notice_words
+    unit_of_arr = np.full(n, -1, dtype=np.int64)
+    units_arr = np.zeros((n, 3), dtype=np.int64)
+    cdef int64_t[::1] unit_of = unit_of_arr
+    cdef int64_t[:, ::1] units = units_arr
+    if n == 0:
+        return unit_of_arr, units_arr
+    with nogil:
+        for i in range(n):
+            s, e = opaque[i, 0], opaque[i, 1]
+            if opaque[i, 2] == 3:  # a comment
+                if open_unit >= 0:
+                    gap_code, nl = False, 0
+                    for g in range(prev_end, s):
+                        if cps[g] == 10:
+                            nl += 1
+                        elif not Py_UNICODE_ISSPACE(<Py_UCS4> cps[g]):
+                            gap_code = True
+                            break
+                    if gap_code or nl > 1:
+                        open_unit = -1
+                if open_unit < 0:
+                    open_unit = n_units
+                    units[n_units, 0] = s
+                    n_units += 1
+                units[open_unit, 1] = e
+                unit_of[i] = open_unit
+                prev_end = e
+                continue
+            open_unit = -1
+            if opaque[i, 2] == 1 and _word_count(&cps[0], s, e, min_words) >= min_words:
+                units[n_units, 0], units[n_units, 1] = s, e
+                unit_of[i] = n_units
+                n_units += 1
+        for j in range(n_units):
+            units[j, 2] = _maybe_notice(&cps[0], units[j, 0], units[j, 1], nw)
+    return unit_of_arr, units_arr[:n_units]
+
+
+cdef int _word_count(const uint32_t* cps, int64_t s, int64_t e, int enough) noexcept nogil:
+    """Runs of alphanumeric characters (``[^\\W_]+``) in ``[s, e)``, counted up to ``enough``."""
+    cdef int64_t i
+    cdef int words = 0
+    cdef bint inword = False, alnum
+    cdef uint32_t c
+    for i in range(s, e):
+        c = cps[i]
+        alnum = Py_UNICODE_ISALNUM(<Py_UCS4> c) if c >= 128 else (0x30 <= c <= 0x39 or 0x41 <= (c & ~0x20) <= 0x5A)
+        if alnum and not inword:
+            words += 1
+            if words >= enough:
+                return words
+        inword = alnum
+    return words
+
+
+cdef int _maybe_notice(const uint32_t* cps, int64_t a, int64_t b, const char* words) noexcept nogil:
+    """0 when ``[a, b)`` cannot hold a match of ``code._NOTICE``: it is ASCII (where ignoring case is ASCII's)
+    and holds none of the space-separated ``words`` in any case; else 1."""
+    cdef int64_t i, j
+    cdef const char* word = words
+    cdef uint32_t c
+    for i in range(a, b):
+        if cps[i] >= 128:
+            return 1
+    while word[0] != 0:
+        for i in range(a, b):
+            j = 0
+            while word[j] != 0 and word[j] != 32 and i + j < b:
+                c = cps[i + j]
+                if 0x41 <= c <= 0x5A:
+                    c += 32
+                if c != <uint32_t> word[j]:
+                    break
+                j += 1
+            if word[j] == 0 or word[j] == 32:
+                return 1
+        while word[0] != 0 and word[0] != 32:
+            word += 1
+        while word[0] == 32:
+            word += 1
+    return 0

@@ -400,3 +400,30 @@ def test_tiles_of_empty_and_unrelated_streams_equal_reference():
     x = np.arange(50, dtype=np.uint64)
     for a, b in ((e, x), (x, e), (x, x + np.uint64(100)), (x, x), (x[::-1].copy(), x)):
         same(*both(tiles, a, b))
+
+
+NOTICES = '''# Copyright 2020 Someone. Licensed under
+# the Apache License, Version 2.0; see LICENSE.
+import os
+
+def f(x):
+    """Return the value of x, doubled, for the caller's own use."""
+    # all rights
+    # reserved here and a plain note about the loop
+    y = x * 2  # PERMISSION IS HEREBY GRANTED to read this line
+    s = "short"
+    t = "a message of several words with SPDX-License-Identifier: MIT inside"
+    # licenſed under a long s, which the regex folds to s
+
+    # redistribution and use in source
+    return y
+'''
+
+
+@pytest.mark.parametrize("lang", ["python", "javascript"])
+def test_word_spans_with_license_notices_equal_reference(lang):
+    """Notices inside a comment block, across two blocks, in a string, in other cases and a folded long s."""
+    text = NOTICES if lang == "python" else NOTICES.replace("#", "//").replace('"""', "/*", 1).replace('"""', "*/", 1)
+    fast, slow = code_streams(text, lang)
+    same_streams(fast, slow)
+    assert fast[1] and len(fast[1]) < text.count("\n")  # some words kept, the notices left out

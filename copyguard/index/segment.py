@@ -238,6 +238,7 @@ class Segment:
         self.df_counts = df["df_counts"] if df["df_counts"] is not None else np.zeros(0, dtype=np.uint32)
         self.source_words = df["source_words"] if df["source_words"] is not None else self.source_tok[:, 1]
         self._shingles = df[SHINGLES]
+        self._records: dict[int, SourceRecord] = {}
         if self._shingles is not None and self._shingles.shape != self.tokens["hashes"].shape:
             raise IndexStoreError(f"{path}: {SHINGLES}.npy does not match the tokens")
 
@@ -259,6 +260,10 @@ class Segment:
         return self._table(SOURCES)
 
     @cached_property
+    def _columns(self) -> list[tuple[str, pa.ChunkedArray]]:
+        return list(zip(self.sources.column_names, self.sources.columns))
+
+    @cached_property
     def texts(self) -> pa.ChunkedArray:
         return self._table(TEXTS).column("text")
 
@@ -272,7 +277,15 @@ class Segment:
             raise IndexStoreError(f"{self.path / name}: damaged segment file ({err})") from err
 
     def source_record(self, row: int) -> SourceRecord:
-        return SourceRecord(**self.sources.slice(row, 1).to_pylist()[0])
+        """The record of source ``row``, read column by column (a one-row table costs 10x more); the last few
+        thousand read are kept."""
+        record = self._records.get(row)
+        if record is None:
+            record = SourceRecord(**{name: col[row].as_py() for name, col in self._columns})
+            if len(self._records) >= _RECORDS_KEPT:
+                self._records.clear()
+            self._records[row] = record
+        return record
 
     def lookup(self, needles: np.ndarray, max_hits: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Every ``(needle index, local passage id)`` whose band key equals the needle."""
@@ -281,6 +294,9 @@ class Segment:
     def passage_counts(self, needles: np.ndarray, max_hits: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Sorted distinct local passage ids holding a key among the distinct ``needles``, and how many each holds."""
         return passage_counts(self.keys, self.pids, self.dir, self.bits, needles, max_hits)
+
+
+_RECORDS_KEPT = 4096  # source records a segment keeps once read (records are frozen: sharing them is safe)
 
 
 def _map(path: Path) -> mmap.mmap:
