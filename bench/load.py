@@ -374,8 +374,10 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="cg-load-"))
     index = Path(args.index) if args.index else tmp / "idx"
     if not args.index:
-        subprocess.run([sys.executable, "-m", "copyguard", "index", "build", str(SAMPLES / "corpus"), "--out", str(index)],
-                       check=True, capture_output=True)
+        built = subprocess.run([sys.executable, "-m", "copyguard", "index", "build", str(SAMPLES / "corpus"),
+                                "--out", str(index)], capture_output=True, text=True)
+        if built.returncode:
+            raise SystemExit(f"bench/load.py: could not index the sample corpus:\n{built.stderr[-2000:]}")
     started = time.strftime("%Y-%m-%d %H:%M")
     print(f"load on copyguard serve, {started}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}",
           flush=True)
