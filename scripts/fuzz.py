@@ -1,7 +1,7 @@
 """Coverage-guided fuzzing (atheris) of what a hostile answer reaches first: segments, normalize, check.
 
     pip install -e ".[fuzz]"
-    python scripts/fuzz.py -max_total_time=1800 build/fuzz-corpus        # libFuzzer flags after the script
+    python scripts/fuzz.py -dict=scripts/fuzz.dict -max_total_time=1800 build/fuzz-corpus   # libFuzzer flags
 
 Each input is decoded into a target and a text (any code points, lone
 surrogates included, as JSON can carry them). A finding is any exception
