@@ -155,3 +155,13 @@ def test_a_takedown_of_every_source_makes_checks_refuse(tmp_path):
 def test_policy_values_that_disable_detection_are_refused(values):
     with pytest.raises(ConfigError):
         Policy(**values)
+
+
+def test_redaction_that_cannot_clean_the_text_withholds_all_of_it(many, monkeypatch):
+    index, files = many
+    guard = Guard.open(index)
+    one = _quoting(files[3:], 1)
+    answer = "First:\n" + one + "Again:\n" + one  # the second copy is only found by the re-check
+    monkeypatch.setattr(guard_module, "REDACT_ROUNDS", 1)
+    safe = guard.redact(answer)
+    assert safe.startswith("[copyguard: removed the whole text") and files[3].name in safe

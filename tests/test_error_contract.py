@@ -70,6 +70,7 @@ def test_check_an_index_path_that_is_a_symlink_loop(tmp_path):
 
 def test_check_dev_zero_and_urandom_stop_at_the_limit(index):
     one_line_error(cg("check", "--index", str(index), "/dev/zero", timeout=60), "device")
+    one_line_error(cg("check", "--index", str(index), "/dev/urandom", timeout=60), "device")
     one_line_error(cg("check", "--index", str(index), "--max-bytes", "1000", "-", stdin=b"a" * 5000), "1,000-byte")
 
 
@@ -271,3 +272,12 @@ def test_index_build_max_bytes_skips_larger_sources_without_reading_them(tmp_pat
     r = cg("index", "build", str(src), "--out", str(tmp_path / "idx"), "--max-bytes", "10000")
     assert r.returncode == 0 and "1 sources" in r.stdout and "too-large" in r.stdout, r.stdout + r.stderr
     one_line_error(cg("index", "build", str(src), "--out", str(tmp_path / "idx2"), "--max-bytes", "0"), "--max-bytes")
+
+
+def test_ten_megabytes_of_copies_are_refused_by_the_default_limit(index, tmp_path):
+    func = (CORPUS / "tomli" / "_parser.py").read_text()[15_000:17_000]
+    (tmp_path / "ten.md").write_text(f"```python\n{func}\n```\n" * 5_000)
+    assert (tmp_path / "ten.md").stat().st_size > 10_000_000
+    one_line_error(cg("check", "--index", str(index), str(tmp_path / "ten.md"), timeout=120), "8,388,608-byte")
+    one_line_error(cg("check", "--index", str(index), "-", stdin=(tmp_path / "ten.md").read_bytes(), timeout=120),
+                   "<stdin>")
