@@ -88,9 +88,15 @@ cdef void _insert(int64_t* starts, int64_t* ends, Py_ssize_t m, int64_t s, int64
     starts[at], ends[at] = s, e
 
 
-def tiles(const uint64_t[::1] a, const uint64_t[::1] b, Py_ssize_t max_occurrences, Py_ssize_t max_tiles):
-    """``match.tiles``: (n, 3) rows ``(a_start, b_start, length)`` of the tiles, grown, by output start."""
+def tiles(const uint64_t[::1] a, const uint64_t[::1] b, Py_ssize_t max_occurrences, Py_ssize_t max_tiles,
+          const int64_t[::1] at):
+    """``match.tiles``: (n, 3) rows ``(a_start, b_start, length)`` of the tiles, grown, by output start.
+
+    Only the sorted output positions ``at`` are paired (the others pair with nothing): a source is
+    paired with the part of a long answer it shares, not with all of it.
+    """
     cdef Py_ssize_t na = a.shape[0], nb = b.shape[0], i, j, lo, hi, mid, c, n_pairs = 0, n_frags = 0, n_kept = 0, m
+    cdef Py_ssize_t t, n_at = at.shape[0]
     cdef ValuePos* sb = NULL
     cdef Pair* pairs = NULL
     cdef Pair* frags = NULL
@@ -108,10 +114,11 @@ def tiles(const uint64_t[::1] a, const uint64_t[::1] b, Py_ssize_t max_occurrenc
             for j in range(nb):
                 sb[j].value, sb[j].pos = b[j], j
             qsort(sb, nb, sizeof(ValuePos), _by_value_pos)  # np.argsort(b, kind="stable")
-            for i in range(na):  # pairs first counted, then made
+            for t in range(n_at):  # pairs first counted, then made
+                i = at[t]
                 lo = _first_value(sb, nb, a[i])
-                c = 0
-                while lo + c < nb and sb[lo + c].value == a[i]:
+                c = 0  # counted up to max_occurrences + 1 only: a source of one repeated shingle stays linear
+                while lo + c < nb and c <= max_occurrences and sb[lo + c].value == a[i]:
                     c += 1
                 if c <= max_occurrences:
                     cap += c
@@ -119,11 +126,12 @@ def tiles(const uint64_t[::1] a, const uint64_t[::1] b, Py_ssize_t max_occurrenc
         if pairs == NULL:
             raise MemoryError()
         with nogil:
-            for i in range(na):
+            for t in range(n_at):
+                i = at[t]
                 x = a[i]
                 lo = _first_value(sb, nb, x)
                 c = 0
-                while lo + c < nb and sb[lo + c].value == x:
+                while lo + c < nb and c <= max_occurrences and sb[lo + c].value == x:
                     c += 1
                 if c > max_occurrences:
                     continue

@@ -109,15 +109,17 @@ def tiles(a: np.ndarray, b: np.ndarray, max_occurrences: int = 32, order: np.nda
     """``(a_start, b_start, length)`` rows of the tiles of ``a`` over ``b``, grown, by output start.
 
     ``_extend(tile(fragments(a, b)), a, b)``, in one compiled call when the
-    core is built (``order`` and ``at`` only spare the numpy path work).
+    core is built. ``at`` (sorted output positions whose shingle ``b`` holds)
+    limits the pairing to them, on both paths; ``order`` spares the numpy path a sort.
 
     >>> tiles(np.array([1, 2, 3, 4], np.uint64), np.array([9, 1, 2, 3], np.uint64)).tolist()
     [[0, 1, 3]]
     """
     c = core()
     if c is not None:
+        where = np.arange(a.shape[0], dtype=np.int64) if at is None else np.ascontiguousarray(at, dtype=np.int64)
         return c.tiles(np.ascontiguousarray(a, dtype=np.uint64), np.ascontiguousarray(b, dtype=np.uint64),
-                       max_occurrences, MAX_TILES)
+                       max_occurrences, MAX_TILES, where)
     return _extend(tile(fragments(a, b, max_occurrences, order=order, at=at)), a, b)
 
 

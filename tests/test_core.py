@@ -391,6 +391,9 @@ def test_tiles_equal_reference(seed):
     same(fast, slow)
     fast, slow = both(tiles, out, src, 4)  # a low cap on occurrences
     same(fast, slow)
+    at = np.flatnonzero(np.isin(out, src))  # only the positions the source shares: the same tiles
+    same(*both(tiles, out, src, at=at))
+    same(both(tiles, out, src, at=at)[0], both(tiles, out, src)[0])
 
 
 def test_tiles_of_empty_and_unrelated_streams_equal_reference():
