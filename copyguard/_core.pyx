@@ -21,7 +21,7 @@ from libc.stdlib cimport calloc, malloc, free, qsort
 
 import numpy as np
 
-API = 8  # compiled.API: bumped whenever a function is added or changes its arguments
+API = 9  # compiled.API: bumped whenever a function is added or changes its arguments
 
 cdef uint64_t POLY = 0x9E3779B97F4A7C15ULL
 cdef uint32_t MAX32 = 0xFFFFFFFFU
