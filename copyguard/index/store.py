@@ -159,10 +159,10 @@ class Index:
 
     def refresh(self) -> bool:
         """Pick up writes made by other processes since this object was opened; True if anything changed."""
-        manifest = read_manifest(self.path)
-        if manifest.generation == self._view.manifest.generation:
+        if read_manifest(self.path).generation == self._view.manifest.generation:
             return False
-        self._set_view(manifest)
+        fresh = Index._open_latest(self.path, None, self._cache)  # retries if a writer swept what it named
+        self._view, self._cache = fresh._view, fresh._cache
         return True
 
     @property

@@ -272,3 +272,25 @@ def test_lookup_passages_equals_the_passages_of_lookup(idx):
     assert len(idx.lookup_passages(keys)) == 3
     with pytest.raises(IndexStoreError, match="shape"):
         idx.lookup_passages(np.zeros((2, B + 1), np.uint64))
+
+
+def test_refresh_retries_when_a_writer_swept_the_files_the_manifest_it_read_names(idx, monkeypatch):
+    """A reader that read generation G's manifest just before a writer committed G+1 (and swept G's
+    tombstone) must not fail: it reads the newer manifest and opens that."""
+    from copyguard.index import store
+    from copyguard.index.manifest import read_manifest
+
+    reader = Index.open(idx.path)
+    idx.remove(["a"])
+    stale = read_manifest(idx.path)  # names a's tombstone file
+    idx.remove(["b"])  # a new tombstone replaces it; the old file is swept
+    real, calls = store.read_manifest, []
+
+    def first_stale(root):
+        calls.append(root)
+        return stale if len(calls) <= 2 else real(root)
+
+    monkeypatch.setattr(store, "read_manifest", first_stale)
+    assert reader.refresh()
+    assert reader.manifest.generation == real(idx.path).generation
+    assert set(reader.find_sources(["a", "b", "c"])) == {"c"}
