@@ -60,7 +60,7 @@ class Policy:
     min_distinct_shingles: int = 20  # repetitive boilerplate (rows of getters) has few distinct shingles
     max_gap: int = 32  # shingles of edits tolerated inside one matched region
     min_candidate_containment: float = 0.3  # share of a candidate passage's shingles in the output before alignment
-    max_sources: int = 8  # sources aligned per answer and kind, best candidates first (bounds the worst case)
+    max_sources: int = 8  # sources aligned per round and kind, best first; rounds go on while new ones qualify
     default_action: Action = Action.BLOCK
     licenses: dict[str, Action] = field(default_factory=lambda: {lic: Action.ANNOTATE for lic in PERMISSIVE})
     sources: dict[str, Action] = field(default_factory=dict)
