@@ -168,6 +168,47 @@ cdef void _band_keys(const uint32_t[:, ::1] sigs, int bands, int rows, uint64_t[
             out[i, j] = mix64(acc)
 
 
+cdef enum:
+    MT_N = 624
+    MT_M = 397
+
+
+cdef uint32_t _mt_next(uint32_t* key, int* pos) noexcept nogil:
+    """MT19937's next tempered 32-bit output (numpy's ``mt19937_next32``)."""
+    cdef int i
+    cdef uint32_t y
+    if pos[0] == MT_N:
+        for i in range(MT_N):
+            y = (key[i] & 0x80000000U) | (key[(i + 1) % MT_N] & 0x7FFFFFFFU)
+            key[i] = key[(i + MT_M) % MT_N] ^ (y >> 1) ^ (0x9908B0DFU if y & 1 else 0)
+        pos[0] = 0
+    y = key[pos[0]]
+    pos[0] += 1
+    y ^= y >> 11
+    y ^= (y << 7) & 0x9D2C5680U
+    y ^= (y << 15) & 0xEFC60000U
+    return y ^ (y >> 18)
+
+
+def affine_permutations(int num_perm, uint32_t seed):
+    """``sketch.permutations`` without importing numpy.random: ``RandomState(seed)``'s two ``randint`` draws
+    (``[0, 2**31)`` then ``[0, 2**32)``, uint32: one MT19937 output each, masked or whole), as datasketch makes them."""
+    cdef uint32_t key[MT_N]
+    cdef int pos = MT_N, i
+    key[0] = seed
+    for i in range(1, MT_N):
+        key[i] = 1812433253U * (key[i - 1] ^ (key[i - 1] >> 30)) + <uint32_t> i
+    a_arr = np.empty(num_perm, dtype=np.uint32)
+    b_arr = np.empty(num_perm, dtype=np.uint32)
+    cdef uint32_t[::1] a = a_arr
+    cdef uint32_t[::1] b = b_arr
+    for i in range(num_perm):
+        a[i] = (_mt_next(key, &pos) & 0x7FFFFFFFU) * 2 + 1
+    for i in range(num_perm):
+        b[i] = _mt_next(key, &pos)
+    return a_arr, b_arr
+
+
 def band_keys(const uint32_t[:, ::1] sigs, int bands, int rows):
     """``sketch.band_keys``: (n, bands) uint64 keys, the band index mixed in."""
     if bands * rows > sigs.shape[1]:

@@ -120,10 +120,17 @@ def exact_shingles(tokens: Tokens, k: int) -> np.ndarray:
 
 @lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's affine32 permutation parameters ``(a, b)`` for ``num_perm`` and ``seed``."""
-    gen = np.random.RandomState(seed)
-    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
-    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    """datasketch's affine32 permutation parameters ``(a, b)`` for ``num_perm`` and ``seed``.
+
+    The compiled core draws them from MT19937 itself: importing numpy.random costs a CLI process ~15 ms.
+    """
+    c = core()
+    if c is not None and 0 <= seed < 1 << 32:
+        a, b = c.affine_permutations(num_perm, seed)
+    else:
+        gen = np.random.RandomState(seed)
+        a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+        b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
     a.setflags(write=False)
     b.setflags(write=False)
     return a, b

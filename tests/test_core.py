@@ -430,3 +430,9 @@ def test_word_spans_with_license_notices_equal_reference(lang):
     fast, slow = code_streams(text, lang)
     same_streams(fast, slow)
     assert fast[1] and len(fast[1]) < text.count("\n")  # some words kept, the notices left out
+
+
+@pytest.mark.parametrize("num_perm,seed", [(128, 1), (256, 0), (7, 2**32 - 1), (1, 12345)])
+def test_permutations_equal_numpy_random_state(num_perm, seed):
+    fast, slow = both(sketch.permutations.__wrapped__, num_perm, seed)  # past the cache: each side draws
+    same(fast, slow)

@@ -122,7 +122,7 @@ def passage_info(view: View, gids: np.ndarray) -> PassageInfo:
     source = np.empty(gids.shape[0], dtype=np.int64)
     tok = np.empty((gids.shape[0], 2), dtype=np.int64)
     kind = np.empty(gids.shape[0], dtype=np.uint8)
-    for s in np.unique(seg_of):
+    for s in sorted_unique(seg_of):
         m = seg_of == s
         seg, local = view.segments[s], gids[m] - view.p_base[s]
         rows = np.asarray(seg.p_source[local], dtype=np.int64)
@@ -176,7 +176,7 @@ def gather_tokens(view: View, seg_of: np.ndarray, ranges: np.ndarray) -> TokenSl
     total = int(offsets[-1])
     first = view.segments[0].tokens if view.segments else None
     out = {f: np.empty(total, dtype=first[f].dtype if first else np.uint64) for f in TOKEN_FIELDS}
-    for s in np.unique(seg_of):
+    for s in sorted_unique(seg_of):
         idx = np.flatnonzero(seg_of == s)
         src = expand_ranges(ranges[idx, 0], lengths[idx])
         dst = expand_ranges(offsets[idx], lengths[idx])

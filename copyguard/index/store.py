@@ -30,7 +30,7 @@ from ..errors import IndexStoreError
 from ..normalize.tokens import Tokens
 from ..params import Params
 from . import fsutil
-from .arrays import arrow_ints
+from .arrays import arrow_ints, sorted_unique
 from .base import BASE, BaseEntry, base_problems, load_base, write_base
 from .df import count_of, rows_counts
 from .integrity import VerifyReport, check_segment_files, digest_dir, raise_problems
@@ -240,7 +240,7 @@ class Index:
         gids = self._gids(gids)
         seg_of = np.searchsorted(view.p_base, gids, side="right") - 1
         ranges = np.empty((gids.shape[0], 2), dtype=np.int64)
-        for s in np.unique(seg_of):
+        for s in sorted_unique(seg_of):
             m = seg_of == s
             ranges[m] = view.segments[s].p_tok[gids[m] - view.p_base[s]]
         return gather_tokens(view, seg_of, ranges)

@@ -181,7 +181,8 @@ class _FoldTable:
         """Fill the folds of the code points among ``cps`` that the table does not know yet."""
         entries = self.entry.take(cps)
         if entries.max(initial=0) >= _UNKNOWN:
-            self._fill(np.unique(cps[entries >= _UNKNOWN]))
+            new = np.sort(cps[entries >= _UNKNOWN])  # distinct by sorting: np.unique imports numpy.ma
+            self._fill(new[np.concatenate(([True], new[1:] != new[:-1]))])
 
     def fold(self, cps: np.ndarray) -> _Folded:
         entries = self.entry.take(cps)
