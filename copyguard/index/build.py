@@ -178,11 +178,9 @@ def ingest(txn: Transaction, docs: Iterable[Document], jobs: int = 1, progress: 
     """Sketch ``docs`` and stage them in ``txn`` as segments; documents that fail are skipped and counted."""
     import time
 
-    from tqdm import tqdm
-
     started = time.perf_counter()
     report = BuildReport()
-    bar = tqdm(desc="indexing", unit="B", unit_scale=True, disable=not progress, leave=False)
+    bar = _progress_bar(progress)
 
     def sketched() -> Iterator[Sketched]:
         for item in sketch_all(docs, txn.manifest.params, jobs):
@@ -201,6 +199,23 @@ def ingest(txn: Transaction, docs: Iterable[Document], jobs: int = 1, progress: 
     bar.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(progress: bool):
+    """tqdm's bar when asked for (importing tqdm costs ~0.1 s, so not otherwise)."""
+    if not progress:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(desc="indexing", unit="B", unit_scale=True, leave=False)
 
 
 def _ingest_paths(txn: Transaction, paths: list[str], jobs: int, progress: bool, allow_empty: bool,
