@@ -156,8 +156,10 @@ def expand(inputs: list[str]) -> list[Source]:
         elif info.type == pafs.FileType.File:
             kind = file_format(path) or ("parquet", None)  # unknown extension: try Parquet
             out.append(Source(item, *kind))
-        else:
+        elif info.type == pafs.FileType.NotFound:
             raise InputError(f"input {item} does not exist")
+        else:  # a device, FIFO or socket: unbounded or blocking, never a data set
+            raise InputError(f"input {item} is not a regular file or folder; pass {KINDS} files or folders of them")
     return out
 
 

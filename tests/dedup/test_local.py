@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pyarrow as pa
@@ -137,6 +138,10 @@ def test_user_mistakes_raise_copyguard_errors(tmp_path):
         dedup([src], str(tmp_path / "o.parquet"))
     with pytest.raises(InputError, match="does not exist"):
         dedup([str(tmp_path / "missing.parquet")], str(tmp_path / "o.parquet"))
+    os.mkfifo(tmp_path / "pipe.jsonl")  # would block forever if opened
+    for special in ("/dev/zero", str(tmp_path / "pipe.jsonl")):
+        with pytest.raises(InputError, match="not a regular file"):
+            dedup([special], str(tmp_path / "o.parquet"))
     with pytest.raises(ConfigError, match="threshold"):
         dedup([src], str(tmp_path / "o.parquet"), text_field="body", threshold=1.5)
     with pytest.raises(ConfigError, match="max_copies"):
