@@ -37,7 +37,7 @@ from .index.manifest import MANIFEST, check_compatible
 from .match import Match, align_regions, attribute
 from .normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
 from .normalize.code import normalize_code_spans, normalize_code_words
-from .normalize.text import blank_outside
+from .normalize.text import blank_outside, normalize_prose_in
 from .policy import Policy
 from .sketch import exact_shingles, stream_shingles
 from .stream import AsyncStream, Stream
@@ -239,7 +239,7 @@ class Guard:
         out = []
         if prose:
             whole = len(prose) == 1 and prose[0] == (0, len(text))
-            out.append(normalize(text if whole else blank_outside(text, sorted(prose)), PROSE).shift(0, text))
+            out.append(normalize(text, PROSE) if whole else normalize_prose_in(text, sorted(prose)))
         if code:
             out.append(_in_order(TokenStream.concat(code, text)) if rest else TokenStream.concat(code, text))
         return out, bool(rest)
