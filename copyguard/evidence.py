@@ -84,10 +84,9 @@ def distinctive_tokens(out_sh: np.ndarray, common: np.ndarray, src_sorted: np.nd
     hit = np.flatnonzero(isin_sorted(out_sh[o0:last], src_sorted) & ~common[o0:last])
     if hit.shape[0] == 0:
         return 0
-    delta = np.zeros(o1 - o0 + 1, dtype=np.int64)
-    np.add.at(delta, hit, 1)
-    np.add.at(delta, np.minimum(hit + k, o1 - o0), -1)
-    return int(np.count_nonzero(np.cumsum(delta[:-1])))
+    size = o1 - o0
+    delta = np.bincount(hit, minlength=size + 1) - np.bincount(np.minimum(hit + k, size), minlength=size + 1)
+    return int(np.count_nonzero(np.cumsum(delta[:size])))
 
 
 def merge_touching(text: str, matches: list[Match]) -> list[Match]:

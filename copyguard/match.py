@@ -16,7 +16,7 @@ from enum import StrEnum
 import numpy as np
 
 from .compiled import core
-from .index.arrays import sorted_unique
+from .index.arrays import expand_ranges, sorted_unique
 from .index.segment import SourceRecord
 from .normalize.tokens import Kind, Tokens
 from .sketch import stream_shingles
@@ -240,7 +240,7 @@ def _measure(out: Tokens, out_sh: np.ndarray, src: Tokens, chain: np.ndarray,
     s0, s1 = int(chain[:, 1].min()), int((chain[:, 1] + chain[:, 2]).max()) + k - 1
     if o1 - o0 < limits.min_tokens:
         return None
-    matched = np.concatenate([np.arange(a, a + n) for a, _, n in chain.tolist()])
+    matched = expand_ranges(chain[:, 0], chain[:, 2])
     if sorted_unique(out_sh[matched]).shape[0] < limits.min_distinct_shingles:
         return None
     similarity = min(_coverage(chain[:, 0] - o0, chain[:, 2], k, o1 - o0),
@@ -255,10 +255,9 @@ def _measure(out: Tokens, out_sh: np.ndarray, src: Tokens, chain: np.ndarray,
 
 def _coverage(starts: np.ndarray, lengths: np.ndarray, k: int, size: int) -> float:
     """Share of ``size`` tokens covered by fragments of ``lengths`` shingles starting at ``starts``."""
-    delta = np.zeros(size + 1, dtype=np.int64)
-    np.add.at(delta, starts, 1)
-    np.add.at(delta, np.minimum(starts + lengths + k - 1, size), -1)
-    return float(np.count_nonzero(np.cumsum(delta[:-1]))) / float(max(size, 1))
+    delta = np.bincount(starts, minlength=size + 1) - np.bincount(np.minimum(starts + lengths + k - 1, size),
+                                                                  minlength=size + 1)  # np.add.at is 10x slower
+    return float(np.count_nonzero(np.cumsum(delta[:size]))) / float(max(size, 1))
 
 
 def _kind(a: Tokens, b: Tokens) -> MatchKind:
