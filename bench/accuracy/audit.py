@@ -12,11 +12,17 @@ Two questions a benchmark must answer by itself, the same way for every tool and
   ``SHARED_LINES`` = 5 was fixed before looking at which items copyguard flags: it is issue 8's own
   bar for a copy ("the shortest verbatim copy caught is 5 lines or fewer").
 
+For the shared-lines test, lines are logical lines: a statement continued inside open ``(`` or ``[`` is
+one line. The first version of this audit counted physical lines and HTML markup; it then called five
+lines of a black-formatted ``def __exit__(self, exc_type: ..., ...)`` signature (pip vs urllib3) and the
+``<tr>``/``</thead>`` lines of a Javadoc table (java.net vs HijrahChronology) shared text, which they
+are not: both fixes make the audit leave fewer negatives out.
+
 Lines are compared after normalization: each line stripped, inner whitespace collapsed, one comment
 marker or docstring quote at either end removed (``/**``, ``*``, ``*/``, ``//``, ``#``, ``\"\"\"``), HTML tags
-of doc comments removed; lines left without a letter or digit (``}``, ``*``, ``</tr>``, blank) are dropped. For the shared-lines test the
-header of a file (its leading comment block or module docstring, where license notices sit: every
-OpenJDK file carries the same one) is left out on both sides.
+of doc comments removed; lines left without a letter or digit (``}``, ``*``, ``</tr>``, blank) are
+dropped. For the shared-lines test the header of a file (its leading comment block or module
+docstring, where license notices sit: every OpenJDK file carries the same one) is left out on both sides.
 
 >>> h = Holders({"a.js": "x = 1\\n// note\\ny = 2\\n", "b.js": "  x  = 1\\n\\n/* note */\\ny = 2\\nz()\\n"})
 >>> h.of("x = 1\\n# note\\ny = 2")
@@ -39,6 +45,9 @@ SHARED_LINES = 5
 _HEAD = re.compile(r"^(?:/\*\*?|\*/|\*|//+|#+|[rRbBuU]{0,2}(?:\"\"\"|'''))\s*")
 _TAIL = re.compile(r"\s*(?:\*/|\"\"\"|''')$")
 _WORD = re.compile(r"[^\W_]")
+_COMMENT = re.compile(r"^\s*(?:\*|//|#|/\*)")
+_STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""")
+_MAX_JOINED = 12  # physical lines joined into one logical line at most (an unclosed bracket stops there)
 _TAG = re.compile(r"</?(?:a|b|i|p|br|hr|tt|em|code|pre|ul|ol|li|dl|dt|dd|table|caption|thead|tbody|tfoot|tr|th|td|"
                   r"blockquote|strong|sup|sub|span|div|h[1-6])\b[^<>]*>")
 
@@ -50,15 +59,31 @@ def norm_line(line: str) -> str:
     return " ".join(_TAG.sub(" ", s).split())
 
 
-def norm_lines(text: str, header: bool = True) -> list[tuple[int, str]]:
-    """(1-based line number, normalized line) of the lines holding a letter or digit; the header too unless ``header`` is False."""
+def norm_lines(text: str, header: bool = True, logical: bool = False) -> list[tuple[int, str]]:
+    """(1-based line number, normalized line) of the lines holding a letter or digit.
+
+    ``header`` False leaves the file's header out; ``logical`` joins the lines of a statement that
+    continues inside open ``(`` or ``[`` (a formatter's split of one signature or call is one line).
+    """
     lines = text.splitlines()
     start = 0 if header else header_end(lines)
-    out = []
+    out: list[tuple[int, str]] = []
+    depth, first, parts = 0, 0, []
     for i in range(start, len(lines)):
         s = norm_line(lines[i])
-        if _WORD.search(s):
-            out.append((i + 1, s))
+        if logical and (depth > 0 or parts):
+            parts.append(s)
+        else:
+            first, parts = i, [s]
+        if logical and not _COMMENT.match(lines[i]):
+            code = _STRING.sub("", lines[i])
+            depth = max(depth + code.count("(") + code.count("[") - code.count(")") - code.count("]"), 0)
+            if depth > 0 and len(parts) < _MAX_JOINED and s:
+                continue
+        depth, joined = 0, " ".join(p for p in parts if p)
+        parts = []
+        if _WORD.search(joined):
+            out.append((first + 1, joined))
     return out
 
 
@@ -116,14 +141,14 @@ class Shared:
         self.lines: dict[str, list[tuple[int, str]]] = {}
         self.windows: dict[bytes, tuple[str, int]] = {}
         for name, text in files.items():
-            lines = norm_lines(text, header=False)
+            lines = norm_lines(text, header=False, logical=True)
             self.lines[name] = lines
             for i in range(len(lines) - n + 1):
                 self.windows.setdefault(_key(lines[i : i + n]), (name, i))
 
     def find(self, text: str) -> str | None:
         """``file:first-last (k lines)`` of the longest shared run (line numbers of the protected file), or None."""
-        mine = norm_lines(text, header=False)
+        mine = norm_lines(text, header=False, logical=True)
         best: tuple[int, str, int, int] | None = None
         i = 0
         while i <= len(mine) - self.n:
@@ -143,6 +168,12 @@ class Shared:
             return None
         k, name, first, last = best
         return f"{name}:{first}-{last} ({k} lines)"
+
+
+def window_keys(text: str, n: int = SHARED_LINES) -> set[bytes]:
+    """Keys of every run of ``n`` normalized lines of ``text`` (header left out): two texts share a run when these meet."""
+    lines = norm_lines(text, header=False, logical=True)
+    return {_key(lines[i : i + n]) for i in range(len(lines) - n + 1)}
 
 
 def _key(lines: list[tuple[int, str]]) -> bytes:
