@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 import pytest
+from sample_corpus import CORPUS, sample_function
 
 from copyguard import Guard, Policy
-from copyguard.index.build import build_index
 from copyguard.normalize import normalize
 
-CORPUS = Path(__file__).resolve().parents[1] / "copyguard" / "samples" / "corpus"
 PARSER = (CORPUS / "tomli" / "_parser.py").read_text()
 WRITING = (CORPUS / "jargon" / "hacker-writing-style.txt").read_text()
 FILLER = (
@@ -22,28 +20,15 @@ FILLER = (
 )
 
 
-def _function(source: str, name: str) -> str:
-    start = source.rindex("\n", 0, source.index(f"def {name}(")) + 1
-    end = source.index("\ndef ", start + 1)
-    return source[start:end].rstrip() + "\n"
-
-
-FUNC = _function(PARSER, "parse_inline_table")
+FUNC = sample_function("tomli/_parser.py", "parse_inline_table")
 ANSWER = FILLER * 3 + "```python\n" + FUNC + "```\n" + FILLER * 3
 COPY_START = ANSWER.index("def parse_inline_table")
 COPY_END = COPY_START + len(FUNC.rstrip())
 
 
 @pytest.fixture(scope="module")
-def index_path(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("idx") / "sample.cgidx"
-    build_index([str(CORPUS)], str(out))
-    return out
-
-
-@pytest.fixture(scope="module")
-def guard(index_path) -> Guard:
-    return Guard.open(index_path)  # tomli is MIT: the default policy annotates it
+def guard(sample_index) -> Guard:
+    return Guard.open(sample_index)  # tomli is MIT: the default policy annotates it
 
 
 def _run(stream, text: str, step: int = 16):
@@ -66,8 +51,8 @@ def test_an_annotated_copy_is_flagged_but_never_stops_the_stream(guard):
     assert "".join(r.new_text for r in results) == ANSWER
 
 
-def test_a_blocked_copy_stops_the_stream_within_one_window_of_its_start(guard, index_path):
-    blocking = Guard.open(index_path, Policy(sources={"corpus/tomli/_parser.py": "block"}))
+def test_a_blocked_copy_stops_the_stream_within_one_window_of_its_start(guard, sample_index):
+    blocking = Guard.open(sample_index, Policy(sources={"corpus/tomli/_parser.py": "block"}))
     stream = blocking.stream(check_every=64)
     results, fed = _run(stream, ANSWER)
     last = results[-1]
@@ -80,8 +65,8 @@ def test_a_blocked_copy_stops_the_stream_within_one_window_of_its_start(guard, i
     assert stream.feed(ANSWER[fed:]).safe_text == last.safe_text
 
 
-def test_a_redacted_copy_stops_the_stream_with_its_marker(guard, index_path):
-    redacting = Guard.open(index_path, Policy(sources={"corpus/tomli/_parser.py": "redact"}))
+def test_a_redacted_copy_stops_the_stream_with_its_marker(guard, sample_index):
+    redacting = Guard.open(sample_index, Policy(sources={"corpus/tomli/_parser.py": "redact"}))
     results, fed = _run(redacting.stream(check_every=64), ANSWER)
     last = results[-1]
     assert last.should_stop and fed < COPY_END
@@ -97,7 +82,7 @@ def test_holdback_follows_the_kind_of_text_words_for_prose_tokens_for_code(guard
     assert stream.holdback_tokens == p.window_prose + p.stride_prose
     held = prose[len(r.safe_text) :]
     assert len(normalize(held, "prose")) == stream.holdback_tokens  # exactly one window of words, no more
-    code = "```python\n" + _function(PARSER, "parse_array") + _function(PARSER, "parse_basic_str")
+    code = "```python\n" + "".join(sample_function("tomli/_parser.py", f) for f in ("parse_array", "parse_basic_str"))
     r = stream.feed(code)
     assert stream.holdback_tokens == p.window_code + p.stride_code
     held = (prose + code)[len(r.safe_text) :]
@@ -130,8 +115,8 @@ def test_acheck_leaves_the_event_loop_free_and_gives_the_same_verdict(guard):
     assert took > 0.005 and during >= 5  # a check run on the loop would let the ticker run zero times
 
 
-def test_astream_gives_the_results_of_stream(guard, index_path):
-    blocking = Guard.open(index_path, Policy(sources={"corpus/tomli/_parser.py": "block"}))
+def test_astream_gives_the_results_of_stream(guard, sample_index):
+    blocking = Guard.open(sample_index, Policy(sources={"corpus/tomli/_parser.py": "block"}))
 
     async def main():
         s = blocking.astream(check_every=64)

@@ -15,8 +15,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from sample_corpus import ANNOTATED, BLOCKED, CLEAN, REDACTED
 
-from conftest import ANNOTATED, BLOCKED, CLEAN, REDACTED
 from copyguard.integrations.asgi import CopyGuardMiddleware
 from copyguard.normalize import normalize
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from sample_corpus import ANNOTATED, BLOCKED, CLEAN, REDACTED
 
-from conftest import ANNOTATED, BLOCKED, CLEAN, REDACTED
 from copyguard.normalize import normalize
 
 PREAMBLE = "Let me explain how the parser handles inline tables before showing the code. " * 6 + "\n\n"

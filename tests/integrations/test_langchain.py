@@ -9,8 +9,8 @@ from langchain.agents import create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.output_parsers import StrOutputParser
+from sample_corpus import ANNOTATED, BLOCKED, CLEAN, REDACTED
 
-from conftest import ANNOTATED, BLOCKED, CLEAN, REDACTED
 from copyguard.integrations import CopyBlocked
 from copyguard.integrations.langchain import CopyGuardMiddleware, CopyGuardRunnable, guard_stream
 from copyguard.normalize import normalize

@@ -16,8 +16,8 @@ from pathlib import Path
 import openai
 import pytest
 import yaml
+from sample_corpus import ANNOTATED, BLOCKED, CLEAN, REDACTED
 
-from conftest import ANNOTATED, BLOCKED, CLEAN, REDACTED
 from copyguard.integrations.litellm import CopyGuardGuardrail
 
 ANSWERS = {"blocked": BLOCKED, "redacted": REDACTED, "annotated": ANNOTATED, "clean": CLEAN}

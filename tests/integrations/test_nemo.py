@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from nemoguardrails import LLMRails, RailsConfig
 from nemoguardrails.testing import FakeLLMModel
+from sample_corpus import ANNOTATED, BLOCKED, CLEAN, REDACTED
 
-from conftest import ANNOTATED, BLOCKED, CLEAN, REDACTED
 from copyguard.integrations.nemo import copyguard_check
 from copyguard.normalize import normalize
 

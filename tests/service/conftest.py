@@ -14,15 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
+from sample_corpus import SAMPLES
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "copyguard" / "samples"
 ANSWER = (SAMPLES / "answer.md").read_text()
 # the answer's edited Jargon File paragraph alone (prose), and a verbatim slice of distro.py (Apache-2.0)
 PARAGRAPH = ANSWER[ANSWER.index("A note on quoting"):ANSWER.index("Let me know")].strip()
 DISTRO = (SAMPLES / "corpus" / "distro" / "distro.py").read_text()
 DISTRO_COPY = "Here you go:\n\n```python\n" + DISTRO[DISTRO.index("def _parse_distro_release_content"):][:1500] + "\n```\n"
-POLICY = '[sources]\n"corpus/tomli/_parser.py" = "block"\n"corpus/jargon/hacker-writing-style.txt" = "redact"\n'
 
 
 class Server:
@@ -85,29 +83,11 @@ class Server:
         return self.errors()
 
 
-def build_index(out: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "copyguard", "index", "build", str(SAMPLES / "corpus"), "--out", str(out)],
-                   check=True, capture_output=True)
-    return out
-
-
 @pytest.fixture(scope="session")
 def texts() -> dict[str, str]:
     """Known answers: the sample answer (tomli + Jargon File), its paragraph alone, a distro.py copy, clean prose."""
     return {"answer": ANSWER, "paragraph": PARAGRAPH, "distro": DISTRO_COPY,
             "clean": "A short friendly answer that copies nothing from anywhere at all."}
-
-
-@pytest.fixture(scope="session")
-def sample_index(tmp_path_factory) -> Path:
-    return build_index(tmp_path_factory.mktemp("svc") / "idx")
-
-
-@pytest.fixture(scope="session")
-def policy_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("policy") / "policy.toml"
-    path.write_text(POLICY)
-    return path
 
 
 @pytest.fixture(scope="session")
