@@ -76,14 +76,21 @@ def sketch_query(ts: TokenStream, params: Params) -> Query:
     return Query(ts, sh, keys, k)
 
 
-def boilerplate_mask(indexes: Sequence[Index], query: Query, max_sources: int, share: float = 0.0) -> np.ndarray:
+def shingle_counts(indexes: Sequence[Index], query: Query) -> np.ndarray:
+    """How many live indexed sources hold each of the query's shingles, over all the indexes a check consults."""
+    sh = query.shingles
+    return sum((index.source_counts(sh) for index in indexes), np.zeros(sh.shape[0], dtype=np.int64))
+
+
+def boilerplate_mask(indexes: Sequence[Index], query: Query, max_sources: int, share: float = 0.0,
+                     counts: np.ndarray | None = None) -> np.ndarray:
     """Which of the query's shingles are boilerplate: they say nothing about which source was copied.
 
     A shingle is boilerplate when more indexed sources hold it than
     ``max_sources`` or, in a larger index, than ``share`` of its live sources
     (a license header, a standard signature, a stock phrase of doc comments;
     ``max_sources`` 0: the cap is off, whatever ``share``). Counts add up over all the indexes a check
-    consults. This is the one place that decides what is boilerplate.
+    consults (``counts``: ``shingle_counts`` already made). This is the one place that decides what is boilerplate.
     """
     sh = query.shingles
     out = np.zeros(sh.shape[0], dtype=bool)
@@ -92,7 +99,7 @@ def boilerplate_mask(indexes: Sequence[Index], query: Query, max_sources: int, s
     if max_sources > 0:
         live = sum(sum(e.sources - e.dead_sources for e in index.manifest.segments) for index in indexes)
         cap = max(max_sources, math.ceil(share * live))
-        out |= sum((index.source_counts(sh) for index in indexes), np.zeros(sh.shape[0], dtype=np.int64)) > cap
+        out |= (shingle_counts(indexes, query) if counts is None else counts) > cap
     return out
 
 

@@ -12,10 +12,27 @@ output (a docstring and the code around it, a doc comment and the function
 under it) are then reported once, their coverage and similarity counted
 over both.
 
+Two things make the floors fair to short copies without flagging look-alikes:
+
+- **Rarity.** A token counts by how distinctive the shared content covering it
+  is: covered only by shingles that ``n`` indexed sources hold, it weighs
+  ``n ** -rarity`` (``Match.weight``); a token copied with its exact names and
+  literals weighs ``n ** (-rarity / 2)`` (exact text is stronger evidence than
+  shared structure). Library-internal idioms (the same security check in
+  five files of one package, a stock Javadoc sentence) then count for little,
+  a line only one source holds counts in full.
+- **Whole blocks.** A code block or paragraph of the answer that is a copy
+  through and through (``block_share`` of its characters covered by regions of
+  one source) is reported from ``min_tokens_block`` exact code tokens or
+  ``min_words_block`` words, unweighted: the first lines of a documented
+  function, a five-line function with its docstring. A look-alike rarely
+  covers a whole block with exact text; a copy usually is the block.
+
 >>> from copyguard.match import Match, MatchKind
 >>> doc = Match("a.py", "MIT", MatchKind.VERBATIM, 1.0, (0, 90), (10, 100), "prose", 18)
 >>> code = Match("a.py", "MIT", MatchKind.VERBATIM, 1.0, (91, 200), (101, 210), "python", 24)
->>> [(m.lang, m.tokens, m.output_span) for m in weigh("x" * 90 + "\\n" + "y" * 109, [doc, code], 40, 30)[0]]
+>>> floors = Floors(code=40, prose=30)
+>>> [(m.lang, m.tokens, m.output_span) for m in weigh("x" * 90 + "\\n" + "y" * 109, [doc, code], floors)[0]]
 [('python', 42, (0, 200))]
 """
 
@@ -23,7 +40,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -36,12 +54,83 @@ _MAX_GAP_CHARS = 200
 _WEAKNESS = {MatchKind.VERBATIM: 0, MatchKind.RENAMED: 1, MatchKind.NEAR: 2}
 
 
-def weigh(text: str, matches: Iterable[Match], min_tokens_code: int, min_tokens_prose: int,
-          min_tokens_exact: int | None = None) -> tuple[list[Match], tuple[str, ...]]:
+@dataclass(frozen=True)
+class Floors:
+    """What the matches naming one source must reach to be reported (``Policy.floors()`` gives the defaults)."""
+
+    code: int = 32  # rarity-weighted code tokens ...
+    prose: int = 24  # ... or words (shares of the floors add up)
+    exact: int = 32  # code tokens copied with their exact names and literals weigh against this floor
+    region: int = 16  # a region shorter than this counts only toward a whole-block copy
+    block_share: float = 0.8  # share of an answer's block (code block, paragraph) a whole-block copy covers
+    block_code: int = 16  # a whole-block copy: this many exact code tokens ...
+    block_words: int = 12  # ... or words (shares add up), unweighted
+    block_region: int = 8  # the shortest region a whole-block copy counts
+
+
+class Blocks:
+    """The units an answer shows (its code blocks and prose paragraphs): how much of them some spans cover.
+
+    >>> b = Blocks("intro text\\n\\nx = 1\\ny = 2\\n", [(0, 10), (12, 24)])
+    >>> round(b.share([(12, 17)]), 2), b.share([]), round(b.share([(0, 5), (12, 24)]), 2)
+    (0.5, 0.0, 0.73)
+    """
+
+    def __init__(self, text: str, units: Sequence[tuple[int, int]]):
+        self.text = text
+        ordered = sorted((a, b) for a, b in units if b > a)
+        self.starts = np.array([a for a, _ in ordered], dtype=np.int64)
+        self.ends = np.array([b for _, b in ordered], dtype=np.int64)
+        self._filled: np.ndarray | None = None
+
+    @classmethod
+    def whole(cls, text: str) -> Blocks:
+        return cls(text, [(0, len(text))])
+
+    def _prefix(self) -> np.ndarray:
+        """Non-blank characters before each position (made on first use: only the block test needs it)."""
+        if self._filled is None:
+            codes = np.frombuffer(self.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            blank = np.isin(codes, _BLANKS)
+            self._filled = np.concatenate([[0], np.cumsum(~blank)])
+        return self._filled
+
+    def share(self, spans: Iterable[tuple[int, int]]) -> float:
+        """Non-blank characters the union of ``spans`` covers, over those of the units the spans touch."""
+        merged: list[list[int]] = []
+        for a, b in sorted(spans):
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            elif b > a:
+                merged.append([a, b])
+        if not merged or self.starts.shape[0] == 0:
+            return 0.0
+        filled = self._prefix()
+        touched: set[int] = set()
+        covered = 0
+        for a, b in merged:
+            first = int(np.searchsorted(self.ends, a, side="right"))
+            last = int(np.searchsorted(self.starts, b, side="left"))
+            for u in range(first, last):
+                lo, hi = max(a, int(self.starts[u])), min(b, int(self.ends[u]))
+                if hi > lo:
+                    touched.add(u)
+                    covered += int(filled[hi] - filled[lo])
+        total = sum(int(filled[self.ends[u]] - filled[self.starts[u]]) for u in touched)
+        return covered / total if total else 0.0
+
+
+_BLANKS = np.array([9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F,
+                    0x3000, 0xFEFF], dtype=np.uint32)
+
+
+def weigh(text: str, matches: Iterable[Match], floors: Floors, blocks: Blocks | None = None
+          ) -> tuple[list[Match], tuple[str, ...]]:
     """The matches of the sources whose evidence reaches the floors, touching ones of a source merged.
 
-    Also returns the sources that reach the floors only when boilerplate
-    counts: they are not reported, and the check report says they were discounted.
+    Also returns the sources that reach the floors only when boilerplate and
+    content many sources hold count in full: they are not reported, and the
+    check report says they were discounted.
     """
     by_source: dict[tuple[str | None, str], list[Match]] = defaultdict(list)
     for m in matches:
@@ -49,44 +138,113 @@ def weigh(text: str, matches: Iterable[Match], min_tokens_code: int, min_tokens_
     out: list[Match] = []
     discounted = []
     for (_, source), found in by_source.items():
-        if evidence(found, min_tokens_code, min_tokens_prose, min_tokens_exact) >= 1.0:
-            out.extend(merge_touching(text, found))
-        elif evidence(found, min_tokens_code, min_tokens_prose, min_tokens_exact, with_boilerplate=True) >= 1.0:
+        shown = reported(found, floors, blocks)
+        if shown:
+            out.extend(merge_touching(text, shown))
+        elif evidence(found, floors, with_boilerplate=True) >= 1.0:
             discounted.append(source)
     return out, tuple(discounted)
 
 
-def evidence(matches: list[Match], min_tokens_code: int, min_tokens_prose: int, min_tokens_exact: int | None = None,
-             with_boilerplate: bool = False) -> float:
-    """Sum over ``matches`` of the share of its channel's floor each one spans (1.0 and more: enough).
+def reported(matches: list[Match], floors: Floors, blocks: Blocks | None = None) -> list[Match]:
+    """The matches of one source to report: none when its evidence reaches no floor.
 
-    Tokens that only boilerplate shingles cover (``Match.boilerplate``) do not count, unless ``with_boilerplate``.
-    Code tokens copied with their exact names and literals (``Match.exact``) weigh against
-    ``min_tokens_exact`` (default: ``min_tokens_code``), the others against ``min_tokens_code``:
-    independent code of one task shares its structure, rarely 20 tokens of it as written.
+    The floors first (regions of ``floors.region`` tokens and more, weighted by
+    rarity), then the whole-block test (regions of ``floors.block_region`` and
+    more, exact tokens and words unweighted, covering ``floors.block_share`` of
+    the blocks they touch).
     """
-    exact_floor = min_tokens_code if min_tokens_exact is None else min_tokens_exact
+    if evidence(matches, floors) >= 1.0:
+        return [m for m in matches if m.tokens >= floors.region]
+    if blocks is None:
+        return []
+    short = [m for m in matches if m.tokens >= floors.block_region]
+    if block_evidence(short, floors) >= 1.0 and blocks.share(m.output_span for m in short) >= floors.block_share:
+        return short
+    return []
+
+
+def evidence(matches: list[Match], floors: Floors, with_boilerplate: bool = False) -> float:
+    """Sum over the regions of ``floors.region`` tokens and more of the share of its channel's floor each spans.
+
+    1.0 and more: enough. A region counts its rarity-weighted tokens
+    (``Match.weight``; its tokens minus boilerplate when it was not weighed);
+    code tokens copied with their exact names and literals (``Match.exact``,
+    weighed in ``Match.exact_weight``) weigh against ``floors.exact``, the
+    others against ``floors.code``: independent code of one task shares its
+    structure, rarely 20 tokens of it as written. ``with_boilerplate``: every
+    token counts 1, boilerplate included (what ``weigh`` calls discounted).
+    """
     total = 0.0
     for m in matches:
-        counted = m.tokens if with_boilerplate else m.tokens - m.boilerplate
-        if m.lang in PROSE_ALIASES:
-            total += counted / max(min_tokens_prose, 1)
+        if m.tokens < floors.region:
             continue
-        exact = min(m.exact, counted)
-        total += exact / max(exact_floor, 1) + (counted - exact) / max(min_tokens_code, 1)
+        if with_boilerplate:
+            counted, exact = float(m.tokens), float(min(m.exact, m.tokens))
+        else:
+            counted = float(m.tokens - m.boilerplate) if m.weight is None else m.weight
+            exact = float(min(m.exact, counted)) if m.exact_weight is None else m.exact_weight
+        if m.lang in PROSE_ALIASES:
+            total += counted / max(floors.prose, 1)
+            continue
+        total += exact / max(floors.exact, 1) + (counted - exact) / max(floors.code, 1)
     return total
 
 
-def distinctive_tokens(out_sh: np.ndarray, common: np.ndarray, src_sorted: np.ndarray, region: Region, k: int) -> int:
-    """Output tokens of ``region`` covered by a shingle the source shares that is not boilerplate (``common``)."""
+def block_evidence(matches: list[Match], floors: Floors) -> float:
+    """The whole-block test's evidence: words and exact code tokens (``Match.exact``: repeats once), unweighted."""
+    total = 0.0
+    for m in matches:
+        if m.tokens >= floors.block_region:
+            total += m.exact / max(floors.block_words if m.lang in PROSE_ALIASES else floors.block_code, 1)
+    return total
+
+
+def covered(out_sh: np.ndarray, common: np.ndarray, src_sorted: np.ndarray, region: Region, k: int) -> np.ndarray:
+    """Per output token of ``region``: covered by a shingle the source shares that is not boilerplate (first occurrences)."""
+    return rarity(out_sh, common, np.ones(out_sh.shape[0], dtype=np.int64), src_sorted, region, k, 0.0) > 0
+
+
+def rarity(out_sh: np.ndarray, common: np.ndarray, counts: np.ndarray, src_sorted: np.ndarray, region: Region, k: int,
+           exponent: float, once: bool = True) -> np.ndarray:
+    """Per output token of ``region``: ``n ** -exponent`` for the rarest shared, non-boilerplate shingle covering it.
+
+    ``counts[i]``: how many indexed sources hold output shingle ``i``; 0 where no
+    such shingle covers the token. ``once``: a shingle repeated inside the region
+    covers only at its first occurrence, so repeated content (a list of ``1, 1, 1``,
+    rows of one statement) counts once. The loop runs over the shingle width, not the tokens.
+
+    >>> r = Region((0, 5), (0, 5), 1.0, MatchKind.VERBATIM)
+    >>> sh = np.array([5, 6, 7, 5], np.uint64)
+    >>> rarity(sh, np.zeros(4, bool), np.array([1, 4, 4, 1]), np.array([5, 6], np.uint64), r, 2, 1.0).tolist()
+    [1.0, 1.0, 0.25, 0.0, 0.0]
+    """
     o0, o1 = region.out_tok
     last = max(o1 - k + 1, o0)
-    hit = np.flatnonzero(isin_sorted(out_sh[o0:last], src_sorted) & ~common[o0:last])
-    if hit.shape[0] == 0:
-        return 0
-    size = o1 - o0
-    delta = np.bincount(hit, minlength=size + 1) - np.bincount(np.minimum(hit + k, size), minlength=size + 1)
-    return int(np.count_nonzero(np.cumsum(delta[:size])))
+    values = out_sh[o0:last]
+    shared = isin_sorted(values, src_sorted) & ~common[o0:last]
+    if once:
+        shared &= _first_occurrences(values)
+    held = np.maximum(counts[o0:last], 1).astype(np.float64)
+    per_shingle = np.where(shared, held ** -exponent, 0.0)
+    out = np.zeros(o1 - o0, dtype=np.float64)
+    n = per_shingle.shape[0]
+    for j in range(k):
+        window = out[j : j + n]
+        np.maximum(window, per_shingle[: window.shape[0]], out=window)
+    return out
+
+
+def _first_occurrences(values: np.ndarray) -> np.ndarray:
+    """Which items of ``values`` are the first of their value (a stable sort, no hash table)."""
+    out = np.zeros(values.shape[0], dtype=bool)
+    if values.shape[0]:
+        order = np.argsort(values, kind="stable")
+        ordered = values[order]
+        first = np.ones(values.shape[0], dtype=bool)
+        first[1:] = ordered[1:] != ordered[:-1]
+        out[order[first]] = True
+    return out
 
 
 def merge_touching(text: str, matches: list[Match]) -> list[Match]:
@@ -118,4 +276,14 @@ def _merged(a: Match, b: Match) -> Match:
         source_span=(min(a.source_span[0], b.source_span[0]), max(a.source_span[1], b.source_span[1])),
         lang=code[0].lang if code else a.lang, tokens=tokens, renames={**b.renames, **a.renames},
         source_path=a.source_path, index=a.index, boilerplate=a.boilerplate + b.boilerplate, exact=a.exact + b.exact,
+        weight=None if a.weight is None and b.weight is None else _weight(a) + _weight(b),
+        exact_weight=None if a.exact_weight is None and b.exact_weight is None else _exact_weight(a) + _exact_weight(b),
     )
+
+
+def _weight(m: Match) -> float:
+    return float(m.tokens - m.boilerplate) if m.weight is None else m.weight
+
+
+def _exact_weight(m: Match) -> float:
+    return float(m.exact) if m.exact_weight is None else m.exact_weight

@@ -19,6 +19,7 @@ verdict.action, [m.source for m in verdict.matches]
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -28,9 +29,19 @@ import numpy as np
 
 from .base import EMPTY as NO_BASE
 from .base import base_mask, base_spans, merge_spans, read_base, trim
-from .candidates import Candidate, Query, Ranking, boilerplate_mask, cross_channel, rank_candidates, sketch_query, without
+from .candidates import (
+    Candidate,
+    Query,
+    Ranking,
+    boilerplate_mask,
+    cross_channel,
+    rank_candidates,
+    shingle_counts,
+    sketch_query,
+    without,
+)
 from .errors import ConfigError, IndexFormatError, IndexStoreError
-from .evidence import distinctive_tokens, evidence, weigh
+from .evidence import Blocks, covered, rarity, reported, weigh
 from .index import Index
 from .index.arrays import expand_ranges, sorted_unique
 from .index.manifest import MANIFEST, check_compatible
@@ -129,17 +140,19 @@ class Guard:
         self.refresh()
         indexes = self.indexes  # one generation for the whole check, whatever a refresh swaps in meanwhile
         _require_live(indexes)
-        streams, cut = self._read(text, lang)
+        streams, cut, blocks = self._read(text, lang)
         p = self.policy
         queries = [sketch_query(ts, self.params) for ts in streams]
         base = self.base_shingles(indexes)
         declared = [base_mask(q.shingles, base) for q in queries]
         # declared base code matches nothing: it finds no candidate, and regions stop at it
         queries = [without(q, b) for q, b in zip(queries, declared)]
-        common = [boilerplate_mask(indexes, q, p.max_shingle_sources, p.max_shingle_share) for q in queries]
+        counts = [shingle_counts(indexes, q) for q in queries]
+        common = [boilerplate_mask(indexes, q, p.max_shingle_sources, p.max_shingle_share, c)
+                  for q, c in zip(queries, counts)]
         ranked = [self._candidates(indexes, q, c) for q, c in zip(queries, common)]  # (ranking, first round)
-        matches, truncated = self._rounds(indexes, streams, queries, common, ranked)
-        kept, discounted = weigh(text, matches, p.min_tokens_code, p.min_tokens_prose, p.min_tokens_exact)
+        matches, truncated = self._rounds(indexes, streams, queries, common, ranked, counts, blocks)
+        kept, discounted = weigh(text, matches, p.floors(), blocks)
         spans = merge_spans(span for ts, q, b in zip(streams, queries, declared)
                             for span in base_spans(ts, b, q.k, p.min_region_tokens))
         if spans:
@@ -199,8 +212,8 @@ class Guard:
         """At most two token streams: the prose of the answer, and its code (see ``_read``)."""
         return self._read(text, lang)[0]
 
-    def _read(self, text: str, lang: str | None) -> tuple[list[TokenStream], bool]:
-        """At most two token streams: the prose of the answer, and its code; and whether the block limit applied.
+    def _read(self, text: str, lang: str | None) -> tuple[list[TokenStream], bool, Blocks]:
+        """At most two token streams: the prose of the answer, and its code; whether the block limit applied; the blocks.
 
         The prose stream holds the prose blocks and the words inside the code
         (comments, docstrings, long strings: the index holds them as prose of
@@ -210,18 +223,24 @@ class Guard:
         by block: a fence that starts inside a string must not swallow the next one.
         Past ``MAX_CODE_BLOCKS`` blocks, the rest of each language is parsed in
         one piece (everything else blanked), so thousands of tiny fences cost
-        one parse per language; the verdict then says ``truncated``.
+        one parse per language; the verdict then says ``truncated``. The blocks are what the answer shows:
+        each code block, each paragraph of prose (the whole text when ``lang`` is given).
         """
         if lang is not None:
             if lang in PROSE_ALIASES:
-                return [normalize(text, lang)], False
-            return [ts for ts in normalize_code_words(text, lang)[::-1] if len(ts)], False
+                return [normalize(text, lang)], False, Blocks.whole(text)
+            return [ts for ts in normalize_code_words(text, lang)[::-1] if len(ts)], False, Blocks.whole(text)
         from .normalize.markdown import blocks
 
         prose: list[tuple[int, int]] = []
         code: list[TokenStream] = []
         rest: dict[str, list[tuple[int, int]]] = {}
+        units: list[tuple[int, int]] = []
         for block in blocks(text):
+            if block.kind == "code":
+                units.append((block.start, block.end))
+            else:
+                units.extend(_paragraphs(text, block.start, block.end))
             if block.kind == "code" and block.lang and len(code) >= MAX_CODE_BLOCKS:
                 rest.setdefault(block.lang, []).append((block.start, block.end))
             elif block.kind == "code" and block.lang:
@@ -242,7 +261,7 @@ class Guard:
             out.append(normalize(text, PROSE) if whole else normalize_prose_in(text, sorted(prose)))
         if code:
             out.append(_in_order(TokenStream.concat(code, text)) if rest else TokenStream.concat(code, text))
-        return out, bool(rest)
+        return out, bool(rest), Blocks(text, units)
 
     def _candidates(self, indexes: tuple[Index, ...], query: Query, common: np.ndarray,
                     extra: int = 2) -> tuple[Ranking, int]:
@@ -267,7 +286,8 @@ class Guard:
         return Ranking(first + extras + rest, found.truncated or loose.truncated, found.more), p.max_sources + len(extras)
 
     def _rounds(self, indexes: tuple[Index, ...], streams: list[TokenStream], queries: list[Query],
-                common: list[np.ndarray], ranked: list[tuple[Ranking, int]]) -> tuple[list[Match], bool]:
+                common: list[np.ndarray], ranked: list[tuple[Ranking, int]], counts: list[np.ndarray] | None = None,
+                blocks: Blocks | None = None) -> tuple[list[Match], bool]:
         """Candidates aligned round by round, best first, until a round qualifies no new source.
 
         A round aligns the next ``max_sources`` candidates of each stream (the
@@ -276,6 +296,8 @@ class Guard:
         matches and whether ``MAX_ROUNDS`` stopped the rounds with candidates left.
         """
         p = self.policy
+        floors = p.floors()
+        counts = counts if counts is not None else [np.ones(q.shingles.shape[0], dtype=np.int64) for q in queries]
         pending = [list(r.candidates) for r, _ in ranked]
         aligned: list[set[tuple[int, int]]] = [set() for _ in streams]
         matches: list[Match] = []
@@ -290,48 +312,57 @@ class Guard:
             for i, cands in enumerate(cross_channel(indexes, batch, p.max_sources)):
                 fresh = [c for c in cands if (c.shard, c.ref) not in aligned[i]]
                 aligned[i].update((c.shard, c.ref) for c in fresh)
-                new.extend(self._align(indexes, streams[i], queries[i], fresh, common[i]))
+                new.extend(self._align(indexes, streams[i], queries[i], fresh, common[i], counts[i]))
             matches.extend(new)
             for m in new:
                 by_source.setdefault((m.index, m.source), []).append(m)
             now = {key for key in {(m.index, m.source) for m in new} - qualified  # weigh's test, per source
-                   if evidence(by_source[key], p.min_tokens_code, p.min_tokens_prose, p.min_tokens_exact) >= 1.0}
+                   if reported(by_source[key], floors, blocks)}
             if not now:
                 return matches, False
             qualified |= now
         return matches, any(r.more for r, _ in ranked) or any(_take(todo, done, 1) for todo, done in zip(pending, aligned))
 
     def _align(self, indexes: tuple[Index, ...], ts: TokenStream, query: Query, cands: list[Candidate],
-               common: np.ndarray) -> list[Match]:
-        """Regions of ``ts`` copied from each candidate, attributed; the floors are applied later, over all.
+               common: np.ndarray, counts: np.ndarray | None = None) -> list[Match]:
+        """Regions of ``ts`` copied from each candidate, attributed and weighed; the floors are applied later, over all.
 
         ``common`` marks the output shingles held by too many sources: the
         tokens of a match that only such shingles cover are its
-        ``boilerplate`` and do not count as evidence.
+        ``boilerplate`` and do not count as evidence. ``counts``: how many
+        sources hold each output shingle, which weighs the others (``Match.weight``).
         """
         limits = self.policy.region_limits(ts.is_code)
+        exponent = float(self.policy.rarity)
         out, k = ts.tokens, query.k
         out_exact = exact_shingles(out, k) if query.code else query.shingles
+        counts = np.ones(query.shingles.shape[0], dtype=np.int64) if counts is None else counts
         matches: list[Match] = []
         for cand in cands:
             cand_sh = stream_shingles(cand.tokens, k, query.code)
             order = np.argsort(cand_sh, kind="stable")
-            at = shared_positions(query, cand_sh[order])
+            src_sh = cand_sh[order]
+            at = shared_positions(query, src_sh)
             regions = align_regions(out, query.shingles, cand.tokens, k, query.code, limits, cand_sh, order, at)
             if not regions:
                 continue
             index = indexes[cand.shard]
             record, src_text = index.source(cand.ref), index.source_text(cand.ref)
-            src_sh = sorted_unique(cand_sh) if common.any() else None
             for r in regions:
                 m = attribute(r, ts.text, out, ts.lang, cand.tokens, src_text, record)
                 if self.names:
                     m = replace(m, index=self.names[cand.shard])
-                if src_sh is not None:
-                    m = replace(m, boilerplate=m.tokens - distinctive_tokens(query.shingles, common, src_sh, r, query.k))
+                if common.any():
+                    shared = rarity(query.shingles, common, counts, src_sh, r, k, 0.0, once=False)
+                    m = replace(m, boilerplate=m.tokens - int(np.count_nonzero(shared)))
+                w = rarity(query.shingles, common, counts, src_sh, r, k, exponent)
                 if query.code:  # exact runs of the region: against the source's region only, its cost
                     src_exact = sorted_unique(exact_shingles(cand.tokens[r.src_tok[0] : r.src_tok[1]], k))
-                    m = replace(m, exact=distinctive_tokens(out_exact, common, src_exact, r, k))
+                    exact = covered(out_exact, common, src_exact, r, k) & (w > 0)
+                    ew = float(np.sqrt(w[exact]).sum())
+                    m = replace(m, exact=int(np.count_nonzero(exact)), weight=float(w[~exact].sum()) + ew, exact_weight=ew)
+                else:  # words are compared as written: every covered word is exact
+                    m = replace(m, exact=int(np.count_nonzero(w)), weight=float(w.sum()))
                 matches.append(m)
         return matches
 
@@ -357,6 +388,19 @@ def shared_positions(query: Query, src_sorted: np.ndarray) -> np.ndarray:
     lo = np.searchsorted(values, distinct, side="left")
     counts = np.searchsorted(values, distinct, side="right") - lo
     return np.sort(order[expand_ranges(lo, counts)])
+
+
+def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The paragraphs of a prose block (split at blank lines): each is a unit the answer shows."""
+    out, at = [], start
+    for gap in _BLANK_LINE.finditer(text, start, end):
+        out.append((at, gap.start()))
+        at = gap.end()
+    out.append((at, end))
+    return [(a, b) for a, b in out if b > a]
+
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
 def _in_order(ts: TokenStream) -> TokenStream:

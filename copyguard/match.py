@@ -56,7 +56,13 @@ class Match:
     source_path: str | None = None
     index: str | None = None  # the index the source is in, when a check consults several
     boilerplate: int = 0  # tokens of the match that only boilerplate shingles (held by many sources) cover
-    exact: int = 0  # code tokens covered by non-boilerplate runs whose exact tokens (names, literals) equal the source's
+    # tokens covered by non-boilerplate runs whose exact tokens (names, literals) equal the source's, a run repeated
+    # inside the match counted once (words: every word of the match's non-boilerplate runs)
+    exact: int = 0
+    # tokens weighted by rarity: covered only by shingles n indexed sources hold, a token counts n ** -rarity (exact
+    # ones n ** (-rarity / 2)); None: not weighed (copyguard.evidence counts tokens - boilerplate)
+    weight: float | None = None
+    exact_weight: float | None = None  # the part of ``weight`` from the exact tokens
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -66,6 +72,11 @@ class Match:
         d["output_span"] = list(self.output_span)
         d["source_span"] = list(self.source_span)
         d["similarity"] = round(self.similarity, 4)
+        for key in ("weight", "exact_weight"):
+            if d[key] is None:
+                del d[key]
+            else:
+                d[key] = round(d[key], 2)
         return d
 
 

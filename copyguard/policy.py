@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .evidence import Floors
 from .match import Limits
 from .textio import read_toml
 
@@ -51,10 +52,15 @@ class Policy:
     """
 
     min_similarity: float = 0.5  # share of a region's tokens in runs shared with the source
-    min_tokens_code: int = 40  # the regions naming a source must span this many code tokens ...
+    min_tokens_code: int = 32  # the regions naming a source must span this many code tokens (weighted by rarity) ...
     min_tokens_prose: int = 24  # ... or words (shares of both floors add up: see copyguard.evidence)
-    min_tokens_exact: int = 40  # code tokens copied with their exact names and literals weigh against this floor
-    min_region_tokens: int = 16  # a region (code tokens or words) shorter than this is no evidence at all
+    min_tokens_exact: int = 32  # code tokens copied with their exact names and literals weigh against this floor
+    min_region_tokens: int = 16  # a region (code tokens or words) shorter than this counts only toward a whole block
+    rarity: float = 1.0  # a token covered only by shingles n sources hold weighs n ** -rarity (exact: half; 0: off)
+    block_share: float = 0.8  # a code block or paragraph this much covered by one source's regions is a whole copy ...
+    min_tokens_block: int = 16  # ... reported from this many exact code tokens ...
+    min_words_block: int = 12  # ... or words (shares add up), unweighted ...
+    min_region_block: int = 8  # ... counting regions of this many tokens or words and more
     max_shingle_sources: int = 10  # a shingle held by more indexed sources is boilerplate: it never counts (0: off)
     max_shingle_share: float = 0.05  # ... or by more than this share of them, when that is more (a large corpus)
     min_distinct_shingles: int = 20  # repetitive boilerplate (rows of getters) has few distinct shingles
@@ -68,15 +74,18 @@ class Policy:
 
     def __post_init__(self) -> None:
         # Fail closed: a value of the wrong type, or one that switches detection off, is refused.
-        for name in ("min_similarity", "min_candidate_containment"):
+        for name in ("min_similarity", "min_candidate_containment", "block_share"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value <= 1.0:
                 raise ConfigError(f"{name} must be a number in (0, 1], got {value!r}")
+        rarity = self.rarity
+        if isinstance(rarity, bool) or not isinstance(rarity, (int, float)) or not 0.0 <= rarity <= 4.0:
+            raise ConfigError(f"rarity must be a number in [0, 4], got {rarity!r}")
         share = self.max_shingle_share
         if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
             raise ConfigError(f"max_shingle_share must be a number in [0, 1], got {share!r}")
         for name in ("min_tokens_code", "min_tokens_prose", "min_tokens_exact", "min_region_tokens",
-                     "min_distinct_shingles", "max_gap",
+                     "min_tokens_block", "min_words_block", "min_region_block", "min_distinct_shingles", "max_gap",
                      "max_sources", "max_shingle_sources"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -84,7 +93,7 @@ class Policy:
         if self.max_sources < 1:
             raise ConfigError("max_sources must be at least 1 (0 would align no candidate: nothing would be found)")
         for name in ("min_tokens_code", "min_tokens_prose", "min_tokens_exact", "min_region_tokens",
-                     "min_distinct_shingles"):
+                     "min_tokens_block", "min_words_block", "min_region_block", "min_distinct_shingles"):
             if getattr(self, name) > MAX_FLOOR:
                 raise ConfigError(f"{name} = {getattr(self, name)} is over {MAX_FLOOR:,}: no realistic copy "
                                   f"would be found")
@@ -115,13 +124,22 @@ class Policy:
         return Limits(self.min_tokens(is_code), self.min_distinct_shingles, self.min_similarity, self.max_gap)
 
     def region_limits(self, is_code: bool) -> Limits:
-        """What one region needs to count as evidence; the floors apply to the sum (``copyguard.evidence``).
+        """What one region needs to be aligned at all; the floors apply to the sum (``copyguard.evidence``).
 
         >>> Policy().region_limits(is_code=True).min_tokens
-        16
+        8
         """
-        short = min(self.min_region_tokens, self.min_tokens(is_code))
+        short = min(self.min_region_tokens, self.min_region_block, self.min_tokens(is_code))
         return Limits(short, min(self.min_distinct_shingles, short // 2), self.min_similarity, self.max_gap)
+
+    def floors(self) -> Floors:
+        """The floors the evidence naming one source must reach (``copyguard.evidence``).
+
+        >>> Policy().floors().block_share
+        0.8
+        """
+        return Floors(self.min_tokens_code, self.min_tokens_prose, self.min_tokens_exact, self.min_region_tokens,
+                      self.block_share, self.min_tokens_block, self.min_words_block, self.min_region_block)
 
     def action_for(self, license: str | None, source: str | None = None) -> Action:
         """The action for a match: per source first, then per license, then the default."""

@@ -127,8 +127,8 @@ def test_a_short_documented_function_is_one_match_over_code_and_docstring(guard)
     assert f"Here:\n\n```python\n{SHORT}"[start:].startswith("def clamp")  # the code and its docstring, once
 
 
-def test_a_short_function_without_its_docstring_is_not_enough(guard):
-    v = guard.check("```python\ndef clamp(value, low, high):\n    return max(low, min(value, high))\n```\n")
+def test_a_short_function_without_its_docstring_and_renamed_is_not_enough(guard):
+    v = guard.check("```python\ndef bound(x, lo, hi):\n    return max(lo, min(x, hi))\n```\n")
     assert not v.flagged
 
 
@@ -145,6 +145,80 @@ def test_unfenced_file_starting_with_a_docstring_is_code():
     assert [lang for _, _, lang in blocks] == ["python"]
     s, _, _ = blocks[0]
     assert ("Here it is:\n\n" + text)[s:].startswith('"""Helpers')
+
+
+RATIO = '''def ratio(part, whole, default=0.0):
+    """Share of whole."""
+    return round(part / whole, 4) if whole else default
+'''
+MINE = '''import csv
+
+
+def load_rows(path):
+    with open(path, newline="") as handle:
+        return [row for row in csv.DictReader(handle) if row.get("amount")]
+
+
+def report(rows):
+    paid = sum(float(r["amount"]) for r in rows if r["status"] == "paid")
+    due = sum(float(r["amount"]) for r in rows)
+    return f"{ratio(paid, due):.1%} of the invoices are paid"
+'''
+
+
+def _helper(i: int) -> str:
+    """One function, a different name for everything in each file: its normalized shingles are shared, not its text."""
+    return (f"def helper_{i}(values_{i}, scale_{i}, offset_{i}):\n    total_{i} = 0\n    for item_{i} in values_{i}:\n"
+            f"        total_{i} = total_{i} + item_{i} * scale_{i} + offset_{i}\n    return total_{i} / len(values_{i})\n")
+
+
+def _lonely(i: int) -> str:
+    return (f"def above_{i}(rows_{i}, key_{i}, limit_{i}):\n    kept_{i} = []\n    for row_{i} in rows_{i}:\n"
+            f"        if row_{i}[key_{i}] > limit_{i}:\n            kept_{i}.append(row_{i}[key_{i}] - limit_{i})\n"
+            f"    return sorted(kept_{i})\n")
+
+
+@pytest.fixture(scope="module")
+def weighed(tmp_path_factory) -> Path:
+    docs = [Document("ratio.py", RATIO + "\n\n" + SHORT, "python", "MIT", None)]
+    docs += [Document(f"h{i}.py", _helper(i), "python", "MIT", None) for i in range(6)]
+    docs += [Document("lonely.py", _lonely(7), "python", "MIT", None)]
+    out = tmp_path_factory.mktemp("weighed") / "idx"
+    index_documents(docs, str(out))
+    return out
+
+
+def test_a_short_function_copied_as_a_whole_block_is_reported_below_the_floors(weighed):
+    answer = f"```python\n{RATIO}```\n"  # 26 code tokens, 2 words: under min_tokens_code, over min_tokens_block
+    assert [m.source for m in Guard.open(weighed).check(answer).matches] == ["ratio.py"]
+    no_blocks = Policy(min_tokens_block=10_000, min_words_block=10_000)
+    assert not Guard.open(weighed, no_blocks).check(answer).flagged  # the floors alone do not reach it
+
+
+def test_the_same_short_function_inside_code_of_ones_own_is_not_a_whole_copy(weighed):
+    answer = f"```python\n{MINE}\n{RATIO}\n\nprint(report(load_rows('data.csv')))\n```\n"
+    assert not Guard.open(weighed).check(answer).flagged  # a fifth of the block: not a copy of a whole block
+    assert Guard.open(weighed, Policy(block_share=0.2)).check(answer).flagged  # found, and the share decides
+
+
+def test_a_short_function_renamed_is_no_whole_block_copy(weighed):
+    renamed = RATIO.replace("part", "piece").replace("whole", "total").replace("default", "fallback")
+    assert not Guard.open(weighed).check(f"```python\n{renamed}```\n").flagged  # exact tokens count, not structure
+
+
+def test_structure_many_sources_hold_weighs_little_and_is_reported_as_discounted(weighed):
+    answer = f"```python\n{_helper(99)}```\n"  # renamed: only normalized shingles, each held by the six h*.py
+    v = Guard.open(weighed).check(answer)
+    assert not v.flagged and set(v.discounted) == {f"h{i}.py" for i in range(6)}
+    flat = Guard.open(weighed, Policy(rarity=0)).check(answer)  # every token weighs 1: the look-alike is a copy
+    assert {m.source for m in flat.matches} == {f"h{i}.py" for i in range(6)}
+
+
+def test_structure_one_source_holds_counts_in_full(weighed):
+    v = Guard.open(weighed).check(f"```python\n{_lonely(98)}```\n")  # renamed as well, held by lonely.py alone
+    assert [m.source for m in v.matches] == ["lonely.py"] and v.matches[0].kind == "renamed"
+    m = v.matches[0]
+    assert m.weight is not None and Policy().min_tokens_code <= m.weight <= m.tokens  # its rare shingles weigh 1 each
 
 
 # --- boilerplate ---------------------------------------------------------------------

@@ -30,8 +30,8 @@ sys.path.insert(0, str(HERE))
 import cg  # noqa: E402
 import documented  # noqa: E402
 
-from copyguard.candidates import rank_candidates, sketch_query, without  # noqa: E402
-from copyguard.evidence import evidence, weigh  # noqa: E402
+from copyguard.candidates import rank_candidates, shingle_counts, sketch_query, without  # noqa: E402
+from copyguard.evidence import block_evidence, evidence, weigh  # noqa: E402
 from copyguard.normalize import PROSE_ALIASES  # noqa: E402
 from copyguard.policy import Policy  # noqa: E402
 
@@ -43,14 +43,16 @@ def replay(g, text: str, lang: str | None):
 
     p = g.policy
     indexes = g.indexes
-    streams = g._streams(text, lang)
+    streams, _, blocks = g._read(text, lang)
     queries = [sketch_query(ts, g.params) for ts in streams]
     base = g.base_shingles(indexes)
     queries = [without(q, base_mask(q.shingles, base)) for q in queries]
-    common = [boilerplate_mask(indexes, q, p.max_shingle_sources, p.max_shingle_share) for q in queries]
+    counts = [shingle_counts(indexes, q) for q in queries]
+    common = [boilerplate_mask(indexes, q, p.max_shingle_sources, p.max_shingle_share, c)
+              for q, c in zip(queries, counts)]
     ranked = [g._candidates(indexes, q, c) for q, c in zip(queries, common)]
-    matches, _ = g._rounds(indexes, streams, queries, common, ranked)
-    kept, _ = weigh(text, matches, p.min_tokens_code, p.min_tokens_prose, p.min_tokens_exact)
+    matches, _ = g._rounds(indexes, streams, queries, common, ranked, counts, blocks)
+    kept, _ = weigh(text, matches, p.floors(), blocks)
     found = [list(r.candidates) for r, _ in ranked]
     return streams, queries, common, found, found, matches, kept
 
@@ -68,11 +70,13 @@ def reason(g, text: str, lang: str | None, source: str, right: set[str] | None =
     mine = [m for m in matches if m.source == source]
     kinds = [("prose" if ts.lang in PROSE_ALIASES else "code") + f":{len(ts)}" for ts in streams]
     if mine:
-        ev = evidence(mine, p.min_tokens_code, p.min_tokens_prose, p.min_tokens_exact)
-        evb = evidence(mine, p.min_tokens_code, p.min_tokens_prose, p.min_tokens_exact, with_boilerplate=True)
-        detail = " ".join(f"{m.lang[:2]}/{m.kind}/{m.tokens}t-{m.boilerplate}b-{m.exact}x/s{m.similarity:.2f}"
-                          for m in mine)
-        return ("boilerplate" if evb >= 1 else "floor"), f"ev={ev:.2f} evb={evb:.2f} {detail} streams={kinds}"
+        ev = evidence(mine, p.floors())
+        evb = evidence(mine, p.floors(), with_boilerplate=True)
+        blk = block_evidence(mine, p.floors())
+        detail = " ".join(f"{m.lang[:2]}/{m.kind}/{m.tokens}t-{m.boilerplate}b-{m.exact}x-{m.weight or 0:.1f}w/"
+                          f"s{m.similarity:.2f}" for m in mine)
+        return ("boilerplate" if evb >= 1 else "floor"), (f"ev={ev:.2f} evb={evb:.2f} block={blk:.2f} {detail} "
+                                                          f"streams={kinds}")
     if any(c.ref == ref for cands in found for c in cands):
         return "no-region", f"streams={kinds}"
     for q, c in zip(queries, common):
@@ -96,8 +100,8 @@ def reason(g, text: str, lang: str | None, source: str, right: set[str] | None =
 
 def false_alarm(g, text: str, lang: str | None) -> str:
     *_, kept = replay(g, text, lang)
-    return " ".join(f"{m.source}:{m.lang[:2]}/{m.kind}/{m.tokens}t-{m.boilerplate}b-{m.exact}x/s{m.similarity:.2f}"
-                    for m in kept)
+    return " ".join(f"{m.source}:{m.lang[:2]}/{m.kind}/{m.tokens}t-{m.boilerplate}b-{m.exact}x-{m.weight or 0:.1f}w/"
+                    f"s{m.similarity:.2f}" for m in kept)
 
 
 def main() -> None:
