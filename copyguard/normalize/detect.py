@@ -62,6 +62,7 @@ class Lang:
     name: str
     markers: tuple[_Marker, ...]
     parent: str | None
+    rejects: tuple[_Marker, ...] = ()
 
 
 @cache
@@ -71,13 +72,24 @@ def languages() -> tuple[Lang, ...]:
         g = grammars.get(name)
         # A leading \b stops the regex engine from skipping ahead by the pattern's first
         # characters (several times slower), so it is checked by hand after a match.
-        markers = []
-        for m in g.markers:
-            boundary = m.startswith("\\b")
-            source = m[2:] if boundary else m
-            markers.append(_Marker(re.compile(source, re.MULTILINE), boundary, _needed_strings(source)))
-        out.append(Lang(name, tuple(markers), g.extends))
+        out.append(Lang(name, _markers(g.markers), g.extends, _markers(g.rejects)))
     return tuple(out)
+
+
+def _markers(patterns: tuple[str, ...]) -> tuple[_Marker, ...]:
+    markers = []
+    for m in patterns:
+        boundary = m.startswith("\\b")
+        source = m[2:] if boundary else m
+        markers.append(_Marker(re.compile(source, re.MULTILINE), boundary, _needed_strings(source)))
+    return tuple(markers)
+
+
+def rejected(text: str) -> set[str]:
+    """Languages one of whose ``rejects`` patterns matches ``text[:_SCAN_CHARS]``: code in them never looks so."""
+    text = text[:_SCAN_CHARS]
+    seen: dict[str, bool] = {}
+    return {lang.name for lang in languages() if any(_present(m, text, seen) for m in lang.rejects)}
 
 
 def _needed_strings(source: str) -> tuple[str, ...] | None:
@@ -148,12 +160,12 @@ def _shebangs() -> dict[str, str]:
     return {s: name for name in grammars.names() for s in grammars.get(name).shebangs}
 
 
-def marker_scores(text: str) -> dict[str, int]:
-    """Number of distinct markers of each language found in ``text`` (parents' included).
+def marker_scores(text: str, limit: int = _SCAN_CHARS) -> dict[str, int]:
+    """Number of distinct markers of each language found in ``text[:limit]`` (parents' included).
 
     A language that extends another scores only if one of its own markers matched.
     """
-    text = text[:_SCAN_CHARS]
+    text = text[:limit]
     seen: dict[str, bool] = {}
     own = {lang.name: sum(_present(m, text, seen) for m in lang.markers) for lang in languages()}
     parents = {lang.name: lang.parent for lang in languages()}
@@ -171,7 +183,19 @@ def marker_scores(text: str) -> dict[str, int]:
 
 
 def _error_ratio(text: str, lang: str) -> float:
-    """Share of the text's bytes inside ERROR nodes (plus missing nodes) when parsed as ``lang``."""
+    """Share of the text's bytes inside ERROR nodes (plus missing nodes) when parsed as ``lang``.
+
+    In a language with classes, the lesser of the text's ratio and its ratio inside a class
+    (``member_of``): a method pasted without its class parses with errors on its own.
+    """
+    bare = _errors(text, lang)
+    before_after = grammars.get(lang).member_of
+    if bare == 0.0 or not before_after:
+        return bare
+    return min(bare, _errors(before_after[0] + text + before_after[1], lang))
+
+
+def _errors(text: str, lang: str) -> float:
     g = grammars.get(lang)
     data = text.encode("utf-8", "surrogatepass")
     root = grammars.parser(g).parse(data).root_node
@@ -202,6 +226,27 @@ def detect_language(text: str) -> str | None:
     'c'
     """
     body = text.strip()
+    return _detect(body, _code_probe(body))
+
+
+def _code_probe(body: str) -> str:
+    """``body`` with its comment lines, docstrings and block comments blanked (``body`` itself when it has none)."""
+    if not _COMMENT_ANYWHERE.search(body):
+        return body
+    lines = body.splitlines(keepends=True)
+    kinds = _comment_lines(lines, ["code"] * len(lines))
+    if "comment" not in kinds:
+        return body
+    return "".join("\n" if kind == "comment" else line for kind, line in zip(kinds, lines))
+
+
+def _detect(body: str, probe: str) -> str | None:
+    """``detect_language`` of ``body``, its punctuation and markers read on ``probe``.
+
+    ``probe`` is ``body`` with its comment lines blanked when they are known
+    (``code_blocks``): a long docstring or license header says nothing of the
+    language and dilutes the code's punctuation below the prose threshold.
+    """
     if not body:
         return None
     m = _SHEBANG.match(body)
@@ -209,14 +254,29 @@ def detect_language(text: str) -> str | None:
         return _shebangs()[m.group(1)]
     if body.startswith("<?php"):
         return "php"
-    density = symbol_density(body[:_SCAN_CHARS])
-    if density < 0.015:
-        return None
-    scores = marker_scores(body)
+    attempts = [(body, body, _SCAN_CHARS)]
+    if probe is not body:
+        probe = probe.strip()
+        # the code alone first, then its markers and those of its comments (a docstring's quotes, Javadoc
+        # tags), then the text as it is (a slice that starts inside a docstring fools the comment lines)
+        both = probe[:_SCAN_CHARS] + "\n" + body[:_SCAN_CHARS]
+        attempts = [(probe, probe, _SCAN_CHARS), (probe, both, 2 * _SCAN_CHARS + 1), *attempts]
+    for code, text, limit in attempts:
+        density = symbol_density(code[:_SCAN_CHARS])
+        if density >= 0.015:
+            name = _decide(body, code, text[:limit], density)
+            if name is not None:
+                return name
+    return None
+
+
+def _decide(body: str, probe: str, text: str, density: float) -> str | None:
+    """The language of ``body`` from the markers in ``text``, or None when they are too few for its punctuation."""
+    scores = _scores(text, probe, len(text))
     if not scores:
         return None
     best = max(scores.values())
-    lines = body.count("\n") + 1
+    lines = probe.count("\n") + 1
     if best < 2 and not (lines <= 3 and density >= 0.08):
         return None
     if best < 3 and density < 0.04:
@@ -227,6 +287,15 @@ def detect_language(text: str) -> str | None:
     if best < 3 and error > 0.5:
         return None
     return name
+
+
+def _scores(text: str, probe: str, limit: int = _SCAN_CHARS) -> dict[str, int]:
+    """``marker_scores`` of ``text[:limit]`` without the languages ``probe`` rules out."""
+    scores = marker_scores(text, limit)
+    if scores:
+        for name in rejected(probe):
+            scores.pop(name, None)
+    return scores
 
 
 def _rank(body: str, scores: dict[str, int]) -> tuple[str, float]:
@@ -249,9 +318,10 @@ def guess_fenced(text: str) -> str | None:
     if lang is not None:
         return lang
     body = text.strip()
-    if not body or symbol_density(body[:_SCAN_CHARS]) < 0.04:
+    probe = _code_probe(body).strip()
+    if not probe or symbol_density(probe[:_SCAN_CHARS]) < 0.04:
         return None
-    scores = marker_scores(body)
+    scores = _scores(probe, probe)
     return _rank(body, scores)[0] if scores else None
 
 
@@ -271,8 +341,12 @@ def _depth(name: str) -> int:
 def code_blocks(text: str) -> list[tuple[int, int, str]]:
     """Character ranges ``(start, end, lang)`` of code pasted into prose without fences.
 
-    Runs of code-looking lines (blank lines allowed inside) that ``detect_language``
-    recognises. Meant for the prose between fences; fence lines end a run.
+    Runs of code-looking lines (blank lines, comments and lines that read as
+    neither code nor prose allowed inside) that ``detect_language``
+    recognises. A line indented deeper than the run's code, or inside a
+    bracket its code left open, belongs to the run whatever it looks like
+    (``raise Error("a message.")`` under an ``if``, the arguments of a call cut
+    over several lines). Meant for the prose between fences; fence lines end a run.
 
     >>> prose = "Use this:\\n\\ndef add(a, b):\\n    return a + b\\n\\nThen call it."
     >>> [(prose[s:e], lang) for s, e, lang in code_blocks(prose)]
@@ -282,35 +356,109 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
     if not any(_HINT.match(line) for line in lines):
         return []
     offsets = np.concatenate(([0], np.cumsum([len(line) for line in lines]))).tolist()
-    kinds = _comment_lines(lines, [_line_kind(line) for line in lines])
+    kinds = _in_context(lines, _comment_lines(lines, [_line_kind(line) for line in lines]))
     out = []
     for first, last in _runs(kinds):
         start = offsets[first] + len(lines[first]) - len(lines[first].lstrip())
         end = offsets[last] + len(lines[last].rstrip())
-        lang = detect_language(text[start:end])
+        probe = "".join("\n" if kinds[i] == "comment" else lines[i] for i in range(first, last + 1))
+        lang = _detect(text[start:end], probe)
+        if lang is None and _mostly_code(kinds[first : last + 1]):
+            lang = _best_parse(text[start:end], probe)
         if lang is not None:
             out.append((start, end, lang))
     return out
 
 
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_CALL = re.compile(r"[\w$]\(")  # a name and its parenthesis: prose puts a space between them
+
+
+def _mostly_code(kinds: list[str]) -> bool:
+    """Four code lines or more, and under a third of the other non-blank lines weak (none is prose inside a run)."""
+    n_code = kinds.count("code")
+    return n_code >= 4 and kinds.count("weak") * 2 < n_code
+
+
+def _best_parse(body: str, probe: str) -> str | None:
+    """The best-ranked language of a run made of code lines, when it parses with few errors.
+
+    Lines of code in the run's structure (brackets, indentation, statements)
+    are evidence enough when the markers are few or the punctuation sparse
+    (a file of imports and ``__all__``, a Java method without its class).
+    """
+    scores = _scores(probe, probe) or _scores(probe[:_SCAN_CHARS] + "\n" + body[:_SCAN_CHARS], probe, 2 * _SCAN_CHARS + 1)
+    if not scores:
+        return None
+    name, error = _rank(body, scores)
+    return name if error <= 0.1 else None
+
+
 def _line_kind(line: str) -> str:
-    """'blank', 'fence', 'code' or 'prose'."""
+    """'blank', 'fence', 'code', 'prose' (reads as a sentence) or 'weak' (neither: ``x,``, ``Thanks,``)."""
     stripped = line.strip()
     if not stripped:
         return "blank"
     if stripped.startswith(("```", "~~~")):
         return "fence"
+    density = symbol_density(stripped)
     words = stripped.count(" ") + 1
-    if words >= 7 and stripped[-1] in ".!?" and symbol_density(stripped) < 0.05:
+    if words >= 7 and stripped[-1] in ".!?" and density < 0.05:
         return "prose"
-    if len(stripped) > 200 and symbol_density(stripped) < 0.03:
+    if len(stripped) > 200 and density < 0.03:
         return "prose"
-    if _CODE_LINE.search(line) or (line[:1] in " \t" and symbol_density(stripped) > 0.1):
+    if _CODE_LINE.search(line) or (line[:1] in " \t" and density > 0.1):
         return "code"
-    return "prose"
+    if len(_WORD.findall(stripped)) >= 3 and density < 0.05 and not _CALL.search(stripped):
+        return "prose"
+    return "weak"
 
 
-_COMMENT_START = re.compile(r"""^\s*(?:\#(?!include|!)|//|/\*|\*|[rRbBuU]?(?:\"\"\"|'''))""")
+# String literals on one line; and with line comments, what is left out when brackets are counted.
+_STRINGS = re.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\\n]|\\.)*`""")
+_NOT_BRACKETS = re.compile(_STRINGS.pattern + r"""|(?:\#|//)(?:\s.*)?$""")
+
+
+def _bracket_balance(line: str) -> int:
+    """Opening minus closing brackets of a code line, strings and comments left out."""
+    bare = _NOT_BRACKETS.sub("", line)
+    return sum(bare.count(c) for c in "([{") - sum(bare.count(c) for c in ")]}")
+
+
+def _in_context(lines: list[str], kinds: list[str]) -> list[str]:
+    """``kinds`` with the lines that continue a run of code made 'code'.
+
+    Inside a run (from a code line to the next prose line at the run's
+    indentation or less), a prose or weak line indented deeper than the run's
+    least indented code line is code, and so is a weak line while a bracket
+    opened by the run's code is still open. Prose at the run's indentation
+    ends it, so the answer's next paragraph is never swallowed.
+    """
+    out = list(kinds)
+    base: int | None = None  # least indentation of the run's code lines (None: no run)
+    depth = 0
+    for i, kind in enumerate(out):
+        if kind in ("blank", "comment"):
+            continue
+        if kind == "fence":
+            base, depth = None, 0
+            continue
+        line = lines[i].expandtabs(4)
+        indent = len(line) - len(line.lstrip())
+        if base is not None and kind in ("prose", "weak") and (indent > base or (depth > 0 and kind == "weak")):
+            kind = out[i] = "code"
+        if kind == "code":
+            base = indent if base is None else min(base, indent)
+            depth = max(0, depth + _bracket_balance(lines[i]))
+        elif kind == "prose":
+            base, depth = None, 0
+    return out
+
+
+_COMMENT_ANYWHERE = re.compile(r"""\#|//|/\*|^\s*\*|\"\"\"|'''""", re.MULTILINE)
+_COMMENT_START = re.compile(
+    r"""^\s*(?:\#(?!\s*include\b|(?:define|undef|if|ifdef|ifndef|elif|else|endif|pragma|error)\b|!)"""
+    r"""|//|/\*|\*|[rRbBuU]?(?:\"\"\"|'''))""")
 
 
 def _comment_lines(lines: list[str], kinds: list[str]) -> list[str]:
@@ -318,7 +466,9 @@ def _comment_lines(lines: list[str], kinds: list[str]) -> list[str]:
 
     A docstring or a ``/** ... */`` block reads as prose line by line; inside
     code it must not cut the code in two, and at the head of a file it belongs
-    to the code below it.
+    to the code below it. A code line that opens a block string or comment
+    it does not close (``MESSAGE = \"\"\"\\``) stays code, and the lines after it
+    up to the closing delimiter are its contents.
     """
     out = list(kinds)
     closing: str | None = None
@@ -328,38 +478,58 @@ def _comment_lines(lines: list[str], kinds: list[str]) -> list[str]:
             if closing in line:
                 closing = None
             continue
-        if not _COMMENT_START.match(line):
-            continue
-        out[i] = "comment"
-        stripped = line.strip().lstrip("rRbBuU")
-        for quote in ('"""', "'''"):
-            if stripped.startswith(quote) and stripped.count(quote) % 2:
-                closing = quote
-        if stripped.startswith("/*") and "*/" not in stripped:
-            closing = "*/"
+        if _COMMENT_START.match(line):
+            out[i] = "comment"
+            stripped = line.strip().lstrip("rRbBuU")
+            for quote in ('"""', "'''"):
+                if stripped.startswith(quote) and stripped.count(quote) % 2:
+                    closing = quote
+            if stripped.startswith("/*") and "*/" not in stripped:
+                closing = "*/"
+        elif kinds[i] in ("code", "weak"):
+            for quote in ('"""', "'''"):
+                if line.count(quote) % 2:
+                    closing = quote
+                    break
+            else:
+                bare = _STRINGS.sub("", line)
+                if bare.rfind("/*") > bare.rfind("*/"):
+                    closing = "*/"
     return out
 
 
 def _runs(kinds: list[str]) -> list[tuple[int, int]]:
-    """(first, last) line indexes of runs with at least two code lines, blanks and comments inside allowed.
+    """(first, last) line indexes of runs with at least two code lines; blanks, comments and weak lines inside allowed.
 
-    Comment lines just before a run's first code line (a docstring or a
-    license header at the top of a file) start the run.
+    Comment lines and weak lines just before a run's first code line (a
+    docstring or a license header at the top of a file, a signature cut over
+    several lines) start the run; a weak line followed by a blank line does
+    not (``Sure!`` before the code).
     """
     runs: list[tuple[int, int]] = []
     first: int | None = None
     last: int | None = None
-    lead: int | None = None
     n_code = 0
     for i, kind in enumerate(kinds + ["prose"]):
         if kind == "code":
-            first = (lead if lead is not None else i) if first is None else first
+            if first is None:
+                first = _lead(kinds, i)
             last, n_code = i, n_code + 1
-        elif kind == "comment":
-            if first is None and lead is None:
-                lead = i
-        elif kind != "blank":
+        elif kind in ("prose", "fence"):
             if first is not None and last is not None and n_code >= 2:
                 runs.append((first, last))
-            first, last, lead, n_code = None, None, None, 0
+            first, last, n_code = None, None, 0
     return runs
+
+
+def _lead(kinds: list[str], i: int) -> int:
+    """The first line of the comments and weak lines that lead into the code line ``i``."""
+    first = i
+    j = i - 1
+    while j >= 0 and kinds[j] in ("comment", "weak", "blank"):
+        if kinds[j] == "comment" or (kinds[j] == "weak" and kinds[j + 1] != "blank"):
+            first = j
+        elif kinds[j] == "weak":
+            break
+        j -= 1
+    return first

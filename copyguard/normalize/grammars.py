@@ -32,7 +32,7 @@ _NODE_KEYS = (
     "comments", "units", "imports",
 )
 _NAME_KEYS = ("builtins", "soft_keywords", "member_access")
-_DETECT_KEYS = ("markers", "shebangs", "extends")
+_DETECT_KEYS = ("markers", "rejects", "shebangs", "extends", "member_of")
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,11 @@ class Grammar:
     Node-type fields hold tree-sitter node type names. ``kept_fields`` holds
     ``"parent_type.field"`` entries whose child is a name kept verbatim (keyword
     arguments...). ``extends`` names the language this one is a superset of
-    for detection (C++ of C, TypeScript of JavaScript). ``member_access`` lists operators after which a name is an
+    for detection (C++ of C, TypeScript of JavaScript). ``markers`` are regexes that
+    hint at the language, ``rejects`` regexes that code in it never holds
+    (``public void f(`` is no JavaScript, ``this.x`` no C). ``member_of`` is the
+    text before and after a method for it to parse in its class (a method pasted
+    without its class is as much the language as a file). ``member_access`` lists operators after which a name is an
     attribute and kept (``.``, ``->``). ``soft_keywords`` are words the grammar
     knows as keywords that are also common identifiers; they count as keywords
     only where the parser used them as such.
@@ -66,9 +70,11 @@ class Grammar:
     soft_keywords: tuple[str, ...]
     member_access: tuple[str, ...]
     markers: tuple[str, ...]
+    rejects: tuple[str, ...]
     shebangs: tuple[str, ...]
     extends: str | None
     source: str
+    member_of: tuple[str, ...] = ()
 
     @property
     def version(self) -> str:
@@ -121,11 +127,14 @@ def parse_grammar(source: str, data: dict) -> Grammar:
             raise GrammarError(f"{source}: [{section}] must be a table")
         _check_keys(source, f"[{section}]", table, keys)
         for key in keys:
-            if key != "extends":
+            if key not in ("extends", "member_of"):
                 sections[key] = _str_list(source, f"{section}.{key}", table.get(key, []))
     extends = data.get("detect", {}).get("extends")
     if extends is not None and (not isinstance(extends, str) or not extends):
         raise GrammarError(f"{source}: 'detect.extends' must be a language name, got {extends!r}")
+    member_of = data.get("detect", {}).get("member_of", [])
+    if not (isinstance(member_of, list) and all(isinstance(v, str) for v in member_of) and len(member_of) in (0, 2)):
+        raise GrammarError(f"{source}: 'detect.member_of' must be [text before, text after], got {member_of!r}")
     for key in ("strings", "comments", "units"):
         if not sections[key]:
             raise GrammarError(f"{source}: [nodes].{key} must name at least one node type")
@@ -138,7 +147,7 @@ def parse_grammar(source: str, data: dict) -> Grammar:
         function=data["function"],
         extensions=tuple(e.lower().lstrip(".") for e in exts),
         aliases=tuple(a.lower() for a in _str_list(source, "aliases", data.get("aliases", []))),
-        extends=extends, source=source, **sections,
+        extends=extends, source=source, member_of=tuple(member_of), **sections,
     )
 
 

@@ -134,3 +134,189 @@ def test_a_dense_untagged_fence_gets_its_best_guess_but_fenced_prose_does_not():
     js = "const a = b.map(x => x * 2);\nif (a.length > 3) { f(a[0]); }\n"
     assert guess_fenced(js) in ("javascript", "typescript")
     assert guess_fenced("Four score and seven years ago our fathers brought forth a new nation.") is None
+
+
+# --- code pasted without fences: real snippets that came out as prose or as another language ---------------------
+
+INTRO, OUTRO = "Sure! Here is one way to do it:\n\n", "\n\nLet me know if you want me to explain any part of it.\n"
+
+
+def _one_block(code: str) -> tuple[str, str]:
+    text = INTRO + code + OUTRO
+    found = code_blocks(text)
+    assert len(found) == 1, found
+    start, end, lang = found[0]
+    return text[start:end], lang
+
+
+def test_a_python_function_whose_lines_read_as_prose_is_one_block():
+    # google-auth's _helpers.copy_docstring: the `raise` line (words, a message, few symbols) used to end the run
+    code = '''def decorator(method):
+    """Decorator implementation.
+
+    Args:
+        method (Callable): The method to copy the docstring to.
+
+    Returns:
+        Callable: the same method passed in with an updated docstring.
+
+    Raises:
+        google.auth.exceptions.InvalidOperation: if the method already has a docstring.
+    """
+    if method.__doc__:
+        raise exceptions.InvalidOperation("Method already has a docstring.")
+
+    source_method = getattr(source_class, method.__name__)
+    method.__doc__ = source_method.__doc__
+
+    return method'''
+    assert _one_block(code) == (code, "python")
+
+
+def test_a_call_and_a_signature_cut_over_lines_stay_in_their_block():
+    # networkx's signature style and a call whose arguments run over several lines
+    code = '''def graph_edit_distance(
+    G1,
+    G2,
+    node_match=None,
+    timeout=None,
+):
+    return all(
+        self.one_hop(
+            Gx,
+            s,
+        )
+        for s in succ
+    )'''
+    assert _one_block(code) == (code, "python")
+
+
+def test_a_module_of_imports_and_all_is_code():
+    # xarray/typing.py as a raw file: its docstring diluted the punctuation, its lists were prose lines
+    code = '''"""
+Public typing utilities for use by external libraries.
+"""
+
+from xarray.computation.rolling import (
+    DataArrayCoarsen,
+    DataArrayRolling,
+    DatasetRolling,
+)
+from xarray.computation.weighted import DataArrayWeighted, DatasetWeighted, Weighted
+from xarray.core.groupby import DataArrayGroupBy
+from xarray.core.resample import DataArrayResample
+
+__all__ = [
+    "DataArrayCoarsen",
+    "DataArrayGroupBy",
+    "DataArrayResample",
+    "DataArrayRolling",
+    "DataArrayWeighted",
+    "DatasetRolling",
+    "DatasetWeighted",
+    "Weighted",
+]'''
+    assert code_blocks(code) == [(0, len(code), "python")]
+
+
+def test_a_string_opened_inside_a_code_line_does_not_turn_the_rest_into_comments():
+    # google-auth's _default.py: `X = """\` used to be read as code, and its closing quotes as a docstring's opening
+    code = '''_LOGGER = logging.getLogger(__name__)
+
+# Help message when no credentials can be found.
+_CLOUD_SDK_MISSING_CREDENTIALS = """\\
+Your default credentials were not found. To set up Application Default Credentials, \\
+see https://cloud.google.com/docs/authentication/external/set-up-adc for more information.\\
+"""
+
+def _warn_about_problematic_credentials(credentials):
+    from google.auth import _cloud_sdk
+
+    if credentials.client_id == _cloud_sdk.CLOUD_SDK_CLIENT_ID:
+        warnings.warn(_CLOUD_SDK_CREDENTIALS_WARNING)'''
+    assert _one_block(code) == (code, "python")
+
+
+JS_MEMBERS = [
+    # class members pasted without their class (commander, undici): parsed as C, Java or Bash before
+    "padWidth(cmd, helper) {\n  return Math.max(\n    helper.longestOptionTermLength(cmd, helper),\n"
+    "    helper.longestSubcommandTermLength(cmd, helper),\n    helper.longestArgumentTermLength(cmd, helper)\n  );\n}",
+    "allowUnknownOption(allowUnknown = true) {\n  this._allowUnknownOption = !!allowUnknown;\n  return this;\n}",
+    "onResponseData (controller, chunk) {\n  if (this.#decompressors.length > 0) {\n"
+    "    if (!this.#decompressors[0].write(chunk)) {\n      this.#inputBackpressured = true\n"
+    "      this.#pauseUpstream()\n    }\n    return\n  }\n  return super.onResponseData(this.#controller, chunk)\n}",
+    "destroy () {\n  if (this.socket && !this.socket.destroyed) {\n    this.socket.destroy()\n  }\n}",
+    # node-forge: a method assigned to a prototype (the function has no name)
+    "/**\n * Gets the last byte without modifying the read pointer.\n *\n * @return the last byte.\n */\n"
+    "util.DataBuffer.prototype.last = function() {\n  return this.data.getUint8(this.write - 1);\n};",
+]
+
+
+@pytest.mark.parametrize("code", JS_MEMBERS, ids=range(len(JS_MEMBERS)))
+def test_javascript_methods_without_their_class(code):
+    from copyguard.normalize.detect import guess_fenced
+
+    assert guess_fenced(code) == "javascript"  # in a fence without a tag
+    assert _one_block(code) == (code, "javascript")  # without a fence
+
+
+JAVA_MEMBERS = [
+    # methods without their class (OpenJDK, React Native): detected as C before
+    "public void clear() {\n    synchronized (lock) {\n        setArray(new Object[0]);\n    }\n}",
+    "static final int getProbe() {\n    return U.getInt(Thread.currentThread(), PROBE);\n}",
+    "public @Nullable ReactContext getCurrentReactContext() {\n  synchronized (mReactContextLock) {\n"
+    "    return mCurrentReactContext;\n  }\n}",
+    "/**\n * Gets first valid node, unlinking deleted nodes if encountered.\n * @return first node or null if empty\n */\n"
+    "final Node<K,V> findFirst() {\n    Node<K,V> b, n;\n    if ((b = baseHead()) != null) {\n"
+    "        while ((n = b.next) != null) {\n            if (n.val == null)\n                unlinkNode(b, n);\n"
+    "            else\n                return n;\n        }\n    }\n    return null;\n}",
+]
+
+
+@pytest.mark.parametrize("code", JAVA_MEMBERS, ids=range(len(JAVA_MEMBERS)))
+def test_java_methods_without_their_class(code):
+    from copyguard.normalize.detect import guess_fenced
+
+    assert guess_fenced(code) == "java"
+    assert _one_block(code) == (code, "java")
+
+
+def test_a_java_signature_cut_over_lines_starts_the_block():
+    # OpenJDK's ConcurrentHashMap: the signature's first lines were prose, the continuation `(null, ...` too
+    code = '''/**
+ * Returns the result of accumulating the given transformation
+ * of all keys using the given reducer to combine values, or
+ * null if none.
+ *
+ * @param parallelismThreshold the (estimated) number of elements
+ * needed for this operation to be executed in parallel
+ * @return the result of accumulating the given transformation
+ * of all keys
+ * @since 1.8
+ */
+public <U> U reduceKeys(long parallelismThreshold,
+                        Function<? super K, ? extends U> transformer,
+     BiFunction<? super U, ? super U, ? extends U> reducer) {
+    if (transformer == null || reducer == null)
+        throw new NullPointerException();
+    return new MapReduceKeysTask<K,V,U>
+        (null, batchFor(parallelismThreshold), 0, 0, table,
+         null, transformer, reducer).invoke();
+}'''
+    assert _one_block(code) == (code, "java")
+
+
+def test_a_ternary_branch_is_no_typescript_annotation():
+    # lodash's escape: `: string;` on a ternary's last line made it TypeScript, whose builtins keep the name `string`
+    code = ("function escape(string) {\n  string = toString(string);\n"
+            "  return (string && reHasUnescapedHtml.test(string))\n    ? string.replace(reUnescapedHtml, escapeHtmlChar)\n"
+            "    : string;\n}")
+    assert detect_language(code) == "javascript"
+
+
+def test_prose_that_follows_code_is_not_swallowed():
+    code = ("def area(radius):\n    if radius < 0:\n        raise ValueError(\"negative radius\")\n"
+            "    return 3.14159 * radius ** 2")
+    text = f"{INTRO}{code}\n\nThe function raises an error for a negative radius, as you asked.\nThanks,\nAnn\n"
+    found = code_blocks(text)
+    assert [(text[s:e], lang) for s, e, lang in found] == [(code, "python")]
