@@ -318,3 +318,17 @@ def test_a_slice_of_a_file_that_starts_inside_a_docstring_is_found(guard):
     assert cut.count('"""') % 2 == 1
     v = guard.check(f"```python\n{cut}\n```\n")
     assert "structs.py" in {m.source for m in v.matches if m.lang == "python"}
+
+
+def test_a_file_cut_inside_a_docstring_is_not_read_as_starting_inside_one():
+    # the first lines of networkx's planarity.py, cut inside is_planar's docstring (a raw file of 100 lines,
+    # `copyguard check planarity.py`): its odd triple quotes were taken for a docstring's end, and the
+    # imports and the signature before them lexed as one string
+    text = ('from collections import defaultdict\nfrom copy import deepcopy\n\nimport networkx as nx\n\n'
+            '__all__ = ["check_planarity", "is_planar", "PlanarEmbedding"]\n\n\n@nx._dispatchable\ndef is_planar(G):\n'
+            '    """Returns True if and only if `G` is planar.\n\n'
+            '    A graph is *planar* iff it can be drawn in a plane without\n    any edge intersections.\n')
+    code, words = normalize_code_words(text, "python")
+    tokens = [code.token_text(i) for i in range(len(code))]
+    assert tokens[:3] == ["__all__", "=", "["] and "def" in tokens and "_dispatchable" in tokens
+    assert [words.token_text(i) for i in range(4)] == ["Returns", "True", "if", "and"]

@@ -350,12 +350,15 @@ def _opened(text: str, lang: str) -> str:
     and the code after it as one string. In Python an odd count of triple
     quotes says a string is cut at one end; it is the start when what comes
     before the first triple quote reads as prose (few code symbols, some
-    words), else the end (``_unclosed``). Elsewhere a ``*/`` before any ``/*``.
+    words, no line of code: a comment, a decorator, a ``def``, ``class`` or
+    import, a line ending in ``:`` right before the quotes), else the end
+    (``_unclosed``). Elsewhere a ``*/`` before any ``/*``.
     """
     if lang == "python":
         for quote in ('"""', "'''"):
             first = text.find(quote)
-            if text.count(quote) % 2 and first > 0 and _reads_as_prose(text[:first]):
+            if (text.count(quote) % 2 and first > 0 and _reads_as_prose(text[:first])
+                    and not _PYTHON_CODE.search(text[:first])):
                 return quote
         return ""
     closed = text.find("*/")
@@ -365,6 +368,12 @@ def _opened(text: str, lang: str) -> str:
 
 
 _CODE_SYMBOLS = re.compile(r"[{}()\[\];=<>$#*&|:+\-/\\]")
+# A line of Python code before the first triple quote: the text starts in code (a file's head, a function
+# whose docstring is cut), not inside a docstring. A comment counts in the first column only (a docstring's
+# examples hold indented ones).
+_PYTHON_CODE = re.compile(r"^(?:\#|[ \t]*(?:@[\w.]+|(?:async[ \t]+)?def[ \t]+\w+[ \t]*\(|class[ \t]+\w+[ \t]*[(:]"
+                          r"|import[ \t]+[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*$|from[ \t]+[\w.]+[ \t]+import[ \t]))"
+                          r"|:[ \t]*\n[ \t]*[rRbBuUfF]?\Z", re.MULTILINE)
 
 
 def _reads_as_prose(text: str) -> bool:
