@@ -21,7 +21,7 @@ from libc.stdlib cimport calloc, malloc, free, qsort
 
 import numpy as np
 
-API = 9  # compiled.API: bumped whenever a function is added or changes its arguments
+API = 10  # compiled.API: bumped whenever a function is added or changes its arguments
 
 cdef uint64_t POLY = 0x9E3779B97F4A7C15ULL
 cdef uint32_t MAX32 = 0xFFFFFFFFU
@@ -47,9 +47,10 @@ cdef inline uint32_t fmix32(uint32_t h) noexcept nogil:
 # --- (1) tokens -> shingles -> MinHash -> band keys --------------------------------
 
 
-cdef void _shingles(const uint64_t[::1] hashes, const uint8_t[::1] kinds, const uint64_t[::1] names,
-                    bint renumber, int k, const uint64_t[::1] labels, uint64_t[::1] out) noexcept nogil:
-    cdef Py_ssize_t m = out.shape[0], i, j, f, first
+cdef void _shingles_p(const uint64_t* hashes, const uint8_t* kinds, const uint64_t* names, bint renumber, int k,
+                      const uint64_t* labels, Py_ssize_t m, uint64_t* out) noexcept nogil:
+    """The ``m`` shingles of ``k`` tokens starting at each of ``hashes[0:m]``, identifiers renumbered when ``renumber``."""
+    cdef Py_ssize_t i, j, f, first
     cdef uint64_t acc, col, here
     for i in range(m):
         acc = 0
@@ -65,6 +66,12 @@ cdef void _shingles(const uint64_t[::1] hashes, const uint8_t[::1] kinds, const 
                 col = labels[first]
             acc = acc * POLY + col
         out[i] = mix64(acc)
+
+
+cdef void _shingles(const uint64_t[::1] hashes, const uint8_t[::1] kinds, const uint64_t[::1] names,
+                    bint renumber, int k, const uint64_t[::1] labels, uint64_t[::1] out) noexcept nogil:
+    if out.shape[0]:
+        _shingles_p(&hashes[0], &kinds[0], &names[0], renumber, k, &labels[0], out.shape[0], &out[0])
 
 
 def shingles(const uint64_t[::1] hashes, const uint8_t[::1] kinds, int k, names, const uint64_t[::1] labels):

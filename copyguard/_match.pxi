@@ -1,6 +1,10 @@
-# Included by _core.pyx: the compiled twin of ``match.tiles`` (``_extend(tile(fragments(a, b)), a, b)``):
+# Included by _core.pyx: the compiled twins of ``match.tiles`` (``_extend(tile(fragments(a, b)), a, b)``):
 # equal shingles paired through a hash table of the source's, runs on one diagonal, greedy tiling of the
-# longest runs, and each tile grown over the shingles too common to have been paired.
+# longest runs, and each tile grown over the shingles too common to have been paired), of
+# ``match.align_batch`` (every candidate of a round: shingles, shared positions, tiles, chains, measures) and of
+# ``evidence.region_evidence`` (what each region weighs): no Python per candidate or per region.
+
+from libc.math cimport sqrt
 
 
 cdef struct Pair:
@@ -81,6 +85,168 @@ cdef int _by_length_diagonal_start(const void* x, const void* y) noexcept nogil:
     return (p.a > q.a) - (p.a < q.a)
 
 
+cdef struct Scratch:
+    # buffers of the alignment kernels, grown as needed and reused from one candidate to the next
+    Slot* slots
+    int32_t* positions
+    int32_t* fill
+    Pair* pairs
+    int64_t* used
+    int64_t* rows
+    Py_ssize_t n_slots, n_positions, n_fill, n_pairs, n_used, n_rows
+
+
+cdef int _grow(void** p, Py_ssize_t* cap, Py_ssize_t need, size_t item) noexcept nogil:
+    """Make ``*p`` hold at least ``need`` items (its content is not kept); -1 when memory runs out."""
+    cdef void* q
+    if need <= cap[0]:
+        return 0
+    if need < 2 * cap[0]:
+        need = 2 * cap[0]
+    q = malloc((need if need > 0 else 1) * item)
+    if q == NULL:
+        return -1
+    free(p[0])
+    p[0], cap[0] = q, need
+    return 0
+
+
+cdef void _free_scratch(Scratch* sc) noexcept nogil:
+    free(sc.slots)
+    free(sc.positions)
+    free(sc.fill)
+    free(sc.pairs)
+    free(sc.used)
+    free(sc.rows)
+    memset(sc, 0, sizeof(Scratch))
+
+
+cdef Py_ssize_t _tiles(const uint64_t* a, Py_ssize_t na, const uint64_t* b, Py_ssize_t nb, Py_ssize_t max_occurrences,
+                       Py_ssize_t max_tiles, const int64_t* at, Py_ssize_t n_at, Scratch* sc) noexcept nogil:
+    """``match.tiles`` into ``sc.pairs`` (a, b, n: by output start); returns how many, or -1 when memory runs out."""
+    cdef Py_ssize_t i, j, c, n_frags = 0, n_kept = 0, m, t, size = 16, s, k, prev_i = -2, n_prev = 0, n_cur = 0, p
+    cdef Py_ssize_t cap = 0, room
+    cdef Slot* slots
+    cdef int32_t* positions
+    cdef int32_t* fill
+    cdef Pair* pairs
+    cdef int64_t* used
+    cdef int64_t* prev_j
+    cdef int64_t* prev_f
+    cdef int64_t* cur_j
+    cdef int64_t* cur_f
+    cdef int64_t* swap
+    cdef int64_t run_a, run_b, run_n, back, reach, jj
+    if na == 0 or nb == 0 or n_at == 0:
+        return 0
+    while size < 2 * nb:
+        size *= 2
+    if _grow(<void**> &sc.slots, &sc.n_slots, size, sizeof(Slot)) or \
+            _grow(<void**> &sc.positions, &sc.n_positions, nb, sizeof(int32_t)) or \
+            _grow(<void**> &sc.fill, &sc.n_fill, size, sizeof(int32_t)) or \
+            _grow(<void**> &sc.rows, &sc.n_rows, (max_occurrences + 1) * 4, sizeof(int64_t)):
+        return -1
+    slots, positions, fill = sc.slots, sc.positions, sc.fill
+    memset(slots, 0, size * sizeof(Slot))
+    cur_j, cur_f = sc.rows, sc.rows + max_occurrences + 1  # this row's and the last row's pairs
+    prev_j, prev_f = sc.rows + 2 * (max_occurrences + 1), sc.rows + 3 * (max_occurrences + 1)
+    for j in range(nb):  # the source's values, each with its positions in ascending order
+        s = _slot_of(slots, size - 1, b[j])
+        slots[s].value = b[j]
+        slots[s].count += 1
+    c = 0
+    for s in range(size):
+        slots[s].start = <int32_t> c
+        fill[s] = <int32_t> c
+        c += slots[s].count
+    for j in range(nb):
+        s = _slot_of(slots, size - 1, b[j])
+        positions[fill[s]] = <int32_t> j
+        fill[s] += 1
+    for t in range(n_at):  # room for every pair at most
+        s = _slot_of(slots, size - 1, a[at[t]])
+        if slots[s].count <= max_occurrences:
+            cap += slots[s].count
+    room = cap if cap > max_tiles else max_tiles
+    if _grow(<void**> &sc.pairs, &sc.n_pairs, room, sizeof(Pair)) or \
+            _grow(<void**> &sc.used, &sc.n_used, 4 * (max_tiles + 1), sizeof(int64_t)):
+        return -1
+    pairs, used = sc.pairs, sc.used
+    for t in range(n_at):  # runs on one diagonal, grown one output position at a time
+        i = at[t]
+        s = _slot_of(slots, size - 1, a[i])
+        n_cur = 0
+        if slots[s].count == 0 or slots[s].count > max_occurrences:
+            prev_i, n_prev = i, 0
+            continue
+        p = 0
+        for k in range(slots[s].start, slots[s].start + slots[s].count):
+            jj = positions[k]
+            if prev_i == i - 1:
+                while p < n_prev and prev_j[p] < jj - 1:
+                    p += 1
+            if prev_i == i - 1 and p < n_prev and prev_j[p] == jj - 1:
+                pairs[prev_f[p]].n += 1
+                cur_f[n_cur] = prev_f[p]
+            else:
+                pairs[n_frags].key = jj - i  # the diagonal
+                pairs[n_frags].a, pairs[n_frags].b, pairs[n_frags].n = i, jj, 1
+                cur_f[n_cur] = n_frags
+                n_frags += 1
+            cur_j[n_cur] = jj
+            n_cur += 1
+        swap = prev_j
+        prev_j = cur_j
+        cur_j = swap
+        swap = prev_f
+        prev_f = cur_f
+        cur_f = swap
+        n_prev, prev_i = n_cur, i
+    m = 0
+    for i in range(n_frags):  # runs of one pair never tile
+        if pairs[i].n >= 2:
+            pairs[m] = pairs[i]
+            m += 1
+    n_frags = m
+    qsort(pairs, n_frags, sizeof(Pair), _by_length_diagonal_start)
+    m = 0
+    for i in range(n_frags):  # greedy tiling of the first ``max_tiles`` runs of 2+ shingles
+        if m == max_tiles:
+            break
+        m += 1
+        if _overlaps(used, used + max_tiles + 1, n_kept, pairs[i].a, pairs[i].a + pairs[i].n) or \
+                _overlaps(used + 2 * (max_tiles + 1), used + 3 * (max_tiles + 1), n_kept, pairs[i].b,
+                          pairs[i].b + pairs[i].n):
+            continue
+        _insert(used, used + max_tiles + 1, n_kept, pairs[i].a, pairs[i].a + pairs[i].n)
+        _insert(used + 2 * (max_tiles + 1), used + 3 * (max_tiles + 1), n_kept, pairs[i].b, pairs[i].b + pairs[i].n)
+        pairs[n_kept] = pairs[i]
+        pairs[n_kept].key = n_kept
+        n_kept += 1
+    qsort(pairs, n_kept, sizeof(Pair), _by_start_then_order)
+    for i in range(n_kept):  # grown along the diagonal over unpaired equal shingles
+        run_a, run_b, run_n = pairs[i].a, pairs[i].b, pairs[i].n
+        back = 0
+        while run_a - back > 0 and run_b - back > 0 and a[run_a - back - 1] == b[run_b - back - 1]:
+            back += 1
+        run_a, run_b, run_n = run_a - back, run_b - back, run_n + back
+        while run_a + run_n < na and run_b + run_n < nb and a[run_a + run_n] == b[run_b + run_n]:
+            run_n += 1
+        pairs[i].a, pairs[i].b, pairs[i].n, pairs[i].key = run_a, run_b, run_n, i
+    m = n_kept
+    if n_kept >= 2:
+        qsort(pairs, n_kept, sizeof(Pair), _by_start_longest_then_order)
+        m = 1
+        reach = pairs[0].a + pairs[0].n
+        for i in range(1, n_kept):
+            if pairs[i].a + pairs[i].n <= reach:  # inside an earlier, longer tile
+                continue
+            reach = pairs[i].a + pairs[i].n if pairs[i].a + pairs[i].n > reach else reach
+            pairs[m] = pairs[i]
+            m += 1
+    return m
+
+
 def tiles(const uint64_t[::1] a, const uint64_t[::1] b, Py_ssize_t max_occurrences, Py_ssize_t max_tiles,
           const int64_t[::1] at):
     """``match.tiles``: (n, 3) rows ``(a_start, b_start, length)`` of the tiles, grown, by output start.
@@ -90,148 +256,539 @@ def tiles(const uint64_t[::1] a, const uint64_t[::1] b, Py_ssize_t max_occurrenc
     found through a hash table of its values, and runs are grown row by row (a pair extends the run
     of the pair one position back on both sides): nothing is sorted but the runs of 2+ pairs.
     """
-    cdef Py_ssize_t na = a.shape[0], nb = b.shape[0], i, j, c, n_frags = 0, n_kept = 0, m, t, n_at = at.shape[0]
-    cdef Py_ssize_t size = 16, s, k, prev_i = -2, n_prev = 0, n_cur = 0, p
-    cdef Slot* slots = NULL
-    cdef int32_t* positions = NULL
-    cdef int32_t* fill = NULL
-    cdef Pair* pairs = NULL
-    cdef int64_t* used = NULL
-    cdef int64_t* prev_j = NULL
-    cdef int64_t* prev_f = NULL
-    cdef int64_t* cur_j = NULL
-    cdef int64_t* cur_f = NULL
-    cdef int64_t* rows = NULL
-    cdef int64_t* swap
-    cdef int64_t run_a, run_b, run_n, back, reach, jj
-    cdef Py_ssize_t cap = 0
-    if na == 0 or nb == 0 or n_at == 0:
-        return np.zeros((0, 3), dtype=np.int64)
-    while size < 2 * nb:
-        size *= 2
+    cdef Scratch sc
+    cdef Py_ssize_t m
+    memset(&sc, 0, sizeof(Scratch))
     try:
-        slots = <Slot*> calloc(size, sizeof(Slot))
-        positions = <int32_t*> malloc(nb * sizeof(int32_t))
-        fill = <int32_t*> malloc(size * sizeof(int32_t))
-        rows = <int64_t*> malloc((max_occurrences + 1) * 4 * sizeof(int64_t))  # this row's and the last row's pairs
-        if slots == NULL or positions == NULL or fill == NULL or rows == NULL:
-            raise MemoryError()
-        cur_j, cur_f = rows, rows + max_occurrences + 1
-        prev_j, prev_f = rows + 2 * (max_occurrences + 1), rows + 3 * (max_occurrences + 1)
         with nogil:
-            for j in range(nb):  # the source's values, each with its positions in ascending order
-                s = _slot_of(slots, size - 1, b[j])
-                slots[s].value = b[j]
-                slots[s].count += 1
-            c = 0
-            for s in range(size):
-                slots[s].start = <int32_t> c
-                fill[s] = <int32_t> c
-                c += slots[s].count
-            for j in range(nb):
-                s = _slot_of(slots, size - 1, b[j])
-                positions[fill[s]] = <int32_t> j
-                fill[s] += 1
-            for t in range(n_at):  # room for every pair at most
-                s = _slot_of(slots, size - 1, a[at[t]])
-                if slots[s].count <= max_occurrences:
-                    cap += slots[s].count
-        pairs = <Pair*> malloc((cap if cap else 1) * sizeof(Pair))
-        if pairs == NULL:
+            m = _tiles(&a[0] if a.shape[0] else NULL, a.shape[0], &b[0] if b.shape[0] else NULL, b.shape[0],
+                       max_occurrences, max_tiles, &at[0] if at.shape[0] else NULL, at.shape[0], &sc)
+        if m < 0:
             raise MemoryError()
-        with nogil:
-            for t in range(n_at):  # runs on one diagonal, grown one output position at a time
-                i = at[t]
-                s = _slot_of(slots, size - 1, a[i])
-                n_cur = 0
-                if slots[s].count == 0 or slots[s].count > max_occurrences:
-                    prev_i, n_prev = i, 0
-                    continue
-                p = 0
-                for k in range(slots[s].start, slots[s].start + slots[s].count):
-                    jj = positions[k]
-                    if prev_i == i - 1:
-                        while p < n_prev and prev_j[p] < jj - 1:
-                            p += 1
-                    if prev_i == i - 1 and p < n_prev and prev_j[p] == jj - 1:
-                        pairs[prev_f[p]].n += 1
-                        cur_f[n_cur] = prev_f[p]
-                    else:
-                        pairs[n_frags].key = jj - i  # the diagonal
-                        pairs[n_frags].a, pairs[n_frags].b, pairs[n_frags].n = i, jj, 1
-                        cur_f[n_cur] = n_frags
-                        n_frags += 1
-                    cur_j[n_cur] = jj
-                    n_cur += 1
-                swap = prev_j
-                prev_j = cur_j
-                cur_j = swap
-                swap = prev_f
-                prev_f = cur_f
-                cur_f = swap
-                n_prev, prev_i = n_cur, i
-            m = 0
-            for i in range(n_frags):  # runs of one pair never tile
-                if pairs[i].n >= 2:
-                    pairs[m] = pairs[i]
-                    m += 1
-            n_frags = m
-            qsort(pairs, n_frags, sizeof(Pair), _by_length_diagonal_start)
-        used = <int64_t*> malloc(4 * (max_tiles + 1) * sizeof(int64_t))
-        if used == NULL:
-            raise MemoryError()
-        with nogil:
-            m = 0
-            for i in range(n_frags):  # greedy tiling of the first ``max_tiles`` runs of 2+ shingles
-                if pairs[i].n < 2:
-                    break
-                if m == max_tiles:
-                    break
-                m += 1
-                if _overlaps(used, used + max_tiles + 1, n_kept, pairs[i].a, pairs[i].a + pairs[i].n) or \
-                        _overlaps(used + 2 * (max_tiles + 1), used + 3 * (max_tiles + 1), n_kept, pairs[i].b,
-                                  pairs[i].b + pairs[i].n):
-                    continue
-                _insert(used, used + max_tiles + 1, n_kept, pairs[i].a, pairs[i].a + pairs[i].n)
-                _insert(used + 2 * (max_tiles + 1), used + 3 * (max_tiles + 1), n_kept, pairs[i].b,
-                        pairs[i].b + pairs[i].n)
-                pairs[n_kept] = pairs[i]
-                pairs[n_kept].key = n_kept
-                n_kept += 1
-            qsort(pairs, n_kept, sizeof(Pair), _by_start_then_order)
-            for i in range(n_kept):  # grown along the diagonal over unpaired equal shingles
-                run_a, run_b, run_n = pairs[i].a, pairs[i].b, pairs[i].n
-                back = 0
-                while run_a - back > 0 and run_b - back > 0 and a[run_a - back - 1] == b[run_b - back - 1]:
-                    back += 1
-                run_a, run_b, run_n = run_a - back, run_b - back, run_n + back
-                while run_a + run_n < na and run_b + run_n < nb and a[run_a + run_n] == b[run_b + run_n]:
-                    run_n += 1
-                pairs[i].a, pairs[i].b, pairs[i].n, pairs[i].key = run_a, run_b, run_n, i
-            m = n_kept
-            if n_kept >= 2:
-                qsort(pairs, n_kept, sizeof(Pair), _by_start_longest_then_order)
-                m = 1
-                reach = pairs[0].a + pairs[0].n
-                for i in range(1, n_kept):
-                    if pairs[i].a + pairs[i].n <= reach:  # inside an earlier, longer tile
-                        continue
-                    reach = pairs[i].a + pairs[i].n if pairs[i].a + pairs[i].n > reach else reach
-                    pairs[m] = pairs[i]
-                    m += 1
         out_arr = np.empty((m, 3), dtype=np.int64)
-        _fill_tiles(out_arr, pairs, m)
+        _fill_tiles(out_arr, sc.pairs, m)
         return out_arr
     finally:
-        free(slots)
-        free(positions)
-        free(fill)
-        free(pairs)
-        free(used)
-        free(rows)
+        _free_scratch(&sc)
 
 
 cdef void _fill_tiles(int64_t[:, ::1] out, const Pair* p, Py_ssize_t m) noexcept:
     cdef Py_ssize_t i
     for i in range(m):
         out[i, 0], out[i, 1], out[i, 2] = p[i].a, p[i].b, p[i].n
+
+
+# --- a round: every candidate of one output stream aligned in one call ----------------------------------------------
+
+
+cdef struct RegionRow:
+    int64_t cand
+    int64_t o0
+    int64_t o1
+    int64_t s0
+    int64_t s1
+    double similarity
+    uint8_t kind  # 0 verbatim, 1 renamed, 2 near (``match.MatchKind`` in that order)
+
+
+cdef struct Rows:
+    RegionRow* p
+    Py_ssize_t n
+    Py_ssize_t cap
+
+
+cdef int _push_row(Rows* v, int64_t cand, int64_t o0, int64_t o1, int64_t s0, int64_t s1, double sim,
+                   uint8_t kind) noexcept nogil:
+    cdef RegionRow* grown
+    cdef Py_ssize_t cap
+    if v.n == v.cap:
+        cap = 16 if v.cap == 0 else 2 * v.cap
+        grown = <RegionRow*> realloc(v.p, cap * sizeof(RegionRow))
+        if grown == NULL:
+            return -1
+        v.p, v.cap = grown, cap
+    v.p[v.n].cand, v.p[v.n].o0, v.p[v.n].o1, v.p[v.n].s0, v.p[v.n].s1 = cand, o0, o1, s0, s1
+    v.p[v.n].similarity, v.p[v.n].kind = sim, kind
+    v.n += 1
+    return 0
+
+
+cdef int _by_u64(const void* x, const void* y) noexcept nogil:
+    cdef uint64_t a = (<const uint64_t*> x)[0], b = (<const uint64_t*> y)[0]
+    return (a > b) - (a < b)
+
+
+cdef int _by_i64(const void* x, const void* y) noexcept nogil:
+    cdef int64_t a = (<const int64_t*> x)[0], b = (<const int64_t*> y)[0]
+    return (a > b) - (a < b)
+
+
+cdef int _by_pair(const void* x, const void* y) noexcept nogil:
+    """Two uint64 (or two int64 of the same sign) compared as a pair, first then second."""
+    cdef const uint64_t* a = <const uint64_t*> x
+    cdef const uint64_t* b = <const uint64_t*> y
+    if a[0] != b[0]:
+        return -1 if a[0] < b[0] else 1
+    return (a[1] > b[1]) - (a[1] < b[1])
+
+
+cdef Py_ssize_t _distinct_sorted(const uint64_t* v, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i, d = 0
+    for i in range(n):
+        d += i == 0 or v[i] != v[i - 1]
+    return d
+
+
+cdef int64_t _union_length(int64_t* iv, Py_ssize_t n) noexcept nogil:
+    """Positions covered by ``n`` half-open intervals (start, end pairs, sorted here in place)."""
+    cdef Py_ssize_t i
+    cdef int64_t total = 0, reach = -1, s, e  # (starts are never negative)
+    qsort(iv, n, 2 * sizeof(int64_t), _by_pair)
+    for i in range(n):
+        s, e = iv[2 * i], iv[2 * i + 1]
+        if s < reach:
+            s = reach
+        if e > s:
+            total += e - s
+        if e > reach:
+            reach = e
+    return total
+
+
+cdef int _kind(const uint64_t* ah, const uint64_t* ax, const uint8_t* ak, const uint64_t* bh, const uint64_t* bx,
+               Py_ssize_t na, Py_ssize_t nb, uint64_t* buf) noexcept nogil:
+    """``match._kind``: 0 when the exact tokens agree, 1 when only identifier names differ, consistently, else 2.
+    ``buf`` holds room for ``3 * na`` values."""
+    cdef Py_ssize_t i, m = 0, u, nx, ny
+    cdef bint same = True
+    if na != nb:
+        return 2
+    for i in range(na):
+        if ax[i] != bx[i]:
+            same = False
+            break
+    if same:
+        return 0
+    for i in range(na):
+        if ah[i] != bh[i]:
+            return 2
+    for i in range(na):  # (output name, source name) of every identifier
+        if ak[i] == IDENT:
+            buf[2 * m], buf[2 * m + 1] = ax[i], bx[i]
+            m += 1
+    qsort(buf, m, 2 * sizeof(uint64_t), _by_pair)
+    u = 0
+    for i in range(m):  # distinct pairs, in place
+        if i == 0 or buf[2 * i] != buf[2 * u - 2] or buf[2 * i + 1] != buf[2 * u - 1]:
+            buf[2 * u], buf[2 * u + 1] = buf[2 * i], buf[2 * i + 1]
+            u += 1
+    nx = 0
+    for i in range(u):
+        nx += i == 0 or buf[2 * i] != buf[2 * i - 2]
+    for i in range(u):
+        buf[2 * u + i] = buf[2 * i + 1]
+    qsort(buf + 2 * u, u, sizeof(uint64_t), _by_u64)
+    ny = _distinct_sorted(buf + 2 * u, u)
+    return 1 if nx == u and ny == u else 2
+
+
+cdef struct OutTable:
+    # the output's shingles: each value with its positions (ascending), and the last candidate that took them
+    Slot* slots
+    int64_t* stamp
+    int32_t* positions
+    uint64_t mask
+
+
+cdef int _out_table(const uint64_t* v, Py_ssize_t n, OutTable* t) noexcept nogil:
+    cdef Py_ssize_t size = 16, i, s, c = 0
+    while size < 2 * n:
+        size *= 2
+    t.mask = size - 1
+    t.slots = <Slot*> calloc(size, sizeof(Slot))
+    t.stamp = <int64_t*> malloc(size * sizeof(int64_t))
+    t.positions = <int32_t*> malloc((n if n else 1) * sizeof(int32_t))
+    if t.slots == NULL or t.stamp == NULL or t.positions == NULL:
+        return -1
+    for i in range(n):
+        s = _slot_of(t.slots, t.mask, v[i])
+        t.slots[s].value = v[i]
+        t.slots[s].count += 1
+    for s in range(size):
+        t.slots[s].start = <int32_t> c
+        t.stamp[s] = c  # (where the next position of the slot goes, while filling)
+        c += t.slots[s].count
+    for i in range(n):
+        s = _slot_of(t.slots, t.mask, v[i])
+        t.positions[t.stamp[s]] = <int32_t> i
+        t.stamp[s] += 1
+    for s in range(size):
+        t.stamp[s] = -1
+    return 0
+
+
+cdef void _free_out_table(OutTable* t) noexcept nogil:
+    free(t.slots)
+    free(t.stamp)
+    free(t.positions)
+
+
+def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const uint64_t[::1] out_exact,
+                const uint8_t[::1] out_kinds, const uint64_t[::1] src_hashes, const uint64_t[::1] src_exact,
+                const uint8_t[::1] src_kinds, const int64_t[::1] offsets, int k, bint code, const uint64_t[::1] labels,
+                Py_ssize_t min_tokens, Py_ssize_t min_distinct, double min_similarity, Py_ssize_t max_gap,
+                Py_ssize_t max_occurrences, Py_ssize_t max_tiles):
+    """``match.align_batch``: the regions of the output copied from each source slice ``offsets[c]:offsets[c + 1]``.
+
+    Per candidate: its shingles (code: identifiers renumbered), the output positions whose shingle it
+    holds (through a table of the output's shingles made once), ``tiles``, chains and the measures of
+    ``match._measure``. Returns ``(cand, tok, similarity, kind)``: ``tok`` rows ``(o0, o1, s0, s1)``.
+    """
+    cdef Py_ssize_t n_out = out_sh.shape[0], n_c = offsets.shape[0] - 1, c, j, t, i, first, last, f, m_tiles
+    cdef Py_ssize_t lo, ns, m, n_at, n_v, room
+    cdef int64_t o0, o1, s0, s1, e, size_o, size_s, cov_o, cov_s
+    cdef double sim, sim_s
+    cdef int kind, err = 0
+    cdef OutTable table
+    cdef Scratch sc
+    cdef Rows rows
+    cdef uint64_t* sh = NULL
+    cdef int64_t* at = NULL
+    cdef uint64_t* vals = NULL
+    cdef int64_t* iv = NULL
+    cdef Py_ssize_t n_sh = 0, n_at_cap = 0, n_vals = 0, n_iv = 0
+    cdef Pair* tl
+    if out_hashes.shape[0] != out_exact.shape[0] or out_hashes.shape[0] != out_kinds.shape[0]:
+        raise ValueError("output token arrays differ in length")
+    if src_hashes.shape[0] != src_exact.shape[0] or src_hashes.shape[0] != src_kinds.shape[0]:
+        raise ValueError("source token arrays differ in length")
+    if n_c < 0 or offsets[0] != 0 or offsets[n_c] != src_hashes.shape[0]:
+        raise ValueError("offsets do not cover the source tokens")
+    for c in range(n_c):
+        if offsets[c + 1] < offsets[c]:
+            raise ValueError("offsets must not decrease")
+    if n_out and n_out + k - 1 != out_hashes.shape[0]:
+        raise ValueError("output shingles do not match the output tokens")
+    if k > labels.shape[0]:
+        raise ValueError(f"shingle width {k} exceeds the {labels.shape[0]} identifier labels")
+    memset(&table, 0, sizeof(OutTable))
+    memset(&sc, 0, sizeof(Scratch))
+    memset(&rows, 0, sizeof(Rows))
+    try:
+        with nogil:
+            err = _out_table(&out_sh[0] if n_out else NULL, n_out, &table)
+            c = 0
+            while err == 0 and c < n_c:
+                lo, ns = offsets[c], offsets[c + 1] - offsets[c]
+                m = ns - k + 1
+                if m <= 0 or n_out == 0:
+                    c += 1
+                    continue
+                if _grow(<void**> &sh, &n_sh, m, sizeof(uint64_t)) or _grow(<void**> &at, &n_at_cap, n_out, sizeof(int64_t)):
+                    err = -1
+                    break
+                _shingles_p(&src_hashes[lo], &src_kinds[lo], &src_exact[lo], code, k, &labels[0], m, sh)
+                n_at = 0
+                for j in range(m):  # the output positions of the values this source holds
+                    t = _slot_of(table.slots, table.mask, sh[j])
+                    if table.slots[t].count and table.stamp[t] != c:
+                        table.stamp[t] = c
+                        for i in range(table.slots[t].start, table.slots[t].start + table.slots[t].count):
+                            at[n_at] = table.positions[i]
+                            n_at += 1
+                qsort(at, n_at, sizeof(int64_t), _by_i64)
+                m_tiles = _tiles(&out_sh[0], n_out, sh, m, max_occurrences, max_tiles, at, n_at, &sc)
+                if m_tiles < 0:
+                    err = -1
+                    break
+                tl = sc.pairs
+                first = 0
+                while first < m_tiles:  # chains: fragments in order on both sides, gaps of at most max_gap
+                    last = first + 1
+                    while last < m_tiles and tl[last].a - (tl[last - 1].a + tl[last - 1].n) <= max_gap and \
+                            -max_gap <= tl[last].b - (tl[last - 1].b + tl[last - 1].n) <= max_gap:
+                        last += 1
+                    o0, o1, s0, s1 = tl[first].a, tl[first].a + tl[first].n, tl[first].b, tl[first].b + tl[first].n
+                    n_v = 0
+                    for f in range(first, last):
+                        o0 = tl[f].a if tl[f].a < o0 else o0
+                        o1 = tl[f].a + tl[f].n if tl[f].a + tl[f].n > o1 else o1
+                        s0 = tl[f].b if tl[f].b < s0 else s0
+                        s1 = tl[f].b + tl[f].n if tl[f].b + tl[f].n > s1 else s1
+                        n_v += tl[f].n
+                    o1 += k - 1
+                    s1 += k - 1
+                    f = first
+                    first = last
+                    if o1 - o0 < min_tokens:
+                        continue
+                    room = n_v if n_v > 3 * (o1 - o0) else 3 * (o1 - o0)
+                    if _grow(<void**> &vals, &n_vals, room, sizeof(uint64_t)) or \
+                            _grow(<void**> &iv, &n_iv, 2 * (last - f), sizeof(int64_t)):
+                        err = -1
+                        break
+                    n_v = 0
+                    for i in range(f, last):
+                        for j in range(tl[i].a, tl[i].a + tl[i].n):
+                            vals[n_v] = out_sh[j]
+                            n_v += 1
+                    qsort(vals, n_v, sizeof(uint64_t), _by_u64)
+                    if _distinct_sorted(vals, n_v) < min_distinct:
+                        continue
+                    size_o, size_s = o1 - o0, s1 - s0
+                    for i in range(f, last):
+                        e = tl[i].a - o0 + tl[i].n + k - 1
+                        iv[2 * (i - f)], iv[2 * (i - f) + 1] = tl[i].a - o0, e if e < size_o else size_o
+                    cov_o = _union_length(iv, last - f)
+                    for i in range(f, last):
+                        e = tl[i].b - s0 + tl[i].n + k - 1
+                        iv[2 * (i - f)], iv[2 * (i - f) + 1] = tl[i].b - s0, e if e < size_s else size_s
+                    cov_s = _union_length(iv, last - f)
+                    sim = <double> cov_o / <double> (size_o if size_o > 1 else 1)
+                    sim_s = <double> cov_s / <double> (size_s if size_s > 1 else 1)
+                    if sim_s < sim:
+                        sim = sim_s
+                    if sim < min_similarity:
+                        continue
+                    kind = _kind(&out_hashes[o0], &out_exact[o0], &out_kinds[o0], &src_hashes[lo + s0],
+                                 &src_exact[lo + s0], size_o, size_s, vals)
+                    if _push_row(&rows, c, o0, o1, s0, s1, 1.0 if kind != 2 else sim, <uint8_t> kind):
+                        err = -1
+                        break
+                c += 1
+        if err:
+            raise MemoryError()
+        cand_arr = np.empty(rows.n, dtype=np.int64)
+        tok_arr = np.empty((rows.n, 4), dtype=np.int64)
+        sim_arr = np.empty(rows.n, dtype=np.float64)
+        kind_arr = np.empty(rows.n, dtype=np.uint8)
+        _fill_rows(&rows, cand_arr, tok_arr, sim_arr, kind_arr)
+        return cand_arr, tok_arr, sim_arr, kind_arr
+    finally:
+        _free_out_table(&table)
+        _free_scratch(&sc)
+        free(rows.p)
+        free(sh)
+        free(at)
+        free(vals)
+        free(iv)
+
+
+cdef void _fill_rows(const Rows* rows, int64_t[::1] cand, int64_t[:, ::1] tok, double[::1] sim,
+                     uint8_t[::1] kind) noexcept:
+    cdef Py_ssize_t i
+    for i in range(rows.n):
+        cand[i] = rows.p[i].cand
+        tok[i, 0], tok[i, 1], tok[i, 2], tok[i, 3] = rows.p[i].o0, rows.p[i].o1, rows.p[i].s0, rows.p[i].s1
+        sim[i], kind[i] = rows.p[i].similarity, rows.p[i].kind
+
+
+# --- the evidence of each region (``evidence.rarity`` and ``covered``, as ``Guard._align`` weighs a match) ----------
+
+
+cdef double _pairwise(const double* a, Py_ssize_t n) noexcept nogil:
+    """numpy's pairwise summation of float64 (``np.sum`` of a contiguous array), bit for bit."""
+    cdef Py_ssize_t i, n2
+    cdef double r0, r1, r2, r3, r4, r5, r6, r7, res
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+        i = 8
+        while i < n - (n % 8):
+            r0 += a[i]
+            r1 += a[i + 1]
+            r2 += a[i + 2]
+            r3 += a[i + 3]
+            r4 += a[i + 4]
+            r5 += a[i + 5]
+            r6 += a[i + 6]
+            r7 += a[i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise(a, n2) + _pairwise(a + n2, n - n2)
+
+
+cdef int _set_empty(HashSet* hs, Py_ssize_t n) noexcept nogil:
+    """An empty set with room for ``n`` values."""
+    return _set_init(hs, NULL, 0) if n <= 0 else _set_sized(hs, n)
+
+
+cdef int _set_sized(HashSet* hs, Py_ssize_t n) noexcept nogil:
+    cdef uint64_t size = 16
+    while size < 2 * <uint64_t> n:
+        size <<= 1
+    hs.keys = <uint64_t*> calloc(size, sizeof(uint64_t))
+    if hs.keys == NULL:
+        return -1
+    hs.mask, hs.has_zero = size - 1, False
+    return 0
+
+
+cdef bint _set_add(HashSet* hs, uint64_t v) noexcept nogil:
+    """Put ``v`` in the set; whether it was not there yet."""
+    cdef uint64_t slot
+    if v == 0:
+        if hs.has_zero:
+            return False
+        hs.has_zero = True
+        return True
+    slot = mix64(v) & hs.mask
+    while hs.keys[slot] != 0:
+        if hs.keys[slot] == v:
+            return False
+        slot = (slot + 1) & hs.mask
+    hs.keys[slot] = v
+    return True
+
+
+def region_evidence(const uint64_t[::1] out_sh, const uint64_t[::1] out_exact_sh, const uint8_t[::1] common,
+                    const double[::1] weights, const uint64_t[::1] src_hashes, const uint64_t[::1] src_exact,
+                    const uint8_t[::1] src_kinds, const int64_t[::1] offsets, const int64_t[::1] cand,
+                    const int64_t[:, ::1] tok, int k, bint code, const uint64_t[::1] labels):
+    """``evidence.region_evidence``: per region ``(boilerplate, exact, weight, exact_weight)``.
+
+    ``weights[i]``: what output shingle ``i`` weighs when it covers a token (``n ** -rarity``). Regions
+    of one candidate come one after the other: its shingle set is made once.
+    """
+    cdef Py_ssize_t n_r = cand.shape[0], n_out = out_sh.shape[0], r, t, u, j, lo, ns, m, n, size, n_a, n_b
+    cdef Py_ssize_t covered, n_exact, prev = -1, c, cap_sh = 0, cap_d = 0, cap_f = 0, cap_u = 0, m_ex
+    cdef int64_t o0, o1, s0, s1, last
+    cdef double v, ew
+    cdef bint ok, first
+    cdef int err = 0
+    cdef HashSet src_set, seen, ex_set, ex_seen
+    cdef uint64_t* sh = NULL
+    cdef double* ps = NULL
+    cdef double* w = NULL
+    cdef double* part = NULL
+    cdef uint8_t* mark = NULL
+    cdef uint8_t* ex_mark = NULL
+    if out_exact_sh.shape[0] != n_out or common.shape[0] != n_out or weights.shape[0] != n_out:
+        raise ValueError("output shingle arrays differ in length")
+    if tok.shape[0] != n_r or (n_r and tok.shape[1] != 4):
+        raise ValueError("tok must hold (o0, o1, s0, s1) per region")
+    if k > labels.shape[0]:
+        raise ValueError(f"shingle width {k} exceeds the {labels.shape[0]} identifier labels")
+    for r in range(n_r):
+        c = cand[r]
+        if c < 0 or c + 1 >= offsets.shape[0] or tok[r, 0] < 0 or tok[r, 0] >= tok[r, 1] or \
+                tok[r, 1] > n_out + k - 1 or tok[r, 2] < 0 or tok[r, 2] > tok[r, 3] or \
+                offsets[c] + tok[r, 3] > offsets[c + 1] or offsets[c + 1] > src_hashes.shape[0]:
+            raise ValueError("a region lies outside its output or source")
+    boiler_arr = np.zeros(n_r, dtype=np.int64)
+    exact_arr = np.zeros(n_r, dtype=np.int64)
+    weight_arr = np.zeros(n_r, dtype=np.float64)
+    ew_arr = np.full(n_r, np.nan, dtype=np.float64)
+    cdef int64_t[::1] boiler = boiler_arr, exact = exact_arr
+    cdef double[::1] weight = weight_arr, ew_out = ew_arr
+    memset(&src_set, 0, sizeof(HashSet))
+    try:
+        with nogil:
+            for r in range(n_r):
+                c = cand[r]
+                if c != prev:  # the candidate's shingles, as aligned
+                    free(src_set.keys)
+                    src_set.keys = NULL
+                    lo, ns = offsets[c], offsets[c + 1] - offsets[c]
+                    m = ns - k + 1 if ns >= k else 0
+                    if _grow(<void**> &sh, &cap_sh, m, sizeof(uint64_t)):
+                        err = -1
+                        break
+                    if m:
+                        _shingles_p(&src_hashes[lo], &src_kinds[lo], &src_exact[lo], code, k, &labels[0], m, sh)
+                    if _set_init(&src_set, sh, m):
+                        err = -1
+                        break
+                    prev = c
+                o0, o1, s0, s1 = tok[r, 0], tok[r, 1], tok[r, 2], tok[r, 3]
+                size = o1 - o0
+                last = o1 - k + 1 if o1 - k + 1 > o0 else o0
+                n = last - o0
+                if _grow(<void**> &ps, &cap_d, n, sizeof(double)) or _grow(<void**> &w, &cap_f, size, sizeof(double)) or \
+                        _grow(<void**> &part, &cap_u, 2 * size, sizeof(double)):
+                    err = -1
+                    break
+                mark = <uint8_t*> calloc(2 * size + 2, 1)
+                if mark == NULL or _set_empty(&seen, n):
+                    err = -1
+                    break
+                ex_mark = mark + size + 1
+                for t in range(n):  # shared, non-boilerplate shingles; weighed at their first occurrence
+                    ok = _set_has(&src_set, out_sh[o0 + t]) and not common[o0 + t]
+                    first = _set_add(&seen, out_sh[o0 + t])
+                    if ok:
+                        for u in range(t, t + k if t + k < size else size):
+                            mark[u] = 1
+                    ps[t] = weights[o0 + t] if ok and first else 0.0
+                free(seen.keys)
+                covered = 0
+                for u in range(size):
+                    covered += mark[u]
+                    w[u] = 0.0
+                for j in range(k):  # a token weighs what the heaviest shingle covering it weighs
+                    for u in range(j, j + n if j + n < size else size):
+                        if ps[u - j] > w[u]:
+                            w[u] = ps[u - j]
+                boiler[r] = size - covered
+                if code:  # tokens also covered by a shingle of the exact tokens the source's region holds
+                    m_ex = s1 - s0 - k + 1 if s1 - s0 >= k else 0
+                    if _grow(<void**> &sh, &cap_sh, m_ex, sizeof(uint64_t)):
+                        err = -1
+                        break
+                    if m_ex:
+                        _shingles_p(&src_exact[offsets[c] + s0], &src_kinds[offsets[c] + s0], &src_exact[offsets[c] + s0],
+                                    False, k, &labels[0], m_ex, sh)
+                    if _set_init(&ex_set, sh, m_ex):
+                        err = -1
+                        break
+                    if _set_empty(&ex_seen, n):
+                        free(ex_set.keys)
+                        err = -1
+                        break
+                    for t in range(n):
+                        ok = _set_has(&ex_set, out_exact_sh[o0 + t]) and not common[o0 + t]
+                        if _set_add(&ex_seen, out_exact_sh[o0 + t]) and ok:
+                            for u in range(t, t + k if t + k < size else size):
+                                ex_mark[u] = 1
+                    free(ex_set.keys)
+                    free(ex_seen.keys)
+                    n_a, n_b, n_exact = 0, 0, 0
+                    for u in range(size):  # exact: covered by both; sqrt weighs them, the rest as they are
+                        if ex_mark[u] and w[u] > 0:
+                            part[n_a] = sqrt(w[u])
+                            n_a += 1
+                        else:
+                            part[size + n_b] = w[u]
+                            n_b += 1
+                    ew = _pairwise(part, n_a)
+                    exact[r] = n_a
+                    weight[r] = (0.0 + _pairwise(part + size, n_b)) + (0.0 + ew)
+                    ew_out[r] = 0.0 + ew
+                else:
+                    n_exact = 0
+                    for u in range(size):
+                        n_exact += w[u] != 0.0
+                    exact[r] = n_exact
+                    weight[r] = 0.0 + _pairwise(w, size)
+                free(mark)
+                mark = NULL
+        if err:
+            raise MemoryError()
+        return boiler_arr, exact_arr, weight_arr, ew_arr
+    finally:
+        free(src_set.keys)
+        free(sh)
+        free(ps)
+        free(w)
+        free(part)
+        free(mark)

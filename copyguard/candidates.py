@@ -256,14 +256,17 @@ def cross_channel(indexes: Sequence[Index], found: list[list[Candidate]], max_so
     out = []
     for cands in found:
         have = {(c.shard, c.ref) for c in cands}
-        extra = []
+        extra: list[Candidate] = []
+        room = max(0, max_sources - len(cands))
         for (shard, ref), (lo, hi, contain) in spans.items():
+            if len(extra) == room:
+                break
             if (shard, ref) not in have:
                 whole = indexes[shard].source_tokens(ref)
                 near = np.flatnonzero((whole.starts >= lo - CROSS_MARGIN) & (whole.starts < hi + CROSS_MARGIN))
                 if near.shape[0]:
                     extra.append(Candidate(ref, contain, _take(whole, near), shard))
-        out.append(cands + extra[: max(0, max_sources - len(cands))])
+        out.append(cands + extra)
     return out
 
 

@@ -45,9 +45,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .index.arrays import isin_sorted
-from .match import Match, MatchKind, Region
+from .compiled import core
+from .index.arrays import isin_sorted, sorted_unique
+from .index.query import TokenSlices
+from .match import Match, MatchKind, Region, Regions
 from .normalize import PROSE_ALIASES
+from .sketch import _ID_LABELS, exact_shingles, stream_shingles
 
 _WORD = re.compile(r"\w")
 _MAX_GAP_CHARS = 200
@@ -198,6 +201,52 @@ def block_evidence(matches: list[Match], floors: Floors) -> float:
         if m.tokens >= floors.block_region:
             total += m.exact / max(floors.block_words if m.lang in PROSE_ALIASES else floors.block_code, 1)
     return total
+
+
+def region_evidence(out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarray, counts: np.ndarray,
+                    exponent: float, sources: TokenSlices, regions: Regions, k: int, code: bool
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What each region of ``regions`` weighs: ``(boilerplate, exact, weight, exact_weight)`` arrays.
+
+    Per region: its tokens no shared non-boilerplate shingle covers (``Match.boilerplate``), its exact
+    tokens (``Match.exact``), its rarity weight (``Match.weight``) and, for code, the part of it from
+    the exact tokens (``Match.exact_weight``; NaN for words). ``out_exact``: the output's exact
+    shingles (code; any array of the shingles' length for words); ``counts``: how many sources hold
+    each output shingle. The compiled twin weighs every region of a round in one call.
+    """
+    c = core()
+    if c is not None:
+        t = sources.tokens
+        weights = np.maximum(counts, 1).astype(np.float64) ** -exponent  # as ``rarity`` makes them, once
+        return c.region_evidence(
+            np.ascontiguousarray(out_sh, dtype=np.uint64), np.ascontiguousarray(out_exact, dtype=np.uint64),
+            np.ascontiguousarray(common, dtype=np.uint8), np.ascontiguousarray(weights),
+            np.ascontiguousarray(t.hashes, dtype=np.uint64), np.ascontiguousarray(t.exact, dtype=np.uint64),
+            np.ascontiguousarray(t.kinds, dtype=np.uint8), np.ascontiguousarray(sources.offsets, dtype=np.int64),
+            np.ascontiguousarray(regions.cand, dtype=np.int64), np.ascontiguousarray(regions.tok, dtype=np.int64),
+            k, code, _ID_LABELS)
+    n = len(regions)
+    boilerplate, exact = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    weight, exact_weight = np.zeros(n, dtype=np.float64), np.full(n, np.nan)
+    src_sh = np.zeros(0, dtype=np.uint64)
+    for i in range(n):
+        ci = int(regions.cand[i])
+        if i == 0 or ci != int(regions.cand[i - 1]):
+            src_sh = np.sort(stream_shingles(sources[ci], k, code))
+        r = regions.region(i)
+        shared = rarity(out_sh, common, counts, src_sh, r, k, 0.0, once=False)
+        boilerplate[i] = r.out_tok[1] - r.out_tok[0] - int(np.count_nonzero(shared))
+        w = rarity(out_sh, common, counts, src_sh, r, k, exponent)
+        if code:  # exact runs of the region: against the source's region only, its cost
+            src_exact = sorted_unique(exact_shingles(sources[ci][r.src_tok[0] : r.src_tok[1]], k))
+            is_exact = covered(out_exact, common, src_exact, r, k) & (w > 0)
+            exact_weight[i] = float(np.sqrt(w[is_exact]).sum())
+            exact[i] = int(np.count_nonzero(is_exact))
+            weight[i] = float(w[~is_exact].sum()) + exact_weight[i]
+        else:  # words are compared as written: every covered word is exact
+            exact[i] = int(np.count_nonzero(w))
+            weight[i] = float(w.sum())
+    return boilerplate, exact, weight, exact_weight
 
 
 def covered(out_sh: np.ndarray, common: np.ndarray, src_sorted: np.ndarray, region: Region, k: int) -> np.ndarray:

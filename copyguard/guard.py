@@ -41,16 +41,18 @@ from .candidates import (
     without,
 )
 from .errors import ConfigError, IndexFormatError, IndexStoreError
-from .evidence import Blocks, covered, rarity, reported, weigh
+from .evidence import Blocks, region_evidence, reported, weigh
 from .index import Index
-from .index.arrays import expand_ranges, sorted_unique
 from .index.manifest import MANIFEST, check_compatible
-from .match import Match, align_regions, attribute
+from .index.query import TokenSlices
+from .index.segment import SourceRecord
+from .match import Match, align_batch, attribute_batch
+from .match import shared_positions as match_shared_positions
 from .normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
 from .normalize.code import normalize_code_spans, normalize_code_words
 from .normalize.text import blank_outside, normalize_prose_in
 from .policy import Policy
-from .sketch import exact_shingles, stream_shingles
+from .sketch import exact_shingles
 from .stream import AsyncStream, Stream
 from .verdict import Verdict, marker_for_all, redact
 
@@ -331,40 +333,32 @@ class Guard:
         tokens of a match that only such shingles cover are its
         ``boilerplate`` and do not count as evidence. ``counts``: how many
         sources hold each output shingle, which weighs the others (``Match.weight``).
+        All candidates are aligned in one call, and weighed in another.
         """
-        limits = self.policy.region_limits(ts.is_code)
-        exponent = float(self.policy.rarity)
+        if not cands:
+            return []
         out, k = ts.tokens, query.k
+        sources = TokenSlices.of([c.tokens for c in cands])
+        regions = align_batch(out, query.shingles, sources, k, query.code, self.policy.region_limits(ts.is_code))
+        if len(regions) == 0:
+            return []
         out_exact = exact_shingles(out, k) if query.code else query.shingles
         counts = np.ones(query.shingles.shape[0], dtype=np.int64) if counts is None else counts
-        matches: list[Match] = []
-        for cand in cands:
-            cand_sh = stream_shingles(cand.tokens, k, query.code)
-            order = np.argsort(cand_sh, kind="stable")
-            src_sh = cand_sh[order]
-            at = shared_positions(query, src_sh)
-            regions = align_regions(out, query.shingles, cand.tokens, k, query.code, limits, cand_sh, order, at)
-            if not regions:
-                continue
-            index = indexes[cand.shard]
-            record, src_text = index.source(cand.ref), index.source_text(cand.ref)
-            for r in regions:
-                m = attribute(r, ts.text, out, ts.lang, cand.tokens, src_text, record)
-                if self.names:
-                    m = replace(m, index=self.names[cand.shard])
-                if common.any():
-                    shared = rarity(query.shingles, common, counts, src_sh, r, k, 0.0, once=False)
-                    m = replace(m, boilerplate=m.tokens - int(np.count_nonzero(shared)))
-                w = rarity(query.shingles, common, counts, src_sh, r, k, exponent)
-                if query.code:  # exact runs of the region: against the source's region only, its cost
-                    src_exact = sorted_unique(exact_shingles(cand.tokens[r.src_tok[0] : r.src_tok[1]], k))
-                    exact = covered(out_exact, common, src_exact, r, k) & (w > 0)
-                    ew = float(np.sqrt(w[exact]).sum())
-                    m = replace(m, exact=int(np.count_nonzero(exact)), weight=float(w[~exact].sum()) + ew, exact_weight=ew)
-                else:  # words are compared as written: every covered word is exact
-                    m = replace(m, exact=int(np.count_nonzero(w)), weight=float(w.sum()))
-                matches.append(m)
-        return matches
+        boilerplate, exact, weight, exact_weight = region_evidence(
+            query.shingles, out_exact, common, counts, float(self.policy.rarity), sources, regions, k, query.code)
+        records: dict[int, SourceRecord] = {}
+
+        def record(c: int) -> SourceRecord:
+            if c not in records:
+                records[c] = indexes[cands[c].shard].source(cands[c].ref)
+            return records[c]
+
+        names = self.names
+        return attribute_batch(
+            regions, ts.text, out, ts.lang, sources, record, lambda c: indexes[cands[c].shard].source_text(cands[c].ref),
+            (lambda c: names[cands[c].shard]) if names else (lambda c: None),
+            boilerplate=boilerplate if common.any() else None, exact=exact, weight=weight,
+            exact_weight=exact_weight if query.code else None)
 
 
 # Code blocks of an answer parsed one by one; past them, the rest of each language is parsed in one piece.
@@ -376,18 +370,9 @@ REDACT_ROUNDS = 4
 
 
 def shared_positions(query: Query, src_sorted: np.ndarray) -> np.ndarray:
-    """Sorted positions of the output's shingles that a source whose shingles are ``src_sorted`` (sorted) holds.
-
-    Only these can start a fragment, so aligning costs what the two share,
-    not the output's length: many candidates against a long answer stay linear.
-    """
-    values, order = query.by_value
-    if src_sorted.shape[0] == 0 or values.shape[0] == 0:
-        return np.zeros(0, dtype=np.int64)
-    distinct = src_sorted[np.flatnonzero(np.diff(src_sorted, prepend=~src_sorted[:1]))]
-    lo = np.searchsorted(values, distinct, side="left")
-    counts = np.searchsorted(values, distinct, side="right") - lo
-    return np.sort(order[expand_ranges(lo, counts)])
+    """Sorted positions of the query's shingles that a source whose shingles are ``src_sorted`` (sorted) holds
+    (``match.shared_positions``)."""
+    return match_shared_positions(query.by_value, src_sorted)
 
 
 def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -10,6 +10,7 @@ for identifiers, with the rename map) or ``near`` (shared runs with edits).
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -17,9 +18,10 @@ import numpy as np
 
 from .compiled import core
 from .index.arrays import expand_ranges, sorted_unique
+from .index.query import TokenSlices
 from .index.segment import SourceRecord
 from .normalize.tokens import Kind, Tokens
-from .sketch import stream_shingles
+from .sketch import _ID_LABELS, stream_shingles
 
 
 class MatchKind(StrEnum):
@@ -113,6 +115,85 @@ def align_regions(
         if region is not None:
             regions.append(region)
     return regions
+
+
+KINDS = (MatchKind.VERBATIM, MatchKind.RENAMED, MatchKind.NEAR)  # ``Regions.kind`` indexes this
+
+
+@dataclass(frozen=True, eq=False)
+class Regions:
+    """The regions of one output stream found in a batch of source slices, one row each, by slice then output."""
+
+    cand: np.ndarray  # int64: the slice of the batch
+    tok: np.ndarray  # int64 (n, 4): output tokens [o0, o1) and the slice's tokens [s0, s1)
+    similarity: np.ndarray  # float64
+    kind: np.ndarray  # uint8: index into ``KINDS``
+
+    def __len__(self) -> int:
+        return int(self.cand.shape[0])
+
+    def region(self, i: int) -> Region:
+        o0, o1, s0, s1 = (int(x) for x in self.tok[i])
+        return Region((o0, o1), (s0, s1), float(self.similarity[i]), KINDS[int(self.kind[i])])
+
+
+def align_batch(out: Tokens, out_sh: np.ndarray, sources: TokenSlices, k: int, code: bool, limits: Limits,
+                max_occurrences: int = 32) -> Regions:
+    """``align_regions`` of ``out`` against every slice of ``sources`` (a round's candidates), in one call.
+
+    The compiled twin shingles each slice, finds the output positions it
+    shares through one table of the output's shingles, tiles, chains and
+    measures, with no Python per candidate.
+    """
+    c = core()
+    if c is not None:
+        t = sources.tokens
+        cand, tok, sim, kind = c.align_batch(
+            _u64(out_sh), _u64(out.hashes), _u64(out.exact), _u8(out.kinds), _u64(t.hashes), _u64(t.exact),
+            _u8(t.kinds), np.ascontiguousarray(sources.offsets, dtype=np.int64), k, code, _ID_LABELS,
+            limits.min_tokens, limits.min_distinct_shingles, float(limits.min_similarity), limits.max_gap,
+            max_occurrences, MAX_TILES)
+        return Regions(cand, tok, sim, kind)
+    by_value = _by_value(out_sh)
+    rows: list[tuple[int, Region]] = []
+    for i in range(len(sources)):
+        src = sources[i]
+        src_sh = stream_shingles(src, k, code)
+        order = np.argsort(src_sh, kind="stable")
+        at = shared_positions(by_value, src_sh[order])
+        rows += [(i, r) for r in align_regions(out, out_sh, src, k, code, limits, src_sh, order, at)]
+    return Regions(np.array([i for i, _ in rows], dtype=np.int64),
+                   np.array([(*r.out_tok, *r.src_tok) for _, r in rows], dtype=np.int64).reshape(-1, 4),
+                   np.array([r.similarity for _, r in rows], dtype=np.float64),
+                   np.array([KINDS.index(r.kind) for _, r in rows], dtype=np.uint8))
+
+
+def _u64(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.uint64)
+
+
+def _u8(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.uint8)
+
+
+def _by_value(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(values, kind="stable")
+    return values[order], order
+
+
+def shared_positions(by_value: tuple[np.ndarray, np.ndarray], src_sorted: np.ndarray) -> np.ndarray:
+    """Sorted positions of the output's shingles that a source whose shingles are ``src_sorted`` (sorted) holds.
+
+    ``by_value``: the output's shingles sorted, and where each sits (``Query.by_value``). Only these
+    positions can start a fragment, so aligning costs what the two share, not the output's length.
+    """
+    values, order = by_value
+    if src_sorted.shape[0] == 0 or values.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    distinct = src_sorted[np.flatnonzero(np.diff(src_sorted, prepend=~src_sorted[:1]))]
+    lo = np.searchsorted(values, distinct, side="left")
+    counts = np.searchsorted(values, distinct, side="right") - lo
+    return np.sort(order[expand_ranges(lo, counts)])
 
 
 def tiles(a: np.ndarray, b: np.ndarray, max_occurrences: int = 32, order: np.ndarray | None = None,
@@ -312,3 +393,37 @@ def attribute(region: Region, out_text: str, out: Tokens, lang: str, src: Tokens
         source_span=(int(src.starts[s0]), int(src.ends[s1 - 1])),
         lang=lang, tokens=o1 - o0, renames=renames, source_path=source.path,
     )
+
+
+def attribute_batch(regions: Regions, out_text: str, out: Tokens, lang: str, sources: TokenSlices,
+                    record: Callable[[int], SourceRecord], text: Callable[[int], str],
+                    index: Callable[[int], str | None] = lambda c: None, *, boilerplate: np.ndarray | None = None,
+                    exact: np.ndarray | None = None, weight: np.ndarray | None = None,
+                    exact_weight: np.ndarray | None = None) -> list[Match]:
+    """``attribute`` of every region of ``regions``: one ``Match`` each, with the measures given per region.
+
+    ``record(c)``, ``text(c)`` and ``index(c)``: the source record, the source text (read only for a
+    renamed copy's rename map) and the index name of slice ``c`` of the batch.
+    """
+    if len(regions) == 0:
+        return []
+    tok = regions.tok
+    at = sources.offsets[regions.cand]
+    spans = zip(out.starts[tok[:, 0]].tolist(), out.ends[tok[:, 1] - 1].tolist(),
+                sources.tokens.starts[at + tok[:, 2]].tolist(), sources.tokens.ends[at + tok[:, 3] - 1].tolist())
+    n = len(regions)
+    cols = [x.tolist() if x is not None else [0] * n for x in (boilerplate, exact)]
+    weights = [x.tolist() if x is not None else [None] * n for x in (weight, exact_weight)]
+    out_list = []
+    for i, (c, (o0, o1, s0, s1), sim, kind, (a, b, x, y)) in enumerate(
+            zip(regions.cand.tolist(), tok.tolist(), regions.similarity.tolist(), regions.kind.tolist(), spans)):
+        rec = record(c)
+        renames = {}
+        if kind == 1:
+            renames = rename_map(out_text, out[o0:o1], text(c), sources[c][s0:s1])
+        out_list.append(Match(
+            source=rec.source_id, license=rec.license, kind=KINDS[kind], similarity=sim, output_span=(a, b),
+            source_span=(x, y), lang=lang, tokens=o1 - o0, renames=renames, source_path=rec.path, index=index(c),
+            boilerplate=cols[0][i], exact=cols[1][i], weight=weights[0][i], exact_weight=weights[1][i],
+        ))
+    return out_list

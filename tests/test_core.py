@@ -405,6 +405,100 @@ def test_tiles_of_empty_and_unrelated_streams_equal_reference():
         same(*both(tiles, a, b))
 
 
+def _copies(rng, src_parts, n_out):
+    """An output made of slices of the sources, each with edits (renamed names, changed tokens), and filler."""
+    pieces = []
+    for _ in range(n_out):
+        hashes, exact, kinds = src_parts[int(rng.integers(0, len(src_parts)))]
+        s = int(rng.integers(0, max(hashes.shape[0], 1)))
+        e = s + int(rng.integers(1, 200))
+        h, x, kd = hashes[s:e].copy(), exact[s:e].copy(), kinds[s:e].copy()
+        if rng.random() < 0.4:  # a consistent rename: names change, the normalized hashes do not
+            x = np.where(kd == Kind.IDENT, x ^ np.uint64(0xABCDEF), x)
+        edit = rng.random(h.shape[0]) < rng.choice([0.0, 0.02, 0.1])
+        h[edit], x[edit] = np.uint64(123456789), np.uint64(987654321)
+        pieces.append((h, x, kd))
+        f = _tokens(rng, int(rng.integers(0, 40)), alphabet=50)
+        pieces.append(f)
+    return tuple(np.concatenate([p[i] for p in pieces]) for i in range(3))
+
+
+def _batch(rng, code, n_src):
+    from copyguard.index.query import TokenSlices
+    from copyguard.normalize.tokens import Tokens
+
+    parts = []
+    for _ in range(n_src):
+        n = int(rng.integers(0, 600))
+        parts.append(_tokens(rng, n, alphabet=int(rng.choice([3, 20, 400, 5000]))))
+    h, x, kd = _copies(rng, parts, int(rng.integers(1, 6)))
+    if not code:
+        kd = np.zeros_like(kd)
+    out = Tokens(h, x, kd, np.arange(h.shape[0], dtype=np.int64), np.arange(h.shape[0], dtype=np.int64) + 1)
+    slices = [Tokens(a, b, c if code else np.zeros_like(c), np.arange(a.shape[0], dtype=np.uint32),
+                     np.arange(a.shape[0], dtype=np.uint32) + 1) for a, b, c in parts]
+    if n_src > 1:  # a slice repeated: two candidates of one round may hold the same text
+        slices[-1] = slices[0]
+    return out, TokenSlices.of(slices)
+
+
+def test_a_round_aligned_and_weighed_in_one_call_equals_reference():
+    """``align_batch`` and ``region_evidence`` against their reference: copies with renames, edits, repeats
+    (small alphabets), sources too short for one shingle, boilerplate masks, source counts and rarities."""
+    found = [_one_round(seed) for seed in range(16)]
+    assert sum(n > 0 for n in found) >= 10  # most rounds find copies: the comparison is not of empty arrays
+
+
+def _one_round(seed: int) -> int:
+    from copyguard.evidence import region_evidence
+    from copyguard.match import Limits, align_batch
+
+    rng = np.random.default_rng(seed)
+    code = bool(seed % 3)
+    k = [3, 6, 2][seed % 3]
+    out, sources = _batch(rng, code, int(rng.integers(1, 12)))
+    out_sh = sketch.stream_shingles(out, k, code)
+    limits = Limits(min_tokens=int(rng.choice([1, 8, 40])), min_distinct_shingles=int(rng.choice([1, 5, 20])),
+                    min_similarity=float(rng.choice([0.0, 0.3, 0.5])), max_gap=int(rng.choice([0, 4, 32])))
+    fast, slow = both(align_batch, out, out_sh, sources, k, code, limits)
+    for f in ("cand", "tok", "similarity", "kind"):
+        same(getattr(fast, f), getattr(slow, f))
+    out_exact = sketch.exact_shingles(out, k) if code else out_sh
+    for exponent in (0.0, 0.5, 1.0, 1.7):
+        common = rng.random(out_sh.shape[0]) < rng.choice([0.0, 0.1, 0.5])
+        counts = rng.integers(0, 40, out_sh.shape[0])
+        a, b = both(region_evidence, out_sh, out_exact, common, counts, exponent, sources, fast, k, code)
+        for x, y in zip(a, b):
+            assert x.dtype == y.dtype and np.array_equal(x.view(np.uint64 if x.dtype == np.float64 else x.dtype),
+                                                         y.view(np.uint64 if y.dtype == np.float64 else y.dtype))
+    return len(fast)
+
+
+def test_a_round_of_real_code_against_its_sources_equals_reference():
+    """Real Python: an answer quoting three files, one with its names renamed, aligned against those files."""
+    from copyguard.evidence import region_evidence
+    from copyguard.index.query import TokenSlices
+    from copyguard.match import Limits, align_batch
+
+    texts = [p.read_text(encoding="utf-8") for p in REAL["python"][:3]]
+    streams = [normalize(t, "python") for t in texts]
+    defs = [t.split("\ndef ") for t in texts]  # whole top-level functions: no slice starts inside a docstring
+    answer = "\ndef ".join(["", *defs[0][1:3]]) + "\ndef ".join(["", *defs[1][1:4]]).replace("heap", "h") + \
+        "\ndef ".join(["", *defs[2][2:4]])
+    out = normalize(answer, "python")
+    sources = TokenSlices.of([ts.tokens for ts in streams])
+    out_sh = sketch.stream_shingles(out.tokens, 6, True)
+    fast, slow = both(align_batch, out.tokens, out_sh, sources, 6, True, Limits(min_tokens=8))
+    for f in ("cand", "tok", "similarity", "kind"):
+        same(getattr(fast, f), getattr(slow, f))
+    assert set(fast.cand.tolist()) == {0, 1, 2} and 1 in fast.kind.tolist()  # the renamed copy is found renamed
+    counts = np.arange(out_sh.shape[0]) % 7
+    a, b = both(region_evidence, out_sh, sketch.exact_shingles(out.tokens, 6), counts > 5, counts, 1.0, sources,
+                fast, 6, True)
+    for x, y in zip(a, b):
+        assert np.array_equal(x, y)
+
+
 NOTICES = '''# Copyright 2020 Someone. Licensed under
 # the Apache License, Version 2.0; see LICENSE.
 import os

@@ -60,6 +60,21 @@ class TokenSlices:
     tokens: Tokens
     offsets: np.ndarray  # int64 (slices + 1,)
 
+    @classmethod
+    def of(cls, slices: list[Tokens]) -> TokenSlices:
+        """The slices concatenated (one copy of each field)."""
+        offsets = np.zeros(len(slices) + 1, dtype=np.int64)
+        np.cumsum([len(t) for t in slices], out=offsets[1:])
+        if len(slices) == 1:
+            return cls(slices[0], offsets)
+        return cls(Tokens(*(np.concatenate([getattr(t, f) for t in slices]) for f in TOKEN_FIELDS)), offsets)
+
+    def __len__(self) -> int:
+        return int(self.offsets.shape[0]) - 1
+
+    def __getitem__(self, i: int) -> Tokens:
+        return self.tokens[int(self.offsets[i]) : int(self.offsets[i + 1])]
+
 
 def lookup(view: View, keys: np.ndarray, max_hits: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Unique ``(query_row, gid)`` pairs, sorted, of passages sharing any band key with a query row."""
