@@ -332,3 +332,23 @@ def test_a_file_cut_inside_a_docstring_is_not_read_as_starting_inside_one():
     tokens = [code.token_text(i) for i in range(len(code))]
     assert tokens[:3] == ["__all__", "=", "["] and "def" in tokens and "_dispatchable" in tokens
     assert [words.token_text(i) for i in range(4)] == ["Returns", "True", "if", "and"]
+
+
+def test_a_method_pasted_without_its_class_normalizes_as_in_its_class():
+    # semver's Comparator (ISC): pasted alone, `toString () {` parsed as a call, the method's name hashed as a
+    # placeholder where its class keeps it; the copy of a short method lost a third of its shingles
+    from copyguard.normalize.code import normalize_code
+
+    method = ("/**\n * The comparator as a string.\n */\ntoString () {\n  return this.value\n}\n\n"
+              "test (version) {\n  debug('Comparator.test', version, this.options.loose)\n\n"
+              "  if (this.semver === ANY || version === ANY) {\n    return true\n  }\n"
+              "  return cmp(version, this.operator, this.semver, this.options)\n}")
+    source = "class Comparator {\n" + method + "\n}\n"
+    whole, alone = normalize_code(source, "javascript"), normalize_code(method, "javascript")
+    inside = (whole.starts >= len("class Comparator {\n")) & (whole.ends <= len(source) - 3)
+    assert alone.hashes.tolist() == whole.hashes[inside].tolist()
+    assert alone.token_text(0) == "toString" and alone.starts[0] == method.index("toString")
+    for ts_method in ("private clamp(value: number, low: number): number {\n  return Math.max(low, value);\n}",):
+        ts_alone = normalize_code(ts_method, "typescript")
+        ts_whole = normalize_code("class A {\n" + ts_method + "\n}", "typescript")
+        assert ts_alone.hashes.tolist() == ts_whole.hashes[3:-1].tolist()

@@ -304,25 +304,48 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray]:
     """The code channel of ``text`` and the outermost (start, end, code) spans of its literals and comments.
 
     The spans are an ``(n, 3)`` int64 array: only the words channel reads them.
+    A copy that starts inside a docstring or comment is parsed opened, one cut
+    inside one closed, and a method pasted without its class inside a class
+    (its name is then a member's, as in its source); only the copy's own tokens are kept.
     """
     grammar = grammars.get(lang)
     if not text:
         return TokenStream.empty(text, grammar.name), np.zeros((0, 3), dtype=np.int64)
-    closing = _unclosed(text, grammar.name)
     opening = _opened(text, grammar.name)
-    if opening:
-        # a copy that starts inside a docstring or comment: parse it opened, keep only its own tokens
-        ts, opaque = _normalize_closed(opening + text, grammar)
-        n = len(opening)
-        opaque = opaque[opaque[:, 1] > n] - np.array([n, n, 0], dtype=np.int64)
-        opaque[:, 0] = np.maximum(opaque[:, 0], 0)
-        return _unshift(ts, text, n), opaque
-    if closing:  # a copy cut inside its docstring or comment: parse it closed, keep only its own tokens
-        ts, opaque = _normalize_closed(text + closing, grammar)
-        opaque = opaque[opaque[:, 0] < len(text)]
-        opaque[:, 1] = np.minimum(opaque[:, 1], len(text))
-        return _clip(ts, text), opaque
-    return _normalize_closed(text, grammar)
+    closing = "" if opening else _unclosed(text, grammar.name)
+    before, after = _member_of(text, grammar, opening)
+    head, tail = before + opening, closing + after
+    if not head and not tail:
+        return _normalize_closed(text, grammar)
+    ts, opaque = _normalize_closed(head + text + tail, grammar)
+    n = len(head)
+    opaque = opaque[(opaque[:, 1] > n) & (opaque[:, 0] < n + len(text))] - np.array([n, n, 0], dtype=np.int64)
+    opaque[:, 0] = np.maximum(opaque[:, 0], 0)
+    opaque[:, 1] = np.minimum(opaque[:, 1], len(text))
+    if tail:
+        ts = _clip(ts, head + text)
+    return (_unshift(ts, text, n, len(before)) if head else ts), opaque
+
+
+def _member_of(text: str, grammar: Grammar, opening: str) -> tuple[str, str]:
+    """The text around ``text`` that puts it in a class, when its first line of code is a method's head; else ``("", "")``.
+
+    ``clamp(min, max) {`` is no statement: parsed as it is, the method's name is a
+    call's and hashes as a placeholder, where in its class it is a member's name, kept.
+    """
+    head = grammars.member_head(grammar)
+    if head is None:
+        return "", ""
+    start = text.find("*/") + 2 if opening else 0
+    skipped = _LEADING_COMMENTS.match(text, start)
+    pos = skipped.end() if skipped else start
+    if head.match(text, pos) is None:
+        return "", ""
+    return grammar.member_of[0], grammar.member_of[1]
+
+
+# Blank lines, comments and decorators before a method's head.
+_LEADING_COMMENTS = re.compile(r"(?:\s+|//[^\n]*|/\*[\s\S]*?\*/|@[\w$.]+(?:\([^()\n]*\))?)*")
 
 
 def _unclosed(text: str, lang: str) -> str:
@@ -382,15 +405,21 @@ def _reads_as_prose(text: str) -> bool:
     return len(_WORDS.findall(text)) >= 3 and len(_CODE_SYMBOLS.findall(text)) < 0.04 * max(visible, 1)
 
 
-def _unshift(ts: TokenStream, text: str, n: int) -> TokenStream:
-    """The tokens of ``ts`` (of ``opening + text``, ``len(opening) == n``) that reach into ``text``, moved into it."""
+def _unshift(ts: TokenStream, text: str, n: int, wrapper: int = 0) -> TokenStream:
+    """The tokens of ``ts`` (of ``opening + text``, ``len(opening) == n``) that reach into ``text``, moved into it.
+
+    Units that start in the first ``wrapper`` characters (the class put around a method) are dropped.
+    """
     keep = ts.ends > n
     starts, ends = np.maximum(ts.starts[keep] - n, 0), ts.ends[keep] - n
     exact = ts.exact[keep].copy()
     for i in np.flatnonzero(ts.starts[keep] < n):
         exact[i] = hash_string(text[: int(ends[i])])
     dropped = int((~keep).sum())
-    units = np.maximum(ts.units - dropped, 0)
+    units = ts.units
+    if wrapper and units.shape[0]:
+        units = units[ts.starts[np.minimum(units[:, 0], len(ts.starts) - 1)] >= wrapper]
+    units = np.maximum(units - dropped, 0)
     units = units[units[:, 1] > units[:, 0]]
     return TokenStream(text, ts.lang, ts.hashes[keep], exact, starts, ends, ts.kinds[keep], units)
 

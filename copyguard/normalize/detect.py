@@ -371,7 +371,9 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
 
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_CALL = re.compile(r"[\w$]\(")  # a name and its parenthesis: prose puts a space between them
+# A name and its parenthesis (prose puts a space between them); a line ending in an operator or an opening
+# bracket goes on in the next line: neither is prose.
+_CALL = re.compile(r"[\w$]\(")
 
 
 def _mostly_code(kinds: list[str]) -> bool:
@@ -409,7 +411,8 @@ def _line_kind(line: str) -> str:
         return "prose"
     if _CODE_LINE.search(line) or (line[:1] in " \t" and density > 0.1):
         return "code"
-    if len(_WORD.findall(stripped)) >= 3 and density < 0.05 and not _CALL.search(stripped):
+    if (len(_WORD.findall(stripped)) >= 3 and density < 0.05 and not _CALL.search(stripped)
+            and stripped[-1] not in "=([{&|+*/%<>"):
         return "prose"
     return "weak"
 

@@ -32,7 +32,7 @@ _NODE_KEYS = (
     "comments", "units", "imports",
 )
 _NAME_KEYS = ("builtins", "soft_keywords", "member_access")
-_DETECT_KEYS = ("markers", "rejects", "shebangs", "extends", "member_of")
+_DETECT_KEYS = ("markers", "rejects", "shebangs", "extends", "member_of", "member_head")
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,10 @@ class Grammar:
     hint at the language, ``rejects`` regexes that code in it never holds
     (``public void f(`` is no JavaScript, ``this.x`` no C). ``member_of`` is the
     text before and after a method for it to parse in its class (a method pasted
-    without its class is as much the language as a file). ``member_access`` lists operators after which a name is an
+    without its class is as much the language as a file), and ``member_head`` a
+    regex matching the first line of such a method: a text that starts with one
+    is normalized inside the class, so that its name is a member's as in its
+    source. ``member_access`` lists operators after which a name is an
     attribute and kept (``.``, ``->``). ``soft_keywords`` are words the grammar
     knows as keywords that are also common identifiers; they count as keywords
     only where the parser used them as such.
@@ -75,6 +78,7 @@ class Grammar:
     extends: str | None
     source: str
     member_of: tuple[str, ...] = ()
+    member_head: str = ""
 
     @property
     def version(self) -> str:
@@ -127,7 +131,7 @@ def parse_grammar(source: str, data: dict) -> Grammar:
             raise GrammarError(f"{source}: [{section}] must be a table")
         _check_keys(source, f"[{section}]", table, keys)
         for key in keys:
-            if key not in ("extends", "member_of"):
+            if key not in ("extends", "member_of", "member_head"):
                 sections[key] = _str_list(source, f"{section}.{key}", table.get(key, []))
     extends = data.get("detect", {}).get("extends")
     if extends is not None and (not isinstance(extends, str) or not extends):
@@ -135,6 +139,9 @@ def parse_grammar(source: str, data: dict) -> Grammar:
     member_of = data.get("detect", {}).get("member_of", [])
     if not (isinstance(member_of, list) and all(isinstance(v, str) for v in member_of) and len(member_of) in (0, 2)):
         raise GrammarError(f"{source}: 'detect.member_of' must be [text before, text after], got {member_of!r}")
+    member_head = data.get("detect", {}).get("member_head", "")
+    if not isinstance(member_head, str) or (member_head and len(member_of) != 2):
+        raise GrammarError(f"{source}: 'detect.member_head' must be a regex, with detect.member_of set")
     for key in ("strings", "comments", "units"):
         if not sections[key]:
             raise GrammarError(f"{source}: [nodes].{key} must name at least one node type")
@@ -147,7 +154,7 @@ def parse_grammar(source: str, data: dict) -> Grammar:
         function=data["function"],
         extensions=tuple(e.lower().lstrip(".") for e in exts),
         aliases=tuple(a.lower() for a in _str_list(source, "aliases", data.get("aliases", []))),
-        extends=extends, source=source, member_of=tuple(member_of), **sections,
+        extends=extends, source=source, member_of=tuple(member_of), member_head=member_head, **sections,
     )
 
 
@@ -324,3 +331,7 @@ def parser(grammar: Grammar):
     return p
 
 
+@cache
+def member_head(grammar: Grammar) -> re.Pattern | None:
+    """The compiled ``member_head`` regex of ``grammar`` (None when it has none)."""
+    return re.compile(grammar.member_head) if grammar.member_head else None
