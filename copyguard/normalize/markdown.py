@@ -6,7 +6,9 @@ it, a block left open runs to the end of the text. A backtick line whose info
 string holds a backtick is an inline code span, hence prose. Opening fences may
 be indented (fences inside list items); a closing fence may be indented up to
 three columns more than its opening one, so indented fence lines inside code
-stay code.
+stay code. A fence line indented four columns or more inside a triple-quoted
+string or a block comment left open by the text before it (outside fences) is
+a docstring's example, not a fence.
 
 >>> [(s.kind, s.lang) for s in blocks("Run:\\n```py\\nprint(1)\\n```\\nDone.")]
 [('prose', None), ('code', 'python'), ('prose', None)]
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from ..errors import UnknownLanguageError
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)$", re.MULTILINE)
+_COMMENT_OPEN = re.compile(r"^[ \t]*/\*", re.MULTILINE)
 _TAG = re.compile(r"\{?\s*\.?(?:language-)?([^\s{},:;`]+)")
 # Tags that announce prose: such a block is code only if its body reads as code.
 _PROSE_TAGS = frozenset({"text", "txt", "plain", "plaintext", "markdown", "md", "none", "nohighlight", "prose"})
@@ -71,22 +74,33 @@ def _fence_lines(text: str):
         pos = line_end + 1
 
 
+def _in_string(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` leaves a triple-quoted string or a ``/*`` comment open."""
+    if text.count('"""', start, end) % 2 == 1 or text.count("'''", start, end) % 2 == 1:
+        return True
+    opened = [m.start() for m in _COMMENT_OPEN.finditer(text, start, end)]
+    return bool(opened) and text.rfind("*/", start, end) < opened[-1]
+
+
 def _fenced_blocks(text: str) -> list[_Fence]:
     """Every fenced block of ``text``, in order, from one pass over candidate fence lines."""
     blocks: list[_Fence] = []
     opening: re.Match[str] | None = None
     n = len(text)
+    outside = 0  # where the text outside fences resumes
     for m in _fence_lines(text):
         fence, info = m["fence"], m["info"]
         if opening is None:
             if fence[0] == "`" and "`" in info:
                 continue  # ```inline``` span
+            if _indent(m) >= 4 and _in_string(text, outside, m.start()):
+                continue  # an example fenced inside a docstring or comment of code pasted without fences
             opening = m
         elif (fence[0] == opening["fence"][0] and len(fence) >= len(opening["fence"])
               and not info.strip() and _indent(m) <= _indent(opening) + 3):
             blocks.append(_Fence(opening.start(), min(opening.end() + 1, n), m.start(),
                                  min(m.end() + 1, n), opening["info"]))
-            opening = None
+            opening, outside = None, min(m.end() + 1, n)
     if opening is not None:
         blocks.append(_Fence(opening.start(), min(opening.end() + 1, n), n, n, opening["info"]))
     return blocks

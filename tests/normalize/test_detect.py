@@ -320,3 +320,31 @@ def test_prose_that_follows_code_is_not_swallowed():
     text = f"{INTRO}{code}\n\nThe function raises an error for a negative radius, as you asked.\nThanks,\nAnn\n"
     found = code_blocks(text)
     assert [(text[s:e], lang) for s, e, lang in found] == [(code, "python")]
+
+
+def test_an_example_fenced_inside_a_docstring_does_not_cut_the_code():
+    # httpx's _exceptions.py pasted as it is: the ``` lines of its docstring's example were taken for fences
+    from copyguard.normalize.markdown import blocks
+
+    code = '''class HTTPError(Exception):
+    """
+    Base class for `RequestError` and `HTTPStatusError`.
+
+    For example:
+
+    ```
+    try:
+        response = httpx.get("https://www.example.com")
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        print(f"HTTP Exception for {exc.request.url} - {exc}")
+    ```
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self._request: Request | None = None
+'''
+    assert [(b.kind, b.lang, code[b.start:b.end]) for b in blocks(code)][0] == ("code", "python", code.rstrip())
+    listed = "Steps:\n\n1. Install it:\n\n    ```bash\n    pip install httpx\n    ```\n\n2. Done.\n"
+    assert [(b.kind, b.lang) for b in blocks(listed)] == [("prose", None), ("code", "bash"), ("prose", None)]
