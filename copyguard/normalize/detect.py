@@ -435,7 +435,8 @@ def _in_context(lines: list[str], kinds: list[str]) -> list[str]:
     indentation or less), a prose or weak line indented deeper than the run's
     least indented code line is code, and so is a weak line while a bracket
     opened by the run's code is still open. Prose at the run's indentation
-    ends it, so the answer's next paragraph is never swallowed.
+    ends it, and so does a weak line left of it, so the answer's next
+    paragraph is never swallowed.
     """
     out = list(kinds)
     base: int | None = None  # least indentation of the run's code lines (None: no run)
@@ -450,6 +451,8 @@ def _in_context(lines: list[str], kinds: list[str]) -> list[str]:
         indent = len(line) - len(line.lstrip())
         if base is not None and kind in ("prose", "weak") and (indent > base or (depth > 0 and kind == "weak")):
             kind = out[i] = "code"
+        elif base is not None and kind == "weak" and indent < base:
+            kind = out[i] = "prose"  # a line left of the code, outside its brackets: the answer goes on
         if kind == "code":
             base = indent if base is None else min(base, indent)
             depth = max(0, depth + _bracket_balance(lines[i]))
@@ -460,7 +463,7 @@ def _in_context(lines: list[str], kinds: list[str]) -> list[str]:
 
 _COMMENT_ANYWHERE = re.compile(r"""\#|//|/\*|^\s*\*|\"\"\"|'''""", re.MULTILINE)
 _COMMENT_START = re.compile(
-    r"""^\s*(?:\#(?!\s*include\b|(?:define|undef|if|ifdef|ifndef|elif|else|endif|pragma|error)\b|!)"""
+    r"""^\s*(?:\#(?!\s*include\b|(?:define|undef|if|ifdef|ifndef|elif|else|endif|pragma|error)\b|!|\#+\s)"""
     r"""|//|/\*|\*|[rRbBuU]?(?:\"\"\"|'''))""")
 
 
