@@ -348,3 +348,19 @@ def test_an_example_fenced_inside_a_docstring_does_not_cut_the_code():
     assert [(b.kind, b.lang, code[b.start:b.end]) for b in blocks(code)][0] == ("code", "python", code.rstrip())
     listed = "Steps:\n\n1. Install it:\n\n    ```bash\n    pip install httpx\n    ```\n\n2. Done.\n"
     assert [(b.kind, b.lang) for b in blocks(listed)] == [("prose", None), ("code", "bash"), ("prose", None)]
+
+
+def test_readme_prose_between_indented_examples_stays_prose():
+    # node-forge's and cordova-plugin-media-capture's READMEs: a sentence full of link brackets (neither
+    # code nor prose by its punctuation) joined two indented examples into one block; a heading led into code
+    from copyguard.normalize.markdown import blocks
+
+    text = ("Try 'dots', 'progress', or 'tap'.\n\n    npm run test-karma -- --reporters progress\n\n"
+            "By default [webpack][] is used. [Browserify][] can also be used.\n\n"
+            "    BUNDLER=browserify npm run test-karma\n\n### Example\n\n    // capture callback\n"
+            "    var captureSuccess = function(mediaFiles) {\n        var i, path, len;\n    };\n")
+    sentence, heading = text.index("By default"), text.index("### Example")
+    for b in blocks(text):
+        if b.kind == "code":
+            assert not b.start <= sentence < b.end and not b.start <= heading < b.end, text[b.start:b.end]
+    assert [b.lang for b in blocks(text) if b.kind == "code"] == ["javascript"]
