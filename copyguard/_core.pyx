@@ -21,7 +21,7 @@ from libc.stdlib cimport calloc, malloc, free, qsort
 
 import numpy as np
 
-API = 10  # compiled.API: bumped whenever a function is added or changes its arguments
+API = 11  # compiled.API: bumped whenever a function is added or changes its arguments
 
 cdef uint64_t POLY = 0x9E3779B97F4A7C15ULL
 cdef uint32_t MAX32 = 0xFFFFFFFFU
@@ -42,6 +42,13 @@ cdef inline uint32_t fmix32(uint32_t h) noexcept nogil:
     h = h ^ (h >> 13)
     h = h * 0xC2B2AE35U
     return h ^ (h >> 16)
+
+
+cdef extern from *:
+    """
+    #define CG_PREFETCH(p) __builtin_prefetch((const void*)(p))
+    """
+    void CG_PREFETCH(const void* p) noexcept nogil
 
 
 # --- (1) tokens -> shingles -> MinHash -> band keys --------------------------------
@@ -95,14 +102,16 @@ def shingles(const uint64_t[::1] hashes, const uint8_t[::1] kinds, int k, names,
     return out
 
 
+cdef extern from "_kernels.h" nogil:
+    void cg_minhash_chunk(const uint64_t* sh, Py_ssize_t c0, Py_ssize_t c1, const int64_t* ranges, Py_ssize_t n_ranges,
+                          const uint32_t* a, const uint32_t* b, Py_ssize_t P, uint32_t* out, uint32_t* buf)
+
+
 cdef void _minhash_ranges(const uint64_t[::1] sh, const int64_t[:, ::1] ranges, const uint32_t[::1] a,
                           const uint32_t[::1] b, uint32_t[:, ::1] out, uint32_t* buf, Py_ssize_t chunk) noexcept nogil:
-    """Permute a chunk of shingles once into ``buf``, then fold every range overlapping it."""
+    """Permute a chunk of shingles once into ``buf``, then fold every range overlapping it (``_kernels.h``)."""
     cdef Py_ssize_t n = sh.shape[0], P = a.shape[0], R = ranges.shape[0]
-    cdef Py_ssize_t c0, c1, i, r, s, e
-    cdef uint32_t* dst
-    cdef const uint32_t* pa = &a[0]
-    cdef const uint32_t* pb = &b[0]
+    cdef Py_ssize_t c0, c1, r
     for r in range(R):
         _fill(&out[r, 0], P)
     c0 = 0
@@ -110,18 +119,7 @@ cdef void _minhash_ranges(const uint64_t[::1] sh, const int64_t[:, ::1] ranges, 
         c1 = c0 + chunk
         if c1 > n:
             c1 = n
-        for i in range(c0, c1):
-            _permute(buf + (i - c0) * P, fmix32(<uint32_t>(sh[i] & 0xFFFFFFFFULL)), pa, pb, P)
-        for r in range(R):
-            s = ranges[r, 0]
-            e = ranges[r, 1]
-            if s < c0:
-                s = c0
-            if e > c1:
-                e = c1
-            dst = &out[r, 0]
-            for i in range(s, e):
-                _fold(dst, buf + (i - c0) * P, P)
+        cg_minhash_chunk(&sh[0], c0, c1, &ranges[0, 0] if R else NULL, R, &a[0], &b[0], P, &out[0, 0] if R else NULL, buf)
         c0 = c1
 
 
@@ -129,20 +127,6 @@ cdef inline void _fill(uint32_t* dst, Py_ssize_t P) noexcept nogil:
     cdef Py_ssize_t p
     for p in range(P):
         dst[p] = MAX32
-
-
-cdef inline void _permute(uint32_t* row, uint32_t hv, const uint32_t* a, const uint32_t* b, Py_ssize_t P) noexcept nogil:
-    cdef Py_ssize_t p
-    for p in range(P):
-        row[p] = a[p] * hv + b[p]
-
-
-cdef inline void _fold(uint32_t* dst, const uint32_t* row, Py_ssize_t P) noexcept nogil:
-    cdef Py_ssize_t p
-    cdef uint32_t v
-    for p in range(P):
-        v = row[p]
-        dst[p] = v if v < dst[p] else dst[p]
 
 
 def minhash_ranges(const uint64_t[::1] sh, const int64_t[:, ::1] ranges, const uint32_t[::1] a,
@@ -227,12 +211,88 @@ def band_keys(const uint32_t[:, ::1] sigs, int bands, int rows):
     return out
 
 
-def sketch(const uint64_t[::1] hashes, const uint8_t[::1] kinds, int k, names, const uint64_t[::1] labels,
-           const int64_t[:, ::1] ranges, const uint32_t[::1] a, const uint32_t[::1] b, int bands, int rows):
-    """One call per token stream: ``(shingles, band_keys)`` of the shingle ``ranges`` (see ``sketch.sketch``)."""
-    sh = shingles(hashes, kinds, k, names, labels)
-    sigs = minhash_ranges(sh, ranges, a, b)
-    return sh, band_keys(sigs, bands, rows)
+cdef struct Cut:
+    int64_t start
+    int64_t end
+    int64_t order  # windows first, then units: of equal ranges the first is kept (``np.unique``'s first index)
+    uint8_t kind
+
+
+cdef int _by_range(const void* x, const void* y) noexcept nogil:
+    cdef const Cut* p = <const Cut*> x
+    cdef const Cut* q = <const Cut*> y
+    if p.start != q.start:
+        return -1 if p.start < q.start else 1
+    if p.end != q.end:
+        return -1 if p.end < q.end else 1
+    return (p.order > q.order) - (p.order < q.order)
+
+
+def sketch_passages(const uint64_t[::1] hashes, const uint64_t[::1] exact, const uint8_t[::1] kinds,
+                    const int64_t[:, ::1] units, bint code, int k, Py_ssize_t window, Py_ssize_t stride,
+                    Py_ssize_t min_tokens, Py_ssize_t max_unit, const uint64_t[::1] labels, const uint32_t[::1] a,
+                    const uint32_t[::1] b, int bands, int rows):
+    """``passages.sketch_passages`` in one call: ``(token_ranges, kinds, band_keys, shingles)`` of a token stream.
+
+    Cuts the stream (windows every ``stride`` tokens, the last ending at the end; code units of
+    ``min_tokens`` to ``max_unit`` tokens; equal ranges once, as a window), shingles it (code:
+    identifiers renumbered), and MinHashes and bands every passage's shingles.
+    """
+    cdef Py_ssize_t n = hashes.shape[0], n_units = units.shape[0] if code else 0, m = 0, i, w, kept
+    cdef int64_t s, length
+    cdef Cut* cuts = NULL
+    if exact.shape[0] != n or kinds.shape[0] != n:
+        raise ValueError("token arrays differ in length")
+    if n_units and units.shape[1] != 2:
+        raise ValueError("units must be (first token, end token) rows")
+    sh = shingles(hashes, kinds, k, exact if code else None, labels)
+    if n < min_tokens or n == 0:
+        return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.uint8), np.zeros((0, bands), dtype=np.uint64), sh
+    w = 1 if n <= window else (n - window) // stride + 2
+    cuts = <Cut*> malloc((w + n_units) * sizeof(Cut))
+    if cuts == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            if n <= window:
+                cuts[0].start, cuts[0].end, cuts[0].order, cuts[0].kind = 0, n, 0, 0
+                m = 1
+            else:
+                s = 0
+                while s <= n - window:
+                    cuts[m].start, cuts[m].end, cuts[m].order, cuts[m].kind = s, s + window, m, 0
+                    m += 1
+                    s += stride
+                if cuts[m - 1].start + window < n:
+                    cuts[m].start, cuts[m].end, cuts[m].order, cuts[m].kind = n - window, n, m, 0
+                    m += 1
+            for i in range(n_units):
+                length = units[i, 1] - units[i, 0]
+                if length >= min_tokens and length <= max_unit:
+                    cuts[m].start, cuts[m].end, cuts[m].order, cuts[m].kind = units[i, 0], units[i, 1], m, 1
+                    m += 1
+            qsort(cuts, m, sizeof(Cut), _by_range)
+            kept = 0
+            for i in range(m):
+                if kept == 0 or cuts[i].start != cuts[kept - 1].start or cuts[i].end != cuts[kept - 1].end:
+                    cuts[kept] = cuts[i]
+                    kept += 1
+        ranges_arr = np.empty((kept, 2), dtype=np.int64)
+        kinds_arr = np.empty(kept, dtype=np.uint8)
+        shingle_ranges = np.empty((kept, 2), dtype=np.int64)
+        _fill_cuts(cuts, kept, k, ranges_arr, kinds_arr, shingle_ranges)
+    finally:
+        free(cuts)
+    return ranges_arr, kinds_arr, band_keys(minhash_ranges(sh, shingle_ranges, a, b), bands, rows), sh
+
+
+cdef void _fill_cuts(const Cut* cuts, Py_ssize_t m, int k, int64_t[:, ::1] ranges, uint8_t[::1] kinds,
+                     int64_t[:, ::1] shingle_ranges) noexcept:
+    cdef Py_ssize_t i
+    for i in range(m):
+        ranges[i, 0], ranges[i, 1], kinds[i] = cuts[i].start, cuts[i].end, cuts[i].kind
+        shingle_ranges[i, 0] = cuts[i].start
+        shingle_ranges[i, 1] = cuts[i].end - k + 1 if cuts[i].end - k + 1 > cuts[i].start else cuts[i].start
 
 
 # --- (2) band lookup through the directory ------------------------------------------
@@ -295,11 +355,44 @@ cdef int _by_value(const void* a, const void* b) noexcept nogil:
     return (x > y) - (x < y)
 
 
+cdef void _find_all(const uint64_t[::1] keys, const int64_t[::1] directory, int bits, const uint64_t[::1] needles,
+                    int64_t* first, int64_t* count) noexcept nogil:
+    """Where each needle's run of equal keys starts and how long it is, the table read in passes: the directory
+    entries of all needles are asked for first, then the keys they point at, so that the memory latencies
+    of the (mapped, mostly uncached) table overlap instead of adding up."""
+    cdef Py_ssize_t n = needles.shape[0], nk = keys.shape[0], i, lo, hi, left, c
+    cdef uint64_t x
+    if bits > 0:
+        for i in range(n):
+            CG_PREFETCH(&directory[needles[i] >> (64 - bits)])
+        for i in range(n):
+            x = needles[i] >> (64 - bits)
+            first[i], count[i] = directory[x], directory[x + 1]
+            if first[i] < count[i]:
+                CG_PREFETCH(&keys[first[i]])
+                CG_PREFETCH(&keys[count[i] - 1])
+    else:
+        for i in range(n):
+            first[i], count[i] = 0, nk
+    for i in range(n):
+        x = needles[i]
+        lo, hi = first[i], count[i]
+        if hi - lo <= 64:  # a bucket (16 keys on average): counted without a branch per key
+            left = lo
+            for c in range(lo, hi):
+                left += keys[c] < x
+        else:
+            left = _left(keys, lo, hi, x)
+        c = 0
+        while left + c < hi and keys[left + c] == x:
+            c += 1
+        first[i], count[i] = left, c
+
+
 def passage_counts(const uint64_t[::1] keys, const uint32_t[::1] pids, const int64_t[::1] directory, int bits,
                    const uint64_t[::1] needles, Py_ssize_t max_hits):
     """``bands.passage_counts``: sorted distinct passage ids hit by ``needles`` and each one's number of hits."""
-    cdef Py_ssize_t n = needles.shape[0], nk = keys.shape[0], i, j, lo, hi, left, c, total = 0, m = 0
-    cdef uint64_t x
+    cdef Py_ssize_t n = needles.shape[0], nk = keys.shape[0], i, j, total = 0, m = 0
     cdef int64_t* hits
     if directory.shape[0] != (1 << bits) + 1 or pids.shape[0] != nk:
         raise ValueError("band directory or passage ids do not match the keys")
@@ -308,21 +401,14 @@ def passage_counts(const uint64_t[::1] keys, const uint32_t[::1] pids, const int
     cdef int64_t[::1] first = first_arr
     cdef int64_t[::1] count = count_arr
     with nogil:
+        if n:
+            _find_all(keys, directory, bits, needles, &first[0], &count[0])
         for i in range(n):
-            x = needles[i]
-            if bits > 0:
-                lo = directory[x >> (64 - bits)]
-                hi = directory[(x >> (64 - bits)) + 1]
-            else:
-                lo, hi = 0, nk
-            left = _left(keys, lo, hi, x)
-            c = 0
-            while left + c < hi and keys[left + c] == x:
-                c += 1
-            if max_hits >= 0 and c > max_hits:
-                c = 0
-            first[i], count[i] = left, c
-            total += c
+            if max_hits >= 0 and count[i] > max_hits:
+                count[i] = 0
+            if count[i]:
+                CG_PREFETCH(&pids[first[i]])
+            total += count[i]
     hits = <int64_t*> malloc((total if total else 1) * sizeof(int64_t))
     if hits == NULL:
         raise MemoryError()
@@ -358,23 +444,22 @@ cdef void _runs(const int64_t* sorted_hits, Py_ssize_t total, int64_t[::1] ids, 
 def count_of(const uint64_t[::1] keys, const uint32_t[::1] counts, const int64_t[::1] directory, int bits,
              const uint64_t[::1] values):
     """``df.count_of``: the count of each value in a sorted table of distinct keys (0 where absent)."""
-    cdef Py_ssize_t n = values.shape[0], i, lo, hi, pos
-    cdef uint64_t x
-    if directory.shape[0] != (1 << bits) + 1:
-        raise ValueError("directory does not match bits")
+    cdef Py_ssize_t n = values.shape[0], i
+    if directory.shape[0] != (1 << bits) + 1 or counts.shape[0] != keys.shape[0]:
+        raise ValueError("directory does not match bits, or counts do not match the keys")
     out_arr = np.zeros(n, dtype=np.int64)
+    first_arr = np.empty(n, dtype=np.int64)
+    found_arr = np.empty(n, dtype=np.int64)
     cdef int64_t[::1] out = out_arr
+    cdef int64_t[::1] first = first_arr
+    cdef int64_t[::1] found = found_arr
+    if n == 0:
+        return out_arr
     with nogil:
+        _find_all(keys, directory, bits, values, &first[0], &found[0])
         for i in range(n):
-            x = values[i]
-            if bits > 0:
-                lo = directory[x >> (64 - bits)]
-                hi = directory[(x >> (64 - bits)) + 1]
-            else:
-                lo, hi = 0, keys.shape[0]
-            pos = _left(keys, lo, hi, x)
-            if pos < hi and keys[pos] == x:
-                out[i] = counts[pos]
+            if found[i]:
+                out[i] = counts[first[i]]
     return out_arr
 
 
@@ -446,6 +531,59 @@ def range_containment(const uint64_t[::1] shingles, const int64_t[:, ::1] ranges
             out[i] = <double> hits / <double> length
     free(hs.keys)
     return out_arr
+
+
+def measure_passages(const int64_t[::1] pids, const int64_t[:, ::1] p_tok, const uint32_t[::1] p_source,
+                     const int64_t[:, ::1] source_tok, const uint8_t[::1] p_kind, const uint64_t[::1] tok_shingles, int k,
+                     const uint64_t[::1] values, double min_containment):
+    """``query.measure_passages`` for one segment: of the local passages ``pids``, those whose shingles are at least
+    ``min_containment`` among ``values``; returns ``(pids, containment, source rows, token ranges within their
+    source, kinds)`` of those. One call: containment (``range_containment``) and ``passage_info`` together."""
+    cdef Py_ssize_t n = pids.shape[0], i, m = 0, n_p = p_tok.shape[0], n_s = source_tok.shape[0]
+    cdef int64_t a, length, j, hits, pid, row
+    cdef double share
+    cdef HashSet hs
+    for i in range(n):
+        pid = pids[i]
+        if pid < 0 or pid >= n_p or p_tok[pid, 0] < 0 or p_tok[pid, 1] > tok_shingles.shape[0] or \
+                p_source[pid] >= n_s:
+            raise IndexError(f"passage {pid} outside the segment")
+    keep_arr = np.empty(n, dtype=np.int64)
+    share_arr = np.empty(n, dtype=np.float64)
+    cdef int64_t[::1] keep = keep_arr
+    cdef double[::1] shares = share_arr
+    if values.shape[0] == 0 and min_containment > 0:
+        n = 0
+    if _set_init(&hs, &values[0] if values.shape[0] else NULL, values.shape[0]):
+        raise MemoryError()
+    with nogil:
+        for i in range(n):
+            pid = pids[i]
+            a = p_tok[pid, 0]
+            length = p_tok[pid, 1] - a - k + 1
+            share = 0.0
+            if length > 0 and values.shape[0]:
+                hits = 0
+                for j in range(a, a + length):
+                    hits += _set_has(&hs, tok_shingles[j])
+                share = <double> hits / <double> length
+            if share >= min_containment:
+                keep[m], shares[m] = pid, share
+                m += 1
+    free(hs.keys)
+    rows_arr = np.empty(m, dtype=np.int64)
+    tok_arr = np.empty((m, 2), dtype=np.int64)
+    kind_arr = np.empty(m, dtype=np.uint8)
+    cdef int64_t[::1] rows = rows_arr
+    cdef int64_t[:, ::1] tok = tok_arr
+    cdef uint8_t[::1] kind = kind_arr
+    for i in range(m):
+        pid = keep[i]
+        row = p_source[pid]
+        rows[i] = row
+        tok[i, 0], tok[i, 1] = p_tok[pid, 0] - source_tok[row, 0], p_tok[pid, 1] - source_tok[row, 0]
+        kind[i] = p_kind[pid]
+    return keep_arr[:m], share_arr[:m], rows_arr, tok_arr, kind_arr
 
 
 # --- (3) code normalization: parse, walk, lex, hash, classify ------------------------

@@ -105,10 +105,12 @@ def boilerplate_mask(indexes: Sequence[Index], query: Query, max_sources: int, s
 
 def without(query: Query, common: np.ndarray) -> Query:
     """``query`` with the ``common`` shingles made unmatchable: they count toward no candidate's containment."""
-    if not common.any():
+    at = np.flatnonzero(common)
+    if at.shape[0] == 0:
         return query
-    unique = mix64(np.arange(common.shape[0], dtype=np.uint64) ^ _UNMATCHABLE)  # equal to no indexed shingle
-    return replace(query, shingles=np.where(common, unique, query.shingles))
+    shingles = query.shingles.copy()
+    shingles[at] = mix64(at.astype(np.uint64) ^ _UNMATCHABLE)  # equal to no indexed shingle
+    return replace(query, shingles=shingles)
 
 
 _UNMATCHABLE = np.uint64(0x6A09E667F3BCC909)
@@ -205,17 +207,16 @@ def _contained(index: Index, query: Query, gids: np.ndarray,
     if gids.shape[0] == 0:
         return none
     out_sorted = query.by_value[0]  # sorted once per query (duplicates change no share)
-    good_parts, contain_parts = [], []
-    for i in range(0, gids.shape[0], _MEASURE_CHUNK):
-        chunk = gids[i : i + _MEASURE_CHUNK]
-        contain = index.passage_containment(chunk, out_sorted, query.k)
-        good = contain >= min_containment
-        good_parts.append(chunk[good])
-        contain_parts.append(contain[good])
-    good_gids = np.concatenate(good_parts)
-    if good_gids.shape[0] == 0:
+    parts = [index.measure_passages(gids[i : i + _MEASURE_CHUNK], out_sorted, query.k, min_containment)
+             for i in range(0, gids.shape[0], _MEASURE_CHUNK)]
+    if len(parts) == 1:
+        info, contain, _ = parts[0]
+    else:
+        info = PassageInfo(*(np.concatenate([getattr(x[0], f) for x in parts]) for f in ("source", "tok", "kind")))
+        contain = np.concatenate([x[1] for x in parts])
+    if contain.shape[0] == 0:
         return none
-    return index.passage_info(good_gids), np.concatenate(contain_parts)
+    return info, contain
 
 
 def best_sources(sources: np.ndarray, contain: np.ndarray, limit: int) -> list[tuple[int, float]]:

@@ -67,9 +67,20 @@ def shingle_ranges(token_ranges: np.ndarray, k: int) -> np.ndarray:
 
 def sketch_passages(ts: TokenStream, params: Params, min_tokens: int | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Cut ``ts`` and sketch every passage: ``(token_ranges, kinds, band_keys, shingles)``."""
-    from .sketch import band_keys, minhash_ranges, stream_shingles
+    """Cut ``ts`` and sketch every passage: ``(token_ranges, kinds, band_keys, shingles)`` (one compiled call)."""
+    from .compiled import core
+    from .sketch import _ID_LABELS, band_keys, minhash_ranges, permutations, stream_shingles
 
+    c = core()
+    if c is not None:
+        code = ts.is_code
+        a, b = permutations(params.num_perm, params.seed)
+        return c.sketch_passages(
+            np.ascontiguousarray(ts.hashes, dtype=np.uint64), np.ascontiguousarray(ts.exact, dtype=np.uint64),
+            np.ascontiguousarray(ts.kinds, dtype=np.uint8), np.ascontiguousarray(ts.units, dtype=np.int64).reshape(-1, 2),
+            code, params.shingle(code), *params.window(code),
+            params.min_tokens(code) if min_tokens is None else min_tokens, params.max_unit_code, _ID_LABELS, a, b,
+            params.bands, params.rows)
     ranges, kinds = cut(ts, params, min_tokens)
     sh = stream_shingles(ts.tokens, params.shingle(ts.is_code), ts.is_code)
     if ranges.shape[0] == 0:

@@ -110,6 +110,22 @@ def test_passage_sketches_of_real_streams_equal_reference(text, lang):
     same(*both(sketch_passages, ts, Params()))
 
 
+@pytest.mark.parametrize("lang", ["python", "java", "go", "rust"])
+def test_passage_sketches_of_real_code_with_units_equal_reference(lang):
+    """Windows, units (some equal to a window: kept once, as a window), streams shorter than a window or than the
+    minimum, and other window sizes: the compiled cut and sketch against ``cut`` + ``minhash_ranges`` + ``band_keys``."""
+    text = REAL[lang][0].read_text(encoding="utf-8")
+    for params in (Params(), Params(window_code=24, stride_code=24, min_tokens_code=8, max_unit_code=24),
+                   Params(window_code=16, stride_code=5, shingle_code=3, num_perm=64, bands=16, rows=4)):
+        for cut_at in (len(text), 2000, 300, 40, 0):
+            ts = normalize(text[:cut_at], lang)
+            for min_tokens in (None, 12, 1):
+                fast, slow = both(sketch_passages, ts, params, min_tokens)
+                same(fast, slow)
+    units = normalize(text, lang).units
+    assert units.shape[0] > 3
+
+
 @pytest.mark.parametrize("n_needles", [40, 3000])  # both paths of the reference: plain and stepped search
 @pytest.mark.parametrize("max_hits", [None, 2])
 def test_band_lookup_equals_reference(n_needles, max_hits):
@@ -530,3 +546,70 @@ def test_word_spans_with_license_notices_equal_reference(lang):
 def test_permutations_equal_numpy_random_state(num_perm, seed):
     fast, slow = both(sketch.permutations.__wrapped__, num_perm, seed)  # past the cache: each side draws
     same(fast, slow)
+
+
+def _stream(rng, n, code, n_units):
+    """A random token stream (code: names that repeat, random units of every length, some equal to a window)."""
+    from copyguard.normalize.tokens import PROSE, TokenStream
+
+    hashes, exact, kinds = _tokens(rng, n, alphabet=int(rng.integers(2, 40)))
+    if not code:
+        kinds = np.zeros(n, dtype=np.uint8)
+        hashes = exact
+    starts = np.arange(n, dtype=np.uint32) * 2
+    units = np.zeros((0, 2), dtype=np.int64)
+    if code and n:
+        first = rng.integers(0, n, n_units)
+        units = np.stack([first, np.minimum(first + rng.integers(0, 300, n_units), n)], axis=1).astype(np.int64)
+        units = np.concatenate([units, [[0, min(n, 48)], [0, n]]]).astype(np.int64)  # a window's range, the stream
+    return TokenStream(" " * (2 * n), "python" if code else PROSE, hashes, exact, starts, starts + 1, kinds, units)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_passage_sketches_of_random_streams_equal_reference(seed):
+    """Random code and prose streams, empty ones, minimums overridden up and down, other windows: the compiled
+    cut + shingles + MinHash + bands against the numpy reference, bit for bit."""
+    rng = np.random.default_rng(seed)
+    params = [Params(), Params(window_code=24, stride_code=7, min_tokens_code=5, max_unit_code=60, window_prose=20,
+                               stride_prose=20, shingle_prose=3),
+              Params(shingle_code=1, num_perm=32, bands=8, rows=4, window_code=3, stride_code=1)]
+    seen_units = 0
+    for n in (0, 1, 5, int(rng.integers(6, 60)), int(rng.integers(60, 2000))):
+        for code in (True, False):
+            ts = _stream(rng, n, code, int(rng.integers(0, 40)))
+            for p in params:
+                for min_tokens in (None, 0, 1, 12, n, n + 1):
+                    fast, slow = both(sketch_passages, ts, p, min_tokens)
+                    same(fast, slow)
+                    seen_units += int((fast[1] == 1).sum())
+    assert seen_units > 0
+
+
+def test_measured_passages_of_a_multi_segment_index_equal_reference(tmp_path):
+    """Containment and passage info in one call, against ``passage_containment`` + ``passage_info``, on an index of
+    three segments with a removal: passages of every segment, of one, none; every threshold."""
+    from copyguard.index import Index
+    from copyguard.index.build import add_to_index, build_index
+
+    corpus = ROOT / "copyguard" / "samples" / "corpus"
+    root = tmp_path / "idx"
+    build_index([str(corpus / "tomli")], str(root))
+    add_to_index([str(corpus / "distro")], str(root))
+    add_to_index([str(corpus / "resolvelib"), str(corpus / "jargon")], str(root))
+    Index.open(root).remove(["corpus/tomli/_re.py"], strict=False)
+    index = Index.open(root)
+    assert len(index.manifest.segments) == 3
+    text = (corpus / "tomli" / "_parser.py").read_text()[:5000] + (corpus / "distro" / "distro.py").read_text()[:5000]
+    out_sorted = sorted_unique(sketch_passages(normalize(text, "python"), index.params)[3])
+    rng = np.random.default_rng(3)
+    n = len(index)
+    for gids in (np.arange(n), np.sort(rng.choice(n, n // 3, replace=False)), np.arange(min(n, 50)),
+                 np.arange(n - 20, n), np.zeros(0, dtype=np.int64)):
+        for k in (index.params.shingle_code, 1):
+            for threshold in (0.0, 0.3, 1.0):
+                for values in (out_sorted, out_sorted[:0]):
+                    fast, slow = both(index.measure_passages, gids, values, k, threshold)
+                    same(*((x.source, x.tok, x.kind) for x in (fast[0], slow[0])))
+                    same(fast[1:], slow[1:])
+    kept = index.measure_passages(np.arange(n), out_sorted, index.params.shingle_code, 0.3)[2]
+    assert kept.shape[0] > 20 and kept.max() >= index.manifest.segments[0].passages  # later segments matched too

@@ -165,6 +165,35 @@ def passage_containment(view: View, gids: np.ndarray, out_sorted: np.ndarray, k:
     return out
 
 
+def measure_passages(view: View, gids: np.ndarray, out_sorted: np.ndarray, k: int,
+                     min_containment: float) -> tuple[PassageInfo, np.ndarray, np.ndarray]:
+    """Of the sorted passages ``gids``, those at least ``min_containment`` contained in ``out_sorted``:
+    ``(info, containment, gids)`` of those, in ``gids`` order (``passage_containment`` then ``passage_info``)."""
+    c = core()
+    if c is None:
+        contain = passage_containment(view, gids, out_sorted, k)
+        good = contain >= min_containment
+        return passage_info(view, gids[good]), contain[good], gids[good]
+    p = view.manifest.params
+    seg_of = np.searchsorted(view.p_base, gids, side="right") - 1
+    parts = []
+    for s in (sorted_unique(seg_of).tolist() if len(view.segments) > 1 else [0] if gids.shape[0] else []):
+        seg = view.segments[s]
+        local = gids[seg_of == s] - view.p_base[s] if len(view.segments) > 1 else gids
+        pids, share, rows, tok, kind = c.measure_passages(
+            np.ascontiguousarray(local, dtype=np.int64), seg.p_tok, seg.p_source, seg.source_tok, seg.p_kind,
+            seg.token_shingles(p.shingle_code, p.shingle_prose), k, out_sorted, float(min_containment))
+        parts.append((pids + view.p_base[s], share, rows + view.s_base[s], tok, kind))
+    if not parts:
+        return PassageInfo(np.zeros(0, dtype=np.int64), np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.uint8)), \
+            np.zeros(0), np.zeros(0, dtype=np.int64)
+    if len(parts) == 1:
+        g, share, rows, tok, kind = parts[0]
+        return PassageInfo(rows, tok, kind), share, g
+    return (PassageInfo(*(np.concatenate([x[i] for x in parts]) for i in (2, 3, 4))),
+            np.concatenate([x[1] for x in parts]), np.concatenate([x[0] for x in parts]))
+
+
 def range_containment(shingles: np.ndarray, ranges: np.ndarray, k: int, out_sorted: np.ndarray) -> np.ndarray:
     """For each token range ``[a, b)``, the share of its ``b - a - k + 1`` shingles found in ``out_sorted``.
 

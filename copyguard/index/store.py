@@ -45,6 +45,7 @@ from .query import (
     load_view,
     lookup,
     lookup_passages,
+    measure_passages,
     passage_containment,
     passage_hits,
     passage_info,
@@ -236,6 +237,13 @@ class Index:
         shingled again); ``k`` is the output stream's shingle width.
         """
         return passage_containment(self._view, self._gids(gids), np.asarray(out_sorted, dtype=np.uint64), k)
+
+    def measure_passages(self, gids: np.ndarray, out_sorted: np.ndarray, k: int,
+                         min_containment: float) -> tuple[PassageInfo, np.ndarray, np.ndarray]:
+        """Of the sorted passage ids ``gids``, those whose shingles of ``k`` tokens are at least ``min_containment``
+        among the sorted distinct ``out_sorted``: ``(passage_info, containment, gids)`` of those, in ``gids`` order."""
+        return measure_passages(self._view, self._gids(gids), np.asarray(out_sorted, dtype=np.uint64), k,
+                                min_containment)
 
     def passage_tokens(self, gids: Iterable[int] | np.ndarray) -> TokenSlices:
         """The token slices of these passages concatenated; passage ``i`` is ``tokens[offsets[i]:offsets[i+1]]``.

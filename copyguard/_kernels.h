@@ -1,0 +1,49 @@
+/* Hot loops of _core.pyx that gain from wider vector units than the x86-64 baseline (SSE2: no 32-bit
+ * multiply or unsigned minimum in one instruction). GCC and clang build each one twice (AVX2 and the
+ * baseline) and pick one when the module loads (target_clones, an ELF ifunc); elsewhere they are plain C.
+ * The results are the same bits on every path: integer arithmetic only.
+ */
+#ifndef COPYGUARD_KERNELS_H
+#define COPYGUARD_KERNELS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(COPYGUARD_NO_CLONES)
+#define CG_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CG_CLONES
+#endif
+
+static inline uint32_t cg_fmix32(uint32_t h) {
+  h ^= h >> 16;
+  h *= 0x85EBCA6BU;
+  h ^= h >> 13;
+  h *= 0xC2B2AE35U;
+  return h ^ (h >> 16);
+}
+
+/* MinHash of shingle ranges (sketch.minhash_ranges): each shingle of [c0, c1) is permuted once into
+ * buf (rows of P), then folded into every range (start, end pairs) that holds it. */
+CG_CLONES static void cg_minhash_chunk(const uint64_t *sh, ptrdiff_t c0, ptrdiff_t c1, const int64_t *ranges,
+                                       ptrdiff_t n_ranges, const uint32_t *a, const uint32_t *b, ptrdiff_t P,
+                                       uint32_t *out, uint32_t *buf) {
+  for (ptrdiff_t i = c0; i < c1; i++) {
+    uint32_t hv = cg_fmix32((uint32_t)(sh[i] & 0xFFFFFFFFULL));
+    uint32_t *row = buf + (i - c0) * P;
+    for (ptrdiff_t p = 0; p < P; p++) row[p] = a[p] * hv + b[p];
+  }
+  for (ptrdiff_t r = 0; r < n_ranges; r++) {
+    ptrdiff_t s = ranges[2 * r], e = ranges[2 * r + 1];
+    if (s < c0) s = c0;
+    if (e > c1) e = c1;
+    uint32_t *dst = out + r * P;
+    for (ptrdiff_t i = s; i < e; i++) {
+      const uint32_t *row = buf + (i - c0) * P;
+      for (ptrdiff_t p = 0; p < P; p++) dst[p] = row[p] < dst[p] ? row[p] : dst[p];
+    }
+  }
+}
+
+#endif
