@@ -23,8 +23,11 @@ def sort_order(keys: np.ndarray) -> np.ndarray:
     """``np.argsort(keys, kind="stable")``, about 8x faster for millions of keys.
 
     An indirect sort is slow (random memory access); a direct sort of
-    ``high 32 bits of key | position`` is not. Keys whose high halves tie are
-    then ordered by their full value, positions breaking the remaining ties.
+    ``high 32 bits of key | position`` is not. That orders equal keys by
+    position already; only the few runs of keys whose high halves tie but whose
+    low halves differ (and come out of order) are sorted again by full value.
+    Real band tables repeat keys a lot (a third of them in a build of the
+    standard library), so telling repeats from such collisions matters.
     """
     if keys.shape[0] >= 1 << 32:
         return np.argsort(keys, kind="stable")
@@ -32,12 +35,14 @@ def sort_order(keys: np.ndarray) -> np.ndarray:
     packed = (keys & ~low) | np.arange(keys.shape[0], dtype=np.uint64)
     packed.sort()
     order = (packed & low).astype(np.int64)
-    high = packed >> np.uint64(32)
-    tie = np.flatnonzero(high[1:] == high[:-1])
-    if tie.shape[0]:
-        runs = sorted_unique(np.concatenate([tie, tie + 1]))
-        sub = order[runs]
-        order[runs] = sub[np.lexsort((sub, keys[sub]))]
+    seen = keys[order]
+    out_of_order = np.flatnonzero(seen[1:] < seen[:-1])  # within a run of one high half: a sort reorders only there
+    if out_of_order.shape[0]:
+        high = sorted_unique(seen[out_of_order] & ~low)
+        lo = np.searchsorted(packed, high, side="left")
+        at = expand_ranges(lo, np.searchsorted(packed, high | low, side="right") - lo)
+        sub = order[at]
+        order[at] = sub[np.lexsort((sub, keys[sub]))]
     return order
 
 
