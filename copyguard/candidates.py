@@ -131,6 +131,7 @@ class Ranking:
     candidates: list[Candidate]
     truncated: bool = False  # more candidate passages were found than ``passage_budget`` lets the stage measure
     more: bool = False  # more sources qualified than the ``limit`` asked for
+    held: frozenset[tuple[int, int]] = frozenset()  # (shard, ref) of candidates only ``held_candidates`` proposed
 
 
 def passage_budget(query: Query) -> int:
@@ -229,6 +230,67 @@ def best_sources(sources: np.ndarray, contain: np.ndarray, limit: int) -> list[t
     _, first = np.unique(sources[order], return_index=True)
     pick = order[np.sort(first)][:limit]
     return [(int(s), float(c)) for s, c in zip(sources[pick], contain[pick])]
+
+
+def held_candidates(indexes: Sequence[Index], query: Query, common: np.ndarray, counts: np.ndarray, min_held: int,
+                    limit: int, exclude: set[tuple[int, int]] | None = None) -> list[Candidate]:
+    """Sources holding ``min_held`` or more of the output's rare shingles, most first, at most ``limit`` of them.
+
+    A rare shingle is one at most ``df.HOLDERS`` indexed sources hold (``counts``)
+    and not boilerplate (``common``); each segment records its holders. This
+    finds the copy MinHash cannot: an output too short (the first five lines of
+    a documented function) for any band of it to meet an indexed window. Each
+    source is sliced around its densest run of the tokens where it holds those
+    shingles (``_densest``). ``exclude``: (shard, ref) already candidates.
+    """
+    from .index.df import HOLDERS
+
+    if min_held <= 0 or limit <= 0 or query.shingles.shape[0] == 0:
+        return []
+    rare = ~common & (counts > 0) & (counts <= HOLDERS)
+    if int(np.count_nonzero(rare)) < min_held:
+        return []
+    values = sorted_unique(query.shingles[rare])
+    found: list[tuple[int, int, int]] = []  # (-shingles held, shard, ref)
+    held: dict[tuple[int, int], np.ndarray] = {}  # the output's values each of them holds
+    for shard, index in enumerate(indexes):
+        at, refs = index.held_by(values)
+        if refs.shape[0] == 0:
+            continue
+        order = np.argsort(refs, kind="stable")
+        at, refs = at[order], refs[order]
+        start = np.flatnonzero(np.concatenate([[True], refs[1:] != refs[:-1]]))
+        n = np.diff(np.concatenate([start, [refs.shape[0]]]))
+        for i in np.flatnonzero(n >= min_held).tolist():
+            ref = int(refs[start[i]])
+            if exclude is None or (shard, ref) not in exclude:
+                found.append((-int(n[i]), shard, ref))
+                held[shard, ref] = np.sort(values[at[start[i]:start[i] + n[i]]])
+    out = []
+    for _, shard, ref in sorted(found)[:limit]:
+        index = indexes[shard]
+        stored = index.source_shingles(ref)
+        at = np.flatnonzero(np.isin(stored, held[shard, ref]))  # a few values: numpy compares them one by one
+        margin = index.params.window(query.code)[0]
+        lo, hi = _densest(at, margin) if at.shape[0] else (0, stored.shape[0])
+        out.append(Candidate(ref, 0.0, index.source_tokens(ref, lo, hi), shard))
+    return out
+
+
+def _densest(at: np.ndarray, margin: int) -> tuple[int, int]:
+    """The range around the run of ``at`` (sorted token positions, split where two are over ``margin`` apart) holding most.
+
+    Held shingles spread over a long source would otherwise make its whole
+    text a candidate slice; a copy the bands missed is short, so one run holds it.
+
+    >>> _densest(np.array([3, 5, 400, 410, 415]), 16)
+    (384, 431)
+    """
+    breaks = np.flatnonzero(np.diff(at) > margin) + 1
+    starts = np.concatenate([[0], breaks])
+    ends = np.concatenate([breaks, [at.shape[0]]])
+    best = int(np.argmax(ends - starts))
+    return max(int(at[starts[best]]) - margin, 0), int(at[ends[best] - 1]) + margin
 
 
 # Characters around a candidate's slice in which the other channel of the same source is aligned.

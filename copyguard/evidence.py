@@ -127,13 +127,14 @@ _BLANKS = np.array([9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x
                     0x3000, 0xFEFF], dtype=np.uint32)
 
 
-def weigh(text: str, matches: Iterable[Match], floors: Floors, blocks: Blocks | None = None
-          ) -> tuple[list[Match], tuple[str, ...]]:
+def weigh(text: str, matches: Iterable[Match], floors: Floors, blocks: Blocks | None = None,
+          blocks_only: set[tuple[str | None, str]] | None = None) -> tuple[list[Match], tuple[str, ...]]:
     """The matches of the sources whose evidence reaches the floors, touching ones of a source merged.
 
     Also returns the sources that reach the floors only when boilerplate and
     content many sources hold count in full: they are not reported, and the
-    check report says they were discounted.
+    check report says they were discounted. ``blocks_only``: (index, source)
+    keys that only the whole-block test may report (found by held shingles, not bands).
     """
     by_source: dict[tuple[str | None, str], list[Match]] = defaultdict(list)
     for m in matches:
@@ -141,7 +142,7 @@ def weigh(text: str, matches: Iterable[Match], floors: Floors, blocks: Blocks | 
     out: list[Match] = []
     discounted = []
     for (_, source), found in by_source.items():
-        shown = reported(found, floors, blocks)
+        shown = reported(found, floors, blocks, (found[0].index, source) in (blocks_only or ()))
         if shown:
             out.extend(merge_touching(text, shown))
         elif evidence(found, floors, with_boilerplate=True) >= 1.0:
@@ -149,15 +150,16 @@ def weigh(text: str, matches: Iterable[Match], floors: Floors, blocks: Blocks | 
     return out, tuple(discounted)
 
 
-def reported(matches: list[Match], floors: Floors, blocks: Blocks | None = None) -> list[Match]:
+def reported(matches: list[Match], floors: Floors, blocks: Blocks | None = None, block_only: bool = False
+             ) -> list[Match]:
     """The matches of one source to report: none when its evidence reaches no floor.
 
     The floors first (regions of ``floors.region`` tokens and more, weighted by
-    rarity), then the whole-block test (regions of ``floors.block_region`` and
-    more, exact tokens and words unweighted, covering ``floors.block_share`` of
-    the blocks they touch).
+    rarity; skipped when ``block_only``), then the whole-block test (regions of
+    ``floors.block_region`` and more, exact tokens and words unweighted,
+    covering ``floors.block_share`` of the blocks they touch).
     """
-    if evidence(matches, floors) >= 1.0:
+    if not block_only and evidence(matches, floors) >= 1.0:
         return [m for m in matches if m.tokens >= floors.region]
     if blocks is None:
         return []

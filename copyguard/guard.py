@@ -35,6 +35,7 @@ from .candidates import (
     Ranking,
     boilerplate_mask,
     cross_channel,
+    held_candidates,
     rank_candidates,
     shingle_counts,
     sketch_query,
@@ -152,9 +153,10 @@ class Guard:
         counts = [shingle_counts(indexes, q) for q in queries]
         common = [boilerplate_mask(indexes, q, p.max_shingle_sources, p.max_shingle_share, c)
                   for q, c in zip(queries, counts)]
-        ranked = [self._candidates(indexes, q, c) for q, c in zip(queries, common)]  # (ranking, first round)
-        matches, truncated = self._rounds(indexes, streams, queries, common, ranked, counts, blocks)
-        kept, discounted = weigh(text, matches, p.floors(), blocks)
+        ranked = [self._candidates(indexes, q, c, n) for q, c, n in zip(queries, common, counts)]  # (ranking, first)
+        held = self._held_only(indexes, [r for r, _ in ranked])
+        matches, truncated = self._rounds(indexes, streams, queries, common, ranked, counts, blocks, held)
+        kept, discounted = weigh(text, matches, p.floors(), blocks, held)
         spans = merge_spans(span for ts, q, b in zip(streams, queries, declared)
                             for span in base_spans(ts, b, q.k, p.min_region_tokens))
         if spans:
@@ -266,14 +268,36 @@ class Guard:
         return out, bool(rest), Blocks(text, units)
 
     def _candidates(self, indexes: tuple[Index, ...], query: Query, common: np.ndarray,
-                    extra: int = 2) -> tuple[Ranking, int]:
+                    counts: np.ndarray | None = None, extra: int = 2) -> tuple[Ranking, int]:
         """Sources by containment of the output's shingles that are not boilerplate, best first; the first round's size.
 
         When boilerplate was discounted, the best ``extra`` sources that only
         all shingles find are ranked right after the first round's: the
         evidence floor then drops them or, if their copy has enough of its
         own, reports them; the report names those dropped as discounted.
+        With ``counts``, the sources holding ``min_held_shingles`` of the
+        output's rare shingles that no band proposed lead the first round
+        (``held_candidates``; ``Ranking.held`` names them).
         """
+        found, first = self._ranked(indexes, query, common, extra)
+        p = self.policy
+        if counts is None or p.min_held_shingles <= 0:
+            return found, first
+        have = {(c.shard, c.ref) for c in found.candidates}
+        held = held_candidates(indexes, query, common, counts, p.min_held_shingles, p.max_sources, have)
+        if not held:
+            return found, first
+        return (Ranking(held + found.candidates, found.truncated, found.more, frozenset((c.shard, c.ref) for c in held)),
+                first + len(held))
+
+    def _held_only(self, indexes: tuple[Index, ...], rankings: list[Ranking]) -> set[tuple[str | None, str]]:
+        """(index name, source id) of the sources only the held shingles proposed, in no stream's ranking by bands."""
+        banded = {(c.shard, c.ref) for r in rankings for c in r.candidates if (c.shard, c.ref) not in r.held}
+        only = {key for r in rankings for key in r.held} - banded
+        return {(self.names[shard] if self.names else None, indexes[shard].source(ref).source_id) for shard, ref in only}
+
+    def _ranked(self, indexes: tuple[Index, ...], query: Query, common: np.ndarray, extra: int) -> tuple[Ranking, int]:
+        """The band ranking of ``_candidates``, boilerplate discounted, with the ``extra`` sources it needs."""
         p = self.policy
         limit = p.max_sources * MAX_ROUNDS
         found = rank_candidates(indexes, without(query, common), p.min_candidate_containment, limit)
@@ -289,7 +313,8 @@ class Guard:
 
     def _rounds(self, indexes: tuple[Index, ...], streams: list[TokenStream], queries: list[Query],
                 common: list[np.ndarray], ranked: list[tuple[Ranking, int]], counts: list[np.ndarray] | None = None,
-                blocks: Blocks | None = None) -> tuple[list[Match], bool]:
+                blocks: Blocks | None = None, held: set[tuple[str | None, str]] | None = None
+                ) -> tuple[list[Match], bool]:
         """Candidates aligned round by round, best first, until a round qualifies no new source.
 
         A round aligns the next ``max_sources`` candidates of each stream (the
@@ -319,7 +344,7 @@ class Guard:
             for m in new:
                 by_source.setdefault((m.index, m.source), []).append(m)
             now = {key for key in {(m.index, m.source) for m in new} - qualified  # weigh's test, per source
-                   if reported(by_source[key], floors, blocks)}
+                   if reported(by_source[key], floors, blocks, key in (held or ()))}
             if not now:
                 return matches, False
             qualified |= now

@@ -61,6 +61,8 @@ class Policy:
     min_tokens_block: int = 16  # ... reported from this many exact code tokens ...
     min_words_block: int = 12  # ... or words (shares add up), unweighted ...
     min_region_block: int = 8  # ... counting regions of this many tokens or words and more
+    min_held_shingles: int = 3  # a source holding this many of the output's rare shingles is aligned (0: off) ...
+    # ... whatever the bands proposed, and reported only as a whole-block copy when no band proposed it
     max_shingle_sources: int = 10  # a shingle held by more indexed sources is boilerplate: it never counts (0: off)
     max_shingle_share: float = 0.05  # ... or by more than this share of them, when that is more (a large corpus)
     min_distinct_shingles: int = 20  # repetitive boilerplate (rows of getters) has few distinct shingles
@@ -86,7 +88,7 @@ class Policy:
             raise ConfigError(f"max_shingle_share must be a number in [0, 1], got {share!r}")
         for name in ("min_tokens_code", "min_tokens_prose", "min_tokens_exact", "min_region_tokens",
                      "min_tokens_block", "min_words_block", "min_region_block", "min_distinct_shingles", "max_gap",
-                     "max_sources", "max_shingle_sources"):
+                     "max_sources", "max_shingle_sources", "min_held_shingles"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -352,3 +353,161 @@ def test_a_method_pasted_without_its_class_normalizes_as_in_its_class():
         ts_alone = normalize_code(ts_method, "typescript")
         ts_whole = normalize_code("class A {\n" + ts_method + "\n}", "typescript")
         assert ts_alone.hashes.tolist() == ts_whole.hashes[3:-1].tolist()
+
+# --- held shingles: sources an answer too short for the bands points at ---------------------------------
+
+
+LONG_DOC = '''def settle(ledger, payments, tolerance=0.01):
+    """Match every payment of the ledger's open invoices against the bank statement lines.
+
+    Invoices are visited oldest first; a payment settles the first invoice whose remaining amount
+    it covers within the tolerance, and a partial payment lowers the remaining amount instead of
+    closing it. Payments that match no invoice are kept apart, so that the accountant can book
+    them by hand, and overpayments become credit notes for the same customer. The ledger is not
+    changed in place: a new one is returned together with the list of unmatched payments and the
+    credit notes, each in the order of the statement, which the monthly report prints as they are.
+    """
+    remaining = {inv.number: inv.amount for inv in ledger.open_invoices()}
+    unmatched, credits = [], []
+    for pay in payments:
+        for number, amount in sorted(remaining.items()):
+            if pay.amount <= amount + tolerance:
+                remaining[number] = max(amount - pay.amount, 0.0)
+                break
+        else:
+            unmatched.append(pay)
+    return ledger.with_remaining(remaining), unmatched, credits
+'''
+
+
+@pytest.fixture(scope="module")
+def held_index(tmp_path_factory) -> Path:
+    docs = [Document("settle.py", LONG_DOC, "python", "MIT", None), Document("structs.py", STRUCTS.read_text(), "python",
+                                                                             "BSD-3-Clause", None)]
+    out = tmp_path_factory.mktemp("held") / "idx"
+    index_documents(docs, str(out))
+    return out
+
+
+def test_the_first_lines_of_a_long_docstring_are_found_through_held_shingles(held_index):
+    first = "\n".join(LONG_DOC.splitlines()[:2]) + '\n    ..."""\n'  # the signature and one line of its docstring
+    answer = f"```python\n{first}```\n"
+    assert [m.source for m in Guard.open(held_index).check(answer).matches] == ["settle.py"]
+    assert not Guard.open(held_index, Policy(min_held_shingles=0)).check(answer).flagged  # no band meets 14 words
+
+
+def test_a_source_only_held_shingles_found_is_reported_only_as_a_whole_block():
+    from copyguard.evidence import Blocks, Floors, reported
+    from copyguard.match import Match, MatchKind
+
+    text = "x" * 100 + "\n\n" + "y" * 300
+    words = Match("a.py", "MIT", MatchKind.VERBATIM, 1.0, (0, 100), (0, 100), "prose", 30, exact=30)
+    blocks = Blocks(text, [(0, 100), (102, 402)])
+    assert reported([words], Floors(), blocks) == [words]  # 30 words: over the floor of 24
+    assert reported([words], Floors(), blocks, block_only=True) == [words]  # and the whole first paragraph
+    inside = Blocks(text, [(0, 402)])
+    assert reported([words], Floors(), inside) == [words]
+    assert reported([words], Floors(), inside, block_only=True) == []  # a quarter of the block: not a whole copy
+
+
+def _shingles(text: str, lang: str) -> np.ndarray:
+    from copyguard.params import Params
+    from copyguard.sketch import stream_shingles
+
+    code, _ = normalize_code_words(text, lang)
+    return np.unique(stream_shingles(code.tokens, Params().shingle_code, True))
+
+
+def _holders(path: Path, shingles: np.ndarray) -> dict[int, set[str]]:
+    """Per shingle at most two live sources hold (the ones the candidate stage asks about), the sources named."""
+    index = Index.open(path)
+    at, refs = index.held_by(shingles)
+    rare = index.source_counts(shingles) <= 2
+    out: dict[int, set[str]] = {}
+    for i, ref in zip(at.tolist(), refs.tolist()):
+        if rare[i]:
+            out.setdefault(int(shingles[i]), set()).add(index.source(ref).source_id)
+    return out
+
+
+def _expected(docs: list[Document], shingles: np.ndarray) -> dict[int, set[str]]:
+    """Per shingle, the documents holding it, where one or two do (what the holders table must say)."""
+    sets = {d.id: set(_shingles(d.text, "python").tolist()) for d in docs}
+    out = {}
+    for v in shingles.tolist():
+        held = {name for name, values in sets.items() if v in values}
+        if 1 <= len(held) <= 2:
+            out[v] = held
+    return out
+
+
+def test_held_shingles_name_their_sources_through_add_remove_and_compact(tmp_path):
+    body = _lonely(1)
+    a, b = Document("a.py", _helper(1), "python", "MIT", None), Document("b.py", body, "python", "MIT", None)
+    c, d = (Document(name, body, "python", "MIT", None) for name in ("c.py", "d.py"))
+    out = tmp_path / "idx"
+    index_documents([a, b], str(out))
+    sh = np.unique(np.concatenate([_shingles(body, "python"), _shingles(a.text, "python")]))
+    assert _holders(out, sh) == _expected([a, b], sh) and any(v == {"b.py"} for v in _holders(out, sh).values())
+    with Index.open(out).transaction() as txn:
+        ingest(txn, [c, d])
+    assert _holders(out, sh) == _expected([a, b, c, d], sh)  # three sources hold the body's own: none recorded
+    Index.open(out).remove(["d.py"])
+    assert _holders(out, sh) == _expected([a, b, c], sh)
+    Index.open(out).remove(["b.py"])
+    assert _holders(out, sh) == _expected([a, c], sh)
+    Index.open(out).compact()
+    assert _holders(out, sh) == _expected([a, c], sh) and any(v == {"c.py"} for v in _holders(out, sh).values())
+
+
+def _first_lines_answer() -> str:
+    first = "\n".join(LONG_DOC.splitlines()[:2]) + '\n    ..."""\n'  # the signature and one line of its docstring
+    return f"```python\n{first}```\n"
+
+
+def test_a_removed_source_is_not_proposed_by_held_shingles(held_index, tmp_path):
+    import shutil
+
+    out = tmp_path / "idx"
+    shutil.copytree(held_index, out)
+    assert Guard.open(out).check(_first_lines_answer()).flagged
+    Index.open(out).remove(["settle.py"])
+    assert not Guard.open(out).check(_first_lines_answer()).flagged
+    Index.open(out).compact()
+    assert not Guard.open(out).check(_first_lines_answer()).flagged
+
+
+def test_held_rows_are_checksummed_and_an_index_written_without_them_still_finds_the_copy(held_index, tmp_path):
+    import shutil
+
+    from copyguard.index.manifest import read_manifest, write_manifest
+
+    out = tmp_path / "idx"
+    shutil.copytree(held_index, out)
+    manifest = read_manifest(out)
+    assert all("df_holders.npy" in s.files for s in manifest.segments)
+    seg = out / "segments" / manifest.segments[0].name / "df_holders.npy"
+    raw = bytearray(seg.read_bytes())
+    raw[-1] ^= 0xFF
+    seg.write_bytes(bytes(raw))
+    assert not Index.open(out).verify().ok  # a damaged holders table is caught by `index verify`
+    # an index as a copyguard before the holders table wrote it: no file, not in the manifest
+    seg.unlink()
+    old = [replace(s, files={k: v for k, v in s.files.items() if k != "df_holders.npy"}) for s in manifest.segments]
+    write_manifest(out, replace(manifest, segments=tuple(old)))
+    assert Index.open(out).verify().ok
+    assert [m.source for m in Guard.open(out).check(_first_lines_answer()).matches] == ["settle.py"]
+    assert not seg.exists()  # made in memory on first use; the index on disk is left as it was
+
+
+def test_a_source_only_held_shingles_propose_is_not_reported_inside_a_larger_block(held_index):
+    # the signature and three docstring lines (40 words, over the words floor) inside a function of thirty other
+    # lines: no band meets them there, held shingles propose settle.py, but the copy is a small part of the
+    # block, and a source only held shingles proposed is reported only as a whole-block copy
+    own = "".join(f"    step_{i} = compute_{i}(ledger, window={i}, label='phase {i} of the nightly run')\n"
+                  for i in range(30))
+    first = "\n".join(LONG_DOC.splitlines()[:4]) + '\n    """\n'
+    inside, alone = f"```python\n{first}{own}```\n", f"```python\n{first}```\n"
+    assert not Guard.open(held_index, Policy(min_held_shingles=0)).check(inside).flagged  # the bands miss it
+    assert not Guard.open(held_index).check(inside).flagged
+    assert [m.source for m in Guard.open(held_index).check(alone).matches] == ["settle.py"]

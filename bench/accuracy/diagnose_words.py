@@ -50,9 +50,10 @@ def replay(g, text: str, lang: str | None):
     counts = [shingle_counts(indexes, q) for q in queries]
     common = [boilerplate_mask(indexes, q, p.max_shingle_sources, p.max_shingle_share, c)
               for q, c in zip(queries, counts)]
-    ranked = [g._candidates(indexes, q, c) for q, c in zip(queries, common)]
-    matches, _ = g._rounds(indexes, streams, queries, common, ranked, counts, blocks)
-    kept, _ = weigh(text, matches, p.floors(), blocks)
+    ranked = [g._candidates(indexes, q, c, n) for q, c, n in zip(queries, common, counts)]
+    held = g._held_only(indexes, [r for r, _ in ranked])
+    matches, _ = g._rounds(indexes, streams, queries, common, ranked, counts, blocks, held)
+    kept, _ = weigh(text, matches, p.floors(), blocks, held)
     found = [list(r.candidates) for r, _ in ranked]
     return streams, queries, common, found, found, matches, kept
 

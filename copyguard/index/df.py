@@ -30,6 +30,9 @@ from .arrays import sorted_unique
 
 _EMPTY_KEYS = np.zeros(0, dtype=np.uint64)
 _EMPTY_COUNTS = np.zeros(0, dtype=np.uint32)
+# Sources recorded per key of a segment's count table (``holders``): a key more of its sources hold records none.
+HOLDERS = 2
+NO_HOLDER = np.uint32(0xFFFFFFFF)
 
 
 def source_counts(shingle_sets: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -119,3 +122,40 @@ def rows_counts(tokens: dict[str, np.ndarray], source_tok: np.ndarray, source_wo
                       tokens["ends"][sl])
         sets.append(source_shingles(toks, words - first, words > first, k_code, k_prose))
     return source_counts(sets)
+
+
+def holders(keys: np.ndarray, tok_shingles: np.ndarray, source_tok: np.ndarray) -> np.ndarray:
+    """Per key of a segment's count table, the rows of the sources holding it when at most ``HOLDERS`` do.
+
+    ``(len(keys), HOLDERS)`` uint32, ``NO_HOLDER`` where fewer hold it or more
+    do. Made from the segment's own ``tok_shingles`` (the shingle starting at
+    each token), so every writer (build, Spark, compaction) makes the same
+    table from what it writes; a removed source is filtered where it is read.
+    What it is for: the sources an answer's rare shingles point at can be
+    aligned even when the answer is too short for a MinHash band to meet them.
+
+    >>> keys = np.array([5, 7, 9], np.uint64)
+    >>> holders(keys, np.array([5, 7, 0, 7, 9, 9, 7], np.uint64), np.array([[0, 3], [3, 5], [5, 7]])).tolist()
+    [[0, 4294967295], [4294967295, 4294967295], [1, 2]]
+    """
+    out = np.full((keys.shape[0], HOLDERS), NO_HOLDER, dtype=np.uint32)
+    sh = np.asarray(tok_shingles, dtype=np.uint64)
+    st = np.asarray(source_tok, dtype=np.int64).reshape(-1, 2)
+    if keys.shape[0] == 0 or sh.shape[0] == 0:
+        return out
+    row = np.searchsorted(st[:, 1], np.arange(sh.shape[0]), side="right")  # the source whose range holds each token
+    keep = sh != 0
+    sh, row = sh[keep], row[keep]
+    order = np.argsort(sh, kind="stable")  # rows stay ascending within one value
+    sh, row = sh[order], row[order]
+    distinct = np.ones(sh.shape[0], dtype=bool)
+    distinct[1:] = (sh[1:] != sh[:-1]) | (row[1:] != row[:-1])
+    sh, row = sh[distinct], row[distinct]
+    start = np.flatnonzero(np.concatenate([[True], sh[1:] != sh[:-1]]))
+    n_rows = np.diff(np.concatenate([start, [sh.shape[0]]]))
+    pos = np.searchsorted(keys, sh[start]).clip(max=keys.shape[0] - 1)
+    few = (n_rows <= HOLDERS) & (keys[pos] == sh[start])
+    for j in range(HOLDERS):
+        has = few & (n_rows > j)
+        out[pos[has], j] = row[start[has] + j]
+    return out

@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import IndexStoreError
 from .arrays import arrow_ints, arrow_strings, map_npy
 from .bands import band_directory, band_table, lookup_sorted, passage_counts
+from .df import HOLDERS
 from .fsutil import save_npy
 
 if TYPE_CHECKING:
@@ -62,6 +63,9 @@ DF_ARRAYS = {"df_keys": np.uint64, "df_counts": np.uint32, "source_words": np.in
 # passages are measured without shingling them again; a segment written without it shingles its tokens
 # on first use (``Segment.token_shingles``).
 SHINGLES = "tok_shingles"
+# Per key of the count table, the rows of the (at most df.HOLDERS) sources holding it (``df.holders``), flattened;
+# made from ``tok_shingles`` when a segment is written, or on first use for a segment written without it.
+HOLDER_ROWS = "df_holders"
 
 
 @dataclass(frozen=True)
@@ -192,6 +196,11 @@ def write_segment(directory: Path, arrays: dict[str, np.ndarray], sources: pa.Ta
     for stem, dtype in {**DF_ARRAYS, SHINGLES: np.uint64}.items():
         if stem in arrays:
             save_npy(directory / f"{stem}.npy", np.asarray(arrays[stem], dtype=dtype))
+    if SHINGLES in arrays and "df_keys" in arrays:
+        from .df import holders
+
+        rows = holders(np.asarray(arrays["df_keys"], dtype=np.uint64), arrays[SHINGLES], arrays["source_tok"])
+        save_npy(directory / f"{HOLDER_ROWS}.npy", rows.reshape(-1))
     _write_arrow(directory / SOURCES, sources)
     _write_arrow(directory / TEXTS, texts)
 
@@ -238,6 +247,13 @@ class Segment:
         self.df_counts = df["df_counts"] if df["df_counts"] is not None else np.zeros(0, dtype=np.uint32)
         self.source_words = df["source_words"] if df["source_words"] is not None else self.source_tok[:, 1]
         self._shingles = df[SHINGLES]
+        try:
+            self._holders = (map_npy(path / f"{HOLDER_ROWS}.npy", np.uint32).reshape(-1, HOLDERS)
+                             if (path / f"{HOLDER_ROWS}.npy").exists() else None)
+        except (OSError, ValueError) as err:
+            raise IndexStoreError(f"{path}: segment file damaged ({err})") from err
+        if self._holders is not None and self._holders.shape[0] != self.df_keys.shape[0]:
+            raise IndexStoreError(f"{path}: {HOLDER_ROWS}.npy does not match the source-count table")
         self._records: dict[int, SourceRecord] = {}
         if self._shingles is not None and self._shingles.shape != self.tokens["hashes"].shape:
             raise IndexStoreError(f"{path}: {SHINGLES}.npy does not match the tokens")
@@ -254,6 +270,14 @@ class Segment:
 
             self._shingles = token_shingles(self.tokens, self.source_tok, self.source_words, k_code, k_prose)
         return self._shingles
+
+    def holders(self, k_code: int, k_prose: int) -> np.ndarray:
+        """``(len(df_keys), HOLDERS)`` rows of the sources holding each key when at most that many do (``df.holders``)."""
+        if self._holders is None:
+            from .df import holders
+
+            self._holders = holders(np.asarray(self.df_keys), self.token_shingles(k_code, k_prose), self.source_tok)
+        return self._holders
 
     @cached_property
     def sources(self) -> pa.Table:

@@ -30,9 +30,9 @@ from ..errors import IndexStoreError
 from ..normalize.tokens import Tokens
 from ..params import Params
 from . import fsutil
-from .arrays import arrow_ints, sorted_unique
+from .arrays import arrow_ints, isin_sorted, sorted_unique
 from .base import BASE, BaseEntry, base_problems, load_base, write_base
-from .df import count_of, rows_counts
+from .df import NO_HOLDER, count_of, rows_counts
 from .integrity import VerifyReport, check_segment_files, digest_dir, raise_problems
 from .manifest import MANIFEST, Manifest, SegmentEntry, check_params, read_manifest, write_manifest
 from .query import (
@@ -280,6 +280,13 @@ class Index:
         t = view.segments[s].tokens  # one range: views of the mapped arrays, nothing copied
         return Tokens(t["hashes"][lo:hi], t["exact"][lo:hi], t["kinds"][lo:hi], t["starts"][lo:hi], t["ends"][lo:hi])
 
+    def source_shingles(self, ref: int) -> np.ndarray:
+        """The shingle starting at each token of source ``ref`` (``tok_shingles``; 0 where none starts)."""
+        p = self._view.manifest.params
+        seg, row = self._locate_source(ref)
+        first, last = (int(x) for x in seg.source_tok[row])
+        return np.asarray(seg.token_shingles(p.shingle_code, p.shingle_prose)[first:last])
+
     def source_counts(self, shingles: np.ndarray) -> np.ndarray:
         """How many live sources hold each shingle (int64 per value): boilerplate is held by many.
 
@@ -301,6 +308,36 @@ class Index:
                     self._dead_counts[key] = table
                 total -= count_of(*table, shingles)
         return total
+
+    def held_by(self, shingles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(i, ref)`` pairs: live source ``ref`` holds ``shingles[i]``, for shingles at most two sources of a segment hold.
+
+        ``shingles`` sorted and distinct. The holders are recorded per segment
+        (``df.holders``); a source removed since is left out. For a shingle
+        that at most ``df.HOLDERS`` live sources hold in all (``source_counts``),
+        the pairs name every one of them, except where one segment held it in
+        more sources before a removal (recorded again by ``compact``).
+        """
+        view = self._view
+        p = view.manifest.params
+        idx_parts, ref_parts = [], []
+        values = np.asarray(shingles, dtype=np.uint64)
+        for s, seg in enumerate(view.segments):
+            keys = np.asarray(seg.df_keys)
+            if keys.shape[0] == 0 or values.shape[0] == 0:
+                continue
+            pos = np.searchsorted(keys, values).clip(max=keys.shape[0] - 1)
+            found = np.flatnonzero(keys[pos] == values)
+            rows = np.asarray(seg.holders(p.shingle_code, p.shingle_prose))[pos[found]]
+            for j in range(rows.shape[1]):
+                has = rows[:, j] != NO_HOLDER
+                live = has.copy()
+                live[has] = ~isin_sorted(rows[has, j].astype(np.int64), view.dead_sources[s].astype(np.int64))
+                idx_parts.append(found[live])
+                ref_parts.append(rows[live, j].astype(np.int64) + int(view.s_base[s]))
+        if not idx_parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(idx_parts).astype(np.int64), np.concatenate(ref_parts)
 
     def base_shingles(self) -> np.ndarray:
         """Sorted shingles (both channels) of the declared base code: never reported (empty when none).
