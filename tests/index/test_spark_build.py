@@ -19,6 +19,7 @@ from copyguard.errors import InputError
 from copyguard.guard import Guard
 from copyguard.index import Index
 from copyguard.index.build import build_index
+from copyguard.index.manifest import read_manifest
 from copyguard.index.spark_build import spark_build_index
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +68,9 @@ def test_spark_build_answers_every_query_as_the_local_build(tmp_path):
     stats = Index.open(tmp_path / "spark").stats()
     assert stats["segments"] >= 8 and stats["live_sources"] == local.sources
     assert not any((tmp_path / "spark" / "tmp").iterdir())
+    # every segment a task wrote holds its held-shingle table, checksummed like the rest
+    assert all("df_holders.npy" in s.files for s in read_manifest(tmp_path / "spark").segments)
+    assert Index.open(tmp_path / "spark").verify().ok
 
     g_local, g_spark = Guard.open(tmp_path / "local"), Guard.open(tmp_path / "spark")
     verdicts = [(g_local.check(q).to_dict(), g_spark.check(q).to_dict()) for q in _queries(tmp_path)]
