@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from .arrays import arrow_ints, expand_ranges
-from .bands import sort_order
+from .bands import sort_with_order
 from .df import merge_counts, rows_counts
 from .segment import SHINGLES, TOKEN_FIELDS, Segment, text_schema
 
@@ -42,8 +42,7 @@ def merge(segments: list[Segment], dead_sources: list[np.ndarray], shingle_width
             tables.append(rows_counts(seg.tokens, seg.source_tok, seg.source_words, dead, *shingle_widths))
             signs.append(-1)
     arrays["df_keys"], arrays["df_counts"] = merge_counts(tables, signs)
-    order = sort_order(arrays["band_keys"])
-    arrays["band_keys"] = arrays["band_keys"][order]
+    arrays["band_keys"], order = sort_with_order(arrays["band_keys"])
     arrays["band_pids"] = arrays["band_pids"][order]
     arrays["source_tok"] = arrays["source_tok"].reshape(-1, 2)
     arrays["p_tok"] = arrays["p_tok"].reshape(-1, 2)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from copyguard.index.bands import band_table, sort_order
+from copyguard.index.bands import band_table, sort_order, sort_with_order
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -24,3 +24,12 @@ def test_band_table_orders_equal_keys_by_passage():
     keys, pids = band_table(band_keys)
     assert keys.tolist() == [3, 3, 5, 5, 1 << 40, (1 << 40) | 7]
     assert pids.tolist() == [1, 2, 0, 1, 0, 2]
+
+
+def test_sort_with_order_gives_the_sorted_keys():
+    rng = np.random.default_rng(7)
+    keys = (rng.integers(0, 3, 50_000, dtype=np.uint64) << np.uint64(33)) | rng.integers(0, 9, 50_000, dtype=np.uint64)
+    keys[::7] = keys[0]
+    got, order = sort_with_order(keys)
+    assert np.array_equal(order, np.argsort(keys, kind="stable"))
+    assert np.array_equal(got, np.sort(keys)) and got.dtype == np.uint64 and order.dtype == np.int64
