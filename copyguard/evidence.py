@@ -74,21 +74,36 @@ class Floors:
 class Blocks:
     """The units an answer shows (its code blocks and prose paragraphs): how much of them some spans cover.
 
+    ``tokens``: where the answer's tokens and words start (every stream), and
+    ``short``: the stretch of a unit before its first covered span, and the
+    one after its last, when that span is words and the stretch holds fewer
+    than this many tokens, is left out of the share. No region that short is
+    counted, so the test cannot tell whether it was copied: the signature line
+    above a copied docstring (``def f(x):``, 5 tokens) or below a copied doc
+    comment (``static Executor screenExecutor(Executor e) {``).
+
     >>> b = Blocks("intro text\\n\\nx = 1\\ny = 2\\n", [(0, 10), (12, 24)])
     >>> round(b.share([(12, 17)]), 2), b.share([]), round(b.share([(0, 5), (12, 24)]), 2)
     (0.5, 0.0, 0.73)
+    >>> short = Blocks(b.text, [(0, 10), (12, 24)], tokens=[12, 14, 16, 18, 20, 22], short=4)
+    >>> short.share([(12, 17)]), short.share([(12, 17)], words=[(12, 17)])
+    (0.5, 1.0)
     """
 
-    def __init__(self, text: str, units: Sequence[tuple[int, int]]):
+    def __init__(self, text: str, units: Sequence[tuple[int, int]], tokens: np.ndarray | None = None,
+                 short: int = 0):
         self.text = text
         ordered = sorted((a, b) for a, b in units if b > a)
         self.starts = np.array([a for a, _ in ordered], dtype=np.int64)
         self.ends = np.array([b for _, b in ordered], dtype=np.int64)
+        self._raw = tokens
+        self._tokens: np.ndarray | None = None  # sorted on first use: only the block test needs them
+        self.short = short
         self._filled: np.ndarray | None = None
 
     @classmethod
-    def whole(cls, text: str) -> Blocks:
-        return cls(text, [(0, len(text))])
+    def whole(cls, text: str, tokens: np.ndarray | None = None, short: int = 0) -> Blocks:
+        return cls(text, [(0, len(text))], tokens, short)
 
     def _prefix(self) -> np.ndarray:
         """Non-blank characters before each position (made on first use: only the block test needs it)."""
@@ -98,8 +113,14 @@ class Blocks:
             self._filled = np.concatenate([[0], np.cumsum(~blank)])
         return self._filled
 
-    def share(self, spans: Iterable[tuple[int, int]]) -> float:
-        """Non-blank characters the union of ``spans`` covers, over those of the units the spans touch."""
+    def share(self, spans: Iterable[tuple[int, int]], words: Iterable[tuple[int, int]] = ()) -> float:
+        """Non-blank characters the union of ``spans`` covers, over those of the units the spans touch.
+
+        ``words``: those of the spans that are words (docstrings, comments,
+        prose); a unit's stretch before its first span or after its last one,
+        when that span is words and the stretch holds fewer than ``short``
+        tokens, is left out (see the class).
+        """
         merged: list[list[int]] = []
         for a, b in sorted(spans):
             if merged and a <= merged[-1][1]:
@@ -109,7 +130,7 @@ class Blocks:
         if not merged or self.starts.shape[0] == 0:
             return 0.0
         filled = self._prefix()
-        touched: set[int] = set()
+        inside: dict[int, list[tuple[int, int]]] = defaultdict(list)
         covered = 0
         for a, b in merged:
             first = int(np.searchsorted(self.ends, a, side="right"))
@@ -117,10 +138,27 @@ class Blocks:
             for u in range(first, last):
                 lo, hi = max(a, int(self.starts[u])), min(b, int(self.ends[u]))
                 if hi > lo:
-                    touched.add(u)
+                    inside[u].append((lo, hi))
                     covered += int(filled[hi] - filled[lo])
-        total = sum(int(filled[self.ends[u]] - filled[self.starts[u]]) for u in touched)
-        return covered / total if total else 0.0
+        total = 0
+        said = sorted(set(words)) if self.short > 0 else []
+        for u, parts in inside.items():
+            start, end = int(self.starts[u]), int(self.ends[u])
+            total += int(filled[end] - filled[start])
+            if said:
+                lo, hi = parts[0][0], parts[-1][1]
+                if any(max(a, start) == lo and b > a for a, b in said):
+                    total -= self._unreadable(start, lo)
+                if any(min(b, end) == hi and b > a for a, b in said):
+                    total -= self._unreadable(hi, end)
+        return min(covered / total, 1.0) if total > 0 else 0.0
+
+    def _unreadable(self, lo: int, hi: int) -> int:
+        """Non-blank characters of ``text[lo:hi]`` when it holds fewer than ``short`` tokens, else 0."""
+        if self._tokens is None:
+            self._tokens = np.sort(np.asarray(self._raw if self._raw is not None else [], dtype=np.int64))
+        n = int(np.searchsorted(self._tokens, hi, side="left") - np.searchsorted(self._tokens, lo, side="left"))
+        return int(self._prefix()[hi] - self._prefix()[lo]) if hi > lo and n < self.short else 0
 
 
 _BLANKS = np.array([9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F,
@@ -164,7 +202,8 @@ def reported(matches: list[Match], floors: Floors, blocks: Blocks | None = None,
     if blocks is None:
         return []
     short = [m for m in matches if m.tokens >= floors.block_region]
-    if block_evidence(short, floors) >= 1.0 and blocks.share(m.output_span for m in short) >= floors.block_share:
+    words = [m.output_span for m in short if m.lang in PROSE_ALIASES]
+    if block_evidence(short, floors) >= 1.0 and blocks.share((m.output_span for m in short), words) >= floors.block_share:
         return short
     return []
 

@@ -232,8 +232,10 @@ class Guard:
         """
         if lang is not None:
             if lang in PROSE_ALIASES:
-                return [normalize(text, lang)], False, Blocks.whole(text)
-            return [ts for ts in normalize_code_words(text, lang)[::-1] if len(ts)], False, Blocks.whole(text)
+                streams = [normalize(text, lang)]
+            else:
+                streams = [ts for ts in normalize_code_words(text, lang)[::-1] if len(ts)]
+            return streams, False, Blocks.whole(text, _starts(streams), self.policy.min_region_block)
         from .normalize.markdown import blocks
 
         prose: list[tuple[int, int]] = []
@@ -265,7 +267,7 @@ class Guard:
             out.append(normalize(text, PROSE) if whole else normalize_prose_in(text, sorted(prose)))
         if code:
             out.append(_in_order(TokenStream.concat(code, text)) if rest else TokenStream.concat(code, text))
-        return out, bool(rest), Blocks(text, units)
+        return out, bool(rest), Blocks(text, units, _starts(out), self.policy.min_region_block)
 
     def _candidates(self, indexes: tuple[Index, ...], query: Query, common: np.ndarray,
                     counts: np.ndarray | None = None, extra: int = 2) -> tuple[Ranking, int]:
@@ -398,6 +400,11 @@ def shared_positions(query: Query, src_sorted: np.ndarray) -> np.ndarray:
     """Sorted positions of the query's shingles that a source whose shingles are ``src_sorted`` (sorted) holds
     (``match.shared_positions``)."""
     return match_shared_positions(query.by_value, src_sorted)
+
+
+def _starts(streams: list[TokenStream]) -> np.ndarray:
+    """Where the tokens and words of every stream start in the answer (what ``Blocks`` counts in a stretch)."""
+    return np.concatenate([ts.starts for ts in streams]) if streams else np.zeros(0, dtype=np.int64)
 
 
 def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:

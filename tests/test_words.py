@@ -511,3 +511,11 @@ def test_a_source_only_held_shingles_propose_is_not_reported_inside_a_larger_blo
     assert not Guard.open(held_index, Policy(min_held_shingles=0)).check(inside).flagged  # the bands miss it
     assert not Guard.open(held_index).check(inside).flagged
     assert [m.source for m in Guard.open(held_index).check(alone).matches] == ["settle.py"]
+
+
+def test_a_copied_docstring_under_a_signature_too_short_to_match_is_a_whole_block(held_index):
+    doc = LONG_DOC.splitlines()[1]  # the docstring's first line: 14 words, under the prose floor, over the block's 12
+    short = f'```python\ndef reconcile(book):\n{doc}\n    ..."""\n```\n'  # renamed: 7 tokens no region can hold
+    assert [m.source for m in Guard.open(held_index).check(short).matches] == ["settle.py"]
+    longer = f'```python\ndef reconcile(book, items, limit, strict, extra):\n{doc}\n    ..."""\n```\n'
+    assert not Guard.open(held_index).check(longer).flagged  # 14 tokens of its own: not a whole copy
