@@ -74,36 +74,42 @@ class Floors:
 class Blocks:
     """The units an answer shows (its code blocks and prose paragraphs): how much of them some spans cover.
 
-    ``tokens``: where the answer's tokens and words start (every stream), and
-    ``short``: the stretch of a unit before its first covered span, and the
-    one after its last, when that span is words and the stretch holds fewer
-    than this many tokens, is left out of the share. No region that short is
-    counted, so the test cannot tell whether it was copied: the signature line
-    above a copied docstring (``def f(x):``, 5 tokens) or below a copied doc
-    comment (``static Executor screenExecutor(Executor e) {``).
+    ``tokens``: where the answer's tokens and words start (every stream),
+    ``code``: where its code tokens start, and ``short``: the stretch of a unit
+    before its first covered span, and the one after its last, when that span
+    is words and the stretch holds code and fewer than this many tokens and
+    words, is left out of the share. No region that short is counted, so the
+    test cannot tell whether it was copied: the signature line above a copied
+    docstring (``def f(x):``, 5 tokens) or below a copied doc comment
+    (``static Executor screenExecutor(Executor e) {``). The end of a paragraph
+    of prose stays counted: a sentence cut short is not a signature.
 
     >>> b = Blocks("intro text\\n\\nx = 1\\ny = 2\\n", [(0, 10), (12, 24)])
     >>> round(b.share([(12, 17)]), 2), b.share([]), round(b.share([(0, 5), (12, 24)]), 2)
     (0.5, 0.0, 0.73)
-    >>> short = Blocks(b.text, [(0, 10), (12, 24)], tokens=[12, 14, 16, 18, 20, 22], short=4)
+    >>> short = Blocks(b.text, [(0, 10), (12, 24)], tokens=[0, 6, 12, 14, 16, 18, 20, 22], short=4, code=[18, 20, 22])
     >>> short.share([(12, 17)]), short.share([(12, 17)], words=[(12, 17)])
     (0.5, 1.0)
+    >>> round(short.share([(0, 5)], words=[(0, 5)]), 2)  # the rest of the paragraph holds no code
+    0.56
     """
 
     def __init__(self, text: str, units: Sequence[tuple[int, int]], tokens: np.ndarray | None = None,
-                 short: int = 0):
+                 short: int = 0, code: np.ndarray | None = None):
         self.text = text
         ordered = sorted((a, b) for a, b in units if b > a)
         self.starts = np.array([a for a, _ in ordered], dtype=np.int64)
         self.ends = np.array([b for _, b in ordered], dtype=np.int64)
-        self._raw = tokens
+        self._raw = (tokens, code)
         self._tokens: np.ndarray | None = None  # sorted on first use: only the block test needs them
+        self._code: np.ndarray | None = None
         self.short = short
         self._filled: np.ndarray | None = None
 
     @classmethod
-    def whole(cls, text: str, tokens: np.ndarray | None = None, short: int = 0) -> Blocks:
-        return cls(text, [(0, len(text))], tokens, short)
+    def whole(cls, text: str, tokens: np.ndarray | None = None, short: int = 0, code: np.ndarray | None = None
+              ) -> Blocks:
+        return cls(text, [(0, len(text))], tokens, short, code)
 
     def _prefix(self) -> np.ndarray:
         """Non-blank characters before each position (made on first use: only the block test needs it)."""
@@ -118,8 +124,8 @@ class Blocks:
 
         ``words``: those of the spans that are words (docstrings, comments,
         prose); a unit's stretch before its first span or after its last one,
-        when that span is words and the stretch holds fewer than ``short``
-        tokens, is left out (see the class).
+        when that span is words and the stretch holds code and fewer than
+        ``short`` tokens, is left out (see the class).
         """
         merged: list[list[int]] = []
         for a, b in sorted(spans):
@@ -154,11 +160,15 @@ class Blocks:
         return min(covered / total, 1.0) if total > 0 else 0.0
 
     def _unreadable(self, lo: int, hi: int) -> int:
-        """Non-blank characters of ``text[lo:hi]`` when it holds fewer than ``short`` tokens, else 0."""
-        if self._tokens is None:
-            self._tokens = np.sort(np.asarray(self._raw if self._raw is not None else [], dtype=np.int64))
+        """Non-blank characters of ``text[lo:hi]`` when it holds code and fewer than ``short`` tokens, else 0."""
+        if hi <= lo:
+            return 0
+        if self._tokens is None or self._code is None:
+            self._tokens, self._code = (np.sort(np.asarray(a if a is not None else [], dtype=np.int64))
+                                        for a in self._raw)
         n = int(np.searchsorted(self._tokens, hi, side="left") - np.searchsorted(self._tokens, lo, side="left"))
-        return int(self._prefix()[hi] - self._prefix()[lo]) if hi > lo and n < self.short else 0
+        code = int(np.searchsorted(self._code, hi, side="left") - np.searchsorted(self._code, lo, side="left"))
+        return int(self._prefix()[hi] - self._prefix()[lo]) if 0 < code and n < self.short else 0
 
 
 _BLANKS = np.array([9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F,

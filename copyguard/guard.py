@@ -235,7 +235,8 @@ class Guard:
                 streams = [normalize(text, lang)]
             else:
                 streams = [ts for ts in normalize_code_words(text, lang)[::-1] if len(ts)]
-            return streams, False, Blocks.whole(text, _starts(streams), self.policy.min_region_block)
+            return streams, False, Blocks.whole(text, _starts(streams), self.policy.min_region_block,
+                                                _starts([ts for ts in streams if ts.is_code]))
         from .normalize.markdown import blocks
 
         prose: list[tuple[int, int]] = []
@@ -267,7 +268,8 @@ class Guard:
             out.append(normalize(text, PROSE) if whole else normalize_prose_in(text, sorted(prose)))
         if code:
             out.append(_in_order(TokenStream.concat(code, text)) if rest else TokenStream.concat(code, text))
-        return out, bool(rest), Blocks(text, units, _starts(out), self.policy.min_region_block)
+        return out, bool(rest), Blocks(text, units, _starts(out), self.policy.min_region_block,
+                                       _starts([ts for ts in out if ts.is_code]))
 
     def _candidates(self, indexes: tuple[Index, ...], query: Query, common: np.ndarray,
                     counts: np.ndarray | None = None, extra: int = 2) -> tuple[Ranking, int]:

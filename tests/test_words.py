@@ -519,3 +519,16 @@ def test_a_copied_docstring_under_a_signature_too_short_to_match_is_a_whole_bloc
     assert [m.source for m in Guard.open(held_index).check(short).matches] == ["settle.py"]
     longer = f'```python\ndef reconcile(book, items, limit, strict, extra):\n{doc}\n    ..."""\n```\n'
     assert not Guard.open(held_index).check(longer).flagged  # 14 tokens of its own: not a whole copy
+
+
+def test_a_sentence_cut_short_inside_a_paragraph_of_its_own_is_no_whole_block(tmp_path):
+    text = ("Like nethack, moria and rogue, one of the large freely distributed Dungeons-and-Dragons-like simulation "
+            "games, available for a wide range of machines and operating systems, and still played today.")
+    other = "An unrelated paragraph about the weather in spring and the birds that come back to the garden every year."
+    index_documents([Document("hack.txt", text, "text", "CC0-1.0", None),
+                     Document("other.txt", other, "text", "CC0-1.0", None)], str(tmp_path / "idx"))
+    guard = Guard.open(tmp_path / "idx")
+    copied = "Like nethack, moria and rogue, one of the large freely distributed Dungeons-and-Dragons-like games"
+    assert [m.source for m in guard.check(f"Some intro here.\n\n{copied}\n").matches] == ["hack.txt"]  # the whole paragraph
+    # 15 words and 6 of the writer's own: the paragraph's end is words, not a signature no region could hold
+    assert not guard.check(f"Some intro here.\n\n{copied}, as my cousin told me then\n").flagged
