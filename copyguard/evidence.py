@@ -119,31 +119,34 @@ class Blocks:
             self._filled = np.concatenate([[0], np.cumsum(~blank)])
         return self._filled
 
-    def share(self, spans: Iterable[tuple[int, int]], words: Iterable[tuple[int, int]] = ()) -> float:
+    def share(self, spans: Iterable[tuple[int, int]], words: Iterable[tuple[int, int]] = (),
+              within: Iterable[tuple[int, int]] = ()) -> float:
         """Non-blank characters the union of ``spans`` covers, over those of the units the spans touch.
 
         ``words``: those of the spans that are words (docstrings, comments,
         prose); a unit's stretch before its first span or after its last one,
         when that span is words and the stretch holds code and fewer than
-        ``short`` tokens, is left out (see the class).
+        ``short`` tokens, is left out (see the class). ``within``: spans that
+        cover only inside the units ``spans`` touch (regions too short to make
+        a unit a copy, long enough to say that part of it was copied).
         """
-        merged: list[list[int]] = []
-        for a, b in sorted(spans):
-            if merged and a <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], b)
-            elif b > a:
-                merged.append([a, b])
-        if not merged or self.starts.shape[0] == 0:
+        main = _merged_spans(spans)
+        if not main or self.starts.shape[0] == 0:
             return 0.0
+        touched: set[int] = set()
+        for a, b in main:
+            first = int(np.searchsorted(self.ends, a, side="right"))
+            last = int(np.searchsorted(self.starts, b, side="left"))
+            touched.update(u for u in range(first, last) if min(b, int(self.ends[u])) > max(a, int(self.starts[u])))
         filled = self._prefix()
         inside: dict[int, list[tuple[int, int]]] = defaultdict(list)
         covered = 0
-        for a, b in merged:
+        for a, b in _merged_spans([*main, *within]) if within else main:
             first = int(np.searchsorted(self.ends, a, side="right"))
             last = int(np.searchsorted(self.starts, b, side="left"))
             for u in range(first, last):
                 lo, hi = max(a, int(self.starts[u])), min(b, int(self.ends[u]))
-                if hi > lo:
+                if hi > lo and u in touched:
                     inside[u].append((lo, hi))
                     covered += int(filled[hi] - filled[lo])
         total = 0
@@ -169,6 +172,17 @@ class Blocks:
         n = int(np.searchsorted(self._tokens, hi, side="left") - np.searchsorted(self._tokens, lo, side="left"))
         code = int(np.searchsorted(self._code, hi, side="left") - np.searchsorted(self._code, lo, side="left"))
         return int(self._prefix()[hi] - self._prefix()[lo]) if 0 < code and n < self.short else 0
+
+
+def _merged_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Non-empty spans, sorted, overlapping and touching ones merged."""
+    merged: list[list[int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        elif b > a:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
 
 
 _BLANKS = np.array([9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F,
@@ -205,15 +219,17 @@ def reported(matches: list[Match], floors: Floors, blocks: Blocks | None = None,
     The floors first (regions of ``floors.region`` tokens and more, weighted by
     rarity; skipped when ``block_only``), then the whole-block test (regions of
     ``floors.block_region`` and more, exact tokens and words unweighted,
-    covering ``floors.block_share`` of the blocks they touch).
+    covering ``floors.block_share`` of the blocks they touch; shorter regions of words cover, never count).
     """
     if not block_only and evidence(matches, floors) >= 1.0:
         return [m for m in matches if m.tokens >= floors.region]
     if blocks is None:
         return []
     short = [m for m in matches if m.tokens >= floors.block_region]
-    words = [m.output_span for m in short if m.lang in PROSE_ALIASES]
-    if block_evidence(short, floors) >= 1.0 and blocks.share((m.output_span for m in short), words) >= floors.block_share:
+    words = [m.output_span for m in matches if m.lang in PROSE_ALIASES]
+    tiny = [m.output_span for m in matches if m.tokens < floors.block_region]
+    if (block_evidence(short, floors) >= 1.0
+            and blocks.share((m.output_span for m in short), words, tiny) >= floors.block_share):
         return short
     return []
 

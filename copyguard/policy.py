@@ -61,6 +61,7 @@ class Policy:
     min_tokens_block: int = 16  # ... reported from this many exact code tokens ...
     min_words_block: int = 12  # ... or words (shares add up), unweighted ...
     min_region_block: int = 8  # ... counting regions of this many tokens or words and more
+    min_region_cover: int = 4  # regions of words this short cover the block they are in, never count as evidence
     min_held_shingles: int = 3  # a source holding this many of the output's rare shingles is aligned (0: off) ...
     # ... whatever the bands proposed, and reported only as a whole-block copy when no band proposed it
     max_shingle_sources: int = 10  # a shingle held by more indexed sources is boilerplate: it never counts (0: off)
@@ -88,14 +89,15 @@ class Policy:
             raise ConfigError(f"max_shingle_share must be a number in [0, 1], got {share!r}")
         for name in ("min_tokens_code", "min_tokens_prose", "min_tokens_exact", "min_region_tokens",
                      "min_tokens_block", "min_words_block", "min_region_block", "min_distinct_shingles", "max_gap",
-                     "max_sources", "max_shingle_sources", "min_held_shingles"):
+                     "max_sources", "max_shingle_sources", "min_held_shingles", "min_region_cover"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
         if self.max_sources < 1:
             raise ConfigError("max_sources must be at least 1 (0 would align no candidate: nothing would be found)")
         for name in ("min_tokens_code", "min_tokens_prose", "min_tokens_exact", "min_region_tokens",
-                     "min_tokens_block", "min_words_block", "min_region_block", "min_distinct_shingles"):
+                     "min_tokens_block", "min_words_block", "min_region_block", "min_distinct_shingles",
+                     "min_region_cover"):
             if getattr(self, name) > MAX_FLOOR:
                 raise ConfigError(f"{name} = {getattr(self, name)} is over {MAX_FLOOR:,}: no realistic copy "
                                   f"would be found")
@@ -128,10 +130,16 @@ class Policy:
     def region_limits(self, is_code: bool) -> Limits:
         """What one region needs to be aligned at all; the floors apply to the sum (``copyguard.evidence``).
 
-        >>> Policy().region_limits(is_code=True).min_tokens
-        8
+        Regions of words from ``min_region_cover`` on are aligned: under
+        ``min_region_block`` they are no evidence, but they cover their block
+        (a one-line doc comment above a copied method) for the whole-block test.
+
+        >>> Policy().region_limits(is_code=True).min_tokens, Policy().region_limits(is_code=False).min_tokens
+        (8, 4)
         """
         short = min(self.min_region_tokens, self.min_region_block, self.min_tokens(is_code))
+        if not is_code and self.min_region_cover > 0:
+            short = min(short, self.min_region_cover)
         return Limits(short, min(self.min_distinct_shingles, short // 2), self.min_similarity, self.max_gap)
 
     def floors(self) -> Floors:

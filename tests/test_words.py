@@ -532,3 +532,55 @@ def test_a_sentence_cut_short_inside_a_paragraph_of_its_own_is_no_whole_block(tm
     assert [m.source for m in guard.check(f"Some intro here.\n\n{copied}\n").matches] == ["hack.txt"]  # the whole paragraph
     # 15 words and 6 of the writer's own: the paragraph's end is words, not a signature no region could hold
     assert not guard.check(f"Some intro here.\n\n{copied}, as my cousin told me then\n").flagged
+
+
+RING_QUEUE = '''package org.example.queue;
+
+import java.util.Objects;
+
+public class RingQueue<E> {
+    private final Object[] items;
+    private int head, count;
+
+    public RingQueue(int capacity) {
+        items = new Object[capacity];
+    }
+
+    /**
+     * Returns the element stored at slot i.
+     */
+    @SuppressWarnings("unchecked")
+    final E slotAt(int i) {
+        return (E) items[(head + i) % items.length];
+    }
+
+    /**
+     * Inserts the element at the tail of this queue, failing when the queue is full.
+     */
+    public boolean offerLast(E e) {
+        Objects.requireNonNull(e);
+        if (count == items.length) return false;
+        items[(head + count++) % items.length] = e;
+        return true;
+    }
+}
+'''
+
+SLOT_AT = '''
+@SuppressWarnings("unchecked")
+final E slotAt(int i) {
+    return (E) items[(head + i) % items.length];
+}
+'''
+
+
+def test_a_short_method_copied_with_its_one_line_doc_comment_is_a_whole_block(tmp_path):
+    index_documents([Document("RingQueue.java", RING_QUEUE, "java", "GPL-2.0-only", None)], str(tmp_path / "idx"))
+    guard = Guard.open(tmp_path / "idx")
+    copied = f"Here it is:\n\n```java\n/**\n * Returns the element stored at slot i.\n */{SLOT_AT}```\n"
+    # 31 exact code tokens, under the floor of 32; its 7-word doc comment is too short to be evidence, but it is the
+    # source's own: the block is a copy through and through
+    assert [m.source for m in guard.check(copied).matches] == ["RingQueue.java"]
+    assert not Guard.open(tmp_path / "idx", Policy(min_region_cover=0)).check(copied).flagged
+    own = f"Here it is:\n\n```java\n/**\n * Gives back what the ring holds at that position.\n */{SLOT_AT}```\n"
+    assert not guard.check(own).flagged  # the doc comment is the writer's: not a whole copy
