@@ -584,3 +584,30 @@ def test_a_short_method_copied_with_its_one_line_doc_comment_is_a_whole_block(tm
     assert not Guard.open(tmp_path / "idx", Policy(min_region_cover=0)).check(copied).flagged
     own = f"Here it is:\n\n```java\n/**\n * Gives back what the ring holds at that position.\n */{SLOT_AT}```\n"
     assert not guard.check(own).flagged  # the doc comment is the writer's: not a whole copy
+
+
+PENDING = '''/**
+ * Tells whether `value` is recorded as a pending ledger transfer.
+ *
+ * @since 2.1.0
+ * @param {*} value The value to check.
+ * @returns {boolean} Returns `true` if `value` is pending, else `false`.
+ */
+function isPendingTransfer(value) {
+  return value != null && typeof value == 'object' && value.state === 'pending' && !value.settledAt;
+}
+
+module.exports = isPendingTransfer;
+'''
+
+
+def test_the_first_two_lines_of_a_doc_comment_are_a_whole_block_copy(tmp_path):
+    index_documents([Document("isPendingTransfer.js", PENDING, "javascript", "GPL-2.0-only", None)],
+                    str(tmp_path / "idx"))
+    guard = Guard.open(tmp_path / "idx")
+    first = "\n".join(PENDING.splitlines()[:3])  # a model that stopped after the summary line: 10 words, all copied
+    answer = f"You can write it like this:\n\n```javascript\n{first}\n```\n"
+    assert [m.source for m in guard.check(answer).matches] == ["isPendingTransfer.js"]
+    assert not Guard.open(tmp_path / "idx", Policy(min_words_block=12)).check(answer).flagged
+    own = "/**\n * Tells whether `value` is recorded as a pending card payment by the bank.\n *\n"
+    assert not guard.check(f"You can write it like this:\n\n```javascript\n{own}```\n").flagged  # half of it is new
