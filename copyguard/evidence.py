@@ -39,6 +39,7 @@ Two things make the floors fair to short copies without flagging look-alikes:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -97,14 +98,16 @@ class Blocks:
     def __init__(self, text: str, units: Sequence[tuple[int, int]], tokens: np.ndarray | None = None,
                  short: int = 0, code: np.ndarray | None = None):
         self.text = text
-        ordered = sorted((a, b) for a, b in units if b > a)
-        self.starts = np.array([a for a, _ in ordered], dtype=np.int64)
-        self.ends = np.array([b for _, b in ordered], dtype=np.int64)
+        ordered = sorted((int(a), int(b)) for a, b in units if b > a)
+        self._starts, self._ends = [a for a, _ in ordered], [b for _, b in ordered]  # searched by bisect
+        self.starts = np.array(self._starts, dtype=np.int64)
+        self.ends = np.array(self._ends, dtype=np.int64)
         self._raw = (tokens, code)
-        self._tokens: np.ndarray | None = None  # sorted on first use: only the block test needs them
-        self._code: np.ndarray | None = None
+        self._tokens: list[int] | None = None  # sorted on first use: only the block test needs them
+        self._code: list[int] | None = None
         self.short = short
         self._filled: np.ndarray | None = None
+        self._shares: dict[tuple, float] = {}  # a source's regions are tested each round and again by ``weigh``
 
     @classmethod
     def whole(cls, text: str, tokens: np.ndarray | None = None, short: int = 0, code: np.ndarray | None = None
@@ -131,28 +134,36 @@ class Blocks:
         a unit a copy, long enough to say that part of it was copied).
         """
         main = _merged_spans(spans)
-        if not main or self.starts.shape[0] == 0:
+        if not main or not self._starts:
             return 0.0
+        said = sorted(set(words)) if self.short > 0 else []
+        every = _merged_spans([*main, *within]) if within else main
+        key = (tuple(main), tuple(said), tuple(every))
+        known = self._shares.get(key)
+        if known is None:
+            known = self._shares[key] = self._share(main, every, said)
+        return known
+
+    def _share(self, main: list[tuple[int, int]], every: list[tuple[int, int]], said: list[tuple[int, int]]
+               ) -> float:
+        """``share`` of merged spans: ``main`` picks the units, ``every`` (``main`` and ``within``) covers them."""
+        starts, ends = self._starts, self._ends
         touched: set[int] = set()
         for a, b in main:
-            first = int(np.searchsorted(self.ends, a, side="right"))
-            last = int(np.searchsorted(self.starts, b, side="left"))
-            touched.update(u for u in range(first, last) if min(b, int(self.ends[u])) > max(a, int(self.starts[u])))
+            touched.update(u for u in range(bisect_right(ends, a), bisect_left(starts, b))
+                           if min(b, ends[u]) > max(a, starts[u]))
         filled = self._prefix()
         inside: dict[int, list[tuple[int, int]]] = defaultdict(list)
         covered = 0
-        for a, b in _merged_spans([*main, *within]) if within else main:
-            first = int(np.searchsorted(self.ends, a, side="right"))
-            last = int(np.searchsorted(self.starts, b, side="left"))
-            for u in range(first, last):
-                lo, hi = max(a, int(self.starts[u])), min(b, int(self.ends[u]))
+        for a, b in every:
+            for u in range(bisect_right(ends, a), bisect_left(starts, b)):
+                lo, hi = max(a, starts[u]), min(b, ends[u])
                 if hi > lo and u in touched:
                     inside[u].append((lo, hi))
                     covered += int(filled[hi] - filled[lo])
         total = 0
-        said = sorted(set(words)) if self.short > 0 else []
         for u, parts in inside.items():
-            start, end = int(self.starts[u]), int(self.ends[u])
+            start, end = starts[u], ends[u]
             total += int(filled[end] - filled[start])
             if said:
                 lo, hi = parts[0][0], parts[-1][1]
@@ -167,10 +178,10 @@ class Blocks:
         if hi <= lo:
             return 0
         if self._tokens is None or self._code is None:
-            self._tokens, self._code = (np.sort(np.asarray(a if a is not None else [], dtype=np.int64))
+            self._tokens, self._code = (np.sort(np.asarray(a if a is not None else [], dtype=np.int64)).tolist()
                                         for a in self._raw)
-        n = int(np.searchsorted(self._tokens, hi, side="left") - np.searchsorted(self._tokens, lo, side="left"))
-        code = int(np.searchsorted(self._code, hi, side="left") - np.searchsorted(self._code, lo, side="left"))
+        n = bisect_left(self._tokens, hi) - bisect_left(self._tokens, lo)
+        code = bisect_left(self._code, hi) - bisect_left(self._code, lo)
         return int(self._prefix()[hi] - self._prefix()[lo]) if 0 < code and n < self.short else 0
 
 

@@ -8,6 +8,7 @@ segment's local passage ids and source rows into global ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,11 @@ class View:
     @property
     def n_passages(self) -> int:
         return int(self.p_base[-1])
+
+    @cached_property
+    def source_bases(self) -> list[int]:
+        """``s_base`` as Python ints: one source is located per candidate, by ``bisect`` (no numpy call)."""
+        return [int(x) for x in self.s_base]
 
 
 @dataclass(frozen=True, eq=False)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -271,13 +272,11 @@ class Index:
 
     def source_tokens(self, ref: int, start: int = 0, end: int | None = None) -> Tokens:
         """Tokens ``start:end`` (default: all) of source ``ref``."""
-        view = self._view
-        seg, row = self._locate_source(ref)
-        s = view.segments.index(seg)
-        first, last = (int(x) for x in seg.source_tok[row])
+        seg, row, _ = self._locate(ref)
+        first, last = seg.source_tok[row].tolist()
         lo = min(first + max(start, 0), last)
         hi = max(lo, last if end is None else min(first + max(end, 0), last))
-        t = view.segments[s].tokens  # one range: views of the mapped arrays, nothing copied
+        t = seg.tokens  # one range: views of the mapped arrays, nothing copied
         return Tokens(t["hashes"][lo:hi], t["exact"][lo:hi], t["kinds"][lo:hi], t["starts"][lo:hi], t["ends"][lo:hi])
 
     def source_shingles(self, ref: int) -> np.ndarray:
@@ -329,12 +328,15 @@ class Index:
             pos = np.searchsorted(keys, values).clip(max=keys.shape[0] - 1)
             found = np.flatnonzero(keys[pos] == values)
             rows = np.asarray(seg.holders(p.shingle_code, p.shingle_prose))[pos[found]]
-            for j in range(rows.shape[1]):
-                has = rows[:, j] != NO_HOLDER
-                live = has.copy()
-                live[has] = ~isin_sorted(rows[has, j].astype(np.int64), view.dead_sources[s].astype(np.int64))
-                idx_parts.append(found[live])
-                ref_parts.append(rows[live, j].astype(np.int64) + int(view.s_base[s]))
+            # every column at once, column after column: (found, holder) pairs in the order of one loop per column
+            held = rows.T.reshape(-1).astype(np.int64)
+            at = np.tile(found, rows.shape[1])
+            live = held != int(NO_HOLDER)
+            dead = view.dead_sources[s]
+            if dead.shape[0]:
+                live[live] = ~isin_sorted(held[live], dead.astype(np.int64))
+            idx_parts.append(at[live])
+            ref_parts.append(held[live] + int(view.s_base[s]))
         if not idx_parts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(idx_parts).astype(np.int64), np.concatenate(ref_parts)
@@ -462,11 +464,16 @@ class Index:
         return gids
 
     def _locate_source(self, ref: int) -> tuple[Segment, int]:
-        view = self._view
-        if not 0 <= ref < int(view.s_base[-1]):
-            raise IndexStoreError(f"source ref {ref} out of range: the index has {int(view.s_base[-1])} sources")
-        s = int(np.searchsorted(view.s_base, ref, side="right")) - 1
-        return view.segments[s], int(ref - view.s_base[s])
+        seg, row, _ = self._locate(ref)
+        return seg, row
+
+    def _locate(self, ref: int) -> tuple[Segment, int, int]:
+        """The segment of source ``ref``, its row there and the segment's position in the view."""
+        bases = self._view.source_bases
+        if not 0 <= ref < bases[-1]:
+            raise IndexStoreError(f"source ref {ref} out of range: the index has {bases[-1]} sources")
+        s = bisect_right(bases, ref) - 1
+        return self._view.segments[s], int(ref - bases[s]), s
 
 
 class Transaction:
