@@ -21,7 +21,7 @@ from libc.stdlib cimport calloc, malloc, free, qsort
 
 import numpy as np
 
-API = 11  # compiled.API: bumped whenever a function is added or changes its arguments
+API = 12  # compiled.API: bumped whenever a function is added or changes its arguments
 
 cdef uint64_t POLY = 0x9E3779B97F4A7C15ULL
 cdef uint32_t MAX32 = 0xFFFFFFFFU
@@ -462,6 +462,27 @@ def count_of(const uint64_t[::1] keys, const uint32_t[::1] counts, const int64_t
                 out[i] = counts[first[i]]
     return out_arr
 
+
+
+def position_of(const uint64_t[::1] keys, const int64_t[::1] directory, int bits, const uint64_t[::1] values):
+    """``df.position_of``: where each value is in a sorted table of distinct keys (-1 where absent)."""
+    cdef Py_ssize_t n = values.shape[0], i
+    if directory.shape[0] != (1 << bits) + 1:
+        raise ValueError("directory does not match bits")
+    out_arr = np.full(n, -1, dtype=np.int64)
+    first_arr = np.empty(n, dtype=np.int64)
+    found_arr = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] out = out_arr
+    cdef int64_t[::1] first = first_arr
+    cdef int64_t[::1] found = found_arr
+    if n == 0 or keys.shape[0] == 0:
+        return out_arr
+    with nogil:
+        _find_all(keys, directory, bits, values, &first[0], &found[0])
+        for i in range(n):
+            if found[i]:
+                out[i] = first[i]
+    return out_arr
 
 # --- (2b) candidate passages measured on stored shingles -------------------------------
 

@@ -25,7 +25,7 @@ from functools import cached_property
 import numpy as np
 
 from .index import Index, PassageInfo
-from .index.arrays import isin_sorted, sorted_unique
+from .index.arrays import sorted_unique
 from .normalize.tokens import Tokens, TokenStream, mix64
 from .params import Params
 from .passages import sketch_passages
@@ -270,7 +270,7 @@ def held_candidates(indexes: Sequence[Index], query: Query, common: np.ndarray, 
     for _, shard, ref in sorted(found)[:limit]:
         index = indexes[shard]
         stored = index.source_shingles(ref)
-        at = np.flatnonzero(isin_sorted(stored, held[shard, ref]))
+        at = np.flatnonzero(np.isin(stored, held[shard, ref]))  # a few values: numpy compares them one by one
         margin = index.params.window(query.code)[0]
         lo, hi = _densest(at, margin) if at.shape[0] else (0, stored.shape[0])
         out.append(Candidate(ref, 0.0, index.source_tokens(ref, lo, hi), shard))

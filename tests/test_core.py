@@ -368,6 +368,23 @@ def test_source_count_lookup_through_a_directory_equals_reference(n_keys):
     assert (fast > 0).sum() == min(200, keys.shape[0]) or n_keys == 0
 
 
+@pytest.mark.parametrize("n_keys", [0, 1, 10, 50_000])
+def test_key_positions_through_a_directory_equal_reference(n_keys):
+    from copyguard.index.bands import band_directory
+    from copyguard.index.df import position_of
+
+    rng = np.random.default_rng(n_keys + 1)
+    keys = sorted_unique(rng.integers(0, 2**64 - 1, n_keys, dtype=np.uint64))
+    held = rng.choice(keys, min(300, keys.shape[0]), replace=False) if keys.shape[0] else keys
+    values = np.concatenate([held, rng.integers(0, 2**64 - 1, 200, dtype=np.uint64),
+                             np.array([0, 2**64 - 1], np.uint64), keys[:1], keys[-1:]])
+    fast, slow = both(position_of, keys, values, band_directory(keys))
+    same(fast, slow)
+    hit = fast >= 0
+    assert np.array_equal(keys[fast[hit]], values[hit])
+    assert hit.sum() >= held.shape[0] + 2 * (n_keys > 0)
+
+
 @pytest.mark.parametrize("max_hits", [None, 3])
 def test_passage_counts_equal_reference(max_hits):
     from copyguard.index.bands import band_directory, passage_counts

@@ -79,6 +79,25 @@ def count_of(keys: np.ndarray, counts: np.ndarray, values: np.ndarray, directory
     return np.where(keys[pos] == values, counts[pos], 0).astype(np.int64)
 
 
+
+def position_of(keys: np.ndarray, values: np.ndarray, directory: np.ndarray | None = None) -> np.ndarray:
+    """Where each of ``values`` is in ``keys`` (sorted, distinct): int64 positions, -1 where absent.
+
+    ``directory``: as for ``count_of``, the compiled core's shortcut into the mapped table.
+
+    >>> position_of(np.array([5, 7, 9], np.uint64), np.array([7, 8, 9], np.uint64)).tolist()
+    [1, -1, 2]
+    """
+    values = np.asarray(values, dtype=np.uint64)
+    if keys.shape[0] == 0:
+        return np.full(values.shape[0], -1, dtype=np.int64)
+    c = core()
+    if c is not None and directory is not None and keys.dtype == np.uint64:
+        return c.position_of(keys, directory, int(directory.shape[0] - 1).bit_length() - 1,
+                             np.ascontiguousarray(values))
+    pos = np.searchsorted(keys, values).clip(max=keys.shape[0] - 1)
+    return np.where(keys[pos] == values, pos, -1).astype(np.int64)
+
 def source_shingles(tokens: Tokens, words_start: int, code: bool, k_code: int, k_prose: int) -> np.ndarray:
     """Distinct shingles of one source's stored tokens: code channel ``[0, words_start)``, words after it."""
     if not code:

@@ -33,7 +33,7 @@ from ..params import Params
 from . import fsutil
 from .arrays import arrow_ints, isin_sorted, sorted_unique
 from .base import BASE, BaseEntry, base_problems, load_base, write_base
-from .df import NO_HOLDER, count_of, rows_counts
+from .df import NO_HOLDER, count_of, position_of, rows_counts
 from .integrity import VerifyReport, check_segment_files, digest_dir, raise_problems
 from .manifest import MANIFEST, Manifest, SegmentEntry, check_params, read_manifest, write_manifest
 from .query import (
@@ -325,8 +325,8 @@ class Index:
             keys = np.asarray(seg.df_keys)
             if keys.shape[0] == 0 or values.shape[0] == 0:
                 continue
-            pos = np.searchsorted(keys, values).clip(max=keys.shape[0] - 1)
-            found = np.flatnonzero(keys[pos] == values)
+            pos = position_of(keys, values, seg.df_dir)
+            found = np.flatnonzero(pos >= 0)
             rows = np.asarray(seg.holders(p.shingle_code, p.shingle_prose))[pos[found]]
             # every column at once, column after column: (found, holder) pairs in the order of one loop per column
             held = rows.T.reshape(-1).astype(np.int64)
