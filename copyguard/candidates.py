@@ -166,16 +166,24 @@ def rank_candidates(indexes: Index | Sequence[Index], query: Query, min_containm
         return Ranking([], truncated)
     keys = np.concatenate([info.source + (s << _SHARD_SHIFT) for s, (info, _) in enumerate(scored) if info is not None])
     contain = np.concatenate([c for info, c in scored if info is not None])
+    tok = np.concatenate([info.tok for info, _ in scored if info is not None])
+    # each source's first and last token over its passages, for all sources in one pass
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    distinct = ordered[starts]
+    first = np.minimum.reduceat(tok[order, 0], starts)
+    last = np.maximum.reduceat(tok[order, 1], starts)
     out = []
-    more = sorted_unique(keys).shape[0] > limit
-    for key, best in best_sources(keys, contain, limit):
+    more = distinct.shape[0] > limit
+    picked = best_sources(keys, contain, limit)
+    at = np.searchsorted(distinct, np.array([key for key, _ in picked], dtype=keys.dtype)).tolist()
+    for (key, best), i in zip(picked, at):
         shard, ref = key >> _SHARD_SHIFT, key & ((1 << _SHARD_SHIFT) - 1)
-        index, (info, _) = indexes[shard], scored[shard]
-        assert info is not None
-        mine = info.source == ref
+        index = indexes[shard]
         margin = index.params.window(query.code)[0]
-        lo = max(int(info.tok[mine, 0].min()) - margin, 0)
-        hi = int(info.tok[mine, 1].max()) + margin
+        lo = max(int(first[i]) - margin, 0)
+        hi = int(last[i]) + margin
         out.append(Candidate(ref, best, index.source_tokens(ref, lo, hi), shard))
     return Ranking(out, truncated, more)
 

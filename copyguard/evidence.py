@@ -118,7 +118,7 @@ class Blocks:
         """Non-blank characters before each position (made on first use: only the block test needs it)."""
         if self._filled is None:
             codes = np.frombuffer(self.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-            blank = np.isin(codes, _BLANKS)
+            blank = _IS_BLANK[np.minimum(codes, _IS_BLANK.shape[0] - 1)]
             self._filled = np.concatenate([[0], np.cumsum(~blank)])
         return self._filled
 
@@ -198,6 +198,8 @@ def _merged_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 
 _BLANKS = np.array([9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F,
                     0x3000, 0xFEFF], dtype=np.uint32)
+_IS_BLANK = np.zeros(0xFF01, dtype=bool)  # every code point of _BLANKS is below 0xFF00: the last entry is no blank
+_IS_BLANK[_BLANKS] = True
 
 
 def weigh(text: str, matches: Iterable[Match], floors: Floors, blocks: Blocks | None = None,
