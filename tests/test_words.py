@@ -611,3 +611,27 @@ def test_the_first_two_lines_of_a_doc_comment_are_a_whole_block_copy(tmp_path):
     assert not Guard.open(tmp_path / "idx", Policy(min_words_block=12)).check(answer).flagged
     own = "/**\n * Tells whether `value` is recorded as a pending card payment by the bank.\n *\n"
     assert not guard.check(f"You can write it like this:\n\n```javascript\n{own}```\n").flagged  # half of it is new
+
+
+GEOMETRY = '''"""Small geometry helpers for the survey tools."""
+
+import math
+
+
+def triangle_area(base, height):
+    return base * height / 2
+
+
+def ring_area(outer, inner):
+    return math.pi * (outer ** 2 - inner ** 2)
+'''
+
+
+def test_a_two_line_function_copied_alone_with_its_names_is_a_whole_block(tmp_path):
+    index_documents([Document("geometry.py", GEOMETRY, "python", "GPL-3.0-only", None)], str(tmp_path / "idx"))
+    guard = Guard.open(tmp_path / "idx")
+    copied = "Here:\n\n```python\ndef triangle_area(base, height):\n    return base * height / 2\n```\n"  # 14 tokens
+    assert [m.source for m in guard.check(copied).matches] == ["geometry.py"]
+    assert not Guard.open(tmp_path / "idx", Policy(min_tokens_block=16)).check(copied).flagged
+    renamed = "Here:\n\n```python\ndef tri(b, h):\n    return b * h / 2\n```\n"
+    assert not guard.check(renamed).flagged  # the same structure with other names: no exact tokens to count
