@@ -7,6 +7,13 @@ so short rows still match their exact copies. A row with no tokens (null,
 empty, only punctuation) gets the empty signature, all ``0xFFFFFFFF``, and is
 never anyone's duplicate.
 
+A row detected (or tagged) as code whose code tokens number fewer than
+``CODE_SHARE`` of its prose words, or fewer than one code shingle and than
+its prose words, is compared as prose: nearly all of it is one comment or
+literal (prose with ``array(`` detected as PHP is one inline
+``text`` token; ``Closes: #123 ...`` detected as Bash is one comment), so its
+code shingles would make unrelated rows identical.
+
 Prose rows of a batch are normalized in one call on the rows joined by
 newlines: prose folding is per code point and a newline always separates
 words, so the tokens are those of each row on its own (a test checks this).
@@ -27,6 +34,9 @@ from ..sketch import minhash_ranges, stream_shingles
 from .config import Columns, DedupConfig
 
 EMPTY = np.uint32(0xFFFFFFFF)
+# Below every code item of bench/dedup_curves.py's tuning split (Python functions 0.080 at least, JavaScript
+# 0.127) and above prose detected as code there and in bench/dedup.py (PHP 0.006-0.026, Bash 0.03).
+CODE_SHARE = 0.05
 _CHUNK = 4096  # shingles permuted at once: a (num_perm, 4096) block stays in L2 cache, 35% faster than 32768
 
 
@@ -39,10 +49,27 @@ def row_shingles(text: str | None, lang: str | None, config: DedupConfig) -> np.
     if not text:
         return np.zeros(0, dtype=np.uint64)
     ts = normalize(text, lang)
+    if lang is not None and _mostly_comment_or_literal(text, len(ts), config.params.shingle(True)):
+        ts, lang = normalize(text, None), None
     n = len(ts)
     if n == 0:
         return np.zeros(0, dtype=np.uint64)
     return stream_shingles(ts.tokens, min(config.params.shingle(lang is not None), n), code=lang is not None)
+
+
+def _mostly_comment_or_literal(text: str, code_tokens: int, shingle: int) -> bool:
+    """Whether a code row is to be compared as prose: its code tokens are fewer than ``CODE_SHARE`` of its
+    prose words, or fewer than one code ``shingle`` and than its prose words (a short row that is one comment).
+
+    >>> _mostly_comment_or_literal("Closes: #364726 * Let dpkg-buildpackage pass options through", 2, 6)
+    True
+    >>> _mostly_comment_or_literal("import numpy as np", 4, 6)
+    False
+    """
+    if code_tokens >= shingle and code_tokens >= CODE_SHARE * len(text):  # a prose word has 1+ characters
+        return False
+    words = len(normalize(text, None))
+    return code_tokens < CODE_SHARE * words or code_tokens < min(shingle, words)
 
 
 def signatures_for_batch(batch: pa.RecordBatch, config: DedupConfig, columns: Columns | None = None) -> np.ndarray:
@@ -64,14 +91,23 @@ def shingles_for_batch(batch: pa.RecordBatch, config: DedupConfig,
     texts = _text_column(batch, columns.text).to_pylist()
     langs = row_languages(batch, config, columns.lang, texts)
     is_code = np.array([lang is not None for lang in langs], dtype=bool)
-    prose_rows = np.flatnonzero(~is_code)
-    hashes, owner = _prose_shingles([texts[i] for i in prose_rows], config.params.shingle(False))
-    parts, owners = [hashes], [prose_rows[owner]]
+    parts, owners, k = [], [], config.params.shingle(True)
     for i in np.flatnonzero(is_code).tolist():
-        sh = row_shingles(texts[i], langs[i], config)
+        text = texts[i]
+        if not text:
+            continue
+        ts = normalize(text, langs[i])
+        if _mostly_comment_or_literal(text, len(ts), k):
+            is_code[i] = False
+            continue
+        if len(ts) == 0:
+            continue
+        sh = stream_shingles(ts.tokens, min(k, len(ts)), code=True)
         parts.append(sh)
         owners.append(np.full(sh.shape[0], i, dtype=np.int64))
-    return np.concatenate(parts), np.concatenate(owners)
+    prose_rows = np.flatnonzero(~is_code)
+    hashes, owner = _prose_shingles([texts[i] for i in prose_rows], config.params.shingle(False))
+    return np.concatenate([hashes, *parts]), np.concatenate([prose_rows[owner], *owners])
 
 
 def empty_rows(sigs: np.ndarray) -> np.ndarray:
