@@ -278,11 +278,29 @@ def held_candidates(indexes: Sequence[Index], query: Query, common: np.ndarray, 
     for _, shard, ref in sorted(found)[:limit]:
         index = indexes[shard]
         stored = index.source_shingles(ref)
-        at = np.flatnonzero(np.isin(stored, held[shard, ref]))  # a few values: numpy compares them one by one
+        at = _positions_of(stored, held[shard, ref])
         margin = index.params.window(query.code)[0]
         lo, hi = _densest(at, margin) if at.shape[0] else (0, stored.shape[0])
         out.append(Candidate(ref, 0.0, index.source_tokens(ref, lo, hi), shard))
     return out
+
+
+def _positions_of(stored: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Positions of ``stored`` holding one of ``values``: a few values are compared one by one (np.isin does the
+    same for so few, after a setup that costs more than the comparisons on a source of a few thousand tokens).
+
+    >>> _positions_of(np.array([4, 7, 4, 9], np.uint64), np.array([4, 9], np.uint64)).tolist()
+    [0, 2, 3]
+    """
+    if values.shape[0] == 0 or values.shape[0] > _FEW_VALUES:
+        return np.flatnonzero(np.isin(stored, values))
+    mask = stored == values[0]
+    for v in values[1:]:
+        mask |= stored == v
+    return np.flatnonzero(mask)
+
+
+_FEW_VALUES = 16
 
 
 def _densest(at: np.ndarray, margin: int) -> tuple[int, int]:
@@ -294,11 +312,12 @@ def _densest(at: np.ndarray, margin: int) -> tuple[int, int]:
     >>> _densest(np.array([3, 5, 400, 410, 415]), 16)
     (384, 431)
     """
-    breaks = np.flatnonzero(np.diff(at) > margin) + 1
-    starts = np.concatenate([[0], breaks])
-    ends = np.concatenate([breaks, [at.shape[0]]])
-    best = int(np.argmax(ends - starts))
-    return max(int(at[starts[best]]) - margin, 0), int(at[ends[best] - 1]) + margin
+    gap = np.empty(at.shape[0] + 1, dtype=bool)  # where a run starts, and one past the last
+    gap[0] = gap[-1] = True
+    np.greater(at[1:] - at[:-1], margin, out=gap[1:-1])
+    edges = np.flatnonzero(gap)
+    best = int(np.argmax(edges[1:] - edges[:-1]))
+    return max(int(at[edges[best]]) - margin, 0), int(at[edges[best + 1] - 1]) + margin
 
 
 # Characters around a candidate's slice in which the other channel of the same source is aligned.
