@@ -66,7 +66,7 @@ class Floors:
     prose: int = 24  # ... or words (shares of the floors add up)
     exact: int = 32  # code tokens copied with their exact names and literals weigh against this floor
     region: int = 16  # a region shorter than this counts only toward a whole-block copy
-    block_share: float = 0.8  # share of an answer's block (code block, paragraph) a whole-block copy covers
+    block_share: float = 0.75  # share of an answer's block (code block, paragraph) a whole-block copy covers
     block_code: int = 14  # a whole-block copy: this many exact code tokens ...
     block_words: int = 8  # ... or words (shares add up), unweighted
     block_region: int = 8  # the shortest region a whole-block copy counts

@@ -57,7 +57,7 @@ class Policy:
     min_tokens_exact: int = 32  # code tokens copied with their exact names and literals weigh against this floor
     min_region_tokens: int = 16  # a region (code tokens or words) shorter than this counts only toward a whole block
     rarity: float = 1.0  # a token covered only by shingles n sources hold weighs n ** -rarity (exact: half; 0: off)
-    block_share: float = 0.8  # a code block or paragraph this much covered by one source's regions is a whole copy ...
+    block_share: float = 0.75  # a code block or paragraph this much covered by one source's regions is a whole copy ...
     min_tokens_block: int = 14  # ... reported from this many exact code tokens ...
     min_words_block: int = 8  # ... or words (shares add up), unweighted ...
     min_region_block: int = 8  # ... counting regions of this many tokens or words and more
@@ -146,7 +146,7 @@ class Policy:
         """The floors the evidence naming one source must reach (``copyguard.evidence``).
 
         >>> Policy().floors().block_share
-        0.8
+        0.75
         """
         return Floors(self.min_tokens_code, self.min_tokens_prose, self.min_tokens_exact, self.min_region_tokens,
                       self.block_share, self.min_tokens_block, self.min_words_block, self.min_region_block)

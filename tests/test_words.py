@@ -530,8 +530,9 @@ def test_a_sentence_cut_short_inside_a_paragraph_of_its_own_is_no_whole_block(tm
     guard = Guard.open(tmp_path / "idx")
     copied = "Like nethack, moria and rogue, one of the large freely distributed Dungeons-and-Dragons-like games"
     assert [m.source for m in guard.check(f"Some intro here.\n\n{copied}\n").matches] == ["hack.txt"]  # the whole paragraph
-    # 15 words and 6 of the writer's own: the paragraph's end is words, not a signature no region could hold
-    assert not guard.check(f"Some intro here.\n\n{copied}, as my cousin told me then\n").flagged
+    # 15 words and 4 long ones of the writer's own: the paragraph's end is words, not a signature no region could hold
+    own = ", notwithstanding extraordinarily uncharacteristic circumstances"
+    assert not guard.check(f"Some intro here.\n\n{copied}{own}\n").flagged
 
 
 RING_QUEUE = '''package org.example.queue;
@@ -635,3 +636,13 @@ def test_a_two_line_function_copied_alone_with_its_names_is_a_whole_block(tmp_pa
     assert not Guard.open(tmp_path / "idx", Policy(min_tokens_block=16)).check(copied).flagged
     renamed = "Here:\n\n```python\ndef tri(b, h):\n    return b * h / 2\n```\n"
     assert not guard.check(renamed).flagged  # the same structure with other names: no exact tokens to count
+
+
+def test_a_paragraph_three_quarters_copied_is_a_whole_block(tmp_path):
+    text = ("Like nethack, moria and rogue, one of the large freely distributed Dungeons-and-Dragons-like simulation "
+            "games, available for a wide range of machines and operating systems, and still played today.")
+    index_documents([Document("hack.txt", text, "text", "CC0-1.0", None)], str(tmp_path / "idx"))
+    copied = "Like nethack, moria and rogue, one of the large freely distributed Dungeons-and-Dragons-like games"
+    answer = f"Some intro here.\n\n{copied}, as my cousin told me then\n"  # 15 words copied, 6 of the writer's own
+    assert [m.source for m in Guard.open(tmp_path / "idx").check(answer).matches] == ["hack.txt"]
+    assert not Guard.open(tmp_path / "idx", Policy(block_share=0.8)).check(answer).flagged
