@@ -305,8 +305,9 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray]:
 
     The spans are an ``(n, 3)`` int64 array: only the words channel reads them.
     A copy that starts inside a docstring or comment is parsed opened, one cut
-    inside one closed, and a method pasted without its class inside a class
-    (its name is then a member's, as in its source); only the copy's own tokens are kept.
+    inside one closed, a method pasted without its class inside a class
+    (its name is then a member's, as in its source), and a PHP snippet without
+    ``<?php`` after one (``Grammar.open_tag``); only the copy's own tokens are kept.
     """
     grammar = grammars.get(lang)
     if not text:
@@ -314,7 +315,8 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray]:
     opening = _opened(text, grammar.name)
     closing = "" if opening else _unclosed(text, grammar.name)
     before, after = _member_of(text, grammar, opening)
-    head, tail = before + opening, closing + after
+    tag = grammar.open_tag + "\n" if grammar.open_tag and grammar.open_tag[:2] not in text else ""
+    head, tail = tag + before + opening, closing + after
     if not head and not tail:
         return _normalize_closed(text, grammar)
     ts, opaque = _normalize_closed(head + text + tail, grammar)
@@ -324,7 +326,7 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray]:
     opaque[:, 1] = np.minimum(opaque[:, 1], len(text))
     if tail:
         ts = _clip(ts, head + text)
-    return (_unshift(ts, text, n, len(before)) if head else ts), opaque
+    return (_unshift(ts, text, n, len(tag + before)) if head else ts), opaque
 
 
 def _member_of(text: str, grammar: Grammar, opening: str) -> tuple[str, str]:

@@ -52,7 +52,11 @@ class Grammar:
     source. ``member_access`` lists operators after which a name is an
     attribute and kept (``.``, ``->``). ``soft_keywords`` are words the grammar
     knows as keywords that are also common identifiers; they count as keywords
-    only where the parser used them as such.
+    only where the parser used them as such. ``open_tag`` is the tag that
+    starts code in a file of a templating language (PHP's ``<?php``): a text
+    holding no tag (none of its first two characters, ``<?``) is parsed as if
+    it opened with it, as a snippet is meant; the grammar would read it all
+    as template text.
     """
 
     name: str
@@ -79,6 +83,7 @@ class Grammar:
     source: str
     member_of: tuple[str, ...] = ()
     member_head: str = ""
+    open_tag: str = ""
 
     @property
     def version(self) -> str:
@@ -118,7 +123,7 @@ def _check_keys(source: str, where: str, table: dict, known: tuple[str, ...]) ->
 
 def parse_grammar(source: str, data: dict) -> Grammar:
     """A validated ``Grammar`` from the parsed TOML ``data`` of file ``source``."""
-    top = ("name", "package", "module", "function", "extensions", "aliases",
+    top = ("name", "package", "module", "function", "extensions", "aliases", "open_tag",
            "nodes", "names", "detect")
     _check_keys(source, "the top level", data, top)
     for key in ("name", "package", "module", "function"):
@@ -148,13 +153,17 @@ def parse_grammar(source: str, data: dict) -> Grammar:
     for entry in sections["kept_fields"]:
         if entry.count(".") != 1:
             raise GrammarError(f"{source}: kept_fields entry {entry!r} must be 'parent_type.field'")
+    open_tag = data.get("open_tag", "")
+    if not isinstance(open_tag, str) or (open_tag and len(open_tag) < 2):
+        raise GrammarError(f"{source}: 'open_tag' must be a tag of two or more characters, got {open_tag!r}")
     exts = _str_list(source, "extensions", data.get("extensions", []))
     return Grammar(
         name=data["name"], package=data["package"], module=data["module"],
         function=data["function"],
         extensions=tuple(e.lower().lstrip(".") for e in exts),
         aliases=tuple(a.lower() for a in _str_list(source, "aliases", data.get("aliases", []))),
-        extends=extends, source=source, member_of=tuple(member_of), member_head=member_head, **sections,
+        extends=extends, source=source, member_of=tuple(member_of), member_head=member_head,
+        open_tag=open_tag, **sections,
     )
 
 

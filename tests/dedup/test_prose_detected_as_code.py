@@ -1,7 +1,8 @@
 """Prose that detection calls code, but whose code tokens are one literal or comment, is compared as prose.
 
-Short documents mixing docstring sentences with a numpy doctest (``array([...])``) are detected
-as PHP, which parses text outside ``<?php`` as one inline ``text`` token; Debian changelog lines
+Short documents mixing docstring sentences with a numpy doctest (``array([...])``) were detected
+as PHP, which parsed text outside ``<?php`` as one inline ``text`` token (now detection and
+normalization parse a text without ``<?`` after ``<?php``, and they are prose); Debian changelog lines
 (``Closes: #364726 ...``) are detected as Bash, where ``#`` starts a comment to the end of the
 row. Compared as code, every such row had one or two shingles and all of them were "identical":
 ``python bench/dedup.py --rows 100000`` merged 397 unrelated rows into one cluster (precision 0.134).
@@ -40,8 +41,8 @@ def _labels(texts: list[str], config: DedupConfig) -> list[int]:
     return cluster(sigs, config).tolist()
 
 
-def test_the_rows_are_detected_as_code():
-    assert {detect_language(t) for t in DOCTEST_ROWS} == {"php"}
+def test_the_rows_are_detected_as_code_or_prose():
+    assert {detect_language(t) for t in DOCTEST_ROWS} == {None}  # PHP's parse of them is all errors
     assert {detect_language(t) for t in CHANGELOG_ROWS} == {"bash"}
 
 
@@ -60,7 +61,7 @@ def test_their_copies_are_still_found():
 
 def test_such_a_row_gets_its_prose_shingles():
     cfg = DedupConfig()
-    for text in DOCTEST_ROWS + CHANGELOG_ROWS:
+    for text in CHANGELOG_ROWS:
         lang = detect_language(text)
         assert lang is not None
         assert np.array_equal(row_shingles(text, lang, cfg), row_shingles(text, None, cfg))

@@ -143,3 +143,15 @@ def test_extensions_and_aliases_are_unique_across_files():
         g = grammars.get(name)
         for key in (*g.aliases, *(f".{e}" for e in g.extensions)):
             assert seen.setdefault(key, name) == name, key
+
+
+def test_a_php_snippet_without_its_open_tag_is_code():
+    """A fence of PHP rarely holds ``<?php``: parsed as it is, the grammar reads all of it as one HTML text."""
+    body = "function add($a, $b) {\n    $sum = $a + $b;\n    return $sum;\n}\n"
+    snippet = normalize_code(body, "php")
+    in_file = normalize_code("<?php\n" + body.replace("$a", "$x").replace("$sum", "$total"), "php")
+    assert len(snippet) == 18  # function add ( $a , $b ) { $sum = $a + $b ; return $sum ; }
+    assert snippet.token_text(0) == "function" and snippet.token_text(len(snippet) - 1) == "}"
+    assert (snippet.hashes == in_file.hashes[-len(snippet):]).all()  # renamed, and the tag's tokens aside
+    template = normalize_code("<p>Hello</p>\n<?= $name ?>\n", "php")  # a template keeps its own tags
+    assert template.token_text(0) == "<p>Hello</p>\n"
