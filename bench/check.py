@@ -9,6 +9,7 @@ list of packages (``HELD_OUT_PACKAGES``, installed with copyguard and its
 test extra; installing other packages does not change the answers). Every
 other answer embeds a 1,200-character slice of a protected file.
 
+    pip install rensa==0.5.0   # the third peer (datasketch is a dependency already)
     python bench/check.py [--max-mb 40] [--queries 300]
 
 Prints one table, every latency in CPU time (``time.process_time``) and in
