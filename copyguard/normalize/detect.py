@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -27,16 +27,28 @@ from . import grammars
 _SHEBANG = re.compile(r"#!\s*(?:/usr)?(?:/local)?/bin/(?:env\s+(?:-\S+\s+)*)?([\w.+-]+)")
 _SYMBOLS = re.compile(r"[{}()\[\];=<>$#*&|:+\-/\\]")
 
-# A line that looks like code in any language (used to find unfenced code in prose).
-_CODE_LINE = re.compile(
-    r"""[;{}]\s*$|^\s*[}\])]|^\s*(?:\#include|\#!|@\w+|import\s+[\w.{*]|from\s+[\w.]+\s+import
+# A line that looks like code in any language (used to find unfenced code in prose), in two parts that
+# ``looks_like_code`` runs: what a line starts with (``match``), and what may sit anywhere in it (``search``).
+# A line of ``str.splitlines`` holds no newline but its last character, so one ``^``-anchored search is
+# exactly a match at 0; a name before an operator is tried at the name's start only (``(?<!\w)``: a match
+# inside a name is one from its start), which spares the regex engine a quadratic retry inside every word.
+_CODE_LINE_START = re.compile(
+    r"""\s*(?:[}\])]|\#include|\#!|@\w+|import\s+[\w.{*]|from\s+[\w.]+\s+import
     |(?:async\s+)?def\s+\w+\s*\(|class\s+\w+|(?:export\s+)?(?:async\s+)?function\b|fn\s+\w+
     |func\s|package\s+\w+|using\s+[\w.]+;|(?:public|private|protected|static)\s+\w+
     |(?:const|let|var)\s+\w+\s*=|return\b|(?:if|for|while|elif|else|switch|try|except|catch)\b.*[:{(]
-    |print\w*\s*\(|console\.\w+\(|echo\s|end\s*$|\$\s+\w)
-    |\w+\s*(?:=|\+=|-=|:=|==|!=|=>|->)\s*\S|\)\s*:\s*$|^\s*\w+(?:\.\w+)*\(.*\)\s*;?\s*$""",
+    |print\w*\s*\(|console\.\w+\(|echo\s|end\s*$|\$\s+\w
+    |\w+(?:\.\w+)*\(.*\)\s*;?\s*$)""",
     re.VERBOSE | re.MULTILINE,
 )
+_CODE_LINE_ANY = re.compile(r"[;{}]\s*$|(?<!\w)\w+\s*(?:=|\+=|-=|:=|==|!=|=>|->)\s*\S|\)\s*:\s*$", re.MULTILINE)
+
+
+def looks_like_code(line: str) -> bool:
+    """Whether one line of ``str.splitlines`` reads as code in some language (a statement, a brace, a call...)."""
+    return _CODE_LINE_START.match(line) is not None or _CODE_LINE_ANY.search(line) is not None
+
+
 # A line hinting that a prose answer contains any code at all (the fast path for pure prose).
 _HINT = re.compile(
     r"""(?:.*[;{}][ \t]*$|[ \t]*(?:[}\])]|\#include|\#!/|def\s+\w+\s*\(|class\s+\w+.*[:{][ \t]*$
@@ -165,9 +177,29 @@ def marker_scores(text: str, limit: int = _SCAN_CHARS) -> dict[str, int]:
 
     A language that extends another scores only if one of its own markers matched.
     """
-    text = text[:limit]
+    return dict(_marker_scores(text[:limit]))
+
+
+@lru_cache(maxsize=8)
+def _marker_scores(text: str) -> tuple[tuple[str, int], ...]:
+    """``marker_scores`` of ``text`` as pairs, kept for the last few texts: a run of unfenced code is scored
+    again by ``_best_parse`` after ``_detect``, and ``_rank`` and ``_decide`` read the same probe."""
+    names, flat = _all_markers()
+    own_n = [0] * len(names)
     seen: dict[str, bool] = {}
-    own = {lang.name: sum(_present(m, text, seen) for m in lang.markers) for lang in languages()}
+    for i, marker in flat:  # _present, inlined: some 180 markers per text
+        if marker.needs is not None:
+            for s in marker.needs:
+                hit = seen.get(s)
+                if hit is None:
+                    hit = seen[s] = s in text
+                if hit:
+                    break
+            else:
+                continue
+        if marker_found(marker.pattern, marker.boundary, text):
+            own_n[i] += 1
+    own = dict(zip(names, own_n))
     parents = {lang.name: lang.parent for lang in languages()}
     scores = {}
     for name, n in own.items():
@@ -179,7 +211,14 @@ def marker_scores(text: str, limit: int = _SCAN_CHARS) -> dict[str, int]:
             parent = parents.get(parent)
         if n:
             scores[name] = total
-    return scores
+    return tuple(scores.items())
+
+
+@cache
+def _all_markers() -> tuple[tuple[str, ...], tuple[tuple[int, _Marker], ...]]:
+    """The languages' names, and every marker with its language's position among them, in one flat tuple."""
+    langs = languages()
+    return tuple(lang.name for lang in langs), tuple((i, m) for i, lang in enumerate(langs) for m in lang.markers)
 
 
 def _error_ratio(text: str, lang: str) -> float:
@@ -411,7 +450,7 @@ def _line_kind(line: str) -> str:
         return "prose"
     if len(stripped) > 200 and density < 0.03:
         return "prose"
-    if _CODE_LINE.search(line) or (line[:1] in " \t" and density > 0.1):
+    if looks_like_code(line) or (line[:1] in " \t" and density > 0.1):
         return "code"
     if (len(_WORD.findall(stripped)) >= 3 and density < 0.05 and not _CALL.search(stripped)
             and stripped[-1] not in "=([{&|+*/%<>"):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import re
+from pathlib import Path
 
 import pytest
 
-from copyguard.normalize.detect import code_blocks, detect_language, marker_scores
+from copyguard.normalize.detect import code_blocks, detect_language, languages, looks_like_code, marker_scores
 
 SNIPPETS = [
     ("python", "import os\n\nfor name in os.listdir('.'):\n    if name.endswith('.py'):\n        print(name)\n"),
@@ -364,3 +367,74 @@ def test_readme_prose_between_indented_examples_stays_prose():
         if b.kind == "code":
             assert not b.start <= sentence < b.end and not b.start <= heading < b.end, text[b.start:b.end]
     assert [b.lang for b in blocks(text) if b.kind == "code"] == ["javascript"]
+
+
+# The one regex ``looks_like_code`` replaced (searched over a line), kept here as its reference.
+_CODE_LINE_REFERENCE = re.compile(
+    r"""[;{}]\s*$|^\s*[}\])]|^\s*(?:\#include|\#!|@\w+|import\s+[\w.{*]|from\s+[\w.]+\s+import
+    |(?:async\s+)?def\s+\w+\s*\(|class\s+\w+|(?:export\s+)?(?:async\s+)?function\b|fn\s+\w+
+    |func\s|package\s+\w+|using\s+[\w.]+;|(?:public|private|protected|static)\s+\w+
+    |(?:const|let|var)\s+\w+\s*=|return\b|(?:if|for|while|elif|else|switch|try|except|catch)\b.*[:{(]
+    |print\w*\s*\(|console\.\w+\(|echo\s|end\s*$|\$\s+\w)
+    |\w+\s*(?:=|\+=|-=|:=|==|!=|=>|->)\s*\S|\)\s*:\s*$|^\s*\w+(?:\.\w+)*\(.*\)\s*;?\s*$""",
+    re.VERBOSE | re.MULTILINE,
+)
+
+
+def _real_lines() -> list[str]:
+    """Lines of real code and prose: this package's sources, the standard library's, the sample corpus and answer."""
+    import copyguard
+    import json
+    import textwrap
+
+    roots = [Path(copyguard.__file__).parent, Path(json.__file__).parent, Path(textwrap.__file__).parent / "email"]
+    texts = [p.read_text(encoding="utf-8", errors="replace") for root in roots for p in sorted(root.rglob("*"))
+             if p.is_file() and p.suffix in (".py", ".md", ".toml", ".pyx", ".h", ".txt")]
+    return [line for text in texts for line in text.splitlines(keepends=True)]
+
+
+def test_looks_like_code_equals_the_one_regex_it_replaced():
+    lines = _real_lines()
+    tricky = ["x=1", "  a.b.c(d)  ;\n", "foo_bar == baz\r\n", "éléphant => x", "end\n", "   }\n", "(a)", "__ = _",
+              "ab\u2028", "x\x0b", "\tcd := 4\x1c", "word word word word.\n", "if (x) {", "def f(:\n", ""]
+    rng = random.Random(7)
+    alphabet = "ab_9 \t=+-:!<>(){}[];.$#@\n\r\u00e9\u2028"
+    fuzz = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(20000)]
+    candidates = lines + tricky + [line for text in fuzz for line in text.splitlines(keepends=True)]
+    assert len(lines) > 20000
+    mismatched = [line for line in candidates if looks_like_code(line) != bool(_CODE_LINE_REFERENCE.search(line))]
+    assert mismatched == []
+    assert sum(map(looks_like_code, lines)) > 1000  # both answers occur
+
+
+def test_marker_scores_counts_each_languages_markers():
+    """Against a count made here from ``languages()`` (each marker searched, word boundary checked by hand)."""
+    def reference(text: str) -> dict[str, int]:
+        def found(m) -> bool:
+            return any(not m.boundary or i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")
+                       for i in (x.start() for x in m.pattern.finditer(text)))
+        own = {lang.name: sum(found(m) for m in lang.markers) for lang in languages()}
+        parents = {lang.name: lang.parent for lang in languages()}
+        out = {}
+        for name, n in own.items():
+            total, parent = n, parents[name]
+            while parent is not None and n:
+                if parents.get(parent) is not None and not own.get(parent):
+                    n = 0
+                total += own.get(parent, 0)
+                parent = parents.get(parent)
+            if n:
+                out[name] = total
+        return out
+
+    lines = _real_lines()
+    texts = ([text for _, text in SNIPPETS] + ["The cat sat on the mat.", ""] + lines[:3000:100]
+             + ["".join(lines[i : i + 150]) for i in range(0, 6000, 300)])
+    for text in texts:
+        expected = reference(text[:4000])
+        assert marker_scores(text) == expected
+        assert list(marker_scores(text)) == list(expected)
+        assert marker_scores(text) == expected  # again, from the cache of recent texts
+    scores = marker_scores(SNIPPETS[0][1])
+    scores.clear()  # the caller's copy: the cache is not touched
+    assert marker_scores(SNIPPETS[0][1]) == reference(SNIPPETS[0][1])
