@@ -65,7 +65,7 @@ class Policy:
     min_held_shingles: int = 3  # a source holding this many of the output's rare shingles is aligned (0: off) ...
     # ... whatever the bands proposed, and reported only as a whole-block copy when no band proposed it
     max_shingle_sources: int = 10  # a shingle held by more indexed sources is boilerplate: it never counts (0: off)
-    max_shingle_share: float = 0.05  # ... or by more than this share of them, when that is more (a large corpus)
+    max_shingle_share: float = 0.06  # ... or by more than this share of them, when that is more (a large corpus)
     min_distinct_shingles: int = 20  # repetitive boilerplate (rows of getters) has few distinct shingles
     max_gap: int = 32  # shingles of edits tolerated inside one matched region
     min_candidate_containment: float = 0.3  # share of a candidate passage's shingles in the output before alignment

@@ -264,6 +264,18 @@ def test_the_cap_grows_with_a_large_index_when_a_share_is_set(tmp_path):
     assert Guard.open(out, Policy(max_shingle_sources=10, max_shingle_share=1.0)).check(answer).flagged  # 12 <= 12
 
 
+def test_house_style_held_by_a_few_percent_of_a_large_index_still_counts(tmp_path):
+    """A comment block 16 of 300 sources hold (5.3%) is one library's house style, not boilerplate: by default
+    the cap in a large index is 6% of its sources (18 here), and the copy is found; at 5% (15) it was discounted."""
+    out = tmp_path / "idx"
+    others = [Document(f"o{i}.txt", f"Note {i}: the {i}th entry of the ledger lists item {i * 7} of batch {i * 13}.",
+                       "text", "MIT", None) for i in range(284)]
+    index_documents([*_header_corpus(16), *others], str(out))
+    answer = "```python\n" + HEADER + "\n\ndef mine(items):\n    return sorted(items)\n```\n"
+    assert Guard.open(out).check(answer).flagged
+    assert not Guard.open(out, Policy(max_shingle_share=0.05)).check(answer).flagged
+
+
 UNTAGGED_JAVA = '''/**
  * Set the current log level.
  *
