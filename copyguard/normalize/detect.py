@@ -187,17 +187,8 @@ def _marker_scores(text: str) -> tuple[tuple[str, int], ...]:
     names, flat = _all_markers()
     own_n = [0] * len(names)
     seen: dict[str, bool] = {}
-    for i, marker in flat:  # _present, inlined: some 180 markers per text
-        if marker.needs is not None:
-            for s in marker.needs:
-                hit = seen.get(s)
-                if hit is None:
-                    hit = seen[s] = s in text
-                if hit:
-                    break
-            else:
-                continue
-        if marker_found(marker.pattern, marker.boundary, text):
+    for i, marker in flat:
+        if _present(marker, text, seen):
             own_n[i] += 1
     own = dict(zip(names, own_n))
     parents = {lang.name: lang.parent for lang in languages()}
