@@ -189,25 +189,6 @@ def latency(guard: Guard, queries: list[str]) -> dict:
             "fp": float(np.mean(flagged[0::2])), "hit": float(np.mean(flagged[1::2]))}
 
 
-def answer_streams(text: str) -> list:
-    """The answer's prose stream (prose blocks and the words in code) and its code stream, as ``Guard.check`` reads them."""
-    from copyguard.normalize import TokenStream
-    from copyguard.normalize.code import normalize_code_spans
-    from copyguard.normalize.markdown import blocks
-    from copyguard.normalize.text import normalize_prose_in
-
-    prose, code = [], []
-    for b in blocks(text):
-        if b.kind == "code" and b.lang:
-            ts, words = normalize_code_spans(text[b.start : b.end], b.lang)
-            code.append(ts.shift(b.start, text))
-            prose.extend((b.start + s, b.start + e) for s, e in words)
-        else:
-            prose.append((b.start, b.end))
-    out = [normalize_prose_in(text, prose)] if prose else []
-    return out + ([TokenStream.concat(code, text)] if code else [])
-
-
 def stages(guard: Guard, queries: list[str]) -> dict:
     """CPU per answer of the candidate stage alone (sketch, boilerplate counts, candidate ranking: the work
     rensa's lookup does), and of tree-sitter parsing the answer's code blocks alone (the floor under a check)."""
@@ -217,7 +198,7 @@ def stages(guard: Guard, queries: list[str]) -> dict:
     from copyguard.normalize.markdown import blocks
 
     p, indexes = guard.policy, guard.indexes
-    streams = [answer_streams(q) for q in queries]
+    streams = [guard._read(q, None)[0] for q in queries]  # the streams Guard.check reads
     cand, parse = [], []
     for _ in range(2):  # the first pass warms the caches
         cand, parse = [], []
@@ -225,7 +206,7 @@ def stages(guard: Guard, queries: list[str]) -> dict:
             c = time.process_time()
             for ts in ss:
                 query = sketch_query(ts, guard.params)
-                common = boilerplate_mask(indexes, query, p.max_shingle_sources)
+                common = boilerplate_mask(indexes, query, p.max_shingle_sources, p.max_shingle_share)
                 rank_candidates(indexes, without(query, common), p.min_candidate_containment, p.max_sources * MAX_ROUNDS)
             cand.append(time.process_time() - c)
             code = [(q[b.start : b.end].encode(), grammars.parser(grammars.get(b.lang))) for b in blocks(q)
