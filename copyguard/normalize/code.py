@@ -315,7 +315,7 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray]:
     opening = _opened(text, grammar.name)
     closing = "" if opening else _unclosed(text, grammar.name)
     before, after = _member_of(text, grammar, opening)
-    tag = grammar.open_tag + "\n" if grammar.open_tag and grammar.open_tag[:2] not in text else ""
+    tag = grammar.tag_before(text)
     head, tail = tag + before + opening, closing + after
     if not head and not tail:
         return _normalize_closed(text, grammar)

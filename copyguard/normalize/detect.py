@@ -227,8 +227,7 @@ def _error_ratio(text: str, lang: str) -> float:
 
 def _errors(text: str, lang: str) -> float:
     g = grammars.get(lang)
-    if g.open_tag and g.open_tag[:2] not in text:
-        text = g.open_tag + "\n" + text  # as normalization parses it: else any text is one piece of PHP's HTML
+    text = g.tag_before(text) + text  # as normalization parses it: else any text is one piece of PHP's HTML
     data = text.encode("utf-8", "surrogatepass")
     root = grammars.parser(g).parse(data).root_node
     if not root.has_error:

@@ -85,6 +85,14 @@ class Grammar:
     member_head: str = ""
     open_tag: str = ""
 
+    def tag_before(self, text: str) -> str:
+        """What ``text`` is parsed after: ``open_tag`` and a newline when it holds no tag (no ``open_tag[:2]``), else ``""``.
+
+        >>> get("php").tag_before("echo 1;"), get("php").tag_before("<p><?= 1 ?></p>"), get("python").tag_before("x")
+        ('<?php\\n', '', '')
+        """
+        return self.open_tag + "\n" if self.open_tag and self.open_tag[:2] not in text else ""
+
     @property
     def version(self) -> str:
         """Installed version of the grammar package (recorded in index manifests)."""
