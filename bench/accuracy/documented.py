@@ -72,6 +72,8 @@ LIBRARIES = [
     Library("lodash", "4.18.1", "npm", "javascript", "jsdoc", "tuning", "protected", ("./",)),
     Library("async", "3.2.6", "npm", "javascript", "jsdoc", "tuning", "negative", ("internal/", "./")),
     Library("node-forge", "1.4.3", "npm", "javascript", "jsdoc", "tuning", "negative", ("lib/",)),
+    Library("@tanstack/query-core", "5.108.4", "npm", "typescript", "jsdoc", "tuning", "protected", ("src/",)),
+    Library("mobx", "7.1.3", "npm", "typescript", "jsdoc", "tuning", "negative", ("src/",)),
     Library("cordova-android", "14.0.1", "npm", "java", "javadoc", "tuning", "protected", ("framework/src/",)),
     Library("react-native-webview", "16.0.0", "npm", "java", "javadoc", "tuning", "negative", ("android/src/",)),
     Library("react-native", "0.86.3", "npm", "java", "javadoc", "tuning", "negative", ("ReactAndroid/src/main/java/",)),
@@ -423,15 +425,24 @@ PEERS = ("datasketch", "copydetect", "Dolos")
 COLUMNS = ("copyguard", *PEERS)
 
 
-def evaluate(split: str, n: int, params=None, policy=None, tools: bool = True, name: str = "") -> dict:
-    """Per (lang, kind): (recall or false-positive rate, count), copyguard end to end with the defaults."""
+def evaluate(split: str, n: int, params=None, policy=None, tools: bool = True, name: str = "",
+             misses: list | None = None) -> dict:
+    """Per (lang, kind): (recall or false-positive rate, count), copyguard end to end with the defaults.
+
+    ``misses``, when given, receives every wrong answer: a copy whose holders no match names, a flagged
+    independent negative (its item fields, with the sources named).
+    """
     protected, items, facts = make(split, n, tools=tools)
     index = cg.build(protected, f"documented-{split}{name}", params)
     g = cg.guard(index, policy)
     by = defaultdict(list)
     for it in items:
         v = g.check(it.text, it.check_lang)
-        _score(by, it, {m.source for m in v.matches})
+        names = {m.source for m in v.matches}
+        _score(by, it, names)
+        wrong = not (names & it.right()) if it.source is not None else bool(names) and not it.shared
+        if misses is not None and wrong:
+            misses.append({**asdict(it), "named": sorted(names)})
     return {"facts": facts, "scores": {k: (sum(v) / len(v), len(v)) for k, v in by.items()},
             "shared": [(it.id, it.shared) for it in items if it.shared]}
 
@@ -691,6 +702,8 @@ def main() -> None:
     ap.add_argument("--no-falsealarms", action="store_true", help="skip pip vendored, IR-Plag and SOCO")
     ap.add_argument("--no-tools", action="store_true", help="skip the tool-renamed slices (no node/tools venv)")
     ap.add_argument("--out", default=None, help="default: documented.md (documented-quick.md with --quick)")
+    ap.add_argument("--misses", default=None, metavar="FILE",
+                    help="write the wrong answers (missed copies, flagged independent negatives) as JSON lines")
     args = ap.parse_args()
     import falsealarms
     import peers
@@ -704,9 +717,10 @@ def main() -> None:
         peers.ensure_tools()
     started, cpu = time.perf_counter(), time.process_time()
     results, peer_scores, thresholds, fa, timing = {}, {}, {}, {}, []
+    wrong: list | None = [] if args.misses else None
     for split in splits:
         t = time.perf_counter()
-        results[split] = evaluate(split, n, tools=tools)
+        results[split] = evaluate(split, n, tools=tools, misses=wrong)
         timing.append(f"{split} slices, copyguard: {time.perf_counter() - t:.0f} s")
         sets_log(timing[-1])
         if with_peers:
@@ -754,6 +768,8 @@ def main() -> None:
     print(text)
     out = args.out or str(HERE / ("documented-quick.md" if args.quick else "documented.md"))
     Path(out).write_text(text)
+    if args.misses:
+        Path(args.misses).write_text("".join(json.dumps(m) + "\n" for m in wrong or []))
 
 
 PEER_NOTES = """\
