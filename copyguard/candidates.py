@@ -164,13 +164,21 @@ def rank_candidates(indexes: Index | Sequence[Index], query: Query, min_containm
     scored = [_contained(index, query, g, min_containment) for index, g in zip(indexes, gids)]
     if not any(info is not None for info, _ in scored):
         return Ranking([], truncated)
-    keys = np.concatenate([info.source + (s << _SHARD_SHIFT) for s, (info, _) in enumerate(scored) if info is not None])
-    contain = np.concatenate([c for info, c in scored if info is not None])
-    tok = np.concatenate([info.tok for info, _ in scored if info is not None])
+    only = scored[0][0] if len(scored) == 1 else None
+    if only is not None:  # one index (shard 0): its arrays as they are, not copied by a concatenation
+        keys, contain, tok = only.source, scored[0][1], only.tok
+    else:
+        keys = np.concatenate([info.source + (s << _SHARD_SHIFT) for s, (info, _) in enumerate(scored)
+                               if info is not None])
+        contain = np.concatenate([c for info, c in scored if info is not None])
+        tok = np.concatenate([info.tok for info, _ in scored if info is not None])
     # each source's first and last token over its passages, for all sources in one pass
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
-    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    change = np.empty(ordered.shape[0], dtype=bool)
+    change[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
     distinct = ordered[starts]
     first = np.minimum.reduceat(tok[order, 0], starts)
     last = np.maximum.reduceat(tok[order, 1], starts)

@@ -330,7 +330,7 @@ class Index:
             rows = np.asarray(seg.holders(p.shingle_code, p.shingle_prose))[pos[found]]
             # every column at once, column after column: (found, holder) pairs in the order of one loop per column
             held = rows.T.reshape(-1).astype(np.int64)
-            at = np.tile(found, rows.shape[1])
+            at = np.broadcast_to(found, (rows.shape[1], found.shape[0])).reshape(-1)  # np.tile(found, columns)
             live = held != int(NO_HOLDER)
             dead = view.dead_sources[s]
             if dead.shape[0]:
@@ -339,6 +339,8 @@ class Index:
             ref_parts.append(held[live] + int(view.s_base[s]))
         if not idx_parts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if len(idx_parts) == 1:  # one segment: its arrays, fresh already (boolean indexing copies)
+            return idx_parts[0].astype(np.int64, copy=False), ref_parts[0]
         return np.concatenate(idx_parts).astype(np.int64), np.concatenate(ref_parts)
 
     def base_shingles(self) -> np.ndarray:
