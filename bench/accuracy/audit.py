@@ -10,7 +10,15 @@ Two questions a benchmark must answer by itself, the same way for every tool and
   protected file (a Capacitor file that copies a cordova plugin's code, pip's ``utils/glibc.py`` and
   packaging's ``_manylinux.py``) is not independent of the corpus. ``Shared.find(text)`` says where.
   ``SHARED_LINES`` = 5 was fixed before looking at which items copyguard flags: it is issue 8's own
-  bar for a copy ("the shortest verbatim copy caught is 5 lines or fewer").
+  bar for a copy ("the shortest verbatim copy caught is 5 lines or fewer"). A negative that shares
+  ``RENAMED_LINES`` = 8 consecutive lines equal under a consistent renaming (issue 8's bar for a renamed
+  copy: "a renamed 8-line function is caught") is not independent either, when the run holds a string
+  literal, at least 32 tokens and lines of four or more forms (``renamed_key``). This second test was added
+  after copyguard flagged pip's ``network/utils.py``, whose ``raise_for_status`` is requests'
+  ``Response.raise_for_status`` with ``self`` renamed ``resp`` and its comment kept (pip's tuning half): it
+  now finds that copy and, among all negatives of both groups, only an unjudged SOCO pair (Java 231/234)
+  whose 9 lines share their code and literals with two names changed; without the literal and form tests it
+  also took ``self.x = x`` runs and literal-free getters and setters, which are conventions.
 
 For the shared-lines test, lines are logical lines: a statement continued inside open ``(`` or ``[`` is
 one line. The first version of this audit counted physical lines and HTML markup; it then called five
@@ -134,7 +142,13 @@ class Holders:
 
 
 class Shared:
-    """Where a text shares a run of ``n`` or more normalized lines with a protected file (headers left out)."""
+    """Where a text shares a run of lines with a protected file (headers left out).
+
+    Two tests: ``n`` (``SHARED_LINES``) consecutive logical lines are equal, or ``RENAMED_LINES`` consecutive
+    logical lines are equal after a consistent renaming (``renamed_key``: the same word always for the same word
+    within the window, keywords and string literals kept) and pass its tests (``RENAMED_TOKENS`` or more tokens,
+    half of the lines of distinct forms, a string literal). A run is the longest chain of such windows.
+    """
 
     def __init__(self, files: dict[str, str], n: int = SHARED_LINES):
         self.n = n
@@ -145,35 +159,112 @@ class Shared:
             self.lines[name] = lines
             for i in range(len(lines) - n + 1):
                 self.windows.setdefault(_key(lines[i : i + n]), (name, i))
+            for i in range(len(lines) - RENAMED_LINES + 1):
+                key = renamed_key(lines[i : i + RENAMED_LINES])
+                if key is not None:
+                    self.windows.setdefault(key, (name, i))
 
     def find(self, text: str) -> str | None:
-        """``file:first-last (k lines)`` of the longest shared run (line numbers of the protected file), or None."""
+        """``file:first-last (k lines[, renamed])`` of the longest shared run (line numbers of the protected file),
+        or None."""
         mine = norm_lines(text, header=False, logical=True)
-        best: tuple[int, str, int, int] | None = None
-        i = 0
-        while i <= len(mine) - self.n:
-            hit = self.windows.get(_key(mine[i : i + self.n]))
-            if hit is None:
-                i += 1
-                continue
-            name, j = hit
-            theirs = self.lines[name]
-            k = self.n
-            while i + k < len(mine) and j + k < len(theirs) and mine[i + k][1] == theirs[j + k][1]:
-                k += 1
-            if best is None or k > best[0]:
-                best = (k, name, theirs[j][0], theirs[j + k - 1][0])
-            i += k
+        best: tuple[int, str, int, int, bool] | None = None
+        for renamed, size in ((False, self.n), (True, RENAMED_LINES)):
+            i = 0
+            while i <= len(mine) - size:
+                window = mine[i : i + size]
+                key = renamed_key(window) if renamed else _key(window)
+                hit = None if key is None else self.windows.get(key)
+                if hit is None:
+                    i += 1
+                    continue
+                name, j = hit
+                theirs = self.lines[name]
+                k = size
+                while i + k < len(mine) and j + k < len(theirs):
+                    if mine[i + k][1] != theirs[j + k][1]:
+                        a = renamed_key(mine[i + k - size + 1 : i + k + 1]) if renamed else None
+                        if a is None or a != renamed_key(theirs[j + k - size + 1 : j + k + 1]):
+                            break
+                    k += 1
+                if best is None or k > best[0]:
+                    best = (k, name, theirs[j][0], theirs[j + k - 1][0], renamed)
+                i += k
         if best is None:
             return None
-        k, name, first, last = best
-        return f"{name}:{first}-{last} ({k} lines)"
+        k, name, first, last, renamed = best
+        return f"{name}:{first}-{last} ({k} lines{', renamed' if renamed else ''})"
 
 
 def window_keys(text: str, n: int = SHARED_LINES) -> set[bytes]:
-    """Keys of every run of ``n`` normalized lines of ``text`` (header left out): two texts share a run when these meet."""
+    """Keys of every window of ``text`` (header left out) ``Shared`` compares: two texts share a run when these meet."""
     lines = norm_lines(text, header=False, logical=True)
-    return {_key(lines[i : i + n]) for i in range(len(lines) - n + 1)}
+    keys = {_key(lines[i : i + n]) for i in range(len(lines) - n + 1)}
+    renamed = (renamed_key(lines[i : i + RENAMED_LINES]) for i in range(len(lines) - RENAMED_LINES + 1))
+    return keys | {key for key in renamed if key is not None}
+
+
+# issue 8's own bar for a renamed copy ("a renamed 8-line function is caught") and copyguard's code floor in
+# tokens: a renamed run shorter than a copy copyguard must report is no evidence of one. Half of its lines must
+# differ in form, and it must hold a string literal (kept verbatim): runs of one repeated form (``self.x = x``
+# for each parameter) and literal-free getters and setters are conventions, not copies.
+RENAMED_LINES = 8
+RENAMED_TOKENS = 32
+RENAMED_FORMS = RENAMED_LINES // 2
+_TOKEN = re.compile(r"""[rRbBuUfF]{0,2}(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|[^\W\d]\w*|\d[\w.]*|[^\w\s]""")
+_FIELD = re.compile(r"\{([^{}]*)\}")
+# Python, Java, JavaScript/TypeScript and C keywords: kept as they are, every other word renamed
+KEYWORDS = frozenset("""
+False None True and as assert async await break case catch char class const continue def default del do double
+elif else enum except export extends final finally float for from function global if implements import in
+instanceof int interface is lambda let long new nonlocal not null or pass private protected public raise return
+short static struct super switch this throw throws try typeof var void while with yield""".split())
+
+
+def renamed_key(lines: list[tuple[int, str]]) -> bytes | None:
+    """The lines with each word replaced by the order of its first occurrence (keywords and string literals kept,
+    the fields of an f-string renamed as code), or None when they hold fewer than ``RENAMED_TOKENS`` tokens,
+    fewer than ``RENAMED_FORMS`` distinct line forms or no string literal: equal keys mean the lines are equal
+    under a consistent renaming.
+
+    >>> lines = ["if n < 0:", "raise ValueError('negative')", "total = 0", "for i in range(n):",
+    ...          "total += weights[i] * i", "if total > limit:", "break", "return total"]
+    >>> mine = [s.replace("total", "acc").replace("weights", "w") for s in lines]
+    >>> renamed_key(list(enumerate(lines))) == renamed_key(list(enumerate(mine)))
+    True
+    >>> renamed_key(list(enumerate(lines))) == renamed_key(list(enumerate(mine[:4] + ["acc += w[i] * n"] + mine[5:])))
+    False
+    >>> renamed_key([(1, 'a = f("x y")')] * 8) is None  # one form repeated: a convention
+    True
+    >>> key = lambda extra: renamed_key(list(enumerate(mine[1:] + [extra])))
+    >>> renamed_key(list(enumerate(lines[1:] + ['m = f"{total} > {limit}"']))) == key('m = f"{acc} > {limit}"')
+    True
+    >>> renamed_key(list(enumerate(lines[1:] + ['m = f"{total} > {limit}"']))) == key('m = f"{acc} >= {limit}"')
+    False
+    """
+    names: dict[str, str] = {}
+    out, forms, count, literal = [], set(), 0, False
+
+    def rename(toks: list[str], names: dict[str, str]) -> str:
+        words = []
+        for t in toks:
+            if t[-1] in "\"'":
+                if t[0] in "fF" or t[:2].lower() in ("rf", "fr"):
+                    t = _FIELD.sub(lambda m: "{" + rename(_TOKEN.findall(m.group(1)), names) + "}", t)
+            elif (t[0].isalpha() or t[0] == "_") and t not in KEYWORDS:
+                t = names.setdefault(t, f"v{len(names)}")
+            words.append(t)
+        return " ".join(words)
+
+    for _, line in lines:
+        toks = _TOKEN.findall(line)
+        count += len(toks)
+        literal = literal or any(t[-1] in "\"'" for t in toks)
+        out.append(rename(toks, names))
+        forms.add(rename(toks, {}))
+    if count < RENAMED_TOKENS or len(forms) < min(RENAMED_FORMS, len(lines)) or not literal:
+        return None
+    return b"R" + _key([(0, s) for s in out])
 
 
 def _key(lines: list[tuple[int, str]]) -> bytes:

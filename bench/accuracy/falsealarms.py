@@ -13,9 +13,10 @@
   the organisers did not judge as re-use, over all such pairs, and over the files).
 
 A negative that shares 5+ lines with what it is checked against (``audit.Shared``, measured on the
-texts, not by copyguard: pip's ``utils/glibc.py`` holds 13 lines of packaging's ``_manylinux.py``) is
-not independent: the "flagged" rates leave such negatives out, the "(all)" rates count them, and
-``SHARED`` lists them with where they share lines.
+texts, not by copyguard: pip's ``utils/glibc.py`` holds 13 lines of packaging's ``_manylinux.py``), or 8+
+lines equal under a consistent renaming (pip's ``network/utils.py`` holds 12 of requests' ``models.py``, its
+``raise_for_status`` with ``self`` renamed ``resp``), is not independent: the "flagged" rates leave such
+negatives out, the "(all)" rates count them, and ``SHARED`` lists them with where they share lines.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def report(split: str, thresholds: dict[str, dict[str, float]] | None = None, po
     if not thresholds:
         return out
     # the peers' figures depend on their thresholds only: cached by them
-    key = hashlib.sha1(json.dumps([split, thresholds, "audit-1"], sort_keys=True).encode()).hexdigest()[:10]
+    key = hashlib.sha1(json.dumps([split, thresholds, "audit-2"], sort_keys=True).encode()).hexdigest()[:10]
     cache = data.CACHE / f"falsealarms-peers-{key}.json"
     if cache.exists():
         peer_rows = json.loads(cache.read_text())
