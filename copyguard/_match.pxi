@@ -122,9 +122,16 @@ cdef void _free_scratch(Scratch* sc) noexcept nogil:
 
 
 cdef Py_ssize_t _tiles(const uint64_t* a, Py_ssize_t na, const uint64_t* b, Py_ssize_t nb, Py_ssize_t max_occurrences,
-                       Py_ssize_t max_tiles, const int64_t* at, Py_ssize_t n_at, Scratch* sc) noexcept nogil:
-    """``match.tiles`` into ``sc.pairs`` (a, b, n: by output start); returns how many, or -1 when memory runs out."""
+                       Py_ssize_t max_tiles, const int64_t* at, Py_ssize_t n_at, Scratch* sc,
+                       const int64_t* b_at=NULL, Py_ssize_t n_b_at=-1) noexcept nogil:
+    """``match.tiles`` into ``sc.pairs`` (a, b, n: by output start); returns how many, or -1 when memory runs out.
+
+    ``b_at`` (ascending, ``n_b_at`` of them): the positions of ``b`` whose value ``a`` holds at some
+    position of ``at``, every position of each such value (``align_batch`` knows them); the others
+    pair with nothing, so the table of ``b``'s values holds only these. NULL: every position.
+    """
     cdef Py_ssize_t i, j, c, n_frags = 0, n_kept = 0, m, t, size = 16, s, k, prev_i = -2, n_prev = 0, n_cur = 0, p
+    cdef Py_ssize_t n_tab = nb if b_at == NULL else n_b_at
     cdef Py_ssize_t cap = 0, room
     cdef Slot* slots
     cdef int32_t* positions
@@ -137,12 +144,12 @@ cdef Py_ssize_t _tiles(const uint64_t* a, Py_ssize_t na, const uint64_t* b, Py_s
     cdef int64_t* cur_f
     cdef int64_t* swap
     cdef int64_t run_a, run_b, run_n, back, reach, jj
-    if na == 0 or nb == 0 or n_at == 0:
+    if na == 0 or nb == 0 or n_at == 0 or n_tab == 0:
         return 0
-    while size < 2 * nb:
+    while size < 2 * n_tab:
         size *= 2
     if _grow(<void**> &sc.slots, &sc.n_slots, size, sizeof(Slot)) or \
-            _grow(<void**> &sc.positions, &sc.n_positions, nb, sizeof(int32_t)) or \
+            _grow(<void**> &sc.positions, &sc.n_positions, n_tab, sizeof(int32_t)) or \
             _grow(<void**> &sc.fill, &sc.n_fill, size, sizeof(int32_t)) or \
             _grow(<void**> &sc.rows, &sc.n_rows, (max_occurrences + 1) * 4, sizeof(int64_t)):
         return -1
@@ -150,7 +157,8 @@ cdef Py_ssize_t _tiles(const uint64_t* a, Py_ssize_t na, const uint64_t* b, Py_s
     memset(slots, 0, size * sizeof(Slot))
     cur_j, cur_f = sc.rows, sc.rows + max_occurrences + 1  # this row's and the last row's pairs
     prev_j, prev_f = sc.rows + 2 * (max_occurrences + 1), sc.rows + 3 * (max_occurrences + 1)
-    for j in range(nb):  # the source's values, each with its positions in ascending order
+    for t in range(n_tab):  # the source's values, each with its positions in ascending order
+        j = t if b_at == NULL else b_at[t]
         s = _slot_of(slots, size - 1, b[j])
         slots[s].value = b[j]
         slots[s].count += 1
@@ -159,7 +167,8 @@ cdef Py_ssize_t _tiles(const uint64_t* a, Py_ssize_t na, const uint64_t* b, Py_s
         slots[s].start = <int32_t> c
         fill[s] = <int32_t> c
         c += slots[s].count
-    for j in range(nb):
+    for t in range(n_tab):
+        j = t if b_at == NULL else b_at[t]
         s = _slot_of(slots, size - 1, b[j])
         positions[fill[s]] = <int32_t> j
         fill[s] += 1
@@ -454,6 +463,11 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
     cdef Rows rows
     cdef uint64_t* sh = NULL
     cdef int64_t* at = NULL
+    cdef int64_t* b_at = NULL
+    cdef uint8_t* hit = NULL
+    cdef uint64_t* bloom = NULL
+    cdef uint64_t bloom_mask = 15
+    cdef Py_ssize_t n_b_at = 0, n_b_at_cap = 0
     cdef uint64_t* vals = NULL
     cdef int64_t* iv = NULL
     cdef Py_ssize_t n_sh = 0, n_at_cap = 0, n_vals = 0, n_iv = 0
@@ -477,6 +491,15 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
     try:
         with nogil:
             err = _out_table(&out_sh[0] if n_out else NULL, n_out, &table)
+            hit = <uint8_t*> calloc(n_out + 1, 1)  # output positions taken by the candidate, cleared after each
+            while bloom_mask + 1 < <uint64_t> n_out:  # the output's values as bits: 64+ bits per value
+                bloom_mask = 2 * bloom_mask + 1
+            bloom = <uint64_t*> calloc(bloom_mask + 1, sizeof(uint64_t))
+            if hit == NULL or bloom == NULL:
+                err = -1
+            else:
+                for j in range(n_out):
+                    bloom[(out_sh[j] >> 6) & bloom_mask] |= (<uint64_t> 1) << (out_sh[j] & 63)
             c = 0
             while err == 0 and c < n_c:
                 lo, ns = offsets[c], offsets[c + 1] - offsets[c]
@@ -484,20 +507,37 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
                 if m <= 0 or n_out == 0:
                     c += 1
                     continue
-                if _grow(<void**> &sh, &n_sh, m, sizeof(uint64_t)) or _grow(<void**> &at, &n_at_cap, n_out, sizeof(int64_t)):
+                if _grow(<void**> &sh, &n_sh, m, sizeof(uint64_t)) or _grow(<void**> &at, &n_at_cap, n_out, sizeof(int64_t)) \
+                        or _grow(<void**> &b_at, &n_b_at_cap, m, sizeof(int64_t)):
                     err = -1
                     break
                 _shingles_p(&src_hashes[lo], &src_kinds[lo], &src_exact[lo], code, k, &labels[0], m, sh)
-                n_at = 0
-                for j in range(m):  # the output positions of the values this source holds
+                n_at, n_b_at = 0, 0
+                for j in range(m):  # the output positions of the values this source holds, and where it holds them
+                    if not (bloom[(sh[j] >> 6) & bloom_mask] >> (sh[j] & 63)) & 1:
+                        continue  # (most of a source: one load, no hash)
                     t = _slot_of(table.slots, table.mask, sh[j])
-                    if table.slots[t].count and table.stamp[t] != c:
-                        table.stamp[t] = c
-                        for i in range(table.slots[t].start, table.slots[t].start + table.slots[t].count):
-                            at[n_at] = table.positions[i]
+                    if table.slots[t].count:
+                        b_at[n_b_at] = j
+                        n_b_at += 1
+                        if table.stamp[t] != c:
+                            table.stamp[t] = c
+                            for i in range(table.slots[t].start, table.slots[t].start + table.slots[t].count):
+                                hit[table.positions[i]] = 1
+                                at[n_at] = table.positions[i]
+                                n_at += 1
+                if n_at * 16 >= n_out:  # ascending: a scan of the marks when they are many, else a sort
+                    n_at = 0
+                    for i in range(n_out):
+                        if hit[i]:
+                            hit[i] = 0
+                            at[n_at] = i
                             n_at += 1
-                qsort(at, n_at, sizeof(int64_t), _by_i64)
-                m_tiles = _tiles(&out_sh[0], n_out, sh, m, max_occurrences, max_tiles, at, n_at, &sc)
+                else:
+                    for i in range(n_at):
+                        hit[at[i]] = 0
+                    qsort(at, n_at, sizeof(int64_t), _by_i64)
+                m_tiles = _tiles(&out_sh[0], n_out, sh, m, max_occurrences, max_tiles, at, n_at, &sc, b_at, n_b_at)
                 if m_tiles < 0:
                     err = -1
                     break
@@ -570,6 +610,9 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
         free(rows.p)
         free(sh)
         free(at)
+        free(b_at)
+        free(hit)
+        free(bloom)
         free(vals)
         free(iv)
 
