@@ -203,21 +203,28 @@ _IS_BLANK[_BLANKS] = True
 
 
 def weigh(text: str, matches: Iterable[Match], floors: Floors, blocks: Blocks | None = None,
-          blocks_only: set[tuple[str | None, str]] | None = None) -> tuple[list[Match], tuple[str, ...]]:
+          blocks_only: set[tuple[str | None, str]] | None = None,
+          known: dict[tuple[str | None, str], tuple[int, list[Match]]] | None = None
+          ) -> tuple[list[Match], tuple[str, ...]]:
     """The matches of the sources whose evidence reaches the floors, touching ones of a source merged.
 
     Also returns the sources that reach the floors only when boilerplate and
     content many sources hold count in full: they are not reported, and the
     check report says they were discounted. ``blocks_only``: (index, source)
     keys that only the whole-block test may report (found by held shingles, not bands).
+    ``known``: (index, source) -> (n, what ``reported`` gave for its first ``n`` matches, these
+    floors, blocks and ``blocks_only``), as the check's rounds tested them: not tested again.
     """
     by_source: dict[tuple[str | None, str], list[Match]] = defaultdict(list)
     for m in matches:
         by_source[(m.index, m.source)].append(m)
     out: list[Match] = []
     discounted = []
-    for (_, source), found in by_source.items():
-        shown = reported(found, floors, blocks, (found[0].index, source) in (blocks_only or ()))
+    known = known or {}
+    for (index, source), found in by_source.items():
+        n, shown = known.get((index, source), (-1, []))
+        if n != len(found):
+            shown = reported(found, floors, blocks, (index, source) in (blocks_only or ()))
         if shown:
             out.extend(merge_touching(text, shown))
         elif evidence(found, floors, with_boilerplate=True) >= 1.0:

@@ -155,8 +155,9 @@ class Guard:
                   for q, c in zip(queries, counts)]
         ranked = [self._candidates(indexes, q, c, n) for q, c, n in zip(queries, common, counts)]  # (ranking, first)
         held = self._held_only(indexes, [r for r, _ in ranked])
-        matches, truncated = self._rounds(indexes, streams, queries, common, ranked, counts, blocks, held)
-        kept, discounted = weigh(text, matches, p.floors(), blocks, held)
+        known: dict[tuple[str | None, str], tuple[int, list[Match]]] = {}
+        matches, truncated = self._rounds(indexes, streams, queries, common, ranked, counts, blocks, held, known)
+        kept, discounted = weigh(text, matches, p.floors(), blocks, held, known)
         spans = merge_spans(span for ts, q, b in zip(streams, queries, declared)
                             for span in base_spans(ts, b, q.k, p.min_region_tokens))
         if spans:
@@ -317,7 +318,8 @@ class Guard:
 
     def _rounds(self, indexes: tuple[Index, ...], streams: list[TokenStream], queries: list[Query],
                 common: list[np.ndarray], ranked: list[tuple[Ranking, int]], counts: list[np.ndarray] | None = None,
-                blocks: Blocks | None = None, held: set[tuple[str | None, str]] | None = None
+                blocks: Blocks | None = None, held: set[tuple[str | None, str]] | None = None,
+                known: dict[tuple[str | None, str], tuple[int, list[Match]]] | None = None
                 ) -> tuple[list[Match], bool]:
         """Candidates aligned round by round, best first, until a round qualifies no new source.
 
@@ -325,6 +327,7 @@ class Guard:
         first round also the ``extra`` ones of ``_candidates``), plus the other
         channel of the sources it holds (``cross_channel``). Returns the
         matches and whether ``MAX_ROUNDS`` stopped the rounds with candidates left.
+        ``known`` is filled with what each source's test gave (``weigh``'s ``known``).
         """
         p = self.policy
         floors = p.floors()
@@ -347,8 +350,13 @@ class Guard:
             matches.extend(new)
             for m in new:
                 by_source.setdefault((m.index, m.source), []).append(m)
-            now = {key for key in {(m.index, m.source) for m in new} - qualified  # weigh's test, per source
-                   if reported(by_source[key], floors, blocks, key in (held or ()))}
+            now = set()
+            for key in {(m.index, m.source) for m in new} - qualified:  # weigh's test, per source
+                shown = reported(by_source[key], floors, blocks, key in (held or ()))
+                if known is not None:
+                    known[key] = (len(by_source[key]), shown)
+                if shown:
+                    now.add(key)
             if not now:
                 return matches, False
             qualified |= now
@@ -382,9 +390,16 @@ class Guard:
                 records[c] = indexes[cands[c].shard].source(cands[c].ref)
             return records[c]
 
+        texts: dict[int, str] = {}
+
+        def text(c: int) -> str:  # read once per candidate, however many of its regions are renamed
+            if c not in texts:
+                texts[c] = indexes[cands[c].shard].source_text(cands[c].ref)
+            return texts[c]
+
         names = self.names
         return attribute_batch(
-            regions, ts.text, out, ts.lang, sources, record, lambda c: indexes[cands[c].shard].source_text(cands[c].ref),
+            regions, ts.text, out, ts.lang, sources, record, text,
             (lambda c: names[cands[c].shard]) if names else (lambda c: None),
             boilerplate=boilerplate if common.any() else None, exact=exact, weight=weight,
             exact_weight=exact_weight if query.code else None)
