@@ -17,11 +17,12 @@ worker.
 """
 
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t
-from libc.stdlib cimport calloc, malloc, free, qsort
+from libc.stdlib cimport calloc, malloc, realloc, free, qsort
+from libc.string cimport memset
 
 import numpy as np
 
-API = 12  # compiled.API: bumped whenever a function is added or changes its arguments
+API = 13  # compiled.API: bumped whenever a function is added or changes its arguments
 
 cdef uint64_t POLY = 0x9E3779B97F4A7C15ULL
 cdef uint32_t MAX32 = 0xFFFFFFFFU
@@ -605,6 +606,11 @@ def measure_passages(const int64_t[::1] pids, const int64_t[:, ::1] p_tok, const
         tok[i, 0], tok[i, 1] = p_tok[pid, 0] - source_tok[row, 0], p_tok[pid, 1] - source_tok[row, 0]
         kind[i] = p_kind[pid]
     return keep_arr[:m], share_arr[:m], rows_arr, tok_arr, kind_arr
+
+
+# --- (2c) the candidate stage after the band lookup: ranking and held sources -----------
+
+include "_cand.pxi"
 
 
 # --- (3) code normalization: parse, walk, lex, hash, classify ------------------------

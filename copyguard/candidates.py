@@ -24,6 +24,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .compiled import core
 from .index import Index, PassageInfo
 from .index.arrays import sorted_unique
 from .normalize.tokens import Tokens, TokenStream, mix64
@@ -160,6 +161,17 @@ def rank_candidates(indexes: Index | Sequence[Index], query: Query, min_containm
     if query.keys.shape[0] == 0 or limit <= 0:
         return Ranking([])
     found = [index.passage_hits(query.keys, MAX_KEY_HITS) for index in indexes]
+    c = core()
+    if c is not None:  # budget, containment and ranking in one call: the numpy below is its reference
+        segs = [(s, *t) for s, index in enumerate(indexes) for t in index.passage_arrays()]
+        keys, best, first, last, cut, more = c.rank_passages(
+            found, segs, query.by_value[0], query.k, float(min_containment), passage_budget(query), limit, _SHARD_SHIFT)
+        mask = (1 << _SHARD_SHIFT) - 1
+        margins = [index.params.window(query.code)[0] for index in indexes]
+        return Ranking([_candidate(indexes, key >> _SHARD_SHIFT, key & mask, b, lo - margins[key >> _SHARD_SHIFT],
+                                   hi + margins[key >> _SHARD_SHIFT])
+                        for key, b, lo, hi in zip(keys.tolist(), best.tolist(), first.tolist(), last.tolist())],
+                       cut, more)
     gids, truncated = _within_budget(found, passage_budget(query))
     scored = [_contained(index, query, g, min_containment) for index, g in zip(indexes, gids)]
     if not any(info is not None for info, _ in scored):
@@ -197,6 +209,10 @@ def rank_candidates(indexes: Index | Sequence[Index], query: Query, min_containm
 
 
 _SHARD_SHIFT = 40  # a source key is shard << 40 | ref: ranked by containment, ties by shard, then ref
+
+
+def _candidate(indexes: Sequence[Index], shard: int, ref: int, containment: float, lo: int, hi: int) -> Candidate:
+    return Candidate(ref, containment, indexes[shard].source_tokens(ref, max(lo, 0), hi), shard)
 
 
 def _within_budget(found: list[tuple[np.ndarray, np.ndarray]], budget: int) -> tuple[list[np.ndarray], bool]:
@@ -263,6 +279,18 @@ def held_candidates(indexes: Sequence[Index], query: Query, common: np.ndarray, 
 
     if min_held <= 0 or limit <= 0 or query.shingles.shape[0] == 0:
         return []
+    c = core()
+    if c is not None:  # one call: the numpy below is its reference
+        segs = [(s, *t) for s, index in enumerate(indexes) for t in index.holder_arrays()]
+        skip = (np.array(sorted((s << _SHARD_SHIFT) | r for s, r in exclude), dtype=np.int64) if exclude
+                else _NO_KEYS)
+        margins = np.array([index.params.window(query.code)[0] for index in indexes], dtype=np.int64)
+        keys, lo, hi = c.held_sources(query.shingles, np.ascontiguousarray(common).view(np.uint8),
+                                      np.ascontiguousarray(counts, dtype=np.int64), HOLDERS, segs, min_held, limit,
+                                      skip, margins, _SHARD_SHIFT)
+        mask = (1 << _SHARD_SHIFT) - 1
+        return [_candidate(indexes, key >> _SHARD_SHIFT, key & mask, 0.0, a, b)
+                for key, a, b in zip(keys.tolist(), lo.tolist(), hi.tolist())]
     rare = ~common & (counts > 0) & (counts <= HOLDERS)
     if int(np.count_nonzero(rare)) < min_held:
         return []
@@ -309,6 +337,7 @@ def _positions_of(stored: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 _FEW_VALUES = 16
+_NO_KEYS = np.zeros(0, dtype=np.int64)
 
 
 def _densest(at: np.ndarray, margin: int) -> tuple[int, int]:

@@ -1,6 +1,7 @@
 """The compiled core against its numpy reference, bit for bit, on random and real inputs."""
 
 import random
+import re
 import sysconfig
 from pathlib import Path
 
@@ -630,3 +631,75 @@ def test_measured_passages_of_a_multi_segment_index_equal_reference(tmp_path):
                     same(fast[1:], slow[1:])
     kept = index.measure_passages(np.arange(n), out_sorted, index.params.shingle_code, 0.3)[2]
     assert kept.shape[0] > 20 and kept.max() >= index.manifest.segments[0].passages  # later segments matched too
+
+
+def _two_indexes(tmp_path):
+    """An index of three segments with a removal, and a second index (another shard) of one segment."""
+    from copyguard.index import Index
+    from copyguard.index.build import add_to_index, build_index
+
+    corpus = ROOT / "copyguard" / "samples" / "corpus"
+    root, other = tmp_path / "idx", tmp_path / "other"
+    build_index([str(corpus / "tomli")], str(root))
+    add_to_index([str(corpus / "distro")], str(root))
+    add_to_index([str(corpus / "resolvelib"), str(corpus / "jargon")], str(root))
+    Index.open(root).remove(["corpus/tomli/_re.py"], strict=False)
+    build_index([str(corpus / "distro"), str(corpus / "jargon")], str(other))
+    return Index.open(root), Index.open(other), corpus
+
+
+def _answers(corpus):
+    """Output streams: copies of several sources, a removed source, edited and shuffled code, prose, nothing."""
+    rng = random.Random(5)
+    parser = (corpus / "tomli" / "_parser.py").read_text()
+    distro = (corpus / "distro" / "distro.py").read_text()
+    removed = (corpus / "tomli" / "_re.py").read_text()
+    lines = distro.splitlines()
+    rng.shuffle(lines)
+    prose = (corpus / "jargon" / "the-story-of-mel.txt").read_text()
+    texts = [parser[:3000] + distro[2000:6000], removed, "\n".join(lines[:150]), parser[5000:5600],
+             distro[:20000], "def f(x):\n    return x + 1\n", prose[:4000] + prose[:1500], ""]
+    texts.append(re.sub(r"\bself\b", "this", parser[1000:5000]))
+    return texts
+
+
+def test_candidate_ranking_and_held_sources_in_one_call_equal_reference(tmp_path, monkeypatch):
+    """``rank_candidates`` and ``held_candidates`` compiled against their numpy bodies: one and two indexes (three
+    segments with a removal, and another shard), every threshold and limit, passage budgets that cut, exclusions."""
+    from copyguard import candidates
+    from copyguard.candidates import held_candidates, rank_candidates, shingle_counts, sketch_query
+    from copyguard.index.df import HOLDERS
+
+    first, second, corpus = _two_indexes(tmp_path)
+    assert len(first.manifest.segments) == 3
+    ranked = held = truncated = 0
+    for text in _answers(corpus):
+        for lang in ("python", "prose"):
+            query = sketch_query(normalize(text, lang), first.params)
+            for indexes in ([first], [first, second], [second, first]):
+                for budget in (2048, 40, 0):
+                    monkeypatch.setattr(candidates, "MIN_PASSAGE_BUDGET", budget)
+                    monkeypatch.setattr(candidates, "PASSAGES_PER_WINDOW", 4 if budget else 0)
+                    for threshold in (0.0, 0.3, 1.0):
+                        for limit in (0, 1, 3, 256):
+                            fast, slow = both(rank_candidates, indexes, query, threshold, limit)
+                            _same_candidates(fast.candidates, slow.candidates)
+                            assert (bool(fast.truncated), bool(fast.more)) == (bool(slow.truncated), bool(slow.more))
+                            ranked += len(fast.candidates)
+                            truncated += bool(fast.truncated)
+                counts = shingle_counts(indexes, query)
+                for common in (np.zeros(counts.shape[0], dtype=bool), counts > 1):
+                    rare = np.flatnonzero(~common & (counts > 0) & (counts <= HOLDERS))
+                    for exclude in (None, set(), {(0, 0), (1, 2)}, {(0, int(r)) for r in range(0, 40, 3)}):
+                        for min_held, limit in ((1, 8), (3, 8), (3, 1), (0, 8), (2, 0), (len(rare) + 1, 8)):
+                            fast, slow = both(held_candidates, indexes, query, common, counts, min_held, limit, exclude)
+                            _same_candidates(fast, slow)
+                            held += len(fast)
+    assert ranked > 100 and held > 50 and truncated > 10  # the cases compared hold candidates, and cuts
+
+
+def _same_candidates(fast, slow):
+    assert [(c.shard, c.ref, c.containment) for c in fast] == [(c.shard, c.ref, c.containment) for c in slow]
+    for a, b in zip(fast, slow):
+        same((a.tokens.hashes, a.tokens.exact, a.tokens.kinds, a.tokens.starts, a.tokens.ends),
+             (b.tokens.hashes, b.tokens.exact, b.tokens.kinds, b.tokens.starts, b.tokens.ends))

@@ -76,6 +76,7 @@ class Index:
         self._dead_counts: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
         self._last_hits: tuple[np.ndarray, int | None, tuple[np.ndarray, np.ndarray]] | None = None
         self._base: tuple[str, np.ndarray] | None = None  # (digest, shingles) of the declared base code
+        self._arrays: dict[str, tuple[View, list[tuple]]] = {}  # per view: what the compiled candidate stage reads
 
     # --- opening ---------------------------------------------------------
 
@@ -342,6 +343,30 @@ class Index:
         if len(idx_parts) == 1:  # one segment: its arrays, fresh already (boolean indexing copies)
             return idx_parts[0].astype(np.int64, copy=False), ref_parts[0]
         return np.concatenate(idx_parts).astype(np.int64), np.concatenate(ref_parts)
+
+    def passage_arrays(self) -> list[tuple]:
+        """Per segment, ``(p_base, s_base, p_tok, p_source, source_tok, tok_shingles)``: what the compiled
+        candidate ranking reads (``_core.rank_passages``), gathered once per generation."""
+        return self._segment_arrays("passages", lambda view, s, seg, p: (
+            int(view.p_base[s]), int(view.s_base[s]), seg.p_tok, seg.p_source, seg.source_tok,
+            seg.token_shingles(p.shingle_code, p.shingle_prose)))
+
+    def holder_arrays(self) -> list[tuple]:
+        """Per segment, ``(s_base, df_keys, df_dir, holders, dead_sources, source_tok, tok_shingles)``: what the
+        compiled held-shingle lookup reads (``_core.held_sources``), gathered once per generation."""
+        return self._segment_arrays("holders", lambda view, s, seg, p: (
+            int(view.s_base[s]), np.asarray(seg.df_keys), seg.df_dir, np.asarray(seg.holders(p.shingle_code, p.shingle_prose)),
+            np.ascontiguousarray(view.dead_sources[s], dtype=np.uint32), seg.source_tok,
+            seg.token_shingles(p.shingle_code, p.shingle_prose)))
+
+    def _segment_arrays(self, name: str, make: Any) -> list[tuple]:
+        view = self._view
+        kept = self._arrays.get(name)
+        if kept is None or kept[0] is not view:
+            p = view.manifest.params
+            kept = (view, [make(view, s, seg, p) for s, seg in enumerate(view.segments)])
+            self._arrays[name] = kept
+        return kept[1]
 
     def base_shingles(self) -> np.ndarray:
         """Sorted shingles (both channels) of the declared base code: never reported (empty when none).

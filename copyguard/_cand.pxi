@@ -1,0 +1,397 @@
+# The candidate stage after the band lookup, in one call each: ``rank_passages`` (budget, containment, per-source
+# ranking: ``candidates.rank_candidates``) and ``held_sources`` (rare shingles -> holders -> densest runs:
+# ``candidates.held_candidates``). Their numpy references are those two functions' bodies.
+
+
+cdef struct Seg:
+    int64_t shard, p_base, s_base, n_p, n_s, n_tok
+    const int64_t* p_tok
+    const uint32_t* p_source
+    const int64_t* source_tok
+    const uint64_t* sh
+
+
+cdef struct Hit:
+    int64_t shard, gid, hits
+
+
+cdef struct Measured:
+    int64_t key, t0, t1
+    double share
+
+
+cdef int _by_hits(const void* x, const void* y) noexcept nogil:
+    """Most band keys shared first; ties by shard, then gid (``_within_budget``'s lexsort)."""
+    cdef const Hit* p = <const Hit*> x
+    cdef const Hit* q = <const Hit*> y
+    if p.hits != q.hits:
+        return -1 if p.hits > q.hits else 1
+    if p.shard != q.shard:
+        return -1 if p.shard < q.shard else 1
+    return (p.gid > q.gid) - (p.gid < q.gid)
+
+
+cdef int _by_place(const void* x, const void* y) noexcept nogil:
+    cdef const Hit* p = <const Hit*> x
+    cdef const Hit* q = <const Hit*> y
+    if p.shard != q.shard:
+        return -1 if p.shard < q.shard else 1
+    return (p.gid > q.gid) - (p.gid < q.gid)
+
+
+cdef int _by_key(const void* x, const void* y) noexcept nogil:
+    cdef const Measured* p = <const Measured*> x
+    cdef const Measured* q = <const Measured*> y
+    return (p.key > q.key) - (p.key < q.key)
+
+
+cdef int _by_best(const void* x, const void* y) noexcept nogil:
+    """Best containment first, ties by key (``best_sources``'s lexsort)."""
+    cdef const Measured* p = <const Measured*> x
+    cdef const Measured* q = <const Measured*> y
+    if p.share != q.share:
+        return -1 if p.share > q.share else 1
+    return (p.key > q.key) - (p.key < q.key)
+
+
+def rank_passages(list found, list segs, const uint64_t[::1] values, int k, double min_containment,
+                  Py_ssize_t budget, Py_ssize_t limit, int shard_shift):
+    """``candidates.rank_candidates`` after the lookup, in one call.
+
+    ``found``: per shard ``(gids, hits)`` (``Index.passage_hits``, sorted gids); ``segs``: per segment of every
+    shard, in shard then ``p_base`` order, ``(shard, p_base, s_base, p_tok, p_source, source_tok, tok_shingles)``.
+    The ``budget`` passages sharing most keys are measured (ties: shard, gid); those at least
+    ``min_containment`` contained in ``values`` (sorted) rank their sources by best containment (ties: key);
+    returns ``(keys, best, first, last, truncated, more)`` of the best ``limit`` sources, ``key`` being
+    ``shard << shard_shift | ref`` and ``first``/``last`` the token range their measured passages span.
+    """
+    cdef Py_ssize_t n_shards = len(found), n_segs = len(segs), total = 0, i, j, s, m = 0, n_groups = 0, at
+    cdef Py_ssize_t n_keep
+    cdef const int64_t[::1] g_mv
+    cdef const int64_t[::1] h_mv
+    cdef const int64_t[:, ::1] pt
+    cdef const uint32_t[::1] ps
+    cdef const int64_t[:, ::1] st
+    cdef const uint64_t[::1] sh
+    cdef int64_t[::1] ok, of, ol
+    cdef double[::1] ob
+    cdef Hit* hits = NULL
+    cdef Seg* sg = NULL
+    cdef Measured* meas = NULL
+    cdef HashSet hs
+    cdef int64_t pid, a, length, row, c, seg_first
+    cdef double share
+    cdef bint truncated = False
+    hs.keys = NULL
+    for s in range(n_shards):
+        total += len(found[s][0])
+    try:
+        hits = <Hit*> malloc((total if total else 1) * sizeof(Hit))
+        sg = <Seg*> malloc((n_segs if n_segs else 1) * sizeof(Seg))
+        meas = <Measured*> malloc((total if total else 1) * sizeof(Measured))
+        if hits == NULL or sg == NULL or meas == NULL:
+            raise MemoryError()
+        for i in range(n_segs):
+            t = segs[i]
+            sg[i].shard, sg[i].p_base, sg[i].s_base = t[0], t[1], t[2]
+            pt, ps, st, sh = t[3], t[4], t[5], t[6]  # typed views: contiguity and types checked here
+            sg[i].n_p, sg[i].n_s, sg[i].n_tok = pt.shape[0], st.shape[0], sh.shape[0]
+            if ps.shape[0] != sg[i].n_p:
+                raise IndexError("passage sources do not match the passages")
+            # the arrays stay referenced by ``segs`` for the whole call
+            sg[i].p_tok = &pt[0, 0] if pt.shape[0] else NULL
+            sg[i].p_source = &ps[0] if ps.shape[0] else NULL
+            sg[i].source_tok = &st[0, 0] if st.shape[0] else NULL
+            sg[i].sh = &sh[0] if sh.shape[0] else NULL
+        j = 0
+        for s in range(n_shards):
+            g_mv, h_mv = found[s][0], found[s][1]
+            if h_mv.shape[0] != g_mv.shape[0]:
+                raise ValueError("passage ids and hit counts differ in length")
+            for i in range(g_mv.shape[0]):
+                hits[j].shard, hits[j].gid, hits[j].hits = s, g_mv[i], h_mv[i]
+                j += 1
+        n_keep = total
+        if total > budget:
+            qsort(hits, total, sizeof(Hit), _by_hits)
+            n_keep = budget if budget > 0 else 0
+            qsort(hits, n_keep, sizeof(Hit), _by_place)
+            truncated = True
+        if n_keep and _set_init(&hs, &values[0] if values.shape[0] else NULL, values.shape[0]):
+            raise MemoryError()
+        seg_first = 0
+        for i in range(n_keep):
+            while seg_first < n_segs and sg[seg_first].shard < hits[i].shard:
+                seg_first += 1
+            at = -1
+            for j in range(seg_first, n_segs):
+                if sg[j].shard != hits[i].shard or sg[j].p_base > hits[i].gid:
+                    break
+                at = j
+            if at < 0:
+                raise IndexError(f"passage {hits[i].gid} of shard {hits[i].shard} outside its segments")
+            pid = hits[i].gid - sg[at].p_base
+            if pid >= sg[at].n_p or sg[at].p_tok[2 * pid] < 0 or sg[at].p_tok[2 * pid + 1] > sg[at].n_tok \
+                    or sg[at].p_source[pid] >= sg[at].n_s:
+                raise IndexError(f"passage {pid} outside the segment")
+            a = sg[at].p_tok[2 * pid]
+            length = sg[at].p_tok[2 * pid + 1] - a - k + 1
+            if values.shape[0] == 0 and min_containment > 0:
+                continue
+            share = 0.0
+            if length > 0 and values.shape[0]:
+                c = 0
+                for j in range(a, a + length):
+                    c += _set_has(&hs, sg[at].sh[j])
+                share = <double> c / <double> length
+            if share >= min_containment:
+                row = sg[at].p_source[pid]
+                meas[m].key = (hits[i].shard << shard_shift) | (row + sg[at].s_base)
+                meas[m].t0 = sg[at].p_tok[2 * pid] - sg[at].source_tok[2 * row]
+                meas[m].t1 = sg[at].p_tok[2 * pid + 1] - sg[at].source_tok[2 * row]
+                meas[m].share = share
+                m += 1
+        # one entry per source: its best share and the token range of all its measured passages
+        qsort(meas, m, sizeof(Measured), _by_key)
+        for i in range(m):
+            if n_groups and meas[n_groups - 1].key == meas[i].key:
+                meas[n_groups - 1].t0 = min(meas[n_groups - 1].t0, meas[i].t0)
+                meas[n_groups - 1].t1 = max(meas[n_groups - 1].t1, meas[i].t1)
+                meas[n_groups - 1].share = max(meas[n_groups - 1].share, meas[i].share)
+            else:
+                meas[n_groups] = meas[i]
+                n_groups += 1
+        qsort(meas, n_groups, sizeof(Measured), _by_best)
+        n_keep = min(n_groups, max(limit, 0))
+        keys_arr = np.empty(n_keep, dtype=np.int64)
+        best_arr = np.empty(n_keep, dtype=np.float64)
+        first_arr = np.empty(n_keep, dtype=np.int64)
+        last_arr = np.empty(n_keep, dtype=np.int64)
+        ok, ob, of, ol = keys_arr, best_arr, first_arr, last_arr
+        for i in range(n_keep):
+            ok[i], ob[i], of[i], ol[i] = meas[i].key, meas[i].share, meas[i].t0, meas[i].t1
+        return keys_arr, best_arr, first_arr, last_arr, truncated, n_groups > limit
+    finally:
+        free(hs.keys)
+        free(hits)
+        free(sg)
+        free(meas)
+
+
+cdef struct HeldPair:
+    int64_t key, value, seg
+
+
+cdef int _cand_by_pair(const void* x, const void* y) noexcept nogil:
+    cdef const HeldPair* p = <const HeldPair*> x
+    cdef const HeldPair* q = <const HeldPair*> y
+    if p.key != q.key:
+        return -1 if p.key < q.key else 1
+    return (p.value > q.value) - (p.value < q.value)
+
+
+cdef struct HeldGroup:
+    int64_t key, n, start, seg
+
+
+cdef int _by_count(const void* x, const void* y) noexcept nogil:
+    """Most shingles held first, ties by key (shard, then ref)."""
+    cdef const HeldGroup* p = <const HeldGroup*> x
+    cdef const HeldGroup* q = <const HeldGroup*> y
+    if p.n != q.n:
+        return -1 if p.n > q.n else 1
+    return (p.key > q.key) - (p.key < q.key)
+
+
+cdef int _cand_by_u64(const void* a, const void* b) noexcept nogil:
+    cdef uint64_t x = (<const uint64_t*> a)[0], y = (<const uint64_t*> b)[0]
+    return (x > y) - (x < y)
+
+
+cdef bint _in_sorted_u32(const uint32_t* xs, Py_ssize_t n, uint32_t v) noexcept nogil:
+    cdef Py_ssize_t lo = 0, hi = n, mid
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if xs[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < n and xs[lo] == v
+
+
+cdef bint _in_sorted_i64(const int64_t* xs, Py_ssize_t n, int64_t v) noexcept nogil:
+    cdef Py_ssize_t lo = 0, hi = n, mid
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if xs[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < n and xs[lo] == v
+
+
+def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] common, const int64_t[::1] counts, int max_count,
+                 list segs, Py_ssize_t min_held, Py_ssize_t limit, const int64_t[::1] exclude,
+                 const int64_t[::1] margins, int shard_shift):
+    """``candidates.held_candidates`` in one call: ``(keys, lo, hi)`` of the sources to align.
+
+    The rare shingles (not ``common``, held by 1 to ``max_count`` sources: ``counts``) are looked up in each
+    segment's count table; each live holder is a pair; sources with ``min_held`` pairs or more and not in
+    ``exclude`` (sorted keys) are taken most pairs first (ties: key), at most ``limit``; each is sliced around
+    the densest run of its tokens starting a held shingle (runs split where two are over ``margins[shard]``
+    apart). ``segs``: per segment of every shard ``(shard, s_base, df_keys, df_dir, holders, dead_sources,
+    source_tok, tok_shingles)``; ``key``: ``shard << shard_shift | ref``.
+    """
+    cdef Py_ssize_t n = shingles.shape[0], n_rare = 0, n_values = 0, i, j, s, n_segs = len(segs), n_pairs = 0
+    cdef Py_ssize_t n_groups = 0, cols, taken, lo_i, best_i, run_n, best_n, n_pos, g, n_held, a, b, mid
+    cdef uint64_t[::1] values
+    cdef uint64_t* hv = NULL
+    cdef int64_t* first = NULL
+    cdef int64_t* found = NULL
+    cdef HeldPair* pairs = NULL
+    cdef HeldGroup* groups = NULL
+    cdef int64_t* pos = NULL
+    cdef const uint64_t[::1] dk
+    cdef const int64_t[::1] dd
+    cdef const uint32_t[:, ::1] hold
+    cdef const uint32_t[::1] dead
+    cdef const int64_t[:, ::1] st
+    cdef const uint64_t[::1] sh
+    cdef int64_t shard, s_base, row, t0, t1, margin, h, ref
+    cdef uint64_t v, f
+    cdef uint64_t bloom[64]
+    cdef int bits
+    cdef int64_t[::1] ok, olo, ohi
+    if common.shape[0] != n or counts.shape[0] != n:
+        raise ValueError("shingles, common and counts differ in length")
+    empty = np.zeros(0, dtype=np.int64)
+    if min_held <= 0 or limit <= 0 or n == 0:
+        return empty, empty, empty
+    try:
+        values_arr = np.empty(n, dtype=np.uint64)
+        values = values_arr
+        for i in range(n):
+            if not common[i] and counts[i] > 0 and counts[i] <= max_count:
+                values[n_rare] = shingles[i]
+                n_rare += 1
+        if n_rare < min_held:
+            return empty, empty, empty
+        qsort(&values[0], n_rare, sizeof(uint64_t), _cand_by_u64)
+        for i in range(n_rare):
+            if i == 0 or values[i] != values[n_values - 1]:
+                values[n_values] = values[i]
+                n_values += 1
+        first = <int64_t*> malloc(n_values * sizeof(int64_t))
+        found = <int64_t*> malloc(n_values * sizeof(int64_t))
+        if first == NULL or found == NULL:
+            raise MemoryError()
+        # every (source, value) pair, segment by segment
+        for s in range(n_segs):
+            t = segs[s]
+            dk, dd, hold = t[2], t[3], t[4]
+            if dk.shape[0] == 0:
+                continue
+            if hold.shape[0] != dk.shape[0]:
+                raise IndexError("holders do not match the count table")
+            bits = int(dd.shape[0] - 1).bit_length() - 1
+            if dd.shape[0] != (1 << bits) + 1:
+                raise ValueError("directory does not match the count table")
+            _find_all(dk, dd, bits, values[:n_values], first, found)
+            cols = hold.shape[1]
+            pairs = <HeldPair*> realloc(pairs, (n_pairs + n_values * cols + 1) * sizeof(HeldPair))
+            if pairs == NULL:
+                raise MemoryError()
+            dead, s_base, shard = t[5], t[1], t[0]
+            for i in range(n_values):
+                if not found[i]:
+                    continue
+                for j in range(cols):
+                    h = hold[first[i], j]
+                    if h == 0xFFFFFFFF or (dead.shape[0] and _in_sorted_u32(&dead[0], dead.shape[0], <uint32_t> h)):
+                        continue
+                    pairs[n_pairs].key = (shard << shard_shift) | (h + s_base)
+                    pairs[n_pairs].value, pairs[n_pairs].seg = i, s
+                    n_pairs += 1
+        qsort(pairs, n_pairs, sizeof(HeldPair), _cand_by_pair)
+        groups = <HeldGroup*> malloc((n_pairs + 1) * sizeof(HeldGroup))
+        if groups == NULL:
+            raise MemoryError()
+        i = 0
+        while i < n_pairs:
+            j = i
+            while j < n_pairs and pairs[j].key == pairs[i].key:
+                j += 1
+            if j - i >= min_held and not (exclude.shape[0] and _in_sorted_i64(&exclude[0], exclude.shape[0], pairs[i].key)):
+                groups[n_groups].key, groups[n_groups].n = pairs[i].key, j - i
+                groups[n_groups].start, groups[n_groups].seg = i, pairs[i].seg
+                n_groups += 1
+            i = j
+        qsort(groups, n_groups, sizeof(HeldGroup), _by_count)
+        taken = min(n_groups, limit)
+        keys_arr = np.empty(taken, dtype=np.int64)
+        lo_arr = np.empty(taken, dtype=np.int64)
+        hi_arr = np.empty(taken, dtype=np.int64)
+        ok, olo, ohi = keys_arr, lo_arr, hi_arr
+        for g in range(taken):
+            t = segs[groups[g].seg]
+            st, sh = t[6], t[7]
+            shard, s_base = t[0], t[1]
+            ref = groups[g].key & ((<int64_t> 1 << shard_shift) - 1)
+            row = ref - s_base
+            if row < 0 or row >= st.shape[0] or st[row, 0] < 0 or st[row, 1] > sh.shape[0] or st[row, 1] < st[row, 0]:
+                raise IndexError(f"source {ref} outside its segment")
+            t0, t1 = st[row, 0], st[row, 1]
+            if shard < 0 or shard >= margins.shape[0]:
+                raise IndexError("no margin for this shard")
+            margin = margins[shard]
+            pos = <int64_t*> realloc(pos, (t1 - t0 + 1) * sizeof(int64_t))
+            if pos == NULL:
+                raise MemoryError()
+            n_held = groups[g].n
+            hv = <uint64_t*> realloc(hv, n_held * sizeof(uint64_t))
+            if hv == NULL:
+                raise MemoryError()
+            for j in range(n_held):  # ascending: pairs are sorted by value within a source
+                hv[j] = values[pairs[groups[g].start + j].value]
+            memset(bloom, 0, sizeof(bloom))
+            for j in range(n_held):
+                f = (hv[j] * POLY) >> 52
+                bloom[f >> 6] |= (<uint64_t> 1) << (f & 63)
+            n_pos = 0
+            for i in range(t1 - t0):  # the source's tokens starting one of its held shingles
+                v = sh[t0 + i]
+                f = (v * POLY) >> 52
+                if not ((bloom[f >> 6] >> (f & 63)) & 1):  # a 4096-bit filter: most tokens stop here
+                    continue
+                a, b = 0, n_held
+                while a < b:
+                    mid = (a + b) >> 1
+                    if hv[mid] < v:
+                        a = mid + 1
+                    else:
+                        b = mid
+                if a < n_held and hv[a] == v:
+                    pos[n_pos] = i
+                    n_pos += 1
+            ok[g] = groups[g].key
+            if n_pos == 0:
+                olo[g], ohi[g] = 0, t1 - t0
+                continue
+            # the run holding most positions, split where two are over ``margin`` apart; the first such run
+            lo_i, best_i, best_n = 0, 0, 0
+            for i in range(1, n_pos + 1):
+                if i == n_pos or pos[i] - pos[i - 1] > margin:
+                    run_n = i - lo_i
+                    if run_n > best_n:
+                        best_i, best_n = lo_i, run_n
+                    lo_i = i
+            olo[g] = max(pos[best_i] - margin, 0)
+            ohi[g] = pos[best_i + best_n - 1] + margin
+        return keys_arr, lo_arr, hi_arr
+    finally:
+        free(hv)
+        free(first)
+        free(found)
+        free(pairs)
+        free(groups)
+        free(pos)
