@@ -395,3 +395,96 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] common, const 
         free(pairs)
         free(groups)
         free(pos)
+
+
+def passage_hits(const uint64_t[:, ::1] keys, list segs, Py_ssize_t max_hits, Py_ssize_t max_needles):
+    """``index.query.passage_hits`` in one call: the distinct band keys of ``keys`` looked up in every segment
+    (``segs``: ``(keys, pids, directory, dead_passages, p_base)`` each, in ``p_base`` order); returns the sorted
+    live global passage ids hit and how many distinct keys each holds, or ``None`` when there are more than
+    ``max_needles`` distinct keys (the caller then looks them up in chunks, bounding memory)."""
+    cdef Py_ssize_t n = keys.shape[0] * keys.shape[1], i, j, s, d = 0, total, m, w = 0, cap = 0
+    cdef const uint64_t[::1] bk
+    cdef const uint32_t[::1] pids
+    cdef const int64_t[::1] dd
+    cdef const uint32_t[::1] dead
+    cdef uint64_t[::1] needles
+    cdef int64_t* first = NULL
+    cdef int64_t* count = NULL
+    cdef int64_t* hits = NULL
+    cdef int64_t* out_g = NULL
+    cdef int64_t* out_h = NULL
+    cdef int64_t p_base, run
+    cdef int bits
+    cdef int64_t[::1] og, oh
+    needles_arr = np.empty(n, dtype=np.uint64)
+    needles = needles_arr
+    for i in range(keys.shape[0]):
+        for j in range(keys.shape[1]):
+            needles[d] = keys[i, j]
+            d += 1
+    if n:
+        qsort(&needles[0], n, sizeof(uint64_t), _cand_by_u64)
+    d = 0
+    for i in range(n):
+        if i == 0 or needles[i] != needles[d - 1]:
+            needles[d] = needles[i]
+            d += 1
+    if d > max_needles:
+        return None
+    try:
+        first = <int64_t*> malloc((d + 1) * sizeof(int64_t))
+        count = <int64_t*> malloc((d + 1) * sizeof(int64_t))
+        if first == NULL or count == NULL:
+            raise MemoryError()
+        for s in range(len(segs)):
+            t = segs[s]
+            bk, pids, dd, dead, p_base = t[0], t[1], t[2], t[3], t[4]
+            bits = int(dd.shape[0] - 1).bit_length() - 1
+            if dd.shape[0] != (1 << bits) + 1 or pids.shape[0] != bk.shape[0]:
+                raise ValueError("band directory or passage ids do not match the keys")
+            if d == 0:
+                continue
+            _find_all(bk, dd, bits, needles[:d], first, count)
+            total = 0
+            for i in range(d):
+                if max_hits >= 0 and count[i] > max_hits:
+                    count[i] = 0
+                if count[i]:
+                    CG_PREFETCH(&pids[first[i]])
+                total += count[i]
+            hits = <int64_t*> realloc(hits, (total + 1) * sizeof(int64_t))
+            if hits == NULL:
+                raise MemoryError()
+            m = 0
+            for i in range(d):
+                for j in range(count[i]):
+                    hits[m] = pids[first[i] + j]
+                    m += 1
+            qsort(hits, total, sizeof(int64_t), _by_value)
+            if w + total > cap:
+                cap = w + total + 16
+                out_g = <int64_t*> realloc(out_g, cap * sizeof(int64_t))
+                out_h = <int64_t*> realloc(out_h, cap * sizeof(int64_t))
+                if out_g == NULL or out_h == NULL:
+                    raise MemoryError()
+            i = 0
+            while i < total:
+                run = 1
+                while i + run < total and hits[i + run] == hits[i]:
+                    run += 1
+                if not (dead.shape[0] and _in_sorted_u32(&dead[0], dead.shape[0], <uint32_t> hits[i])):
+                    out_g[w], out_h[w] = hits[i] + p_base, run
+                    w += 1
+                i += run
+        gids_arr = np.empty(w, dtype=np.int64)
+        counts_arr = np.empty(w, dtype=np.int64)
+        og, oh = gids_arr, counts_arr
+        for i in range(w):
+            og[i], oh[i] = out_g[i], out_h[i]
+        return gids_arr, counts_arr
+    finally:
+        free(first)
+        free(count)
+        free(hits)
+        free(out_g)
+        free(out_h)

@@ -703,3 +703,24 @@ def _same_candidates(fast, slow):
     for a, b in zip(fast, slow):
         same((a.tokens.hashes, a.tokens.exact, a.tokens.kinds, a.tokens.starts, a.tokens.ends),
              (b.tokens.hashes, b.tokens.exact, b.tokens.kinds, b.tokens.starts, b.tokens.ends))
+
+
+def test_passage_hits_in_one_call_equal_reference(tmp_path, monkeypatch):
+    """Distinct keys, lookup in every segment and tombstones in one call (``Index.passage_hits``), against the
+    numpy lookup: three segments with a removal, every hit limit, and keys past the chunk size (looked up in chunks)."""
+    from copyguard.candidates import sketch_query
+    from copyguard.index import query as query_module
+
+    index, other, corpus = _two_indexes(tmp_path)
+    seen = 0
+    for text in _answers(corpus):
+        for lang in ("python", "prose"):
+            keys = sketch_query(normalize(text, lang), index.params).keys
+            for chunk in (1 << 15, 7):
+                monkeypatch.setattr(query_module, "_KEY_CHUNK", chunk)
+                for max_hits in (None, 128, 2, 0):
+                    for idx in (index, other):
+                        fast, slow = both(lambda: idx.passage_hits(keys.copy(), max_hits))
+                        same(fast, slow)
+                        seen += fast[0].shape[0]
+    assert seen > 1000

@@ -45,6 +45,16 @@ class View:
         return int(self.p_base[-1])
 
     @cached_property
+    def band_arrays(self) -> list[tuple] | None:
+        """Per segment ``(keys, pids, directory, dead_passages, p_base)``: what the compiled ``passage_hits`` reads
+        (None if a segment's arrays are not of its types: the lookup then runs segment by segment)."""
+        out = [(seg.keys, seg.pids, seg.dir, np.ascontiguousarray(dead, dtype=np.uint32), int(base))
+               for seg, dead, base in zip(self.segments, self.dead_passages, self.p_base.tolist())]
+        if any(k.dtype != np.uint64 or p.dtype != np.uint32 or d.dtype != np.int64 for k, p, d, _, _ in out):
+            return None
+        return out
+
+    @cached_property
     def source_bases(self) -> list[int]:
         """``s_base`` as Python ints: one source is located per candidate, by ``bisect`` (no numpy call)."""
         return [int(x) for x in self.s_base]
@@ -119,6 +129,14 @@ def passage_hits(view: View, keys: np.ndarray, max_hits: int | None) -> tuple[np
     distinct keys, not its rows times the passages each key hits. Keys are
     looked up in chunks, so memory stays within one chunk's hits.
     """
+    c = core()
+    arrays = view.band_arrays if c is not None else None
+    if c is not None and arrays is not None:  # distinct keys, lookup and tombstones in one call
+        keys = np.asarray(keys, dtype=np.uint64)
+        found = c.passage_hits(np.ascontiguousarray(keys.reshape(-1, keys.shape[-1] if keys.ndim > 1 else 1)),
+                               arrays, -1 if max_hits is None else max_hits, _KEY_CHUNK)
+        if found is not None:
+            return found
     needles = sorted_unique(np.asarray(keys, dtype=np.uint64))
     gids, hits = [], []
     for s, seg in enumerate(view.segments):
