@@ -4,7 +4,7 @@
 # ``match.align_batch`` (every candidate of a round: shingles, shared positions, tiles, chains, measures) and of
 # ``evidence.region_evidence`` (what each region weighs): no Python per candidate or per region.
 
-from libc.math cimport sqrt
+from libc.math cimport sqrt, NAN
 
 
 cdef struct Pair:
@@ -287,6 +287,178 @@ cdef void _fill_tiles(int64_t[:, ::1] out, const Pair* p, Py_ssize_t m) noexcept
         out[i, 0], out[i, 1], out[i, 2] = p[i].a, p[i].b, p[i].n
 
 
+# --- the evidence of one region (``evidence.rarity`` and ``covered``, as ``Guard._align`` weighs a match) ------
+
+
+cdef double _pairwise(const double* a, Py_ssize_t n) noexcept nogil:
+    """numpy's pairwise summation of float64 (``np.sum`` of a contiguous array), bit for bit."""
+    cdef Py_ssize_t i, n2
+    cdef double r0, r1, r2, r3, r4, r5, r6, r7, res
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+        i = 8
+        while i < n - (n % 8):
+            r0 += a[i]
+            r1 += a[i + 1]
+            r2 += a[i + 2]
+            r3 += a[i + 3]
+            r4 += a[i + 4]
+            r5 += a[i + 5]
+            r6 += a[i + 6]
+            r7 += a[i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise(a, n2) + _pairwise(a + n2, n - n2)
+
+
+cdef int _set_empty(HashSet* hs, Py_ssize_t n) noexcept nogil:
+    """An empty set with room for ``n`` values."""
+    return _set_init(hs, NULL, 0) if n <= 0 else _set_sized(hs, n)
+
+
+cdef int _set_sized(HashSet* hs, Py_ssize_t n) noexcept nogil:
+    cdef uint64_t size = 16
+    while size < 2 * <uint64_t> n:
+        size <<= 1
+    hs.keys = <uint64_t*> calloc(size, sizeof(uint64_t))
+    if hs.keys == NULL:
+        return -1
+    hs.mask, hs.has_zero = size - 1, False
+    return 0
+
+
+cdef bint _set_add(HashSet* hs, uint64_t v) noexcept nogil:
+    """Put ``v`` in the set; whether it was not there yet."""
+    cdef uint64_t slot
+    if v == 0:
+        if hs.has_zero:
+            return False
+        hs.has_zero = True
+        return True
+    slot = mix64(v) & hs.mask
+    while hs.keys[slot] != 0:
+        if hs.keys[slot] == v:
+            return False
+        slot = (slot + 1) & hs.mask
+    hs.keys[slot] = v
+    return True
+
+
+cdef struct Weigh:
+    # buffers of ``_weigh_region``, grown as needed and reused from one region to the next
+    uint64_t* sh
+    double* ps
+    double* w
+    double* part
+    Py_ssize_t cap_sh, cap_d, cap_f, cap_u
+
+
+cdef void _free_weigh(Weigh* ws) noexcept nogil:
+    free(ws.sh)
+    free(ws.ps)
+    free(ws.w)
+    free(ws.part)
+    memset(ws, 0, sizeof(Weigh))
+
+
+cdef int _weigh_region(const uint64_t* out_sh, const uint64_t* out_exact_sh, const uint8_t* common,
+                       const double* weights, const uint8_t* held, const uint64_t* src_exact, const uint8_t* src_kinds,
+                       int64_t o0, int64_t o1, int64_t s0, int64_t s1, int k, bint code, const uint64_t* labels,
+                       Weigh* ws, int64_t* boiler, int64_t* exact, double* weight, double* ew_out) noexcept nogil:
+    """What one region weighs (``evidence.region_evidence``); -1 when memory runs out.
+
+    ``held[i]``: whether output shingle ``i`` is among the source slice's shingles; ``src_exact`` and
+    ``src_kinds``: the slice's tokens (``s0:s1`` the region's part of them).
+    """
+    cdef Py_ssize_t size = o1 - o0, n, t, u, j, covered, n_a, n_b, n_exact, m_ex
+    cdef int64_t last = o1 - k + 1 if o1 - k + 1 > o0 else o0
+    cdef bint ok, first
+    cdef double ew
+    cdef HashSet seen, ex_set, ex_seen
+    cdef uint8_t* mark
+    cdef uint8_t* ex_mark
+    n = last - o0
+    if _grow(<void**> &ws.ps, &ws.cap_d, n, sizeof(double)) or _grow(<void**> &ws.w, &ws.cap_f, size, sizeof(double)) or \
+            _grow(<void**> &ws.part, &ws.cap_u, 2 * size, sizeof(double)):
+        return -1
+    mark = <uint8_t*> calloc(2 * size + 2, 1)
+    if mark == NULL:
+        return -1
+    if _set_empty(&seen, n):
+        free(mark)
+        return -1
+    ex_mark = mark + size + 1
+    for t in range(n):  # shared, non-boilerplate shingles; weighed at their first occurrence
+        ok = held[o0 + t] and not common[o0 + t]
+        first = _set_add(&seen, out_sh[o0 + t])
+        if ok:
+            for u in range(t, t + k if t + k < size else size):
+                mark[u] = 1
+        ws.ps[t] = weights[o0 + t] if ok and first else 0.0
+    free(seen.keys)
+    covered = 0
+    for u in range(size):
+        covered += mark[u]
+        ws.w[u] = 0.0
+    for j in range(k):  # a token weighs what the heaviest shingle covering it weighs
+        for u in range(j, j + n if j + n < size else size):
+            if ws.ps[u - j] > ws.w[u]:
+                ws.w[u] = ws.ps[u - j]
+    boiler[0] = size - covered
+    if code:  # tokens also covered by a shingle of the exact tokens the source's region holds
+        m_ex = s1 - s0 - k + 1 if s1 - s0 >= k else 0
+        if _grow(<void**> &ws.sh, &ws.cap_sh, m_ex, sizeof(uint64_t)):
+            free(mark)
+            return -1
+        if m_ex:
+            _shingles_p(&src_exact[s0], &src_kinds[s0], &src_exact[s0], False, k, labels, m_ex, ws.sh)
+        if _set_init(&ex_set, ws.sh, m_ex):
+            free(mark)
+            return -1
+        if _set_empty(&ex_seen, n):
+            free(ex_set.keys)
+            free(mark)
+            return -1
+        for t in range(n):
+            ok = _set_has(&ex_set, out_exact_sh[o0 + t]) and not common[o0 + t]
+            if _set_add(&ex_seen, out_exact_sh[o0 + t]) and ok:
+                for u in range(t, t + k if t + k < size else size):
+                    ex_mark[u] = 1
+        free(ex_set.keys)
+        free(ex_seen.keys)
+        n_a, n_b = 0, 0
+        for u in range(size):  # exact: covered by both; sqrt weighs them, the rest as they are
+            if ex_mark[u] and ws.w[u] > 0:
+                ws.part[n_a] = sqrt(ws.w[u])
+                n_a += 1
+            else:
+                ws.part[size + n_b] = ws.w[u]
+                n_b += 1
+        ew = _pairwise(ws.part, n_a)
+        exact[0] = n_a
+        weight[0] = (0.0 + _pairwise(ws.part + size, n_b)) + (0.0 + ew)
+        ew_out[0] = 0.0 + ew
+    else:
+        n_exact = 0
+        for u in range(size):
+            n_exact += ws.w[u] != 0.0
+        exact[0] = n_exact
+        weight[0] = 0.0 + _pairwise(ws.w, size)
+    free(mark)
+    return 0
+
+
 # --- a round: every candidate of one output stream aligned in one call ----------------------------------------------
 
 
@@ -298,6 +470,10 @@ cdef struct RegionRow:
     int64_t s1
     double similarity
     uint8_t kind  # 0 verbatim, 1 renamed, 2 near (``match.MatchKind`` in that order)
+    int64_t boiler  # what the region weighs, when ``align_batch`` weighs it (``evidence.region_evidence``)
+    int64_t exact
+    double weight
+    double exact_weight
 
 
 cdef struct Rows:
@@ -318,6 +494,7 @@ cdef int _push_row(Rows* v, int64_t cand, int64_t o0, int64_t o1, int64_t s0, in
         v.p, v.cap = grown, cap
     v.p[v.n].cand, v.p[v.n].o0, v.p[v.n].o1, v.p[v.n].s0, v.p[v.n].s1 = cand, o0, o1, s0, s1
     v.p[v.n].similarity, v.p[v.n].kind = sim, kind
+    v.p[v.n].boiler, v.p[v.n].exact, v.p[v.n].weight, v.p[v.n].exact_weight = 0, 0, 0.0, NAN
     v.n += 1
     return 0
 
@@ -446,12 +623,16 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
                 const uint8_t[::1] out_kinds, const uint64_t[::1] src_hashes, const uint64_t[::1] src_exact,
                 const uint8_t[::1] src_kinds, const int64_t[::1] offsets, int k, bint code, const uint64_t[::1] labels,
                 Py_ssize_t min_tokens, Py_ssize_t min_distinct, double min_similarity, Py_ssize_t max_gap,
-                Py_ssize_t max_occurrences, Py_ssize_t max_tiles):
+                Py_ssize_t max_occurrences, Py_ssize_t max_tiles, const uint64_t[::1] out_exact_sh=None,
+                const uint8_t[::1] common=None, const double[::1] weights=None):
     """``match.align_batch``: the regions of the output copied from each source slice ``offsets[c]:offsets[c + 1]``.
 
     Per candidate: its shingles (code: identifiers renumbered), the output positions whose shingle it
     holds (through a table of the output's shingles made once), ``tiles``, chains and the measures of
     ``match._measure``. Returns ``(cand, tok, similarity, kind)``: ``tok`` rows ``(o0, o1, s0, s1)``.
+    With ``out_exact_sh``, ``common`` and ``weights`` (``region_evidence``'s), each region is also
+    weighed while its candidate's shingles are at hand, and ``(boilerplate, exact, weight,
+    exact_weight)`` follow (``evidence.align_weigh``).
     """
     cdef Py_ssize_t n_out = out_sh.shape[0], n_c = offsets.shape[0] - 1, c, j, t, i, first, last, f, m_tiles
     cdef Py_ssize_t lo, ns, m, n_at, n_v, room
@@ -472,6 +653,11 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
     cdef int64_t* iv = NULL
     cdef Py_ssize_t n_sh = 0, n_at_cap = 0, n_vals = 0, n_iv = 0
     cdef Pair* tl
+    cdef Weigh ws
+    cdef bint weigh = weights is not None
+    if weigh and (out_exact_sh is None or common is None or out_exact_sh.shape[0] != n_out or
+                  common.shape[0] != n_out or weights.shape[0] != n_out):
+        raise ValueError("output shingle arrays differ in length")
     if out_hashes.shape[0] != out_exact.shape[0] or out_hashes.shape[0] != out_kinds.shape[0]:
         raise ValueError("output token arrays differ in length")
     if src_hashes.shape[0] != src_exact.shape[0] or src_hashes.shape[0] != src_kinds.shape[0]:
@@ -488,6 +674,7 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
     memset(&table, 0, sizeof(OutTable))
     memset(&sc, 0, sizeof(Scratch))
     memset(&rows, 0, sizeof(Rows))
+    memset(&ws, 0, sizeof(Weigh))
     try:
         with nogil:
             err = _out_table(&out_sh[0] if n_out else NULL, n_out, &table)
@@ -530,12 +717,9 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
                     n_at = 0
                     for i in range(n_out):
                         if hit[i]:
-                            hit[i] = 0
                             at[n_at] = i
                             n_at += 1
                 else:
-                    for i in range(n_at):
-                        hit[at[i]] = 0
                     qsort(at, n_at, sizeof(int64_t), _by_i64)
                 m_tiles = _tiles(&out_sh[0], n_out, sh, m, max_occurrences, max_tiles, at, n_at, &sc, b_at, n_b_at)
                 if m_tiles < 0:
@@ -595,6 +779,14 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
                     if _push_row(&rows, c, o0, o1, s0, s1, 1.0 if kind != 2 else sim, <uint8_t> kind):
                         err = -1
                         break
+                    if weigh and _weigh_region(&out_sh[0], &out_exact_sh[0], &common[0], &weights[0], hit,
+                                               &src_exact[lo], &src_kinds[lo], o0, o1, s0, s1, k, code, &labels[0],
+                                               &ws, &rows.p[rows.n - 1].boiler, &rows.p[rows.n - 1].exact,
+                                               &rows.p[rows.n - 1].weight, &rows.p[rows.n - 1].exact_weight):
+                        err = -1
+                        break
+                for i in range(n_at):  # (``hit``: which output shingles the candidate holds, while it is weighed)
+                    hit[at[i]] = 0
                 c += 1
         if err:
             raise MemoryError()
@@ -603,7 +795,14 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
         sim_arr = np.empty(rows.n, dtype=np.float64)
         kind_arr = np.empty(rows.n, dtype=np.uint8)
         _fill_rows(&rows, cand_arr, tok_arr, sim_arr, kind_arr)
-        return cand_arr, tok_arr, sim_arr, kind_arr
+        if not weigh:
+            return cand_arr, tok_arr, sim_arr, kind_arr
+        boiler_arr = np.empty(rows.n, dtype=np.int64)
+        exact_arr = np.empty(rows.n, dtype=np.int64)
+        weight_arr = np.empty(rows.n, dtype=np.float64)
+        ew_arr = np.empty(rows.n, dtype=np.float64)
+        _fill_evidence(&rows, boiler_arr, exact_arr, weight_arr, ew_arr)
+        return cand_arr, tok_arr, sim_arr, kind_arr, boiler_arr, exact_arr, weight_arr, ew_arr
     finally:
         _free_out_table(&table)
         _free_scratch(&sc)
@@ -613,6 +812,7 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
         free(b_at)
         free(hit)
         free(bloom)
+        _free_weigh(&ws)
         free(vals)
         free(iv)
 
@@ -626,72 +826,15 @@ cdef void _fill_rows(const Rows* rows, int64_t[::1] cand, int64_t[:, ::1] tok, d
         sim[i], kind[i] = rows.p[i].similarity, rows.p[i].kind
 
 
+cdef void _fill_evidence(const Rows* rows, int64_t[::1] boiler, int64_t[::1] exact, double[::1] weight,
+                         double[::1] exact_weight) noexcept:
+    cdef Py_ssize_t i
+    for i in range(rows.n):
+        boiler[i], exact[i] = rows.p[i].boiler, rows.p[i].exact
+        weight[i], exact_weight[i] = rows.p[i].weight, rows.p[i].exact_weight
+
+
 # --- the evidence of each region (``evidence.rarity`` and ``covered``, as ``Guard._align`` weighs a match) ----------
-
-
-cdef double _pairwise(const double* a, Py_ssize_t n) noexcept nogil:
-    """numpy's pairwise summation of float64 (``np.sum`` of a contiguous array), bit for bit."""
-    cdef Py_ssize_t i, n2
-    cdef double r0, r1, r2, r3, r4, r5, r6, r7, res
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += a[i]
-        return res
-    if n <= 128:
-        r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
-        i = 8
-        while i < n - (n % 8):
-            r0 += a[i]
-            r1 += a[i + 1]
-            r2 += a[i + 2]
-            r3 += a[i + 3]
-            r4 += a[i + 4]
-            r5 += a[i + 5]
-            r6 += a[i + 6]
-            r7 += a[i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[i]
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return _pairwise(a, n2) + _pairwise(a + n2, n - n2)
-
-
-cdef int _set_empty(HashSet* hs, Py_ssize_t n) noexcept nogil:
-    """An empty set with room for ``n`` values."""
-    return _set_init(hs, NULL, 0) if n <= 0 else _set_sized(hs, n)
-
-
-cdef int _set_sized(HashSet* hs, Py_ssize_t n) noexcept nogil:
-    cdef uint64_t size = 16
-    while size < 2 * <uint64_t> n:
-        size <<= 1
-    hs.keys = <uint64_t*> calloc(size, sizeof(uint64_t))
-    if hs.keys == NULL:
-        return -1
-    hs.mask, hs.has_zero = size - 1, False
-    return 0
-
-
-cdef bint _set_add(HashSet* hs, uint64_t v) noexcept nogil:
-    """Put ``v`` in the set; whether it was not there yet."""
-    cdef uint64_t slot
-    if v == 0:
-        if hs.has_zero:
-            return False
-        hs.has_zero = True
-        return True
-    slot = mix64(v) & hs.mask
-    while hs.keys[slot] != 0:
-        if hs.keys[slot] == v:
-            return False
-        slot = (slot + 1) & hs.mask
-    hs.keys[slot] = v
-    return True
 
 
 def region_evidence(const uint64_t[::1] out_sh, const uint64_t[::1] out_exact_sh, const uint8_t[::1] common,
@@ -703,19 +846,13 @@ def region_evidence(const uint64_t[::1] out_sh, const uint64_t[::1] out_exact_sh
     ``weights[i]``: what output shingle ``i`` weighs when it covers a token (``n ** -rarity``). Regions
     of one candidate come one after the other: its shingle set is made once.
     """
-    cdef Py_ssize_t n_r = cand.shape[0], n_out = out_sh.shape[0], r, t, u, j, lo, ns, m, n, size, n_a, n_b
-    cdef Py_ssize_t covered, n_exact, prev = -1, c, cap_sh = 0, cap_d = 0, cap_f = 0, cap_u = 0, m_ex
-    cdef int64_t o0, o1, s0, s1, last
-    cdef double v, ew
-    cdef bint ok, first
+    cdef Py_ssize_t n_r = cand.shape[0], n_out = out_sh.shape[0], r, t, lo, ns, m, prev = -1, c, cap_sh = 0
+    cdef int64_t o0, o1, last
     cdef int err = 0
-    cdef HashSet src_set, seen, ex_set, ex_seen
+    cdef HashSet src_set
+    cdef Weigh ws
     cdef uint64_t* sh = NULL
-    cdef double* ps = NULL
-    cdef double* w = NULL
-    cdef double* part = NULL
-    cdef uint8_t* mark = NULL
-    cdef uint8_t* ex_mark = NULL
+    cdef uint8_t* held = NULL
     if out_exact_sh.shape[0] != n_out or common.shape[0] != n_out or weights.shape[0] != n_out:
         raise ValueError("output shingle arrays differ in length")
     if tok.shape[0] != n_r or (n_r and tok.shape[1] != 4):
@@ -735,9 +872,13 @@ def region_evidence(const uint64_t[::1] out_sh, const uint64_t[::1] out_exact_sh
     cdef int64_t[::1] boiler = boiler_arr, exact = exact_arr
     cdef double[::1] weight = weight_arr, ew_out = ew_arr
     memset(&src_set, 0, sizeof(HashSet))
+    memset(&ws, 0, sizeof(Weigh))
     try:
         with nogil:
-            for r in range(n_r):
+            held = <uint8_t*> calloc(n_out + 1, 1)
+            if held == NULL:
+                err = -1
+            for r in range(n_r if err == 0 else 0):
                 c = cand[r]
                 if c != prev:  # the candidate's shingles, as aligned
                     free(src_set.keys)
@@ -753,85 +894,20 @@ def region_evidence(const uint64_t[::1] out_sh, const uint64_t[::1] out_exact_sh
                         err = -1
                         break
                     prev = c
-                o0, o1, s0, s1 = tok[r, 0], tok[r, 1], tok[r, 2], tok[r, 3]
-                size = o1 - o0
+                o0, o1 = tok[r, 0], tok[r, 1]
                 last = o1 - k + 1 if o1 - k + 1 > o0 else o0
-                n = last - o0
-                if _grow(<void**> &ps, &cap_d, n, sizeof(double)) or _grow(<void**> &w, &cap_f, size, sizeof(double)) or \
-                        _grow(<void**> &part, &cap_u, 2 * size, sizeof(double)):
+                for t in range(o0, last):
+                    held[t] = _set_has(&src_set, out_sh[t])
+                if _weigh_region(&out_sh[0], &out_exact_sh[0], &common[0], &weights[0], held,
+                                 &src_exact[offsets[c]], &src_kinds[offsets[c]], o0, o1, tok[r, 2], tok[r, 3], k, code,
+                                 &labels[0], &ws, &boiler[r], &exact[r], &weight[r], &ew_out[r]):
                     err = -1
                     break
-                mark = <uint8_t*> calloc(2 * size + 2, 1)
-                if mark == NULL or _set_empty(&seen, n):
-                    err = -1
-                    break
-                ex_mark = mark + size + 1
-                for t in range(n):  # shared, non-boilerplate shingles; weighed at their first occurrence
-                    ok = _set_has(&src_set, out_sh[o0 + t]) and not common[o0 + t]
-                    first = _set_add(&seen, out_sh[o0 + t])
-                    if ok:
-                        for u in range(t, t + k if t + k < size else size):
-                            mark[u] = 1
-                    ps[t] = weights[o0 + t] if ok and first else 0.0
-                free(seen.keys)
-                covered = 0
-                for u in range(size):
-                    covered += mark[u]
-                    w[u] = 0.0
-                for j in range(k):  # a token weighs what the heaviest shingle covering it weighs
-                    for u in range(j, j + n if j + n < size else size):
-                        if ps[u - j] > w[u]:
-                            w[u] = ps[u - j]
-                boiler[r] = size - covered
-                if code:  # tokens also covered by a shingle of the exact tokens the source's region holds
-                    m_ex = s1 - s0 - k + 1 if s1 - s0 >= k else 0
-                    if _grow(<void**> &sh, &cap_sh, m_ex, sizeof(uint64_t)):
-                        err = -1
-                        break
-                    if m_ex:
-                        _shingles_p(&src_exact[offsets[c] + s0], &src_kinds[offsets[c] + s0], &src_exact[offsets[c] + s0],
-                                    False, k, &labels[0], m_ex, sh)
-                    if _set_init(&ex_set, sh, m_ex):
-                        err = -1
-                        break
-                    if _set_empty(&ex_seen, n):
-                        free(ex_set.keys)
-                        err = -1
-                        break
-                    for t in range(n):
-                        ok = _set_has(&ex_set, out_exact_sh[o0 + t]) and not common[o0 + t]
-                        if _set_add(&ex_seen, out_exact_sh[o0 + t]) and ok:
-                            for u in range(t, t + k if t + k < size else size):
-                                ex_mark[u] = 1
-                    free(ex_set.keys)
-                    free(ex_seen.keys)
-                    n_a, n_b, n_exact = 0, 0, 0
-                    for u in range(size):  # exact: covered by both; sqrt weighs them, the rest as they are
-                        if ex_mark[u] and w[u] > 0:
-                            part[n_a] = sqrt(w[u])
-                            n_a += 1
-                        else:
-                            part[size + n_b] = w[u]
-                            n_b += 1
-                    ew = _pairwise(part, n_a)
-                    exact[r] = n_a
-                    weight[r] = (0.0 + _pairwise(part + size, n_b)) + (0.0 + ew)
-                    ew_out[r] = 0.0 + ew
-                else:
-                    n_exact = 0
-                    for u in range(size):
-                        n_exact += w[u] != 0.0
-                    exact[r] = n_exact
-                    weight[r] = 0.0 + _pairwise(w, size)
-                free(mark)
-                mark = NULL
         if err:
             raise MemoryError()
         return boiler_arr, exact_arr, weight_arr, ew_arr
     finally:
         free(src_set.keys)
         free(sh)
-        free(ps)
-        free(w)
-        free(part)
-        free(mark)
+        free(held)
+        _free_weigh(&ws)

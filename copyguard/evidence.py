@@ -49,8 +49,9 @@ import numpy as np
 from .compiled import core
 from .index.arrays import isin_sorted, sorted_unique
 from .index.query import TokenSlices
-from .match import Match, MatchKind, Region, Regions
+from .match import MAX_TILES, Limits, Match, MatchKind, Region, Regions, align_batch
 from .normalize import PROSE_ALIASES
+from .normalize.tokens import Tokens
 from .sketch import _ID_LABELS, exact_shingles, stream_shingles
 
 _WORD = re.compile(r"\w")
@@ -334,6 +335,32 @@ def region_evidence(out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarra
             exact[i] = int(np.count_nonzero(w))
             weight[i] = float(w.sum())
     return boilerplate, exact, weight, exact_weight
+
+
+def align_weigh(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarray, counts: np.ndarray,
+                exponent: float, sources: TokenSlices, k: int, code: bool, limits: Limits, max_occurrences: int = 32
+                ) -> tuple[Regions, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """``align_batch`` of a round's candidates and the ``region_evidence`` of the regions found.
+
+    The compiled twin weighs each region in the same call, while its
+    candidate's shingles and the output positions they hold are at hand:
+    no candidate is shingled twice and no set of its shingles is made.
+    """
+    c = core()
+    if c is None:
+        regions = align_batch(out, out_sh, sources, k, code, limits, max_occurrences)
+        return regions, region_evidence(out_sh, out_exact, common, counts, exponent, sources, regions, k, code)
+    t = sources.tokens
+    u64, u8 = np.uint64, np.uint8
+    cand, tok, sim, kind, *evidence = c.align_batch(
+        np.ascontiguousarray(out_sh, dtype=u64), np.ascontiguousarray(out.hashes, dtype=u64),
+        np.ascontiguousarray(out.exact, dtype=u64), np.ascontiguousarray(out.kinds, dtype=u8),
+        np.ascontiguousarray(t.hashes, dtype=u64), np.ascontiguousarray(t.exact, dtype=u64),
+        np.ascontiguousarray(t.kinds, dtype=u8), np.ascontiguousarray(sources.offsets, dtype=np.int64), k, code,
+        _ID_LABELS, limits.min_tokens, limits.min_distinct_shingles, float(limits.min_similarity), limits.max_gap,
+        max_occurrences, MAX_TILES, np.ascontiguousarray(out_exact, dtype=u64), np.ascontiguousarray(common, dtype=u8),
+        np.maximum(counts, 1).astype(np.float64) ** -exponent)
+    return Regions(cand, tok, sim, kind), (evidence[0], evidence[1], evidence[2], evidence[3])
 
 
 def covered(out_sh: np.ndarray, common: np.ndarray, src_sorted: np.ndarray, region: Region, k: int) -> np.ndarray:

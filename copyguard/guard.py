@@ -42,12 +42,12 @@ from .candidates import (
     without,
 )
 from .errors import ConfigError, IndexFormatError, IndexStoreError
-from .evidence import Blocks, region_evidence, reported, weigh
+from .evidence import Blocks, align_weigh, reported, weigh
 from .index import Index
 from .index.manifest import MANIFEST, check_compatible
 from .index.query import TokenSlices
 from .index.segment import SourceRecord
-from .match import Match, align_batch, attribute_batch
+from .match import Match, attribute_batch
 from .match import shared_positions as match_shared_positions
 from .normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
 from .normalize.code import normalize_code_spans, normalize_code_words
@@ -337,6 +337,7 @@ class Guard:
         matches: list[Match] = []
         by_source: dict[tuple[str | None, str], list[Match]] = {}
         qualified: set[tuple[str | None, str]] = set()
+        exact: dict[int, np.ndarray] = {}  # each stream's exact shingles (code), made once if it has candidates
         for round_no in range(MAX_ROUNDS):
             batch = [_take(todo, done, first if round_no == 0 else p.max_sources)
                      for todo, done, (_, first) in zip(pending, aligned, ranked)]
@@ -346,7 +347,9 @@ class Guard:
             for i, cands in enumerate(cross_channel(indexes, batch, p.max_sources)):
                 fresh = [c for c in cands if (c.shard, c.ref) not in aligned[i]]
                 aligned[i].update((c.shard, c.ref) for c in fresh)
-                new.extend(self._align(indexes, streams[i], queries[i], fresh, common[i], counts[i]))
+                if fresh and i not in exact:
+                    exact[i] = exact_shingles(streams[i].tokens, queries[i].k) if queries[i].code else queries[i].shingles
+                new.extend(self._align(indexes, streams[i], queries[i], fresh, common[i], counts[i], exact.get(i)))
             matches.extend(new)
             for m in new:
                 by_source.setdefault((m.index, m.source), []).append(m)
@@ -363,26 +366,29 @@ class Guard:
         return matches, any(r.more for r, _ in ranked) or any(_take(todo, done, 1) for todo, done in zip(pending, aligned))
 
     def _align(self, indexes: tuple[Index, ...], ts: TokenStream, query: Query, cands: list[Candidate],
-               common: np.ndarray, counts: np.ndarray | None = None) -> list[Match]:
+               common: np.ndarray, counts: np.ndarray | None = None, out_exact: np.ndarray | None = None
+               ) -> list[Match]:
         """Regions of ``ts`` copied from each candidate, attributed and weighed; the floors are applied later, over all.
 
         ``common`` marks the output shingles held by too many sources: the
         tokens of a match that only such shingles cover are its
         ``boilerplate`` and do not count as evidence. ``counts``: how many
         sources hold each output shingle, which weighs the others (``Match.weight``).
-        All candidates are aligned in one call, and weighed in another.
+        All candidates are aligned and weighed in one call. ``out_exact``: the stream's exact shingles
+        (code), when the rounds made them already.
         """
         if not cands:
             return []
         out, k = ts.tokens, query.k
         sources = TokenSlices.of([c.tokens for c in cands])
-        regions = align_batch(out, query.shingles, sources, k, query.code, self.policy.region_limits(ts.is_code))
+        if out_exact is None:
+            out_exact = exact_shingles(out, k) if query.code else query.shingles
+        counts = np.ones(query.shingles.shape[0], dtype=np.int64) if counts is None else counts
+        regions, (boilerplate, exact, weight, exact_weight) = align_weigh(
+            out, query.shingles, out_exact, common, counts, float(self.policy.rarity), sources, k, query.code,
+            self.policy.region_limits(ts.is_code))
         if len(regions) == 0:
             return []
-        out_exact = exact_shingles(out, k) if query.code else query.shingles
-        counts = np.ones(query.shingles.shape[0], dtype=np.int64) if counts is None else counts
-        boilerplate, exact, weight, exact_weight = region_evidence(
-            query.shingles, out_exact, common, counts, float(self.policy.rarity), sources, regions, k, query.code)
         records: dict[int, SourceRecord] = {}
 
         def record(c: int) -> SourceRecord:

@@ -477,14 +477,15 @@ def _batch(rng, code, n_src):
 
 
 def test_a_round_aligned_and_weighed_in_one_call_equals_reference():
-    """``align_batch`` and ``region_evidence`` against their reference: copies with renames, edits, repeats
-    (small alphabets), sources too short for one shingle, boilerplate masks, source counts and rarities."""
+    """``align_batch``, ``region_evidence`` and ``align_weigh`` (both in one call) against their reference:
+    copies with renames, edits, repeats (small alphabets), sources too short for one shingle, boilerplate
+    masks, source counts and rarities."""
     found = [_one_round(seed) for seed in range(16)]
     assert sum(n > 0 for n in found) >= 10  # most rounds find copies: the comparison is not of empty arrays
 
 
 def _one_round(seed: int) -> int:
-    from copyguard.evidence import region_evidence
+    from copyguard.evidence import align_weigh, region_evidence
     from copyguard.match import Limits, align_batch
 
     rng = np.random.default_rng(seed)
@@ -502,9 +503,15 @@ def _one_round(seed: int) -> int:
         common = rng.random(out_sh.shape[0]) < rng.choice([0.0, 0.1, 0.5])
         counts = rng.integers(0, 40, out_sh.shape[0])
         a, b = both(region_evidence, out_sh, out_exact, common, counts, exponent, sources, fast, k, code)
-        for x, y in zip(a, b):
-            assert x.dtype == y.dtype and np.array_equal(x.view(np.uint64 if x.dtype == np.float64 else x.dtype),
-                                                         y.view(np.uint64 if y.dtype == np.float64 else y.dtype))
+        (fast_r, c), (slow_r, d) = both(align_weigh, out, out_sh, out_exact, common, counts, exponent, sources, k,
+                                        code, limits)
+        for f in ("cand", "tok", "similarity", "kind"):
+            same(getattr(fast_r, f), getattr(slow, f))
+            same(getattr(slow_r, f), getattr(slow, f))
+        for x, y, z, w in zip(a, b, c, d):
+            for u in (y, z, w):
+                assert x.dtype == u.dtype and np.array_equal(x.view(np.uint64 if x.dtype == np.float64 else x.dtype),
+                                                             u.view(np.uint64 if u.dtype == np.float64 else u.dtype))
     return len(fast)
 
 
