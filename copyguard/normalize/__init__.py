@@ -12,12 +12,14 @@ from __future__ import annotations
 from .tokens import PROSE, PROSE_ALIASES, Kind, Tokens, TokenStream
 
 # Bumped whenever normalization changes the tokens it produces: indexes built before must be rebuilt.
-NORMALIZATION_VERSION = "10"  # 3: words of comments and docstrings; 4: source counts; 5: no license notices;
+NORMALIZATION_VERSION = "11"  # 3: words of comments and docstrings; 4: source counts; 5: no license notices;
 # 6: short literals hashed by their contents, license notices in strings left out of the words;
 # 7: a text that starts inside a docstring or block comment is parsed opened; 8: not when a line of code
 # (a first-column comment, a decorator, def, class or import) comes before its first triple quote;
 # 9: a JavaScript/TypeScript text that starts with a method's head is normalized inside a class
 # 10: a PHP text holding no "<?" is parsed after "<?php" (the grammar read it as one piece of HTML text)
+# 11: forms a formatter or compiler chooses dropped: trailing commas, JavaScript's semicolons, what TypeScript's
+# compiler erases (types, interfaces, access modifiers); private #names of JavaScript/TypeScript are placeholders
 
 
 def normalize(text: str, lang: str | None = None) -> TokenStream:

@@ -83,6 +83,10 @@ class _Compiled:
     symbol_flags: np.ndarray  # uint8 per node symbol: the _FLAG bits of the captures it belongs to
     field_keys: np.ndarray  # uint32 parent_symbol << 16 | field_id of every kept field
     member_op_table: np.ndarray  # uint32 (operators, longest), code points, 0-padded
+    optional: np.ndarray  # uint64 hashes of ``Grammar.optional``, ``type_operators`` and ``type_marks`` (_drop_optional)
+    type_operators: np.ndarray
+    type_marks: np.ndarray
+    statement_end: np.ndarray  # its hash, or none (``_line_ends``)
     tables: object = None  # the above as a ``_core.CodeTables``, made on first use
 
 
@@ -125,7 +129,15 @@ def _compile(grammar: Grammar) -> _Compiled:
         field_keys=np.array(sorted({lang.id_for_node_kind(parent, True) << 16 | lang.field_id_for_name(f)
                                     for parent, fs in kept_fields.items() for f in fs}), dtype=np.uint32),
         member_op_table=ops,
+        optional=_hashes(grammar.optional),
+        type_operators=_hashes(grammar.type_operators),
+        type_marks=_hashes(grammar.type_marks),
+        statement_end=_hashes(grammar.statement_end[:1]),
     )
+
+
+def _hashes(words: tuple[str, ...]) -> np.ndarray:
+    return np.array(sorted({hash_string(w) for w in words}), dtype=np.uint64)
 
 
 # Bits of ``_Compiled.symbol_flags``, one per capture of the query (soft: an anonymous soft keyword).
@@ -137,7 +149,7 @@ def _symbol_flags(g: Grammar, lang) -> np.ndarray:
     and whether it is anonymous (``_parsed_as_keyword`` asks for an anonymous node spanning a word)."""
     flags = np.zeros(lang.node_kind_count, dtype=np.uint8)
     groups = [(g.strings, "str"), (g.numbers, "num"), (g.comments, "comment"), (g.kept, "kept"), (g.units, "unit"),
-              (g.imports, "import"), (sorted({e.split(".")[0] for e in g.kept_fields}), "kept_parent")]
+              (g.imports + g.erased, "import"), (sorted({e.split(".")[0] for e in g.kept_fields}), "kept_parent")]
     for types, name in groups:
         for t in types:
             flags[lang.id_for_node_kind(t, True)] |= _FLAG[name]
@@ -180,7 +192,7 @@ def _query_source(g: Grammar) -> str:
     parents = sorted({entry.split(".")[0] for entry in g.kept_fields})
     return "".join([
         alt(g.strings, "str"), alt(g.numbers, "num"), alt(g.comments, "comment"),
-        alt(g.kept, "kept"), alt(g.units, "unit"), alt(g.imports, "import"),
+        alt(g.kept, "kept"), alt(g.units, "unit"), alt(g.imports + g.erased, "import"),
         alt(parents, "kept_parent"),
     ])
 
@@ -444,7 +456,14 @@ def _clip(ts: TokenStream, text: str) -> TokenStream:
 
 
 def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, np.ndarray]:
+    """``_normalize``'s work on a text that needs nothing around it: the tree's tokens, then the optional ones dropped."""
     compiled = _compiled(grammar)
+    ts, opaque = _normalize_tree(text, grammar, compiled)
+    ts = _drop_optional(ts, compiled)
+    return (_line_ends(ts, compiled.statement_end[0]) if compiled.statement_end.shape[0] else ts), opaque
+
+
+def _normalize_tree(text: str, grammar: Grammar, compiled: _Compiled) -> tuple[TokenStream, np.ndarray]:
     data = text.encode("utf-8", "surrogatepass")
     c = core()
     if c is not None:
@@ -471,6 +490,116 @@ def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, np.ndar
             starts, ends, hashes, exact, kinds = starts[keep], ends[keep], hashes[keep], exact[keep], kinds[keep]
     units = _units(starts, *spans.units)
     return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units), opaque
+
+
+# Forms that formatters and compilers change while the meaning stays: a comma before a closing bracket
+# (a trailing comma, which black and prettier add or remove with the line breaks), and per grammar its
+# ``optional`` tokens, ``type_operators`` and ``type_marks``.
+_COMMA = np.uint64(hash_string(","))
+_CLOSERS = np.array(sorted(hash_string(c) for c in ")]}"), dtype=np.uint64)
+_TYPE_CONST = np.uint64(hash_string("const"))  # ``as const``
+_MARK_BEFORE = {hash_string("?"): ",)]};", hash_string("!"): ".[(,)]};"}  # what may follow a type mark
+
+
+def _isin_sorted(values: np.ndarray, table: np.ndarray) -> np.ndarray:
+    pos = np.searchsorted(table, values).clip(max=table.shape[0] - 1)
+    return table[pos] == values
+
+
+def _drop_optional(ts: TokenStream, c: _Compiled) -> TokenStream:
+    """``ts`` without the tokens that only the form of the code chose (see ``_COMMA``): vectorized, both twins share it.
+
+    >>> ts = normalize_code("f(a, b,);", "js")
+    >>> [ts.token_text(i) for i in range(len(ts))]
+    ['f', '(', 'a', ',', 'b', ')', ';']
+    """
+    n = len(ts)
+    if n < 2:
+        return ts
+    ex, kinds = ts.exact, ts.kinds
+    other = kinds == Kind.OTHER
+    nxt = np.empty(n, dtype=np.uint64)
+    nxt[:-1], nxt[-1] = ex[1:], 0
+    drop = other & (ex == _COMMA) & _isin_sorted(nxt, _CLOSERS)
+    if c.optional.shape[0]:
+        drop |= other & _isin_sorted(ex, c.optional)
+    if c.statement_end.shape[0]:  # ``};``: a block's end or an expression's, the same statement
+        drop[1:] |= other[1:] & (ex[1:] == c.statement_end[0]) & other[:-1] & (ex[:-1] == _CLOSE_BRACE)
+    if c.type_operators.shape[0]:  # ``as Foo``, ``as const``: a longer type is an erased node
+        op = other & _isin_sorted(ex, c.type_operators)
+        drop |= op
+        drop[1:] |= op[:-1] & ((kinds[1:] == Kind.IDENT) | (kinds[1:] == Kind.KEPT) | (other[1:] & (ex[1:] == _TYPE_CONST)))
+    if c.type_marks.shape[0]:
+        marks = other & _isin_sorted(ex, c.type_marks)
+        marks[0] = False
+        for i in np.flatnonzero(marks).tolist():  # rare: one in hundreds of tokens
+            prev = ts.text[ts.starts[i - 1] : ts.ends[i - 1]]
+            after = ts.text[ts.starts[i + 1] : ts.ends[i + 1]] if i + 1 < n else ";"
+            glued = ts.ends[i - 1] == ts.starts[i]
+            named = kinds[i - 1] != Kind.OTHER or prev in (")", "]")
+            drop[i] = glued and named and len(after) == 1 and after in _MARK_BEFORE[int(ex[i])]
+    if not drop.any():
+        return ts
+    keep = ~drop
+    index = np.concatenate([[0], np.cumsum(keep)])
+    units = index[ts.units] if ts.units.shape[0] else ts.units
+    units = units[units[:, 1] > units[:, 0]] if units.shape[0] else units
+    return TokenStream(ts.text, ts.lang, ts.hashes[keep], ex[keep], ts.starts[keep], ts.ends[keep], kinds[keep], units)
+
+
+_CLOSE_BRACE = np.uint64(hash_string("}"))
+_OPEN_QUOTES = np.array(sorted(map(ord, "'\"`")), dtype=np.uint32)
+_CLOSING = np.array(sorted(hash_string(c) for c in ")]"), dtype=np.uint64)
+# Words after a line break that continue the statement before it (no statement ends there).
+_CONTINUING = np.array(sorted(hash_string(w) for w in ("else", "catch", "finally", "instanceof", "in", "of", "extends",
+                                                       "as", "satisfies")), dtype=np.uint64)
+
+
+def _line_ends(ts: TokenStream, end: np.uint64) -> TokenStream:
+    """``ts`` with a statement end (``end``, its hash) put at each line break that ends a statement without one.
+
+    Automatic semicolon insertion, as the tokens show it: the line ends with a
+    name, a literal or a closing ``)``/``]``, and the next starts with a word or
+    closes a block (or the text ends). The token spans the line break (no other token does);
+    both its hashes are the statement end's: code with and without semicolons is the same
+    code as written, its exact tokens too.
+
+    >>> ts = normalize_code("let a = f(x)\\nreturn a", "js")
+    >>> [ts.token_text(i) for i in range(len(ts))]
+    ['let', 'a', '=', 'f', '(', 'x', ')', '\\n', 'return', 'a']
+    """
+    n = len(ts)
+    if n < 2:
+        return ts
+    ex, kinds, text = ts.exact, ts.kinds, ts.text
+    other = kinds == Kind.OTHER
+    ended = ~other | _isin_sorted(ex, _CLOSING)
+    cps = codepoints(text)
+    head = cps.take(ts.starts[1:])
+    nxt_word = (_CLASS.take(np.minimum(head, 128)) == _WORD) | _isin_sorted(head.astype(np.uint32), _OPEN_QUOTES)
+    begins = np.ones(n, dtype=bool)  # the end of the text ends a statement too
+    begins[:-1] = (nxt_word & ~(other[1:] & _isin_sorted(ex[1:], _CONTINUING))) | (other[1:] & (ex[1:] == _CLOSE_BRACE))
+    cand = np.flatnonzero(ended & begins)
+    if cand.shape[0] == 0:
+        return ts
+    breaks = np.flatnonzero(cps == 10)
+    if breaks.shape[0] == 0:
+        return ts
+    first = np.searchsorted(breaks, ts.ends[cand])  # the first line break after the token
+    at = breaks[np.minimum(first, breaks.shape[0] - 1)]
+    following = np.append(ts.starts[1:], len(text)).take(cand)
+    ok = (first < breaks.shape[0]) & (at < following)
+    cand, at = cand[ok], at[ok]
+    if cand.shape[0] == 0:
+        return ts
+    pos = cand + 1
+    shifted = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(shifted, pos, 1)
+    shift = np.cumsum(shifted)  # tokens put before each old position
+    units = ts.units + shift[ts.units] if ts.units.shape[0] else ts.units
+    return TokenStream(text, ts.lang, np.insert(ts.hashes, pos, end), np.insert(ex, pos, end),
+                       np.insert(ts.starts, pos, at), np.insert(ts.ends, pos, at + 1),
+                       np.insert(kinds, pos, np.uint8(Kind.OTHER)), units)
 
 
 _native = threading.local()

@@ -29,9 +29,9 @@ from ..errors import GrammarError, UnknownLanguageError
 
 _NODE_KEYS = (
     "identifiers", "kept", "kept_fields", "strings", "numbers",
-    "comments", "units", "imports",
+    "comments", "units", "imports", "erased",
 )
-_NAME_KEYS = ("builtins", "soft_keywords", "member_access")
+_NAME_KEYS = ("builtins", "soft_keywords", "member_access", "optional", "type_operators", "type_marks", "statement_end")
 _DETECT_KEYS = ("markers", "rejects", "shebangs", "extends", "member_of", "member_head")
 
 
@@ -52,7 +52,20 @@ class Grammar:
     source. ``member_access`` lists operators after which a name is an
     attribute and kept (``.``, ``->``). ``soft_keywords`` are words the grammar
     knows as keywords that are also common identifiers; they count as keywords
-    only where the parser used them as such. ``open_tag`` is the tag that
+    only where the parser used them as such. ``erased`` are node types
+    dropped like imports: what a compiler erases (TypeScript's type
+    annotations, interfaces, access modifiers), so that a typed source and
+    its compiled output give the same tokens. ``optional`` are keywords and
+    punctuation dropped wherever they are one (JavaScript's semicolons, which
+    formatters add or leave out); ``type_operators`` are keywords dropped with
+    the name after them (``x as Foo``: a longer type is an erased node);
+    ``type_marks`` are marks dropped after a name or a closing bracket when
+    a separator follows (``x?,`` of an optional parameter, ``a!.b``).
+    ``statement_end`` is the token that ends a statement where a line break
+    may stand for it (JavaScript's ``;``): one is put at such a line break,
+    and one after a ``}`` is dropped, so code with and without semicolons
+    gives the same tokens.
+    ``open_tag`` is the tag that
     starts code in a file of a templating language (PHP's ``<?php``): a text
     holding no tag (none of its first two characters, ``<?``) is parsed as if
     it opened with it, as a snippet is meant; the grammar would read it all
@@ -84,6 +97,11 @@ class Grammar:
     member_of: tuple[str, ...] = ()
     member_head: str = ""
     open_tag: str = ""
+    erased: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    type_operators: tuple[str, ...] = ()
+    type_marks: tuple[str, ...] = ()
+    statement_end: tuple[str, ...] = ()
 
     def tag_before(self, text: str) -> str:
         """What ``text`` is parsed after: ``open_tag`` and a newline when it holds no tag (no ``open_tag[:2]``), else ``""``.

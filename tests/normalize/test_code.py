@@ -427,14 +427,14 @@ def test_offsets_and_exact_hashes_round_trip(lang):
 
 @pytest.mark.parametrize("lang", sorted(SAMPLES))
 def test_identifier_nodes_become_name_tokens(lang):
-    """Every identifier node of the tree ends exactly where an IDENT or KEPT token ends."""
+    """Every identifier node of the tree ends exactly where an IDENT or KEPT token ends (but in erased types)."""
     text = SAMPLES[lang][0]
     ts = normalize_code(text, lang)
     name_ends = {int(e) for e, k in zip(ts.ends, ts.kinds) if k in (Kind.IDENT, Kind.KEPT)}
     g = grammars.get(lang)
     data = text.encode()
     checked = 0
-    opaque = set(g.strings + g.comments)
+    opaque = set(g.strings + g.comments + g.erased)
     for node in _walk(grammars.parser(g).parse(data).root_node, opaque):
         if node.type in g.identifiers and node.byte_range[1] > node.byte_range[0]:
             end = len(data[: node.end_byte].decode())
@@ -537,7 +537,9 @@ def test_broken_code_still_yields_tokens(lang):
                    "\x00\x01 ]]] ((( ' \" ` " + original[::-1]):
         ts = normalize_code(broken, lang)
         assert len(ts) > 5
-        assert all(ts.token_text(i).strip() for i in range(len(ts)))
+        # every token is text of the code, or a line break that ends a statement (``Grammar.statement_end``)
+        ends = {hash_string(t) for t in grammars.get(lang).statement_end}
+        assert all(ts.token_text(i).strip() or int(ts.hashes[i]) in ends for i in range(len(ts)))
 
 
 @pytest.mark.parametrize("lang", ["python", "javascript", "c", "rust"])
@@ -614,3 +616,89 @@ def test_a_license_in_a_module_docstring_is_not_the_sources_words():
            '    return x + 1\n')
     words = normalize_code_words(doc, "python")[1]
     assert [words.token_text(i) for i in range(len(words))] == ["Add", "one", "to", "the", "value", "x", "given"]
+
+
+# --- forms a formatter or compiler chooses (NORMALIZATION 11) ---------------------------------------------------------
+
+TYPED = '''
+export class Cache<T> implements Store<T> {
+  #entries: Map<string, T> = new Map()
+  private readonly limit: number
+
+  /** Keep at most `limit` entries. */
+  constructor(limit: number) {
+    this.limit = limit
+  }
+
+  override get(key: string, fallback?: T): T | undefined {
+    const found = this.#entries.get(key) as T
+    if (found !== undefined) return found
+    return this.#load!(key, fallback) satisfies T | undefined
+  }
+
+  put<K extends string>(key: K, value: T,): void {
+    this.#entries.set(key, value)
+    this.#trim(this.limit, [key, value as unknown as T,])
+  }
+}
+
+interface Store<T> {
+  get(key: string): T | undefined
+}
+type Key = string | number
+'''
+
+# What TypeScript's transpiler, a minifier renaming locals and private names and prettier make of it.
+COMPILED = '''
+export class Cache {
+  #e = new Map();
+  limit;
+  constructor(t) {
+    this.limit = t;
+  }
+  get(t, e) {
+    const s = this.#e.get(t);
+    if (s !== undefined) return s;
+    return this.#s(t, e);
+  }
+  put(t, e) {
+    this.#e.set(t, e);
+    this.#t(this.limit, [t, e]);
+  }
+}
+'''
+
+
+def test_a_typescript_source_and_its_compiled_javascript_give_the_same_tokens():
+    """Types, interfaces, access modifiers, ``as``/``satisfies``, ``?``/``!`` marks are erased as the compiler erases
+    them; semicolons, trailing commas and private ``#names`` are what a formatter or minifier chose."""
+    typed, compiled = normalize_code(TYPED, "typescript"), normalize_code(COMPILED, "javascript")
+    # (the transpiler drops a field declared without a value too, the tokens keep it: ``limit;`` above)
+    assert typed.hashes.tolist() == compiled.hashes.tolist()
+    assert "".join(typed.token_text(i) for i in range(len(typed))).startswith("exportclassCache{#entries=newMap()")
+    assert len(normalize_code("interface A { x: number }\ntype B = A | null", "typescript")) == 0
+
+
+@pytest.mark.parametrize("lang", ["javascript", "typescript", "tsx"])
+def test_semicolons_left_to_line_breaks_give_the_same_tokens(lang):
+    with_semicolons = "let a = f(x);\nconst b = {\n  k: a,\n};\nreturn g(a)[0];\n"
+    without = "let a = f(x)\nconst b = {\n  k: a\n}\nreturn g(a)[0]\n"
+    a, b = normalize_code(with_semicolons, lang), normalize_code(without, lang)
+    assert a.hashes.tolist() == b.hashes.tolist()
+    # a line that goes on (an operator, a member access, a ternary's branch) is no statement's end
+    going_on = normalize_code("const c = a +\n  b\n  .map(f)\n  ? x\n  : y;\n", lang)
+    assert [going_on.token_text(i) for i in range(len(going_on))].count(";") == 1
+
+
+@pytest.mark.parametrize("lang", ["python", "javascript", "java", "go"])
+def test_a_trailing_comma_is_no_token(lang):
+    call = {"python": "f(a, b)\n", "javascript": "f(a, b);\n", "java": "f(a, b);\n", "go": "f(a, b)\n"}[lang]
+    trailing = call.replace("b)", "b,\n)")
+    assert normalize_code(call, lang).hashes.tolist() == normalize_code(trailing, lang).hashes.tolist()
+    assert len(normalize_code(trailing, lang)) == len(normalize_code(call, lang))
+
+
+def test_a_ternary_and_optional_chaining_keep_their_marks():
+    ts = normalize_code("const v = a ? b : c?.d ?? e!\n", "typescript")
+    texts = [";" if int(ts.hashes[i]) == hash_string(";") else ts.token_text(i) for i in range(len(ts))]
+    assert "".join(texts) == "constv=a?b:c?.d??e;"
