@@ -356,12 +356,22 @@ cdef int _by_value(const void* a, const void* b) noexcept nogil:
     return (x > y) - (x < y)
 
 
+cdef inline Py_ssize_t _guess(uint64_t x, int bits, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    """Where ``x`` likely sits in its bucket ``[lo, hi)``: keys are hashes, so uniform within the bucket, and the
+    bits after the bucket's say how far in (one cache line read instead of the whole bucket's)."""
+    cdef uint64_t frac = (x << bits) >> 32
+    if hi - lo >= (<Py_ssize_t> 1 << 31):
+        return lo + ((hi - lo) >> 1)
+    return lo + <Py_ssize_t> ((frac * <uint64_t> (hi - lo)) >> 32)
+
+
 cdef void _find_all(const uint64_t[::1] keys, const int64_t[::1] directory, int bits, const uint64_t[::1] needles,
                     int64_t* first, int64_t* count) noexcept nogil:
     """Where each needle's run of equal keys starts and how long it is, the table read in passes: the directory
-    entries of all needles are asked for first, then the keys they point at, so that the memory latencies
-    of the (mapped, mostly uncached) table overlap instead of adding up."""
-    cdef Py_ssize_t n = needles.shape[0], nk = keys.shape[0], i, lo, hi, left, c
+    entries of all needles are asked for first, then the key where each needle likely sits in its bucket
+    (``_guess``), so that the memory latencies of the (mapped, mostly uncached) table overlap instead of adding
+    up; the run's start is then found by stepping from the guess (a binary search past a few steps)."""
+    cdef Py_ssize_t n = needles.shape[0], nk = keys.shape[0], i, lo, hi, left, c, steps
     cdef uint64_t x
     if bits > 0:
         for i in range(n):
@@ -370,20 +380,35 @@ cdef void _find_all(const uint64_t[::1] keys, const int64_t[::1] directory, int 
             x = needles[i] >> (64 - bits)
             first[i], count[i] = directory[x], directory[x + 1]
             if first[i] < count[i]:
-                CG_PREFETCH(&keys[first[i]])
-                CG_PREFETCH(&keys[count[i] - 1])
+                CG_PREFETCH(&keys[_guess(needles[i], bits, first[i], count[i])])
     else:
         for i in range(n):
             first[i], count[i] = 0, nk
     for i in range(n):
         x = needles[i]
         lo, hi = first[i], count[i]
-        if hi - lo <= 64:  # a bucket (16 keys on average): counted without a branch per key
+        if lo >= hi:
             left = lo
-            for c in range(lo, hi):
-                left += keys[c] < x
-        else:
+        elif bits == 0:
             left = _left(keys, lo, hi, x)
+        else:
+            left = _guess(x, bits, lo, hi)
+            steps = 0
+            if keys[left] < x:  # the run starts after the guess
+                left += 1
+                while left < hi and keys[left] < x:
+                    left += 1
+                    steps += 1
+                    if steps == 8:
+                        left = _left(keys, left, hi, x)
+                        break
+            else:  # at or before the guess
+                while left > lo and keys[left - 1] >= x:
+                    left -= 1
+                    steps += 1
+                    if steps == 8:
+                        left = _left(keys, lo, left, x)
+                        break
         c = 0
         while left + c < hi and keys[left + c] == x:
             c += 1
