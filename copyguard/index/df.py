@@ -163,7 +163,7 @@ def holders(keys: np.ndarray, tok_shingles: np.ndarray, source_tok: np.ndarray) 
     st = np.asarray(source_tok, dtype=np.int64).reshape(-1, 2)
     if keys.shape[0] == 0 or sh.shape[0] == 0:
         return out
-    row = np.searchsorted(st[:, 1], np.arange(sh.shape[0]), side="right")  # the source whose range holds each token
+    row = _row_of_tokens(st, sh.shape[0])
     keep = sh != 0
     sh, row = sh[keep], row[keep]
     sh, order = sort_with_order(sh)  # np.argsort(kind="stable") without its random reads: rows stay ascending
@@ -179,3 +179,16 @@ def holders(keys: np.ndarray, tok_shingles: np.ndarray, source_tok: np.ndarray) 
         has = few & (n_rows > j)
         out[pos[has], j] = row[start[has] + j]
     return out
+
+
+def _row_of_tokens(source_tok: np.ndarray, n: int) -> np.ndarray:
+    """The source whose token range holds each of tokens ``0..n-1`` (``searchsorted`` of the range ends).
+
+    A segment's ranges tile its tokens (each source starts where the one before
+    ends), so the rows are a ``repeat``; anything else takes the search.
+    """
+    ends = source_tok[:, 1]
+    if (source_tok.shape[0] and source_tok[0, 0] == 0 and ends[-1] == n
+            and np.array_equal(source_tok[1:, 0], ends[:-1]) and bool((ends >= source_tok[:, 0]).all())):
+        return np.repeat(np.arange(source_tok.shape[0], dtype=np.int64), ends - source_tok[:, 0])
+    return np.searchsorted(ends, np.arange(n), side="right")
