@@ -324,8 +324,9 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray]:
     grammar = grammars.get(lang)
     if not text:
         return TokenStream.empty(text, grammar.name), np.zeros((0, 3), dtype=np.int64)
-    opening = _opened(text, grammar.name)
-    closing = "" if opening else _unclosed(text, grammar.name)
+    odd = _odd_triple_quotes(text) if grammar.name == "python" else ()
+    opening = _opened(text, grammar.name, odd)
+    closing = "" if opening else _unclosed(text, grammar.name, odd)
     before, after = _member_of(text, grammar, opening)
     tag = grammar.tag_before(text)
     head, tail = tag + before + opening, closing + after
@@ -362,24 +363,27 @@ def _member_of(text: str, grammar: Grammar, opening: str) -> tuple[str, str]:
 _LEADING_COMMENTS = re.compile(r"(?:\s+|//[^\n]*|/\*[\s\S]*?\*/|@[\w$.]+(?:\([^()\n]*\))?)*")
 
 
-def _unclosed(text: str, lang: str) -> str:
+def _odd_triple_quotes(text: str) -> tuple[str, ...]:
+    """The triple quotes (double, then single) ``text`` holds an odd number of: what ``_opened`` and ``_unclosed``
+    both ask of a Python text, found once (a count scans the whole text; a quote it does not hold is not counted)."""
+    return tuple(q for q in ('"""', "'''") if q in text and text.count(q) % 2)
+
+
+def _unclosed(text: str, lang: str, odd: tuple[str, ...]) -> str:
     """The delimiter that closes a block string or block comment left open at the end of ``text``, or ``""``.
 
     Models that stop early and answers cut at a line limit leave docstrings
     and ``/** ... */`` blocks open; parsed as they are, their words lex as code.
     """
     if lang == "python":
-        for quote in ('"""', "'''"):
-            if text.count(quote) % 2:
-                return quote
-        return ""
+        return odd[0] if odd else ""
     opened = text.rfind("/*")
     if opened >= 0 and text.find("*/", opened + 2) < 0:
         return "*/"
     return ""
 
 
-def _opened(text: str, lang: str) -> str:
+def _opened(text: str, lang: str, odd: tuple[str, ...]) -> str:
     """The delimiter that opens a block string or comment ``text`` starts inside of, or ``""``.
 
     A slice of a file that starts in the middle of a docstring holds its
@@ -389,13 +393,12 @@ def _opened(text: str, lang: str) -> str:
     before the first triple quote reads as prose (few code symbols, some
     words, no line of code: a comment, a decorator, a ``def``, ``class`` or
     import, a line ending in ``:`` right before the quotes), else the end
-    (``_unclosed``). Elsewhere a ``*/`` before any ``/*``.
+    (``_unclosed``). Elsewhere a ``*/`` before any ``/*``. ``odd``: ``_odd_triple_quotes(text)`` (Python).
     """
     if lang == "python":
-        for quote in ('"""', "'''"):
+        for quote in odd:
             first = text.find(quote)
-            if (text.count(quote) % 2 and first > 0 and _reads_as_prose(text[:first])
-                    and not _PYTHON_CODE.search(text[:first])):
+            if first > 0 and _reads_as_prose(text[:first]) and not _PYTHON_CODE.search(text[:first]):
                 return quote
         return ""
     closed = text.find("*/")
