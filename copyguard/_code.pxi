@@ -684,27 +684,43 @@ cdef int _word_count(const uint32_t* cps, int64_t s, int64_t e, int enough) noex
 
 cdef int _maybe_notice(const uint32_t* cps, int64_t a, int64_t b, const char* words) noexcept nogil:
     """0 when ``[a, b)`` cannot hold a match of ``code._NOTICE``: it is ASCII (where ignoring case is ASCII's)
-    and holds none of the space-separated ``words`` in any case; else 1."""
+    and holds none of the space-separated ``words`` in any case; else 1. One pass: a word is compared only
+    where the character is its first letter."""
     cdef int64_t i, j
-    cdef const char* word = words
-    cdef uint32_t c
-    for i in range(a, b):
-        if cps[i] >= 128:
-            return 1
+    cdef const char* word
+    cdef uint32_t c, head
+    cdef uint8_t first[128]
+    memset(first, 0, 128)
+    word = words
     while word[0] != 0:
-        for i in range(a, b):
-            j = 0
-            while word[j] != 0 and word[j] != 32 and i + j < b:
-                c = cps[i + j]
-                if 0x41 <= c <= 0x5A:
-                    c += 32
-                if c != <uint32_t> word[j]:
-                    break
-                j += 1
-            if word[j] == 0 or word[j] == 32:
-                return 1
+        first[<uint8_t> word[0] & 127] = 1
         while word[0] != 0 and word[0] != 32:
             word += 1
         while word[0] == 32:
             word += 1
+    for i in range(a, b):
+        head = cps[i]
+        if head >= 128:
+            return 1
+        if 0x41 <= head <= 0x5A:
+            head += 32
+        if not first[head]:
+            continue
+        word = words
+        while word[0] != 0:
+            if <uint32_t> word[0] == head:
+                j = 1
+                while word[j] != 0 and word[j] != 32 and i + j < b:
+                    c = cps[i + j]
+                    if 0x41 <= c <= 0x5A:
+                        c += 32
+                    if c != <uint32_t> word[j]:
+                        break
+                    j += 1
+                if word[j] == 0 or word[j] == 32:
+                    return 1
+            while word[0] != 0 and word[0] != 32:
+                word += 1
+            while word[0] == 32:
+                word += 1
     return 0
