@@ -26,7 +26,10 @@ Two things make the floors fair to short copies without flagging look-alikes:
   one source) is reported from ``min_tokens_block`` exact code tokens or
   ``min_words_block`` words, unweighted: the first lines of a documented
   function, a five-line function with its docstring. A look-alike rarely
-  covers a whole block with exact text; a copy usually is the block.
+  covers a whole block with exact text; a copy usually is the block. Renamed
+  code tokens count too, weighted by rarity, against ``min_renamed_block``
+  (shares add up): a function a minifier renamed throughout, copied alone
+  without its docs, whose structure few sources hold.
 
 >>> from copyguard.match import Match, MatchKind
 >>> doc = Match("a.py", "MIT", MatchKind.VERBATIM, 1.0, (0, 90), (10, 100), "prose", 18)
@@ -71,6 +74,7 @@ class Floors:
     block_code: int = 14  # a whole-block copy: this many exact code tokens ...
     block_words: int = 8  # ... or words (shares add up), unweighted
     block_region: int = 8  # the shortest region a whole-block copy counts
+    block_renamed: int = 0  # ... or rarity-weighted renamed code tokens (shares add up; 0: they do not count)
 
 
 class Blocks:
@@ -283,11 +287,15 @@ def evidence(matches: list[Match], floors: Floors, with_boilerplate: bool = Fals
 
 
 def block_evidence(matches: list[Match], floors: Floors) -> float:
-    """The whole-block test's evidence: words and exact code tokens (``Match.exact``: repeats once), unweighted."""
+    """The whole-block test's evidence: words and exact code tokens (``Match.exact``: repeats once), unweighted,
+    and renamed code tokens weighted by rarity (``Match.weight`` less ``Match.exact_weight``) against ``block_renamed``."""
     total = 0.0
     for m in matches:
         if m.tokens >= floors.block_region:
             total += m.exact / max(floors.block_words if m.lang in PROSE_ALIASES else floors.block_code, 1)
+            if floors.block_renamed and m.lang not in PROSE_ALIASES and m.weight is not None:
+                renamed = m.weight - (m.exact_weight if m.exact_weight is not None else 0.0)
+                total += max(renamed, 0.0) / floors.block_renamed
     return total
 
 

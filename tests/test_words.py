@@ -207,6 +207,22 @@ def test_a_short_function_renamed_is_no_whole_block_copy(weighed):
     assert not Guard.open(weighed).check(f"```python\n{renamed}```\n").flagged  # exact tokens count, not structure
 
 
+TRIMMED = "def trimmed_mean(samples, cut):\n    ordered = sorted(samples)[cut:-cut]\n    return sum(ordered) / len(ordered)\n"
+
+
+def test_a_renamed_function_of_rare_structure_copied_as_a_whole_block_is_reported(tmp_path):
+    """30 tokens, every name changed (a minifier's copy): under the floors, over ``min_renamed_block`` as a whole block."""
+    index_documents([Document("stats.py", TRIMMED, "python", "MIT", None)], str(tmp_path / "idx"))
+    renamed = TRIMMED.replace("trimmed_mean", "A").replace("samples", "B").replace("cut", "C").replace("ordered", "D")
+    answer = f"```python\n{renamed}```\n"
+    v = Guard.open(tmp_path / "idx").check(answer)
+    assert [m.source for m in v.matches] == ["stats.py"] and v.matches[0].exact == 0
+    assert Policy().min_renamed_block <= v.matches[0].weight < Policy().min_tokens_code  # the floors alone: not enough
+    assert not Guard.open(tmp_path / "idx", Policy(min_renamed_block=0)).check(answer).flagged
+    inside = f"```python\n{MINE}\n{renamed}\nprint(report(load_rows('data.csv')))\n```\n"
+    assert not Guard.open(tmp_path / "idx").check(inside).flagged  # a part of one's own code: no whole-block copy
+
+
 def test_structure_many_sources_hold_weighs_little_and_is_reported_as_discounted(weighed):
     answer = f"```python\n{_helper(99)}```\n"  # renamed: only normalized shingles, each held by the six h*.py
     v = Guard.open(weighed).check(answer)
