@@ -18,8 +18,9 @@ NORMALIZATION_VERSION = "11"  # 3: words of comments and docstrings; 4: source c
 # (a first-column comment, a decorator, def, class or import) comes before its first triple quote;
 # 9: a JavaScript/TypeScript text that starts with a method's head is normalized inside a class
 # 10: a PHP text holding no "<?" is parsed after "<?php" (the grammar read it as one piece of HTML text)
-# 11: forms a formatter or compiler chooses dropped: trailing commas, JavaScript's semicolons, what TypeScript's
-# compiler erases (types, interfaces, access modifiers); private #names of JavaScript/TypeScript are placeholders
+# 11: forms a formatter or compiler chooses dropped: trailing commas, what TypeScript's compiler erases (types,
+# interfaces, access modifiers); a JavaScript/TypeScript ';' put where a line break ends a statement and '};' read
+# as '}'; private #names of JavaScript/TypeScript are placeholders
 
 
 def normalize(text: str, lang: str | None = None) -> TokenStream:
