@@ -44,7 +44,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,6 +113,8 @@ class Blocks:
         self.short = short
         self._filled: np.ndarray | None = None
         self._shares: dict[tuple, float] = {}  # a source's regions are tested each round and again by ``weigh``
+        # (index, source id) -> its text, read on demand: what ``agreeing`` compares a match's surroundings with
+        self.sources: dict[tuple[str | None, str], Callable[[], str]] = {}
 
     @classmethod
     def whole(cls, text: str, tokens: np.ndarray | None = None, short: int = 0, code: np.ndarray | None = None
@@ -178,16 +180,108 @@ class Blocks:
                     total -= self._unreadable(hi, end)
         return min(covered / total, 1.0) if total > 0 else 0.0
 
+    def agreeing(self, matches: Sequence[Match]) -> list[tuple[int, int]]:
+        """The stretches next to each match, inside its unit, whose text equals the source's next to its copy.
+
+        Compared on non-blank characters, outwards from each end of the match
+        up to the first one that differs: the ``/**`` and ``*/`` around copied
+        words, a doc comment of three words above a copied method, the
+        signature line under a copied doc comment. What is there is known to
+        be the source's text, so it covers (it is never evidence). Beside a
+        region of code, a stretch holding code tokens is left out: the code
+        next to a code region was aligned already (what agrees there is
+        closing brackets, not a copy). Empty when the source's text was not
+        registered in ``sources``.
+        """
+        if self._tokens is None or self._code is None:
+            self._sort_tokens()
+        code = self._code or []
+        out: list[tuple[int, int]] = []
+        texts: dict[tuple[str | None, str], str] = {}
+        for m in matches:
+            read = self.sources.get((m.index, m.source))
+            if read is None:
+                continue
+            if (m.index, m.source) not in texts:
+                texts[(m.index, m.source)] = read()
+            src = texts[(m.index, m.source)]
+            (o0, o1), (s0, s1) = m.output_span, m.source_span
+            words = m.lang in PROSE_ALIASES
+            u = bisect_right(self._starts, max(o0, o1 - 1)) - 1
+            if u >= 0 and self._ends[u] > o1:
+                end = min(self._ends[u], o1 + _AGREE_CHARS)
+                n = _whole_lines(self.text, o1, _agree(self.text[o1:end], src[s1 : s1 + (end - o1) * 2]), end)
+                if n and (words or bisect_left(code, o1 + n) == bisect_left(code, o1)):
+                    out.append((o1, o1 + n))
+            u = bisect_right(self._starts, o0) - 1
+            if u >= 0 and self._starts[u] < o0 < self._ends[u]:
+                start = max(self._starts[u], o0 - _AGREE_CHARS)
+                n = _whole_lines(self.text, o0, _agree(self.text[start:o0][::-1],
+                                                       src[max(s0 - (o0 - start) * 2, 0) : s0][::-1]), start)
+                if n and (words or bisect_left(code, o0) == bisect_left(code, o0 - n)):
+                    out.append((o0 - n, o0))
+        return out
+
+    def _sort_tokens(self) -> None:
+        self._tokens, self._code = (np.sort(np.asarray(a if a is not None else [], dtype=np.int64)).tolist()
+                                    for a in self._raw)
+
     def _unreadable(self, lo: int, hi: int) -> int:
         """Non-blank characters of ``text[lo:hi]`` when it holds code and fewer than ``short`` tokens, else 0."""
         if hi <= lo:
             return 0
         if self._tokens is None or self._code is None:
-            self._tokens, self._code = (np.sort(np.asarray(a if a is not None else [], dtype=np.int64)).tolist()
-                                        for a in self._raw)
+            self._sort_tokens()
+        assert self._tokens is not None and self._code is not None
         n = bisect_left(self._tokens, hi) - bisect_left(self._tokens, lo)
         code = bisect_left(self._code, hi) - bisect_left(self._code, lo)
         return int(self._prefix()[hi] - self._prefix()[lo]) if 0 < code and n < self.short else 0
+
+
+def _whole_lines(text: str, at: int, n: int, limit: int) -> int:
+    """``n`` characters of ``text`` from ``at`` (backwards when ``limit < at``), cut back to whole lines.
+
+    The rest of the line the stretch starts on counts; a line it ends inside
+    (``public void`` of a signature that goes on otherwise) does not.
+
+    >>> _whole_lines("x */\\npublic void f() {", 1, 13, 20), _whole_lines("x */\\npublic void f() {", 1, 20, 20)
+    (3, 20)
+    """
+    if n <= 0:
+        return 0
+    if limit >= at:
+        end = at + n
+        if end >= limit or not text[end:limit].split("\n", 1)[0].strip():
+            return n
+        cut = text.rfind("\n", at, end)
+        return cut - at if cut > at else 0
+    start = at - n
+    if start <= limit or not text[limit:start].rsplit("\n", 1)[-1].strip():
+        return n
+    cut = text.find("\n", start, at)
+    return at - cut - 1 if 0 <= cut < at - 1 else 0
+
+
+def _agree(a: str, b: str) -> int:
+    """Characters of ``a`` up to its last non-blank one that, blanks left out, equal ``b``'s from the start.
+
+    >>> _agree("  */\\n  void f(int x) {", " */\\nvoid f(int y) {")
+    17
+    """
+    if not a or not b:
+        return 0
+    ca = np.frombuffer(a.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cb = np.frombuffer(b.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    at = np.flatnonzero(~_IS_BLANK[np.minimum(ca, _IS_BLANK.shape[0] - 1)])
+    vb = cb[~_IS_BLANK[np.minimum(cb, _IS_BLANK.shape[0] - 1)]]
+    n = min(at.shape[0], vb.shape[0])
+    differ = np.flatnonzero(ca[at[:n]] != vb[:n])
+    same = int(differ[0]) if differ.shape[0] else n
+    return int(at[same - 1]) + 1 if same else 0
+
+
+# How far (characters) ``Blocks.agreeing`` compares the answer with the source beside a match.
+_AGREE_CHARS = 400
 
 
 def _merged_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -251,10 +345,16 @@ def reported(matches: list[Match], floors: Floors, blocks: Blocks | None = None,
     if blocks is None:
         return []
     short = [m for m in matches if m.tokens >= floors.block_region]
+    if block_evidence(short, floors) < 1.0:
+        return []
     words = [m.output_span for m in matches if m.lang in PROSE_ALIASES]
     tiny = [m.output_span for m in matches if m.tokens < floors.block_region]
-    if (block_evidence(short, floors) >= 1.0
-            and blocks.share((m.output_span for m in short), words, tiny) >= floors.block_share):
+    spans = [m.output_span for m in short]
+    if blocks.share(spans, words, tiny) >= floors.block_share:
+        return short
+    # the text beside the regions that equals the source's covers too (the stretches a region is too short to hold)
+    agree = blocks.agreeing(matches)
+    if agree and blocks.share(spans, words, tiny + agree) >= floors.block_share:
         return short
     return []
 

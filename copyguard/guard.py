@@ -23,6 +23,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -344,12 +345,29 @@ class Guard:
             if not any(batch):
                 return matches, any(r.more for r, _ in ranked)
             new: list[Match] = []
+            tried: list[list[Candidate]] = []
             for i, cands in enumerate(cross_channel(indexes, batch, p.max_sources)):
                 fresh = [c for c in cands if (c.shard, c.ref) not in aligned[i]]
                 aligned[i].update((c.shard, c.ref) for c in fresh)
+                tried.append(fresh)
                 if fresh and i not in exact:
                     exact[i] = exact_shingles(streams[i].tokens, queries[i].k) if queries[i].code else queries[i].shingles
-                new.extend(self._align(indexes, streams[i], queries[i], fresh, common[i], counts[i], exact.get(i)))
+                new.extend(self._align(indexes, streams[i], queries[i], fresh, common[i], counts[i], exact.get(i), blocks))
+            if len(streams) > 1 and new:
+                # a source with regions in one stream is aligned in the others too, whatever room the round had:
+                # its evidence is the sum of both channels, so how many rounds it took must not change a verdict
+                hit = {(m.index, m.source) for m in new}
+                names = self.names
+                found = [[c for c in cands if ((names[c.shard] if names else None),
+                                               indexes[c.shard].source(c.ref).source_id) in hit] for cands in tried]
+                for i, cands in enumerate(cross_channel(indexes, found, 2 * sum(map(len, found)))):
+                    fresh = [c for c in cands if (c.shard, c.ref) not in aligned[i]]
+                    aligned[i].update((c.shard, c.ref) for c in fresh)
+                    if fresh and i not in exact:
+                        exact[i] = (exact_shingles(streams[i].tokens, queries[i].k) if queries[i].code
+                                    else queries[i].shingles)
+                    new.extend(self._align(indexes, streams[i], queries[i], fresh, common[i], counts[i], exact.get(i),
+                                           blocks))
             matches.extend(new)
             for m in new:
                 by_source.setdefault((m.index, m.source), []).append(m)
@@ -366,8 +384,8 @@ class Guard:
         return matches, any(r.more for r, _ in ranked) or any(_take(todo, done, 1) for todo, done in zip(pending, aligned))
 
     def _align(self, indexes: tuple[Index, ...], ts: TokenStream, query: Query, cands: list[Candidate],
-               common: np.ndarray, counts: np.ndarray | None = None, out_exact: np.ndarray | None = None
-               ) -> list[Match]:
+               common: np.ndarray, counts: np.ndarray | None = None, out_exact: np.ndarray | None = None,
+               blocks: Blocks | None = None) -> list[Match]:
         """Regions of ``ts`` copied from each candidate, attributed and weighed; the floors are applied later, over all.
 
         ``common`` marks the output shingles held by too many sources: the
@@ -375,7 +393,8 @@ class Guard:
         ``boilerplate`` and do not count as evidence. ``counts``: how many
         sources hold each output shingle, which weighs the others (``Match.weight``).
         All candidates are aligned and weighed in one call. ``out_exact``: the stream's exact shingles
-        (code), when the rounds made them already.
+        (code), when the rounds made them already. ``blocks``: where the whole-block test finds each
+        source's text (``Blocks.sources``).
         """
         if not cands:
             return []
@@ -404,6 +423,11 @@ class Guard:
             return texts[c]
 
         names = self.names
+        if blocks is not None:
+            for c in sorted(set(regions.cand.tolist())):
+                shard, ref = cands[c].shard, cands[c].ref
+                blocks.sources.setdefault((names[shard] if names else None, record(c).source_id),
+                                          partial(indexes[shard].source_text, ref))
         return attribute_batch(
             regions, ts.text, out, ts.lang, sources, record, text,
             (lambda c: names[cands[c].shard]) if names else (lambda c: None),

@@ -610,7 +610,8 @@ def test_a_short_method_copied_with_its_one_line_doc_comment_is_a_whole_block(tm
     # 31 exact code tokens, under the floor of 32; its 7-word doc comment is too short to be evidence, but it is the
     # source's own: the block is a copy through and through
     assert [m.source for m in guard.check(copied).matches] == ["RingQueue.java"]
-    assert not Guard.open(tmp_path / "idx", Policy(min_region_cover=0)).check(copied).flagged
+    # without the short regions that cover, the comment still covers: its text is the source's beside the method
+    assert Guard.open(tmp_path / "idx", Policy(min_region_cover=0)).check(copied).flagged
     own = f"Here it is:\n\n```java\n/**\n * Gives back what the ring holds at that position.\n */{SLOT_AT}```\n"
     assert not guard.check(own).flagged  # the doc comment is the writer's: not a whole copy
 
@@ -674,3 +675,58 @@ def test_a_paragraph_three_quarters_copied_is_a_whole_block(tmp_path):
     answer = f"Some intro here.\n\n{copied}, as my cousin told me then\n"  # 15 words copied, 6 of the writer's own
     assert [m.source for m in Guard.open(tmp_path / "idx").check(answer).matches] == ["hack.txt"]
     assert not Guard.open(tmp_path / "idx", Policy(block_share=0.8)).check(answer).flagged
+
+
+DEQUE = '''package demo.deque;
+
+import java.util.NoSuchElementException;
+
+public class TinyDeque<E> {
+    private Object[] items = new Object[16];
+    private int head, tail;
+
+    /**
+     * Inserts the element at the front of this deque.
+     */
+    public void addFirst(E e) {
+        if (e == null) throw new NullPointerException();
+        head = (head - 1) & (items.length - 1);
+        items[head] = e;
+        if (head == tail) doubleCapacity();
+    }
+
+    /**
+     * @throws NoSuchElementException {@inheritDoc}
+     */
+    public E removeFirst() {
+        E x = pollFirst();
+        if (x == null) throw new NoSuchElementException();
+        return x;
+    }
+}
+'''
+REMOVE_FIRST = '''public E removeFirst() {
+    E x = pollFirst();
+    if (x == null) throw new NoSuchElementException();
+    return x;
+}'''
+
+
+def test_a_short_doc_comment_the_source_holds_beside_a_copied_method_covers_its_block(tmp_path):
+    out = tmp_path / "idx"
+    index_documents([Document("TinyDeque.java", DEQUE, "java", "MIT", None)], str(out))
+    guard = Guard.open(out)
+    copied = "/**\n * @throws NoSuchElementException {@inheritDoc}\n */\n" + REMOVE_FIRST
+    found = guard.check(f"Here it is:\n\n```java\n{copied}\n```\n")
+    assert [m.source for m in found.matches] == ["TinyDeque.java"]  # 30 tokens: under the floors, a whole block
+    own = "/**\n * Takes the head off, or fails loudly when there is none.\n */\n" + REMOVE_FIRST
+    assert not guard.check(f"Here it is:\n\n```java\n{own}\n```\n").flagged  # the comment is not the source's
+
+
+def test_a_signature_line_under_a_copied_doc_comment_is_covered_when_it_is_the_sources(tmp_path):
+    out = tmp_path / "idx"
+    index_documents([Document("TinyDeque.java", DEQUE, "java", "MIT", None)], str(out))
+    guard = Guard.open(out)
+    doc = "/**\n * Inserts the element at the front of this deque.\n */\n"
+    assert guard.check(f"Like this:\n\n```java\n{doc}public void addFirst(E e) {{\n```\n").flagged
+    assert not guard.check(f"Like this:\n\n```java\n{doc}public void pushFront(E item) {{\n```\n").flagged
