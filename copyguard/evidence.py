@@ -180,6 +180,15 @@ class Blocks:
                     total -= self._unreadable(hi, end)
         return min(covered / total, 1.0) if total > 0 else 0.0
 
+    def by_unit(self, matches: Sequence[Match]) -> list[list[Match]]:
+        """``matches`` grouped by the unit their output span starts in (those starting outside every unit left out)."""
+        groups: dict[int, list[Match]] = defaultdict(list)
+        for m in matches:
+            u = bisect_right(self._starts, m.output_span[0]) - 1
+            if u >= 0 and m.output_span[0] < self._ends[u]:
+                groups[u].append(m)
+        return list(groups.values())
+
     def agreeing(self, matches: Sequence[Match]) -> list[tuple[int, int]]:
         """The stretches next to each match, inside its unit, whose text equals the source's next to its copy.
 
@@ -356,6 +365,13 @@ def reported(matches: list[Match], floors: Floors, blocks: Blocks | None = None,
     agree = blocks.agreeing(matches)
     if agree and blocks.share(spans, words, tiny + agree) >= floors.block_share:
         return short
+    # one block copied through and through is a whole copy, whatever else of the answer the source's regions touch
+    for group in blocks.by_unit(short):
+        if len(group) < len(short) and block_evidence(group, floors) >= 1.0:
+            mine = [m.output_span for m in group]
+            if max(blocks.share(mine, words, tiny), blocks.share(mine, words, tiny + agree) if agree else 0.0
+                   ) >= floors.block_share:
+                return short
     return []
 
 

@@ -730,3 +730,18 @@ def test_a_signature_line_under_a_copied_doc_comment_is_covered_when_it_is_the_s
     doc = "/**\n * Inserts the element at the front of this deque.\n */\n"
     assert guard.check(f"Like this:\n\n```java\n{doc}public void addFirst(E e) {{\n```\n").flagged
     assert not guard.check(f"Like this:\n\n```java\n{doc}public void pushFront(E item) {{\n```\n").flagged
+
+
+def test_one_paragraph_copied_through_and_through_is_a_whole_copy_whatever_else_the_source_touches():
+    from copyguard.evidence import Blocks, Floors, reported
+    from copyguard.match import Match, MatchKind
+
+    text = "x" * 100 + "\n\n" + "y" * 900
+    blocks = Blocks(text, [(0, 100), (102, 1002)])
+    first = Match("a.js", "MIT", MatchKind.VERBATIM, 1.0, (0, 100), (0, 100), "prose", 20, exact=20)
+    example = Match("a.js", "MIT", MatchKind.VERBATIM, 1.0, (500, 600), (400, 500), "prose", 10, exact=10)
+    assert reported([first], Floors(), blocks, block_only=True) == [first]
+    # the second region covers a ninth of a long example: it must not undo the first paragraph's whole copy
+    assert reported([first, example], Floors(), blocks, block_only=True) == [first, example]
+    half = Match("a.js", "MIT", MatchKind.VERBATIM, 1.0, (0, 50), (0, 50), "prose", 10, exact=10)
+    assert reported([half, example], Floors(), blocks, block_only=True) == []
