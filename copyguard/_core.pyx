@@ -22,7 +22,7 @@ from libc.string cimport memset
 
 import numpy as np
 
-API = 15  # compiled.API: bumped whenever a function is added or changes its arguments
+API = 16  # compiled.API: bumped whenever a function is added or changes its arguments
 
 cdef uint64_t POLY = 0x9E3779B97F4A7C15ULL
 cdef uint32_t MAX32 = 0xFFFFFFFFU
@@ -636,6 +636,11 @@ def measure_passages(const int64_t[::1] pids, const int64_t[:, ::1] p_tok, const
 # --- (2c) the candidate stage after the band lookup: ranking and held sources -----------
 
 include "_cand.pxi"
+
+
+# --- (2d) index build: the passes around the sort of band keys and shingles, holders -------
+
+include "_build.pxi"
 
 
 # --- (3) code normalization: parse, walk, lex, hash, classify ------------------------

@@ -731,3 +731,28 @@ def test_passage_hits_in_one_call_equal_reference(tmp_path, monkeypatch):
                         same(fast, slow)
                         seen += fast[0].shape[0]
     assert seen > 1000
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_holders_table_equals_reference(seed):
+    """Shingles held by one, two or more sources (in one source twice), keys the table lacks, tokens
+    without a shingle (0), empty sources, and source ranges that tile the tokens or leave some out."""
+    from copyguard.index.bands import band_table, sort_with_order
+    from copyguard.index.df import holders
+
+    rng = np.random.default_rng(seed)
+    for tile in (True, False):
+        lens = rng.integers(0, 80, int(rng.integers(1, 60)))
+        lens[rng.random(lens.shape[0]) < 0.1] = 0
+        ends = np.cumsum(lens)
+        source_tok = np.stack([ends - lens, ends], axis=1)
+        n = int(ends[-1])
+        shingles = rng.integers(1, max(n // 3, 2), n).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        shingles[rng.random(n) < 0.1] = 0
+        if not tile:
+            source_tok[:, 1] = np.maximum(source_tok[:, 0], source_tok[:, 1] - 1)
+        keys = sorted_unique(shingles[shingles != 0])
+        keys = keys[rng.random(keys.shape[0]) < 0.8]  # keys the table does not hold
+        same(*both(holders, keys, shingles, source_tok))
+        same(*both(sort_with_order, shingles))
+        same(*both(band_table, shingles[: n - n % 4].reshape(-1, 4)))

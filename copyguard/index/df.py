@@ -167,6 +167,10 @@ def holders(keys: np.ndarray, tok_shingles: np.ndarray, source_tok: np.ndarray) 
     keep = sh != 0
     sh, row = sh[keep], row[keep]
     sh, order = sort_with_order(sh)  # np.argsort(kind="stable") without its random reads: rows stay ascending
+    c = core()
+    if c is not None and keys.dtype == np.uint64 and keys.flags.c_contiguous:
+        c.holder_rows(keys, sh, order, row.astype(np.int64, copy=False), out)
+        return out
     row = row[order]
     distinct = np.ones(sh.shape[0], dtype=bool)
     distinct[1:] = (sh[1:] != sh[:-1]) | (row[1:] != row[:-1])
