@@ -43,12 +43,12 @@ from .candidates import (
     without,
 )
 from .errors import ConfigError, IndexFormatError, IndexStoreError
-from .evidence import Blocks, align_weigh, reported, weigh
+from .evidence import Blocks, align_weigh, region_evidence, reported, weigh
 from .index import Index
 from .index.manifest import MANIFEST, check_compatible
 from .index.query import TokenSlices
 from .index.segment import SourceRecord
-from .match import Match, attribute_batch
+from .match import Match, Regions, attribute_batch, reanchor
 from .match import shared_positions as match_shared_positions
 from .normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
 from .normalize.code import normalize_code_spans, normalize_code_words
@@ -408,6 +408,15 @@ class Guard:
             self.policy.region_limits(ts.is_code))
         if len(regions) == 0:
             return []
+        if query.code:
+            regions, moved = reanchor(regions, out, sources)
+            if moved.shape[0]:  # weighed again where they now sit
+                again = region_evidence(query.shingles, out_exact, common, counts, float(self.policy.rarity), sources,
+                                        Regions(regions.cand[moved], regions.tok[moved], regions.similarity[moved],
+                                                regions.kind[moved]), k, query.code)
+                boilerplate, exact, weight, exact_weight = (x.copy() for x in (boilerplate, exact, weight, exact_weight))
+                for whole, part in zip((boilerplate, exact, weight, exact_weight), again):
+                    whole[moved] = part
         records: dict[int, SourceRecord] = {}
 
         def record(c: int) -> SourceRecord:

@@ -168,6 +168,39 @@ def align_batch(out: Tokens, out_sh: np.ndarray, sources: TokenSlices, k: int, c
                    np.array([KINDS.index(r.kind) for _, r in rows], dtype=np.uint8))
 
 
+def reanchor(regions: Regions, out: Tokens, sources: TokenSlices) -> tuple[Regions, np.ndarray]:
+    """Regions that are not verbatim moved to where their slice holds the output's exact tokens, if it does.
+
+    A source may hold the same normalized code twice (``get_absl_handler`` and
+    ``get_absl_logger``, ``removeFirst`` and ``removeLast``): the tiling keeps
+    the first of two equal runs, so a verbatim copy of the second can be
+    aligned as a renamed copy of the first, and then counts no exact token.
+    Only a whole region is moved, to a place equal token for token. Returns
+    the regions and the rows moved (their evidence is to be weighed again).
+    """
+    rows = np.flatnonzero(regions.kind != 0)
+    if rows.shape[0] == 0:
+        return regions, rows
+    tok, kind, sim = regions.tok.copy(), regions.kind.copy(), regions.similarity.copy()
+    moved = []
+    for r in rows.tolist():
+        o0, o1, s0, s1 = (int(x) for x in tok[r])
+        want = out.exact[o0:o1]
+        n = want.shape[0]
+        src = sources[int(regions.cand[r])].exact
+        if n == 0 or src.shape[0] < n:
+            continue
+        last = src.shape[0] - n + 1
+        at = np.flatnonzero((src[:last] == want[0]) & (src[n - 1 :] == want[-1]))  # both ends agree: few places
+        for j in at.tolist():
+            if np.array_equal(src[j : j + n], want):
+                tok[r, 2:] = (j, j + n)
+                kind[r], sim[r] = 0, 1.0
+                moved.append(r)
+                break
+    return Regions(regions.cand, tok, sim, kind), np.array(moved, dtype=np.int64)
+
+
 def _u64(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.uint64)
 

@@ -745,3 +745,32 @@ def test_one_paragraph_copied_through_and_through_is_a_whole_copy_whatever_else_
     assert reported([first, example], Floors(), blocks, block_only=True) == [first, example]
     half = Match("a.js", "MIT", MatchKind.VERBATIM, 1.0, (0, 50), (0, 50), "prose", 10, exact=10)
     assert reported([half, example], Floors(), blocks, block_only=True) == []
+
+
+TWINS = '''"""Module-level singletons."""
+
+_handler = None
+_logger = None
+
+
+def get_handler(strict=True):
+    """Returns the handler instance of this module, made on first use."""
+    assert _handler is not None or not strict, "call setup() before asking for it"
+    return _handler
+
+
+def get_logger(strict=True):
+    """Returns the logger instance of this module, made on first use."""
+    assert _logger is not None or not strict, "call setup() before asking for it"
+    return _logger
+'''
+
+
+def test_a_verbatim_copy_of_the_second_of_two_same_shaped_functions_is_aligned_verbatim(tmp_path):
+    index_documents([Document("twins.py", TWINS, "python", "MIT", None)], str(tmp_path / "idx"))
+    second = TWINS[TWINS.index("def get_logger"):]
+    found = Guard.open(tmp_path / "idx", Policy(min_tokens_code=8, min_tokens_exact=8, min_region_tokens=8)).check(
+        f"```python\n{second}```\n")
+    code = [m for m in found.matches if m.lang == "python"]
+    assert code and all(m.kind == "verbatim" and not m.renames for m in code)
+    assert TWINS[code[0].source_span[0]:code[0].source_span[1]].startswith("def get_logger")
