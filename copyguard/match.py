@@ -192,6 +192,8 @@ def reanchor(regions: Regions, out: Tokens, sources: TokenSlices) -> tuple[Regio
             continue
         last = src.shape[0] - n + 1
         at = np.flatnonzero((src[:last] == want[0]) & (src[n - 1 :] == want[-1]))  # both ends agree: few places
+        for k in {n // 2, n // 4, (3 * n) // 4}:  # and three inner tokens: fewer places to compare whole
+            at = at[src[at + k] == want[k]]
         for j in at.tolist():
             if np.array_equal(src[j : j + n], want):
                 tok[r, 2:] = (j, j + n)
