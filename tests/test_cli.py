@@ -183,3 +183,16 @@ def test_check_takes_the_language_from_the_file_extension(index, tmp_path):
     r = cg("check", "--index", str(index), str(raw), "--json")
     assert r.returncode == 1, r.stderr
     assert any(m["source"].endswith("tomli/_parser.py") for m in json.loads(r.stdout)["matches"])
+
+
+def test_demo_the_quickstart_finds_both_sample_copies_and_shows_them_redacted():
+    r = cg("demo")
+    assert r.returncode == 0, r.stderr
+    report, _, redacted = r.stdout.partition("under a policy that redacts every copy")
+    assert "renamed copy of corpus/tomli/_parser.py (license: MIT)" in report
+    assert "renamed: idx <- pos" in report
+    assert "near copy of corpus/jargon/hacker-writing-style.txt" in report
+    assert "[copyguard: removed a renamed copy of corpus/tomli/_parser.py (MIT)]" in redacted
+    assert "[copyguard: removed a near copy of corpus/jargon/hacker-writing-style.txt" in redacted
+    assert "state.set(name, Flags.FROZEN" not in redacted and "Spock groks" not in redacted
+    assert "Let me know if you want the array parser as well." in redacted

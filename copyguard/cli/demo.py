@@ -25,6 +25,7 @@ def sample_path(*parts: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     from ..guard import Guard
     from ..index.build import build_index
+    from ..policy import Action, Policy
     from .check import render
 
     with tempfile.TemporaryDirectory(prefix="copyguard-demo-") as tmp:
@@ -39,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
         guard = Guard.open(out)
         verdict = guard.check(answer)
         print(render(answer, verdict))
-        print("\nredacted answer:\n")
-        print(guard.redact(answer, verdict=verdict))
+        # The default policy annotates copies under permissive licenses (both here are): show what a
+        # policy that redacts every copy would let through.
+        strict = Guard.open(out, policy=Policy(default_action=Action.REDACT, licenses={}))
+        print("\nthe same answer under a policy that redacts every copy (default_action = \"redact\", licenses = {}):\n")
+        print(strict.redact(answer))
     return 0
