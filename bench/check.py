@@ -334,7 +334,8 @@ def main() -> None:
         code_docs = [d for d in docs if d.lang != "text"]
         code_s, code_mb = build(code_docs, tmp / "code-only", params)
         rows.append(("build, code only", f"{code_mb / code_s:.2f} MB/s CPU ({code_mb:.1f} MB of Python, 1 process)"))
-        rows.append(("disk / passage", f"{(stats['bytes'] - text_bytes) / passages:.0f} B (+ {text_bytes / passages:.0f} B source text)"))
+        per = (stats["bytes"] - text_bytes) / passages
+        rows.append(("disk / passage", f"{per:.0f} B (+ {text_bytes / passages:.0f} B source text)"))
         rows.append(("open", f"{open_ms:.1f} ms CPU"))
         shot = one_shot(tmp / "idx")
         rows.append(("open, fresh process", f"{shot['large']:.1f} ms wall (this index), {shot['small']:.1f} ms (sample corpus)"))

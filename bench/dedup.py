@@ -185,14 +185,12 @@ def run_copyguard(data: Path, out: Path, engine: str, jobs: int, threshold: floa
 
 
 def run_datatrove(data: Path, out: Path, n_rows: int) -> np.ndarray:
+    import xxhash
     from datatrove.executor import LocalPipelineExecutor
-    from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter
-    from datatrove.pipeline.dedup import MinhashDedupSignature
+    from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter, MinhashDedupSignature
     from datatrove.pipeline.dedup.minhash import MinhashConfig
     from datatrove.pipeline.readers import ParquetReader
     from datatrove.pipeline.writers import JsonlWriter
-
-    import xxhash
     from datatrove.utils.hashes import xxhash as dt_xxhash
 
     # datatrove 0.10.1 hashes str; xxhash 4 (this tree's pin) takes bytes only. UTF-8 is what xxhash 3 hashed.
@@ -317,7 +315,8 @@ def main() -> None:
     systems = args.systems.split(",") + (["copyguard-spark-2"] if args.spark else [])
     print(f"{args.rows} rows, {mb:.1f} MB of text, {len(set(truth.tolist()))} true clusters, "
           f"{_pairs(truth)} true duplicate pairs\n")
-    print(f"| system | seconds | rows/s | MB/s | peak RSS MB (main + largest child) | precision | recall | F1 |\n|---|---|---|---|---|---|---|---|")
+    print("| system | seconds | rows/s | MB/s | peak RSS MB (main + largest child) | precision | recall | F1 |")
+    print("|---|---|---|---|---|---|---|---|")
     for system in systems:
         res = subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--child", system],
                              capture_output=True, text=True)

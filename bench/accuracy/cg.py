@@ -20,19 +20,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from data import CACHE, Doc  # noqa: E402
+
 from copyguard.corpus import Document  # noqa: E402
 from copyguard.guard import Guard  # noqa: E402
-from copyguard.verdict import Verdict  # noqa: E402
 from copyguard.index import Index  # noqa: E402
 from copyguard.index.build import index_documents  # noqa: E402
 from copyguard.index.manifest import FORMAT_VERSION  # noqa: E402
-from copyguard.match import tile, fragments  # noqa: E402
+from copyguard.match import fragments, tile  # noqa: E402
 from copyguard.normalize import normalize, versions  # noqa: E402
 from copyguard.params import Params  # noqa: E402
-from copyguard.sketch import stream_shingles  # noqa: E402
 from copyguard.policy import Policy  # noqa: E402
-
-from data import CACHE, Doc  # noqa: E402
+from copyguard.sketch import stream_shingles  # noqa: E402
+from copyguard.verdict import Verdict  # noqa: E402
 
 LICENSE = {"text": "public-domain"}
 
@@ -43,7 +43,8 @@ VARIANT = ""  # set by sweep.py when it patches normalization (part of the index
 def build(docs: list[Doc], name: str, params: Params | None = None) -> Index:
     """An index at ``bench/.cache/accuracy/idx/<name>-<key>`` holding ``docs`` (reused when the key matches)."""
     params = params or Params()
-    digest = hashlib.sha1(json.dumps([params.to_dict(), VARIANT, versions(), FORMAT_VERSION, [(d.id, len(d.text)) for d in docs]]).encode())
+    key = [params.to_dict(), VARIANT, versions(), FORMAT_VERSION, [(d.id, len(d.text)) for d in docs]]
+    digest = hashlib.sha1(json.dumps(key).encode())
     path = CACHE / "idx" / f"{name}-{digest.hexdigest()[:10]}"
     if Path(f"{path}.complete").exists():
         return Index.open(path)

@@ -1,6 +1,6 @@
 """Why each miss and each false alarm of the documented-code slices happens (TUNING group by default).
 
-    python bench/accuracy/diagnose_words.py [--split tuning] [--n 80] [--only KIND] [--pip] [--irplag]
+    python bench/accuracy/diagnose_words.py [--split tuning] [--n 80] [--only KIND] [--lang LANG] [--verbose]
 
 Replays ``Guard.check`` step by step for every item and prints one reason per
 miss (or false alarm), then a count of reasons per (language, slice):

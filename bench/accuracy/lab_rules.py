@@ -7,7 +7,6 @@ compared in docs/parameters.md ("Issue 8, third round"); run ``python bench/accu
 from __future__ import annotations
 
 import numpy as np
-
 from lab import current
 
 

@@ -16,7 +16,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-
 from data import CACHE, Doc
 
 HERE = Path(__file__).resolve().parent

@@ -33,8 +33,7 @@ def copydetect(job):
 
     Returns [query, ref, sim_query, sim_ref] for every pair sharing a fingerprint.
     """
-    from copydetect import CodeFingerprint, compare_files
-    from copydetect import defaults
+    from copydetect import CodeFingerprint, compare_files, defaults
 
     k = defaults.NOISE_THRESHOLD
     win = defaults.GUARANTEE_THRESHOLD - defaults.NOISE_THRESHOLD + 1

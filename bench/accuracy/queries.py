@@ -141,7 +141,8 @@ def add_remove(rng: random.Random, code: str, lang: str, rate: float = 0.1) -> s
                   and nxt_indent <= len(indent) and stripped.count("(") == stripped.count(")"))
         if simple and rng.random() < rate:
             continue
-        if i > 0 and stripped and rng.random() < rate and not stripped.startswith(("else", "elif", "except", "finally", "}", ")", "]", "*", "case", "default")):
+        continues = ("else", "elif", "except", "finally", "}", ")", "]", "*", "case", "default")
+        if i > 0 and stripped and rng.random() < rate and not stripped.startswith(continues):
             if lang == "python":
                 out.append(f'{indent}logger.debug("step {i}: %r", locals().get("result"))')
             else:

@@ -12,10 +12,9 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import numpy as np
-
 import cg
 import data
+import numpy as np
 import peers
 import synth
 from data import Doc
@@ -138,7 +137,7 @@ def synthetic(n: int, with_peers: bool = True, tools: bool = True) -> tuple[list
         for tool, pts in curve.items():  # shortest length from which every longer one has recall >= 0.9
             ok = [s for i, (s, _) in enumerate(pts) if all(r >= 0.9 for _, r in pts[i:])]
             shortest[tool] = ok[0] if ok else None
-        lengths.append(Row(f"shortest copy {lang}", f"shortest length from which recall stays >= 0.9", unit,
+        lengths.append(Row(f"shortest copy {lang}", "shortest length from which recall stays >= 0.9", unit,
                            {t: str(v) if v is not None else f"> {steps[-1]}" for t, v in shortest.items()}))
     return rows, targets, lengths
 
@@ -390,7 +389,7 @@ def pip_vendored(params=None, policy=None, with_peers: bool = True) -> tuple[lis
     index = cg.build(protected, "pip", params)
     g = cg.guard(index, policy)
     e2e, hit, flag = {}, {}, {}
-    for q, src, rel in queries:
+    for q, src, _rel in queries:
         v = g.check(q.text, "python")
         w = cg.weighted(v, cg.n_tokens(q.text, "python"))
         e2e[q.id] = w.get(src, 0.0) if src else max(w.values(), default=0.0)

@@ -22,10 +22,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
-
 import cg
 import data
+import numpy as np
 import synth
 from metrics import auc
 from sets import log
