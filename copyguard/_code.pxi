@@ -724,3 +724,177 @@ cdef int _maybe_notice(const uint32_t* cps, int64_t a, int64_t b, const char* wo
             while word[0] == 32:
                 word += 1
     return 0
+
+
+cdef inline bint _among(uint64_t x, const uint64_t[::1] table) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(table.shape[0]):
+        if table[j] == x:
+            return True
+    return False
+
+
+cdef inline uint32_t _char_at(const uint8_t[::1] data, const uint32_t[::1] cps, bint wide, int64_t p) noexcept nogil:
+    return cps[p] if wide else data[p]
+
+
+def code_passes(const uint64_t[::1] hashes, const uint64_t[::1] exact, const int64_t[::1] starts,
+                const int64_t[::1] ends, const uint8_t[::1] kinds, const int64_t[:, ::1] units,
+                const uint8_t[::1] data, const uint32_t[::1] cps, tuple tables):
+    """``code._drop_optional`` then ``code._line_ends`` of one text's tokens, in one pass each.
+
+    ``data``: the text's bytes when it is ASCII, else ``cps`` its code points (``data`` empty).
+    ``tables``: ``(optional, type_operators, type_marks, mark_after, statement_end, comma, closers, type_const,
+    close_brace, closing, continuing, word_class)`` as ``code._pass_tables`` builds them. Returns
+    ``(hashes, exact, starts, ends, kinds, units)`` (``units`` ``None`` when there are none), or ``None`` when
+    the tokens stay as they are.
+    """
+    cdef const uint64_t[::1] optional = tables[0], type_ops = tables[1], marks = tables[2]
+    cdef const uint8_t[:, ::1] mark_after = tables[3]
+    cdef const uint64_t[::1] statement_end = tables[4]
+    cdef uint64_t comma = tables[5], type_const = tables[7], close_brace = tables[8]
+    cdef const uint64_t[::1] closers = tables[6], closing = tables[9], continuing = tables[10]
+    cdef const uint8_t[::1] word_class = tables[11]
+    cdef Py_ssize_t n = hashes.shape[0], i, j, k, m, kept, inserts, nu
+    cdef bint wide = cps.shape[0] > 0 or data.shape[0] == 0
+    cdef int64_t length = cps.shape[0] if wide else data.shape[0]
+    cdef int64_t p, following
+    cdef uint64_t e, end = 0
+    cdef uint32_t ch
+    cdef bint has_end = statement_end.shape[0] > 0, glued, named, ok
+    if n < 2:
+        return None
+    if has_end:
+        end = statement_end[0]
+    drop_a = np.zeros(n, dtype=np.uint8)
+    cdef uint8_t[::1] drop = drop_a
+    cdef bint op_prev = False, op
+    with nogil:
+        for i in range(n):
+            e = exact[i]
+            if kinds[i] == 0:
+                if e == comma and i + 1 < n and _among(exact[i + 1], closers):
+                    drop[i] = 1
+                if optional.shape[0] and _among(e, optional):
+                    drop[i] = 1
+                if has_end and i > 0 and e == end and kinds[i - 1] == 0 and exact[i - 1] == close_brace:
+                    drop[i] = 1
+            op = kinds[i] == 0 and type_ops.shape[0] > 0 and _among(e, type_ops)
+            if op:
+                drop[i] = 1
+            if op_prev and (kinds[i] == 1 or kinds[i] == 3 or (kinds[i] == 0 and e == type_const)):
+                drop[i] = 1
+            op_prev = op
+        if marks.shape[0]:
+            for i in range(1, n):
+                if kinds[i] != 0:
+                    continue
+                for k in range(marks.shape[0]):
+                    if marks[k] == exact[i]:
+                        break
+                else:
+                    continue
+                glued = ends[i - 1] == starts[i]
+                named = kinds[i - 1] != 0 or (ends[i - 1] - starts[i - 1] == 1 and (
+                    _char_at(data, cps, wide, starts[i - 1]) == 41 or _char_at(data, cps, wide, starts[i - 1]) == 93))
+                if i + 1 < n:
+                    ok = ends[i + 1] - starts[i + 1] == 1
+                    ch = _char_at(data, cps, wide, starts[i + 1]) if ok else 0
+                else:
+                    ok, ch = True, 59  # ';'
+                drop[i] = glued and named and ok and ch < 128 and mark_after[k, ch] != 0
+    kept = n
+    for i in range(n):
+        kept -= drop[i]
+    # the kept tokens, then where a statement end goes after each (-1: none)
+    keep_a = np.empty(kept, dtype=np.int64)
+    at_a = np.full(kept, -1, dtype=np.int64)
+    cdef int64_t[::1] keep = keep_a, at = at_a
+    j = 0
+    for i in range(n):
+        if not drop[i]:
+            keep[j] = i
+            j += 1
+    inserts = 0
+    cdef Py_ssize_t a, b
+    cdef bint ended, begins, word
+    if has_end and kept >= 2:
+        with nogil:
+            for j in range(kept):
+                a = keep[j]
+                ended = kinds[a] != 0 or _among(exact[a], closing)
+                if not ended:
+                    continue
+                if j + 1 < kept:
+                    b = keep[j + 1]
+                    ch = _char_at(data, cps, wide, starts[b])
+                    word = word_class[ch if ch < 128 else 128] == 1 or ch == 34 or ch == 39 or ch == 96
+                    begins = (word and not (kinds[b] == 0 and _among(exact[b], continuing))) or (
+                        kinds[b] == 0 and exact[b] == close_brace)
+                    following = starts[b]
+                else:
+                    begins = True
+                    following = length
+                if not begins:
+                    continue
+                p = ends[a] if ends[a] > 0 else 0
+                while p < following:
+                    if _char_at(data, cps, wide, p) == 10:
+                        at[j] = p
+                        inserts += 1
+                        break
+                    p += 1
+    if kept == n and inserts == 0:
+        return None
+    m = kept + inserts
+    hashes_o = np.empty(m, dtype=np.uint64)
+    exact_o = np.empty(m, dtype=np.uint64)
+    starts_o = np.empty(m, dtype=np.int64)
+    ends_o = np.empty(m, dtype=np.int64)
+    kinds_o = np.empty(m, dtype=np.uint8)
+    cdef uint64_t[::1] ho = hashes_o, eo = exact_o
+    cdef int64_t[::1] so = starts_o, no = ends_o
+    cdef uint8_t[::1] ko = kinds_o
+    # index[i]: where old token i (or the end, i == n) lands
+    index_a = np.empty(n + 1, dtype=np.int64)
+    cdef int64_t[::1] index = index_a
+    k = 0
+    j = 0
+    for i in range(n):
+        index[i] = k
+        if drop[i]:
+            continue
+        ho[k], eo[k], so[k], no[k], ko[k] = hashes[i], exact[i], starts[i], ends[i], kinds[i]
+        k += 1
+        if at[j] >= 0:
+            ho[k], eo[k], so[k], no[k], ko[k] = end, end, at[j], at[j] + 1, 0
+            k += 1
+        j += 1
+    index[n] = k
+    nu = units.shape[0]
+    if nu == 0:
+        return hashes_o, exact_o, starts_o, ends_o, kinds_o, None
+    # units: through the dropped tokens (empty ones go), then past the statement ends put before their tokens
+    cdef Py_ssize_t u, un = 0
+    units_o = np.empty((nu, 2), dtype=np.int64)
+    cdef int64_t[:, ::1] uo = units_o
+    kept_index_a = np.empty(n + 1, dtype=np.int64)  # the kept count before old i
+    shift_a = np.zeros(kept + 1, dtype=np.int64)  # statement ends put before kept position k (inclusive)
+    cdef int64_t[::1] kidx = kept_index_a, shift = shift_a
+    k = 0
+    for i in range(n):
+        kidx[i] = k
+        if not drop[i]:
+            k += 1
+    kidx[n] = k
+    for j in range(kept):
+        if at[j] >= 0:
+            shift[j + 1] += 1
+    for j in range(1, kept + 1):
+        shift[j] += shift[j - 1]
+    for u in range(nu):
+        a, b = kidx[units[u, 0]], kidx[units[u, 1]]
+        if b > a or kept == n:  # the reference drops emptied units only when it drops a token
+            uo[un, 0], uo[un, 1] = a + shift[a], b + shift[b]
+            un += 1
+    return hashes_o, exact_o, starts_o, ends_o, kinds_o, units_o[:un]

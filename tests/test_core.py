@@ -241,6 +241,39 @@ def test_code_tokens_of_token_soup_equal_reference(lang, parts):
     same_streams(*code_streams("".join(parts), lang))
 
 
+# What ``_drop_optional`` and ``_line_ends`` look at (compiled: ``_core.code_passes``): trailing commas, ``};``,
+# modifiers, ``as``/``satisfies``, ``?``/``!`` marks glued or not, line breaks before words, closers and the end.
+PASS_TOKENS = st.sampled_from([
+    "a", "b", "T", "f(x)", "#p", "this", "0", '"s"', "'c'", "`t`", "é", "as", "satisfies", "const", "readonly",
+    "declare", "abstract", "else", "in", "of", "return", "let", "?", "!", "?.", "??", "!=", ":", ",", ";", "}", "{",
+    ")", "(", "]", "[", ".", "=", "+", "\n", "\n", " ", "  ", "\u2028", "// c\n", "/* c */", "<T>", "=>",
+])
+PASS_TEXTS = [
+    "f(a, b,);\nconst o = {k: a,};\nlet v = a as T\nlet w = [x!, y?.z, q as const,]\nreturn v}\n",
+    "class C {\n  private readonly x?: number\n  m(a?: T, b!: U): void { return a! }\n}\nexport {}\n",
+    "let a = f(x)\nconst b = {\n  k: a\n}\nreturn g(a)[0]\nconst c = a +\n  b\n  .map(f)\n  ? x\n  : y;\n",
+    "const v = a ? b : c?.d ?? e!\nif (x) { y() };\nfoo(bar!)\nbaz[0]!\n(q as any).r satisfies S\n",
+    "def f(a, b,):\n    return [a, b,]\n", "x = (1,)\ny = {'k': 1,}\n", "x = y\n`t${a}`\nz = \"s\"\n",
+]
+
+
+@pytest.mark.parametrize("lang", ["javascript", "typescript", "tsx", "python"])
+def test_code_passes_of_formatting_forms_equal_reference(lang):
+    for text in PASS_TEXTS:
+        same_streams(*code_streams(text, lang))
+        same_streams(*code_streams(text.replace("a", "\u0430"), lang))  # offsets in characters
+        for cut in range(1, len(text), 7):
+            same_streams(*code_streams(text[:cut], lang))
+            same_streams(*code_streams(text[cut:], lang))
+
+
+@pytest.mark.parametrize("lang", ["javascript", "typescript", "tsx", "python"])
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(parts=st.lists(PASS_TOKENS, max_size=60))
+def test_code_passes_of_token_soup_equal_reference(lang, parts):
+    same_streams(*code_streams("".join(parts), lang))
+
+
 # --- prose normalization -------------------------------------------------------------------------------------------
 
 JARGON = sorted((ROOT / "copyguard" / "samples" / "corpus" / "jargon").glob("*.txt"))

@@ -88,6 +88,7 @@ class _Compiled:
     type_marks: np.ndarray
     statement_end: np.ndarray  # its hash, or none (``_line_ends``)
     tables: object = None  # the above as a ``_core.CodeTables``, made on first use
+    pass_tables: tuple | None = None  # what ``_core.code_passes`` needs (``_pass_tables``), made on first use
 
 
 _COMPILED: dict[str, _Compiled] = {}
@@ -461,6 +462,9 @@ def _clip(ts: TokenStream, text: str) -> TokenStream:
 def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, np.ndarray]:
     """``_normalize``'s work on a text that needs nothing around it: the tree's tokens, then the optional ones dropped."""
     compiled = _compiled(grammar)
+    c = core()
+    if c is not None:
+        return _normalize_compiled(c, text, text.encode("utf-8", "surrogatepass"), grammar, compiled)
     ts, opaque = _normalize_tree(text, grammar, compiled)
     ts = _drop_optional(ts, compiled)
     return (_line_ends(ts, compiled.statement_end[0]) if compiled.statement_end.shape[0] else ts), opaque
@@ -468,9 +472,6 @@ def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, np.ndar
 
 def _normalize_tree(text: str, grammar: Grammar, compiled: _Compiled) -> tuple[TokenStream, np.ndarray]:
     data = text.encode("utf-8", "surrogatepass")
-    c = core()
-    if c is not None:
-        return _normalize_compiled(c, text, data, grammar, compiled)
     root = grammars.parser(grammar).parse(data).root_node
     ascii_only = len(data) == len(text)
     # ASCII text is lexed and hashed on its bytes, which equal its code points.
@@ -510,7 +511,7 @@ def _isin_sorted(values: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 
 def _drop_optional(ts: TokenStream, c: _Compiled) -> TokenStream:
-    """``ts`` without the tokens that only the form of the code chose (see ``_COMMA``): vectorized, both twins share it.
+    """``ts`` without the tokens that only the form of the code chose (see ``_COMMA``); compiled: ``_core.code_passes``.
 
     >>> ts = normalize_code("f(a, b,);", "js")
     >>> [ts.token_text(i) for i in range(len(ts))]
@@ -610,7 +611,8 @@ _native = threading.local()
 
 def _normalize_compiled(c, text: str, data: bytes, grammar: Grammar, compiled: _Compiled
                         ) -> tuple[TokenStream, np.ndarray]:
-    """``_normalize_closed`` by the compiled twin: parse, walk, lex, hash and classify in one C call."""
+    """``_normalize_closed`` by the compiled twin: parse, walk, lex, hash and classify in one C call, then
+    ``_drop_optional`` and ``_line_ends`` in another (``_core.code_passes``)."""
     parsers = _native.__dict__.setdefault("parsers", {})
     parser = parsers.get(grammar.name)
     if parser is None:
@@ -620,11 +622,33 @@ def _normalize_compiled(c, text: str, data: bytes, grammar: Grammar, compiled: _
         tables = compiled.tables = c.CodeTables(compiled.symbol_flags, compiled.field_keys, compiled.words,
                                                 compiled.word_bits, compiled.member_op_table, _CLASS[:128],
                                                 _REPLACEMENT, _KIND, LONG_STRING_WORDS)
-    arrays, opaque = c.normalize_code(parser, tables, data, None if len(data) == len(text) else codepoints(text))
+    cps = None if len(data) == len(text) else codepoints(text)
+    arrays, opaque = c.normalize_code(parser, tables, data, cps)
     if arrays is None:
         return TokenStream.empty(text, grammar.name), opaque
     hashes, exact, starts, ends, kinds, units = arrays
+    passes = compiled.pass_tables
+    if passes is None:
+        passes = compiled.pass_tables = _pass_tables(compiled)
+    done = c.code_passes(hashes, exact, starts, ends, kinds, units, b"" if cps is not None else data,
+                         _NO_CPS if cps is None else cps, passes)
+    if done is not None:
+        hashes, exact, starts, ends, kinds, moved = done
+        units = units if moved is None else moved
     return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units), opaque
+
+
+_NO_CPS = np.empty(0, dtype=np.uint32)
+
+
+def _pass_tables(c: _Compiled) -> tuple:
+    """What ``_core.code_passes`` needs of ``_drop_optional`` and ``_line_ends``: their tables and constants."""
+    after = np.zeros((c.type_marks.shape[0], 128), dtype=np.uint8)
+    for i, mark in enumerate(c.type_marks.tolist()):
+        for ch in _MARK_BEFORE.get(mark, ""):
+            after[i, ord(ch)] = 1
+    return (c.optional, c.type_operators, c.type_marks, after, c.statement_end, int(_COMMA), _CLOSERS,
+            int(_TYPE_CONST), int(_CLOSE_BRACE), _CLOSING, _CONTINUING, _CLASS)
 
 
 _QUOTES = np.array([ord(c) for c in "'\"`"], dtype=np.uint32)
