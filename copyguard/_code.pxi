@@ -738,23 +738,38 @@ cdef inline uint32_t _char_at(const uint8_t[::1] data, const uint32_t[::1] cps, 
     return cps[p] if wide else data[p]
 
 
+cdef class PassTables:
+    """One grammar's tables for ``code_passes``, converted once: ``(optional, type_operators, type_marks,
+    mark_after, statement_end, comma, closers, type_const, close_brace, closing, continuing, word_class)`` as
+    ``code._pass_tables`` builds them."""
+
+    cdef const uint64_t[::1] optional, type_ops, marks, statement_end, closers, closing, continuing
+    cdef const uint8_t[:, ::1] mark_after
+    cdef const uint8_t[::1] word_class
+    cdef uint64_t comma, type_const, close_brace
+
+    def __init__(self, tuple tables):
+        self.optional, self.type_ops, self.marks = tables[0], tables[1], tables[2]
+        self.mark_after, self.statement_end = tables[3], tables[4]
+        self.comma, self.closers, self.type_const, self.close_brace = tables[5], tables[6], tables[7], tables[8]
+        self.closing, self.continuing, self.word_class = tables[9], tables[10], tables[11]
+
+
 def code_passes(const uint64_t[::1] hashes, const uint64_t[::1] exact, const int64_t[::1] starts,
                 const int64_t[::1] ends, const uint8_t[::1] kinds, const int64_t[:, ::1] units,
-                const uint8_t[::1] data, const uint32_t[::1] cps, tuple tables):
+                const uint8_t[::1] data, const uint32_t[::1] cps, PassTables tables):
     """``code._drop_optional`` then ``code._line_ends`` of one text's tokens, in one pass each.
 
-    ``data``: the text's bytes when it is ASCII, else ``cps`` its code points (``data`` empty).
-    ``tables``: ``(optional, type_operators, type_marks, mark_after, statement_end, comma, closers, type_const,
-    close_brace, closing, continuing, word_class)`` as ``code._pass_tables`` builds them. Returns
+    ``data``: the text's bytes when it is ASCII, else ``cps`` its code points (``data`` empty). Returns
     ``(hashes, exact, starts, ends, kinds, units)`` (``units`` ``None`` when there are none), or ``None`` when
     the tokens stay as they are.
     """
-    cdef const uint64_t[::1] optional = tables[0], type_ops = tables[1], marks = tables[2]
-    cdef const uint8_t[:, ::1] mark_after = tables[3]
-    cdef const uint64_t[::1] statement_end = tables[4]
-    cdef uint64_t comma = tables[5], type_const = tables[7], close_brace = tables[8]
-    cdef const uint64_t[::1] closers = tables[6], closing = tables[9], continuing = tables[10]
-    cdef const uint8_t[::1] word_class = tables[11]
+    cdef const uint64_t[::1] optional = tables.optional, type_ops = tables.type_ops, marks = tables.marks
+    cdef const uint8_t[:, ::1] mark_after = tables.mark_after
+    cdef const uint64_t[::1] statement_end = tables.statement_end
+    cdef uint64_t comma = tables.comma, type_const = tables.type_const, close_brace = tables.close_brace
+    cdef const uint64_t[::1] closers = tables.closers, closing = tables.closing, continuing = tables.continuing
+    cdef const uint8_t[::1] word_class = tables.word_class
     cdef Py_ssize_t n = hashes.shape[0], i, j, k, m, kept, inserts, nu
     cdef bint wide = cps.shape[0] > 0 or data.shape[0] == 0
     cdef int64_t length = cps.shape[0] if wide else data.shape[0]
@@ -766,8 +781,37 @@ def code_passes(const uint64_t[::1] hashes, const uint64_t[::1] exact, const int
         return None
     if has_end:
         end = statement_end[0]
-    drop_a = np.zeros(n, dtype=np.uint8)
-    cdef uint8_t[::1] drop = drop_a
+    # scratch: drop (n), then the kept tokens (kept), the line break after each (kept; -1: none), kept tokens
+    # before each old position (n + 1), statement ends before each kept position (kept + 1)
+    cdef uint8_t* drop = <uint8_t*>calloc(n, 1)
+    cdef int64_t* scratch = <int64_t*>malloc((4 * n + 2) * sizeof(int64_t))
+    if drop == NULL or scratch == NULL:
+        free(drop)
+        free(scratch)
+        raise MemoryError()
+    try:
+        return _code_passes(hashes, exact, starts, ends, kinds, units, data, cps, optional, type_ops, marks,
+                            mark_after, statement_end, comma, type_const, close_brace, closers, closing, continuing,
+                            word_class, has_end, end, drop, scratch)
+    finally:
+        free(drop)
+        free(scratch)
+
+
+cdef _code_passes(const uint64_t[::1] hashes, const uint64_t[::1] exact, const int64_t[::1] starts,
+                  const int64_t[::1] ends, const uint8_t[::1] kinds, const int64_t[:, ::1] units,
+                  const uint8_t[::1] data, const uint32_t[::1] cps, const uint64_t[::1] optional,
+                  const uint64_t[::1] type_ops, const uint64_t[::1] marks, const uint8_t[:, ::1] mark_after,
+                  const uint64_t[::1] statement_end, uint64_t comma, uint64_t type_const, uint64_t close_brace,
+                  const uint64_t[::1] closers, const uint64_t[::1] closing, const uint64_t[::1] continuing,
+                  const uint8_t[::1] word_class, bint has_end, uint64_t end, uint8_t* drop, int64_t* scratch):
+    cdef Py_ssize_t n = hashes.shape[0], i, j, k, m, kept, inserts, nu
+    cdef bint wide = cps.shape[0] > 0 or data.shape[0] == 0
+    cdef int64_t length = cps.shape[0] if wide else data.shape[0]
+    cdef int64_t p, following
+    cdef uint64_t e
+    cdef uint32_t ch
+    cdef bint glued, named, ok
     cdef bint op_prev = False, op
     with nogil:
         for i in range(n):
@@ -806,10 +850,12 @@ def code_passes(const uint64_t[::1] hashes, const uint64_t[::1] exact, const int
     kept = n
     for i in range(n):
         kept -= drop[i]
-    # the kept tokens, then where a statement end goes after each (-1: none)
-    keep_a = np.empty(kept, dtype=np.int64)
-    at_a = np.full(kept, -1, dtype=np.int64)
-    cdef int64_t[::1] keep = keep_a, at = at_a
+    cdef int64_t* keep = scratch
+    cdef int64_t* at = scratch + kept
+    cdef int64_t* kidx = scratch + 2 * kept
+    cdef int64_t* shift = scratch + 2 * kept + n + 1
+    for j in range(kept):
+        at[j] = -1
     j = 0
     for i in range(n):
         if not drop[i]:
@@ -855,13 +901,9 @@ def code_passes(const uint64_t[::1] hashes, const uint64_t[::1] exact, const int
     cdef uint64_t[::1] ho = hashes_o, eo = exact_o
     cdef int64_t[::1] so = starts_o, no = ends_o
     cdef uint8_t[::1] ko = kinds_o
-    # index[i]: where old token i (or the end, i == n) lands
-    index_a = np.empty(n + 1, dtype=np.int64)
-    cdef int64_t[::1] index = index_a
     k = 0
     j = 0
     for i in range(n):
-        index[i] = k
         if drop[i]:
             continue
         ho[k], eo[k], so[k], no[k], ko[k] = hashes[i], exact[i], starts[i], ends[i], kinds[i]
@@ -870,7 +912,6 @@ def code_passes(const uint64_t[::1] hashes, const uint64_t[::1] exact, const int
             ho[k], eo[k], so[k], no[k], ko[k] = end, end, at[j], at[j] + 1, 0
             k += 1
         j += 1
-    index[n] = k
     nu = units.shape[0]
     if nu == 0:
         return hashes_o, exact_o, starts_o, ends_o, kinds_o, None
@@ -878,9 +919,8 @@ def code_passes(const uint64_t[::1] hashes, const uint64_t[::1] exact, const int
     cdef Py_ssize_t u, un = 0
     units_o = np.empty((nu, 2), dtype=np.int64)
     cdef int64_t[:, ::1] uo = units_o
-    kept_index_a = np.empty(n + 1, dtype=np.int64)  # the kept count before old i
-    shift_a = np.zeros(kept + 1, dtype=np.int64)  # statement ends put before kept position k (inclusive)
-    cdef int64_t[::1] kidx = kept_index_a, shift = shift_a
+    for j in range(kept + 1):
+        shift[j] = 0
     k = 0
     for i in range(n):
         kidx[i] = k

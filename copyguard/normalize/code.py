@@ -88,7 +88,7 @@ class _Compiled:
     type_marks: np.ndarray
     statement_end: np.ndarray  # its hash, or none (``_line_ends``)
     tables: object = None  # the above as a ``_core.CodeTables``, made on first use
-    pass_tables: tuple | None = None  # what ``_core.code_passes`` needs (``_pass_tables``), made on first use
+    pass_tables: object = None  # what ``_core.code_passes`` needs, a ``_core.PassTables``, made on first use
 
 
 _COMPILED: dict[str, _Compiled] = {}
@@ -629,7 +629,7 @@ def _normalize_compiled(c, text: str, data: bytes, grammar: Grammar, compiled: _
     hashes, exact, starts, ends, kinds, units = arrays
     passes = compiled.pass_tables
     if passes is None:
-        passes = compiled.pass_tables = _pass_tables(compiled)
+        passes = compiled.pass_tables = c.PassTables(_pass_tables(compiled))
     done = c.code_passes(hashes, exact, starts, ends, kinds, units, b"" if cps is not None else data,
                          _NO_CPS if cps is None else cps, passes)
     if done is not None:
