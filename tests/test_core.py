@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from copyguard import compiled, sketch
-from copyguard.normalize import normalize
 from copyguard.index.arrays import sorted_unique
+from copyguard.normalize import normalize
 from copyguard.normalize.code import normalize_code_spans
 from copyguard.normalize.tokens import Kind
 from copyguard.params import Params
@@ -760,7 +760,7 @@ def test_passage_hits_in_one_call_equal_reference(tmp_path, monkeypatch):
                 monkeypatch.setattr(query_module, "_KEY_CHUNK", chunk)
                 for max_hits in (None, 128, 2, 0):
                     for idx in (index, other):
-                        fast, slow = both(lambda: idx.passage_hits(keys.copy(), max_hits))
+                        fast, slow = both(lambda: idx.passage_hits(keys.copy(), max_hits))  # noqa: B023 (called at once)
                         same(fast, slow)
                         seen += fast[0].shape[0]
     assert seen > 1000

@@ -14,7 +14,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_clean() -> None:
-    result = _run("ruff", "check", "copyguard", "bench")
+    result = _run("ruff", "check", "copyguard", "bench", "tests", "scripts")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

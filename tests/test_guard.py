@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from copyguard.guard import Guard
-from copyguard.policy import Policy
-from copyguard.verdict import redact
 from copyguard.index import Index
 from copyguard.index.build import add_to_index, build_index
+from copyguard.policy import Policy
+from copyguard.verdict import redact
 
 CORPUS = Path(__file__).resolve().parents[1] / "copyguard" / "samples" / "corpus"
 PARSER = (CORPUS / "tomli" / "_parser.py").read_text()

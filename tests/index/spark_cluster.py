@@ -49,7 +49,7 @@ class Cluster:
             time.sleep(0.3)
         raise RuntimeError(f"{name} did not log {needle!r}: {(self.workdir / f'{name}.log').read_text()[-2000:]}")
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         port = free_port()
         self.url = f"spark://127.0.0.1:{port}"
         self._start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),

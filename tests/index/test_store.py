@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from synth import make_data, passage_keys
 
-from copyguard.errors import IndexStoreError, IndexFormatError
+from copyguard.errors import IndexFormatError, IndexStoreError
 from copyguard.index import FORMAT_VERSION, Index, SegmentData, SourceRecord
 from copyguard.params import Params
 

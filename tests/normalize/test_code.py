@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
 from copyguard.errors import UnknownLanguageError
 from copyguard.normalize import grammars
 from copyguard.normalize.code import normalize_code
-from copyguard.normalize.tokens import ID, NUM, STR, Kind, hash_string
+from copyguard.normalize.tokens import ID, STR, Kind, hash_string
 
 # For every language: an original function, the same function with its local
 # names consistently renamed, re-indented, re-wrapped and comments changed,

@@ -120,7 +120,7 @@ def test_prose_only_is_prose():
 
 def test_marker_prefilter_never_skips_a_match():
     """A marker is skipped only when a string every match must contain is absent."""
-    from copyguard.normalize.detect import marker_found, languages
+    from copyguard.normalize.detect import languages, marker_found
 
     texts = [s for _, s in SNIPPETS] + PROSE
     for lang in languages():
@@ -383,9 +383,10 @@ _CODE_LINE_REFERENCE = re.compile(
 
 def _real_lines() -> list[str]:
     """Lines of real code and prose: this package's sources, the standard library's, the sample corpus and answer."""
-    import copyguard
     import json
     import textwrap
+
+    import copyguard
 
     roots = [Path(copyguard.__file__).parent, Path(json.__file__).parent, Path(textwrap.__file__).parent / "email"]
     texts = [p.read_text(encoding="utf-8", errors="replace") for root in roots for p in sorted(root.rglob("*"))

@@ -107,11 +107,11 @@ def test_metrics_count_requests_per_route_and_action(server, texts):
     status, text, headers = server.request("GET", "/metrics")
     assert status == 200 and headers["content-type"].startswith("text/plain")
     lines = text.splitlines()
-    assert any(l.startswith('copyguard_checks_total{action="block",route="/v1/check"}') for l in lines)
-    assert any(l.startswith("copyguard_request_duration_seconds_bucket") and 'action="block"' in l for l in lines)
-    assert any(l.startswith("copyguard_index_live_sources{") and l.endswith(" 18.0") for l in lines)
-    assert any(l.startswith("copyguard_index_generation{index=") for l in lines)
-    assert any(l.startswith('copyguard_worker_requests_total{route="/v1/check",worker="') for l in lines)
+    assert any(row.startswith('copyguard_checks_total{action="block",route="/v1/check"}') for row in lines)
+    assert any(row.startswith("copyguard_request_duration_seconds_bucket") and 'action="block"' in row for row in lines)
+    assert any(row.startswith("copyguard_index_live_sources{") and row.endswith(" 18.0") for row in lines)
+    assert any(row.startswith("copyguard_index_generation{index=") for row in lines)
+    assert any(row.startswith('copyguard_worker_requests_total{route="/v1/check",worker="') for row in lines)
 
 
 # --- the shapes of LiteLLM and Azure ------------------------------------------------------------
