@@ -339,6 +339,15 @@ class Guard:
         by_source: dict[tuple[str | None, str], list[Match]] = {}
         qualified: set[tuple[str | None, str]] = set()
         exact: dict[int, np.ndarray] = {}  # each stream's exact shingles (code), made once if it has candidates
+
+        def align(i: int, cands: list[Candidate]) -> tuple[list[Candidate], list[Match]]:
+            """Those of ``cands`` stream ``i`` has not aligned yet, and their matches."""
+            fresh = [c for c in cands if (c.shard, c.ref) not in aligned[i]]
+            aligned[i].update((c.shard, c.ref) for c in fresh)
+            if fresh and i not in exact:
+                exact[i] = exact_shingles(streams[i].tokens, queries[i].k) if queries[i].code else queries[i].shingles
+            return fresh, self._align(indexes, streams[i], queries[i], fresh, common[i], counts[i], exact.get(i), blocks)
+
         for round_no in range(MAX_ROUNDS):
             batch = [_take(todo, done, first if round_no == 0 else p.max_sources)
                      for todo, done, (_, first) in zip(pending, aligned, ranked)]
@@ -347,12 +356,9 @@ class Guard:
             new: list[Match] = []
             tried: list[list[Candidate]] = []
             for i, cands in enumerate(cross_channel(indexes, batch, p.max_sources)):
-                fresh = [c for c in cands if (c.shard, c.ref) not in aligned[i]]
-                aligned[i].update((c.shard, c.ref) for c in fresh)
+                fresh, found_here = align(i, cands)
                 tried.append(fresh)
-                if fresh and i not in exact:
-                    exact[i] = exact_shingles(streams[i].tokens, queries[i].k) if queries[i].code else queries[i].shingles
-                new.extend(self._align(indexes, streams[i], queries[i], fresh, common[i], counts[i], exact.get(i), blocks))
+                new.extend(found_here)
             if len(streams) > 1 and new:
                 # a source with regions in one stream is aligned in the others too, whatever room the round had:
                 # its evidence is the sum of both channels, so how many rounds it took must not change a verdict
@@ -361,13 +367,7 @@ class Guard:
                 found = [[c for c in cands if ((names[c.shard] if names else None),
                                                indexes[c.shard].source(c.ref).source_id) in hit] for cands in tried]
                 for i, cands in enumerate(cross_channel(indexes, found, 2 * sum(map(len, found)))):
-                    fresh = [c for c in cands if (c.shard, c.ref) not in aligned[i]]
-                    aligned[i].update((c.shard, c.ref) for c in fresh)
-                    if fresh and i not in exact:
-                        exact[i] = (exact_shingles(streams[i].tokens, queries[i].k) if queries[i].code
-                                    else queries[i].shingles)
-                    new.extend(self._align(indexes, streams[i], queries[i], fresh, common[i], counts[i], exact.get(i),
-                                           blocks))
+                    new.extend(align(i, cands)[1])
             matches.extend(new)
             for m in new:
                 by_source.setdefault((m.index, m.source), []).append(m)
