@@ -203,11 +203,6 @@ cdef int _by_count(const void* x, const void* y) noexcept nogil:
     return (p.key > q.key) - (p.key < q.key)
 
 
-cdef int _cand_by_u64(const void* a, const void* b) noexcept nogil:
-    cdef uint64_t x = (<const uint64_t*> a)[0], y = (<const uint64_t*> b)[0]
-    return (x > y) - (x < y)
-
-
 cdef bint _in_sorted_u32(const uint32_t* xs, Py_ssize_t n, uint32_t v) noexcept nogil:
     cdef Py_ssize_t lo = 0, hi = n, mid
     while lo < hi:
@@ -276,7 +271,7 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] common, const 
                 n_rare += 1
         if n_rare < min_held:
             return empty, empty, empty
-        qsort(&values[0], n_rare, sizeof(uint64_t), _cand_by_u64)
+        qsort(&values[0], n_rare, sizeof(uint64_t), _by_u64)
         for i in range(n_rare):
             if i == 0 or values[i] != values[n_values - 1]:
                 values[n_values] = values[i]
@@ -423,7 +418,7 @@ def passage_hits(const uint64_t[:, ::1] keys, list segs, Py_ssize_t max_hits, Py
             needles[d] = keys[i, j]
             d += 1
     if n:
-        qsort(&needles[0], n, sizeof(uint64_t), _cand_by_u64)
+        qsort(&needles[0], n, sizeof(uint64_t), _by_u64)
     d = 0
     for i in range(n):
         if i == 0 or needles[i] != needles[d - 1]:
