@@ -268,9 +268,14 @@ def detail(res: dict) -> str:
 
 
 def main() -> None:
+    if sys.argv[1:2] in (["-h"], ["--help"]):
+        print(__doc__)
+        return
     if sys.argv[1:2] == ["collect"]:
         collect()
         return
+    if not OUT.exists():
+        sys.exit(f"lab: no saved matches at {OUT}; run `python bench/accuracy/lab.py collect` first")
     recs = pickle.loads(OUT.read_bytes())
     import lab_rules
 
