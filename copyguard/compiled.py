@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -27,6 +28,9 @@ try:
 except ImportError:  # a source checkout that was never built: the numpy reference runs
     _loaded = None
 if _loaded is not None and getattr(_loaded, "API", 0) != API:
+    warnings.warn(f"copyguard's compiled core was built from another source tree (API {getattr(_loaded, 'API', 0)}, "
+                  f"this tree needs {API}); the slower numpy reference runs. Rebuild it: pip install -e .",
+                  RuntimeWarning, stacklevel=2)
     _loaded = None
 
 _on = [_loaded is not None and os.environ.get("COPYGUARD_NO_EXT", "") in ("", "0")]

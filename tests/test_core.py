@@ -789,3 +789,20 @@ def test_holders_table_equals_reference(seed):
         same(*both(holders, keys, shingles, source_tok))
         same(*both(sort_with_order, shingles))
         same(*both(band_table, shingles[: n - n % 4].reshape(-1, 4)))
+
+
+def test_a_core_built_from_another_tree_is_not_used_and_says_so():
+    """An editable install not rebuilt after a pull: the reference runs, with a warning that says how to rebuild."""
+    import subprocess
+    import sys
+
+    code = ("import sys, types, warnings\n"
+            "warnings.simplefilter('always')\n"
+            "stale = types.ModuleType('copyguard._core'); stale.API = -1\n"
+            "sys.modules['copyguard._core'] = stale\n"
+            "with warnings.catch_warnings(record=True) as seen:\n"
+            "    from copyguard import compiled\n"
+            "print(compiled.core() is None, [str(w.message) for w in seen if w.category is RuntimeWarning])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("True ")
+    assert "API -1" in out and f"needs {compiled.API}" in out and "pip install" in out
