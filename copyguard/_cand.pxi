@@ -225,27 +225,34 @@ cdef bint _in_sorted_i64(const int64_t* xs, Py_ssize_t n, int64_t v) noexcept no
     return lo < n and xs[lo] == v
 
 
-def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] common, const int64_t[::1] counts, int max_count,
-                 list segs, Py_ssize_t min_held, Py_ssize_t limit, const int64_t[::1] exclude,
-                 const int64_t[::1] margins, int shard_shift):
+def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const uint8_t[::1] common,
+                 const int64_t[::1] counts, int max_count, list segs, Py_ssize_t min_held, Py_ssize_t limit,
+                 const int64_t[::1] exclude, const int64_t[:, ::1] margins, int shard_shift):
     """``candidates.held_candidates`` in one call: ``(keys, lo, hi)`` of the sources to align.
 
-    The rare shingles (not ``common``, held by 1 to ``max_count`` sources: ``counts``) are looked up in each
+    The rare shingles (not ``common``, held by 1 to ``max_count`` sources: ``counts``) of every stream together
+    (``streams``: the bit of the stream each shingle is from, ``margins.shape[1]`` streams) are looked up in each
     segment's count table; each live holder is a pair; sources with ``min_held`` pairs or more and not in
-    ``exclude`` (sorted keys) are taken most pairs first (ties: key), at most ``limit``; each is sliced around
-    the densest run of its tokens starting a held shingle (runs split where two are over ``margins[shard]``
-    apart). ``segs``: per segment of every shard ``(shard, s_base, df_keys, df_dir, holders, dead_sources,
-    source_tok, tok_shingles)``; ``key``: ``shard << shard_shift | ref``.
+    ``exclude`` (sorted keys) are taken most pairs first (ties: key), at most ``limit``; each is sliced, per stream
+    whose rare shingles it holds, around the densest run of its tokens starting one of them (runs split where two
+    are over ``margins[shard, stream]`` apart); ``lo``/``hi`` (one row per source, one column per stream) are -1
+    for a stream it holds none of. ``segs``: per segment of every shard ``(shard, s_base, df_keys, df_dir,
+    holders, dead_sources, source_tok, tok_shingles)``; ``key``: ``shard << shard_shift | ref``.
     """
     cdef Py_ssize_t n = shingles.shape[0], n_rare = 0, n_values = 0, i, j, s, n_segs = len(segs), n_pairs = 0
-    cdef Py_ssize_t n_groups = 0, cols, taken, lo_i, best_i, run_n, best_n, n_pos, g, n_held, a, b, mid
+    cdef Py_ssize_t n_groups = 0, cols, taken, lo_i, best_i, run_n, best_n, n_pos, g, n_held, a, b, mid, ch, k
+    cdef Py_ssize_t n_streams = margins.shape[1]
     cdef uint64_t[::1] values
     cdef uint64_t* hv = NULL
+    cdef uint8_t* hm = NULL
+    cdef uint8_t* vmask = NULL
     cdef int64_t* first = NULL
     cdef int64_t* found = NULL
     cdef HeldPair* pairs = NULL
     cdef HeldGroup* groups = NULL
     cdef int64_t* pos = NULL
+    cdef uint8_t* pm = NULL
+    cdef int64_t* sp = NULL
     cdef const uint64_t[::1] dk
     cdef const int64_t[::1] dd
     cdef const uint32_t[:, ::1] hold
@@ -255,13 +262,18 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] common, const 
     cdef int64_t shard, s_base, row, t0, t1, margin, h, ref
     cdef uint64_t v, f
     cdef uint64_t bloom[64]
+    cdef uint8_t bit, mine
     cdef int bits
-    cdef int64_t[::1] ok, olo, ohi
-    if common.shape[0] != n or counts.shape[0] != n:
-        raise ValueError("shingles, common and counts differ in length")
+    cdef int64_t[:, ::1] olo, ohi
+    cdef int64_t[::1] ok
+    if common.shape[0] != n or counts.shape[0] != n or streams.shape[0] != n:
+        raise ValueError("shingles, streams, common and counts differ in length")
+    if n_streams > 8:
+        raise ValueError("at most 8 streams")
     empty = np.zeros(0, dtype=np.int64)
+    none = np.zeros((0, n_streams), dtype=np.int64)
     if min_held <= 0 or limit <= 0 or n == 0:
-        return empty, empty, empty
+        return empty, none, none
     try:
         values_arr = np.empty(n, dtype=np.uint64)
         values = values_arr
@@ -270,7 +282,7 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] common, const 
                 values[n_rare] = shingles[i]
                 n_rare += 1
         if n_rare < min_held:
-            return empty, empty, empty
+            return empty, none, none
         qsort(&values[0], n_rare, sizeof(uint64_t), _by_u64)
         for i in range(n_rare):
             if i == 0 or values[i] != values[n_values - 1]:
@@ -278,8 +290,19 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] common, const 
                 n_values += 1
         first = <int64_t*> malloc(n_values * sizeof(int64_t))
         found = <int64_t*> malloc(n_values * sizeof(int64_t))
-        if first == NULL or found == NULL:
+        vmask = <uint8_t*> calloc(n_values, sizeof(uint8_t))
+        if first == NULL or found == NULL or vmask == NULL:
             raise MemoryError()
+        for i in range(n):  # the streams each distinct rare value is from
+            if not common[i] and counts[i] > 0 and counts[i] <= max_count:
+                a, b = 0, n_values
+                while a < b:
+                    mid = (a + b) >> 1
+                    if values[mid] < shingles[i]:
+                        a = mid + 1
+                    else:
+                        b = mid
+                vmask[a] |= streams[i]
         # every (source, value) pair, segment by segment
         for s in range(n_segs):
             t = segs[s]
@@ -324,8 +347,8 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] common, const 
         qsort(groups, n_groups, sizeof(HeldGroup), _by_count)
         taken = min(n_groups, limit)
         keys_arr = np.empty(taken, dtype=np.int64)
-        lo_arr = np.empty(taken, dtype=np.int64)
-        hi_arr = np.empty(taken, dtype=np.int64)
+        lo_arr = np.full((taken, n_streams), -1, dtype=np.int64)
+        hi_arr = np.full((taken, n_streams), -1, dtype=np.int64)
         ok, olo, ohi = keys_arr, lo_arr, hi_arr
         for g in range(taken):
             t = segs[groups[g].seg]
@@ -338,16 +361,21 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] common, const 
             t0, t1 = st[row, 0], st[row, 1]
             if shard < 0 or shard >= margins.shape[0]:
                 raise IndexError("no margin for this shard")
-            margin = margins[shard]
             pos = <int64_t*> realloc(pos, (t1 - t0 + 1) * sizeof(int64_t))
-            if pos == NULL:
+            pm = <uint8_t*> realloc(pm, (t1 - t0 + 1) * sizeof(uint8_t))
+            sp = <int64_t*> realloc(sp, (t1 - t0 + 1) * sizeof(int64_t))
+            if pos == NULL or pm == NULL or sp == NULL:
                 raise MemoryError()
             n_held = groups[g].n
             hv = <uint64_t*> realloc(hv, n_held * sizeof(uint64_t))
-            if hv == NULL:
+            hm = <uint8_t*> realloc(hm, n_held * sizeof(uint8_t))
+            if hv == NULL or hm == NULL:
                 raise MemoryError()
+            mine = 0
             for j in range(n_held):  # ascending: pairs are sorted by value within a source
                 hv[j] = values[pairs[groups[g].start + j].value]
+                hm[j] = vmask[pairs[groups[g].start + j].value]
+                mine |= hm[j]
             memset(bloom, 0, sizeof(bloom))
             for j in range(n_held):
                 f = (hv[j] * POLY) >> 52
@@ -366,30 +394,44 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] common, const 
                     else:
                         b = mid
                 if a < n_held and hv[a] == v:
-                    pos[n_pos] = i
+                    pos[n_pos], pm[n_pos] = i, hm[a]
                     n_pos += 1
             ok[g] = groups[g].key
-            if n_pos == 0:
-                olo[g], ohi[g] = 0, t1 - t0
-                continue
-            # the run holding most positions, split where two are over ``margin`` apart; the first such run
-            lo_i, best_i, best_n = 0, 0, 0
-            for i in range(1, n_pos + 1):
-                if i == n_pos or pos[i] - pos[i - 1] > margin:
-                    run_n = i - lo_i
-                    if run_n > best_n:
-                        best_i, best_n = lo_i, run_n
-                    lo_i = i
-            olo[g] = max(pos[best_i] - margin, 0)
-            ohi[g] = pos[best_i + best_n - 1] + margin
+            for ch in range(n_streams):
+                bit = <uint8_t> (1 << ch)
+                if not (mine & bit):
+                    continue
+                margin = margins[shard, ch]
+                k = 0
+                for i in range(n_pos):  # this stream's positions
+                    if pm[i] & bit:
+                        sp[k] = pos[i]
+                        k += 1
+                if k == 0:
+                    olo[g, ch], ohi[g, ch] = 0, t1 - t0
+                    continue
+                # the run holding most positions, split where two are over ``margin`` apart; the first such run
+                lo_i, best_i, best_n = 0, 0, 0
+                for i in range(1, k + 1):
+                    if i == k or sp[i] - sp[i - 1] > margin:
+                        run_n = i - lo_i
+                        if run_n > best_n:
+                            best_i, best_n = lo_i, run_n
+                        lo_i = i
+                olo[g, ch] = max(sp[best_i] - margin, 0)
+                ohi[g, ch] = sp[best_i + best_n - 1] + margin
         return keys_arr, lo_arr, hi_arr
     finally:
         free(hv)
+        free(hm)
+        free(vmask)
         free(first)
         free(found)
         free(pairs)
         free(groups)
         free(pos)
+        free(pm)
+        free(sp)
 
 
 def passage_hits(const uint64_t[:, ::1] keys, list segs, Py_ssize_t max_hits, Py_ssize_t max_needles):

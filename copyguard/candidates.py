@@ -26,7 +26,7 @@ import numpy as np
 
 from .compiled import core
 from .index import Index, PassageInfo
-from .index.arrays import sorted_unique
+from .index.arrays import isin_sorted, sorted_unique
 from .normalize.tokens import Tokens, TokenStream, mix64
 from .params import Params
 from .passages import sketch_passages
@@ -264,37 +264,48 @@ def best_sources(sources: np.ndarray, contain: np.ndarray, limit: int) -> list[t
     return [(int(s), float(c)) for s, c in zip(sources[pick], contain[pick])]
 
 
-def held_candidates(indexes: Sequence[Index], query: Query, common: np.ndarray, counts: np.ndarray, min_held: int,
-                    limit: int, exclude: set[tuple[int, int]] | None = None) -> list[Candidate]:
-    """Sources holding ``min_held`` or more of the output's rare shingles, most first, at most ``limit`` of them.
+def held_candidates(indexes: Sequence[Index], queries: Sequence[Query], common: Sequence[np.ndarray],
+                    counts: Sequence[np.ndarray], min_held: int, limit: int,
+                    exclude: set[tuple[int, int]] | None = None) -> list[list[Candidate]]:
+    """Per stream, the sources holding ``min_held`` or more of the output's rare shingles, most first.
 
     A rare shingle is one at most ``df.HOLDERS`` indexed sources hold (``counts``)
     and not boilerplate (``common``); each segment records its holders. This
     finds the copy MinHash cannot: an output too short (the first five lines of
-    a documented function) for any band of it to meet an indexed window. Each
-    source is sliced around its densest run of the tokens where it holds those
-    shingles (``_densest``). ``exclude``: (shard, ref) already candidates.
+    a documented function) for any band of it to meet an indexed window. The
+    rare shingles of every stream (``queries``: the answer's code and its words)
+    count together, as the floors count both channels: a short method under a
+    one-line doc comment holds two rare shingles of code and one of words. At
+    most ``limit`` sources are taken; each is sliced around the densest run of
+    the tokens where it holds a stream's shingles (``_densest``), stream by
+    stream (a source's tokens hold one channel, then the other), and goes to
+    the streams whose shingles it holds. ``exclude``: (shard, ref) not to take.
     """
     from .index.df import HOLDERS
 
-    if min_held <= 0 or limit <= 0 or query.shingles.shape[0] == 0:
-        return []
+    out: list[list[Candidate]] = [[] for _ in queries]
+    if min_held <= 0 or limit <= 0 or not any(q.shingles.shape[0] for q in queries):
+        return out
     c = core()
-    if c is not None:  # one call: the numpy below is its reference
+    if c is not None and len(queries) <= _MAX_STREAMS:  # one call: the numpy below is its reference
         segs = [(s, *t) for s, index in enumerate(indexes) for t in index.holder_arrays()]
         skip = (np.array(sorted((s << _SHARD_SHIFT) | r for s, r in exclude), dtype=np.int64) if exclude
                 else _NO_KEYS)
-        margins = np.array([index.params.window(query.code)[0] for index in indexes], dtype=np.int64)
-        keys, lo, hi = c.held_sources(query.shingles, np.ascontiguousarray(common).view(np.uint8),
-                                      np.ascontiguousarray(counts, dtype=np.int64), HOLDERS, segs, min_held, limit,
-                                      skip, margins, _SHARD_SHIFT)
+        margins = np.array([[index.params.window(q.code)[0] for q in queries] for index in indexes], dtype=np.int64)
+        stream = np.concatenate([np.full(q.shingles.shape[0], 1 << i, dtype=np.uint8) for i, q in enumerate(queries)])
+        keys, lo, hi = c.held_sources(np.concatenate([q.shingles for q in queries]), stream,
+                                      np.concatenate(common).view(np.uint8),
+                                      np.concatenate(counts).astype(np.int64, copy=False), HOLDERS, segs, min_held,
+                                      limit, skip, margins.reshape(len(indexes), len(queries)), _SHARD_SHIFT)
         mask = (1 << _SHARD_SHIFT) - 1
-        return [_candidate(indexes, key >> _SHARD_SHIFT, key & mask, 0.0, a, b)
-                for key, a, b in zip(keys.tolist(), lo.tolist(), hi.tolist())]
-    rare = ~common & (counts > 0) & (counts <= HOLDERS)
-    if int(np.count_nonzero(rare)) < min_held:
-        return []
-    values = sorted_unique(query.shingles[rare])
+        for key, los, his in zip(keys.tolist(), lo.tolist(), hi.tolist()):
+            _held_slices(out, indexes, key >> _SHARD_SHIFT, key & mask,
+                         [(i, a, b) for i, (a, b) in enumerate(zip(los, his)) if a >= 0])
+        return out
+    parts = [q.shingles[~m & (n > 0) & (n <= HOLDERS)] for q, m, n in zip(queries, common, counts)]
+    if sum(int(x.shape[0]) for x in parts) < min_held:
+        return out
+    values = sorted_unique(np.concatenate(parts))
     found: list[tuple[int, int, int]] = []  # (-shingles held, shard, ref)
     held: dict[tuple[int, int], np.ndarray] = {}  # the output's values each of them holds
     for shard, index in enumerate(indexes):
@@ -310,15 +321,36 @@ def held_candidates(indexes: Sequence[Index], query: Query, common: np.ndarray, 
             if exclude is None or (shard, ref) not in exclude:
                 found.append((-int(n[i]), shard, ref))
                 held[shard, ref] = np.sort(values[at[start[i]:start[i] + n[i]]])
-    out = []
+    mine = [sorted_unique(x) for x in parts]
     for _, shard, ref in sorted(found)[:limit]:
         index = indexes[shard]
         stored = index.source_shingles(ref)
-        at = _positions_of(stored, held[shard, ref])
-        margin = index.params.window(query.code)[0]
-        lo, hi = _densest(at, margin) if at.shape[0] else (0, stored.shape[0])
-        out.append(Candidate(ref, 0.0, index.source_tokens(ref, lo, hi), shard))
+        ranges = []
+        for i, (q, values_i) in enumerate(zip(queries, mine)):
+            own = held[shard, ref][isin_sorted(held[shard, ref], values_i)]
+            if own.shape[0]:
+                at = _positions_of(stored, own)
+                ranges.append((i, *(_densest(at, index.params.window(q.code)[0]) if at.shape[0]
+                                    else (0, stored.shape[0]))))
+        _held_slices(out, indexes, shard, ref, ranges)
     return out
+
+
+_MAX_STREAMS = 8  # the compiled lookup marks a shingle's streams in 8 bits
+
+
+def _held_slices(out: list[list[Candidate]], indexes: Sequence[Index], shard: int, ref: int,
+                 ranges: list[tuple[int, int, int]]) -> None:
+    """Give source ``ref`` to each stream of ``ranges`` ((stream, lo, hi)), sliced to the union of their token ranges."""
+    index = indexes[shard]
+    if len(ranges) == 1:
+        tokens = index.source_tokens(ref, ranges[0][1], ranges[0][2])
+    else:
+        whole = index.source_tokens(ref)
+        n = whole.hashes.shape[0]
+        tokens = _take(whole, sorted_unique(np.concatenate([np.arange(lo, min(hi, n)) for _, lo, hi in ranges])))
+    for i, _, _ in ranges:
+        out[i].append(Candidate(ref, 0.0, tokens, shard))
 
 
 def _positions_of(stored: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -154,7 +154,7 @@ class Guard:
         counts = [shingle_counts(indexes, q) for q in queries]
         common = [boilerplate_mask(indexes, q, p.max_shingle_sources, p.max_shingle_share, c)
                   for q, c in zip(queries, counts)]
-        ranked = [self._candidates(indexes, q, c, n) for q, c, n in zip(queries, common, counts)]  # (ranking, first)
+        ranked = self._candidates(indexes, queries, common, counts)  # (ranking, first) per stream
         held = self._held_only(indexes, [r for r, _ in ranked])
         known: dict[tuple[str | None, str], tuple[int, list[Match]]] = {}
         matches, truncated = self._rounds(indexes, streams, queries, common, ranked, counts, blocks, held, known)
@@ -273,28 +273,33 @@ class Guard:
         return out, bool(rest), Blocks(text, units, _starts(out), self.policy.min_region_block,
                                        _starts([ts for ts in out if ts.is_code]))
 
-    def _candidates(self, indexes: tuple[Index, ...], query: Query, common: np.ndarray,
-                    counts: np.ndarray | None = None, extra: int = 2) -> tuple[Ranking, int]:
-        """Sources by containment of the output's shingles that are not boilerplate, best first; the first round's size.
+    def _candidates(self, indexes: tuple[Index, ...], queries: list[Query], common: list[np.ndarray],
+                    counts: list[np.ndarray] | None = None, extra: int = 2) -> list[tuple[Ranking, int]]:
+        """Per stream: sources by containment of its shingles that are not boilerplate, best first; the first round's size.
 
         When boilerplate was discounted, the best ``extra`` sources that only
         all shingles find are ranked right after the first round's: the
         evidence floor then drops them or, if their copy has enough of its
         own, reports them; the report names those dropped as discounted.
         With ``counts``, the sources holding ``min_held_shingles`` of the
-        output's rare shingles that no band proposed lead the first round
-        (``held_candidates``; ``Ranking.held`` names them).
+        output's rare shingles (of all streams together) that no band of a
+        stream proposed lead that stream's first round (``held_candidates``;
+        ``Ranking.held`` names them).
         """
-        found, first = self._ranked(indexes, query, common, extra)
+        ranked = [self._ranked(indexes, q, c, extra) for q, c in zip(queries, common)]
         p = self.policy
         if counts is None or p.min_held_shingles <= 0:
-            return found, first
-        have = {(c.shard, c.ref) for c in found.candidates}
-        held = held_candidates(indexes, query, common, counts, p.min_held_shingles, p.max_sources, have)
-        if not held:
-            return found, first
-        return (Ranking(held + found.candidates, found.truncated, found.more, frozenset((c.shard, c.ref) for c in held)),
-                first + len(held))
+            return ranked
+        haves = [{(c.shard, c.ref) for c in found.candidates} for found, _ in ranked]
+        everywhere = set.intersection(*haves) if haves else set()
+        pooled = held_candidates(indexes, queries, common, counts, p.min_held_shingles,
+                                 p.max_sources * len(queries), everywhere)
+        out = []
+        for (found, first), have, mine in zip(ranked, haves, pooled):
+            held = [c for c in mine if (c.shard, c.ref) not in have][: p.max_sources]
+            out.append((Ranking(held + found.candidates, found.truncated, found.more,
+                                frozenset((c.shard, c.ref) for c in held)), first + len(held)) if held else (found, first))
+        return out
 
     def _held_only(self, indexes: tuple[Index, ...], rankings: list[Ranking]) -> set[tuple[str | None, str]]:
         """(index name, source id) of the sources only the held shingles proposed, in no stream's ranking by bands."""

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from copyguard import compiled, sketch
 from copyguard.index.arrays import sorted_unique
 from copyguard.normalize import normalize
-from copyguard.normalize.code import normalize_code_spans
+from copyguard.normalize.code import normalize_code_spans, normalize_code_words
 from copyguard.normalize.tokens import Kind
 from copyguard.params import Params
 from copyguard.passages import sketch_passages
@@ -712,7 +712,7 @@ def test_candidate_ranking_and_held_sources_in_one_call_equal_reference(tmp_path
 
     first, second, corpus = _two_indexes(tmp_path)
     assert len(first.manifest.segments) == 3
-    ranked = held = truncated = 0
+    ranked = held = truncated = pooled = both_streams = 0
     for text in _answers(corpus):
         for lang in ("python", "prose"):
             query = sketch_query(normalize(text, lang), first.params)
@@ -732,10 +732,26 @@ def test_candidate_ranking_and_held_sources_in_one_call_equal_reference(tmp_path
                     rare = np.flatnonzero(~common & (counts > 0) & (counts <= HOLDERS))
                     for exclude in (None, set(), {(0, 0), (1, 2)}, {(0, int(r)) for r in range(0, 40, 3)}):
                         for min_held, limit in ((1, 8), (3, 8), (3, 1), (0, 8), (2, 0), (len(rare) + 1, 8)):
-                            fast, slow = both(held_candidates, indexes, query, common, counts, min_held, limit, exclude)
-                            _same_candidates(fast, slow)
-                            held += len(fast)
+                            fast, slow = both(held_candidates, indexes, [query], [common], [counts], min_held, limit,
+                                              exclude)
+                            assert len(fast) == len(slow) == 1
+                            _same_candidates(fast[0], slow[0])
+                            held += len(fast[0])
+        # the code and the words of the answer together: their rare shingles pooled, each stream its own slice
+        queries = [sketch_query(ts, first.params) for ts in normalize_code_words(text, "python")]
+        for indexes in ([first], [first, second], [second, first]):
+            counts = [shingle_counts(indexes, q) for q in queries]
+            for common in ([np.zeros(n.shape[0], dtype=bool) for n in counts], [n > 1 for n in counts]):
+                for exclude in (None, {(0, 0), (1, 2)}, {(0, int(r)) for r in range(0, 40, 3)}):
+                    for min_held, limit in ((1, 8), (3, 8), (3, 1), (6, 256), (0, 8), (2, 0)):
+                        fast, slow = both(held_candidates, indexes, queries, common, counts, min_held, limit, exclude)
+                        assert len(fast) == len(slow) == len(queries)
+                        for a, b in zip(fast, slow):
+                            _same_candidates(a, b)
+                        pooled += sum(map(len, fast))
+                        both_streams += len({(c.shard, c.ref) for c in fast[0]} & {(c.shard, c.ref) for c in fast[1]})
     assert ranked > 100 and held > 50 and truncated > 10  # the cases compared hold candidates, and cuts
+    assert pooled > 50 and both_streams > 10  # sources given to both streams, sliced over both channels
 
 
 def _same_candidates(fast, slow):

@@ -774,3 +774,34 @@ def test_a_verbatim_copy_of_the_second_of_two_same_shaped_functions_is_aligned_v
     code = [m for m in found.matches if m.lang == "python"]
     assert code and all(m.kind == "verbatim" and not m.renames for m in code)
     assert TWINS[code[0].source_span[0]:code[0].source_span[1]].startswith("def get_logger")
+
+
+def _completer(name: str, doc: str, override: bool) -> str:
+    over = "    @Override\n" if override else ""
+    return (f"package demo;\n\npublic abstract class {name} extends Task {{\n    /**\n     * {doc}\n     */\n"
+            f"{over}    protected final boolean exec() {{\n        compute();\n        return false;\n    }}\n\n"
+            f"    public abstract void compute();\n}}\n")
+
+
+def test_rare_shingles_of_code_and_words_count_together_for_held_candidates(tmp_path):
+    from copyguard.candidates import boilerplate_mask, held_candidates, shingle_counts, sketch_query
+    from copyguard.index.df import HOLDERS
+
+    docs = [Document("Counted.java", _completer("Counted", "Implements execution conventions for CountedCompleters.",
+                                                True), "java", "MIT", None)]
+    docs += [Document(f"Other{i}.java", _completer(f"Other{i}", f"Implements execution conventions for Tasks{i}.",
+                                                   False), "java", "MIT", None) for i in range(4)]
+    index_documents(docs, str(tmp_path / "idx"))
+    index = Index.open(tmp_path / "idx")
+    copied = ("/**\n * Implements execution conventions for CountedCompleters.\n */\n@Override\n"
+              "protected final boolean exec() {\n    compute();\n    return false;\n}\n")
+    queries = [sketch_query(ts, index.params) for ts in normalize_code_words(copied, "java") if len(ts)]
+    counts = [shingle_counts([index], q) for q in queries]
+    common = [boilerplate_mask([index], q, 10, 0.0, n) for q, n in zip(queries, counts)]
+    rare = [int(((n > 0) & (n <= HOLDERS) & ~c).sum()) for n, c in zip(counts, common)]
+    assert len(rare) == 2 and max(rare) < 3 <= sum(rare)  # neither channel alone holds 3 rare shingles
+    alone = [held_candidates([index], [q], [c], [n], 3, 8) for q, c, n in zip(queries, common, counts)]
+    assert alone == [[[]], [[]]]
+    together = held_candidates([index], queries, common, counts, 3, 8)
+    named = [{index.source(c.ref).source_id for c in cands} for cands in together]
+    assert named == [{"Counted.java"}, {"Counted.java"}]

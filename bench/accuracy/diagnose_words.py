@@ -50,7 +50,7 @@ def replay(g, text: str, lang: str | None):
     counts = [shingle_counts(indexes, q) for q in queries]
     common = [boilerplate_mask(indexes, q, p.max_shingle_sources, p.max_shingle_share, c)
               for q, c in zip(queries, counts)]
-    ranked = [g._candidates(indexes, q, c, n) for q, c, n in zip(queries, common, counts)]
+    ranked = g._candidates(indexes, queries, common, counts)
     held = g._held_only(indexes, [r for r, _ in ranked])
     matches, _ = g._rounds(indexes, streams, queries, common, ranked, counts, blocks, held)
     kept, _ = weigh(text, matches, p.floors(), blocks, held)

@@ -107,7 +107,7 @@ class LabGuard(Guard):
         self._dfs = [sum(i.source_counts(q.shingles) for i in indexes) for q in queries]
         self._qi = {id(q): n for n, q in enumerate(queries)}
         self._out = []
-        ranked = [self._candidates(indexes, q, c) for q, c in zip(queries, common)]
+        ranked = self._candidates(indexes, queries, common)
         self._rounds(indexes, streams, queries, common, ranked)
         return self._out
 
