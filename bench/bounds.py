@@ -14,7 +14,10 @@ Answers (each built to the size of its row, in bytes of UTF-8):
 - ``one character``: the same letter repeated (one token, no words);
 - ``fences``: thousands of tiny fenced blocks alternating languages;
 - ``random prose``: words drawn from the Jargon File chapters, no copy;
-- ``dense code``: one Python fence of random one-letter statements (``a=b+c*d;``), the most tokens per byte.
+- ``dense code``: one Python fence of random one-letter statements (``a=b+c*d;``), the most tokens per byte;
+- ``hostile TSX``: one TSX fence of ``tests/data/parse/tsx-hang.json`` repeated, 199 random characters whose
+  parse tree-sitter's error recovery makes last for minutes (given up at the parse budget);
+- ``hostile TSX fences``: the same text in fences of its own, one after the other (each parsed alone).
 
 Last, the CLI on 10 MB of copies: refused by the default ``--max-bytes``.
 
@@ -23,7 +26,7 @@ Each check runs in a fresh process so that its peak resident memory
 exec) is its own; times are CPU time of the check alone (process time),
 after opening the index. Prints one table.
 
-    python bench/bounds.py [--sizes 10000,100000,1000000]
+    python bench/bounds.py [--sizes 10000,100000,1000000] [--answers "hostile TSX,fences"]
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ def answers(size: int, protected: list[Path], rng: random.Random) -> dict[str, s
     dense = "".join(f"{rng.choice(letters)}={rng.choice(letters)}{rng.choice('+-*/')}{rng.choice(letters)};"
                     for _ in range(size // 6))
     fences = "".join(f"```{'python' if i % 2 else 'js'}\nx{i} = {i}\n```\n" for i in range(size // 20))[:size]
+    _, hang = json.loads((ROOT / "tests" / "data" / "parse" / "tsx-hang.json").read_text(encoding="utf-8"))
     return {
         "numeric list": "```python\nx = [" + fill("1, ")[: size - 20] + "1]\n```\n",
         "one copy repeated": fill(f"```python\n{func}\n```\n"),
@@ -89,6 +93,8 @@ def answers(size: int, protected: list[Path], rng: random.Random) -> dict[str, s
         "fences": fences,
         "random prose": prose,
         "dense code": f"```python\n{dense}"[: size - 4] + "\n```",
+        "hostile TSX": f"```tsx\n{fill(hang)[: size - 12]}\n```\n",
+        "hostile TSX fences": fill(f"```tsx\n{hang}\n```\n"),
     }
 
 
@@ -120,7 +126,9 @@ def run_one(index: Path, text: str, tmp: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--answers", help="only these answers (comma-separated names of the rows)")
     args = ap.parse_args()
+    only = set(args.answers.split(",")) if args.answers else None
     sizes = [int(s) for s in args.sizes.split(",")]
     rng = random.Random(7)
     with tempfile.TemporaryDirectory(prefix="cg-bounds-") as tmp_name:
@@ -135,13 +143,16 @@ def main() -> None:
         print("|---|---|---|---|---|---|---|")
         for size in sizes:
             for name, text in answers(size, protected, rng).items():
+                if only is not None and name not in only:
+                    continue
                 r = run_one(tmp / "idx", text, tmp)
                 if "error" in r:
                     print(f"| {name} | {len(text.encode()):,} | error: {r['error']} | | | | |", flush=True)
                     continue
                 print(f"| {name} | {len(text.encode()):,} | {r['cpu']:.2f} | {r['rss'] / 1e6:.0f} | {r['matches']} | "
                       f"{r['sources']} | {r['truncated']} |", flush=True)
-        cli_ten_mb(tmp / "idx", answers(1_000_000, protected, rng)["one copy repeated"] * 10, tmp)
+        if only is None:
+            cli_ten_mb(tmp / "idx", answers(1_000_000, protected, rng)["one copy repeated"] * 10, tmp)
 
 
 def cli_ten_mb(index: Path, text: str, tmp: Path) -> None:

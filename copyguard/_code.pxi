@@ -22,8 +22,39 @@ cdef extern from "tree_sitter/api.h" nogil:
     TSParser *ts_parser_new()
     void ts_parser_delete(TSParser *self)
     bint ts_parser_set_language(TSParser *self, const TSLanguage *language)
-    TSTree *ts_parser_parse_string(TSParser *self, const TSTree *old_tree, const char *string, uint32_t length)
     void ts_tree_delete(TSTree *self)
+
+cdef extern from *:
+    """
+    /* A parse within a budget of progress callbacks (the runtime calls back every 100 parse operations):
+       the input reads as ts_parser_parse_string's does, so the binding parsing through a function that
+       returns data[at:] (grammars.parse) runs the same operations and gives up at the same call. */
+    typedef struct { const char *text; uint32_t length; uint64_t calls, limit; } CgBudget;
+    static const char *cg_budget_read(void *payload, uint32_t at, TSPoint point, uint32_t *n) {
+        const CgBudget *b = (const CgBudget *)payload;
+        (void)point;
+        if (at >= b->length) { *n = 0; return ""; }
+        *n = b->length - at;
+        return b->text + at;
+    }
+    static bool cg_budget_progress(TSParseState *state) {
+        CgBudget *b = (CgBudget *)state->payload;
+        return ++b->calls > b->limit;
+    }
+    /* The tree, or NULL with *gave_up set when the budget ran out (the parser is then reset: it would
+       resume that parse on its next call). NULL without *gave_up: out of memory. */
+    static TSTree *cg_parse_within(TSParser *parser, const char *text, uint32_t length, uint64_t limit,
+                                   int *gave_up) {
+        CgBudget b = {text, length, 0, limit};
+        TSInput input = {&b, cg_budget_read, TSInputEncodingUTF8, NULL};
+        TSParseOptions options = {&b, cg_budget_progress};
+        TSTree *tree = ts_parser_parse_with_options(parser, NULL, input, options);
+        *gave_up = tree == NULL && b.calls > b.limit;
+        if (tree == NULL) ts_parser_reset(parser);
+        return tree;
+    }
+    """
+    TSTree *cg_parse_within(TSParser *parser, const char *text, uint32_t length, uint64_t limit, int *gave_up)
 
 cdef extern from *:
     """
@@ -472,9 +503,11 @@ cdef int _tokens(CodeTables t, const chars_t* cps, Py_ssize_t n, Walk* w, Toks* 
     return 0
 
 
-def normalize_code(CodeParser parser, CodeTables tables, bytes data, cps_or_none):
+def normalize_code(CodeParser parser, CodeTables tables, bytes data, cps_or_none, uint64_t budget):
     """``code._normalize_closed`` of the UTF-8 ``data`` of a text: ``(hashes, exact, starts, ends, kinds, units)``
-    (``None`` when there is no token) and the outermost literal and comment spans, an ``(n, 3)`` array.
+    (``None`` when there is no token), the outermost literal and comment spans, an ``(n, 3)`` array, and
+    whether the parse took at most ``budget`` progress callbacks (if not, it is given up and the text
+    lexed without a tree, as the reference does).
 
     ``cps_or_none`` holds the text's code points when it is not ASCII; offsets are then in
     characters, as the reference's.
@@ -491,17 +524,18 @@ def normalize_code(CodeParser parser, CodeTables tables, bytes data, cps_or_none
     memset(&w, 0, sizeof(Walk))
     memset(&toks, 0, sizeof(Toks))
     cdef TSTree* tree
-    cdef int err = 0
+    cdef int err = 0, gave_up = 0
     cdef int64_t* b2c = NULL
-    tree = ts_parser_parse_string(parser.parser, NULL, raw, <uint32_t> n_bytes)  # (GIL held: pymalloc)
-    if tree == NULL:
+    tree = cg_parse_within(parser.parser, raw, <uint32_t> n_bytes, budget, &gave_up)  # (GIL held: pymalloc)
+    if tree == NULL and not gave_up:
         raise MemoryError()
     try:
-        with nogil:
-            err = cg_walk(tree, tables.flags, tables.n_flags, tables.fields, tables.n_fields, <const uint8_t*> raw,
-                          word_start, &w)
-        ts_tree_delete(tree)
-        tree = NULL
+        if tree != NULL:
+            with nogil:
+                err = cg_walk(tree, tables.flags, tables.n_flags, tables.fields, tables.n_fields,
+                              <const uint8_t*> raw, word_start, &w)
+            ts_tree_delete(tree)
+            tree = NULL
         with nogil:
             if err == 0 and not ascii_only:
                 b2c = _byte_to_char(<const uint8_t*> raw, n_bytes)
@@ -531,8 +565,8 @@ def normalize_code(CodeParser parser, CodeTables tables, bytes data, cps_or_none
         opaque = np.empty((w.opaque.n, 3), dtype=np.int64)
         _fill_opaque(opaque, &w.opaque)
         if toks.n == 0:
-            return None, opaque
-        return _arrays(tables, &toks, &w.units), opaque
+            return None, opaque, not gave_up
+        return _arrays(tables, &toks, &w.units), opaque, not gave_up
     finally:
         if tree != NULL:
             ts_tree_delete(tree)
@@ -605,13 +639,19 @@ cdef int64_t* _byte_to_char(const uint8_t* b, Py_ssize_t n) noexcept nogil:
     return out
 
 
-def parse_only(CodeParser parser, bytes data):
-    """Parse ``data`` and drop the tree: the parser's own cost, the floor of ``normalize_code``."""
+def parse_only(CodeParser parser, bytes data, uint64_t budget):
+    """Parse ``data`` within ``budget`` progress callbacks and drop the tree: the parser's own cost, the floor
+    of ``normalize_code``. Returns whether the parse finished within the budget."""
     cdef const char* raw = data
     cdef uint32_t n = len(data)
+    cdef int gave_up = 0
     cdef TSTree* tree
-    tree = ts_parser_parse_string(parser.parser, NULL, raw, n)  # (GIL held: pymalloc)
-    ts_tree_delete(tree)
+    tree = cg_parse_within(parser.parser, raw, n, budget, &gave_up)  # (GIL held: pymalloc)
+    if tree == NULL and not gave_up:
+        raise MemoryError()
+    if tree != NULL:
+        ts_tree_delete(tree)
+    return not gave_up
 
 
 def word_units(const uint32_t[::1] cps, const int64_t[:, ::1] opaque, int min_words, bytes notice_words):

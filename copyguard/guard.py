@@ -51,7 +51,7 @@ from .index.segment import SourceRecord
 from .match import Match, Regions, attribute_batch, reanchor
 from .match import shared_positions as match_shared_positions
 from .normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
-from .normalize.code import normalize_code_spans, normalize_code_words
+from .normalize.code import normalize_code_spans, words_in
 from .normalize.text import blank_outside, normalize_prose_in
 from .policy import Policy
 from .sketch import exact_shingles
@@ -219,7 +219,7 @@ class Guard:
         return self._read(text, lang)[0]
 
     def _read(self, text: str, lang: str | None) -> tuple[list[TokenStream], bool, Blocks]:
-        """At most two token streams: the prose of the answer, and its code; whether the block limit applied; the blocks.
+        """At most two token streams: the prose of the answer, and its code; whether a bound applied; the blocks.
 
         The prose stream holds the prose blocks and the words inside the code
         (comments, docstrings, long strings: the index holds them as prose of
@@ -229,22 +229,27 @@ class Guard:
         by block: a fence that starts inside a string must not swallow the next one.
         Past ``MAX_CODE_BLOCKS`` blocks, the rest of each language is parsed in
         one piece (everything else blanked), so thousands of tiny fences cost
-        one parse per language; the verdict then says ``truncated``. The blocks are what the answer shows:
+        one parse per language; the verdict then says ``truncated``. So it does when a parse outgrew its
+        budget (``grammars.parse_budget``): that code is lexed without a tree. The blocks are what the answer shows:
         each code block, each paragraph of prose (the whole text when ``lang`` is given).
         """
         if lang is not None:
+            unparsed = False
             if lang in PROSE_ALIASES:
                 streams = [normalize(text, lang)]
             else:
-                streams = [ts for ts in normalize_code_words(text, lang)[::-1] if len(ts)]
-            return streams, False, Blocks.whole(text, _starts(streams), self.policy.min_region_block,
-                                                _starts([ts for ts in streams if ts.is_code]))
+                parts = normalize_code_spans(text, lang)
+                streams = [ts for ts in (words_in(text, parts.words), parts.code) if len(ts)]
+                unparsed = not parts.parsed
+            return streams, unparsed, Blocks.whole(text, _starts(streams), self.policy.min_region_block,
+                                                   _starts([ts for ts in streams if ts.is_code]))
         from .normalize.markdown import blocks
 
         prose: list[tuple[int, int]] = []
         code: list[TokenStream] = []
         rest: dict[str, list[tuple[int, int]]] = {}
         units: list[tuple[int, int]] = []
+        unparsed = False
         for block in blocks(text):
             if block.kind == "code":
                 units.append((block.start, block.end))
@@ -253,15 +258,17 @@ class Guard:
             if block.kind == "code" and block.lang and len(code) >= MAX_CODE_BLOCKS:
                 rest.setdefault(block.lang, []).append((block.start, block.end))
             elif block.kind == "code" and block.lang:
-                ts, words = normalize_code_spans(text[block.start : block.end], block.lang)
+                ts, words, parsed = normalize_code_spans(text[block.start : block.end], block.lang)
+                unparsed |= not parsed
                 code.append(ts.shift(block.start, text))
                 prose.extend((block.start + s, block.start + e) for s, e in words)
             else:
                 prose.append((block.start, block.end))
         for block_lang, spans in rest.items():
             lo, hi = spans[0][0], spans[-1][1]
-            ts, words = normalize_code_spans(blank_outside(text[lo:hi], [(s - lo, e - lo) for s, e in spans]),
-                                             block_lang)
+            ts, words, parsed = normalize_code_spans(blank_outside(text[lo:hi], [(s - lo, e - lo) for s, e in spans]),
+                                                     block_lang)
+            unparsed |= not parsed
             code.append(replace(ts.shift(lo, text), units=np.zeros((0, 2), dtype=np.int64)))
             prose.extend((lo + s, lo + e) for s, e in words)
         out = []
@@ -270,8 +277,8 @@ class Guard:
             out.append(normalize(text, PROSE) if whole else normalize_prose_in(text, sorted(prose)))
         if code:
             out.append(_in_order(TokenStream.concat(code, text)) if rest else TokenStream.concat(code, text))
-        return out, bool(rest), Blocks(text, units, _starts(out), self.policy.min_region_block,
-                                       _starts([ts for ts in out if ts.is_code]))
+        return out, bool(rest) or unparsed, Blocks(text, units, _starts(out), self.policy.min_region_block,
+                                                   _starts([ts for ts in out if ts.is_code]))
 
     def _candidates(self, indexes: tuple[Index, ...], queries: list[Query], common: list[np.ndarray],
                     counts: list[np.ndarray] | None = None, extra: int = 2) -> list[tuple[Ranking, int]]:

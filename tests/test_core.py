@@ -171,10 +171,11 @@ def code_streams(text: str, lang: str):
 
 
 def same_streams(fast, slow):
-    (a, wa), (b, wb) = fast, slow
+    (a, wa, pa), (b, wb, pb) = fast, slow
     for f in ("hashes", "exact", "starts", "ends", "kinds", "units"):
         same(getattr(a, f), getattr(b, f))
     assert wa == wb
+    assert pa == pb
 
 
 def broken(text: str, rng: random.Random) -> str:

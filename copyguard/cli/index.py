@@ -107,6 +107,9 @@ def _print_report(report, verb: str) -> None:
         print(f"  skipped {count:,} ({reason}){': ' + examples if examples else ''}")
     if report.replaced:
         print(f"  replaced {len(report.replaced):,} source(s) already in the index: {', '.join(report.replaced)}")
+    if report.unparsed:
+        print(f"  indexed {len(report.unparsed):,} source(s) as unparsed code (tree-sitter's parse outgrew its "
+              f"budget; lexed without a tree): {', '.join(report.unparsed[:3])}{', ...' if len(report.unparsed) > 3 else ''}")
 
 
 def run_build(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .store import Transaction
 from ..errors import CopyguardError, InputError
 from ..normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
-from ..normalize.code import normalize_code_words
+from ..normalize.code import normalize_code_spans, words_in
 from ..params import Params
 from ..passages import sketch_passages
 from .arrays import sorted_unique
@@ -48,6 +48,7 @@ class Sketched:
     shingles: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
     words_start: int = 0  # first token of the words channel (0 for prose: all of it is words)
     token_shingles: np.ndarray | None = None  # uint64 per token: the shingle starting there, 0 at each channel's end
+    parsed: bool = True  # False: the code's parse outgrew its budget, and it was lexed without a tree
 
 
 @dataclass
@@ -62,6 +63,7 @@ class BuildReport:
     examples: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
     replaced: list[str] = field(default_factory=list)  # ids of live sources this add replaced
+    unparsed: list[str] = field(default_factory=list)  # ids of code sources indexed lexed without a tree
 
     def skip(self, reason: str, doc_id: str) -> None:
         self.skipped[reason] += 1
@@ -86,15 +88,21 @@ class BuildReport:
 
 def channels(text: str, lang: str) -> list[TokenStream]:
     """The token streams a document is indexed as: prose alone, or code and the words in it."""
+    return _channels(text, lang)[0]
+
+
+def _channels(text: str, lang: str) -> tuple[list[TokenStream], bool]:
+    """``channels``, and whether the code parsed within its budget (else it is lexed without a tree)."""
     if lang in PROSE_ALIASES:
-        return [normalize(text, lang)]
-    return list(normalize_code_words(text, lang))
+        return [normalize(text, lang)], True
+    code, words, parsed = normalize_code_spans(text, lang)
+    return [code, words_in(text, words)], parsed
 
 
 def sketch_document(doc: Document, params: Params) -> Sketched:
     """Normalize and sketch one document (runs in worker processes)."""
     lang = doc.lang or PROSE
-    streams = channels(doc.text, lang)
+    streams, parsed = _channels(doc.text, lang)
     parts = [sketch_passages(ts, params) for ts in streams]
     record = SourceRecord(
         source_id=doc.id, path=doc.path, license=doc.license, lang=streams[0].lang, n_chars=len(doc.text),
@@ -111,7 +119,7 @@ def sketch_document(doc: Document, params: Params) -> Sketched:
     for p, b in zip(parts, base):
         per_token[b : b + p[3].shape[0]] = p[3]
     return Sketched(record, doc.text, tokens, p_tok, p_kind, keys, shingles, int(base[1]) if len(streams) > 1 else 0,
-                    per_token)
+                    per_token, parsed)
 
 
 def _sketch_safe(args: tuple[Document, Params]) -> Sketched | tuple[str, str]:
@@ -191,6 +199,8 @@ def ingest(txn: Transaction, docs: Iterable[Document], jobs: int = 1, progress: 
             report.passages += item.p_tok.shape[0]
             report.tokens += item.tokens[0].shape[0]
             report.chars += item.record.n_chars
+            if not item.parsed:
+                report.unparsed.append(item.record.source_id)
             bar.update(item.record.n_chars)
             yield item
 

@@ -118,6 +118,8 @@ def _run_task(task: int, pieces: list[Piece], directory: Path, job: _Job) -> pa.
                 docs.append(_doc_row(task, ordinal, item[0], item[0]))
                 continue
             pending.append(ordinal)
+            if not item.parsed:
+                report.unparsed.append(item.record.source_id)
             yield item
 
     segments = []
@@ -140,7 +142,7 @@ def _run_task(task: int, pieces: list[Piece], directory: Path, job: _Job) -> pa.
     report.merge_skips(reader.skipped.counts, reader.skipped.examples)
     summary = {"task": task, "segments": segments, "sources": report.sources, "passages": report.passages,
                "tokens": report.tokens, "chars": report.chars, "skipped": dict(report.skipped),
-               "examples": report.examples}
+               "examples": report.examples, "unparsed": report.unparsed}
     rows = docs + [{"kind": "task", "task": task, "info": json.dumps(summary)}]
     return pa.RecordBatch.from_pylist(rows, schema=_ROW_SCHEMA)
 
@@ -249,6 +251,7 @@ def _commit(txn: Transaction, staging: Path, results, reader: CorpusReader) -> B
         report.tokens += s["tokens"]
         report.chars += s["chars"]
         report.merge_skips(s["skipped"], s["examples"])
+        report.unparsed += s.get("unparsed", [])
     dead: dict[str, list[int]] = {}
     for d in later:
         report.skip("duplicate-id", d.place)

@@ -20,6 +20,7 @@ import re
 import threading
 from dataclasses import dataclass
 from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
 
@@ -220,6 +221,16 @@ def normalize_code(text: str, lang: str) -> TokenStream:
     return _normalize(text, lang)[0]
 
 
+class CodeParts(NamedTuple):
+    """``normalize_code_spans``'s answer: the code channel, the spans of the words channel, and whether it parsed."""
+
+    code: TokenStream
+    words: list[tuple[int, int]]
+    # False when tree-sitter's parse outgrew its budget (``grammars.parse_budget``): the text was then
+    # lexed without a tree (strings, comments and imports not told apart, no words channel)
+    parsed: bool
+
+
 def normalize_code_words(text: str, lang: str) -> tuple[TokenStream, TokenStream]:
     """The two channels of code: its tokens, and the words of its comments, docstrings and long strings.
 
@@ -232,14 +243,15 @@ def normalize_code_words(text: str, lang: str) -> tuple[TokenStream, TokenStream
     >>> [words.token_text(i) for i in range(len(words))]
     ['Add', 'one', 'to', 'x', 'the', 'count']
     """
-    code, spans = normalize_code_spans(text, lang)
+    code, spans, _ = normalize_code_spans(text, lang)
     return code, words_in(text, spans)
 
 
-def normalize_code_spans(text: str, lang: str) -> tuple[TokenStream, list[tuple[int, int]]]:
-    """The code channel of ``text`` and the character spans of its prose channel (see ``normalize_code_words``)."""
-    code, opaque = _normalize(text, lang)
-    return code, word_spans(text, opaque)
+def normalize_code_spans(text: str, lang: str) -> CodeParts:
+    """The code channel of ``text``, the character spans of its prose channel (see ``normalize_code_words``),
+    and whether it parsed within its budget."""
+    code, opaque, parsed = _normalize(text, lang)
+    return CodeParts(code, word_spans(text, opaque), parsed)
 
 
 # Strings of at least this many words are prose too (docstrings, messages); shorter ones are only <STR>.
@@ -313,8 +325,9 @@ def words_in(text: str, spans: list[tuple[int, int]]) -> TokenStream:
     return normalize_prose_in(text, spans)
 
 
-def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray]:
-    """The code channel of ``text`` and the outermost (start, end, code) spans of its literals and comments.
+def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray, bool]:
+    """The code channel of ``text``, the outermost (start, end, code) spans of its literals and comments, and
+    whether the parse stayed within its budget (else the text was lexed without a tree).
 
     The spans are an ``(n, 3)`` int64 array: only the words channel reads them.
     A copy that starts inside a docstring or comment is parsed opened, one cut
@@ -324,7 +337,7 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray]:
     """
     grammar = grammars.get(lang)
     if not text:
-        return TokenStream.empty(text, grammar.name), np.zeros((0, 3), dtype=np.int64)
+        return TokenStream.empty(text, grammar.name), np.zeros((0, 3), dtype=np.int64), True
     odd = _odd_triple_quotes(text) if grammar.name == "python" else ()
     opening = _opened(text, grammar.name, odd)
     closing = "" if opening else _unclosed(text, grammar.name, odd)
@@ -333,14 +346,14 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray]:
     head, tail = tag + before + opening, closing + after
     if not head and not tail:
         return _normalize_closed(text, grammar)
-    ts, opaque = _normalize_closed(head + text + tail, grammar)
+    ts, opaque, parsed = _normalize_closed(head + text + tail, grammar)
     n = len(head)
     opaque = opaque[(opaque[:, 1] > n) & (opaque[:, 0] < n + len(text))] - np.array([n, n, 0], dtype=np.int64)
     opaque[:, 0] = np.maximum(opaque[:, 0], 0)
     opaque[:, 1] = np.minimum(opaque[:, 1], len(text))
     if tail:
         ts = _clip(ts, head + text)
-    return (_unshift(ts, text, n, len(tag + before)) if head else ts), opaque
+    return (_unshift(ts, text, n, len(tag + before)) if head else ts), opaque, parsed
 
 
 def _member_of(text: str, grammar: Grammar, opening: str) -> tuple[str, str]:
@@ -459,20 +472,22 @@ def _clip(ts: TokenStream, text: str) -> TokenStream:
     return TokenStream(text, ts.lang, ts.hashes[keep], exact, ts.starts[keep], ends, ts.kinds[keep], units)
 
 
-def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, np.ndarray]:
+def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, np.ndarray, bool]:
     """``_normalize``'s work on a text that needs nothing around it: the tree's tokens, then the optional ones dropped."""
     compiled = _compiled(grammar)
     c = core()
     if c is not None:
         return _normalize_compiled(c, text, text.encode("utf-8", "surrogatepass"), grammar, compiled)
-    ts, opaque = _normalize_tree(text, grammar, compiled)
+    ts, opaque, parsed = _normalize_tree(text, grammar, compiled)
     ts = _drop_optional(ts, compiled)
-    return (_line_ends(ts, compiled.statement_end[0]) if compiled.statement_end.shape[0] else ts), opaque
+    return (_line_ends(ts, compiled.statement_end[0]) if compiled.statement_end.shape[0] else ts), opaque, parsed
 
 
-def _normalize_tree(text: str, grammar: Grammar, compiled: _Compiled) -> tuple[TokenStream, np.ndarray]:
+def _normalize_tree(text: str, grammar: Grammar, compiled: _Compiled) -> tuple[TokenStream, np.ndarray, bool]:
+    """Tokens of the tree; of the text lexed without one (no span captured) when the parse was given up."""
     data = text.encode("utf-8", "surrogatepass")
-    root = grammars.parser(grammar).parse(data).root_node
+    tree = grammars.parse(grammar, data)
+    root = None if tree is None else tree.root_node
     ascii_only = len(data) == len(text)
     # ASCII text is lexed and hashed on its bytes, which equal its code points.
     cps = np.frombuffer(data, dtype=np.uint8) if ascii_only else codepoints(text)
@@ -480,7 +495,7 @@ def _normalize_tree(text: str, grammar: Grammar, compiled: _Compiled) -> tuple[T
     starts, ends, cat = _lex(data if ascii_only else cps, spans.opaque)
     opaque = np.array(spans.opaque, dtype=np.int64).reshape(-1, 3)
     if starts.shape[0] == 0:
-        return TokenStream.empty(text, grammar.name), opaque
+        return TokenStream.empty(text, grammar.name), opaque, root is not None
     exact = span_hashes(cps, starts, ends)
     _classify_names(compiled, root, cps, starts, ends, exact, cat, spans.kept)
     kinds = _KIND.take(cat)
@@ -493,7 +508,7 @@ def _normalize_tree(text: str, grammar: Grammar, compiled: _Compiled) -> tuple[T
         if not keep.all():
             starts, ends, hashes, exact, kinds = starts[keep], ends[keep], hashes[keep], exact[keep], kinds[keep]
     units = _units(starts, *spans.units)
-    return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units), opaque
+    return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units), opaque, root is not None
 
 
 # Forms that formatters and compilers change while the meaning stays: a comma before a closing bracket
@@ -610,7 +625,7 @@ _native = threading.local()
 
 
 def _normalize_compiled(c, text: str, data: bytes, grammar: Grammar, compiled: _Compiled
-                        ) -> tuple[TokenStream, np.ndarray]:
+                        ) -> tuple[TokenStream, np.ndarray, bool]:
     """``_normalize_closed`` by the compiled twin: parse, walk, lex, hash and classify in one C call, then
     ``_drop_optional`` and ``_line_ends`` in another (``_core.code_passes``)."""
     parsers = _native.__dict__.setdefault("parsers", {})
@@ -623,9 +638,9 @@ def _normalize_compiled(c, text: str, data: bytes, grammar: Grammar, compiled: _
                                                 compiled.word_bits, compiled.member_op_table, _CLASS[:128],
                                                 _REPLACEMENT, _KIND, LONG_STRING_WORDS)
     cps = None if len(data) == len(text) else codepoints(text)
-    arrays, opaque = c.normalize_code(parser, tables, data, cps)
+    arrays, opaque, parsed = c.normalize_code(parser, tables, data, cps, grammars.parse_budget(len(data)))
     if arrays is None:
-        return TokenStream.empty(text, grammar.name), opaque
+        return TokenStream.empty(text, grammar.name), opaque, parsed
     hashes, exact, starts, ends, kinds, units = arrays
     passes = compiled.pass_tables
     if passes is None:
@@ -635,7 +650,7 @@ def _normalize_compiled(c, text: str, data: bytes, grammar: Grammar, compiled: _
     if done is not None:
         hashes, exact, starts, ends, kinds, moved = done
         units = units if moved is None else moved
-    return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units), opaque
+    return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units), opaque, parsed
 
 
 _NO_CPS = np.empty(0, dtype=np.uint32)
@@ -741,9 +756,10 @@ class _Spans:
 
     @classmethod
     def of(cls, c: _Compiled, root, to_char: np.ndarray | None) -> _Spans:
+        """The spans the query captures in the tree at ``root`` (none without a tree)."""
         import tree_sitter
 
-        found = tree_sitter.QueryCursor(c.query).captures(root)  # type: ignore[arg-type]
+        found = tree_sitter.QueryCursor(c.query).captures(root) if root is not None else {}  # type: ignore[arg-type]
         parents = found.pop("kept_parent", None)
         if parents:
             found.setdefault("kept", []).extend(_field_children(parents, c.kept_fields))
@@ -861,7 +877,7 @@ def _classify_names(c: _Compiled, root, cps, starts, ends, exact, cat, kept_span
     bits = np.where(c.words.take(pos) == h, c.word_bits.take(pos), 0)
     keyword = (bits & _HARD) != 0
     soft = (bits & _SOFT).nonzero()[0]
-    if soft.shape[0]:
+    if soft.shape[0] and root is not None:
         keyword[_parsed_as_keyword(root, cps, starts[names[soft]], ends[names[soft]], soft)] = True
     kept = (bits & _BUILTIN) != 0
     kept |= _inside(starts.take(names), *kept_spans)

@@ -229,7 +229,10 @@ def _errors(text: str, lang: str) -> float:
     g = grammars.get(lang)
     text = g.tag_before(text) + text  # as normalization parses it: else any text is one piece of PHP's HTML
     data = text.encode("utf-8", "surrogatepass")
-    root = grammars.parser(g).parse(data).root_node
+    tree = grammars.parse(g, data)
+    if tree is None:  # the parse outgrew its budget: no reading of it as this language
+        return 1.0
+    root = tree.root_node
     if not root.has_error:
         return 0.0
     bad, stack = 0, [root]
