@@ -67,9 +67,15 @@ LIBRARIES = [
     # tuning group: every default was chosen on these
     Library("networkx", "3.6.1", "pypi", "python", "numpydoc", "tuning", "protected"),
     Library("absl-py", "2.5.1", "pypi", "python", "google", "tuning", "protected"),
+    Library("pvlib", "0.16.1", "pypi", "python", "numpydoc", "tuning", "protected"),
+    Library("pint", "0.25.3", "pypi", "python", "numpydoc", "tuning", "protected"),  # modules open with a docstring
     Library("xarray", "2026.9.0", "pypi", "python", "numpydoc", "tuning", "negative"),
     Library("google-auth", "2.63.0", "pypi", "python", "google", "tuning", "negative"),
     Library("lodash", "4.18.1", "npm", "javascript", "jsdoc", "tuning", "protected", ("./",)),
+    # every file opens with the same license block; many one-statement functions and object-literal methods
+    Library("phaser", "4.2.1", "npm", "javascript", "jsdoc", "tuning", "protected",
+            tuple(f"src/{d}/" for d in ("actions", "cameras", "curves", "display", "geom", "math", "structs", "time",
+                                         "tweens", "utils"))),
     Library("async", "3.2.6", "npm", "javascript", "jsdoc", "tuning", "negative", ("internal/", "./")),
     Library("node-forge", "1.4.3", "npm", "javascript", "jsdoc", "tuning", "negative", ("lib/",)),
     Library("@tanstack/query-core", "5.108.4", "npm", "typescript", "jsdoc", "tuning", "protected", ("src/",)),
@@ -79,6 +85,8 @@ LIBRARIES = [
     Library("react-native", "0.86.3", "npm", "java", "javadoc", "tuning", "negative", ("ReactAndroid/src/main/java/",)),
     Library("openjdk java.util.concurrent", "17", "debian", "java", "javadoc", "tuning", "protected",
             ("java.base/java/util/concurrent/",)),
+    Library("openjdk java.util.stream, java.util.function", "17", "debian", "java", "javadoc", "tuning", "protected",
+            ("java.base/java/util/stream/", "java.base/java/util/function/")),  # short default methods
     Library("openjdk java.io", "17", "debian", "java", "javadoc", "tuning", "negative", ("java.base/java/io/",)),
     # reporting group: figures in the README come from these only
     Library("seaborn", "0.13.2", "pypi", "python", "numpydoc", "reporting", "protected"),
