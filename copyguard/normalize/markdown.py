@@ -8,7 +8,9 @@ be indented (fences inside list items); a closing fence may be indented up to
 three columns more than its opening one, so indented fence lines inside code
 stay code. A fence line indented four columns or more inside a triple-quoted
 string or a block comment left open by the text before it (outside fences) is
-a docstring's example, not a fence.
+a docstring's example, not a fence; so is a line of tildes alone right under a
+line of text there (a title's underline: ``pint.util`` over ``~~~~~~~~~`` at the
+top of a module's docstring).
 
 >>> [(s.kind, s.lang) for s in blocks("Run:\\n```py\\nprint(1)\\n```\\nDone.")]
 [('prose', None), ('code', 'python'), ('prose', None)]
@@ -82,6 +84,19 @@ def _in_string(text: str, start: int, end: int) -> bool:
     return bool(opened) and text.rfind("*/", start, end) < opened[-1]
 
 
+def _underline(text: str, m: re.Match[str]) -> bool:
+    """Whether the fence-like line ``m`` is tildes alone right under a line of text (a title's underline).
+
+    >>> text, apart = "pint.util\\n~~~~~~~~~\\n", "a\\n\\n~~~\\n"
+    >>> _underline(text, _FENCE.search(text)), _underline(apart, _FENCE.search(apart))
+    (True, False)
+    """
+    if m["fence"][0] != "~" or m["info"].strip() or m.start() == 0:
+        return False
+    above = text[text.rfind("\n", 0, m.start() - 1) + 1 : m.start() - 1]
+    return bool(above.strip())
+
+
 def _fenced_blocks(text: str) -> list[_Fence]:
     """Every fenced block of ``text``, in order, from one pass over candidate fence lines."""
     blocks: list[_Fence] = []
@@ -93,8 +108,8 @@ def _fenced_blocks(text: str) -> list[_Fence]:
         if opening is None:
             if fence[0] == "`" and "`" in info:
                 continue  # ```inline``` span
-            if _indent(m) >= 4 and _in_string(text, outside, m.start()):
-                continue  # an example fenced inside a docstring or comment of code pasted without fences
+            if (_indent(m) >= 4 or _underline(text, m)) and _in_string(text, outside, m.start()):
+                continue  # an example fenced, or a title underlined, inside a docstring or comment of unfenced code
             opening = m
         elif (fence[0] == opening["fence"][0] and len(fence) >= len(opening["fence"])
               and not info.strip() and _indent(m) <= _indent(opening) + 3):

@@ -172,3 +172,17 @@ def test_real_untagged_fence_and_unfenced_code() -> None:
 def test_real_prose_fence_stays_prose() -> None:
     text = "Quote:\n```\nFour score and seven years ago our fathers brought forth on this continent a new nation.\n```\n"
     assert [(s.kind, s.lang) for s in blocks(text)] == [("prose", None)]
+
+
+def test_a_title_underlined_with_tildes_in_a_docstring_is_no_fence() -> None:
+    """A module pasted without a fence whose docstring's title is underlined with ``~`` (pint, Pocoo-style headers)
+    is one block of code, its docstring whole: the underline opened a fence that ran to the end."""
+    module = ('"""\npint.util\n~~~~~~~~~\n\nMiscellaneous functions for pint.\n\n'
+              ':copyright: 2016 by Pint Authors, see AUTHORS for more details.\n"""\n\n'
+              "import math\n\n\ndef ratio(part, whole):\n    return math.fsum(part) / whole\n")
+    segs = [s for s in blocks(module) if module[s.start : s.end].strip()]
+    assert [(s.kind, s.lang) for s in segs] == [("code", "python")]
+    assert module[segs[0].start : segs[0].end].strip() == module.strip()
+    # outside an open string, and as an opening with text under a blank line, tildes still open a fence
+    for text in ("Title\n~~~\nprint(1)\n~~~\n", 'Here:\n\n~~~\nprint("""x""")\n~~~\n'):
+        assert [(s.kind, s.lang) for s in blocks(text)][-1] == ("code", "python")
