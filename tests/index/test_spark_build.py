@@ -59,12 +59,16 @@ def _queries(tmp: Path) -> list[str]:
 @pytest.mark.spark
 def test_spark_build_answers_every_query_as_the_local_build(tmp_path):
     inputs = _corpus(tmp_path)
+    # text whose tree-sitter parse outgrows its budget (tests/test_parse_budget.py): indexed lexed, and reported
+    _, hang = json.loads((ROOT / "tests" / "data" / "parse" / "tsx-hang.json").read_text(encoding="utf-8"))
+    (tmp_path / "corpus" / "hang.tsx").write_text(hang, encoding="utf-8")
     local = build_index(inputs, str(tmp_path / "local"))
     spark = spark_build_index(inputs, str(tmp_path / "spark"), jobs=2, task_bytes=16_000)
     assert (spark.sources, spark.passages, spark.tokens, spark.chars) == \
         (local.sources, local.passages, local.tokens, local.chars)
     assert spark.skipped == local.skipped and spark.skipped["duplicate-id"] == 4
     assert spark.examples == local.examples
+    assert spark.unparsed == local.unparsed and [Path(i).name for i in local.unparsed] == ["hang.tsx"]
     stats = Index.open(tmp_path / "spark").stats()
     assert stats["segments"] >= 8 and stats["live_sources"] == local.sources
     assert not any((tmp_path / "spark" / "tmp").iterdir())
