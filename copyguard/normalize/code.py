@@ -477,7 +477,7 @@ def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, np.ndar
     compiled = _compiled(grammar)
     c = core()
     if c is not None:
-        return _normalize_compiled(c, text, text.encode("utf-8", "surrogatepass"), grammar, compiled)
+        return _normalize_compiled(c, text, grammars.source_bytes(grammar, text), grammar, compiled)
     ts, opaque, parsed = _normalize_tree(text, grammar, compiled)
     ts = _drop_optional(ts, compiled)
     return (_line_ends(ts, compiled.statement_end[0]) if compiled.statement_end.shape[0] else ts), opaque, parsed
@@ -485,7 +485,7 @@ def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, np.ndar
 
 def _normalize_tree(text: str, grammar: Grammar, compiled: _Compiled) -> tuple[TokenStream, np.ndarray, bool]:
     """Tokens of the tree; of the text lexed without one (no span captured) when the parse was given up."""
-    data = text.encode("utf-8", "surrogatepass")
+    data = grammars.source_bytes(grammar, text)
     tree = grammars.parse(grammar, data)
     root = None if tree is None else tree.root_node
     ascii_only = len(data) == len(text)

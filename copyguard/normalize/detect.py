@@ -228,7 +228,7 @@ def _error_ratio(text: str, lang: str) -> float:
 def _errors(text: str, lang: str) -> float:
     g = grammars.get(lang)
     text = g.tag_before(text) + text  # as normalization parses it: else any text is one piece of PHP's HTML
-    data = text.encode("utf-8", "surrogatepass")
+    data = grammars.source_bytes(g, text)
     tree = grammars.parse(g, data)
     if tree is None:  # the parse outgrew its budget: no reading of it as this language
         return 1.0

@@ -70,6 +70,11 @@ class Grammar:
     holding no tag (none of its first two characters, ``<?``) is parsed as if
     it opened with it, as a snippet is meant; the grammar would read it all
     as template text.
+    ``narrow_after`` is a regex after which the grammar's external scanner
+    classifies the next character with a C function defined only up to
+    U+00FF (tree-sitter-bash's ``isdigit`` after ``{``, which reads past
+    the C library's table and can crash the process): such a character is
+    parsed as a stand-in of its kind (``source_bytes``).
     """
 
     name: str
@@ -97,6 +102,7 @@ class Grammar:
     member_of: tuple[str, ...] = ()
     member_head: str = ""
     open_tag: str = ""
+    narrow_after: str = ""
     erased: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
     type_operators: tuple[str, ...] = ()
@@ -149,7 +155,7 @@ def _check_keys(source: str, where: str, table: dict, known: tuple[str, ...]) ->
 
 def parse_grammar(source: str, data: dict) -> Grammar:
     """A validated ``Grammar`` from the parsed TOML ``data`` of file ``source``."""
-    top = ("name", "package", "module", "function", "extensions", "aliases", "open_tag",
+    top = ("name", "package", "module", "function", "extensions", "aliases", "open_tag", "narrow_after",
            "nodes", "names", "detect")
     _check_keys(source, "the top level", data, top)
     for key in ("name", "package", "module", "function"):
@@ -182,6 +188,13 @@ def parse_grammar(source: str, data: dict) -> Grammar:
     open_tag = data.get("open_tag", "")
     if not isinstance(open_tag, str) or (open_tag and len(open_tag) < 2):
         raise GrammarError(f"{source}: 'open_tag' must be a tag of two or more characters, got {open_tag!r}")
+    narrow_after = data.get("narrow_after", "")
+    try:
+        if not isinstance(narrow_after, str):
+            raise re.error("not a string")
+        re.compile(narrow_after)
+    except re.error as e:
+        raise GrammarError(f"{source}: 'narrow_after' must be a regex, got {narrow_after!r} ({e})") from None
     exts = _str_list(source, "extensions", data.get("extensions", []))
     return Grammar(
         name=data["name"], package=data["package"], module=data["module"],
@@ -189,7 +202,7 @@ def parse_grammar(source: str, data: dict) -> Grammar:
         extensions=tuple(e.lower().lstrip(".") for e in exts),
         aliases=tuple(a.lower() for a in _str_list(source, "aliases", data.get("aliases", []))),
         extends=extends, source=source, member_of=tuple(member_of), member_head=member_head,
-        open_tag=open_tag, **sections,
+        open_tag=open_tag, narrow_after=narrow_after, **sections,
     )
 
 
@@ -404,6 +417,34 @@ def parse(grammar: Grammar, data: bytes):
         if calls <= limit:
             raise
         return None
+
+
+def source_bytes(grammar: Grammar, text: str) -> bytes:
+    """The UTF-8 bytes the grammar's parser reads for ``text`` (lone surrogates kept: ``surrogatepass``).
+
+    After a match of ``narrow_after``, a character above U+00FF (surrogates aside: the parser reads
+    them as decoding errors) is replaced by a stand-in of its kind, ``ª`` for a letter or digit,
+    ``¤`` for anything else: the scanner reads it safely and the parse is what the character's
+    kind gives. One character for one, so offsets in characters hold for ``text`` itself.
+
+    >>> source_bytes(get("bash"), "echo {中} {1..9\U0001F600}").decode()
+    'echo {ª} {1..9¤}'
+    >>> source_bytes(get("python"), "x = {中}").decode()
+    'x = {中}'
+    """
+    if grammar.narrow_after and not text.isascii():
+        text = _narrow(grammar.narrow_after).sub(_stand_in, text)
+    return text.encode("utf-8", "surrogatepass")
+
+
+@cache
+def _narrow(after: str) -> re.Pattern:
+    return re.compile(f"(?:{after})[^\\x00-\\xff\\ud800-\\udfff]")
+
+
+def _stand_in(m: re.Match) -> str:
+    s = m.group()
+    return s[:-1] + ("\u00aa" if s[-1].isalnum() else "\u00a4")
 
 
 @cache

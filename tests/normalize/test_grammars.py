@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
+import subprocess
+import sys
 import threading
 import tomllib
 from pathlib import Path
@@ -155,3 +157,44 @@ def test_a_php_snippet_without_its_open_tag_is_code():
     assert (snippet.hashes == in_file.hashes[-len(snippet):]).all()  # renamed, and the tag's tokens aside
     template = normalize_code("<p>Hello</p>\n<?= $name ?>\n", "php")  # a template keeps its own tags
     assert template.token_text(0) == "<p>Hello</p>\n"
+
+
+# A character above U+00FF after "{", "{12" or "{1..9" in Bash: tree-sitter-bash's scanner reads it with isdigit(),
+# past the C library's table (upstream issue #337); where that lands on an unmapped page the process dies. One child
+# process reads each form with every 1024th code point, compiled and by the binding (the numpy reference); the
+# pages past the table differ from process to process, so three children run (before the fix most of them died).
+_WIDE_AFTER_BRACE = """
+import numpy as np
+from copyguard.compiled import reference
+from copyguard.normalize.code import normalize_code
+n = 0
+for cp in range(0x100, 0x110000, 0x400):
+    if 0xD800 <= cp < 0xE000:
+        continue
+    for form in ("{%s", "echo {12%s}", "x {1..9%s"):
+        text = form % chr(cp)
+        compiled = normalize_code(text, "bash")
+        with reference():
+            ref = normalize_code(text, "bash")
+        assert np.array_equal(compiled.exact, ref.exact) and np.array_equal(compiled.starts, ref.starts), text
+        n += 1
+print(n)
+"""
+
+
+@pytest.mark.parametrize("child", range(3))
+def test_bash_reads_a_wide_character_after_a_brace_without_crashing(child):
+    done = subprocess.run([sys.executable, "-c", _WIDE_AFTER_BRACE], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert int(done.stdout) == 3 * len([cp for cp in range(0x100, 0x110000, 0x400) if not 0xD800 <= cp < 0xE000])
+
+
+def test_source_bytes_keeps_characters_and_has_no_wide_one_where_the_bash_scanner_reads_narrowly():
+    bash = grammars.get("bash")
+    text = "a{\u4e2d {1..9\U0001F600 {12\u3000 {12.\u4e2d {\ud800 {{\U0010ffff {\u00e9 ${x\u4e2d}"
+    read = grammars.source_bytes(bash, text).decode("utf-8", "surrogatepass")
+    assert len(read) == len(text)
+    assert read == "a{\u00aa {1..9\u00a4 {12\u00a4 {12.\u4e2d {\ud800 {{\u00a4 {\u00e9 ${x\u4e2d}"
+    assert grammars.source_bytes(grammars.get("python"), text) == text.encode("utf-8", "surrogatepass")
+    ts = normalize_code(text, "bash")
+    assert all(0 <= s < e <= len(text) for s, e in zip(ts.starts.tolist(), ts.ends.tolist()))
