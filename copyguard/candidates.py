@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
 
 from .compiled import core
-from .index import Index, PassageInfo
+from .index import Index, PassageInfo, TokenSlices
 from .index.arrays import isin_sorted, sorted_unique
 from .normalize.tokens import Tokens, TokenStream, mix64
 from .params import Params
@@ -56,13 +56,52 @@ class Query:
 class Candidate:
     """A source worth aligning: its global ref, its best passage's containment, and the tokens to align.
 
-    ``shard`` is the position of the source's index among those searched.
+    ``index`` is the index the source is in, ``shard`` its position among
+    those searched. ``rows`` says which of the source's tokens to align: a
+    range ``(start, end)`` (as ``Index.source_tokens`` takes it) or sorted
+    row numbers. A ranking holds up to ``max_sources`` times the rounds'
+    limit of candidates and a check aligns few of them, so tokens are read
+    when first used (``tokens``, or ``candidate_tokens`` for a round's batch).
     """
 
     ref: int
     containment: float
-    tokens: Tokens  # a slice of the source's tokens; starts/ends index the source's text
+    index: Index = field(repr=False)
+    rows: tuple[int, int | None] | np.ndarray = (0, None)
     shard: int = 0
+
+    @cached_property
+    def tokens(self) -> Tokens:
+        """A slice of the source's tokens; starts/ends index the source's text."""
+        if isinstance(self.rows, tuple):
+            return self.index.source_tokens(self.ref, *self.rows)
+        return _take(self.index.source_tokens(self.ref), self.rows)
+
+    @cached_property
+    def span(self) -> tuple[int, int] | None:
+        """The characters of the source the tokens lie in (first start, last end); None without tokens."""
+        t = self.tokens
+        if not len(t):
+            return None
+        return int(np.minimum.reduce(t.starts)), int(np.maximum.reduce(t.ends))
+
+
+def candidate_tokens(cands: Sequence[Candidate]) -> TokenSlices:
+    """The tokens of ``cands`` concatenated, slice ``i`` candidate ``i``'s (read in one gather per index when
+    they are all in one)."""
+    if len({id(c.index) for c in cands}) == 1:
+        sources = cands[0].index.source_slices([(c.ref, c.rows) for c in cands])
+    else:
+        sources = TokenSlices.of([c.tokens for c in cands])
+    # each candidate's span from the same tokens, for all at once (``cross_channel`` reads it next)
+    offsets = sources.offsets
+    full = np.flatnonzero(offsets[1:] > offsets[:-1])
+    if full.shape[0]:
+        lo = np.minimum.reduceat(sources.tokens.starts, offsets[full]).tolist()
+        hi = np.maximum.reduceat(sources.tokens.ends, offsets[full]).tolist()
+        for i, a, b in zip(full.tolist(), lo, hi):
+            cands[i].__dict__.setdefault("span", (int(a), int(b)))  # what ``Candidate.span`` would compute
+    return sources
 
 
 # An output stream this short still makes a passage (the index's minimum is for what it stores): a short
@@ -204,7 +243,7 @@ def rank_candidates(indexes: Index | Sequence[Index], query: Query, min_containm
         margin = index.params.window(query.code)[0]
         lo = max(int(first[i]) - margin, 0)
         hi = int(last[i]) + margin
-        out.append(Candidate(ref, best, index.source_tokens(ref, lo, hi), shard))
+        out.append(Candidate(ref, best, index, (lo, hi), shard))
     return Ranking(out, truncated, more)
 
 
@@ -212,7 +251,7 @@ _SHARD_SHIFT = 40  # a source key is shard << 40 | ref: ranked by containment, t
 
 
 def _candidate(indexes: Sequence[Index], shard: int, ref: int, containment: float, lo: int, hi: int) -> Candidate:
-    return Candidate(ref, containment, indexes[shard].source_tokens(ref, max(lo, 0), hi), shard)
+    return Candidate(ref, containment, indexes[shard], (max(lo, 0), hi), shard)
 
 
 def _within_budget(found: list[tuple[np.ndarray, np.ndarray]], budget: int) -> tuple[list[np.ndarray], bool]:
@@ -343,14 +382,14 @@ def _held_slices(out: list[list[Candidate]], indexes: Sequence[Index], shard: in
                  ranges: list[tuple[int, int, int]]) -> None:
     """Give source ``ref`` to each stream of ``ranges`` ((stream, lo, hi)), sliced to the union of their token ranges."""
     index = indexes[shard]
+    rows: tuple[int, int] | np.ndarray
     if len(ranges) == 1:
-        tokens = index.source_tokens(ref, ranges[0][1], ranges[0][2])
+        rows = (ranges[0][1], ranges[0][2])
     else:
-        whole = index.source_tokens(ref)
-        n = whole.hashes.shape[0]
-        tokens = _take(whole, sorted_unique(np.concatenate([np.arange(lo, min(hi, n)) for _, lo, hi in ranges])))
+        n = len(index.source_tokens(ref))
+        rows = np.arange(n)[sorted_unique(np.concatenate([np.arange(lo, min(hi, n)) for _, lo, hi in ranges]))]
     for i, _, _ in ranges:
-        out[i].append(Candidate(ref, 0.0, tokens, shard))
+        out[i].append(Candidate(ref, 0.0, index, rows, shard))
 
 
 def _positions_of(stored: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -403,13 +442,14 @@ def cross_channel(indexes: Sequence[Index], found: list[list[Candidate]], max_so
     start lies in the span; shingles of one channel never equal the other's.
     A stream gets such sources only up to ``max_sources`` candidates in all.
     """
-    if len(found) < 2 or not any(found):
-        return found
+    if len(found) < 2 or not any(found) or all(len(cands) >= max_sources for cands in found):
+        return found  # (no stream has room for another source)
     spans: dict[tuple[int, int], tuple[int, int, float]] = {}
     for cands in found:
         for c in cands:
-            if len(c.tokens):
-                lo, hi = int(c.tokens.starts.min()), int(c.tokens.ends.max())
+            span = c.span
+            if span is not None:
+                lo, hi = span
                 old = spans.get((c.shard, c.ref), (lo, hi, c.containment))
                 spans[(c.shard, c.ref)] = (min(lo, old[0]), max(hi, old[1]), max(c.containment, old[2]))
     out = []
@@ -424,7 +464,7 @@ def cross_channel(indexes: Sequence[Index], found: list[list[Candidate]], max_so
                 whole = indexes[shard].source_tokens(ref)
                 near = np.flatnonzero((whole.starts >= lo - CROSS_MARGIN) & (whole.starts < hi + CROSS_MARGIN))
                 if near.shape[0]:
-                    extra.append(Candidate(ref, contain, _take(whole, near), shard))
+                    extra.append(Candidate(ref, contain, indexes[shard], near, shard))
         out.append(cands + extra)
     return out
 

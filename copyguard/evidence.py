@@ -279,6 +279,16 @@ def _agree(a: str, b: str) -> int:
     """
     if not a or not b:
         return 0
+    # most stretches differ within a few characters: those are compared here, before any array is made
+    i = j = last = 0
+    for _ in range(_AGREE_QUICK):
+        while i < len(a) and a[i] in _BLANK_CHARS:
+            i += 1
+        while j < len(b) and b[j] in _BLANK_CHARS:
+            j += 1
+        if i == len(a) or j == len(b) or a[i] != b[j]:
+            return last
+        i, j, last = i + 1, j + 1, i + 1
     ca = np.frombuffer(a.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     cb = np.frombuffer(b.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     at = np.flatnonzero(~_IS_BLANK[np.minimum(ca, _IS_BLANK.shape[0] - 1)])
@@ -308,6 +318,8 @@ _BLANKS = np.array([9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x
                     0x3000, 0xFEFF], dtype=np.uint32)
 _IS_BLANK = np.zeros(0xFF01, dtype=bool)  # every code point of _BLANKS is below 0xFF00: the last entry is no blank
 _IS_BLANK[_BLANKS] = True
+_BLANK_CHARS = frozenset(chr(c) for c in _BLANKS.tolist())
+_AGREE_QUICK = 16  # non-blank characters ``_agree`` compares one by one before it compares arrays
 
 
 def weigh(text: str, matches: Iterable[Match], floors: Floors, blocks: Blocks | None = None,

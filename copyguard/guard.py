@@ -35,6 +35,7 @@ from .candidates import (
     Query,
     Ranking,
     boilerplate_mask,
+    candidate_tokens,
     cross_channel,
     held_candidates,
     rank_candidates,
@@ -46,7 +47,6 @@ from .errors import ConfigError, IndexFormatError, IndexStoreError
 from .evidence import Blocks, align_weigh, region_evidence, reported, weigh
 from .index import Index
 from .index.manifest import MANIFEST, check_compatible
-from .index.query import TokenSlices
 from .index.segment import SourceRecord
 from .match import Match, Regions, attribute_batch, reanchor
 from .match import shared_positions as match_shared_positions
@@ -411,7 +411,7 @@ class Guard:
         if not cands:
             return []
         out, k = ts.tokens, query.k
-        sources = TokenSlices.of([c.tokens for c in cands])
+        sources = candidate_tokens(cands)
         if out_exact is None:
             out_exact = exact_shingles(out, k) if query.code else query.shingles
         counts = np.ones(query.shingles.shape[0], dtype=np.int64) if counts is None else counts

@@ -18,9 +18,10 @@ from __future__ import annotations
 import os
 import uuid
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +52,17 @@ from .query import (
     passage_hits,
     passage_info,
 )
-from .segment import Segment, SegmentData, SourceRecord, arrays_of, describe, source_table, text_table, write_segment
+from .segment import (
+    TOKEN_FIELDS,
+    Segment,
+    SegmentData,
+    SourceRecord,
+    arrays_of,
+    describe,
+    source_table,
+    text_table,
+    write_segment,
+)
 from .tombstones import TOMBSTONES, load_tombstone, write_tombstone
 
 if TYPE_CHECKING:
@@ -274,11 +285,34 @@ class Index:
     def source_tokens(self, ref: int, start: int = 0, end: int | None = None) -> Tokens:
         """Tokens ``start:end`` (default: all) of source ``ref``."""
         seg, row, _ = self._locate(ref)
-        first, last = seg.source_tok[row].tolist()
-        lo = min(first + max(start, 0), last)
-        hi = max(lo, last if end is None else min(first + max(end, 0), last))
+        lo, hi = _token_range(seg, row, start, end)
         t = seg.tokens  # one range: views of the mapped arrays, nothing copied
         return Tokens(t["hashes"][lo:hi], t["exact"][lo:hi], t["kinds"][lo:hi], t["starts"][lo:hi], t["ends"][lo:hi])
+
+    def source_slices(self, pieces: Sequence[tuple[int, tuple[int, int | None] | np.ndarray]]) -> TokenSlices:
+        """Several sources' tokens concatenated: piece ``(ref, (start, end))`` is ``source_tokens(ref, start, end)``,
+        piece ``(ref, rows)`` those rows (sorted) of ``source_tokens(ref)``.
+
+        One gather per token field when the sources are in one segment (what a round of the check aligns).
+        """
+        bases = self._view.s_base
+        refs = np.array([ref for ref, _ in pieces], dtype=np.int64)
+        at = np.searchsorted(bases, refs, side="right") - 1
+        if not pieces or refs.min() < 0 or refs.max() >= bases[-1] or at.min() != at.max():
+            return TokenSlices.of([self.source_tokens(ref, *rows) if isinstance(rows, tuple)
+                                   else _take(self.source_tokens(ref), rows) for ref, rows in pieces])
+        seg = self._view.segments[int(at[0])]
+        parts = []
+        for (first, last), (_, rows) in zip(seg.source_tok[refs - bases[at[0]]].tolist(), pieces):
+            if isinstance(rows, tuple):  # as source_tokens clamps them
+                start, end = rows
+                lo = min(first + max(start, 0), last)
+                parts.append(np.arange(lo, max(lo, last if end is None else min(first + max(end, 0), last))))
+            else:
+                parts.append(first + np.asarray(rows, dtype=np.int64))
+        offsets = np.array([0, *accumulate(p.shape[0] for p in parts)], dtype=np.int64)
+        rows = np.concatenate(parts)
+        return TokenSlices(Tokens(*(seg.tokens[f][rows] for f in TOKEN_FIELDS)), offsets)
 
     def source_shingles(self, ref: int) -> np.ndarray:
         """The shingle starting at each token of source ``ref`` (``tok_shingles``; 0 where none starts)."""
@@ -501,6 +535,17 @@ class Index:
             raise IndexStoreError(f"source ref {ref} out of range: the index has {bases[-1]} sources")
         s = bisect_right(bases, ref) - 1
         return self._view.segments[s], int(ref - bases[s]), s
+
+
+def _token_range(seg: Segment, row: int, start: int, end: int | None) -> tuple[int, int]:
+    """Rows of ``seg``'s token arrays holding tokens ``start:end`` (``end`` None: all) of its source ``row``."""
+    first, last = seg.source_tok[row].tolist()
+    lo = min(first + max(start, 0), last)
+    return lo, max(lo, last if end is None else min(first + max(end, 0), last))
+
+
+def _take(tokens: Tokens, rows: np.ndarray) -> Tokens:
+    return Tokens(*(getattr(tokens, f)[rows] for f in TOKEN_FIELDS))
 
 
 class Transaction:
