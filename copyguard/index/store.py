@@ -32,7 +32,7 @@ from ..errors import IndexStoreError
 from ..normalize.tokens import Tokens
 from ..params import Params
 from . import fsutil
-from .arrays import arrow_ints, isin_sorted, sorted_unique
+from .arrays import arrow_ints, expand_ranges, isin_sorted, sorted_unique
 from .base import BASE, BaseEntry, base_problems, load_base, write_base
 from .df import NO_HOLDER, count_of, position_of, rows_counts
 from .integrity import VerifyReport, check_segment_files, digest_dir, raise_problems
@@ -295,24 +295,30 @@ class Index:
 
         One gather per token field when the sources are in one segment (what a round of the check aligns).
         """
-        bases = self._view.s_base
-        refs = np.array([ref for ref, _ in pieces], dtype=np.int64)
-        at = np.searchsorted(bases, refs, side="right") - 1
-        if not pieces or refs.min() < 0 or refs.max() >= bases[-1] or at.min() != at.max():
+        bases = self._view.source_bases
+        s = bisect_right(bases, pieces[0][0]) - 1 if pieces else -1
+        if s < 0 or any(not bases[s] <= ref < bases[s + 1] for ref, _ in pieces):
             return TokenSlices.of([self.source_tokens(ref, *rows) if isinstance(rows, tuple)
                                    else _take(self.source_tokens(ref), rows) for ref, rows in pieces])
-        seg = self._view.segments[int(at[0])]
-        parts = []
-        for (first, last), (_, rows) in zip(seg.source_tok[refs - bases[at[0]]].tolist(), pieces):
+        seg = self._view.segments[s]
+        ends = seg.source_tok[[ref - bases[s] for ref, _ in pieces]].tolist()
+        lengths, parts = [], []
+        for (first, last), (_, rows) in zip(ends, pieces):
             if isinstance(rows, tuple):  # as source_tokens clamps them
                 start, end = rows
-                lo = min(first + max(start, 0), last)
-                parts.append(np.arange(lo, max(lo, last if end is None else min(first + max(end, 0), last))))
+                lo = int(min(first + max(start, 0), last))
+                hi = int(max(lo, last if end is None else min(first + max(end, 0), last)))
+                lengths.append(hi - lo)
+                parts.append(lo)
             else:
+                lengths.append(len(rows))
                 parts.append(first + np.asarray(rows, dtype=np.int64))
-        offsets = np.array([0, *accumulate(p.shape[0] for p in parts)], dtype=np.int64)
-        rows = np.concatenate(parts)
-        return TokenSlices(Tokens(*(seg.tokens[f][rows] for f in TOKEN_FIELDS)), offsets)
+        if all(isinstance(p, int) for p in parts):  # ranges only: one expansion
+            at = expand_ranges(np.array(parts, dtype=np.int64), np.array(lengths, dtype=np.int64))
+        else:
+            at = np.concatenate([np.arange(p, p + n) if isinstance(p, int) else p for p, n in zip(parts, lengths)])
+        offsets = np.array([0, *accumulate(lengths)], dtype=np.int64)
+        return TokenSlices(Tokens(*(seg.tokens[f][at] for f in TOKEN_FIELDS)), offsets)
 
     def source_shingles(self, ref: int) -> np.ndarray:
         """The shingle starting at each token of source ``ref`` (``tok_shingles``; 0 where none starts)."""

@@ -10,7 +10,7 @@ import pytest
 from synth import make_data, passage_keys
 
 from copyguard.errors import IndexFormatError, IndexStoreError
-from copyguard.index import FORMAT_VERSION, Index, SegmentData, SourceRecord
+from copyguard.index import FORMAT_VERSION, Index, SegmentData, SourceRecord, Tokens
 from copyguard.params import Params
 
 P = Params()
@@ -88,6 +88,34 @@ def test_passage_and_source_reads(idx):
         idx.passage_info([10**6])
     with pytest.raises(IndexStoreError, match="out of range"):
         idx.source(3)
+
+
+def test_source_slices_equal_source_tokens(idx):
+    """``source_slices`` reads what ``source_tokens`` (ranges clamped alike) and row picks read, in one segment
+    and across segments."""
+    fields = ("hashes", "exact", "kinds", "starts", "ends")
+
+    def expected(index, pieces):
+        return [index.source_tokens(ref, *rows) if isinstance(rows, tuple)
+                else Tokens(*(getattr(index.source_tokens(ref), f)[rows] for f in fields)) for ref, rows in pieces]
+
+    def same(index, pieces):
+        got = index.source_slices(pieces)
+        want = expected(index, pieces)
+        assert got.offsets.tolist() == [0, *np.cumsum([len(t) for t in want]).tolist()]
+        for i, t in enumerate(want):
+            for f in fields:
+                assert np.array_equal(getattr(got[i], f), getattr(t, f)) and getattr(got[i], f).dtype == getattr(t, f).dtype
+
+    ranges = [(1, (3, 20)), (0, (0, None)), (2, (-5, 7)), (1, (35, 90)), (2, (50, 60)), (0, (12, 12))]
+    same(idx, ranges)
+    rows = [(2, np.array([0, 1, 5, 39])), (0, np.array([], dtype=np.int64))]
+    same(idx, rows)
+    same(idx, ranges[:2] + rows + ranges[2:])
+    idx.add(make_data(["d"]))  # a second segment: the sources of both are read one by one
+    same(idx, [(3, (2, 30)), (0, (4, 9)), (3, np.array([1, 2, 3]))])
+    with pytest.raises(IndexStoreError, match="out of range"):
+        idx.source_slices([(0, (0, 4)), (10**6, (0, 4))])
 
 
 def test_remove_hides_at_once_and_after_reopen(idx):
