@@ -92,10 +92,30 @@ for _c in range(128):
     word_start[_c] = chr(_c).isalpha() or chr(_c) in "_$"
 
 
+cdef struct Tok:
+    int64_t s
+    int64_t e
+    uint64_t h  # exact hash
+    uint64_t lit  # hash of a literal's contents (``code._literal_contents``), for the normalized channel
+    uint8_t cat
+
+
+cdef struct Toks:
+    Tok* p
+    Py_ssize_t n
+    Py_ssize_t cap
+
+
 cdef class CodeParser:
     """A tree-sitter parser of one grammar on the vendored runtime (not thread-safe: one per thread)."""
 
     cdef TSParser* parser
+    # buffers kept from one call to the next (this object is one thread's): a fresh block of a megabyte is
+    # a fresh mapping, its pages faulted in and zeroed by the kernel on every file
+    cdef Tok* tok_buf
+    cdef Py_ssize_t tok_cap
+    cdef void* scratch
+    cdef size_t scratch_cap
 
     def __cinit__(self, language_capsule):
         cdef const TSLanguage* lang = <const TSLanguage*> PyCapsule_GetPointer(language_capsule, "tree_sitter.Language")
@@ -106,6 +126,37 @@ cdef class CodeParser:
     def __dealloc__(self):
         if self.parser != NULL:
             ts_parser_delete(self.parser)
+        free(self.tok_buf)
+        free(self.scratch)
+
+    cdef void* scratch_for(self, size_t size) noexcept:
+        """A block of ``size`` bytes that stays valid until the next call (NULL when out of memory)."""
+        cdef void* grown
+        if size > self.scratch_cap:
+            grown = realloc(self.scratch, size)
+            if grown == NULL:
+                return NULL
+            self.scratch, self.scratch_cap = grown, size
+        return self.scratch
+
+    cdef void keep_tokens(self, Toks* toks) noexcept:
+        """Take back the token buffer of a finished call, up to ``RETAINED_TOKENS`` entries (else free it)."""
+        if toks.cap <= RETAINED_TOKENS and self.tok_buf == NULL:
+            self.tok_buf, self.tok_cap = toks.p, toks.cap
+        else:
+            free(toks.p)
+        toks.p, toks.cap, toks.n = NULL, 0, 0
+
+    cdef void trim(self) noexcept:
+        """Give back a scratch block grown past ``RETAINED_SCRATCH`` bytes by one large text."""
+        if self.scratch_cap > RETAINED_SCRATCH:
+            free(self.scratch)
+            self.scratch, self.scratch_cap = NULL, 0
+
+
+cdef enum:
+    RETAINED_TOKENS = 1 << 16  # 2.6 MB of Tok
+    RETAINED_SCRATCH = 1 << 23
 
 
 cdef extern from "_ts_walk.h" nogil:
@@ -259,20 +310,6 @@ cdef class CodeTables:
     def __dealloc__(self):
         free(self.wkeys)
         free(self.wbits)
-
-
-cdef struct Tok:
-    int64_t s
-    int64_t e
-    uint64_t h  # exact hash
-    uint64_t lit  # hash of a literal's contents (``code._literal_contents``), for the normalized channel
-    uint8_t cat
-
-
-cdef struct Toks:
-    Tok* p
-    Py_ssize_t n
-    Py_ssize_t cap
 
 
 cdef inline int _emit(Toks* v, int64_t s, int64_t e, uint64_t h, uint8_t cat) noexcept nogil:
@@ -503,7 +540,8 @@ cdef int _tokens(CodeTables t, const chars_t* cps, Py_ssize_t n, Walk* w, Toks* 
     return 0
 
 
-def normalize_code(CodeParser parser, CodeTables tables, bytes data, cps_or_none, uint64_t budget):
+def normalize_code(CodeParser parser, CodeTables tables, PassTables passes, bytes data, cps_or_none,
+                   uint64_t budget):
     """``code._normalize_closed`` of the UTF-8 ``data`` of a text: ``(hashes, exact, starts, ends, kinds, units)``
     (``None`` when there is no token), the outermost literal and comment spans, an ``(n, 3)`` array, and
     whether the parse took at most ``budget`` progress callbacks (if not, it is given up and the text
@@ -516,13 +554,18 @@ def normalize_code(CodeParser parser, CodeTables tables, bytes data, cps_or_none
     cdef const char* raw = data
     cdef Py_ssize_t n_bytes = len(data), n = n_bytes, i
     cdef bint ascii_only = cps_or_none is None
+    cdef const uint32_t* cps_p = NULL
     if not ascii_only:
         wide = cps_or_none
         n = wide.shape[0]
+        if n:
+            cps_p = &wide[0]
     cdef Walk w
     cdef Toks toks
     memset(&w, 0, sizeof(Walk))
     memset(&toks, 0, sizeof(Toks))
+    toks.p, toks.cap = parser.tok_buf, parser.tok_cap
+    parser.tok_buf, parser.tok_cap = NULL, 0
     cdef TSTree* tree
     cdef int err = 0, gave_up = 0
     cdef int64_t* b2c = NULL
@@ -566,12 +609,13 @@ def normalize_code(CodeParser parser, CodeTables tables, bytes data, cps_or_none
         _fill_opaque(opaque, &w.opaque)
         if toks.n == 0:
             return None, opaque, not gave_up
-        return _arrays(tables, &toks, &w.units), opaque, not gave_up
+        return _arrays(parser, tables, passes, &toks, &w.units, <const uint8_t*> raw, cps_p, n), opaque, not gave_up
     finally:
         if tree != NULL:
             ts_tree_delete(tree)
         free(b2c)
-        free(toks.p)
+        parser.keep_tokens(&toks)
+        parser.trim()
         cg_free_walk(&w)
 
 
@@ -579,37 +623,6 @@ cdef void _fill_opaque(int64_t[:, ::1] out, const Spans* v) noexcept:
     cdef Py_ssize_t i
     for i in range(v.n):
         out[i, 0], out[i, 1], out[i, 2] = v.p[i].s, v.p[i].e, v.p[i].code
-
-
-cdef tuple _arrays(CodeTables t, const Toks* toks, const Spans* unit_spans):
-    """The token arrays of ``TokenStream``, and units as ``(first token, end token)`` rows, empty ones dropped."""
-    cdef Py_ssize_t m = toks.n, i, a, b, n_units = 0
-    hashes_a = np.empty(m, dtype=np.uint64)
-    exact_a = np.empty(m, dtype=np.uint64)
-    starts_a = np.empty(m, dtype=np.int64)
-    ends_a = np.empty(m, dtype=np.int64)
-    kinds_a = np.empty(m, dtype=np.uint8)
-    units_a = np.empty((unit_spans.n, 2), dtype=np.int64)
-    cdef uint64_t[::1] hashes = hashes_a, exact = exact_a
-    cdef int64_t[::1] starts = starts_a, ends = ends_a
-    cdef uint8_t[::1] kinds = kinds_a
-    cdef int64_t[:, ::1] units = units_a
-    cdef const Tok* tok = toks.p
-    with nogil:
-        for i in range(m):
-            starts[i], ends[i], exact[i] = tok[i].s, tok[i].e, tok[i].h
-            kinds[i] = t.kind_of[tok[i].cat]
-            if tok[i].cat == C_STR or tok[i].cat == C_NUM or tok[i].cat == C_DIGITS:
-                hashes[i] = tok[i].lit
-            else:
-                hashes[i] = t.replacement[tok[i].cat] if t.replacement[tok[i].cat] else tok[i].h
-        for i in range(unit_spans.n):
-            a = _first_at(tok, m, unit_spans.p[i].s)
-            b = _first_at(tok, m, unit_spans.p[i].e)
-            if b > a:
-                units[n_units, 0], units[n_units, 1] = a, b
-                n_units += 1
-    return hashes_a, exact_a, starts_a, ends_a, kinds_a, units_a[:n_units]
 
 
 cdef Py_ssize_t _first_at(const Tok* tok, Py_ssize_t m, int64_t x) noexcept nogil:
@@ -766,215 +779,231 @@ cdef int _maybe_notice(const uint32_t* cps, int64_t a, int64_t b, const char* wo
     return 0
 
 
-cdef inline bint _among(uint64_t x, const uint64_t[::1] table) noexcept nogil:
+cdef inline bint _among(uint64_t x, const uint64_t* table, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t j
-    for j in range(table.shape[0]):
+    for j in range(n):
         if table[j] == x:
             return True
     return False
 
 
-cdef inline uint32_t _char_at(const uint8_t[::1] data, const uint32_t[::1] cps, bint wide, int64_t p) noexcept nogil:
-    return cps[p] if wide else data[p]
+cdef inline uint32_t _char_at(const uint8_t* data, const uint32_t* cps, int64_t p) noexcept nogil:
+    return cps[p] if cps != NULL else data[p]
 
 
 cdef class PassTables:
-    """One grammar's tables for ``code_passes``, converted once: ``(optional, type_operators, type_marks,
-    mark_after, statement_end, comma, closers, type_const, close_brace, closing, continuing, word_class)`` as
-    ``code._pass_tables`` builds them."""
+    """One grammar's tables for the passes of ``normalize_code``, converted once: ``(optional, type_operators,
+    type_marks, mark_after, statement_end, comma, closers, type_const, close_brace, closing, continuing, word_class)``
+    as ``code._pass_tables`` builds them."""
 
-    cdef const uint64_t[::1] optional, type_ops, marks, statement_end, closers, closing, continuing
-    cdef const uint8_t[:, ::1] mark_after
-    cdef const uint8_t[::1] word_class
-    cdef uint64_t comma, type_const, close_brace
+    cdef object keep  # the arrays the pointers below read
+    cdef const uint64_t* optional
+    cdef const uint64_t* type_ops
+    cdef const uint64_t* marks
+    cdef const uint64_t* closers
+    cdef const uint64_t* closing
+    cdef const uint64_t* continuing
+    cdef Py_ssize_t n_optional, n_type_ops, n_marks, n_closers, n_closing, n_continuing
+    cdef const uint8_t* mark_after  # (n_marks, 128)
+    cdef const uint8_t* word_class  # 129 classes: ASCII, then every other code point
+    cdef bint has_end
+    cdef uint64_t end, comma, type_const, close_brace
 
     def __init__(self, tuple tables):
-        self.optional, self.type_ops, self.marks = tables[0], tables[1], tables[2]
-        self.mark_after, self.statement_end = tables[3], tables[4]
-        self.comma, self.closers, self.type_const, self.close_brace = tables[5], tables[6], tables[7], tables[8]
-        self.closing, self.continuing, self.word_class = tables[9], tables[10], tables[11]
+        cdef const uint64_t[::1] optional = tables[0], type_ops = tables[1], marks = tables[2], ends = tables[4]
+        cdef const uint64_t[::1] closers = tables[6], closing = tables[9], continuing = tables[10]
+        cdef const uint8_t[:, ::1] mark_after = tables[3]
+        cdef const uint8_t[::1] word_class = tables[11]
+        if mark_after.shape[0] != marks.shape[0] or mark_after.shape[1] != 128 or word_class.shape[0] < 129:
+            raise ValueError("PassTables: mark_after must be (marks, 128) and word_class 129 classes")
+        self.keep = tables
+        self.optional, self.n_optional = _u64p(optional), optional.shape[0]
+        self.type_ops, self.n_type_ops = _u64p(type_ops), type_ops.shape[0]
+        self.marks, self.n_marks = _u64p(marks), marks.shape[0]
+        self.closers, self.n_closers = _u64p(closers), closers.shape[0]
+        self.closing, self.n_closing = _u64p(closing), closing.shape[0]
+        self.continuing, self.n_continuing = _u64p(continuing), continuing.shape[0]
+        self.mark_after = &mark_after[0, 0] if mark_after.shape[0] else NULL
+        self.word_class = &word_class[0]
+        self.has_end = ends.shape[0] > 0
+        self.end = ends[0] if self.has_end else 0
+        self.comma, self.type_const, self.close_brace = tables[5], tables[7], tables[8]
 
 
-def code_passes(const uint64_t[::1] hashes, const uint64_t[::1] exact, const int64_t[::1] starts,
-                const int64_t[::1] ends, const uint8_t[::1] kinds, const int64_t[:, ::1] units,
-                const uint8_t[::1] data, const uint32_t[::1] cps, PassTables tables):
-    """``code._drop_optional`` then ``code._line_ends`` of one text's tokens, in one pass each.
-
-    ``data``: the text's bytes when it is ASCII, else ``cps`` its code points (``data`` empty). Returns
-    ``(hashes, exact, starts, ends, kinds, units)`` (``units`` ``None`` when there are none), or ``None`` when
-    the tokens stay as they are.
-    """
-    cdef const uint64_t[::1] optional = tables.optional, type_ops = tables.type_ops, marks = tables.marks
-    cdef const uint8_t[:, ::1] mark_after = tables.mark_after
-    cdef const uint64_t[::1] statement_end = tables.statement_end
-    cdef uint64_t comma = tables.comma, type_const = tables.type_const, close_brace = tables.close_brace
-    cdef const uint64_t[::1] closers = tables.closers, closing = tables.closing, continuing = tables.continuing
-    cdef const uint8_t[::1] word_class = tables.word_class
-    cdef Py_ssize_t n = hashes.shape[0], i, j, k, m, kept, inserts, nu
-    cdef bint wide = cps.shape[0] > 0 or data.shape[0] == 0
-    cdef int64_t length = cps.shape[0] if wide else data.shape[0]
-    cdef int64_t p, following
-    cdef uint64_t e, end = 0
-    cdef uint32_t ch
-    cdef bint has_end = statement_end.shape[0] > 0, glued, named, ok
-    if n < 2:
-        return None
-    if has_end:
-        end = statement_end[0]
-    # scratch: drop (n), then the kept tokens (kept), the line break after each (kept; -1: none), kept tokens
-    # before each old position (n + 1), statement ends before each kept position (kept + 1)
-    cdef uint8_t* drop = <uint8_t*>calloc(n, 1)
-    cdef int64_t* scratch = <int64_t*>malloc((4 * n + 2) * sizeof(int64_t))
-    if drop == NULL or scratch == NULL:
-        free(drop)
-        free(scratch)
-        raise MemoryError()
-    try:
-        return _code_passes(hashes, exact, starts, ends, kinds, units, data, cps, optional, type_ops, marks,
-                            mark_after, statement_end, comma, type_const, close_brace, closers, closing, continuing,
-                            word_class, has_end, end, drop, scratch)
-    finally:
-        free(drop)
-        free(scratch)
+cdef inline const uint64_t* _u64p(const uint64_t[::1] v) noexcept:
+    return &v[0] if v.shape[0] else NULL
 
 
-cdef _code_passes(const uint64_t[::1] hashes, const uint64_t[::1] exact, const int64_t[::1] starts,
-                  const int64_t[::1] ends, const uint8_t[::1] kinds, const int64_t[:, ::1] units,
-                  const uint8_t[::1] data, const uint32_t[::1] cps, const uint64_t[::1] optional,
-                  const uint64_t[::1] type_ops, const uint64_t[::1] marks, const uint8_t[:, ::1] mark_after,
-                  const uint64_t[::1] statement_end, uint64_t comma, uint64_t type_const, uint64_t close_brace,
-                  const uint64_t[::1] closers, const uint64_t[::1] closing, const uint64_t[::1] continuing,
-                  const uint8_t[::1] word_class, bint has_end, uint64_t end, uint8_t* drop, int64_t* scratch):
-    cdef Py_ssize_t n = hashes.shape[0], i, j, k, m, kept, inserts, nu
-    cdef bint wide = cps.shape[0] > 0 or data.shape[0] == 0
-    cdef int64_t length = cps.shape[0] if wide else data.shape[0]
-    cdef int64_t p, following
+cdef Py_ssize_t _pass_marks(PassTables t, const uint64_t* exact, const int64_t* starts, const int64_t* ends,
+                            const uint8_t* kinds, Py_ssize_t n, const uint8_t* data, const uint32_t* cps, int64_t length,
+                            uint8_t* drop, int64_t* keep, int64_t* at, Py_ssize_t* inserts_out) noexcept nogil:
+    """``code._drop_optional`` then ``code._line_ends`` of one text's tokens: which to drop (``drop``, n zeroed
+    bytes), the kept ones (``keep``), and the line break after each kept one that ends a statement (``at``, -1:
+    none). Characters: ``cps`` (code points) when not NULL, else the ASCII bytes ``data``. Returns how many are kept."""
+    cdef Py_ssize_t i, j, k, kept, a, b, inserts = 0
     cdef uint64_t e
     cdef uint32_t ch
-    cdef bint glued, named, ok
-    cdef bint op_prev = False, op
-    with nogil:
-        for i in range(n):
-            e = exact[i]
-            if kinds[i] == 0:
-                if e == comma and i + 1 < n and _among(exact[i + 1], closers):
-                    drop[i] = 1
-                if optional.shape[0] and _among(e, optional):
-                    drop[i] = 1
-                if has_end and i > 0 and e == end and kinds[i - 1] == 0 and exact[i - 1] == close_brace:
-                    drop[i] = 1
-            op = kinds[i] == 0 and type_ops.shape[0] > 0 and _among(e, type_ops)
-            if op:
-                drop[i] = 1
-            if op_prev and (kinds[i] == 1 or kinds[i] == 3 or (kinds[i] == 0 and e == type_const)):
-                drop[i] = 1
-            op_prev = op
-        if marks.shape[0]:
-            for i in range(1, n):
-                if kinds[i] != 0:
-                    continue
-                for k in range(marks.shape[0]):
-                    if marks[k] == exact[i]:
-                        break
-                else:
-                    continue
-                glued = ends[i - 1] == starts[i]
-                named = kinds[i - 1] != 0 or (ends[i - 1] - starts[i - 1] == 1 and (
-                    _char_at(data, cps, wide, starts[i - 1]) == 41 or _char_at(data, cps, wide, starts[i - 1]) == 93))
-                if i + 1 < n:
-                    ok = ends[i + 1] - starts[i + 1] == 1
-                    ch = _char_at(data, cps, wide, starts[i + 1]) if ok else 0
-                else:
-                    ok, ch = True, 59  # ';'
-                drop[i] = glued and named and ok and ch < 128 and mark_after[k, ch] != 0
-    kept = n
+    cdef int64_t p, following
+    cdef bint glued, named, ok, op, op_prev = False, ended, begins, word
     for i in range(n):
-        kept -= drop[i]
-    cdef int64_t* keep = scratch
-    cdef int64_t* at = scratch + kept
-    cdef int64_t* kidx = scratch + 2 * kept
-    cdef int64_t* shift = scratch + 2 * kept + n + 1
-    for j in range(kept):
-        at[j] = -1
-    j = 0
+        e = exact[i]
+        if kinds[i] == 0:
+            if e == t.comma and i + 1 < n and _among(exact[i + 1], t.closers, t.n_closers):
+                drop[i] = 1
+            if t.n_optional and _among(e, t.optional, t.n_optional):
+                drop[i] = 1
+            if t.has_end and i > 0 and e == t.end and kinds[i - 1] == 0 and exact[i - 1] == t.close_brace:
+                drop[i] = 1
+        op = kinds[i] == 0 and t.n_type_ops > 0 and _among(e, t.type_ops, t.n_type_ops)
+        if op:
+            drop[i] = 1
+        if op_prev and (kinds[i] == 1 or kinds[i] == 3 or (kinds[i] == 0 and e == t.type_const)):
+            drop[i] = 1
+        op_prev = op
+    if t.n_marks:
+        for i in range(1, n):
+            if kinds[i] != 0:
+                continue
+            for k in range(t.n_marks):
+                if t.marks[k] == exact[i]:
+                    break
+            else:
+                continue
+            glued = ends[i - 1] == starts[i]
+            named = kinds[i - 1] != 0 or (ends[i - 1] - starts[i - 1] == 1 and (
+                _char_at(data, cps, starts[i - 1]) == 41 or _char_at(data, cps, starts[i - 1]) == 93))
+            if i + 1 < n:
+                ok = ends[i + 1] - starts[i + 1] == 1
+                ch = _char_at(data, cps, starts[i + 1]) if ok else 0
+            else:
+                ok, ch = True, 59  # ';'
+            drop[i] = glued and named and ok and ch < 128 and t.mark_after[k * 128 + ch] != 0
+    kept = 0
     for i in range(n):
         if not drop[i]:
-            keep[j] = i
-            j += 1
-    inserts = 0
-    cdef Py_ssize_t a, b
-    cdef bint ended, begins, word
-    if has_end and kept >= 2:
-        with nogil:
-            for j in range(kept):
-                a = keep[j]
-                ended = kinds[a] != 0 or _among(exact[a], closing)
-                if not ended:
-                    continue
-                if j + 1 < kept:
-                    b = keep[j + 1]
-                    ch = _char_at(data, cps, wide, starts[b])
-                    word = word_class[ch if ch < 128 else 128] == 1 or ch == 34 or ch == 39 or ch == 96
-                    begins = (word and not (kinds[b] == 0 and _among(exact[b], continuing))) or (
-                        kinds[b] == 0 and exact[b] == close_brace)
-                    following = starts[b]
-                else:
-                    begins = True
-                    following = length
-                if not begins:
-                    continue
-                p = ends[a] if ends[a] > 0 else 0
-                while p < following:
-                    if _char_at(data, cps, wide, p) == 10:
-                        at[j] = p
-                        inserts += 1
-                        break
-                    p += 1
-    if kept == n and inserts == 0:
-        return None
-    m = kept + inserts
-    hashes_o = np.empty(m, dtype=np.uint64)
-    exact_o = np.empty(m, dtype=np.uint64)
-    starts_o = np.empty(m, dtype=np.int64)
-    ends_o = np.empty(m, dtype=np.int64)
-    kinds_o = np.empty(m, dtype=np.uint8)
-    cdef uint64_t[::1] ho = hashes_o, eo = exact_o
-    cdef int64_t[::1] so = starts_o, no = ends_o
-    cdef uint8_t[::1] ko = kinds_o
-    k = 0
-    j = 0
-    for i in range(n):
-        if drop[i]:
-            continue
-        ho[k], eo[k], so[k], no[k], ko[k] = hashes[i], exact[i], starts[i], ends[i], kinds[i]
-        k += 1
-        if at[j] >= 0:
-            ho[k], eo[k], so[k], no[k], ko[k] = end, end, at[j], at[j] + 1, 0
-            k += 1
-        j += 1
-    nu = units.shape[0]
-    if nu == 0:
-        return hashes_o, exact_o, starts_o, ends_o, kinds_o, None
-    # units: through the dropped tokens (empty ones go), then past the statement ends put before their tokens
-    cdef Py_ssize_t u, un = 0
-    units_o = np.empty((nu, 2), dtype=np.int64)
-    cdef int64_t[:, ::1] uo = units_o
-    for j in range(kept + 1):
-        shift[j] = 0
-    k = 0
+            keep[kept] = i
+            at[kept] = -1
+            kept += 1
+    if t.has_end and kept >= 2:
+        for j in range(kept):
+            a = keep[j]
+            ended = kinds[a] != 0 or _among(exact[a], t.closing, t.n_closing)
+            if not ended:
+                continue
+            if j + 1 < kept:
+                b = keep[j + 1]
+                ch = _char_at(data, cps, starts[b])
+                word = t.word_class[ch if ch < 128 else 128] == 1 or ch == 34 or ch == 39 or ch == 96
+                begins = (word and not (kinds[b] == 0 and _among(exact[b], t.continuing, t.n_continuing))) or (
+                    kinds[b] == 0 and exact[b] == t.close_brace)
+                following = starts[b]
+            else:
+                begins = True
+                following = length
+            if not begins:
+                continue
+            p = ends[a] if ends[a] > 0 else 0
+            while p < following:
+                if _char_at(data, cps, p) == 10:
+                    at[j] = p
+                    inserts += 1
+                    break
+                p += 1
+    inserts_out[0] = inserts
+    return kept
+
+
+cdef Py_ssize_t _pass_units(const int64_t* units, Py_ssize_t nu, const uint8_t* drop, const int64_t* at,
+                            Py_ssize_t n, Py_ssize_t kept, int64_t* kidx, int64_t* shift, int64_t* out) noexcept nogil:
+    """Units (``(first, end)`` token rows) through the dropped tokens (emptied ones go, when a token is dropped),
+    then past the statement ends put before their tokens; ``out`` gets ``nu`` rows at most. Returns how many."""
+    cdef Py_ssize_t i, j, k = 0, u, un = 0
+    cdef int64_t a, b
     for i in range(n):
         kidx[i] = k
         if not drop[i]:
             k += 1
     kidx[n] = k
+    shift[0] = 0
     for j in range(kept):
-        if at[j] >= 0:
-            shift[j + 1] += 1
-    for j in range(1, kept + 1):
-        shift[j] += shift[j - 1]
+        shift[j + 1] = shift[j] + (1 if at[j] >= 0 else 0)
     for u in range(nu):
-        a, b = kidx[units[u, 0]], kidx[units[u, 1]]
+        a, b = kidx[units[2 * u]], kidx[units[2 * u + 1]]
         if b > a or kept == n:  # the reference drops emptied units only when it drops a token
-            uo[un, 0], uo[un, 1] = a + shift[a], b + shift[b]
+            out[2 * un], out[2 * un + 1] = a + shift[a], b + shift[b]
             un += 1
-    return hashes_o, exact_o, starts_o, ends_o, kinds_o, units_o[:un]
+    return un
+
+
+cdef tuple _arrays(CodeParser parser, CodeTables t, PassTables passes, const Toks* toks, const Spans* unit_spans,
+                   const uint8_t* data, const uint32_t* cps, int64_t length):
+    """The token arrays of ``TokenStream`` and units as ``(first token, end token)`` rows (empty ones dropped),
+    after ``code._drop_optional`` and ``code._line_ends`` (``_pass_marks``): one set of arrays, written once."""
+    cdef Py_ssize_t m = toks.n, nus = unit_spans.n, i, j, k, a, b, n_units = 0, kept, inserts = 0, un
+    cdef size_t size = m * (2 * sizeof(uint64_t) + 5 * sizeof(int64_t) + 2) + (m + 1) * 2 * sizeof(int64_t) \
+        + nus * 4 * sizeof(int64_t) + 64
+    cdef char* block = <char*> parser.scratch_for(size)
+    if block == NULL:
+        raise MemoryError()
+    cdef uint64_t* exact = <uint64_t*> block
+    cdef uint64_t* hashes = exact + m
+    cdef int64_t* starts = <int64_t*> (hashes + m)
+    cdef int64_t* ends = starts + m
+    cdef int64_t* keep = ends + m
+    cdef int64_t* at = keep + m
+    cdef int64_t* units = at + m
+    cdef int64_t* units2 = units + 2 * nus
+    cdef int64_t* kidx = units2 + 2 * nus
+    cdef int64_t* shift = kidx + m + 1
+    cdef uint8_t* kinds = <uint8_t*> (shift + m + 1)
+    cdef uint8_t* drop = kinds + m
+    cdef const Tok* tok = toks.p
+    with nogil:
+        for i in range(m):
+            starts[i], ends[i], exact[i] = tok[i].s, tok[i].e, tok[i].h
+            kinds[i] = t.kind_of[tok[i].cat]
+            if tok[i].cat == C_STR or tok[i].cat == C_NUM or tok[i].cat == C_DIGITS:
+                hashes[i] = tok[i].lit
+            else:
+                hashes[i] = t.replacement[tok[i].cat] if t.replacement[tok[i].cat] else tok[i].h
+            drop[i] = 0
+        for i in range(nus):
+            a = _first_at(tok, m, unit_spans.p[i].s)
+            b = _first_at(tok, m, unit_spans.p[i].e)
+            if b > a:
+                units[2 * n_units], units[2 * n_units + 1] = a, b
+                n_units += 1
+        if m >= 2:
+            kept = _pass_marks(passes, exact, starts, ends, kinds, m, data, cps, length, drop, keep, at, &inserts)
+        else:
+            kept = m
+            for i in range(m):
+                keep[i], at[i] = i, -1
+        un = n_units
+        if kept < m or inserts:
+            un = _pass_units(units, n_units, drop, at, m, kept, kidx, shift, units2)
+            units = units2
+    cdef Py_ssize_t size_out = kept + inserts
+    hashes_a = np.empty(size_out, dtype=np.uint64)
+    exact_a = np.empty(size_out, dtype=np.uint64)
+    starts_a = np.empty(size_out, dtype=np.int64)
+    ends_a = np.empty(size_out, dtype=np.int64)
+    kinds_a = np.empty(size_out, dtype=np.uint8)
+    units_a = np.empty((un, 2), dtype=np.int64)
+    cdef uint64_t[::1] ho = hashes_a, eo = exact_a
+    cdef int64_t[::1] so = starts_a, no = ends_a
+    cdef uint8_t[::1] ko = kinds_a
+    cdef int64_t[:, ::1] uo = units_a
+    cdef uint64_t end = passes.end
+    with nogil:
+        k = 0
+        for j in range(kept):
+            i = keep[j]
+            ho[k], eo[k], so[k], no[k], ko[k] = hashes[i], exact[i], starts[i], ends[i], kinds[i]
+            k += 1
+            if at[j] >= 0:
+                ho[k], eo[k], so[k], no[k], ko[k] = end, end, at[j], at[j] + 1, 0
+                k += 1
+        for i in range(un):
+            uo[i, 0], uo[i, 1] = units[2 * i], units[2 * i + 1]
+    return hashes_a, exact_a, starts_a, ends_a, kinds_a, units_a

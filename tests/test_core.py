@@ -242,7 +242,7 @@ def test_code_tokens_of_token_soup_equal_reference(lang, parts):
     same_streams(*code_streams("".join(parts), lang))
 
 
-# What ``_drop_optional`` and ``_line_ends`` look at (compiled: ``_core.code_passes``): trailing commas, ``};``,
+# What ``_drop_optional`` and ``_line_ends`` look at (compiled: the passes of ``_core.normalize_code``): trailing commas, ``};``,
 # modifiers, ``as``/``satisfies``, ``?``/``!`` marks glued or not, line breaks before words, closers and the end.
 PASS_TOKENS = st.sampled_from([
     "a", "b", "T", "f(x)", "#p", "this", "0", '"s"', "'c'", "`t`", "é", "as", "satisfies", "const", "readonly",

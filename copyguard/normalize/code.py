@@ -89,7 +89,7 @@ class _Compiled:
     type_marks: np.ndarray
     statement_end: np.ndarray  # its hash, or none (``_line_ends``)
     tables: object = None  # the above as a ``_core.CodeTables``, made on first use
-    pass_tables: object = None  # what ``_core.code_passes`` needs, a ``_core.PassTables``, made on first use
+    pass_tables: object = None  # what the passes of ``_core.normalize_code`` need, a ``_core.PassTables``
 
 
 _COMPILED: dict[str, _Compiled] = {}
@@ -526,7 +526,7 @@ def _isin_sorted(values: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 
 def _drop_optional(ts: TokenStream, c: _Compiled) -> TokenStream:
-    """``ts`` without the tokens that only the form of the code chose (see ``_COMMA``); compiled: ``_core.code_passes``.
+    """``ts`` without the tokens that only the form of the code chose (see ``_COMMA``); compiled: in ``_core.normalize_code``.
 
     >>> ts = normalize_code("f(a, b,);", "js")
     >>> [ts.token_text(i) for i in range(len(ts))]
@@ -626,8 +626,8 @@ _native = threading.local()
 
 def _normalize_compiled(c, text: str, data: bytes, grammar: Grammar, compiled: _Compiled
                         ) -> tuple[TokenStream, np.ndarray, bool]:
-    """``_normalize_closed`` by the compiled twin: parse, walk, lex, hash and classify in one C call, then
-    ``_drop_optional`` and ``_line_ends`` in another (``_core.code_passes``)."""
+    """``_normalize_closed`` by the compiled twin: parse, walk, lex, hash and classify, then ``_drop_optional``
+    and ``_line_ends``, in one C call."""
     parsers = _native.__dict__.setdefault("parsers", {})
     parser = parsers.get(grammar.name)
     if parser is None:
@@ -637,27 +637,18 @@ def _normalize_compiled(c, text: str, data: bytes, grammar: Grammar, compiled: _
         tables = compiled.tables = c.CodeTables(compiled.symbol_flags, compiled.field_keys, compiled.words,
                                                 compiled.word_bits, compiled.member_op_table, _CLASS[:128],
                                                 _REPLACEMENT, _KIND, LONG_STRING_WORDS)
-    cps = None if len(data) == len(text) else codepoints(text)
-    arrays, opaque, parsed = c.normalize_code(parser, tables, data, cps, grammars.parse_budget(len(data)))
-    if arrays is None:
-        return TokenStream.empty(text, grammar.name), opaque, parsed
-    hashes, exact, starts, ends, kinds, units = arrays
     passes = compiled.pass_tables
     if passes is None:
         passes = compiled.pass_tables = c.PassTables(_pass_tables(compiled))
-    done = c.code_passes(hashes, exact, starts, ends, kinds, units, b"" if cps is not None else data,
-                         _NO_CPS if cps is None else cps, passes)
-    if done is not None:
-        hashes, exact, starts, ends, kinds, moved = done
-        units = units if moved is None else moved
-    return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units), opaque, parsed
-
-
-_NO_CPS = np.empty(0, dtype=np.uint32)
+    cps = None if len(data) == len(text) else codepoints(text)
+    arrays, opaque, parsed = c.normalize_code(parser, tables, passes, data, cps, grammars.parse_budget(len(data)))
+    if arrays is None:
+        return TokenStream.empty(text, grammar.name), opaque, parsed
+    return TokenStream(text, grammar.name, *arrays), opaque, parsed
 
 
 def _pass_tables(c: _Compiled) -> tuple:
-    """What ``_core.code_passes`` needs of ``_drop_optional`` and ``_line_ends``: their tables and constants."""
+    """What ``_core.normalize_code`` needs of ``_drop_optional`` and ``_line_ends``: their tables and constants."""
     after = np.zeros((c.type_marks.shape[0], 128), dtype=np.uint8)
     for i, mark in enumerate(c.type_marks.tolist()):
         for ch in _MARK_BEFORE.get(mark, ""):
