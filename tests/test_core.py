@@ -589,12 +589,21 @@ def f(x):
 
     # redistribution and use in source
     return y
+
+
+def g(place):
+    """Look up the altitude of a place from a coarse map of the world.
+
+    * Canada terrain data licensed under the Open Government Licence.
+    """
+    return place
 '''
 
 
 @pytest.mark.parametrize("lang", ["python", "javascript"])
 def test_word_spans_with_license_notices_equal_reference(lang):
-    """Notices inside a comment block, across two blocks, in a string, in other cases and a folded long s."""
+    """Notices inside a comment block, across two blocks, in a string, in other cases and a folded long s; a docstring
+    whose last paragraph holds one keeps the words before it."""
     text = NOTICES if lang == "python" else NOTICES.replace("#", "//").replace('"""', "/*", 1).replace('"""', "*/", 1)
     fast, slow = code_streams(text, lang)
     same_streams(fast, slow)

@@ -95,6 +95,21 @@ def test_license_notices_stay_out_of_the_words_channel():
     assert [words.token_text(i) for i in range(len(words))] == ["Sort", "the", "rows", "by", "date"]
 
 
+def test_a_docstring_that_ends_on_a_license_keeps_its_words_before_it():
+    """A function's docstring whose attributions say "licensed under" is the source's words up to that paragraph
+    (pvlib's lookup_altitude: its whole docstring was left out of the index as a notice, so a copy of its first lines
+    matched nothing); a module docstring that is a notice, its copyright line included, still gives no words."""
+    doc = ('def lookup(lat, lon):\n    """\n    Look up the altitude from a coarse map aggregated by Mapzen.\n\n'
+           '    Notes\n    -----\n    * Canada terrain data licensed under the Open Government Licence.\n'
+           '    """\n    return lat\n')
+    _, words = normalize_code_words(doc, "python")
+    assert " ".join(words.token_text(i) for i in range(len(words))) == \
+        "Look up the altitude from a coarse map aggregated by Mapzen"
+    module = '"""' + LICENSE.replace("# ", "") + '"""\n\nx = 1\n'
+    _, words = normalize_code_words(module, "python")
+    assert len(words) == 0
+
+
 def test_short_strings_stay_out_of_the_words_channel():
     _, words = normalize_code_words('d = {"key": 1}\nmsg = "could not open the file"\n', "python")
     assert [words.token_text(i) for i in range(len(words))] == ["could", "not", "open", "the", "file"]

@@ -278,7 +278,9 @@ def word_spans(text: str, opaque: np.ndarray) -> list[tuple[int, int]]:
     block that is a license notice (``Licensed under``, ``Permission is
     hereby granted``...) is left out: it is boilerplate copied into every file,
     not the words of this source. So is a string that is one (a module
-    docstring holding the license).
+    docstring holding the license), from the paragraph holding the notice's
+    phrase on: the words before it are the source's (a function's docstring
+    that ends on its data's attributions, one of them "licensed under").
     """
     c = core()
     if c is not None and opaque.shape[0]:
@@ -300,11 +302,39 @@ def word_spans(text: str, opaque: np.ndarray) -> list[tuple[int, int]]:
             continue
         if block:  # (a number literal comes by the 100,000 in a data table: no call for nothing)
             flush()
-        if (code == _OPAQUE["str"] and len(_WORDS.findall(text, s, e)) >= LONG_STRING_WORDS
-                and not _NOTICE.search(text, s, e)):
-            out.append((s, e))
+        if code == _OPAQUE["str"] and len(_WORDS.findall(text, s, e)) >= LONG_STRING_WORDS:
+            end = _before_notice(text, s, e)
+            if end > s:
+                out.append((s, end))
     flush()
     return out
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_COPYRIGHT = re.compile(r"copyright|\(c\) \d{4}|©", re.IGNORECASE)
+
+
+def _before_notice(text: str, start: int, end: int) -> int:
+    """Where the words of the string ``text[start:end]`` end: before the paragraph holding a license notice's phrase.
+
+    ``start`` when that leaves fewer than ``LONG_STRING_WORDS`` words or a copyright line (the string is a
+    notice, a module docstring holding the license), ``end`` when it holds none.
+
+    >>> doc = "Look up the altitude from a coarse map.\\n\\n* Canada: data licensed under the OGL."
+    >>> doc[:_before_notice(doc, 0, len(doc))]
+    'Look up the altitude from a coarse map.'
+    >>> _before_notice(doc, 0, 8), _before_notice("Copyright 2021 The Authors.\\n\\nLicensed under MIT.", 0, 48)
+    (8, 0)
+    """
+    m = _NOTICE.search(text, start, end)
+    if m is None:
+        return end
+    cut = start
+    for b in _PARAGRAPH_BREAK.finditer(text, start, m.start()):
+        cut = b.start()
+    if len(_WORDS.findall(text, start, cut)) < LONG_STRING_WORDS or _COPYRIGHT.search(text, start, cut):
+        return start
+    return cut
 
 
 def _word_spans_compiled(c, text: str, opaque: np.ndarray) -> list[tuple[int, int]]:
@@ -315,7 +345,15 @@ def _word_spans_compiled(c, text: str, opaque: np.ndarray) -> list[tuple[int, in
         units[u, 2] = 1 if _NOTICE.search(text, int(units[u, 0]), int(units[u, 1])) else 0
     keep = unit_of >= 0
     keep[keep] = units[unit_of[keep], 2] == 0
-    return list(zip(opaque[keep, 0].tolist(), opaque[keep, 1].tolist()))
+    out = list(zip(opaque[keep, 0].tolist(), opaque[keep, 1].tolist()))
+    cut = np.flatnonzero((unit_of >= 0) & ~keep & (opaque[:, 2] == _OPAQUE["str"]))
+    if cut.shape[0] == 0:
+        return out
+    for s, e in opaque[cut, :2].tolist():  # a string holding a notice: its words before the notice's paragraph
+        end = _before_notice(text, s, e)
+        if end > s:
+            out.append((s, end))
+    return sorted(out)
 
 
 def words_in(text: str, spans: list[tuple[int, int]]) -> TokenStream:
