@@ -16,6 +16,7 @@ from pathlib import Path
 import openai
 import pytest
 import yaml
+from children import die_with_parent
 from sample_corpus import ANNOTATED, BLOCKED, CLEAN, REDACTED
 
 from copyguard.integrations.litellm import CopyGuardGuardrail
@@ -48,7 +49,7 @@ def proxy(tmp_path_factory, index_dir, policy_file, guard):
     log = open(work / "proxy.log", "w")
     proc = subprocess.Popen([str(Path(sys.executable).with_name("litellm")), "--config", "config.yaml",
                              "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300  # importing the proxy reads thousands of modules: slow on a loaded disk
     while True:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from children import die_with_parent
 from sample_corpus import SAMPLES
 
 ANSWER = (SAMPLES / "answer.md").read_text()
@@ -29,7 +30,7 @@ class Server:
     def __init__(self, index: Path, *args: str, env: dict | None = None) -> None:
         cmd = [sys.executable, "-m", "copyguard", "serve", "--index", str(index), "--port", "0", *args]
         self.log = tempfile.TemporaryFile("w+")  # a pipe nobody reads would fill up and stall the server
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log, text=True,
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log, text=True, preexec_fn=die_with_parent,
                                      env={**os.environ, **(env or {})})
         line = self.proc.stdout.readline()
         found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
