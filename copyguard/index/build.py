@@ -24,7 +24,7 @@ from ..normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
 from ..normalize.code import normalize_code_spans, words_in
 from ..params import Params
 from ..passages import sketch_passages
-from .arrays import sorted_unique
+from .arrays import small_pages, sorted_unique
 from .df import source_counts
 from .segment import SegmentData, SourceRecord
 
@@ -204,8 +204,9 @@ def ingest(txn: Transaction, docs: Iterable[Document], jobs: int = 1, progress: 
             bar.update(item.record.n_chars)
             yield item
 
-    for data in segments_from(sketched()):
-        report.replaced += txn.add(data)
+    with small_pages():
+        for data in segments_from(sketched()):
+            report.replaced += txn.add(data)
     bar.close()
     report.seconds = time.perf_counter() - started
     return report

@@ -32,7 +32,7 @@ from ..errors import IndexStoreError
 from ..normalize.tokens import Tokens
 from ..params import Params
 from . import fsutil
-from .arrays import arrow_ints, expand_ranges, isin_sorted, sorted_unique
+from .arrays import arrow_ints, expand_ranges, isin_sorted, small_pages, sorted_unique
 from .base import BASE, BaseEntry, base_problems, load_base, write_base
 from .df import NO_HOLDER, count_of, position_of, rows_counts
 from .integrity import VerifyReport, check_segment_files, digest_dir, raise_problems
@@ -584,7 +584,8 @@ class Transaction:
             raise IndexStoreError(f"band_keys have {data.band_keys.shape[1]} bands, the index uses {bands}")
         if not data.sources:
             return []
-        entry = self._write_segment(arrays_of(data), source_table(data.sources), text_table(data.texts))
+        with small_pages():
+            entry = self._write_segment(arrays_of(data), source_table(data.sources), text_table(data.texts))
         return self._append(entry, [s.source_id for s in data.sources])
 
     def add_segment_dir(self, directory: str | os.PathLike, *, files: dict[str, list] | None = None,
@@ -656,8 +657,9 @@ class Transaction:
         widths = (p.shingle_code, p.shingle_prose)
         from .compact import merge  # Arrow tables: imported by writers only
 
-        arrays, sources, texts = merge(list(self.view.segments), list(self.view.dead_sources), widths)
-        self._stage([self._write_segment(arrays, sources, texts)] if sources.num_rows else [])
+        with small_pages():
+            arrays, sources, texts = merge(list(self.view.segments), list(self.view.dead_sources), widths)
+            self._stage([self._write_segment(arrays, sources, texts)] if sources.num_rows else [])
 
     # --- internals -------------------------------------------------------
 

@@ -322,3 +322,43 @@ def test_refresh_retries_when_a_writer_swept_the_files_the_manifest_it_read_name
     assert reader.refresh()
     assert reader.manifest.generation == real(idx.path).generation
     assert set(reader.find_sources(["a", "b", "c"])) == {"c"}
+
+
+def test_index_writes_turn_numpy_huge_pages_off_and_back_on_after_the_last_writer(tmp_path):
+    """``small_pages`` (around every segment write): off inside, nested and from two threads at once,
+    the process's setting back when the last writer leaves."""
+    from numpy._core.multiarray import _set_madvise_hugepage as flip
+
+    from copyguard.index.arrays import small_pages
+
+    def state() -> bool:
+        now = flip(True)
+        flip(now)
+        return now
+
+    before = flip(True)
+    try:
+        inside, leave = threading.Event(), threading.Event()
+
+        def writer() -> None:
+            with small_pages():
+                inside.set()
+                leave.wait(10)
+
+        t = threading.Thread(target=writer)
+        t.start()
+        inside.wait(10)
+        with small_pages():
+            assert state() is False
+            with small_pages():
+                assert state() is False
+        assert state() is False  # the other writer is still inside
+        leave.set()
+        t.join()
+        assert state() is True
+        flip(False)
+        with small_pages():
+            pass
+        assert state() is False  # a process that had them off keeps them off
+    finally:
+        flip(before)
