@@ -111,7 +111,7 @@ class LabGuard(Guard):
         self._rounds(indexes, streams, queries, common, ranked)
         return self._out
 
-    def _align(self, indexes, ts, query, cands, common, counts=None):
+    def _align(self, indexes, ts, query, cands, common, counts=None, out_exact=None, blocks=None):
         limits = self.policy.region_limits(ts.is_code)
         out, k = ts.tokens, query.k
         dfq = self._dfs[self._qi[id(query)]] if id(query) in self._qi else np.ones(query.shingles.shape[0], np.int64)
