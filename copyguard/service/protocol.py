@@ -60,12 +60,14 @@ class GuardedProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
-        counter = self.app_state.get(CONNECTIONS)
-        if counter is not None:
-            counter.connection_closed()
+        # the parent hears of it before the gauge (which the other workers' /metrics read) shows it: whoever sees
+        # the connection closed there and opens a new one is placed by counts that already know it
         on_close = getattr(self.config, "on_close", None)
         if on_close is not None:
             on_close()
+        counter = self.app_state.get(CONNECTIONS)
+        if counter is not None:
+            counter.connection_closed()
 
     def data_received(self, data: bytes) -> None:
         if self._in_headers:
