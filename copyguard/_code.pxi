@@ -834,47 +834,48 @@ cdef inline const uint64_t* _u64p(const uint64_t[::1] v) noexcept:
     return &v[0] if v.shape[0] else NULL
 
 
-cdef Py_ssize_t _pass_marks(PassTables t, const uint64_t* exact, const int64_t* starts, const int64_t* ends,
-                            const uint8_t* kinds, Py_ssize_t n, const uint8_t* data, const uint32_t* cps, int64_t length,
-                            uint8_t* drop, int64_t* keep, int64_t* at, Py_ssize_t* inserts_out) noexcept nogil:
-    """``code._drop_optional`` then ``code._line_ends`` of one text's tokens: which to drop (``drop``, n zeroed
-    bytes), the kept ones (``keep``), and the line break after each kept one that ends a statement (``at``, -1:
-    none). Characters: ``cps`` (code points) when not NULL, else the ASCII bytes ``data``. Returns how many are kept."""
+cdef Py_ssize_t _pass_marks(PassTables t, const Tok* tok, const uint8_t* kind_of, Py_ssize_t n, const uint8_t* data,
+                            const uint32_t* cps, int64_t length, uint8_t* drop, int64_t* keep, int64_t* at,
+                            Py_ssize_t* inserts_out) noexcept nogil:
+    """``code._drop_optional`` then ``code._line_ends`` of one text's tokens (exact hash ``h``, span, kind
+    ``kind_of[cat]``): which to drop (``drop``, n zeroed bytes), the kept ones (``keep``), and the line break after
+    each kept one that ends a statement (``at``, -1: none). Characters: ``cps`` (code points) when not NULL, else
+    the ASCII bytes ``data``. Returns how many are kept."""
     cdef Py_ssize_t i, j, k, kept, a, b, inserts = 0
     cdef uint64_t e
     cdef uint32_t ch
     cdef int64_t p, following
     cdef bint glued, named, ok, op, op_prev = False, ended, begins, word
     for i in range(n):
-        e = exact[i]
-        if kinds[i] == 0:
-            if e == t.comma and i + 1 < n and _among(exact[i + 1], t.closers, t.n_closers):
+        e = tok[i].h
+        if kind_of[tok[i].cat] == 0:
+            if e == t.comma and i + 1 < n and _among(tok[i + 1].h, t.closers, t.n_closers):
                 drop[i] = 1
             if t.n_optional and _among(e, t.optional, t.n_optional):
                 drop[i] = 1
-            if t.has_end and i > 0 and e == t.end and kinds[i - 1] == 0 and exact[i - 1] == t.close_brace:
+            if t.has_end and i > 0 and e == t.end and kind_of[tok[i - 1].cat] == 0 and tok[i - 1].h == t.close_brace:
                 drop[i] = 1
-        op = kinds[i] == 0 and t.n_type_ops > 0 and _among(e, t.type_ops, t.n_type_ops)
+        op = kind_of[tok[i].cat] == 0 and t.n_type_ops > 0 and _among(e, t.type_ops, t.n_type_ops)
         if op:
             drop[i] = 1
-        if op_prev and (kinds[i] == 1 or kinds[i] == 3 or (kinds[i] == 0 and e == t.type_const)):
+        if op_prev and (kind_of[tok[i].cat] == 1 or kind_of[tok[i].cat] == 3 or (kind_of[tok[i].cat] == 0 and e == t.type_const)):
             drop[i] = 1
         op_prev = op
     if t.n_marks:
         for i in range(1, n):
-            if kinds[i] != 0:
+            if kind_of[tok[i].cat] != 0:
                 continue
             for k in range(t.n_marks):
-                if t.marks[k] == exact[i]:
+                if t.marks[k] == tok[i].h:
                     break
             else:
                 continue
-            glued = ends[i - 1] == starts[i]
-            named = kinds[i - 1] != 0 or (ends[i - 1] - starts[i - 1] == 1 and (
-                _char_at(data, cps, starts[i - 1]) == 41 or _char_at(data, cps, starts[i - 1]) == 93))
+            glued = tok[i - 1].e == tok[i].s
+            named = kind_of[tok[i - 1].cat] != 0 or (tok[i - 1].e - tok[i - 1].s == 1 and (
+                _char_at(data, cps, tok[i - 1].s) == 41 or _char_at(data, cps, tok[i - 1].s) == 93))
             if i + 1 < n:
-                ok = ends[i + 1] - starts[i + 1] == 1
-                ch = _char_at(data, cps, starts[i + 1]) if ok else 0
+                ok = tok[i + 1].e - tok[i + 1].s == 1
+                ch = _char_at(data, cps, tok[i + 1].s) if ok else 0
             else:
                 ok, ch = True, 59  # ';'
             drop[i] = glued and named and ok and ch < 128 and t.mark_after[k * 128 + ch] != 0
@@ -887,22 +888,22 @@ cdef Py_ssize_t _pass_marks(PassTables t, const uint64_t* exact, const int64_t* 
     if t.has_end and kept >= 2:
         for j in range(kept):
             a = keep[j]
-            ended = kinds[a] != 0 or _among(exact[a], t.closing, t.n_closing)
+            ended = kind_of[tok[a].cat] != 0 or _among(tok[a].h, t.closing, t.n_closing)
             if not ended:
                 continue
             if j + 1 < kept:
                 b = keep[j + 1]
-                ch = _char_at(data, cps, starts[b])
+                ch = _char_at(data, cps, tok[b].s)
                 word = t.word_class[ch if ch < 128 else 128] == 1 or ch == 34 or ch == 39 or ch == 96
-                begins = (word and not (kinds[b] == 0 and _among(exact[b], t.continuing, t.n_continuing))) or (
-                    kinds[b] == 0 and exact[b] == t.close_brace)
-                following = starts[b]
+                begins = (word and not (kind_of[tok[b].cat] == 0 and _among(tok[b].h, t.continuing, t.n_continuing))) or (
+                    kind_of[tok[b].cat] == 0 and tok[b].h == t.close_brace)
+                following = tok[b].s
             else:
                 begins = True
                 following = length
             if not begins:
                 continue
-            p = ends[a] if ends[a] > 0 else 0
+            p = tok[a].e if tok[a].e > 0 else 0
             while p < following:
                 if _char_at(data, cps, p) == 10:
                     at[j] = p
@@ -940,33 +941,20 @@ cdef tuple _arrays(CodeParser parser, CodeTables t, PassTables passes, const Tok
     """The token arrays of ``TokenStream`` and units as ``(first token, end token)`` rows (empty ones dropped),
     after ``code._drop_optional`` and ``code._line_ends`` (``_pass_marks``): one set of arrays, written once."""
     cdef Py_ssize_t m = toks.n, nus = unit_spans.n, i, j, k, a, b, n_units = 0, kept, inserts = 0, un
-    cdef size_t size = m * (2 * sizeof(uint64_t) + 5 * sizeof(int64_t) + 2) + (m + 1) * 2 * sizeof(int64_t) \
-        + nus * 4 * sizeof(int64_t) + 64
+    cdef size_t size = m * (2 * sizeof(int64_t) + 1) + (m + 1) * 2 * sizeof(int64_t) + nus * 4 * sizeof(int64_t) + 64
     cdef char* block = <char*> parser.scratch_for(size)
     if block == NULL:
         raise MemoryError()
-    cdef uint64_t* exact = <uint64_t*> block
-    cdef uint64_t* hashes = exact + m
-    cdef int64_t* starts = <int64_t*> (hashes + m)
-    cdef int64_t* ends = starts + m
-    cdef int64_t* keep = ends + m
+    cdef int64_t* keep = <int64_t*> block
     cdef int64_t* at = keep + m
     cdef int64_t* units = at + m
     cdef int64_t* units2 = units + 2 * nus
     cdef int64_t* kidx = units2 + 2 * nus
     cdef int64_t* shift = kidx + m + 1
-    cdef uint8_t* kinds = <uint8_t*> (shift + m + 1)
-    cdef uint8_t* drop = kinds + m
+    cdef uint8_t* drop = <uint8_t*> (shift + m + 1)
     cdef const Tok* tok = toks.p
     with nogil:
-        for i in range(m):
-            starts[i], ends[i], exact[i] = tok[i].s, tok[i].e, tok[i].h
-            kinds[i] = t.kind_of[tok[i].cat]
-            if tok[i].cat == C_STR or tok[i].cat == C_NUM or tok[i].cat == C_DIGITS:
-                hashes[i] = tok[i].lit
-            else:
-                hashes[i] = t.replacement[tok[i].cat] if t.replacement[tok[i].cat] else tok[i].h
-            drop[i] = 0
+        memset(drop, 0, m)
         for i in range(nus):
             a = _first_at(tok, m, unit_spans.p[i].s)
             b = _first_at(tok, m, unit_spans.p[i].e)
@@ -974,7 +962,7 @@ cdef tuple _arrays(CodeParser parser, CodeTables t, PassTables passes, const Tok
                 units[2 * n_units], units[2 * n_units + 1] = a, b
                 n_units += 1
         if m >= 2:
-            kept = _pass_marks(passes, exact, starts, ends, kinds, m, data, cps, length, drop, keep, at, &inserts)
+            kept = _pass_marks(passes, tok, t.kind_of, m, data, cps, length, drop, keep, at, &inserts)
         else:
             kept = m
             for i in range(m):
@@ -995,11 +983,17 @@ cdef tuple _arrays(CodeParser parser, CodeTables t, PassTables passes, const Tok
     cdef uint8_t[::1] ko = kinds_a
     cdef int64_t[:, ::1] uo = units_a
     cdef uint64_t end = passes.end
+    cdef uint8_t cat
     with nogil:
         k = 0
         for j in range(kept):
             i = keep[j]
-            ho[k], eo[k], so[k], no[k], ko[k] = hashes[i], exact[i], starts[i], ends[i], kinds[i]
+            cat = tok[i].cat
+            if cat == C_STR or cat == C_NUM or cat == C_DIGITS:
+                ho[k] = tok[i].lit
+            else:
+                ho[k] = t.replacement[cat] if t.replacement[cat] else tok[i].h
+            eo[k], so[k], no[k], ko[k] = tok[i].h, tok[i].s, tok[i].e, t.kind_of[cat]
             k += 1
             if at[j] >= 0:
                 ho[k], eo[k], so[k], no[k], ko[k] = end, end, at[j], at[j] + 1, 0
