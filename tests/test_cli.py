@@ -144,6 +144,17 @@ def test_normalize_prints_tokens_with_spans(tmp_path):
     assert re.search(r"^\s+0-3\s+other", r.stdout, re.M) and "ident" in r.stdout and "literal" in r.stdout
 
 
+def test_normalize_says_when_a_parse_was_given_up(tmp_path):
+    lang, text = json.loads((ROOT / "tests" / "data" / "parse" / "tsx-hang.json").read_text())
+    assert lang == "tsx"
+    f = tmp_path / "hang.tsx"
+    f.write_text(text, encoding="utf-8")
+    given_up = cg("normalize", str(f))
+    assert given_up.returncode == 0 and "parse given up" in given_up.stdout.splitlines()[0], given_up.stdout[:300]
+    f.write_text("const x = <div>{a}</div>;\n")
+    assert "given up" not in cg("normalize", str(f)).stdout
+
+
 def test_every_command_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     from copyguard.cli import COMMANDS
