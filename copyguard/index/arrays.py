@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..sorted_sets import isin_sorted as isin_sorted  # re-exported: the index's callers and bench scripts use it here
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -95,18 +97,6 @@ def expand_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     begin = np.cumsum(lengths) - lengths
     return np.repeat(starts - begin, lengths) + np.arange(total, dtype=np.int64)
-
-
-def isin_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """Boolean mask: which ``values`` are in the sorted array ``sorted_set``.
-
-    >>> isin_sorted(np.array([3, 4, 9]), np.array([1, 4, 9])).tolist()
-    [False, True, True]
-    """
-    if sorted_set.shape[0] == 0:
-        return np.zeros(values.shape[0], dtype=bool)
-    pos = np.searchsorted(sorted_set, values).clip(max=sorted_set.shape[0] - 1)
-    return sorted_set[pos] == values
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..compiled import core
+from ..sorted_sets import isin_sorted
 from . import grammars
 from .grammars import Grammar
 from .tokens import ID, NUM, STR, Kind, TokenStream, codepoints, hash_string, mix64, span_hashes
@@ -558,11 +559,6 @@ _TYPE_CONST = np.uint64(hash_string("const"))  # ``as const``
 _MARK_BEFORE = {hash_string("?"): ",)]};", hash_string("!"): ".[(,)]};"}  # what may follow a type mark
 
 
-def _isin_sorted(values: np.ndarray, table: np.ndarray) -> np.ndarray:
-    pos = np.searchsorted(table, values).clip(max=table.shape[0] - 1)
-    return table[pos] == values
-
-
 def _drop_optional(ts: TokenStream, c: _Compiled) -> TokenStream:
     """``ts`` without the tokens that only the form of the code chose (see ``_COMMA``); compiled: in ``_core.normalize_code``.
 
@@ -577,17 +573,17 @@ def _drop_optional(ts: TokenStream, c: _Compiled) -> TokenStream:
     other = kinds == Kind.OTHER
     nxt = np.empty(n, dtype=np.uint64)
     nxt[:-1], nxt[-1] = ex[1:], 0
-    drop = other & (ex == _COMMA) & _isin_sorted(nxt, _CLOSERS)
+    drop = other & (ex == _COMMA) & isin_sorted(nxt, _CLOSERS)
     if c.optional.shape[0]:
-        drop |= other & _isin_sorted(ex, c.optional)
+        drop |= other & isin_sorted(ex, c.optional)
     if c.statement_end.shape[0]:  # ``};``: a block's end or an expression's, the same statement
         drop[1:] |= other[1:] & (ex[1:] == c.statement_end[0]) & other[:-1] & (ex[:-1] == _CLOSE_BRACE)
     if c.type_operators.shape[0]:  # ``as Foo``, ``as const``: a longer type is an erased node
-        op = other & _isin_sorted(ex, c.type_operators)
+        op = other & isin_sorted(ex, c.type_operators)
         drop |= op
         drop[1:] |= op[:-1] & ((kinds[1:] == Kind.IDENT) | (kinds[1:] == Kind.KEPT) | (other[1:] & (ex[1:] == _TYPE_CONST)))
     if c.type_marks.shape[0]:
-        marks = other & _isin_sorted(ex, c.type_marks)
+        marks = other & isin_sorted(ex, c.type_marks)
         marks[0] = False
         for i in np.flatnonzero(marks).tolist():  # rare: one in hundreds of tokens
             prev = ts.text[ts.starts[i - 1] : ts.ends[i - 1]]
@@ -630,12 +626,12 @@ def _line_ends(ts: TokenStream, end: np.uint64) -> TokenStream:
         return ts
     ex, kinds, text = ts.exact, ts.kinds, ts.text
     other = kinds == Kind.OTHER
-    ended = ~other | _isin_sorted(ex, _CLOSING)
+    ended = ~other | isin_sorted(ex, _CLOSING)
     cps = codepoints(text)
     head = cps.take(ts.starts[1:])
-    nxt_word = (_CLASS.take(np.minimum(head, 128)) == _WORD) | _isin_sorted(head.astype(np.uint32), _OPEN_QUOTES)
+    nxt_word = (_CLASS.take(np.minimum(head, 128)) == _WORD) | isin_sorted(head.astype(np.uint32), _OPEN_QUOTES)
     begins = np.ones(n, dtype=bool)  # the end of the text ends a statement too
-    begins[:-1] = (nxt_word & ~(other[1:] & _isin_sorted(ex[1:], _CONTINUING))) | (other[1:] & (ex[1:] == _CLOSE_BRACE))
+    begins[:-1] = (nxt_word & ~(other[1:] & isin_sorted(ex[1:], _CONTINUING))) | (other[1:] & (ex[1:] == _CLOSE_BRACE))
     cand = np.flatnonzero(ended & begins)
     if cand.shape[0] == 0:
         return ts
