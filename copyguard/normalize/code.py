@@ -601,7 +601,7 @@ def _drop_optional(ts: TokenStream, c: _Compiled) -> TokenStream:
 
 
 _CLOSE_BRACE = np.uint64(hash_string("}"))
-_OPEN_QUOTES = np.array(sorted(map(ord, "'\"`")), dtype=np.uint32)
+_QUOTES = np.array(sorted(map(ord, "'\"`")), dtype=np.uint32)  # sorted: also an isin_sorted table
 _CLOSING = np.array(sorted(hash_string(c) for c in ")]"), dtype=np.uint64)
 # Words after a line break that continue the statement before it (no statement ends there).
 _CONTINUING = np.array(sorted(hash_string(w) for w in ("else", "catch", "finally", "instanceof", "in", "of", "extends",
@@ -629,7 +629,7 @@ def _line_ends(ts: TokenStream, end: np.uint64) -> TokenStream:
     ended = ~other | isin_sorted(ex, _CLOSING)
     cps = codepoints(text)
     head = cps.take(ts.starts[1:])
-    nxt_word = (_CLASS.take(np.minimum(head, 128)) == _WORD) | isin_sorted(head.astype(np.uint32), _OPEN_QUOTES)
+    nxt_word = (_CLASS.take(np.minimum(head, 128)) == _WORD) | isin_sorted(head.astype(np.uint32), _QUOTES)
     begins = np.ones(n, dtype=bool)  # the end of the text ends a statement too
     begins[:-1] = (nxt_word & ~(other[1:] & isin_sorted(ex[1:], _CONTINUING))) | (other[1:] & (ex[1:] == _CLOSE_BRACE))
     cand = np.flatnonzero(ended & begins)
@@ -691,7 +691,6 @@ def _pass_tables(c: _Compiled) -> tuple:
             int(_TYPE_CONST), int(_CLOSE_BRACE), _CLOSING, _CONTINUING, _CLASS)
 
 
-_QUOTES = np.array([ord(c) for c in "'\"`"], dtype=np.uint32)
 _PREFIX = np.array([ord(c) for c in "rRbBuUfFLU8@$"], dtype=np.uint32)
 _STR_TAG, _NUM_TAG = np.uint64(0x243F6A8885A308D3), np.uint64(0x13198A2E03707344)
 
