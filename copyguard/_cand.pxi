@@ -203,18 +203,12 @@ cdef int _by_count(const void* x, const void* y) noexcept nogil:
     return (p.key > q.key) - (p.key < q.key)
 
 
-cdef bint _in_sorted_u32(const uint32_t* xs, Py_ssize_t n, uint32_t v) noexcept nogil:
-    cdef Py_ssize_t lo = 0, hi = n, mid
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if xs[mid] < v:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo < n and xs[lo] == v
+ctypedef fused sorted_key_t:
+    uint32_t
+    int64_t
 
 
-cdef bint _in_sorted_i64(const int64_t* xs, Py_ssize_t n, int64_t v) noexcept nogil:
+cdef bint _in_sorted(const sorted_key_t* xs, Py_ssize_t n, sorted_key_t v) noexcept nogil:
     cdef Py_ssize_t lo = 0, hi = n, mid
     while lo < hi:
         mid = (lo + hi) >> 1
@@ -325,7 +319,7 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
                     continue
                 for j in range(cols):
                     h = hold[first[i], j]
-                    if h == 0xFFFFFFFF or (dead.shape[0] and _in_sorted_u32(&dead[0], dead.shape[0], <uint32_t> h)):
+                    if h == 0xFFFFFFFF or (dead.shape[0] and _in_sorted(&dead[0], dead.shape[0], <uint32_t> h)):
                         continue
                     pairs[n_pairs].key = (shard << shard_shift) | (h + s_base)
                     pairs[n_pairs].value, pairs[n_pairs].seg = i, s
@@ -339,7 +333,7 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
             j = i
             while j < n_pairs and pairs[j].key == pairs[i].key:
                 j += 1
-            if j - i >= min_held and not (exclude.shape[0] and _in_sorted_i64(&exclude[0], exclude.shape[0], pairs[i].key)):
+            if j - i >= min_held and not (exclude.shape[0] and _in_sorted(&exclude[0], exclude.shape[0], pairs[i].key)):
                 groups[n_groups].key, groups[n_groups].n = pairs[i].key, j - i
                 groups[n_groups].start, groups[n_groups].seg = i, pairs[i].seg
                 n_groups += 1
@@ -509,7 +503,7 @@ def passage_hits(const uint64_t[:, ::1] keys, list segs, Py_ssize_t max_hits, Py
                 run = 1
                 while i + run < total and hits[i + run] == hits[i]:
                     run += 1
-                if not (dead.shape[0] and _in_sorted_u32(&dead[0], dead.shape[0], <uint32_t> hits[i])):
+                if not (dead.shape[0] and _in_sorted(&dead[0], dead.shape[0], <uint32_t> hits[i])):
                     out_g[w], out_h[w] = hits[i] + p_base, run
                     w += 1
                 i += run
