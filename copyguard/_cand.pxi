@@ -491,7 +491,7 @@ def passage_hits(const uint64_t[:, ::1] keys, list segs, Py_ssize_t max_hits, Py
                 for j in range(count[i]):
                     hits[m] = pids[first[i] + j]
                     m += 1
-            qsort(hits, total, sizeof(int64_t), _by_value)
+            qsort(hits, total, sizeof(int64_t), _by_i64)
             if w + total > cap:
                 cap = w + total + 16
                 out_g = <int64_t*> realloc(out_g, cap * sizeof(int64_t))

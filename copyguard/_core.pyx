@@ -351,7 +351,7 @@ def lookup_sorted(const uint64_t[::1] keys, const uint32_t[::1] pids, const int6
     return idx_arr, pid_arr
 
 
-cdef int _by_value(const void* a, const void* b) noexcept nogil:
+cdef int _by_i64(const void* a, const void* b) noexcept nogil:
     cdef int64_t x = (<const int64_t*> a)[0], y = (<const int64_t*> b)[0]
     return (x > y) - (x < y)
 
@@ -444,7 +444,7 @@ def passage_counts(const uint64_t[::1] keys, const uint32_t[::1] pids, const int
                 for j in range(count[i]):
                     hits[m] = pids[first[i] + j]
                     m += 1
-            qsort(hits, total, sizeof(int64_t), _by_value)
+            qsort(hits, total, sizeof(int64_t), _by_i64)
             m = 0
             for i in range(total):
                 m += i == 0 or hits[i] != hits[i - 1]

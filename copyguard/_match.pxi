@@ -504,11 +504,6 @@ cdef int _by_u64(const void* x, const void* y) noexcept nogil:
     return (a > b) - (a < b)
 
 
-cdef int _by_i64(const void* x, const void* y) noexcept nogil:
-    cdef int64_t a = (<const int64_t*> x)[0], b = (<const int64_t*> y)[0]
-    return (a > b) - (a < b)
-
-
 cdef int _by_pair(const void* x, const void* y) noexcept nogil:
     """Two uint64 (or two int64 of the same sign) compared as a pair, first then second."""
     cdef const uint64_t* a = <const uint64_t*> x
