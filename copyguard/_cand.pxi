@@ -221,20 +221,20 @@ cdef bint _in_sorted(const sorted_key_t* xs, Py_ssize_t n, sorted_key_t v) noexc
 
 def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const uint8_t[::1] common,
                  const int64_t[::1] counts, int max_count, list segs, Py_ssize_t min_held, Py_ssize_t limit,
-                 const int64_t[::1] exclude, const int64_t[:, ::1] margins, int shard_shift):
+                 const int64_t[::1] exclude, const int64_t[:, ::1] margins, int shard_shift, Py_ssize_t max_runs):
     """``candidates.held_candidates`` in one call: ``(keys, lo, hi)`` of the sources to align.
 
     The rare shingles (not ``common``, held by 1 to ``max_count`` sources: ``counts``) of every stream together
     (``streams``: the bit of the stream each shingle is from, ``margins.shape[1]`` streams) are looked up in each
     segment's count table; each live holder is a pair; sources with ``min_held`` pairs or more and not in
     ``exclude`` (sorted keys) are taken most pairs first (ties: key), at most ``limit``; each is sliced, per stream
-    whose rare shingles it holds, around the densest run of its tokens starting one of them (runs split where two
-    are over ``margins[shard, stream]`` apart); ``lo``/``hi`` (one row per source, one column per stream) are -1
-    for a stream it holds none of. ``segs``: per segment of every shard ``(shard, s_base, df_keys, df_dir,
+    whose rare shingles it holds, around the densest runs of its tokens starting one of them (runs split where two
+    are over ``margins[shard, stream]`` apart; the first ``max_runs`` runs holding as many as the densest);
+    ``lo``/``hi`` (shape: sources, streams, ``max_runs``) are -1 for a stream it holds none of and past its runs. ``segs``: per segment of every shard ``(shard, s_base, df_keys, df_dir,
     holders, dead_sources, source_tok, tok_shingles)``; ``key``: ``shard << shard_shift | ref``.
     """
     cdef Py_ssize_t n = shingles.shape[0], n_rare = 0, n_values = 0, i, j, s, n_segs = len(segs), n_pairs = 0
-    cdef Py_ssize_t n_groups = 0, cols, taken, lo_i, best_i, run_n, best_n, n_pos, g, n_held, a, b, mid, ch, k
+    cdef Py_ssize_t n_groups = 0, cols, taken, lo_i, best_n, n_pos, g, n_held, a, b, mid, ch, k
     cdef Py_ssize_t n_streams = margins.shape[1]
     cdef uint64_t[::1] values
     cdef uint64_t* hv = NULL
@@ -258,14 +258,17 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
     cdef uint64_t bloom[64]
     cdef uint8_t bit, mine
     cdef int bits
-    cdef int64_t[:, ::1] olo, ohi
+    cdef int64_t[:, :, ::1] olo, ohi
+    cdef Py_ssize_t r
     cdef int64_t[::1] ok
     if common.shape[0] != n or counts.shape[0] != n or streams.shape[0] != n:
         raise ValueError("shingles, streams, common and counts differ in length")
     if n_streams > 8:
         raise ValueError("at most 8 streams")
+    if max_runs < 1:
+        raise ValueError("max_runs must be at least 1")
     empty = np.zeros(0, dtype=np.int64)
-    none = np.zeros((0, n_streams), dtype=np.int64)
+    none = np.zeros((0, n_streams, max_runs), dtype=np.int64)
     if min_held <= 0 or limit <= 0 or n == 0:
         return empty, none, none
     try:
@@ -341,8 +344,8 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
         qsort(groups, n_groups, sizeof(HeldGroup), _by_count)
         taken = min(n_groups, limit)
         keys_arr = np.empty(taken, dtype=np.int64)
-        lo_arr = np.full((taken, n_streams), -1, dtype=np.int64)
-        hi_arr = np.full((taken, n_streams), -1, dtype=np.int64)
+        lo_arr = np.full((taken, n_streams, max_runs), -1, dtype=np.int64)
+        hi_arr = np.full((taken, n_streams, max_runs), -1, dtype=np.int64)
         ok, olo, ohi = keys_arr, lo_arr, hi_arr
         for g in range(taken):
             t = segs[groups[g].seg]
@@ -402,18 +405,23 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
                         sp[k] = pos[i]
                         k += 1
                 if k == 0:
-                    olo[g, ch], ohi[g, ch] = 0, t1 - t0
+                    olo[g, ch, 0], ohi[g, ch, 0] = 0, t1 - t0
                     continue
-                # the run holding most positions, split where two are over ``margin`` apart; the first such run
-                lo_i, best_i, best_n = 0, 0, 0
+                # the most positions a run holds (runs split where two are over ``margin`` apart) ...
+                lo_i, best_n = 0, 0
                 for i in range(1, k + 1):
                     if i == k or sp[i] - sp[i - 1] > margin:
-                        run_n = i - lo_i
-                        if run_n > best_n:
-                            best_i, best_n = lo_i, run_n
+                        best_n = max(best_n, i - lo_i)
                         lo_i = i
-                olo[g, ch] = max(sp[best_i] - margin, 0)
-                ohi[g, ch] = sp[best_i + best_n - 1] + margin
+                # ... and the first ``max_runs`` runs holding that many
+                lo_i, r = 0, 0
+                for i in range(1, k + 1):
+                    if i == k or sp[i] - sp[i - 1] > margin:
+                        if i - lo_i == best_n and r < max_runs:
+                            olo[g, ch, r] = max(sp[lo_i] - margin, 0)
+                            ohi[g, ch, r] = sp[i - 1] + margin
+                            r += 1
+                        lo_i = i
         return keys_arr, lo_arr, hi_arr
     finally:
         free(hv)

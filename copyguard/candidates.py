@@ -315,10 +315,11 @@ def held_candidates(indexes: Sequence[Index], queries: Sequence[Query], common: 
     rare shingles of every stream (``queries``: the answer's code and its words)
     count together, as the floors count both channels: a short method under a
     one-line doc comment holds two rare shingles of code and one of words. At
-    most ``limit`` sources are taken; each is sliced around the densest run of
-    the tokens where it holds a stream's shingles (``_densest``), stream by
-    stream (a source's tokens hold one channel, then the other), and goes to
-    the streams whose shingles it holds. ``exclude``: (shard, ref) not to take.
+    most ``limit`` sources are taken; each is sliced around the densest runs of
+    the tokens where it holds a stream's shingles (``_densest``: every run
+    holding as many, when the source holds the copied text more than once),
+    stream by stream (a source's tokens hold one channel, then the other), and
+    goes to the streams whose shingles it holds. ``exclude``: (shard, ref) not to take.
     """
     from .index.df import HOLDERS
 
@@ -335,11 +336,12 @@ def held_candidates(indexes: Sequence[Index], queries: Sequence[Query], common: 
         keys, lo, hi = c.held_sources(np.concatenate([q.shingles for q in queries]), stream,
                                       np.concatenate(common).view(np.uint8),
                                       np.concatenate(counts).astype(np.int64, copy=False), HOLDERS, segs, min_held,
-                                      limit, skip, margins.reshape(len(indexes), len(queries)), _SHARD_SHIFT)
+                                      limit, skip, margins.reshape(len(indexes), len(queries)), _SHARD_SHIFT,
+                                      TIED_RUNS)
         mask = (1 << _SHARD_SHIFT) - 1
         for key, los, his in zip(keys.tolist(), lo.tolist(), hi.tolist()):
             _held_slices(out, indexes, key >> _SHARD_SHIFT, key & mask,
-                         [(i, a, b) for i, (a, b) in enumerate(zip(los, his)) if a >= 0])
+                         [(i, a, b) for i, (ra, rb) in enumerate(zip(los, his)) for a, b in zip(ra, rb) if a >= 0])
         return out
     parts = [q.shingles[~m & (n > 0) & (n <= HOLDERS)] for q, m, n in zip(queries, common, counts)]
     if sum(int(x.shape[0]) for x in parts) < min_held:
@@ -369,8 +371,8 @@ def held_candidates(indexes: Sequence[Index], queries: Sequence[Query], common: 
             own = held[shard, ref][isin_sorted(held[shard, ref], values_i)]
             if own.shape[0]:
                 at = _positions_of(stored, own)
-                ranges.append((i, *(_densest(at, index.params.window(q.code)[0]) if at.shape[0]
-                                    else (0, stored.shape[0]))))
+                ranges += [(i, *r) for r in (_densest(at, index.params.window(q.code)[0]) if at.shape[0]
+                                             else [(0, stored.shape[0])])]
         _held_slices(out, indexes, shard, ref, ranges)
     return out
 
@@ -380,7 +382,8 @@ _MAX_STREAMS = 8  # the compiled lookup marks a shingle's streams in 8 bits
 
 def _held_slices(out: list[list[Candidate]], indexes: Sequence[Index], shard: int, ref: int,
                  ranges: list[tuple[int, int, int]]) -> None:
-    """Give source ``ref`` to each stream of ``ranges`` ((stream, lo, hi)), sliced to the union of their token ranges."""
+    """Give source ``ref`` to each stream of ``ranges`` ((stream, lo, hi); a stream may have several), sliced to the
+    union of their token ranges."""
     index = indexes[shard]
     rows: tuple[int, int] | np.ndarray
     if len(ranges) == 1:
@@ -388,7 +391,7 @@ def _held_slices(out: list[list[Candidate]], indexes: Sequence[Index], shard: in
     else:
         n = len(index.source_tokens(ref))
         rows = np.arange(n)[sorted_unique(np.concatenate([np.arange(lo, min(hi, n)) for _, lo, hi in ranges]))]
-    for i, _, _ in ranges:
+    for i in sorted({i for i, _, _ in ranges}):
         out[i].append(Candidate(ref, 0.0, index, rows, shard))
 
 
@@ -411,21 +414,36 @@ _FEW_VALUES = 16
 _NO_KEYS = np.zeros(0, dtype=np.int64)
 
 
-def _densest(at: np.ndarray, margin: int) -> tuple[int, int]:
-    """The range around the run of ``at`` (sorted token positions, split where two are over ``margin`` apart) holding most.
+def _densest(at: np.ndarray, margin: int, most: int | None = None) -> list[tuple[int, int]]:
+    """The ranges around the runs of ``at`` (sorted token positions, split where two are over ``margin`` apart)
+    holding most, the first ``most`` (default ``TIED_RUNS``) of them when several hold as many.
 
     Held shingles spread over a long source would otherwise make its whole
-    text a candidate slice; a copy the bands missed is short, so one run holds it.
+    text a candidate slice; a copy the bands missed is short, so one run holds
+    it. But a source may hold the same text more than once (sibling classes
+    with the same doc comment and body: Streams.java's four stream builders),
+    and the copy may be any of them: each tied run is sliced, so that
+    alignment (and ``match.reanchor``) sees the one copied.
 
     >>> _densest(np.array([3, 5, 400, 410, 415]), 16)
-    (384, 431)
+    [(384, 431)]
+    >>> _densest(np.array([3, 5, 400, 410, 900, 905]), 16)
+    [(0, 21), (384, 426), (884, 921)]
+    >>> _densest(np.array([3, 5, 400, 410, 900, 905]), 16, 2)
+    [(0, 21), (384, 426)]
     """
     gap = np.empty(at.shape[0] + 1, dtype=bool)  # where a run starts, and one past the last
     gap[0] = gap[-1] = True
     np.greater(at[1:] - at[:-1], margin, out=gap[1:-1])
     edges = np.flatnonzero(gap)
-    best = int(np.argmax(edges[1:] - edges[:-1]))
-    return max(int(at[edges[best]]) - margin, 0), int(at[edges[best + 1] - 1]) + margin
+    n = edges[1:] - edges[:-1]
+    best = np.flatnonzero(n == n.max())[:TIED_RUNS if most is None else most]
+    return [(max(int(at[edges[b]]) - margin, 0), int(at[edges[b + 1] - 1]) + margin) for b in best.tolist()]
+
+
+# At most this many equally dense runs of a source are sliced per stream (see ``_densest``): Streams.java holds
+# four same-bodied builders; more copies than that of one text in one source are rare, and each costs alignment.
+TIED_RUNS = 4
 
 
 # Characters around a candidate's slice in which the other channel of the same source is aligned.

@@ -820,3 +820,53 @@ def test_rare_shingles_of_code_and_words_count_together_for_held_candidates(tmp_
     together = held_candidates([index], queries, common, counts, 3, 8)
     named = [{index.source(c.ref).source_id for c in cands} for cands in together]
     assert named == [{"Counted.java"}, {"Counted.java"}]
+
+
+def _builder(name: str, kind: str, other: str) -> str:
+    """A builder class of the same shape as its siblings: Streams.java's four stream builders, in small."""
+    def doc(what: str) -> str:
+        return (f"        /**\n         * {what} The builder keeps the first element in a field and moves to a\n"
+                "         * buffer only when a second one arrives, so that the common case of a\n"
+                "         * singleton needs no allocation; a built builder refuses more elements.\n         */\n")
+    return (f"    static final class {name} extends AbstractBuilder<{other}> {{\n        {kind} first;\n\n"
+            "        /**\n         * Constructor for a singleton ledger.\n         *\n         * @param t the single element\n"
+            f"         */\n        {name}({kind} t) {{\n            first = t;\n            count = -2;\n        }}\n\n"
+            + doc("Adds an element to the builder.")
+            + f"        @Override\n        public void accept({kind} t) {{\n            if (count == 0) {{\n"
+            "                first = t;\n                count++;\n            }\n            else if (count > 0) {\n"
+            f"                if (buffer == null) {{\n                    buffer = new {other}Buffer();\n"
+            "                    buffer.accept(first);\n                    count++;\n                }\n"
+            "                buffer.accept(t);\n            }\n            else {\n"
+            "                throw new IllegalStateException();\n            }\n        }\n\n"
+            + doc("Builds the stream, moving the builder to the built state.")
+            + f"        @Override\n        public {other}Stream build() {{\n            int c = count;\n"
+            "            if (c >= 0) {\n                count = -count - 1;\n"
+            f"                return (c < 2) ? StreamSupport.{other}Stream(this, false)\n"
+            f"                               : StreamSupport.{other}Stream(buffer.spliterator(), false);\n"
+            "            }\n            throw new IllegalStateException();\n        }\n\n"
+            + doc("Gives the singleton element to the action, once.")
+            + f"        @Override\n        public boolean tryAdvance({other}Consumer action) {{\n"
+            "            Objects.requireNonNull(action);\n            if (count == -2) {\n"
+            "                action.accept(first);\n                count = -1;\n                return true;\n"
+            "            }\n            else {\n                return false;\n            }\n        }\n    }\n")
+
+
+BUILDERS = ("package demo;\n\nfinal class Builders {\n" + _builder("ObjBuilder", "T", "Obj")
+            + _builder("LongBuilder", "E", "Long") + _builder("IntBuilder", "V", "Int")
+            + _builder("DoubleBuilder", "K", "Double") + "}\n")
+
+
+def test_a_copy_of_one_of_several_same_bodied_siblings_is_aligned_to_itself(tmp_path):
+    # Four sibling builders whose constructors hold the same doc comment and, normalized, the same code: the
+    # answer's rare shingles sit in four runs holding as many each (the bands meet nothing: the copy is short).
+    # Each of the tied runs is aligned, so the copy of the third is found verbatim where it is, not as a
+    # renamed copy of the second (a slice of the first densest run only).
+    index_documents([Document("Builders.java", BUILDERS, "java", "GPL-2.0-only", None)], str(tmp_path / "idx"))
+    start = BUILDERS.index("        /**\n         * Constructor", BUILDERS.index("class IntBuilder"))
+    at = BUILDERS.index("IntBuilder(V t)")
+    copy = "".join(line[8:] for line in BUILDERS[start:BUILDERS.index("}\n", at) + 2].splitlines(keepends=True))
+    assert not Guard.open(tmp_path / "idx", Policy(min_held_shingles=0)).check(f"```java\n{copy}```\n").flagged
+    for answer in (f"```java\n{copy}```\n", f"```\n{copy}```\n", f"Here it is:\n\n{copy}\nDone.\n"):
+        code = [m for m in Guard.open(tmp_path / "idx").check(answer).matches if m.lang != "prose"]
+        assert code and all(m.source == "Builders.java" and m.kind.value == "verbatim" for m in code)
+        assert any(m.source_span[0] <= at < m.source_span[1] for m in code)
