@@ -229,7 +229,8 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
     segment's count table; each live holder is a pair; sources with ``min_held`` pairs or more and not in
     ``exclude`` (sorted keys) are taken most pairs first (ties: key), at most ``limit``; each is sliced, per stream
     whose rare shingles it holds, around the densest runs of its tokens starting one of them (runs split where two
-    are over ``margins[shard, stream]`` apart; the first ``max_runs`` runs holding as many as the densest);
+    are over ``margins[shard, stream]`` apart; the first ``max_runs`` runs holding as many as the densest, the
+    first only when that is one position);
     ``lo``/``hi`` (shape: sources, streams, ``max_runs``) are -1 for a stream it holds none of and past its runs. ``segs``: per segment of every shard ``(shard, s_base, df_keys, df_dir,
     holders, dead_sources, source_tok, tok_shingles)``; ``key``: ``shard << shard_shift | ref``.
     """
@@ -417,7 +418,7 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
                 lo_i, r = 0, 0
                 for i in range(1, k + 1):
                     if i == k or sp[i] - sp[i - 1] > margin:
-                        if i - lo_i == best_n and r < max_runs:
+                        if i - lo_i == best_n and r < max_runs and (r == 0 or best_n > 1):
                             olo[g, ch, r] = max(sp[lo_i] - margin, 0)
                             ohi[g, ch, r] = sp[i - 1] + margin
                             r += 1

@@ -416,7 +416,8 @@ _NO_KEYS = np.zeros(0, dtype=np.int64)
 
 def _densest(at: np.ndarray, margin: int, most: int | None = None) -> list[tuple[int, int]]:
     """The ranges around the runs of ``at`` (sorted token positions, split where two are over ``margin`` apart)
-    holding most, the first ``most`` (default ``TIED_RUNS``) of them when several hold as many.
+    holding most, the first ``most`` (default ``TIED_RUNS``) of them when several hold as many (the first only
+    when each holds one position: a shingle or two held in several places is not worth aligning several times).
 
     Held shingles spread over a long source would otherwise make its whole
     text a candidate slice; a copy the bands missed is short, so one run holds
@@ -431,13 +432,15 @@ def _densest(at: np.ndarray, margin: int, most: int | None = None) -> list[tuple
     [(0, 21), (384, 426), (884, 921)]
     >>> _densest(np.array([3, 5, 400, 410, 900, 905]), 16, 2)
     [(0, 21), (384, 426)]
+    >>> _densest(np.array([3, 400, 900]), 16)
+    [(0, 19)]
     """
     gap = np.empty(at.shape[0] + 1, dtype=bool)  # where a run starts, and one past the last
     gap[0] = gap[-1] = True
     np.greater(at[1:] - at[:-1], margin, out=gap[1:-1])
     edges = np.flatnonzero(gap)
     n = edges[1:] - edges[:-1]
-    best = np.flatnonzero(n == n.max())[:TIED_RUNS if most is None else most]
+    best = np.flatnonzero(n == n.max())[:(TIED_RUNS if most is None else most) if n.max() > 1 else 1]
     return [(max(int(at[edges[b]]) - margin, 0), int(at[edges[b + 1] - 1]) + margin) for b in best.tolist()]
 
 
