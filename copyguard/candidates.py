@@ -389,8 +389,8 @@ def _held_slices(out: list[list[Candidate]], indexes: Sequence[Index], shard: in
     if len(ranges) == 1:
         rows = (ranges[0][1], ranges[0][2])
     else:
-        n = len(index.source_tokens(ref))
-        rows = np.arange(n)[sorted_unique(np.concatenate([np.arange(lo, min(hi, n)) for _, lo, hi in ranges]))]
+        n = len(index.source_tokens(ref))  # (every lo is >= 0: ``_densest`` and the compiled lookup clamp it)
+        rows = sorted_unique(np.concatenate([np.arange(lo, min(hi, n)) for _, lo, hi in ranges]))
     for i in sorted({i for i, _, _ in ranges}):
         out[i].append(Candidate(ref, 0.0, index, rows, shard))
 
