@@ -383,9 +383,10 @@ def parser(grammar: Grammar):
 # random TSX string parses for minutes); its runtime calls a progress callback every 100 parse operations,
 # and a parse given up after ``parse_budget(n)`` calls is treated as unparsed (``parse``). Counting calls,
 # not time, gives up at the same texts on any machine and in both implementations (the compiled core's
-# runtime and the binding's are one release). Real code of the 13 grammars needs at most 0.02 calls per
-# byte (0.16 when parsed as the wrong grammar, as detection does; bench/parse_budget.py): 5 bytes per
-# call leaves a margin of 10 (1.25), the base room for the smallest snippets.
+# runtime and the binding's are one release). Real code of the 13 grammars needs at most 0.03 calls per
+# byte (0.029, a JavaScript slice; 0.16 when parsed as the wrong grammar, as detection does;
+# bench/parse_budget.py): 5 bytes per call leaves a margin of about 7 (1.25), the base room for the
+# smallest snippets.
 PARSE_BUDGET_BASE = 64
 PARSE_BYTES_PER_CALL = 5
 
