@@ -48,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
     import shutil
+    import signal
     import tempfile
 
     from ..service.config import ENV, ServiceConfig
@@ -64,11 +65,19 @@ def run(args: argparse.Namespace) -> int:
     metrics_dir = tempfile.mkdtemp(prefix="copyguard-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # workers' metrics are summed on every scrape
     os.environ[ENV] = config.to_env()
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again; under the default handler that
+    # would end the process here and skip the clean-up below
+    previous = signal.signal(signal.SIGTERM, _exit)
     try:
         _serve(config)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _open_once(config) -> None:

@@ -76,3 +76,15 @@ def test_serve_checks_against_several_indexes(serve, tmp_path):
     for i in ready["indexes"]:
         assert f'copyguard_index_live_sources{{index="{i["path"]}"}} {float(i["live_sources"])}' in metrics
         assert f'copyguard_index_live_passages{{index="{i["path"]}"}} {float(i["live_passages"])}' in metrics
+
+
+def test_sigterm_leaves_no_metrics_folder_behind(serve, sample_index, tmp_path):
+    """SIGTERM (systemd, Kubernetes, the conftest's stop) ends serve with 0, and its metrics folder goes with it."""
+    for workers in ("1", "2"):
+        tmp = tmp_path / workers
+        tmp.mkdir()
+        srv = serve(sample_index, "--workers", workers, env={"TMPDIR": str(tmp)})
+        assert [p.name[:18] for p in tmp.iterdir()] == ["copyguard-metrics-"]
+        srv.stop()
+        assert srv.proc.returncode == 0, srv.errors()
+        assert list(tmp.iterdir()) == []
