@@ -13,7 +13,8 @@ setup(ext_modules=cythonize(
     [Extension(
         "copyguard._core", ["copyguard/_core.pyx", f"{TS}/src/lib.c"],
         include_dirs=[f"{TS}/include", f"{TS}/src"],
-        define_macros=[("_POSIX_C_SOURCE", "200112L"), ("_DEFAULT_SOURCE", None), ("TREE_SITTER_HIDE_SYMBOLS", None)],
+        define_macros=[("_POSIX_C_SOURCE", "200112L"), ("_DEFAULT_SOURCE", None), ("TREE_SITTER_HIDE_SYMBOLS", None),
+                       ("COPYGUARD_NO_BALANCE", None)],
         extra_compile_args=["-O3", "-std=c11", "-fvisibility=hidden", "-Wno-cast-function-type", "-Wno-unused-function"],
     )],
     compiler_directives={"language_level": "3"},

@@ -383,7 +383,10 @@ def parser(grammar: Grammar):
 # random TSX string parses for minutes); its runtime calls a progress callback every 100 parse operations,
 # and a parse given up after ``parse_budget(n)`` calls is treated as unparsed (``parse``). Counting calls,
 # not time, gives up at the same texts on any machine and in both implementations (the compiled core's
-# runtime and the binding's are one release). Real code of the 13 grammars needs at most 0.03 calls per
+# runtime and the binding's are one release). Only the parse's own calls count: after the parse the runtime
+# rebalances the finished tree (for later incremental edits) and calls back during that too, but the compiled
+# core, which walks a tree once and deletes it, skips that step (``COPYGUARD_NO_BALANCE``; about 3% of a parse,
+# 13% in Go), and ``parse`` lets the binding finish it uncounted. Real code of the 13 grammars needs at most 0.03 calls per
 # byte (0.029, a JavaScript slice; 0.16 when parsed as the wrong grammar, as detection does;
 # bench/parse_budget.py): 5 bytes per call leaves a margin of about 7 (1.25), the base room for the
 # smallest snippets.
@@ -411,13 +414,37 @@ def parse(grammar: Grammar, data: bytes):
         calls += 1
         return calls > limit
 
+    def read(at: int, _point) -> bytes:
+        return data[at:]
+
     try:  # (the binding calls back only when it reads through a function)
-        return p.parse(lambda at, _point: data[at:], progress_callback=progress)
+        return p.parse(read, progress_callback=progress)
     except ValueError:  # given up: the parser would resume this parse on its next call
-        p.reset()
         if calls <= limit:
+            p.reset()
             raise
+        return _finished_balancing(p, read)
+
+
+def _finished_balancing(p, read):
+    """The tree of a parse given up at its budget's last call, when that call came while the runtime rebalanced
+    the finished tree (the budget counts the parse's calls only); else None, the parser reset.
+
+    The runtime logs each step of a parse (``process version...``) and none of the rebalancing: resumed with
+    a logger and stopped at its first call, a parse given up while rebalancing logs only that it resumed.
+    """
+    logs: list[str] = []
+    p.logger = lambda _type, message: logs.append(message)
+    try:
+        tree = p.parse(read, progress_callback=lambda _offset, _has_error: True)
+    except ValueError:
+        tree = None
+    finally:
+        p.logger = None
+    if logs[:1] != ["resume_parsing"] or not set(logs[1:]) <= {"done"}:
+        p.reset()
         return None
+    return tree if tree is not None else p.parse(read)  # (no callback: the rebalancing runs to its end)
 
 
 def source_bytes(grammar: Grammar, text: str) -> bytes:

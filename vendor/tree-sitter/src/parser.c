@@ -2197,10 +2197,12 @@ TSTree *ts_parser_parse(
 
 balance:
   ts_assert(self->finished_tree.ptr);
+#ifndef COPYGUARD_NO_BALANCE  /* copyguard: its trees are walked once and deleted, never edited (README.md) */
   if (!ts_parser__balance_subtree(self)) {
     self->canceled_balancing = true;
     return NULL;
   }
+#endif
   self->canceled_balancing = false;
   LOG("done");
   LOG_TREE(self->finished_tree);
