@@ -12,7 +12,7 @@ from __future__ import annotations
 from .tokens import PROSE, PROSE_ALIASES, Kind, Tokens, TokenStream
 
 # Bumped whenever normalization changes the tokens it produces: indexes built before must be rebuilt.
-NORMALIZATION_VERSION = "12"  # 3: words of comments and docstrings; 4: source counts; 5: no license notices;
+NORMALIZATION_VERSION = "13"  # 3: words of comments and docstrings; 4: source counts; 5: no license notices;
 # 6: short literals hashed by their contents, license notices in strings left out of the words;
 # 7: a text that starts inside a docstring or block comment is parsed opened; 8: not when a line of code
 # (a first-column comment, a decorator, def, class or import) comes before its first triple quote;
@@ -22,6 +22,7 @@ NORMALIZATION_VERSION = "12"  # 3: words of comments and docstrings; 4: source c
 # interfaces, access modifiers); a JavaScript/TypeScript ';' put where a line break ends a statement and '};' read
 # as '}'; private #names of JavaScript/TypeScript are placeholders
 # 12: a string holding a license notice keeps its words before the notice's paragraph (unless they hold a copyright)
+# 13: Python: a parameter aliased on the first lines of its function (``A = self``) reads as the parameter
 
 
 def normalize(text: str, lang: str | None = None) -> TokenStream:

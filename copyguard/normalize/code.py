@@ -384,7 +384,8 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray, bool]:
     tag = grammar.tag_before(text)
     head, tail = tag + before + opening, closing + after
     if not head and not tail:
-        return _normalize_closed(text, grammar)
+        ts, opaque, parsed = _normalize_closed(text, grammar)
+        return (_unaliased(ts) if grammar.name == "python" else ts), opaque, parsed
     ts, opaque, parsed = _normalize_closed(head + text + tail, grammar)
     n = len(head)
     opaque = opaque[(opaque[:, 1] > n) & (opaque[:, 0] < n + len(text))] - np.array([n, n, 0], dtype=np.int64)
@@ -392,7 +393,87 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray, bool]:
     opaque[:, 1] = np.minimum(opaque[:, 1], len(text))
     if tail:
         ts = _clip(ts, head + text)
-    return (_unshift(ts, text, n, len(tag + before)) if head else ts), opaque, parsed
+    ts = _unshift(ts, text, n, len(tag + before)) if head else ts
+    return (_unaliased(ts) if grammar.name == "python" else ts), opaque, parsed
+
+
+_H_ASSIGN, _H_COLON, _H_DEF, _H_ASYNC = (np.uint64(hash_string(w)) for w in ("=", ":", "def", "async"))
+_H_SELF = np.array(sorted(hash_string(w) for w in ("cls", "self")), dtype=np.uint64)
+_H_OPEN = np.array(sorted(hash_string(c) for c in "([{"), dtype=np.uint64)
+_H_SHUT = np.array(sorted(hash_string(c) for c in ")]}"), dtype=np.uint64)
+
+
+def _unaliased(ts: TokenStream) -> TokenStream:
+    """Python: a parameter aliased at the top of its function (``A = self``, ``B = units``) is the parameter.
+
+    python-minifier renames what it may not rename (``self``, parameters a caller may
+    name) this way: it binds a short alias on the first lines of the body and uses it
+    throughout, so a renamed copy's ``A.results`` is ``self.results`` in its source.
+    Each such statement (a line ``alias = parameter`` right after the ``def`` line or
+    after another one) is dropped, and the alias reads as the parameter in the rest of
+    the function: ``self`` again, or the parameter's own name (its exact tokens).
+
+    >>> ts = normalize_code("def f(self, x):\\n    A = self\\n    B = x\\n    return A.g(B)\\n", "python")
+    >>> [ts.token_text(i) for i in range(len(ts))]
+    ['def', 'f', '(', 'self', ',', 'x', ')', ':', 'return', 'A', '.', 'g', '(', 'B', ')']
+    >>> bool((ts.hashes == normalize_code("def f(self, x):\\n    return self.g(x)", "python").hashes).all())
+    True
+    """
+    n = len(ts)
+    if n < 8 or not ts.units.shape[0]:
+        return ts
+    ex, kinds = ts.exact, ts.kinds
+    ident = kinds == Kind.IDENT
+    # alias ``=`` parameter, after a ``:`` or a name: rare, so the rest is checked one by one
+    cand = ident[1:-2] & (kinds[2:-1] == Kind.OTHER) & (ex[2:-1] == _H_ASSIGN) & \
+        (ident[3:] | ((kinds[3:] == Kind.KEPT) & isin_sorted(ex[3:], _H_SELF))) & \
+        ((ex[:-3] == _H_COLON) | ident[:-3] | (kinds[:-3] == Kind.KEPT))
+    found = np.flatnonzero(cand) + 1
+    if found.shape[0] == 0:
+        return ts
+    text, starts, ends = ts.text, ts.starts, ts.ends
+    hashes, exact, kinds = ts.hashes.copy(), ex.copy(), kinds.copy()
+    drop = np.zeros(n, dtype=bool)
+    after_alias = -1  # the token that ended the last alias statement dropped
+    for i in found.tolist():
+        p = i + 2
+        line_end = int(starts[p + 1]) if p + 1 < n else len(text)
+        tail = text[int(ends[p]) : line_end]
+        if "\n" not in text[int(ends[i - 1]) : int(starts[i])] or tail.strip() or ("\n" not in tail and p + 1 < n):
+            continue  # not a line of its own
+        inside = np.flatnonzero((ts.units[:, 0] < i) & (ts.units[:, 1] > p))
+        if inside.shape[0] == 0:
+            continue
+        u0, u1 = (int(v) for v in ts.units[inside[np.argmax(ts.units[inside, 0])]])
+        first = u0 + 1 if ex[u0] == _H_ASYNC else u0
+        if ex[first] != _H_DEF:
+            continue
+        if i - 1 != after_alias and not _header_ends(ex, kinds, first, i - 1):
+            continue
+        if exact[i] == exact[p] or not (exact[first:i - 1] == exact[p]).any():  # the parameter is in the header
+            continue
+        rest = np.arange(p + 1, u1)
+        same = rest[ident[p + 1 : u1] & (exact[p + 1 : u1] == exact[i])]
+        hashes[same], exact[same], kinds[same] = hashes[p], exact[p], kinds[p]
+        drop[i : p + 1] = True
+        after_alias = p
+    if not drop.any():
+        return ts
+    keep = ~drop
+    index = np.concatenate([[0], np.cumsum(keep)])
+    units = index[ts.units]
+    units = units[units[:, 1] > units[:, 0]]
+    return TokenStream(text, ts.lang, hashes[keep], exact[keep], starts[keep], ends[keep], kinds[keep], units)
+
+
+def _header_ends(ex: np.ndarray, kinds: np.ndarray, first: int, colon: int) -> bool:
+    """Whether token ``colon`` is the ``:`` that ends the ``def`` header starting at token ``first``."""
+    if ex[colon] != _H_COLON or kinds[colon] != Kind.OTHER:
+        return False
+    head = ex[first:colon]
+    other = kinds[first:colon] == Kind.OTHER
+    depth = np.cumsum(other & isin_sorted(head, _H_OPEN)) - np.cumsum(other & isin_sorted(head, _H_SHUT))
+    return bool(depth[-1] == 0) and not bool((other & (head == _H_COLON) & (depth == 0)).any())
 
 
 def _member_of(text: str, grammar: Grammar, opening: str) -> tuple[str, str]:

@@ -700,3 +700,40 @@ def test_a_ternary_and_optional_chaining_keep_their_marks():
     ts = normalize_code("const v = a ? b : c?.d ?? e!\n", "typescript")
     texts = [";" if int(ts.hashes[i]) == hash_string(";") else ts.token_text(i) for i in range(len(ts))]
     assert "".join(texts) == "constv=a?b:c?.d??e;"
+
+
+# pvlib's ``PVsystModel.to_pvsyst`` and what python-minifier (rename_locals) + black make of it: ``self`` and the
+# parameters a caller may name cannot be renamed, so the minifier aliases them on the body's first lines.
+_METHOD = '''def to_pvsyst(self, scale: float = 1.0):
+    absorbed = self.alpha * (1.0 - self.eta)
+    u_c = scale * self.u_const / absorbed
+    return dict(u_c=u_c, module_efficiency=self.eta)
+'''
+_MINIFIED = '''def to_pvsyst(self, scale: float = 1.0):
+    B = scale
+    A = self
+    C = A.alpha * (1.0 - A.eta)
+    D = B * A.u_const / C
+    return dict(u_c=D, module_efficiency=A.eta)
+'''
+
+
+def test_python_parameter_aliases_read_as_the_parameter():
+    orig, mini = normalize_code(_METHOD, "python"), normalize_code(_MINIFIED, "python")
+    assert orig.hashes.tolist() == mini.hashes.tolist() and orig.kinds.tolist() == mini.kinds.tolist()
+    said = [mini.token_text(i) for i in range(len(mini))]
+    assert said[said.index(":", said.index(")")) + 1] == "C"  # both alias lines dropped
+    # the exact tokens follow: the alias of ``scale`` carries its name, ``A`` is ``self``
+    assert mini.exact[said.index("D") + 2] == orig.exact[[orig.token_text(i) for i in range(len(orig))].index("u_c") + 2]
+
+
+def test_python_assignments_that_are_no_parameter_alias_stay():
+    for src in ("def f(x):\n    if x:\n        y = x\n    return y\n",  # not on the body's first line
+                "def f(x):\n    y = z\n    return y + x\n",  # not a parameter
+                "def f(x):\n    y = x + 1\n    return y\n",  # not a name alone
+                "y = x\nz = self\n"):  # not in a function
+        ts = normalize_code(src, "python")
+        assert "=" in [ts.token_text(i) for i in range(len(ts))], src
+    ts = normalize_code("def f(self):\n    other = self\n    return other\n", "python")
+    assert [ts.token_text(i) for i in range(len(ts))][-2:] == ["return", "other"]
+    assert Kind(int(ts.kinds[-1])) is Kind.KEPT and int(ts.hashes[-1]) == hash_string("self")
