@@ -614,6 +614,219 @@ cdef void _free_out_table(OutTable* t) noexcept nogil:
     free(t.positions)
 
 
+cdef struct Round:
+    # what every candidate of a round is aligned against (the output), the limits, and the buffers reused
+    const uint64_t* out_sh
+    const uint64_t* out_hashes
+    const uint64_t* out_exact
+    const uint8_t* out_kinds
+    const uint64_t* out_exact_sh  # (these three NULL: regions are not weighed)
+    const uint8_t* common
+    const double* weights
+    const uint64_t* labels
+    Py_ssize_t n_out, min_tokens, min_distinct, max_gap, max_occurrences, max_tiles
+    double min_similarity
+    int k
+    bint code
+    OutTable table
+    Scratch sc
+    Rows rows
+    Weigh ws
+    uint8_t* hit
+    uint64_t* bloom
+    uint64_t bloom_mask
+    uint64_t* sh
+    int64_t* at
+    int64_t* b_at
+    uint64_t* vals
+    int64_t* iv
+    Py_ssize_t n_sh, n_at_cap, n_b_at_cap, n_vals, n_iv
+
+
+cdef int _round_init(Round* r) noexcept nogil:
+    """The output's table and bloom bits (``r``'s output fields set, its buffers zeroed); -1 when memory runs out."""
+    cdef Py_ssize_t j
+    if _out_table(r.out_sh, r.n_out, &r.table):
+        return -1
+    r.hit = <uint8_t*> calloc(r.n_out + 1, 1)  # output positions taken by the candidate, cleared after each
+    r.bloom_mask = 15
+    while r.bloom_mask + 1 < <uint64_t> r.n_out:  # the output's values as bits: 64+ bits per value
+        r.bloom_mask = 2 * r.bloom_mask + 1
+    r.bloom = <uint64_t*> calloc(r.bloom_mask + 1, sizeof(uint64_t))
+    if r.hit == NULL or r.bloom == NULL:
+        return -1
+    for j in range(r.n_out):
+        r.bloom[(r.out_sh[j] >> 6) & r.bloom_mask] |= (<uint64_t> 1) << (r.out_sh[j] & 63)
+    return 0
+
+
+cdef void _round_free(Round* r) noexcept nogil:
+    _free_out_table(&r.table)
+    _free_scratch(&r.sc)
+    free(r.rows.p)
+    free(r.sh)
+    free(r.at)
+    free(r.b_at)
+    free(r.hit)
+    free(r.bloom)
+    _free_weigh(&r.ws)
+    free(r.vals)
+    free(r.iv)
+
+
+cdef int _align_slice(Round* r, Py_ssize_t c, const uint64_t* src_hashes, const uint64_t* src_exact,
+                      const uint8_t* src_kinds, Py_ssize_t ns) noexcept nogil:
+    """The regions of the output copied from one source slice (``ns`` tokens), appended to ``r.rows`` as candidate
+    ``c`` (weighed when ``r.weights`` is set); -1 when memory runs out."""
+    cdef Py_ssize_t j, t, i, first, last, f, m_tiles, m, n_at, n_v, room, n_b_at = 0
+    cdef int64_t o0, o1, s0, s1, e, size_o, size_s, cov_o, cov_s
+    cdef double sim, sim_s
+    cdef int kind, k = r.k
+    cdef Pair* tl
+    cdef const uint64_t* out_sh = r.out_sh
+    cdef Py_ssize_t n_out = r.n_out, max_gap = r.max_gap
+    m = ns - k + 1
+    if m <= 0 or n_out == 0:
+        return 0
+    if _grow(<void**> &r.sh, &r.n_sh, m, sizeof(uint64_t)) or _grow(<void**> &r.at, &r.n_at_cap, n_out, sizeof(int64_t)) \
+            or _grow(<void**> &r.b_at, &r.n_b_at_cap, m, sizeof(int64_t)):
+        return -1
+    _shingles_p(src_hashes, src_kinds, src_exact, r.code, k, r.labels, m, r.sh)
+    n_at = 0
+    for j in range(m):  # the output positions of the values this source holds, and where it holds them
+        if not (r.bloom[(r.sh[j] >> 6) & r.bloom_mask] >> (r.sh[j] & 63)) & 1:
+            continue  # (most of a source: one load, no hash)
+        t = _slot_of(r.table.slots, r.table.mask, r.sh[j])
+        if r.table.slots[t].count:
+            r.b_at[n_b_at] = j
+            n_b_at += 1
+            if r.table.stamp[t] != c:
+                r.table.stamp[t] = c
+                for i in range(r.table.slots[t].start, r.table.slots[t].start + r.table.slots[t].count):
+                    r.hit[r.table.positions[i]] = 1
+                    r.at[n_at] = r.table.positions[i]
+                    n_at += 1
+    if n_at * 16 >= n_out:  # ascending: a scan of the marks when they are many, else a sort
+        n_at = 0
+        for i in range(n_out):
+            if r.hit[i]:
+                r.at[n_at] = i
+                n_at += 1
+    else:
+        qsort(r.at, n_at, sizeof(int64_t), _by_i64)
+    m_tiles = _tiles(out_sh, n_out, r.sh, m, r.max_occurrences, r.max_tiles, r.at, n_at, &r.sc, r.b_at, n_b_at)
+    if m_tiles < 0:
+        return -1
+    tl = r.sc.pairs
+    first = 0
+    while first < m_tiles:  # chains: fragments in order on both sides, gaps of at most max_gap
+        last = first + 1
+        while last < m_tiles and tl[last].a - (tl[last - 1].a + tl[last - 1].n) <= max_gap and \
+                -max_gap <= tl[last].b - (tl[last - 1].b + tl[last - 1].n) <= max_gap:
+            last += 1
+        o0, o1, s0, s1 = tl[first].a, tl[first].a + tl[first].n, tl[first].b, tl[first].b + tl[first].n
+        n_v = 0
+        for f in range(first, last):
+            o0 = tl[f].a if tl[f].a < o0 else o0
+            o1 = tl[f].a + tl[f].n if tl[f].a + tl[f].n > o1 else o1
+            s0 = tl[f].b if tl[f].b < s0 else s0
+            s1 = tl[f].b + tl[f].n if tl[f].b + tl[f].n > s1 else s1
+            n_v += tl[f].n
+        o1 += k - 1
+        s1 += k - 1
+        f = first
+        first = last
+        if o1 - o0 < r.min_tokens:
+            continue
+        room = n_v if n_v > 3 * (o1 - o0) else 3 * (o1 - o0)
+        if _grow(<void**> &r.vals, &r.n_vals, room, sizeof(uint64_t)) or \
+                _grow(<void**> &r.iv, &r.n_iv, 2 * (last - f), sizeof(int64_t)):
+            return -1
+        n_v = 0
+        for i in range(f, last):
+            for j in range(tl[i].a, tl[i].a + tl[i].n):
+                r.vals[n_v] = out_sh[j]
+                n_v += 1
+        qsort(r.vals, n_v, sizeof(uint64_t), _by_u64)
+        if _distinct_sorted(r.vals, n_v) < r.min_distinct:
+            continue
+        size_o, size_s = o1 - o0, s1 - s0
+        for i in range(f, last):
+            e = tl[i].a - o0 + tl[i].n + k - 1
+            r.iv[2 * (i - f)], r.iv[2 * (i - f) + 1] = tl[i].a - o0, e if e < size_o else size_o
+        cov_o = _union_length(r.iv, last - f)
+        for i in range(f, last):
+            e = tl[i].b - s0 + tl[i].n + k - 1
+            r.iv[2 * (i - f)], r.iv[2 * (i - f) + 1] = tl[i].b - s0, e if e < size_s else size_s
+        cov_s = _union_length(r.iv, last - f)
+        sim = <double> cov_o / <double> (size_o if size_o > 1 else 1)
+        sim_s = <double> cov_s / <double> (size_s if size_s > 1 else 1)
+        if sim_s < sim:
+            sim = sim_s
+        if sim < r.min_similarity:
+            continue
+        kind = _kind(&r.out_hashes[o0], &r.out_exact[o0], &r.out_kinds[o0], &src_hashes[s0], &src_exact[s0],
+                     size_o, size_s, r.vals)
+        if _push_row(&r.rows, c, o0, o1, s0, s1, 1.0 if kind != 2 else sim, <uint8_t> kind):
+            return -1
+        if r.weights != NULL and _weigh_region(out_sh, r.out_exact_sh, r.common, r.weights, r.hit, src_exact,
+                                               src_kinds, o0, o1, s0, s1, k, r.code, r.labels, &r.ws,
+                                               &r.rows.p[r.rows.n - 1].boiler, &r.rows.p[r.rows.n - 1].exact,
+                                               &r.rows.p[r.rows.n - 1].weight, &r.rows.p[r.rows.n - 1].exact_weight):
+            return -1
+    for i in range(n_at):  # (``hit``: which output shingles the candidate holds, while it is weighed)
+        r.hit[r.at[i]] = 0
+    return 0
+
+
+cdef _round_setup(Round* r, const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const uint64_t[::1] out_exact,
+                  const uint8_t[::1] out_kinds, int k, bint code, const uint64_t[::1] labels, Py_ssize_t min_tokens,
+                  Py_ssize_t min_distinct, double min_similarity, Py_ssize_t max_gap, Py_ssize_t max_occurrences,
+                  Py_ssize_t max_tiles, const uint64_t[::1] out_exact_sh, const uint8_t[::1] common,
+                  const double[::1] weights):
+    """``r`` zeroed and pointed at the output (checked here; the arrays stay referenced by the caller)."""
+    cdef Py_ssize_t n_out = out_sh.shape[0]
+    if weights is not None and (out_exact_sh is None or common is None or out_exact_sh.shape[0] != n_out or
+                                common.shape[0] != n_out or weights.shape[0] != n_out):
+        raise ValueError("output shingle arrays differ in length")
+    if out_hashes.shape[0] != out_exact.shape[0] or out_hashes.shape[0] != out_kinds.shape[0]:
+        raise ValueError("output token arrays differ in length")
+    if n_out and n_out + k - 1 != out_hashes.shape[0]:
+        raise ValueError("output shingles do not match the output tokens")
+    if k > labels.shape[0]:
+        raise ValueError(f"shingle width {k} exceeds the {labels.shape[0]} identifier labels")
+    memset(r, 0, sizeof(Round))
+    r.n_out, r.k, r.code = n_out, k, code
+    r.out_sh = &out_sh[0] if n_out else NULL
+    r.out_hashes = &out_hashes[0] if out_hashes.shape[0] else NULL
+    r.out_exact = &out_exact[0] if out_exact.shape[0] else NULL
+    r.out_kinds = &out_kinds[0] if out_kinds.shape[0] else NULL
+    r.labels = &labels[0]
+    r.min_tokens, r.min_distinct, r.min_similarity, r.max_gap = min_tokens, min_distinct, min_similarity, max_gap
+    r.max_occurrences, r.max_tiles = max_occurrences, max_tiles
+    if weights is not None:
+        r.out_exact_sh = &out_exact_sh[0] if n_out else NULL
+        r.common = &common[0] if n_out else NULL
+        r.weights = &weights[0] if n_out else NULL  # (with no output shingle no slice is weighed)
+
+
+cdef _round_arrays(const Round* r, bint weigh):
+    """The rows of a round as ``align_batch`` returns them."""
+    cand_arr = np.empty(r.rows.n, dtype=np.int64)
+    tok_arr = np.empty((r.rows.n, 4), dtype=np.int64)
+    sim_arr = np.empty(r.rows.n, dtype=np.float64)
+    kind_arr = np.empty(r.rows.n, dtype=np.uint8)
+    _fill_rows(&r.rows, cand_arr, tok_arr, sim_arr, kind_arr)
+    if not weigh:
+        return cand_arr, tok_arr, sim_arr, kind_arr
+    boiler_arr = np.empty(r.rows.n, dtype=np.int64)
+    exact_arr = np.empty(r.rows.n, dtype=np.int64)
+    weight_arr = np.empty(r.rows.n, dtype=np.float64)
+    ew_arr = np.empty(r.rows.n, dtype=np.float64)
+    _fill_evidence(&r.rows, boiler_arr, exact_arr, weight_arr, ew_arr)
+    return cand_arr, tok_arr, sim_arr, kind_arr, boiler_arr, exact_arr, weight_arr, ew_arr
+
+
 def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const uint64_t[::1] out_exact,
                 const uint8_t[::1] out_kinds, const uint64_t[::1] src_hashes, const uint64_t[::1] src_exact,
                 const uint8_t[::1] src_kinds, const int64_t[::1] offsets, int k, bint code, const uint64_t[::1] labels,
@@ -629,32 +842,9 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
     weighed while its candidate's shingles are at hand, and ``(boilerplate, exact, weight,
     exact_weight)`` follow (``evidence.align_weigh``).
     """
-    cdef Py_ssize_t n_out = out_sh.shape[0], n_c = offsets.shape[0] - 1, c, j, t, i, first, last, f, m_tiles
-    cdef Py_ssize_t lo, ns, m, n_at, n_v, room
-    cdef int64_t o0, o1, s0, s1, e, size_o, size_s, cov_o, cov_s
-    cdef double sim, sim_s
-    cdef int kind, err = 0
-    cdef OutTable table
-    cdef Scratch sc
-    cdef Rows rows
-    cdef uint64_t* sh = NULL
-    cdef int64_t* at = NULL
-    cdef int64_t* b_at = NULL
-    cdef uint8_t* hit = NULL
-    cdef uint64_t* bloom = NULL
-    cdef uint64_t bloom_mask = 15
-    cdef Py_ssize_t n_b_at = 0, n_b_at_cap = 0
-    cdef uint64_t* vals = NULL
-    cdef int64_t* iv = NULL
-    cdef Py_ssize_t n_sh = 0, n_at_cap = 0, n_vals = 0, n_iv = 0
-    cdef Pair* tl
-    cdef Weigh ws
-    cdef bint weigh = weights is not None
-    if weigh and (out_exact_sh is None or common is None or out_exact_sh.shape[0] != n_out or
-                  common.shape[0] != n_out or weights.shape[0] != n_out):
-        raise ValueError("output shingle arrays differ in length")
-    if out_hashes.shape[0] != out_exact.shape[0] or out_hashes.shape[0] != out_kinds.shape[0]:
-        raise ValueError("output token arrays differ in length")
+    cdef Py_ssize_t n_c = offsets.shape[0] - 1, c, lo
+    cdef int err = 0
+    cdef Round r
     if src_hashes.shape[0] != src_exact.shape[0] or src_hashes.shape[0] != src_kinds.shape[0]:
         raise ValueError("source token arrays differ in length")
     if n_c < 0 or offsets[0] != 0 or offsets[n_c] != src_hashes.shape[0]:
@@ -662,154 +852,169 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
     for c in range(n_c):
         if offsets[c + 1] < offsets[c]:
             raise ValueError("offsets must not decrease")
-    if n_out and n_out + k - 1 != out_hashes.shape[0]:
-        raise ValueError("output shingles do not match the output tokens")
-    if k > labels.shape[0]:
-        raise ValueError(f"shingle width {k} exceeds the {labels.shape[0]} identifier labels")
-    memset(&table, 0, sizeof(OutTable))
-    memset(&sc, 0, sizeof(Scratch))
-    memset(&rows, 0, sizeof(Rows))
-    memset(&ws, 0, sizeof(Weigh))
+    _round_setup(&r, out_sh, out_hashes, out_exact, out_kinds, k, code, labels, min_tokens, min_distinct,
+                 min_similarity, max_gap, max_occurrences, max_tiles, out_exact_sh, common, weights)
     try:
         with nogil:
-            err = _out_table(&out_sh[0] if n_out else NULL, n_out, &table)
-            hit = <uint8_t*> calloc(n_out + 1, 1)  # output positions taken by the candidate, cleared after each
-            while bloom_mask + 1 < <uint64_t> n_out:  # the output's values as bits: 64+ bits per value
-                bloom_mask = 2 * bloom_mask + 1
-            bloom = <uint64_t*> calloc(bloom_mask + 1, sizeof(uint64_t))
-            if hit == NULL or bloom == NULL:
-                err = -1
-            else:
-                for j in range(n_out):
-                    bloom[(out_sh[j] >> 6) & bloom_mask] |= (<uint64_t> 1) << (out_sh[j] & 63)
+            err = _round_init(&r)
             c = 0
             while err == 0 and c < n_c:
-                lo, ns = offsets[c], offsets[c + 1] - offsets[c]
-                m = ns - k + 1
-                if m <= 0 or n_out == 0:
-                    c += 1
-                    continue
-                if _grow(<void**> &sh, &n_sh, m, sizeof(uint64_t)) or _grow(<void**> &at, &n_at_cap, n_out, sizeof(int64_t)) \
-                        or _grow(<void**> &b_at, &n_b_at_cap, m, sizeof(int64_t)):
-                    err = -1
-                    break
-                _shingles_p(&src_hashes[lo], &src_kinds[lo], &src_exact[lo], code, k, &labels[0], m, sh)
-                n_at, n_b_at = 0, 0
-                for j in range(m):  # the output positions of the values this source holds, and where it holds them
-                    if not (bloom[(sh[j] >> 6) & bloom_mask] >> (sh[j] & 63)) & 1:
-                        continue  # (most of a source: one load, no hash)
-                    t = _slot_of(table.slots, table.mask, sh[j])
-                    if table.slots[t].count:
-                        b_at[n_b_at] = j
-                        n_b_at += 1
-                        if table.stamp[t] != c:
-                            table.stamp[t] = c
-                            for i in range(table.slots[t].start, table.slots[t].start + table.slots[t].count):
-                                hit[table.positions[i]] = 1
-                                at[n_at] = table.positions[i]
-                                n_at += 1
-                if n_at * 16 >= n_out:  # ascending: a scan of the marks when they are many, else a sort
-                    n_at = 0
-                    for i in range(n_out):
-                        if hit[i]:
-                            at[n_at] = i
-                            n_at += 1
-                else:
-                    qsort(at, n_at, sizeof(int64_t), _by_i64)
-                m_tiles = _tiles(&out_sh[0], n_out, sh, m, max_occurrences, max_tiles, at, n_at, &sc, b_at, n_b_at)
-                if m_tiles < 0:
-                    err = -1
-                    break
-                tl = sc.pairs
-                first = 0
-                while first < m_tiles:  # chains: fragments in order on both sides, gaps of at most max_gap
-                    last = first + 1
-                    while last < m_tiles and tl[last].a - (tl[last - 1].a + tl[last - 1].n) <= max_gap and \
-                            -max_gap <= tl[last].b - (tl[last - 1].b + tl[last - 1].n) <= max_gap:
-                        last += 1
-                    o0, o1, s0, s1 = tl[first].a, tl[first].a + tl[first].n, tl[first].b, tl[first].b + tl[first].n
-                    n_v = 0
-                    for f in range(first, last):
-                        o0 = tl[f].a if tl[f].a < o0 else o0
-                        o1 = tl[f].a + tl[f].n if tl[f].a + tl[f].n > o1 else o1
-                        s0 = tl[f].b if tl[f].b < s0 else s0
-                        s1 = tl[f].b + tl[f].n if tl[f].b + tl[f].n > s1 else s1
-                        n_v += tl[f].n
-                    o1 += k - 1
-                    s1 += k - 1
-                    f = first
-                    first = last
-                    if o1 - o0 < min_tokens:
-                        continue
-                    room = n_v if n_v > 3 * (o1 - o0) else 3 * (o1 - o0)
-                    if _grow(<void**> &vals, &n_vals, room, sizeof(uint64_t)) or \
-                            _grow(<void**> &iv, &n_iv, 2 * (last - f), sizeof(int64_t)):
-                        err = -1
-                        break
-                    n_v = 0
-                    for i in range(f, last):
-                        for j in range(tl[i].a, tl[i].a + tl[i].n):
-                            vals[n_v] = out_sh[j]
-                            n_v += 1
-                    qsort(vals, n_v, sizeof(uint64_t), _by_u64)
-                    if _distinct_sorted(vals, n_v) < min_distinct:
-                        continue
-                    size_o, size_s = o1 - o0, s1 - s0
-                    for i in range(f, last):
-                        e = tl[i].a - o0 + tl[i].n + k - 1
-                        iv[2 * (i - f)], iv[2 * (i - f) + 1] = tl[i].a - o0, e if e < size_o else size_o
-                    cov_o = _union_length(iv, last - f)
-                    for i in range(f, last):
-                        e = tl[i].b - s0 + tl[i].n + k - 1
-                        iv[2 * (i - f)], iv[2 * (i - f) + 1] = tl[i].b - s0, e if e < size_s else size_s
-                    cov_s = _union_length(iv, last - f)
-                    sim = <double> cov_o / <double> (size_o if size_o > 1 else 1)
-                    sim_s = <double> cov_s / <double> (size_s if size_s > 1 else 1)
-                    if sim_s < sim:
-                        sim = sim_s
-                    if sim < min_similarity:
-                        continue
-                    kind = _kind(&out_hashes[o0], &out_exact[o0], &out_kinds[o0], &src_hashes[lo + s0],
-                                 &src_exact[lo + s0], size_o, size_s, vals)
-                    if _push_row(&rows, c, o0, o1, s0, s1, 1.0 if kind != 2 else sim, <uint8_t> kind):
-                        err = -1
-                        break
-                    if weigh and _weigh_region(&out_sh[0], &out_exact_sh[0], &common[0], &weights[0], hit,
-                                               &src_exact[lo], &src_kinds[lo], o0, o1, s0, s1, k, code, &labels[0],
-                                               &ws, &rows.p[rows.n - 1].boiler, &rows.p[rows.n - 1].exact,
-                                               &rows.p[rows.n - 1].weight, &rows.p[rows.n - 1].exact_weight):
-                        err = -1
-                        break
-                for i in range(n_at):  # (``hit``: which output shingles the candidate holds, while it is weighed)
-                    hit[at[i]] = 0
+                lo = offsets[c]
+                err = _align_slice(&r, c, &src_hashes[lo] if offsets[c + 1] > lo else NULL,
+                                   &src_exact[lo] if offsets[c + 1] > lo else NULL,
+                                   &src_kinds[lo] if offsets[c + 1] > lo else NULL, offsets[c + 1] - lo)
                 c += 1
         if err:
             raise MemoryError()
-        cand_arr = np.empty(rows.n, dtype=np.int64)
-        tok_arr = np.empty((rows.n, 4), dtype=np.int64)
-        sim_arr = np.empty(rows.n, dtype=np.float64)
-        kind_arr = np.empty(rows.n, dtype=np.uint8)
-        _fill_rows(&rows, cand_arr, tok_arr, sim_arr, kind_arr)
-        if not weigh:
-            return cand_arr, tok_arr, sim_arr, kind_arr
-        boiler_arr = np.empty(rows.n, dtype=np.int64)
-        exact_arr = np.empty(rows.n, dtype=np.int64)
-        weight_arr = np.empty(rows.n, dtype=np.float64)
-        ew_arr = np.empty(rows.n, dtype=np.float64)
-        _fill_evidence(&rows, boiler_arr, exact_arr, weight_arr, ew_arr)
-        return cand_arr, tok_arr, sim_arr, kind_arr, boiler_arr, exact_arr, weight_arr, ew_arr
+        return _round_arrays(&r, weights is not None)
     finally:
-        _free_out_table(&table)
-        _free_scratch(&sc)
-        free(rows.p)
-        free(sh)
-        free(at)
-        free(b_at)
-        free(hit)
-        free(bloom)
-        _free_weigh(&ws)
-        free(vals)
-        free(iv)
+        _round_free(&r)
+
+
+def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const uint64_t[::1] out_exact,
+               const uint8_t[::1] out_kinds, list segments, const int64_t[::1] seg, const int64_t[::1] lo,
+               const int64_t[::1] hi, const int64_t[::1] rows, int k, bint code, const uint64_t[::1] labels,
+               Py_ssize_t min_tokens, Py_ssize_t min_distinct, double min_similarity, Py_ssize_t max_gap,
+               Py_ssize_t max_occurrences, Py_ssize_t max_tiles, const uint64_t[::1] out_exact_sh,
+               const uint8_t[::1] common, const double[::1] weights):
+    """``align_batch`` (weighed) of slices read where they lie: no slice is gathered into one array first.
+
+    ``segments``: token arrays ``(hashes, exact, kinds, starts, ends)`` (uint64, uint64, uint8, uint32,
+    uint32) of each segment; slice ``c`` is rows ``lo[c]:hi[c]`` of segment ``seg[c]`` or, when ``lo[c]``
+    is negative, rows ``rows[-lo[c] - 1 : -hi[c] - 1]`` of it (picked rows: copied to a buffer). Returns
+    ``align_batch``'s eight arrays, then each region's source characters ``(first start, last end)`` and
+    each slice's (its tokens' least start, greatest end; ``(-1, -1)`` when it holds none).
+    """
+    cdef Py_ssize_t n_c = seg.shape[0], n_s = len(segments), c, s, a, b, n, i, cap = 0, n_rows = rows.shape[0]
+    cdef int err = 0
+    cdef Round r
+    cdef int64_t[:, ::1] spans_mv
+    cdef int64_t[:, ::1] src_mv
+    cdef const uint64_t[::1] h_mv
+    cdef const uint64_t[::1] x_mv
+    cdef const uint8_t[::1] k_mv
+    cdef const uint32_t[::1] st_mv
+    cdef const uint32_t[::1] en_mv
+    cdef const uint64_t** hs = NULL
+    cdef const uint64_t** xs = NULL
+    cdef const uint8_t** ks = NULL
+    cdef const uint32_t** sts = NULL
+    cdef const uint32_t** ens = NULL
+    cdef Py_ssize_t* lens = NULL
+    cdef uint64_t* gh = NULL
+    cdef uint64_t* gx = NULL
+    cdef uint8_t* gk = NULL
+    cdef const uint64_t* ph
+    cdef const uint64_t* px
+    cdef const uint8_t* pk
+    cdef int64_t first, last, lo_c, r0, r1
+    cdef uint32_t v
+    if lo.shape[0] != n_c or hi.shape[0] != n_c:
+        raise ValueError("seg, lo and hi differ in length")
+    _round_setup(&r, out_sh, out_hashes, out_exact, out_kinds, k, code, labels, min_tokens, min_distinct,
+                 min_similarity, max_gap, max_occurrences, max_tiles, out_exact_sh, common, weights)
+    try:
+        hs = <const uint64_t**> malloc((n_s + 1) * sizeof(void*))
+        xs = <const uint64_t**> malloc((n_s + 1) * sizeof(void*))
+        ks = <const uint8_t**> malloc((n_s + 1) * sizeof(void*))
+        sts = <const uint32_t**> malloc((n_s + 1) * sizeof(void*))
+        ens = <const uint32_t**> malloc((n_s + 1) * sizeof(void*))
+        lens = <Py_ssize_t*> malloc((n_s + 1) * sizeof(Py_ssize_t))
+        if hs == NULL or xs == NULL or ks == NULL or sts == NULL or ens == NULL or lens == NULL:
+            raise MemoryError()
+        for s in range(n_s):  # (the arrays stay referenced by ``segments`` for the whole call)
+            t = segments[s]
+            h_mv, x_mv, k_mv, st_mv, en_mv = t[0], t[1], t[2], t[3], t[4]
+            n = h_mv.shape[0]
+            if x_mv.shape[0] != n or k_mv.shape[0] != n or st_mv.shape[0] != n or en_mv.shape[0] != n:
+                raise ValueError("source token arrays differ in length")
+            hs[s], xs[s], ks[s], sts[s], ens[s], lens[s] = NULL, NULL, NULL, NULL, NULL, n
+            if n:
+                hs[s], xs[s], ks[s], sts[s], ens[s] = &h_mv[0], &x_mv[0], &k_mv[0], &st_mv[0], &en_mv[0]
+        for c in range(n_c):
+            s = seg[c]
+            if s < 0 or s >= n_s:
+                raise ValueError("a slice names no segment")
+            if lo[c] >= 0:
+                if lo[c] > hi[c] or hi[c] > lens[s]:
+                    raise ValueError("a slice lies outside its segment's tokens")
+            else:
+                a, b = -lo[c] - 1, -hi[c] - 1
+                if a > b or b > n_rows:
+                    raise ValueError("a slice's rows lie outside rows")
+                for i in range(a, b):
+                    if rows[i] < 0 or rows[i] >= lens[s]:
+                        raise ValueError("a slice's rows lie outside its segment's tokens")
+                if b - a > cap:
+                    cap = b - a
+        span_arr = np.full((n_c, 2), -1, dtype=np.int64)
+        spans_mv = span_arr
+        with nogil:
+            err = _round_init(&r)
+            if err == 0 and cap:
+                gh = <uint64_t*> malloc(cap * sizeof(uint64_t))
+                gx = <uint64_t*> malloc(cap * sizeof(uint64_t))
+                gk = <uint8_t*> malloc(cap)
+                if gh == NULL or gx == NULL or gk == NULL:
+                    err = -1
+            c = 0
+            while err == 0 and c < n_c:
+                s = seg[c]
+                if lo[c] >= 0:
+                    n = hi[c] - lo[c]
+                    ph = hs[s] + lo[c] if n else NULL
+                    px = xs[s] + lo[c] if n else NULL
+                    pk = ks[s] + lo[c] if n else NULL
+                    first, last = -1, -1
+                    for i in range(lo[c], hi[c]):
+                        v = sts[s][i]
+                        if first < 0 or v < first:
+                            first = v
+                        v = ens[s][i]
+                        if v > last:
+                            last = v
+                else:
+                    a, b = -lo[c] - 1, -hi[c] - 1
+                    n = b - a
+                    first, last = -1, -1
+                    for i in range(n):
+                        gh[i], gx[i], gk[i] = hs[s][rows[a + i]], xs[s][rows[a + i]], ks[s][rows[a + i]]
+                        v = sts[s][rows[a + i]]
+                        if first < 0 or v < first:
+                            first = v
+                        v = ens[s][rows[a + i]]
+                        if v > last:
+                            last = v
+                    ph, px, pk = gh, gx, gk
+                if n:
+                    spans_mv[c, 0], spans_mv[c, 1] = first, last
+                err = _align_slice(&r, c, ph, px, pk, n)
+                c += 1
+        if err:
+            raise MemoryError()
+        out = _round_arrays(&r, True)
+        src_arr = np.empty((r.rows.n, 2), dtype=np.int64)
+        src_mv = src_arr
+        for i in range(r.rows.n):  # the characters of each region's first and last source token
+            c = r.rows.p[i].cand
+            s, lo_c = seg[c], lo[c]
+            if lo_c >= 0:
+                r0, r1 = lo_c + r.rows.p[i].s0, lo_c + r.rows.p[i].s1 - 1
+            else:
+                r0, r1 = rows[-lo_c - 1 + r.rows.p[i].s0], rows[-lo_c - 1 + r.rows.p[i].s1 - 1]
+            src_mv[i, 0], src_mv[i, 1] = sts[s][r0], ens[s][r1]
+        return (*out, src_arr, span_arr)
+    finally:
+        _round_free(&r)
+        free(hs)
+        free(xs)
+        free(ks)
+        free(sts)
+        free(ens)
+        free(lens)
+        free(gh)
+        free(gx)
+        free(gk)
 
 
 cdef void _fill_rows(const Rows* rows, int64_t[::1] cand, int64_t[:, ::1] tok, double[::1] sim,

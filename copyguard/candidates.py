@@ -25,7 +25,7 @@ from functools import cached_property
 import numpy as np
 
 from .compiled import core
-from .index import Index, PassageInfo, TokenSlices
+from .index import Index, PassageInfo, SliceRows, TokenSlices
 from .index.arrays import isin_sorted, sorted_unique
 from .normalize.tokens import Tokens, TokenStream, mix64
 from .params import Params
@@ -102,6 +102,14 @@ def candidate_tokens(cands: Sequence[Candidate]) -> TokenSlices:
         for i, a, b in zip(full.tolist(), lo, hi):
             cands[i].__dict__.setdefault("span", (int(a), int(b)))  # what ``Candidate.span`` would compute
     return sources
+
+
+def candidate_rows(cands: Sequence[Candidate]) -> SliceRows:
+    """Where the tokens of ``cands`` lie, slice ``i`` candidate ``i``'s: ``candidate_tokens`` without the gather
+    (read in place by the compiled round; ``SliceRows.gather`` is ``candidate_tokens``'s tokens)."""
+    if len({id(c.index) for c in cands}) == 1:
+        return cands[0].index.source_rows([(c.ref, c.rows) for c in cands])
+    return SliceRows.of(TokenSlices.of([c.tokens for c in cands]))
 
 
 # An output stream this short still makes a passage (the index's minimum is for what it stores): a short

@@ -51,7 +51,7 @@ import numpy as np
 
 from .compiled import core
 from .index.arrays import isin_sorted, sorted_unique
-from .index.query import TokenSlices
+from .index.query import SliceRows, TokenSlices
 from .match import MAX_TILES, Limits, Match, MatchKind, Region, Regions, align_batch
 from .normalize import PROSE_ALIASES
 from .normalize.tokens import Tokens
@@ -497,6 +497,42 @@ def align_weigh(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: 
         max_occurrences, MAX_TILES, np.ascontiguousarray(out_exact, dtype=u64), np.ascontiguousarray(common, dtype=u8),
         np.maximum(counts, 1).astype(np.float64) ** -exponent)
     return Regions(cand, tok, sim, kind), (evidence[0], evidence[1], evidence[2], evidence[3])
+
+
+def align_weigh_rows(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarray, counts: np.ndarray,
+                     exponent: float, sources: SliceRows, k: int, code: bool, limits: Limits, max_occurrences: int = 32
+                     ) -> tuple[Regions, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
+    """``align_weigh`` of slices where they lie, and the characters they span.
+
+    Also returns each region's source characters (``(n, 2)``: its first token's start, its last token's
+    end) and each slice's (``(slices, 2)``: least start, greatest end; ``-1`` for a slice with no
+    token). The compiled twin reads the slices in the segments' arrays, none gathered; the reference
+    gathers them (``SliceRows.gather``) and runs ``align_weigh``.
+    """
+    c = core()
+    if c is None:
+        gathered = sources.gather()
+        regions, weighed = align_weigh(out, out_sh, out_exact, common, counts, exponent, gathered, k, code, limits,
+                                       max_occurrences)
+        t, offsets = gathered.tokens, gathered.offsets
+        at = offsets[regions.cand]
+        src = np.stack([t.starts[at + regions.tok[:, 2]], t.ends[at + regions.tok[:, 3] - 1]], axis=1)
+        spans = np.full((len(sources), 2), -1, dtype=np.int64)
+        full = np.flatnonzero(offsets[1:] > offsets[:-1])
+        if full.shape[0]:
+            spans[full, 0] = np.minimum.reduceat(t.starts, offsets[full])
+            spans[full, 1] = np.maximum.reduceat(t.ends, offsets[full])
+        return regions, weighed, src.astype(np.int64).reshape(-1, 2), spans
+    u64, u8 = np.uint64, np.uint8
+    cand, tok, sim, kind, *rest = c.align_rows(
+        np.ascontiguousarray(out_sh, dtype=u64), np.ascontiguousarray(out.hashes, dtype=u64),
+        np.ascontiguousarray(out.exact, dtype=u64), np.ascontiguousarray(out.kinds, dtype=u8),
+        [(t.hashes, t.exact, t.kinds, t.starts, t.ends) for t in sources.segments], sources.seg, sources.lo,
+        sources.hi, sources.rows, k, code, _ID_LABELS, limits.min_tokens, limits.min_distinct_shingles,
+        float(limits.min_similarity), limits.max_gap, max_occurrences, MAX_TILES,
+        np.ascontiguousarray(out_exact, dtype=u64), np.ascontiguousarray(common, dtype=u8),
+        np.maximum(counts, 1).astype(np.float64) ** -exponent)
+    return Regions(cand, tok, sim, kind), (rest[0], rest[1], rest[2], rest[3]), rest[4], rest[5]
 
 
 def covered(out_sh: np.ndarray, common: np.ndarray, src_sorted: np.ndarray, region: Region, k: int) -> np.ndarray:

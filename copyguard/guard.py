@@ -35,7 +35,7 @@ from .candidates import (
     Query,
     Ranking,
     boilerplate_mask,
-    candidate_tokens,
+    candidate_rows,
     cross_channel,
     held_candidates,
     rank_candidates,
@@ -44,8 +44,8 @@ from .candidates import (
     without,
 )
 from .errors import ConfigError, IndexFormatError, IndexStoreError
-from .evidence import Blocks, align_weigh, region_evidence, reported, weigh
-from .index import Index
+from .evidence import Blocks, align_weigh_rows, region_evidence, reported, weigh
+from .index import Index, TokenSlices
 from .index.manifest import MANIFEST, check_compatible
 from .index.segment import SourceRecord
 from .match import Match, Regions, attribute_batch, reanchor
@@ -411,24 +411,33 @@ class Guard:
         if not cands:
             return []
         out, k = ts.tokens, query.k
-        sources = candidate_tokens(cands)
+        sources = candidate_rows(cands)
         if out_exact is None:
             out_exact = exact_shingles(out, k) if query.code else query.shingles
         counts = np.ones(query.shingles.shape[0], dtype=np.int64) if counts is None else counts
-        regions, (boilerplate, exact, weight, exact_weight) = align_weigh(
+        regions, (boilerplate, exact, weight, exact_weight), source_spans, spans = align_weigh_rows(
             out, query.shingles, out_exact, common, counts, float(self.policy.rarity), sources, k, query.code,
             self.policy.region_limits(ts.is_code))
+        for c, (lo, hi) in zip(cands, spans.tolist()):  # what ``Candidate.span`` would compute (``cross_channel``)
+            if lo >= 0:
+                c.__dict__.setdefault("span", (lo, hi))
         if len(regions) == 0:
             return []
         if query.code:
             regions, moved = reanchor(regions, out, sources)
             if moved.shape[0]:  # weighed again where they now sit
-                again = region_evidence(query.shingles, out_exact, common, counts, float(self.policy.rarity), sources,
-                                        Regions(regions.cand[moved], regions.tok[moved], regions.similarity[moved],
-                                                regions.kind[moved]), k, query.code)
+                mine = sorted(set(regions.cand[moved].tolist()))
+                again = region_evidence(query.shingles, out_exact, common, counts, float(self.policy.rarity),
+                                        TokenSlices.of([sources[c] for c in mine]),
+                                        Regions(np.searchsorted(mine, regions.cand[moved]), regions.tok[moved],
+                                                regions.similarity[moved], regions.kind[moved]), k, query.code)
                 boilerplate, exact, weight, exact_weight = (x.copy() for x in (boilerplate, exact, weight, exact_weight))
                 for whole, part in zip((boilerplate, exact, weight, exact_weight), again):
                     whole[moved] = part
+                source_spans = source_spans.copy()
+                for r in moved.tolist():
+                    t = sources[int(regions.cand[r])]
+                    source_spans[r] = (int(t.starts[regions.tok[r, 2]]), int(t.ends[regions.tok[r, 3] - 1]))
         records: dict[int, SourceRecord] = {}
 
         def record(c: int) -> SourceRecord:
@@ -453,7 +462,7 @@ class Guard:
             regions, ts.text, out, ts.lang, sources, record, text,
             (lambda c: names[cands[c].shard]) if names else (lambda c: None),
             boilerplate=boilerplate if common.any() else None, exact=exact, weight=weight,
-            exact_weight=exact_weight if query.code else None)
+            exact_weight=exact_weight if query.code else None, source_spans=source_spans)
 
 
 # Code blocks of an answer parsed one by one; past them, the rest of each language is parsed in one piece.

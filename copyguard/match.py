@@ -18,7 +18,7 @@ import numpy as np
 
 from .compiled import core
 from .index.arrays import expand_ranges, sorted_unique
-from .index.query import TokenSlices
+from .index.query import SliceRows, TokenSlices
 from .index.segment import SourceRecord
 from .normalize.tokens import Kind, Tokens
 from .sketch import _ID_LABELS, stream_shingles
@@ -168,7 +168,7 @@ def align_batch(out: Tokens, out_sh: np.ndarray, sources: TokenSlices, k: int, c
                    np.array([KINDS.index(r.kind) for _, r in rows], dtype=np.uint8))
 
 
-def reanchor(regions: Regions, out: Tokens, sources: TokenSlices) -> tuple[Regions, np.ndarray]:
+def reanchor(regions: Regions, out: Tokens, sources: TokenSlices | SliceRows) -> tuple[Regions, np.ndarray]:
     """Regions that are not verbatim moved to where their slice holds the output's exact tokens, if it does.
 
     A source may hold the same normalized code twice (``get_absl_handler`` and
@@ -430,22 +430,27 @@ def attribute(region: Region, out_text: str, out: Tokens, lang: str, src: Tokens
     )
 
 
-def attribute_batch(regions: Regions, out_text: str, out: Tokens, lang: str, sources: TokenSlices,
+def attribute_batch(regions: Regions, out_text: str, out: Tokens, lang: str, sources: TokenSlices | SliceRows,
                     record: Callable[[int], SourceRecord], text: Callable[[int], str],
                     index: Callable[[int], str | None] = lambda c: None, *, boilerplate: np.ndarray | None = None,
                     exact: np.ndarray | None = None, weight: np.ndarray | None = None,
-                    exact_weight: np.ndarray | None = None) -> list[Match]:
+                    exact_weight: np.ndarray | None = None, source_spans: np.ndarray | None = None) -> list[Match]:
     """``attribute`` of every region of ``regions``: one ``Match`` each, with the measures given per region.
 
     ``record(c)``, ``text(c)`` and ``index(c)``: the source record, the source text (read only for a
-    renamed copy's rename map) and the index name of slice ``c`` of the batch.
+    renamed copy's rename map) and the index name of slice ``c`` of the batch. ``source_spans``: each
+    region's source characters when known (``evidence.align_weigh_rows``; needed with ``SliceRows``).
     """
     if len(regions) == 0:
         return []
     tok = regions.tok
-    at = sources.offsets[regions.cand]
-    spans = zip(out.starts[tok[:, 0]].tolist(), out.ends[tok[:, 1] - 1].tolist(),
-                sources.tokens.starts[at + tok[:, 2]].tolist(), sources.tokens.ends[at + tok[:, 3] - 1].tolist())
+    if source_spans is None:
+        assert isinstance(sources, TokenSlices)
+        at = sources.offsets[regions.cand]
+        source_spans = np.stack([sources.tokens.starts[at + tok[:, 2]], sources.tokens.ends[at + tok[:, 3] - 1]],
+                                axis=1)
+    spans = zip(out.starts[tok[:, 0]].tolist(), out.ends[tok[:, 1] - 1].tolist(), source_spans[:, 0].tolist(),
+                source_spans[:, 1].tolist())
     n = len(regions)
     cols = [x.tolist() if x is not None else [0] * n for x in (boilerplate, exact)]
     weights = [x.tolist() if x is not None else [None] * n for x in (weight, exact_weight)]

@@ -549,6 +549,65 @@ def _one_round(seed: int) -> int:
     return len(fast)
 
 
+def test_a_round_read_in_place_equals_reference():
+    """``align_weigh_rows`` (slices read where they lie in two segments: ranges, picked rows, empty slices)
+    against its reference, which gathers them and runs ``align_weigh``: regions, evidence and the
+    characters of each region and slice, bit for bit."""
+    from copyguard.evidence import align_weigh, align_weigh_rows
+    from copyguard.index.query import SliceRows
+    from copyguard.match import Limits
+    from copyguard.normalize.tokens import Tokens
+
+    found = 0
+    for seed in range(12):
+        rng = np.random.default_rng(100 + seed)
+        code = bool(seed % 3)
+        k = [3, 6, 2][seed % 3]
+        out, gathered = _batch(rng, code, int(rng.integers(1, 10)))
+        t = gathered.tokens
+        pad = int(rng.integers(1, 50))  # a second segment: the same tokens after others, starts moved
+        other = Tokens(*(np.concatenate([x[:pad], x]) for x in (t.hashes, t.exact, t.kinds)),
+                       np.concatenate([t.starts[:pad], t.starts + np.uint32(7)]),
+                       np.concatenate([t.ends[:pad], t.ends + np.uint32(7)]))
+        seg, lo, hi, rows = [], [], [], []
+        for i in range(len(gathered)):
+            a, b = int(gathered.offsets[i]), int(gathered.offsets[i + 1])
+            s = int(rng.integers(0, 2))
+            shift = pad if s else 0
+            if rng.random() < 0.5:
+                seg.append(s), lo.append(a + shift), hi.append(b + shift)
+            else:  # picked rows: some dropped
+                picked = np.arange(a, b)[rng.random(b - a) < 0.9] + shift
+                lo.append(-sum(map(len, rows)) - 1)
+                rows.append(picked)
+                hi.append(-sum(map(len, rows)) - 1)
+                seg.append(s)
+        sources = SliceRows((t, other), *(np.array(x, dtype=np.int64) for x in (seg, lo, hi)),
+                            np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, dtype=np.int64))
+        out_sh = sketch.stream_shingles(out, k, code)
+        out_exact = sketch.exact_shingles(out, k) if code else out_sh
+        limits = Limits(min_tokens=int(rng.choice([1, 8, 40])), min_distinct_shingles=int(rng.choice([1, 5, 20])),
+                        min_similarity=float(rng.choice([0.0, 0.3, 0.5])), max_gap=int(rng.choice([0, 4, 32])))
+        common = rng.random(out_sh.shape[0]) < rng.choice([0.0, 0.1, 0.5])
+        counts = rng.integers(0, 40, out_sh.shape[0])
+        fast, slow = both(align_weigh_rows, out, out_sh, out_exact, common, counts, 0.5, sources, k, code, limits)
+        for x, y in ((fast, slow), (fast[:2], align_weigh(out, out_sh, out_exact, common, counts, 0.5,
+                                                          sources.gather(), k, code, limits))):
+            for f in ("cand", "tok", "similarity", "kind"):
+                same(getattr(x[0], f), getattr(y[0], f))
+            for u, v in zip(x[1], y[1]):
+                assert u.dtype == v.dtype and np.array_equal(u.view(np.uint64 if u.dtype == np.float64 else u.dtype),
+                                                             v.view(np.uint64 if v.dtype == np.float64 else v.dtype))
+        same(fast[2], slow[2])
+        same(fast[3], slow[3])
+        whole = sources.gather()  # each region's source characters: its first token's start, its last's end
+        at = whole.offsets[fast[0].cand]
+        assert fast[2].tolist() == np.stack([whole.tokens.starts[at + fast[0].tok[:, 2]],
+                                             whole.tokens.ends[at + fast[0].tok[:, 3] - 1]], axis=1).tolist()
+        found += len(fast[0])
+    assert found > 0
+
+
 def test_a_round_of_real_code_against_its_sources_equals_reference():
     """Real Python: an answer quoting three files, one with its names renamed, aligned against those files."""
     from copyguard.evidence import region_evidence

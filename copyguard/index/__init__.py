@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ..normalize.tokens import Tokens
 from .manifest import FORMAT_VERSION
-from .query import PassageInfo, TokenSlices
+from .query import PassageInfo, SliceRows, TokenSlices
 from .segment import SegmentData, SourceRecord
 from .store import Index
 
-__all__ = ["FORMAT_VERSION", "Index", "PassageInfo", "SegmentData", "SourceRecord", "TokenSlices", "Tokens"]
+__all__ = ["FORMAT_VERSION", "Index", "PassageInfo", "SegmentData", "SliceRows", "SourceRecord", "TokenSlices", "Tokens"]

@@ -92,6 +92,76 @@ class TokenSlices:
         return self.tokens[int(self.offsets[i]) : int(self.offsets[i + 1])]
 
 
+@dataclass(frozen=True, eq=False)
+class SliceRows:
+    """Token slices left where they lie in segments' token arrays: ``TokenSlices`` before the gather.
+
+    Slice ``i`` is rows ``lo[i]:hi[i]`` of ``segments[seg[i]]`` or, when ``lo[i]`` is negative, the
+    rows ``rows[-lo[i] - 1 : -hi[i] - 1]`` of it (sorted picks). The compiled round reads them in
+    place; ``gather`` makes the ``TokenSlices`` its numpy reference aligns.
+
+    >>> t = Tokens(*(np.arange(6, dtype=d) for d in (np.uint64, np.uint64, np.uint8, np.uint32, np.uint32)))
+    >>> rows = SliceRows((t,), np.array([0, 0]), np.array([1, -1]), np.array([3, -3]), np.array([0, 5]))
+    >>> rows.gather().tokens.hashes.tolist(), rows.gather().offsets.tolist(), rows[1].starts.tolist()
+    ([1, 2, 0, 5], [0, 2, 4], [0, 5])
+    """
+
+    segments: tuple[Tokens, ...]  # per segment: hashes, exact, kinds, starts, ends (uint64, uint64, uint8, uint32 x2)
+    seg: np.ndarray  # int64, per slice
+    lo: np.ndarray  # int64, per slice
+    hi: np.ndarray  # int64, per slice
+    rows: np.ndarray  # int64: the picked rows of every slice that picks
+
+    @classmethod
+    def of(cls, slices: TokenSlices) -> SliceRows:
+        """Slices already gathered, as ranges of their concatenation."""
+        t = slices.tokens
+        arrays = Tokens(t.hashes, t.exact, t.kinds, t.starts.astype(np.uint32, copy=False),
+                        t.ends.astype(np.uint32, copy=False))
+        n = len(slices)
+        return cls((arrays,), np.zeros(n, dtype=np.int64), slices.offsets[:-1].astype(np.int64),
+                   slices.offsets[1:].astype(np.int64), np.zeros(0, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return int(self.seg.shape[0])
+
+    def picked(self, i: int) -> slice | np.ndarray:
+        """The rows of slice ``i`` in its segment's arrays."""
+        lo, hi = int(self.lo[i]), int(self.hi[i])
+        return slice(lo, hi) if lo >= 0 else self.rows[-lo - 1 : -hi - 1]
+
+    def __getitem__(self, i: int) -> Tokens:
+        t, at = self.segments[int(self.seg[i])], self.picked(i)
+        if isinstance(at, slice):
+            return t[at]
+        return Tokens(*(getattr(t, f)[at] for f in TOKEN_FIELDS))
+
+    def gather(self) -> TokenSlices:
+        """The slices' tokens copied into one ``TokenSlices`` (one gather per field and segment)."""
+        n = len(self)
+        lengths = np.where(self.lo >= 0, self.hi - self.lo, self.lo - self.hi)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        if n == 0:
+            return TokenSlices(Tokens(*(np.zeros(0, dtype=d) for d in (np.uint64, np.uint64, np.uint8, np.uint32,
+                                                                         np.uint32))), offsets)
+        at = [np.arange(p.start, p.stop) if isinstance(p, slice) else p for p in map(self.picked, range(n))]
+        parts = []
+        for s in sorted(set(self.seg.tolist())):
+            mine = np.flatnonzero(self.seg == s)
+            rows = np.concatenate([at[i] for i in mine.tolist()]).astype(np.int64)
+            parts.append((mine, Tokens(*(getattr(self.segments[s], f)[rows] for f in TOKEN_FIELDS))))
+        if len(parts) == 1:
+            return TokenSlices(parts[0][1], offsets)
+        where = np.concatenate([expand_ranges(offsets[mine], lengths[mine]) for mine, _ in parts])
+        fields = []
+        for f in TOKEN_FIELDS:
+            whole = np.empty(int(offsets[-1]), dtype=getattr(parts[0][1], f).dtype)
+            whole[where] = np.concatenate([getattr(t, f) for _, t in parts])
+            fields.append(whole)
+        return TokenSlices(Tokens(*fields), offsets)
+
+
 def lookup(view: View, keys: np.ndarray, max_hits: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Unique ``(query_row, gid)`` pairs, sorted, of passages sharing any band key with a query row."""
     bands = keys.shape[1]

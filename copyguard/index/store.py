@@ -40,6 +40,7 @@ from .manifest import MANIFEST, Manifest, SegmentEntry, check_params, read_manif
 from .query import (
     SEGMENTS,
     PassageInfo,
+    SliceRows,
     TokenSlices,
     View,
     gather_tokens,
@@ -319,6 +320,38 @@ class Index:
             at = np.concatenate([np.arange(p, p + n) if isinstance(p, int) else p for p, n in zip(parts, lengths)])
         offsets = np.array([0, *accumulate(lengths)], dtype=np.int64)
         return TokenSlices(Tokens(*(seg.tokens[f][at] for f in TOKEN_FIELDS)), offsets)
+
+    def source_rows(self, pieces: Sequence[tuple[int, tuple[int, int | None] | np.ndarray]]) -> SliceRows:
+        """``source_slices(pieces)`` left where the tokens lie: which rows of which segment each piece reads.
+
+        Nothing is copied but the picked rows' numbers; the compiled round reads the segments' arrays in place.
+        """
+        bases, view = self._view.source_bases, self._view
+        n_src = bases[-1]
+        where: dict[int, int] = {}  # segment position in the view -> in ``segments``
+        seg, lo, hi, picks = [], [], [], []
+        n_picked = 0
+        for ref, rows in pieces:
+            if not 0 <= ref < n_src:
+                raise IndexStoreError(f"source ref {ref} out of range: the index has {n_src} sources")
+            s = bisect_right(bases, ref) - 1
+            first, last = view.segments[s].source_tok[ref - bases[s]].tolist()
+            seg.append(where.setdefault(s, len(where)))
+            if isinstance(rows, tuple):  # as source_tokens clamps them
+                start, end = rows
+                a = min(first + max(start, 0), last)
+                lo.append(a)
+                hi.append(max(a, last if end is None else min(first + max(end, 0), last)))
+            else:
+                picked = first + np.asarray(rows, dtype=np.int64)
+                picks.append(picked)
+                lo.append(-n_picked - 1)
+                n_picked += picked.shape[0]
+                hi.append(-n_picked - 1)
+        segments = tuple(Tokens(*(view.segments[s].tokens[f] for f in TOKEN_FIELDS)) for s in where)
+        return SliceRows(segments, np.array(seg, dtype=np.int64), np.array(lo, dtype=np.int64),
+                         np.array(hi, dtype=np.int64),
+                         np.concatenate(picks) if picks else np.zeros(0, dtype=np.int64))
 
     def source_shingles(self, ref: int) -> np.ndarray:
         """The shingle starting at each token of source ``ref`` (``tok_shingles``; 0 where none starts)."""
@@ -747,4 +780,4 @@ def _keep(manifest: Manifest) -> dict[str, set[str]]:
             BASE: {manifest.base.file} if manifest.base else set()}
 
 
-__all__ = ["Index", "PassageInfo", "TokenSlices", "Tokens", "Transaction"]
+__all__ = ["Index", "PassageInfo", "SliceRows", "TokenSlices", "Tokens", "Transaction"]

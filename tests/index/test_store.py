@@ -91,7 +91,7 @@ def test_passage_and_source_reads(idx):
 
 
 def test_source_slices_equal_source_tokens(idx):
-    """``source_slices`` reads what ``source_tokens`` (ranges clamped alike) and row picks read, in one segment
+    """``source_slices`` and ``source_rows`` read what ``source_tokens`` (ranges clamped alike) and row picks read, in one segment
     and across segments."""
     fields = ("hashes", "exact", "kinds", "starts", "ends")
 
@@ -100,12 +100,15 @@ def test_source_slices_equal_source_tokens(idx):
                 else Tokens(*(getattr(index.source_tokens(ref), f)[rows] for f in fields)) for ref, rows in pieces]
 
     def same(index, pieces):
-        got = index.source_slices(pieces)
         want = expected(index, pieces)
-        assert got.offsets.tolist() == [0, *np.cumsum([len(t) for t in want]).tolist()]
-        for i, t in enumerate(want):
-            for f in fields:
-                assert np.array_equal(getattr(got[i], f), getattr(t, f)) and getattr(got[i], f).dtype == getattr(t, f).dtype
+        in_place = index.source_rows(pieces)  # not gathered: each slice read where it lies, or all gathered
+        assert len(in_place) == len(want)
+        for got in (index.source_slices(pieces), in_place.gather()):
+            assert got.offsets.tolist() == [0, *np.cumsum([len(t) for t in want]).tolist()]
+            for i, t in enumerate(want):
+                for f in fields:
+                    for part in (getattr(got[i], f), getattr(in_place[i], f)):
+                        assert np.array_equal(part, getattr(t, f)) and part.dtype == getattr(t, f).dtype
 
     ranges = [(1, (3, 20)), (0, (0, None)), (2, (-5, 7)), (1, (35, 90)), (2, (50, 60)), (0, (12, 12))]
     same(idx, ranges)
@@ -116,6 +119,8 @@ def test_source_slices_equal_source_tokens(idx):
     same(idx, [(3, (2, 30)), (0, (4, 9)), (3, np.array([1, 2, 3]))])
     with pytest.raises(IndexStoreError, match="out of range"):
         idx.source_slices([(0, (0, 4)), (10**6, (0, 4))])
+    with pytest.raises(IndexStoreError, match="out of range"):
+        idx.source_rows([(0, (0, 4)), (10**6, (0, 4))])
 
 
 def test_remove_hides_at_once_and_after_reopen(idx):
