@@ -628,6 +628,7 @@ cdef struct Round:
     double min_similarity
     int k
     bint code
+    bint reanchor  # a region not verbatim moves to where its slice holds the output's exact tokens (``match.reanchor``)
     OutTable table
     Scratch sc
     Rows rows
@@ -767,6 +768,12 @@ cdef int _align_slice(Round* r, Py_ssize_t c, const uint64_t* src_hashes, const 
             continue
         kind = _kind(&r.out_hashes[o0], &r.out_exact[o0], &r.out_kinds[o0], &src_hashes[s0], &src_exact[s0],
                      size_o, size_s, r.vals)
+        if kind != 0 and r.reanchor and ns >= size_o:  # the first place equal token for token, if any
+            for j in range(ns - size_o + 1):
+                if src_exact[j] == r.out_exact[o0] and src_exact[j + size_o - 1] == r.out_exact[o1 - 1] and \
+                        memcmp(&src_exact[j], &r.out_exact[o0], size_o * sizeof(uint64_t)) == 0:
+                    s0, s1, kind = j, j + size_o, 0
+                    break
         if _push_row(&r.rows, c, o0, o1, s0, s1, 1.0 if kind != 2 else sim, <uint8_t> kind):
             return -1
         if r.weights != NULL and _weigh_region(out_sh, r.out_exact_sh, r.common, r.weights, r.hit, src_exact,
@@ -876,14 +883,16 @@ def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const
                const int64_t[::1] hi, const int64_t[::1] rows, int k, bint code, const uint64_t[::1] labels,
                Py_ssize_t min_tokens, Py_ssize_t min_distinct, double min_similarity, Py_ssize_t max_gap,
                Py_ssize_t max_occurrences, Py_ssize_t max_tiles, const uint64_t[::1] out_exact_sh,
-               const uint8_t[::1] common, const double[::1] weights):
+               const uint8_t[::1] common, const double[::1] weights, bint reanchor):
     """``align_batch`` (weighed) of slices read where they lie: no slice is gathered into one array first.
 
     ``segments``: token arrays ``(hashes, exact, kinds, starts, ends)`` (uint64, uint64, uint8, uint32,
     uint32) of each segment; slice ``c`` is rows ``lo[c]:hi[c]`` of segment ``seg[c]`` or, when ``lo[c]``
     is negative, rows ``rows[-lo[c] - 1 : -hi[c] - 1]`` of it (picked rows: copied to a buffer). Returns
     ``align_batch``'s eight arrays, then each region's source characters ``(first start, last end)`` and
-    each slice's (its tokens' least start, greatest end; ``(-1, -1)`` when it holds none).
+    each slice's (its tokens' least start, greatest end; ``(-1, -1)`` when it holds none). ``reanchor``:
+    each region that is not verbatim is moved, before it is weighed, to the first place of its slice
+    that holds the output's exact tokens, if one does (``match.reanchor``).
     """
     cdef Py_ssize_t n_c = seg.shape[0], n_s = len(segments), c, s, a, b, n, i, cap = 0, n_rows = rows.shape[0]
     cdef int err = 0
@@ -913,6 +922,7 @@ def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const
         raise ValueError("seg, lo and hi differ in length")
     _round_setup(&r, out_sh, out_hashes, out_exact, out_kinds, k, code, labels, min_tokens, min_distinct,
                  min_similarity, max_gap, max_occurrences, max_tiles, out_exact_sh, common, weights)
+    r.reanchor = reanchor
     try:
         hs = <const uint64_t**> malloc((n_s + 1) * sizeof(void*))
         xs = <const uint64_t**> malloc((n_s + 1) * sizeof(void*))
@@ -1111,3 +1121,61 @@ def region_evidence(const uint64_t[::1] out_sh, const uint64_t[::1] out_exact_sh
         free(sh)
         free(held)
         _free_weigh(&ws)
+
+
+def slice_spans(list segments, const int64_t[::1] seg, const int64_t[::1] lo, const int64_t[::1] hi,
+                const int64_t[::1] rows):
+    """``SliceRows.spans``: each slice's least token start and greatest token end, ``(-1, -1)`` for an empty slice.
+
+    ``segments``: ``(starts, ends)`` (uint32) of each segment; ``seg``, ``lo``, ``hi``, ``rows`` as ``align_rows``.
+    """
+    cdef Py_ssize_t n_c = seg.shape[0], c, s, i, a, b, n_s = len(segments)
+    cdef const uint32_t[::1] st
+    cdef const uint32_t[::1] en
+    cdef int64_t first, last, row
+    if lo.shape[0] != n_c or hi.shape[0] != n_c:
+        raise ValueError("seg, lo and hi differ in length")
+    out_arr = np.full((n_c, 2), -1, dtype=np.int64)
+    cdef int64_t[:, ::1] out = out_arr
+    for c in range(n_c):
+        s = seg[c]
+        if s < 0 or s >= n_s:
+            raise ValueError("a slice names no segment")
+        st, en = segments[s][0], segments[s][1]
+        if st.shape[0] != en.shape[0]:
+            raise ValueError("token starts and ends differ in length")
+        a, b = lo[c], hi[c]
+        if lo[c] < 0:
+            a, b = -lo[c] - 1, -hi[c] - 1
+        if a > b or (lo[c] >= 0 and b > st.shape[0]) or (lo[c] < 0 and b > rows.shape[0]):
+            raise ValueError("a slice lies outside its segment's tokens or rows")
+        first, last = -1, -1
+        for i in range(a, b):
+            row = i if lo[c] >= 0 else rows[i]
+            if row < 0 or row >= st.shape[0]:
+                raise ValueError("a slice's rows lie outside its segment's tokens")
+            if first < 0 or st[row] < first:
+                first = st[row]
+            if en[row] > last:
+                last = en[row]
+        if b > a:
+            out[c, 0], out[c, 1] = first, last
+    return out_arr
+
+
+def rows_near(const uint32_t[::1] starts, Py_ssize_t first, Py_ssize_t last, int64_t lo, int64_t hi):
+    """``Index.source_near``: rows ``first:last`` of a segment's tokens whose start lies in ``[lo, hi)``, counted from
+    ``first``, ascending (int64)."""
+    cdef Py_ssize_t i, n = 0
+    if not 0 <= first <= last <= starts.shape[0]:
+        raise ValueError("rows outside the tokens")
+    for i in range(first, last):
+        n += lo <= starts[i] < hi
+    out_arr = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] out = out_arr
+    n = 0
+    for i in range(first, last):
+        if lo <= starts[i] < hi:
+            out[n] = i - first
+            n += 1
+    return out_arr

@@ -112,6 +112,14 @@ def candidate_rows(cands: Sequence[Candidate]) -> SliceRows:
     return SliceRows.of(TokenSlices.of([c.tokens for c in cands]))
 
 
+def candidate_spans(cands: Sequence[Candidate]) -> None:
+    """Record ``Candidate.span`` of every candidate of ``cands`` that has none yet, all in one call."""
+    todo = [c for c in cands if "span" not in c.__dict__]
+    if todo:
+        for c, (lo, hi) in zip(todo, candidate_rows(todo).spans().tolist()):
+            c.__dict__.setdefault("span", (lo, hi) if lo >= 0 else None)
+
+
 # An output stream this short still makes a passage (the index's minimum is for what it stores): a short
 # function the index holds as a unit is then found whole.
 QUERY_MIN_TOKENS = 12
@@ -473,6 +481,7 @@ def cross_channel(indexes: Sequence[Index], found: list[list[Candidate]], max_so
     """
     if len(found) < 2 or not any(found) or all(len(cands) >= max_sources for cands in found):
         return found  # (no stream has room for another source)
+    candidate_spans([c for cands in found for c in cands])
     spans: dict[tuple[int, int], tuple[int, int, float]] = {}
     for cands in found:
         for c in cands:
@@ -490,8 +499,7 @@ def cross_channel(indexes: Sequence[Index], found: list[list[Candidate]], max_so
             if len(extra) == room:
                 break
             if (shard, ref) not in have:
-                whole = indexes[shard].source_tokens(ref)
-                near = np.flatnonzero((whole.starts >= lo - CROSS_MARGIN) & (whole.starts < hi + CROSS_MARGIN))
+                near = indexes[shard].source_near(ref, lo - CROSS_MARGIN, hi + CROSS_MARGIN)
                 if near.shape[0]:
                     extra.append(Candidate(ref, contain, indexes[shard], near, shard))
         out.append(cands + extra)

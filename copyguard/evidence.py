@@ -53,6 +53,7 @@ from .compiled import core
 from .index.arrays import isin_sorted, sorted_unique
 from .index.query import SliceRows, TokenSlices
 from .match import MAX_TILES, Limits, Match, MatchKind, Region, Regions, align_batch
+from .match import reanchor as match_reanchor
 from .normalize import PROSE_ALIASES
 from .normalize.tokens import Tokens
 from .sketch import _ID_LABELS, exact_shingles, stream_shingles
@@ -500,29 +501,35 @@ def align_weigh(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: 
 
 
 def align_weigh_rows(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarray, counts: np.ndarray,
-                     exponent: float, sources: SliceRows, k: int, code: bool, limits: Limits, max_occurrences: int = 32
+                     exponent: float, sources: SliceRows, k: int, code: bool, limits: Limits, max_occurrences: int = 32,
+                     reanchor: bool = False
                      ) -> tuple[Regions, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
     """``align_weigh`` of slices where they lie, and the characters they span.
 
     Also returns each region's source characters (``(n, 2)``: its first token's start, its last token's
     end) and each slice's (``(slices, 2)``: least start, greatest end; ``-1`` for a slice with no
-    token). The compiled twin reads the slices in the segments' arrays, none gathered; the reference
-    gathers them (``SliceRows.gather``) and runs ``align_weigh``.
+    token). ``reanchor``: regions that are not verbatim are first moved where their slice holds the
+    output's exact tokens (``match.reanchor``), and weighed there. The compiled twin reads the slices in
+    the segments' arrays, none gathered; the reference gathers them (``SliceRows.gather``) and runs
+    ``align_weigh``, ``reanchor`` and ``region_evidence`` of the regions moved.
     """
     c = core()
     if c is None:
         gathered = sources.gather()
         regions, weighed = align_weigh(out, out_sh, out_exact, common, counts, exponent, gathered, k, code, limits,
                                        max_occurrences)
-        t, offsets = gathered.tokens, gathered.offsets
-        at = offsets[regions.cand]
+        if reanchor:
+            regions, moved = match_reanchor(regions, out, gathered)
+            if moved.shape[0]:  # weighed again where they now sit
+                again = region_evidence(out_sh, out_exact, common, counts, exponent, gathered,
+                                        Regions(regions.cand[moved], regions.tok[moved], regions.similarity[moved],
+                                                regions.kind[moved]), k, code)
+                weighed = tuple(x.copy() for x in weighed)  # type: ignore[assignment]
+                for whole, part in zip(weighed, again):
+                    whole[moved] = part
+        t, at = gathered.tokens, gathered.offsets[regions.cand]
         src = np.stack([t.starts[at + regions.tok[:, 2]], t.ends[at + regions.tok[:, 3] - 1]], axis=1)
-        spans = np.full((len(sources), 2), -1, dtype=np.int64)
-        full = np.flatnonzero(offsets[1:] > offsets[:-1])
-        if full.shape[0]:
-            spans[full, 0] = np.minimum.reduceat(t.starts, offsets[full])
-            spans[full, 1] = np.maximum.reduceat(t.ends, offsets[full])
-        return regions, weighed, src.astype(np.int64).reshape(-1, 2), spans
+        return regions, weighed, src.astype(np.int64).reshape(-1, 2), sources.spans()
     u64, u8 = np.uint64, np.uint8
     cand, tok, sim, kind, *rest = c.align_rows(
         np.ascontiguousarray(out_sh, dtype=u64), np.ascontiguousarray(out.hashes, dtype=u64),
@@ -531,7 +538,7 @@ def align_weigh_rows(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, com
         sources.hi, sources.rows, k, code, _ID_LABELS, limits.min_tokens, limits.min_distinct_shingles,
         float(limits.min_similarity), limits.max_gap, max_occurrences, MAX_TILES,
         np.ascontiguousarray(out_exact, dtype=u64), np.ascontiguousarray(common, dtype=u8),
-        np.maximum(counts, 1).astype(np.float64) ** -exponent)
+        np.maximum(counts, 1).astype(np.float64) ** -exponent, reanchor)
     return Regions(cand, tok, sim, kind), (rest[0], rest[1], rest[2], rest[3]), rest[4], rest[5]
 
 

@@ -44,11 +44,11 @@ from .candidates import (
     without,
 )
 from .errors import ConfigError, IndexFormatError, IndexStoreError
-from .evidence import Blocks, align_weigh_rows, region_evidence, reported, weigh
-from .index import Index, TokenSlices
+from .evidence import Blocks, align_weigh_rows, reported, weigh
+from .index import Index
 from .index.manifest import MANIFEST, check_compatible
 from .index.segment import SourceRecord
-from .match import Match, Regions, attribute_batch, reanchor
+from .match import Match, attribute_batch
 from .match import shared_positions as match_shared_positions
 from .normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
 from .normalize.code import normalize_code_spans, words_in
@@ -415,29 +415,15 @@ class Guard:
         if out_exact is None:
             out_exact = exact_shingles(out, k) if query.code else query.shingles
         counts = np.ones(query.shingles.shape[0], dtype=np.int64) if counts is None else counts
+        # code: a region not verbatim is moved where its slice holds the output's exact tokens (``match.reanchor``)
         regions, (boilerplate, exact, weight, exact_weight), source_spans, spans = align_weigh_rows(
             out, query.shingles, out_exact, common, counts, float(self.policy.rarity), sources, k, query.code,
-            self.policy.region_limits(ts.is_code))
+            self.policy.region_limits(ts.is_code), reanchor=query.code)
         for c, (lo, hi) in zip(cands, spans.tolist()):  # what ``Candidate.span`` would compute (``cross_channel``)
             if lo >= 0:
                 c.__dict__.setdefault("span", (lo, hi))
         if len(regions) == 0:
             return []
-        if query.code:
-            regions, moved = reanchor(regions, out, sources)
-            if moved.shape[0]:  # weighed again where they now sit
-                mine = sorted(set(regions.cand[moved].tolist()))
-                again = region_evidence(query.shingles, out_exact, common, counts, float(self.policy.rarity),
-                                        TokenSlices.of([sources[c] for c in mine]),
-                                        Regions(np.searchsorted(mine, regions.cand[moved]), regions.tok[moved],
-                                                regions.similarity[moved], regions.kind[moved]), k, query.code)
-                boilerplate, exact, weight, exact_weight = (x.copy() for x in (boilerplate, exact, weight, exact_weight))
-                for whole, part in zip((boilerplate, exact, weight, exact_weight), again):
-                    whole[moved] = part
-                source_spans = source_spans.copy()
-                for r in moved.tolist():
-                    t = sources[int(regions.cand[r])]
-                    source_spans[r] = (int(t.starts[regions.tok[r, 2]]), int(t.ends[regions.tok[r, 3] - 1]))
         records: dict[int, SourceRecord] = {}
 
         def record(c: int) -> SourceRecord:

@@ -551,19 +551,27 @@ def _one_round(seed: int) -> int:
 
 def test_a_round_read_in_place_equals_reference():
     """``align_weigh_rows`` (slices read where they lie in two segments: ranges, picked rows, empty slices)
-    against its reference, which gathers them and runs ``align_weigh``: regions, evidence and the
-    characters of each region and slice, bit for bit."""
+    against its reference, which gathers them and runs ``align_weigh`` (and ``reanchor``): regions, evidence
+    and the characters of each region and slice (``SliceRows.spans``), bit for bit."""
     from copyguard.evidence import align_weigh, align_weigh_rows
-    from copyguard.index.query import SliceRows
+    from copyguard.index.query import SliceRows, TokenSlices
     from copyguard.match import Limits
     from copyguard.normalize.tokens import Tokens
 
-    found = 0
-    for seed in range(12):
+    found = moved = 0
+    for seed in range(13):
         rng = np.random.default_rng(100 + seed)
-        code = bool(seed % 3)
+        code = bool(seed % 3) or seed == 12
         k = [3, 6, 2][seed % 3]
         out, gathered = _batch(rng, code, int(rng.integers(1, 10)))
+        if seed == 12:  # a slice holding a renamed copy of the output's code, then the code as written
+            h, x, kd = _tokens(rng, 120, alphabet=400)
+            renamed = np.where(kd == Kind.IDENT, x ^ np.uint64(0xABCDEF), x)
+            fill = _tokens(rng, 30, alphabet=50)
+            src = [np.concatenate(p) for p in ((h, fill[0], h), (renamed, fill[1], x), (kd, fill[2], kd))]
+            n = src[0].shape[0]
+            gathered = TokenSlices.of([Tokens(*src, np.arange(n, dtype=np.uint32), np.arange(n, dtype=np.uint32) + 1)])
+            out = Tokens(h, x, kd, np.arange(120, dtype=np.int64), np.arange(120, dtype=np.int64) + 1)
         t = gathered.tokens
         pad = int(rng.integers(1, 50))  # a second segment: the same tokens after others, starts moved
         other = Tokens(*(np.concatenate([x[:pad], x]) for x in (t.hashes, t.exact, t.kinds)),
@@ -590,7 +598,17 @@ def test_a_round_read_in_place_equals_reference():
                         min_similarity=float(rng.choice([0.0, 0.3, 0.5])), max_gap=int(rng.choice([0, 4, 32])))
         common = rng.random(out_sh.shape[0]) < rng.choice([0.0, 0.1, 0.5])
         counts = rng.integers(0, 40, out_sh.shape[0])
+        same(*both(sources.spans))
+        if code:  # regions not verbatim moved where the slice holds the output's exact tokens, then weighed
+            moved_fast, moved_slow = both(align_weigh_rows, out, out_sh, out_exact, common, counts, 0.5, sources, k,
+                                          code, limits, reanchor=True)
+            for f in ("cand", "tok", "similarity", "kind"):
+                same(getattr(moved_fast[0], f), getattr(moved_slow[0], f))
+            for u, v in zip((*moved_fast[1], *moved_fast[2:]), (*moved_slow[1], *moved_slow[2:])):
+                same(u.view(np.uint64) if u.dtype == np.float64 else u, v.view(np.uint64) if v.dtype == np.float64 else v)
         fast, slow = both(align_weigh_rows, out, out_sh, out_exact, common, counts, 0.5, sources, k, code, limits)
+        if code:
+            moved += int(np.count_nonzero(moved_fast[0].tok[:, 2] != fast[0].tok[:, 2]))
         for x, y in ((fast, slow), (fast[:2], align_weigh(out, out_sh, out_exact, common, counts, 0.5,
                                                           sources.gather(), k, code, limits))):
             for f in ("cand", "tok", "similarity", "kind"):
@@ -605,7 +623,7 @@ def test_a_round_read_in_place_equals_reference():
         assert fast[2].tolist() == np.stack([whole.tokens.starts[at + fast[0].tok[:, 2]],
                                              whole.tokens.ends[at + fast[0].tok[:, 3] - 1]], axis=1).tolist()
         found += len(fast[0])
-    assert found > 0
+    assert found > 0 and moved > 0
 
 
 def test_a_round_of_real_code_against_its_sources_equals_reference():

@@ -136,6 +136,20 @@ class SliceRows:
             return t[at]
         return Tokens(*(getattr(t, f)[at] for f in TOKEN_FIELDS))
 
+    def spans(self) -> np.ndarray:
+        """``(slices, 2)`` int64: each slice's least token start and greatest token end; ``-1`` for an empty slice."""
+        c = core()
+        if c is not None:
+            return c.slice_spans([(t.starts, t.ends) for t in self.segments], self.seg, self.lo, self.hi, self.rows)
+        gathered = self.gather()
+        t, offsets = gathered.tokens, gathered.offsets
+        out = np.full((len(self), 2), -1, dtype=np.int64)
+        full = np.flatnonzero(offsets[1:] > offsets[:-1])
+        if full.shape[0]:
+            out[full, 0] = np.minimum.reduceat(t.starts, offsets[full])
+            out[full, 1] = np.maximum.reduceat(t.ends, offsets[full])
+        return out
+
     def gather(self) -> TokenSlices:
         """The slices' tokens copied into one ``TokenSlices`` (one gather per field and segment)."""
         n = len(self)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import __version__
+from ..compiled import core
 from ..errors import IndexStoreError
 from ..normalize.tokens import Tokens
 from ..params import Params
@@ -352,6 +353,17 @@ class Index:
         return SliceRows(segments, np.array(seg, dtype=np.int64), np.array(lo, dtype=np.int64),
                          np.array(hi, dtype=np.int64),
                          np.concatenate(picks) if picks else np.zeros(0, dtype=np.int64))
+
+    def source_near(self, ref: int, lo: int, hi: int) -> np.ndarray:
+        """The rows of ``source_tokens(ref)`` (int64, ascending) whose token starts at a character in ``[lo, hi)``."""
+        seg, row, _ = self._locate(ref)
+        first, last = seg.source_tok[row].tolist()
+        c = core()
+        starts = seg.tokens["starts"]
+        if c is not None and starts.dtype == np.uint32:
+            return c.rows_near(starts, first, last, lo, hi)
+        within = starts[first:last]
+        return np.flatnonzero((within >= lo) & (within < hi))
 
     def source_shingles(self, ref: int) -> np.ndarray:
         """The shingle starting at each token of source ``ref`` (``tok_shingles``; 0 where none starts)."""

@@ -123,6 +123,21 @@ def test_source_slices_equal_source_tokens(idx):
         idx.source_rows([(0, (0, 4)), (10**6, (0, 4))])
 
 
+def test_source_near_picks_the_tokens_starting_in_a_span(idx):
+    """``source_near``: the rows of a source whose token starts in ``[lo, hi)``, compiled and reference alike."""
+    from copyguard import compiled
+
+    for ref in range(3):
+        starts = idx.source_tokens(ref).starts.astype(np.int64)
+        for lo, hi in ((-50, 10), (5, 40), (int(starts[-1]), int(starts[-1]) + 1), (10**6, 10**6 + 5), (30, 20)):
+            want = np.flatnonzero((starts >= lo) & (starts < hi))
+            with compiled.reference():
+                slow = idx.source_near(ref, lo, hi)
+            fast = idx.source_near(ref, lo, hi)
+            assert fast.tolist() == slow.tolist() == want.tolist() and fast.dtype == slow.dtype == np.int64
+        assert 0 < len(idx.source_near(ref, 5, 40)) < len(starts)
+
+
 def test_remove_hides_at_once_and_after_reopen(idx):
     other = Index.open(idx.path)
     keys = np.concatenate([query("a", 0), query("b", 1)])
