@@ -61,7 +61,7 @@ def rank_passages(list found, list segs, const uint64_t[::1] values, int k, doub
     ``found``: per shard ``(gids, hits)`` (``Index.passage_hits``, sorted gids); ``segs``: per segment of every
     shard, in shard then ``p_base`` order, ``(shard, p_base, s_base, p_tok, p_source, source_tok, tok_shingles)``.
     The ``budget`` passages sharing most keys are measured (ties: shard, gid); those at least
-    ``min_containment`` contained in ``values`` (sorted) rank their sources by best containment (ties: key);
+    ``min_containment`` contained in ``values`` (the output's shingles, in any order) rank their sources by best containment (ties: key);
     returns ``(keys, best, first, last, truncated, more)`` of the best ``limit`` sources, ``key`` being
     ``shard << shard_shift | ref`` and ``first``/``last`` the token range their measured passages span.
     """
@@ -281,7 +281,7 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
                 n_rare += 1
         if n_rare < min_held:
             return empty, none, none
-        qsort(&values[0], n_rare, sizeof(uint64_t), _by_u64)
+        cg_sort_u64(&values[0], n_rare)
         for i in range(n_rare):
             if i == 0 or values[i] != values[n_values - 1]:
                 values[n_values] = values[i]
@@ -318,6 +318,9 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
             if pairs == NULL:
                 raise MemoryError()
             dead, s_base, shard = t[5], t[1], t[0]
+            for i in range(n_values):  # the holders' rows are read next, in random places of a mapped table
+                if found[i]:
+                    CG_PREFETCH(&hold[first[i], 0])
             for i in range(n_values):
                 if not found[i]:
                     continue
@@ -437,6 +440,35 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
         free(sp)
 
 
+cdef uint64_t EMPTY64 = 0xFFFFFFFFFFFFFFFFULL
+
+
+cdef Py_ssize_t _distinct(const uint64_t[:, ::1] keys, uint64_t* out, uint64_t* slots, uint64_t mask) noexcept nogil:
+    """The distinct values of ``keys`` into ``out``, in the order they first occur: an open-addressing set of
+    ``mask + 1`` zeroed ``slots`` (0 marks an empty slot, so a key 0 is kept aside). No sort: the lookup reads
+    them in any order, and its hits are counted by passage, not by key."""
+    cdef Py_ssize_t d = 0, i, j
+    cdef uint64_t v, slot
+    cdef bint zero = False
+    for i in range(keys.shape[0]):
+        for j in range(keys.shape[1]):
+            v = keys[i, j]
+            if v == 0:
+                if not zero:
+                    zero = True
+                    out[d] = 0
+                    d += 1
+                continue
+            slot = mix64(v) & mask
+            while slots[slot] != 0 and slots[slot] != v:
+                slot = (slot + 1) & mask
+            if slots[slot] == 0:
+                slots[slot] = v
+                out[d] = v
+                d += 1
+    return d
+
+
 def passage_hits(const uint64_t[:, ::1] keys, list segs, Py_ssize_t max_hits, Py_ssize_t max_needles):
     """``index.query.passage_hits`` in one call: the distinct band keys of ``keys`` looked up in every segment
     (``segs``: ``(keys, pids, directory, dead_passages, p_base)`` each, in ``p_base`` order); returns the sorted
@@ -448,30 +480,28 @@ def passage_hits(const uint64_t[:, ::1] keys, list segs, Py_ssize_t max_hits, Py
     cdef const int64_t[::1] dd
     cdef const uint32_t[::1] dead
     cdef uint64_t[::1] needles
+    cdef uint64_t* slots = NULL
+    cdef uint64_t* packed = NULL
     cdef int64_t* first = NULL
     cdef int64_t* count = NULL
-    cdef int64_t* hits = NULL
     cdef int64_t* out_g = NULL
     cdef int64_t* out_h = NULL
-    cdef int64_t p_base, run
+    cdef int64_t p_base
+    cdef uint64_t size = 16, pmask, slot, pid
     cdef int bits
     cdef int64_t[::1] og, oh
     needles_arr = np.empty(n, dtype=np.uint64)
     needles = needles_arr
-    for i in range(keys.shape[0]):
-        for j in range(keys.shape[1]):
-            needles[d] = keys[i, j]
-            d += 1
-    if n:
-        qsort(&needles[0], n, sizeof(uint64_t), _by_u64)
-    d = 0
-    for i in range(n):
-        if i == 0 or needles[i] != needles[d - 1]:
-            needles[d] = needles[i]
-            d += 1
-    if d > max_needles:
-        return None
+    while size < 2 * <uint64_t> n:
+        size <<= 1
     try:
+        slots = <uint64_t*> calloc(size, sizeof(uint64_t))
+        if slots == NULL:
+            raise MemoryError()
+        if n:
+            d = _distinct(keys, &needles[0], slots, size - 1)
+        if d > max_needles:
+            return None
         first = <int64_t*> malloc((d + 1) * sizeof(int64_t))
         count = <int64_t*> malloc((d + 1) * sizeof(int64_t))
         if first == NULL or count == NULL:
@@ -492,30 +522,42 @@ def passage_hits(const uint64_t[:, ::1] keys, list segs, Py_ssize_t max_hits, Py
                 if count[i]:
                     CG_PREFETCH(&pids[first[i]])
                 total += count[i]
-            hits = <int64_t*> realloc(hits, (total + 1) * sizeof(int64_t))
-            if hits == NULL:
+            # hits counted per passage in a hash table of pid << 32 | hits (all ones: empty; a count never gets
+            # there, it is at most ``d``), then sorted by pid
+            size = 16
+            while size < 2 * <uint64_t> total:
+                size <<= 1
+            packed = <uint64_t*> realloc(packed, size * sizeof(uint64_t))
+            if packed == NULL:
                 raise MemoryError()
-            m = 0
+            memset(packed, 0xFF, size * sizeof(uint64_t))
+            pmask = size - 1
             for i in range(d):
                 for j in range(count[i]):
-                    hits[m] = pids[first[i] + j]
+                    pid = pids[first[i] + j]
+                    slot = mix64(pid) & pmask
+                    while packed[slot] != EMPTY64 and (packed[slot] >> 32) != pid:
+                        slot = (slot + 1) & pmask
+                    if packed[slot] == EMPTY64:
+                        packed[slot] = pid << 32
+                    packed[slot] += 1
+            m = 0
+            for i in range(<Py_ssize_t> size):  # the distinct passages to the front, then in pid order
+                if packed[i] != EMPTY64:
+                    packed[m] = packed[i]
                     m += 1
-            qsort(hits, total, sizeof(int64_t), _by_i64)
-            if w + total > cap:
-                cap = w + total + 16
+            cg_sort_u64(packed, m)
+            if w + m > cap:
+                cap = w + m + 16
                 out_g = <int64_t*> realloc(out_g, cap * sizeof(int64_t))
                 out_h = <int64_t*> realloc(out_h, cap * sizeof(int64_t))
                 if out_g == NULL or out_h == NULL:
                     raise MemoryError()
-            i = 0
-            while i < total:
-                run = 1
-                while i + run < total and hits[i + run] == hits[i]:
-                    run += 1
-                if not (dead.shape[0] and _in_sorted(&dead[0], dead.shape[0], <uint32_t> hits[i])):
-                    out_g[w], out_h[w] = hits[i] + p_base, run
+            for i in range(m):
+                pid = packed[i] >> 32
+                if not (dead.shape[0] and _in_sorted(&dead[0], dead.shape[0], <uint32_t> pid)):
+                    out_g[w], out_h[w] = <int64_t> pid + p_base, <int64_t> (packed[i] & 0xFFFFFFFFULL)
                     w += 1
-                i += run
         gids_arr = np.empty(w, dtype=np.int64)
         counts_arr = np.empty(w, dtype=np.int64)
         og, oh = gids_arr, counts_arr
@@ -523,8 +565,9 @@ def passage_hits(const uint64_t[:, ::1] keys, list segs, Py_ssize_t max_hits, Py
             og[i], oh[i] = out_g[i], out_h[i]
         return gids_arr, counts_arr
     finally:
+        free(slots)
+        free(packed)
         free(first)
         free(count)
-        free(hits)
         free(out_g)
         free(out_h)

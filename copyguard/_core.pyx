@@ -103,6 +103,11 @@ def shingles(const uint64_t[::1] hashes, const uint8_t[::1] kinds, int k, names,
     return out
 
 
+cdef extern from "_sort.h" nogil:
+    void cg_sort_u64(uint64_t* v, Py_ssize_t n)
+    void cg_sort_i64(int64_t* v, Py_ssize_t n)
+
+
 cdef extern from "_kernels.h" nogil:
     void cg_minhash_chunk(const uint64_t* sh, Py_ssize_t c0, Py_ssize_t c1, const int64_t* ranges, Py_ssize_t n_ranges,
                           const uint32_t* a, const uint32_t* b, Py_ssize_t P, uint32_t* out, uint32_t* buf)
@@ -444,7 +449,7 @@ def passage_counts(const uint64_t[::1] keys, const uint32_t[::1] pids, const int
                 for j in range(count[i]):
                     hits[m] = pids[first[i] + j]
                     m += 1
-            qsort(hits, total, sizeof(int64_t), _by_i64)
+            cg_sort_i64(hits, total)
             m = 0
             for i in range(total):
                 m += i == 0 or hits[i] != hits[i - 1]

@@ -220,7 +220,7 @@ def rank_candidates(indexes: Index | Sequence[Index], query: Query, min_containm
     if c is not None:  # budget, containment and ranking in one call: the numpy below is its reference
         segs = [(s, *t) for s, index in enumerate(indexes) for t in index.passage_arrays()]
         keys, best, first, last, cut, more = c.rank_passages(
-            found, segs, query.by_value[0], query.k, float(min_containment), passage_budget(query), limit, _SHARD_SHIFT)
+            found, segs, query.shingles, query.k, float(min_containment), passage_budget(query), limit, _SHARD_SHIFT)
         mask = (1 << _SHARD_SHIFT) - 1
         margins = [index.params.window(query.code)[0] for index in indexes]
         return Ranking([_candidate(indexes, key >> _SHARD_SHIFT, key & mask, b, lo - margins[key >> _SHARD_SHIFT],

@@ -850,15 +850,19 @@ def _same_candidates(fast, slow):
 
 def test_passage_hits_in_one_call_equal_reference(tmp_path, monkeypatch):
     """Distinct keys, lookup in every segment and tombstones in one call (``Index.passage_hits``), against the
-    numpy lookup: three segments with a removal, every hit limit, and keys past the chunk size (looked up in chunks)."""
+    numpy lookup: three segments with a removal, every hit limit, keys past the chunk size (looked up in chunks),
+    and keys repeated across rows or equal to 0 (the compiled set of distinct keys keeps 0 aside)."""
     from copyguard.candidates import sketch_query
     from copyguard.index import query as query_module
 
     index, other, corpus = _two_indexes(tmp_path)
     seen = 0
-    for text in _answers(corpus):
+    for i, text in enumerate(_answers(corpus)):
         for lang in ("python", "prose"):
             keys = sketch_query(normalize(text, lang), index.params).keys
+            if i % 3 == 1 and keys.shape[0]:
+                keys = np.concatenate([keys, keys[::-1]])
+                keys[0, i % keys.shape[1]] = 0
             for chunk in (1 << 15, 7):
                 monkeypatch.setattr(query_module, "_KEY_CHUNK", chunk)
                 for max_hits in (None, 128, 2, 0):
