@@ -82,6 +82,9 @@ def rank_passages(list found, list segs, const uint64_t[::1] values, int k, doub
     cdef int64_t pid, a, length, row, c, seg_first
     cdef double share
     cdef bint truncated = False
+    cdef uint64_t bloom[64]
+    cdef uint64_t v, f
+    cdef int64_t* seg_at = NULL
     hs.keys = NULL
     for s in range(n_shards):
         total += len(found[s][0])
@@ -119,6 +122,15 @@ def rank_passages(list found, list segs, const uint64_t[::1] values, int k, doub
             truncated = True
         if n_keep and _set_init(&hs, &values[0] if values.shape[0] else NULL, values.shape[0]):
             raise MemoryError()
+        memset(bloom, 0, sizeof(bloom))  # a 4096-bit filter of the values: most passage shingles stop there
+        for i in range(values.shape[0] if n_keep else 0):
+            f = (values[i] * POLY) >> 52
+            bloom[f >> 6] |= (<uint64_t> 1) << (f & 63)
+        # the passages' entries sit in random places of mapped tables: their reads are asked for all at once,
+        # first the passage's range and source, then its shingles and its source's range, then used
+        seg_at = <int64_t*> malloc((n_keep + 1) * sizeof(int64_t))
+        if seg_at == NULL:
+            raise MemoryError()
         seg_first = 0
         for i in range(n_keep):
             while seg_first < n_segs and sg[seg_first].shard < hits[i].shard:
@@ -130,6 +142,19 @@ def rank_passages(list found, list segs, const uint64_t[::1] values, int k, doub
                 at = j
             if at < 0:
                 raise IndexError(f"passage {hits[i].gid} of shard {hits[i].shard} outside its segments")
+            seg_at[i] = at
+            pid = hits[i].gid - sg[at].p_base
+            if 0 <= pid < sg[at].n_p:
+                CG_PREFETCH(&sg[at].p_tok[2 * pid])
+                CG_PREFETCH(&sg[at].p_source[pid])
+        for i in range(n_keep):
+            at = seg_at[i]
+            pid = hits[i].gid - sg[at].p_base
+            if 0 <= pid < sg[at].n_p and 0 <= sg[at].p_tok[2 * pid] < sg[at].n_tok and sg[at].p_source[pid] < sg[at].n_s:
+                CG_PREFETCH(&sg[at].sh[sg[at].p_tok[2 * pid]])
+                CG_PREFETCH(&sg[at].source_tok[2 * sg[at].p_source[pid]])
+        for i in range(n_keep):
+            at = seg_at[i]
             pid = hits[i].gid - sg[at].p_base
             if pid >= sg[at].n_p or sg[at].p_tok[2 * pid] < 0 or sg[at].p_tok[2 * pid + 1] > sg[at].n_tok \
                     or sg[at].p_source[pid] >= sg[at].n_s:
@@ -142,7 +167,10 @@ def rank_passages(list found, list segs, const uint64_t[::1] values, int k, doub
             if length > 0 and values.shape[0]:
                 c = 0
                 for j in range(a, a + length):
-                    c += _set_has(&hs, sg[at].sh[j])
+                    v = sg[at].sh[j]
+                    f = (v * POLY) >> 52
+                    if (bloom[f >> 6] >> (f & 63)) & 1:
+                        c += _set_has(&hs, v)
                 share = <double> c / <double> length
             if share >= min_containment:
                 row = sg[at].p_source[pid]
@@ -176,6 +204,7 @@ def rank_passages(list found, list segs, const uint64_t[::1] values, int k, doub
         free(hits)
         free(sg)
         free(meas)
+        free(seg_at)
 
 
 cdef struct HeldPair:

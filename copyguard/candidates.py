@@ -135,6 +135,8 @@ def sketch_query(ts: TokenStream, params: Params) -> Query:
 def shingle_counts(indexes: Sequence[Index], query: Query) -> np.ndarray:
     """How many live indexed sources hold each of the query's shingles, over all the indexes a check consults."""
     sh = query.shingles
+    if len(indexes) == 1:  # (an int64 array of its own already)
+        return indexes[0].source_counts(sh)
     return sum((index.source_counts(sh) for index in indexes), np.zeros(sh.shape[0], dtype=np.int64))
 
 
@@ -267,7 +269,14 @@ _SHARD_SHIFT = 40  # a source key is shard << 40 | ref: ranked by containment, t
 
 
 def _candidate(indexes: Sequence[Index], shard: int, ref: int, containment: float, lo: int, hi: int) -> Candidate:
-    return Candidate(ref, containment, indexes[shard], (max(lo, 0), hi), shard)
+    """``Candidate(ref, containment, indexes[shard], (max(lo, 0), hi), shard)`` without the frozen dataclass's
+    setattr per field (a ranking makes one per source it keeps)."""
+    c = _new(Candidate)
+    c.__dict__.update(ref=ref, containment=containment, index=indexes[shard], rows=(max(lo, 0), hi), shard=shard)
+    return c
+
+
+_new = object.__new__
 
 
 def _within_budget(found: list[tuple[np.ndarray, np.ndarray]], budget: int) -> tuple[list[np.ndarray], bool]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .compiled import core
 from .normalize.tokens import TokenStream
 from .params import Params
+from .sketch import _ID_LABELS, band_keys, minhash_ranges, permutations, stream_shingles
 
 WINDOW = 0
 UNIT = 1
@@ -68,9 +70,6 @@ def shingle_ranges(token_ranges: np.ndarray, k: int) -> np.ndarray:
 def sketch_passages(ts: TokenStream, params: Params, min_tokens: int | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cut ``ts`` and sketch every passage: ``(token_ranges, kinds, band_keys, shingles)`` (one compiled call)."""
-    from .compiled import core
-    from .sketch import _ID_LABELS, band_keys, minhash_ranges, permutations, stream_shingles
-
     c = core()
     if c is not None:
         code = ts.is_code
