@@ -99,13 +99,43 @@ class Blocks:
     (0.5, 1.0)
     >>> round(short.share([(0, 5)], words=[(0, 5)]), 2)  # the rest of the paragraph holds no code
     0.56
+
+    ``inner``: the spans of the words inside the code (docstrings, comments,
+    long strings: the prose stream's spans in code blocks). A docstring is one
+    ``<STR>`` token of the code channel, so a code region holding it spans its
+    words without having compared them (a signature of typed keywords like
+    another source's, over a docstring of its own): code regions do not cover
+    the words of a docstring (a span that starts where a token of ``code``
+    does, first on its line, after a ``:`` or nothing else of its unit) in
+    which no region of words of the same source lies. One that does was
+    compared, and found copied at least in part (a minifier's docstring whose
+    ``\\n`` escapes break some of its shingles): the code region covers it as
+    before. So it does a string that is a part of a statement (a message
+    passed to a call: an f-string's words hold names a renamed copy changed,
+    its statement was aligned) and comments, which are no tokens (a copy
+    with comments of its own added inside).
+
+    >>> doc = Blocks("def f(a, b):\\n    '''Add two numbers.'''\\n", [(0, 40)], code=[0, 4, 5, 17],
+    ...              inner=[(17, 39)])
+    >>> round(doc.share([(0, 39)]), 2), doc.share([(0, 39), (20, 24)], words=[(20, 24)])
+    (0.57, 1.0)
     """
 
     def __init__(self, text: str, units: Sequence[tuple[int, int]], tokens: np.ndarray | None = None,
-                 short: int = 0, code: np.ndarray | None = None):
+                 short: int = 0, code: np.ndarray | None = None, inner: Iterable[tuple[int, int]] = ()):
         self.text = text
         ordered = sorted((int(a), int(b)) for a, b in units if b > a)
         self._starts, self._ends = [a for a, _ in ordered], [b for _, b in ordered]  # searched by bisect
+        # the docstrings among ``inner`` (a string is a code token, a comment is not), and their words: from the
+        # first letter or digit to the last (the quotes stay code's)
+        spans = sorted((int(s), int(e)) for s, e in inner if e > s)
+        if code is not None and spans:
+            is_token = np.isin(np.array([s for s, _ in spans], dtype=np.int64), np.asarray(code, dtype=np.int64))
+            spans = [p for p, keep in zip(spans, is_token.tolist()) if keep]
+        self._inner = [(s, e) for s, e in spans if self._is_docstring(s)]
+        self._inner_starts = [s for s, _ in self._inner]
+        self._words = [(m.start(), _last_word(text, m.start(), e)) if m is not None else (e, e)
+                       for s, e in self._inner for m in [_WORD.search(text, s, e)]]
         self.starts = np.array(self._starts, dtype=np.int64)
         self.ends = np.array(self._ends, dtype=np.int64)
         self._raw = (tokens, code)
@@ -118,9 +148,9 @@ class Blocks:
         self.sources: dict[tuple[str | None, str], Callable[[], str]] = {}
 
     @classmethod
-    def whole(cls, text: str, tokens: np.ndarray | None = None, short: int = 0, code: np.ndarray | None = None
-              ) -> Blocks:
-        return cls(text, [(0, len(text))], tokens, short, code)
+    def whole(cls, text: str, tokens: np.ndarray | None = None, short: int = 0, code: np.ndarray | None = None,
+              inner: Iterable[tuple[int, int]] = ()) -> Blocks:
+        return cls(text, [(0, len(text))], tokens, short, code, inner)
 
     def _prefix(self) -> np.ndarray:
         """Non-blank characters before each position (made on first use: only the block test needs it)."""
@@ -131,7 +161,7 @@ class Blocks:
         return self._filled
 
     def share(self, spans: Iterable[tuple[int, int]], words: Iterable[tuple[int, int]] = (),
-              within: Iterable[tuple[int, int]] = ()) -> float:
+              within: Iterable[tuple[int, int]] = (), agreed: Iterable[tuple[int, int]] = ()) -> float:
         """Non-blank characters the union of ``spans`` covers, over those of the units the spans touch.
 
         ``words``: those of the spans that are words (docstrings, comments,
@@ -140,17 +170,68 @@ class Blocks:
         ``short`` tokens, is left out (see the class). ``within``: spans that
         cover only inside the units ``spans`` touch (regions too short to make
         a unit a copy, long enough to say that part of it was copied).
+        Spans not in ``words`` are code: the words of a long string (``inner``)
+        they hold are cut out of them, unless some span of ``words`` lies in
+        that string (its words were compared then, found copied in part).
+        ``agreed``: stretches whose text equals the source's (``agreeing``),
+        covering like ``within``, never cut.
         """
+        if not self._starts:
+            return 0.0
+        words = list(words)
+        if self._inner:
+            said_words = set(words)
+            compared = self._compared(said_words)
+            spans = [p for s in spans for p in ([s] if s in said_words else self._code_only(s, compared))]
+            within = [p for s in within for p in ([s] if s in said_words else self._code_only(s, compared))]
         main = _merged_spans(spans)
-        if not main or not self._starts:
+        if not main:
             return 0.0
         said = sorted(set(words)) if self.short > 0 else []
-        every = _merged_spans([*main, *within]) if within else main
+        every = _merged_spans([*main, *within, *agreed]) if within or agreed else main
         key = (tuple(main), tuple(said), tuple(every))
         known = self._shares.get(key)
         if known is None:
             known = self._shares[key] = self._share(main, every, said)
         return known
+
+    def _is_docstring(self, at: int) -> bool:
+        """Whether the string starting at ``at`` is a statement of its own: first on its line, after a block's ``:``
+        or nothing of its unit (a docstring), not a part of a statement (a message passed to a call, a value)."""
+        line = self.text.rfind("\n", 0, at) + 1
+        if self.text[line:at].strip():
+            return False
+        u = bisect_right(self._starts, at) - 1
+        lo, i = (self._starts[u] if u >= 0 and at < self._ends[u] else 0), line - 1
+        while i >= lo and self.text[i].isspace():
+            i -= 1
+        return i < lo or self.text[i] == ":"
+
+    def _compared(self, words: Iterable[tuple[int, int]]) -> set[int]:
+        """The long strings (indexes into ``inner``) that one of the spans ``words`` lies in."""
+        out = set()
+        for a, b in words:
+            i = bisect_right(self._inner_starts, a) - 1
+            if i >= 0 and self._inner[i][0] <= a and b <= self._inner[i][1]:
+                out.add(i)
+        return out
+
+    def _code_only(self, span: tuple[int, int], compared: set[int]) -> list[tuple[int, int]]:
+        """``span`` less the words of the long strings (``inner``) it holds, those in ``compared`` left."""
+        a, b = span
+        out = []
+        for i in range(max(bisect_right(self._inner_starts, a) - 1, 0), len(self._inner)):
+            lo, hi = self._words[i]
+            if lo >= b:
+                break
+            if hi <= a or i in compared:
+                continue
+            if lo > a:
+                out.append((a, lo))
+            a = max(a, hi)
+        if b > a:
+            out.append((a, b))
+        return out
 
     def _share(self, main: list[tuple[int, int]], every: list[tuple[int, int]], said: list[tuple[int, int]]
                ) -> float:
@@ -304,6 +385,13 @@ def _agree(a: str, b: str) -> int:
 _AGREE_CHARS = 400
 
 
+def _last_word(text: str, start: int, end: int) -> int:
+    """Where the last letter or digit of ``text[start:end]`` ends (``start`` when there is none)."""
+    while end > start and not _WORD.match(text, end - 1):
+        end -= 1
+    return end
+
+
 def _merged_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Non-empty spans, sorted, overlapping and touching ones merged."""
     merged: list[list[int]] = []
@@ -376,13 +464,13 @@ def reported(matches: list[Match], floors: Floors, blocks: Blocks | None = None,
         return short
     # the text beside the regions that equals the source's covers too (the stretches a region is too short to hold)
     agree = blocks.agreeing(matches)
-    if agree and blocks.share(spans, words, tiny + agree) >= floors.block_share:
+    if agree and blocks.share(spans, words, tiny, agree) >= floors.block_share:
         return short
     # one block copied through and through is a whole copy, whatever else of the answer the source's regions touch
     for group in blocks.by_unit(short):
         if len(group) < len(short) and block_evidence(group, floors) >= 1.0:
             mine = [m.output_span for m in group]
-            if max(blocks.share(mine, words, tiny), blocks.share(mine, words, tiny + agree) if agree else 0.0
+            if max(blocks.share(mine, words, tiny), blocks.share(mine, words, tiny, agree) if agree else 0.0
                    ) >= floors.block_share:
                 return short
     return []

@@ -235,17 +235,20 @@ class Guard:
         """
         if lang is not None:
             unparsed = False
+            words: list[tuple[int, int]] = []
             if lang in PROSE_ALIASES:
                 streams = [normalize(text, lang)]
             else:
                 parts = normalize_code_spans(text, lang)
-                streams = [ts for ts in (words_in(text, parts.words), parts.code) if len(ts)]
+                words = parts.words
+                streams = [ts for ts in (words_in(text, words), parts.code) if len(ts)]
                 unparsed = not parts.parsed
             return streams, unparsed, Blocks.whole(text, _starts(streams), self.policy.min_region_block,
-                                                   _starts([ts for ts in streams if ts.is_code]))
+                                                   _starts([ts for ts in streams if ts.is_code]), words)
         from .normalize.markdown import blocks
 
         prose: list[tuple[int, int]] = []
+        inner: list[tuple[int, int]] = []  # the words inside the code (a code region does not cover them)
         code: list[TokenStream] = []
         rest: dict[str, list[tuple[int, int]]] = {}
         units: list[tuple[int, int]] = []
@@ -261,7 +264,7 @@ class Guard:
                 ts, words, parsed = normalize_code_spans(text[block.start : block.end], block.lang)
                 unparsed |= not parsed
                 code.append(ts.shift(block.start, text))
-                prose.extend((block.start + s, block.start + e) for s, e in words)
+                inner.extend((block.start + s, block.start + e) for s, e in words)
             else:
                 prose.append((block.start, block.end))
         for block_lang, spans in rest.items():
@@ -270,7 +273,8 @@ class Guard:
                                                      block_lang)
             unparsed |= not parsed
             code.append(replace(ts.shift(lo, text), units=np.zeros((0, 2), dtype=np.int64)))
-            prose.extend((lo + s, lo + e) for s, e in words)
+            inner.extend((lo + s, lo + e) for s, e in words)
+        prose.extend(inner)
         out = []
         if prose:
             whole = len(prose) == 1 and prose[0] == (0, len(text))
@@ -278,7 +282,7 @@ class Guard:
         if code:
             out.append(_in_order(TokenStream.concat(code, text)) if rest else TokenStream.concat(code, text))
         return out, bool(rest) or unparsed, Blocks(text, units, _starts(out), self.policy.min_region_block,
-                                                   _starts([ts for ts in out if ts.is_code]))
+                                                   _starts([ts for ts in out if ts.is_code]), inner)
 
     def _candidates(self, indexes: tuple[Index, ...], queries: list[Query], common: list[np.ndarray],
                     counts: list[np.ndarray] | None = None, extra: int = 2) -> list[tuple[Ranking, int]]:

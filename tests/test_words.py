@@ -222,6 +222,35 @@ def test_a_short_function_renamed_is_no_whole_block_copy(weighed):
     assert not Guard.open(weighed).check(f"```python\n{renamed}```\n").flagged  # exact tokens count, not structure
 
 
+UNITS = '''def parse_units(
+    self,
+    input_string: str,
+    as_delta: bool | None = None,
+    case_sensitive: bool | None = None,
+) -> UnitT:
+    """Parse a units expression and return a container with the canonical names.
+
+    The expression can only hold products, ratios and powers of units.
+    """
+    return self._parse_units_as_container(input_string, as_delta, case_sensitive)
+'''
+
+
+def test_a_typed_signature_like_a_sources_over_a_docstring_of_its_own_is_no_whole_block_copy(tmp_path):
+    """xarray's ``first`` against pint's ``parse_units``: the code region holds the docstring's one ``<STR>`` token, so
+    it spanned words it never compared, and the block looked copied through and through."""
+    index_documents([Document("units.py", UNITS, "python", "MIT", None)], str(tmp_path / "idx"))
+    mine = ('def first(\n    self, skipna: bool | None = None, keep_attrs: bool | None = None\n) -> T_Xarray:\n'
+            '    """Return the first element of each group along the group dimension,\n'
+            '    skipping missing values when asked, and keeping the attributes if told to.\n    """\n'
+            '    return self._first_or_last("first", skipna, keep_attrs)\n')
+    g = Guard.open(tmp_path / "idx")
+    v = g.check(f"```python\n{mine}```\n")
+    assert not v.flagged
+    assert g.check(f"```python\n{UNITS}```\n").flagged  # the copy is
+    assert Guard.open(tmp_path / "idx", Policy(block_share=0.3)).check(f"```python\n{mine}```\n").flagged  # aligned
+
+
 TRIMMED = "def trimmed_mean(samples, cut):\n    ordered = sorted(samples)[cut:-cut]\n    return sum(ordered) / len(ordered)\n"
 
 
