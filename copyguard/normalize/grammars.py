@@ -475,7 +475,12 @@ def _stand_in(m: re.Match) -> str:
     return s[:-1] + ("\u00aa" if s[-1].isalnum() else "\u00a4")
 
 
-@cache
 def member_head(grammar: Grammar) -> re.Pattern | None:
     """The compiled ``member_head`` regex of ``grammar`` (None when it has none)."""
-    return re.compile(grammar.member_head) if grammar.member_head else None
+    return _compiled_regex(grammar.member_head) if grammar.member_head else None
+
+
+@cache
+def _compiled_regex(pattern: str) -> re.Pattern:
+    # cached by the pattern: a ``Grammar`` key hashes every field (3 µs, once per normalized text)
+    return re.compile(pattern)
