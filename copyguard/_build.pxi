@@ -80,6 +80,8 @@ def holder_rows(const uint64_t[::1] keys, const uint64_t[::1] sorted_shingles, c
             s = sorted_shingles[i]
             distinct, last, j = 0, -1, i
             while j < n and sorted_shingles[j] == s:
+                if j + 16 < n:  # order is a permutation: rows are read at random
+                    CG_PREFETCH(&rows[order[j + 16]])
                 r = rows[order[j]]
                 if j == i or r != last:
                     if distinct < width:
