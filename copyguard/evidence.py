@@ -590,7 +590,7 @@ def align_weigh(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: 
 
 def align_weigh_rows(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarray, counts: np.ndarray,
                      exponent: float, sources: SliceRows, k: int, code: bool, limits: Limits, max_occurrences: int = 32,
-                     reanchor: bool = False
+                     reanchor: bool = False, weights: np.ndarray | None = None
                      ) -> tuple[Regions, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
     """``align_weigh`` of slices where they lie, and the characters they span.
 
@@ -599,7 +599,8 @@ def align_weigh_rows(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, com
     token). ``reanchor``: regions that are not verbatim are first moved where their slice holds the
     output's exact tokens (``match.reanchor``), and weighed there. The compiled twin reads the slices in
     the segments' arrays, none gathered; the reference gathers them (``SliceRows.gather``) and runs
-    ``align_weigh``, ``reanchor`` and ``region_evidence`` of the regions moved.
+    ``align_weigh``, ``reanchor`` and ``region_evidence`` of the regions moved. ``weights``:
+    ``rarity_weights(counts, exponent)``, when the caller made them already (once per output stream).
     """
     c = core()
     if c is None:
@@ -626,8 +627,14 @@ def align_weigh_rows(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, com
         sources.hi, sources.rows, k, code, _ID_LABELS, limits.min_tokens, limits.min_distinct_shingles,
         float(limits.min_similarity), limits.max_gap, max_occurrences, MAX_TILES,
         np.ascontiguousarray(out_exact, dtype=u64), np.ascontiguousarray(common, dtype=u8),
-        np.maximum(counts, 1).astype(np.float64) ** -exponent, reanchor)
+        rarity_weights(counts, exponent) if weights is None else weights, reanchor)
     return Regions(cand, tok, sim, kind), (rest[0], rest[1], rest[2], rest[3]), rest[4], rest[5]
+
+
+def rarity_weights(counts: np.ndarray, exponent: float) -> np.ndarray:
+    """What each output shingle weighs when it covers a token: ``n ** -exponent``, ``n`` the sources holding it
+    (at least 1); what the compiled weighing reads (``rarity`` computes the same per region)."""
+    return np.maximum(counts, 1).astype(np.float64) ** -exponent
 
 
 def covered(out_sh: np.ndarray, common: np.ndarray, src_sorted: np.ndarray, region: Region, k: int) -> np.ndarray:

@@ -44,7 +44,7 @@ from .candidates import (
     without,
 )
 from .errors import ConfigError, IndexFormatError, IndexStoreError
-from .evidence import Blocks, align_weigh_rows, reported, weigh
+from .evidence import Blocks, align_weigh_rows, rarity_weights, reported, weigh
 from .index import Index
 from .index.manifest import MANIFEST, check_compatible
 from .index.segment import SourceRecord
@@ -355,6 +355,8 @@ class Guard:
         by_source: dict[tuple[str | None, str], list[Match]] = {}
         qualified: set[tuple[str | None, str]] = set()
         exact: dict[int, np.ndarray] = {}  # each stream's exact shingles (code), made once if it has candidates
+        weights: dict[int, np.ndarray] = {}  # and what each of its shingles weighs (``rarity_weights``)
+        records: dict[tuple[int, int], SourceRecord] = {}  # (shard, ref) -> its record, read once per check
 
         def align(i: int, cands: list[Candidate]) -> tuple[list[Candidate], list[Match]]:
             """Those of ``cands`` stream ``i`` has not aligned yet, and their matches."""
@@ -362,7 +364,16 @@ class Guard:
             aligned[i].update((c.shard, c.ref) for c in fresh)
             if fresh and i not in exact:
                 exact[i] = exact_shingles(streams[i].tokens, queries[i].k) if queries[i].code else queries[i].shingles
-            return fresh, self._align(indexes, streams[i], queries[i], fresh, common[i], counts[i], exact.get(i), blocks)
+                weights[i] = rarity_weights(counts[i], float(p.rarity))
+            return fresh, self._align(indexes, streams[i], queries[i], fresh, common[i], counts[i], exact.get(i), blocks,
+                                      weights.get(i), records)
+
+        def source_key(c: Candidate) -> tuple[str | None, str]:
+            """(index name, source id) of a candidate."""
+            rec = records.get((c.shard, c.ref))
+            if rec is None:
+                rec = records[(c.shard, c.ref)] = indexes[c.shard].source(c.ref)
+            return (self.names[c.shard] if self.names else None), rec.source_id
 
         for round_no in range(MAX_ROUNDS):
             batch = [_take(todo, done, first if round_no == 0 else p.max_sources)
@@ -379,9 +390,7 @@ class Guard:
                 # a source with regions in one stream is aligned in the others too, whatever room the round had:
                 # its evidence is the sum of both channels, so how many rounds it took must not change a verdict
                 hit = {(m.index, m.source) for m in new}
-                names = self.names
-                found = [[c for c in cands if ((names[c.shard] if names else None),
-                                               indexes[c.shard].source(c.ref).source_id) in hit] for cands in tried]
+                found = [[c for c in cands if source_key(c) in hit] for cands in tried]
                 for i, cands in enumerate(cross_channel(indexes, found, 2 * sum(map(len, found)))):
                     new.extend(align(i, cands)[1])
             matches.extend(new)
@@ -401,7 +410,8 @@ class Guard:
 
     def _align(self, indexes: tuple[Index, ...], ts: TokenStream, query: Query, cands: list[Candidate],
                common: np.ndarray, counts: np.ndarray | None = None, out_exact: np.ndarray | None = None,
-               blocks: Blocks | None = None) -> list[Match]:
+               blocks: Blocks | None = None, weights: np.ndarray | None = None,
+               records: dict[tuple[int, int], SourceRecord] | None = None) -> list[Match]:
         """Regions of ``ts`` copied from each candidate, attributed and weighed; the floors are applied later, over all.
 
         ``common`` marks the output shingles held by too many sources: the
@@ -410,7 +420,8 @@ class Guard:
         sources hold each output shingle, which weighs the others (``Match.weight``).
         All candidates are aligned and weighed in one call. ``out_exact``: the stream's exact shingles
         (code), when the rounds made them already. ``blocks``: where the whole-block test finds each
-        source's text (``Blocks.sources``).
+        source's text (``Blocks.sources``). ``weights``: what each output shingle weighs
+        (``rarity_weights``), and ``records``: (shard, ref) -> source record, kept by the rounds.
         """
         if not cands:
             return []
@@ -422,18 +433,20 @@ class Guard:
         # code: a region not verbatim is moved where its slice holds the output's exact tokens (``match.reanchor``)
         regions, (boilerplate, exact, weight, exact_weight), source_spans, spans = align_weigh_rows(
             out, query.shingles, out_exact, common, counts, float(self.policy.rarity), sources, k, query.code,
-            self.policy.region_limits(ts.is_code), reanchor=query.code)
+            self.policy.region_limits(ts.is_code), reanchor=query.code, weights=weights)
         for c, (lo, hi) in zip(cands, spans.tolist()):  # what ``Candidate.span`` would compute (``cross_channel``)
             if lo >= 0:
                 c.__dict__.setdefault("span", (lo, hi))
         if len(regions) == 0:
             return []
-        records: dict[int, SourceRecord] = {}
+        kept = {} if records is None else records
 
         def record(c: int) -> SourceRecord:
-            if c not in records:
-                records[c] = indexes[cands[c].shard].source(cands[c].ref)
-            return records[c]
+            at = (cands[c].shard, cands[c].ref)
+            rec = kept.get(at)
+            if rec is None:
+                rec = kept[at] = indexes[at[0]].source(at[1])
+            return rec
 
         texts: dict[int, str] = {}
 
