@@ -45,7 +45,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -298,17 +298,17 @@ class Blocks:
             src = texts[(m.index, m.source)]
             (o0, o1), (s0, s1) = m.output_span, m.source_span
             words = m.lang in PROSE_ALIASES
+            far = m.kind == MatchKind.VERBATIM  # a look-alike's surroundings: the first stretch only
             u = bisect_right(self._starts, max(o0, o1 - 1)) - 1
             if u >= 0 and self._ends[u] > o1:
-                end = min(self._ends[u], o1 + _AGREE_CHARS)
-                n = _whole_lines(self.text, o1, _agree(self.text[o1:end], src[s1 : s1 + (end - o1) * 2]), end)
+                end = self._ends[u]
+                n = _whole_lines(self.text, o1, _agree_far(self.text[o1:end], src, s1, True, far), end)
                 if n and (words or bisect_left(code, o1 + n) == bisect_left(code, o1)):
                     out.append((o1, o1 + n))
             u = bisect_right(self._starts, o0) - 1
             if u >= 0 and self._starts[u] < o0 < self._ends[u]:
-                start = max(self._starts[u], o0 - _AGREE_CHARS)
-                n = _whole_lines(self.text, o0, _agree(self.text[start:o0][::-1],
-                                                       src[max(s0 - (o0 - start) * 2, 0) : s0][::-1]), start)
+                start = self._starts[u]
+                n = _whole_lines(self.text, o0, _agree_far(self.text[start:o0][::-1], src, s0, False, far), start)
                 if n and (words or bisect_left(code, o0) == bisect_left(code, o0 - n)):
                     out.append((o0 - n, o0))
         return out
@@ -381,7 +381,31 @@ def _agree(a: str, b: str) -> int:
     return int(at[same - 1]) + 1 if same else 0
 
 
-# How far (characters) ``Blocks.agreeing`` compares the answer with the source beside a match.
+def _agree_far(a: str, src: str, at: int, forward: bool, far: bool = True) -> int:
+    """``_agree`` of ``a`` (the answer's text beside a match, reversed when not ``forward``) with ``src`` from ``at``
+    on (before ``at``, reversed): the first ``_AGREE_CHARS`` of ``a``, and all of it when those agree throughout
+    and ``far`` (the match is verbatim).
+
+    A file's header (a license notice, which is not indexed: no region covers it) can be longer than the
+    first stretch compared: a raw file copied whole is then covered through its header. Only beside a
+    verbatim match: sibling files of one package share the header and a look-alike doc comment (OpenJDK's
+    ``IntToLongFunction`` and ``DoubleToLongFunction``), and the copy is the verbatim one.
+
+    >>> src = "HEAD" * 300 + "copied words"
+    >>> _agree_far(("HEAD" * 300)[::-1], src, 1200, False), _agree_far(("HEED" * 300)[::-1], src, 1200, False)
+    (1200, 1)
+    """
+    def compare(n: int) -> int:
+        b = src[at : at + 2 * n] if forward else src[max(at - 2 * n, 0) : at][::-1]
+        return _agree(a[:n], b)
+
+    got = compare(_AGREE_CHARS)
+    if not far or len(a) <= _AGREE_CHARS or a[got:_AGREE_CHARS].strip():
+        return got
+    return compare(len(a))
+
+
+# How far (characters) ``Blocks.agreeing`` first compares the answer with the source beside a match (``_agree_far``).
 _AGREE_CHARS = 400
 
 
@@ -435,7 +459,7 @@ def weigh(text: str, matches: Iterable[Match], floors: Floors, blocks: Blocks | 
         if n != len(found):
             shown = reported(found, floors, blocks, (index, source) in (blocks_only or ()))
         if shown:
-            out.extend(merge_touching(text, shown))
+            out.extend(merge_touching(text, shown, blocks.sources.get((index, source)) if blocks is not None else None))
         elif evidence(found, floors, with_boilerplate=True) >= 1.0:
             discounted.append(source)
     return out, tuple(discounted)
@@ -684,22 +708,64 @@ def _first_occurrences(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def merge_touching(text: str, matches: list[Match]) -> list[Match]:
+def merge_touching(text: str, matches: list[Match], source: Callable[[], str] | None = None) -> list[Match]:
     """Matches of one source merged where their output spans overlap or nothing but punctuation lies between.
 
     Between a doc comment's last word and the function under it there is
     only ``.`` and ``*/``; between a docstring and the code around it, nothing.
+    ``source``: reads the source's text. A verbatim region of words that the
+    source holds more than once (sibling classes with one doc comment) is
+    first moved to the occurrence nearest the code it touches (``_nearest``):
+    the alignment took the first, and the merged span ran from there.
     """
     ordered = sorted(matches, key=lambda m: m.output_span)
     out = [ordered[0]]
+    src: list[str] = []
     for m in ordered[1:]:
         last = out[-1]
         gap = text[last.output_span[1] : m.output_span[0]]
         if m.output_span[0] <= last.output_span[1] or (len(gap) <= _MAX_GAP_CHARS and not _WORD.search(gap)):
+            if source is not None and (last.lang in PROSE_ALIASES) != (m.lang in PROSE_ALIASES):
+                if not src:
+                    src.append(source())
+                last, m = (_nearest(last, m, src[0]), m) if last.lang in PROSE_ALIASES else (last, _nearest(m, last, src[0]))
             out[-1] = _merged(last, m)
         else:
             out.append(m)
     return out
+
+
+def _nearest(words: Match, code: Match, src: str) -> Match:
+    """``words`` (a region of words) moved to the occurrence of its source text nearest ``code``'s source span,
+    when it is verbatim and ``src`` holds that text more than once (at most ``_OCCURRENCES`` looked at).
+
+    >>> from copyguard.match import MatchKind
+    >>> src = "/** Adds one. */ int a() {}\\n/** Adds one. */ int b() {}"
+    >>> doc = Match("s", "MIT", MatchKind.VERBATIM, 1.0, (0, 12), (4, 12), "prose", 2)
+    >>> code = Match("s", "MIT", MatchKind.VERBATIM, 1.0, (16, 26), (44, 54), "java", 6)
+    >>> _nearest(doc, code, src).source_span
+    (32, 40)
+    """
+    s0, s1 = words.source_span
+    piece = src[s0:s1]
+    if words.kind != MatchKind.VERBATIM or not piece.strip():
+        return words
+    c0, c1 = code.source_span
+
+    def apart(at: int) -> int:
+        return max(c0 - (at + len(piece)), at - c1, 0)
+
+    best, at = s0, src.find(piece)
+    for _ in range(_OCCURRENCES):
+        if at < 0:
+            break
+        if apart(at) < apart(best):
+            best = at
+        at = src.find(piece, at + 1)
+    return words if best == s0 else replace(words, source_span=(best, best + len(piece)))
+
+
+_OCCURRENCES = 64  # occurrences of a region's text ``_nearest`` looks at (a short stock phrase may be everywhere)
 
 
 def _merged(a: Match, b: Match) -> Match:

@@ -899,3 +899,5 @@ def test_a_copy_of_one_of_several_same_bodied_siblings_is_aligned_to_itself(tmp_
         code = [m for m in Guard.open(tmp_path / "idx").check(answer).matches if m.lang != "prose"]
         assert code and all(m.source == "Builders.java" and m.kind.value == "verbatim" for m in code)
         assert any(m.source_span[0] <= at < m.source_span[1] for m in code)
+        # the doc comment's words, aligned to the first sibling's identical one, are reported where the copy is
+        assert all(start <= m.source_span[0] for m in code), [m.source_span for m in code]
