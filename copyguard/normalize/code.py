@@ -378,8 +378,8 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray, bool]:
     if not text:
         return TokenStream.empty(text, grammar.name), np.zeros((0, 3), dtype=np.int64), True
     odd = _odd_triple_quotes(text) if grammar.name == "python" else ()
-    opening = _opened(text, grammar.name, odd)
-    closing = "" if opening else _unclosed(text, grammar.name, odd)
+    opening = _opened(text, grammar, odd)
+    closing = "" if opening else _unclosed(text, grammar, odd)
     before, after = _member_of(text, grammar, opening)
     tag = grammar.tag_before(text)
     head, tail = tag + before + opening, closing + after
@@ -485,7 +485,8 @@ def _member_of(text: str, grammar: Grammar, opening: str) -> tuple[str, str]:
     head = grammars.member_head(grammar)
     if head is None:
         return "", ""
-    start = text.find("*/") + 2 if opening else 0
+    end = grammar.block_comment[1] if grammar.block_comment else opening
+    start = text.find(end) + len(end) if opening else 0
     skipped = _LEADING_COMMENTS.match(text, start)
     pos = skipped.end() if skipped else start
     if head.match(text, pos) is None:
@@ -503,21 +504,24 @@ def _odd_triple_quotes(text: str) -> tuple[str, ...]:
     return tuple(q for q in ('"""', "'''") if q in text and text.count(q) % 2)
 
 
-def _unclosed(text: str, lang: str, odd: tuple[str, ...]) -> str:
+def _unclosed(text: str, grammar: Grammar, odd: tuple[str, ...]) -> str:
     """The delimiter that closes a block string or block comment left open at the end of ``text``, or ``""``.
 
     Models that stop early and answers cut at a line limit leave docstrings
     and ``/** ... */`` blocks open; parsed as they are, their words lex as code.
     """
-    if lang == "python":
+    if grammar.name == "python":
         return odd[0] if odd else ""
-    opened = text.rfind("/*")
-    if opened >= 0 and text.find("*/", opened + 2) < 0:
-        return "*/"
+    if not grammar.block_comment:
+        return ""
+    start, end = grammar.block_comment
+    opened = text.rfind(start)
+    if opened >= 0 and text.find(end, opened + len(start)) < 0:
+        return end
     return ""
 
 
-def _opened(text: str, lang: str, odd: tuple[str, ...]) -> str:
+def _opened(text: str, grammar: Grammar, odd: tuple[str, ...]) -> str:
     """The delimiter that opens a block string or comment ``text`` starts inside of, or ``""``.
 
     A slice of a file that starts in the middle of a docstring holds its
@@ -527,17 +531,22 @@ def _opened(text: str, lang: str, odd: tuple[str, ...]) -> str:
     before the first triple quote reads as prose (few code symbols, some
     words, no line of code: a comment, a decorator, a ``def``, ``class`` or
     import, a line ending in ``:`` right before the quotes), else the end
-    (``_unclosed``). Elsewhere a ``*/`` before any ``/*``. ``odd``: ``_odd_triple_quotes(text)`` (Python).
+    (``_unclosed``). Elsewhere the end of the grammar's ``block_comment`` before any start (``*/`` before ``/*``);
+    a grammar without block comments (Ruby, Bash: ``*/`` is a glob there) is never cut in one. ``odd``:
+    ``_odd_triple_quotes(text)`` (Python).
     """
-    if lang == "python":
+    if grammar.name == "python":
         for quote in odd:
             first = text.find(quote)
             if first > 0 and _reads_as_prose(text[:first]) and not _PYTHON_CODE.search(text[:first]):
                 return quote
         return ""
-    closed = text.find("*/")
-    if closed >= 0 and not 0 <= text.find("/*") < closed:
-        return "/*"
+    if not grammar.block_comment:
+        return ""
+    start, end = grammar.block_comment
+    closed = text.find(end)
+    if closed >= 0 and not 0 <= text.find(start) < closed:
+        return start
     return ""
 
 

@@ -75,6 +75,9 @@ class Grammar:
     U+00FF (tree-sitter-bash's ``isdigit`` after ``{``, which reads past
     the C library's table and can crash the process): such a character is
     parsed as a stand-in of its kind (``source_bytes``).
+    ``block_comment`` is the start and end of a block comment (``/*``, ``*/``): a
+    text cut inside one (a copy that starts or stops in a doc comment) is parsed
+    with the missing delimiter added. Empty where the language has none.
     """
 
     name: str
@@ -103,6 +106,7 @@ class Grammar:
     member_head: str = ""
     open_tag: str = ""
     narrow_after: str = ""
+    block_comment: tuple[str, ...] = ()
     erased: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
     type_operators: tuple[str, ...] = ()
@@ -156,7 +160,7 @@ def _check_keys(source: str, where: str, table: dict, known: tuple[str, ...]) ->
 def parse_grammar(source: str, data: dict) -> Grammar:
     """A validated ``Grammar`` from the parsed TOML ``data`` of file ``source``."""
     top = ("name", "package", "module", "function", "extensions", "aliases", "open_tag", "narrow_after",
-           "nodes", "names", "detect")
+           "block_comment", "nodes", "names", "detect")
     _check_keys(source, "the top level", data, top)
     for key in ("name", "package", "module", "function"):
         if not isinstance(data.get(key), str) or not data[key]:
@@ -195,6 +199,9 @@ def parse_grammar(source: str, data: dict) -> Grammar:
         re.compile(narrow_after)
     except re.error as e:
         raise GrammarError(f"{source}: 'narrow_after' must be a regex, got {narrow_after!r} ({e})") from None
+    block_comment = _str_list(source, "block_comment", data.get("block_comment", []))
+    if len(block_comment) not in (0, 2):
+        raise GrammarError(f"{source}: 'block_comment' must be [start, end], got {list(block_comment)!r}")
     exts = _str_list(source, "extensions", data.get("extensions", []))
     return Grammar(
         name=data["name"], package=data["package"], module=data["module"],
@@ -202,7 +209,7 @@ def parse_grammar(source: str, data: dict) -> Grammar:
         extensions=tuple(e.lower().lstrip(".") for e in exts),
         aliases=tuple(a.lower() for a in _str_list(source, "aliases", data.get("aliases", []))),
         extends=extends, source=source, member_of=tuple(member_of), member_head=member_head,
-        open_tag=open_tag, narrow_after=narrow_after, **sections,
+        open_tag=open_tag, narrow_after=narrow_after, block_comment=block_comment, **sections,
     )
 
 

@@ -131,6 +131,7 @@ def test_parse_grammar_round_trip():
     (lambda d: d["names"].update(builtins=[1, 2]), "names.builtins"),
     (lambda d: d["names"].update(colour=[]), "in \\[names\\]"),
     (lambda d: d.update(nodes=[]), "\\[nodes\\] must be a table"),
+    (lambda d: d.update(block_comment=["/*"]), "'block_comment' must be \\[start, end\\]"),
 ])
 def test_parse_grammar_validation(mutate, message):
     data = _python_toml()
@@ -157,6 +158,21 @@ def test_a_php_snippet_without_its_open_tag_is_code():
     assert (snippet.hashes == in_file.hashes[-len(snippet):]).all()  # renamed, and the tag's tokens aside
     template = normalize_code("<p>Hello</p>\n<?= $name ?>\n", "php")  # a template keeps its own tags
     assert template.token_text(0) == "<p>Hello</p>\n"
+
+
+def test_a_glob_or_regex_holding_a_comment_mark_is_no_cut_comment_where_the_language_has_none():
+    """``*/`` is a Ruby media type (or a Bash glob), not the end of a comment the text was cut in.
+
+    Taken for one, the text was parsed after an added ``/*`` and most of a Ruby file read as a regex
+    (rack's ``deflater.rb``: 87 code tokens of 547).
+    """
+    body = "def f(a)\n  a + 1\nend\n"
+    for glob in ('ANY = "*/*"\n', "ANY = %r{*/*}\n"):
+        ts, plain = normalize_code(glob + body, "ruby"), normalize_code('ANY = "text"\n' + body, "ruby")
+        assert ts.token_text(0) == "ANY" and len(ts) == len(plain), [ts.token_text(i) for i in range(len(ts))]
+        assert (ts.hashes[3:] == plain.hashes[3:]).all()
+    cut = normalize_code(" * the count.\n */\nint f(int x) { return x + 1; }\n", "java")  # Java has them
+    assert cut.token_text(0) == "int" and len(cut) == 13
 
 
 # A character above U+00FF after "{", "{12" or "{1..9" in Bash: tree-sitter-bash's scanner reads it with isdigit(),
