@@ -10,6 +10,7 @@ alignment ``copyguard.match`` uses) without the index or the policy's floors.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import shutil
@@ -48,13 +49,18 @@ def build(docs: list[Doc], name: str, params: Params | None = None) -> Index:
     path = CACHE / "idx" / f"{name}-{digest.hexdigest()[:10]}"
     if Path(f"{path}.complete").exists():
         return Index.open(path)
-    shutil.rmtree(path, ignore_errors=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    documents = (Document(d.id, d.text, d.lang, LICENSE.get(d.lang, "MIT"), d.id) for d in docs)
-    report = index_documents(documents, str(path), params=params)
-    if report.skipped:
-        print(f"  [{name}] documents not indexed: {dict(report.skipped)} e.g. {report.examples}", file=sys.stderr)
-    Path(f"{path}.complete").touch()
+    # worktrees share this cache: a second process building the same index waits for the first, then reuses it
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not Path(f"{path}.complete").exists():
+            shutil.rmtree(path, ignore_errors=True)
+            documents = (Document(d.id, d.text, d.lang, LICENSE.get(d.lang, "MIT"), d.id) for d in docs)
+            report = index_documents(documents, str(path), params=params)
+            if report.skipped:
+                print(f"  [{name}] documents not indexed: {dict(report.skipped)} e.g. {report.examples}",
+                      file=sys.stderr)
+            Path(f"{path}.complete").touch()
     return Index.open(path)
 
 
