@@ -490,11 +490,14 @@ def _shingles(text: str, lang: str) -> np.ndarray:
     return np.unique(stream_shingles(code.tokens, Params().shingle_code, True))
 
 
-def _holders(path: Path, shingles: np.ndarray) -> dict[int, set[str]]:
-    """Per shingle at most two live sources hold (the ones the candidate stage asks about), the sources named."""
+def _holders(path: Path, shingles: np.ndarray, width: int | None = None) -> dict[int, set[str]]:
+    """Per shingle at most ``HOLDERS`` (or ``width``) live sources hold (the ones the candidate stage asks about),
+    the sources named."""
+    from copyguard.index.df import HOLDERS
+
     index = Index.open(path)
     at, refs = index.held_by(shingles)
-    rare = index.source_counts(shingles) <= 2
+    rare = index.source_counts(shingles) <= (width or HOLDERS)
     out: dict[int, set[str]] = {}
     for i, ref in zip(at.tolist(), refs.tolist()):
         if rare[i]:
@@ -502,34 +505,65 @@ def _holders(path: Path, shingles: np.ndarray) -> dict[int, set[str]]:
     return out
 
 
-def _expected(docs: list[Document], shingles: np.ndarray) -> dict[int, set[str]]:
-    """Per shingle, the documents holding it, where one or two do (what the holders table must say)."""
+def _expected(docs: list[Document], shingles: np.ndarray, width: int | None = None) -> dict[int, set[str]]:
+    """Per shingle, the documents holding it, where one to ``HOLDERS`` (or ``width``) do (what the holders table
+    must say)."""
+    from copyguard.index.df import HOLDERS
+
     sets = {d.id: set(_shingles(d.text, "python").tolist()) for d in docs}
     out = {}
     for v in shingles.tolist():
         held = {name for name, values in sets.items() if v in values}
-        if 1 <= len(held) <= 2:
+        if 1 <= len(held) <= (width or HOLDERS):
             out[v] = held
     return out
 
 
 def test_held_shingles_name_their_sources_through_add_remove_and_compact(tmp_path):
+    from copyguard.index.df import HOLDERS
+
     body = _lonely(1)
     a, b = Document("a.py", _helper(1), "python", "MIT", None), Document("b.py", body, "python", "MIT", None)
-    c, d = (Document(name, body, "python", "MIT", None) for name in ("c.py", "d.py"))
+    copies = [Document(f"c{i}.py", body, "python", "MIT", None) for i in range(HOLDERS)]
     out = tmp_path / "idx"
     index_documents([a, b], str(out))
     sh = np.unique(np.concatenate([_shingles(body, "python"), _shingles(a.text, "python")]))
     assert _holders(out, sh) == _expected([a, b], sh) and any(v == {"b.py"} for v in _holders(out, sh).values())
     with Index.open(out).transaction() as txn:
-        ingest(txn, [c, d])
-    assert _holders(out, sh) == _expected([a, b, c, d], sh)  # three sources hold the body's own: none recorded
-    Index.open(out).remove(["d.py"])
-    assert _holders(out, sh) == _expected([a, b, c], sh)
+        ingest(txn, copies)
+    assert _holders(out, sh) == _expected([a, b, *copies], sh)  # HOLDERS + 1 sources hold the body's own: none named
+    assert not any(len(v) > 1 for v in _holders(out, sh).values())
+    Index.open(out).remove([copies[-1].id])
+    assert _holders(out, sh) == _expected([a, b, *copies[:-1]], sh)  # HOLDERS: named, from both segments
     Index.open(out).remove(["b.py"])
-    assert _holders(out, sh) == _expected([a, c], sh)
+    assert _holders(out, sh) == _expected([a, *copies[:-1]], sh)
     Index.open(out).compact()
-    assert _holders(out, sh) == _expected([a, c], sh) and any(v == {"c.py"} for v in _holders(out, sh).values())
+    named = {d.id for d in copies[:-1]}
+    assert _holders(out, sh) == _expected([a, *copies[:-1]], sh) and any(v == named for v in _holders(out, sh).values())
+
+
+def test_a_holders_table_of_an_older_width_is_read_as_written(tmp_path):
+    """An index written when ``HOLDERS`` was 2 opens and verifies; its table names the sources of the shingles
+    one or two sources hold, and none of those more hold (counted still, so never taken for rare ones)."""
+    from copyguard.index.df import HOLDERS, NO_HOLDER
+    from copyguard.index.integrity import digest_dir
+    from copyguard.index.manifest import read_manifest, write_manifest
+
+    body = _lonely(1)
+    docs = [Document("a.py", _helper(1), "python", "MIT", None)]
+    docs += [Document(f"b{i}.py", body, "python", "MIT", None) for i in range(3)]
+    out = tmp_path / "idx"
+    index_documents(docs, str(out))
+    sh = np.unique(np.concatenate([_shingles(body, "python"), _shingles(docs[0].text, "python")]))
+    assert HOLDERS > 3 and _holders(out, sh) == _expected(docs, sh) != _expected(docs, sh, 2)
+    manifest = read_manifest(out)
+    seg = out / "segments" / manifest.segments[0].name
+    table = np.load(seg / "df_holders.npy").reshape(-1, HOLDERS)
+    few = (table != NO_HOLDER).sum(axis=1) <= 2
+    np.save(seg / "df_holders.npy", np.where(few[:, None], table[:, :2], NO_HOLDER).astype(np.uint32).reshape(-1))
+    write_manifest(out, replace(manifest, segments=(replace(manifest.segments[0], files=digest_dir(seg)),)))
+    assert Index.open(out).verify().ok
+    assert _holders(out, sh) == _expected(docs, sh, 2) and any(v == {"a.py"} for v in _holders(out, sh).values())
 
 
 def _first_lines_answer() -> str:
@@ -834,7 +868,7 @@ def test_rare_shingles_of_code_and_words_count_together_for_held_candidates(tmp_
     docs = [Document("Counted.java", _completer("Counted", "Implements execution conventions for CountedCompleters.",
                                                 True), "java", "MIT", None)]
     docs += [Document(f"Other{i}.java", _completer(f"Other{i}", f"Implements execution conventions for Tasks{i}.",
-                                                   False), "java", "MIT", None) for i in range(4)]
+                                                   False), "java", "MIT", None) for i in range(HOLDERS)]
     index_documents(docs, str(tmp_path / "idx"))
     index = Index.open(tmp_path / "idx")
     copied = ("/**\n * Implements execution conventions for CountedCompleters.\n */\n@Override\n"
@@ -901,3 +935,4 @@ def test_a_copy_of_one_of_several_same_bodied_siblings_is_aligned_to_itself(tmp_
         assert any(m.source_span[0] <= at < m.source_span[1] for m in code)
         # the doc comment's words, aligned to the first sibling's identical one, are reported where the copy is
         assert all(start <= m.source_span[0] for m in code), [m.source_span for m in code]
+

@@ -27,6 +27,7 @@ from copyguard.corpus import Document  # noqa: E402
 from copyguard.guard import Guard  # noqa: E402
 from copyguard.index import Index  # noqa: E402
 from copyguard.index.build import index_documents  # noqa: E402
+from copyguard.index.df import HOLDERS  # noqa: E402
 from copyguard.index.manifest import FORMAT_VERSION  # noqa: E402
 from copyguard.match import fragments, tile  # noqa: E402
 from copyguard.normalize import normalize, versions  # noqa: E402
@@ -44,7 +45,7 @@ VARIANT = ""  # set by sweep.py when it patches normalization (part of the index
 def build(docs: list[Doc], name: str, params: Params | None = None) -> Index:
     """An index at ``bench/.cache/accuracy/idx/<name>-<key>`` holding ``docs`` (reused when the key matches)."""
     params = params or Params()
-    key = [params.to_dict(), VARIANT, versions(), FORMAT_VERSION, [(d.id, len(d.text)) for d in docs]]
+    key = [params.to_dict(), VARIANT, versions(), FORMAT_VERSION, HOLDERS, [(d.id, len(d.text)) for d in docs]]
     digest = hashlib.sha1(json.dumps(key).encode())
     path = CACHE / "idx" / f"{name}-{digest.hexdigest()[:10]}"
     if Path(f"{path}.complete").exists():

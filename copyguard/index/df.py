@@ -32,7 +32,7 @@ from .bands import sort_with_order
 _EMPTY_KEYS = np.zeros(0, dtype=np.uint64)
 _EMPTY_COUNTS = np.zeros(0, dtype=np.uint32)
 # Sources recorded per key of a segment's count table (``holders``): a key more of its sources hold records none.
-HOLDERS = 2
+HOLDERS = 4
 NO_HOLDER = np.uint32(0xFFFFFFFF)
 
 

@@ -64,7 +64,9 @@ DF_ARRAYS = {"df_keys": np.uint64, "df_counts": np.uint32, "source_words": np.in
 # on first use (``Segment.token_shingles``).
 SHINGLES = "tok_shingles"
 # Per key of the count table, the rows of the (at most df.HOLDERS) sources holding it (``df.holders``), flattened;
-# made from ``tok_shingles`` when a segment is written, or on first use for a segment written without it.
+# made from ``tok_shingles`` when a segment is written, or on first use for a segment written without it. A table
+# written with a smaller HOLDERS (2, before) is read with its own width: it names the sources of the shingles that
+# few hold, and none for those more than its width hold (they are still counted; only held candidates miss them).
 HOLDER_ROWS = "df_holders"
 
 
@@ -248,12 +250,17 @@ class Segment:
         self.source_words = df["source_words"] if df["source_words"] is not None else self.source_tok[:, 1]
         self._shingles = df[SHINGLES]
         try:
-            self._holders = (map_npy(path / f"{HOLDER_ROWS}.npy", np.uint32).reshape(-1, HOLDERS)
-                             if (path / f"{HOLDER_ROWS}.npy").exists() else None)
+            rows = map_npy(path / f"{HOLDER_ROWS}.npy", np.uint32) if (path / f"{HOLDER_ROWS}.npy").exists() else None
         except (OSError, ValueError) as err:
             raise IndexStoreError(f"{path}: segment file damaged ({err})") from err
-        if self._holders is not None and self._holders.shape[0] != self.df_keys.shape[0]:
-            raise IndexStoreError(f"{path}: {HOLDER_ROWS}.npy does not match the source-count table")
+        self._holders = None
+        if rows is not None:
+            n_keys = self.df_keys.shape[0]
+            # the table's width is the HOLDERS of the copyguard that wrote it (2 before 8): read as written
+            width = rows.shape[0] // n_keys if n_keys else HOLDERS
+            if width * n_keys != rows.shape[0] or not 1 <= width <= HOLDERS:
+                raise IndexStoreError(f"{path}: {HOLDER_ROWS}.npy does not match the source-count table")
+            self._holders = rows.reshape(-1, width)
         self._records: dict[int, SourceRecord] = {}
         if self._shingles is not None and self._shingles.shape != self.tokens["hashes"].shape:
             raise IndexStoreError(f"{path}: {SHINGLES}.npy does not match the tokens")
@@ -272,7 +279,8 @@ class Segment:
         return self._shingles
 
     def holders(self, k_code: int, k_prose: int) -> np.ndarray:
-        """``(len(df_keys), HOLDERS)`` rows of the sources holding each key when at most that many do (``df.holders``)."""
+        """``(len(df_keys), width)`` rows of the sources holding each key when at most ``width`` do (``df.holders``;
+        ``width`` is ``HOLDERS``, or the smaller one of the copyguard that wrote the table)."""
         if self._holders is None:
             from .df import holders
 
