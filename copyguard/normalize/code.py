@@ -399,6 +399,7 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray, bool]:
 
 _H_ASSIGN, _H_COLON, _H_DEF, _H_ASYNC = (np.uint64(hash_string(w)) for w in ("=", ":", "def", "async"))
 _H_SELF = np.array(sorted(hash_string(w) for w in ("cls", "self")), dtype=np.uint64)
+_IDENT, _OTHER, _KEPT = int(Kind.IDENT), int(Kind.OTHER), int(Kind.KEPT)  # plain ints: an enum member is a slow lookup
 _H_OPEN = np.array(sorted(hash_string(c) for c in "([{"), dtype=np.uint64)
 _H_SHUT = np.array(sorted(hash_string(c) for c in ")]}"), dtype=np.uint64)
 
@@ -423,17 +424,18 @@ def _unaliased(ts: TokenStream) -> TokenStream:
     if n < 8 or not ts.units.shape[0]:
         return ts
     ex, kinds = ts.exact, ts.kinds
-    ident = kinds == Kind.IDENT
-    # alias ``=`` parameter, after a ``:`` or a name: rare, so the rest is checked one by one
-    cand = ident[1:-2] & (kinds[2:-1] == Kind.OTHER) & (ex[2:-1] == _H_ASSIGN) & \
-        (ident[3:] | ((kinds[3:] == Kind.KEPT) & isin_sorted(ex[3:], _H_SELF))) & \
-        ((ex[:-3] == _H_COLON) | ident[:-3] | (kinds[:-3] == Kind.KEPT))
-    found = np.flatnonzero(cand) + 1
-    if found.shape[0] == 0:
+    # alias ``=`` parameter, after a ``:`` or a name: rare, so only the ``=`` are looked at, and the rest one by one
+    eq = np.flatnonzero(ex[2:-1] == _H_ASSIGN) + 2
+    if eq.shape[0] == 0:
         return ts
-    text, starts, ends = ts.text, ts.starts, ts.ends
-    hashes, exact, kinds = ts.hashes.copy(), ex.copy(), kinds.copy()
-    drop = np.zeros(n, dtype=bool)
+    before, after = kinds[eq - 2], kinds[eq + 1]
+    cand = (kinds[eq - 1] == _IDENT) & (kinds[eq] == _OTHER) & \
+        ((after == _IDENT) | ((after == _KEPT) & isin_sorted(ex[eq + 1], _H_SELF))) & \
+        ((ex[eq - 2] == _H_COLON) | (before == _IDENT) | (before == _KEPT))
+    found = eq[cand] - 1
+    text, starts, ends, units = ts.text, ts.starts, ts.ends, ts.units
+    exact, work = ex, kinds  # copied at the first alias taken: most texts have none
+    drop = None
     after_alias = -1  # the token that ended the last alias statement dropped
     for i in found.tolist():
         p = i + 2
@@ -441,37 +443,40 @@ def _unaliased(ts: TokenStream) -> TokenStream:
         tail = text[int(ends[p]) : line_end]
         if "\n" not in text[int(ends[i - 1]) : int(starts[i])] or tail.strip() or ("\n" not in tail and p + 1 < n):
             continue  # not a line of its own
-        inside = np.flatnonzero((ts.units[:, 0] < i) & (ts.units[:, 1] > p))
+        inside = np.flatnonzero((units[:, 0] < i) & (units[:, 1] > p))
         if inside.shape[0] == 0:
             continue
-        u0, u1 = (int(v) for v in ts.units[inside[np.argmax(ts.units[inside, 0])]])
+        u0, u1 = (int(v) for v in units[inside[np.argmax(units[inside, 0])]])
         first = u0 + 1 if ex[u0] == _H_ASYNC else u0
         if ex[first] != _H_DEF:
             continue
-        if i - 1 != after_alias and not _header_ends(ex, kinds, first, i - 1):
+        if i - 1 != after_alias and not _header_ends(ex, work, first, i - 1):
             continue
         if exact[i] == exact[p] or not (exact[first:i - 1] == exact[p]).any():  # the parameter is in the header
             continue
+        if drop is None:
+            hashes, exact, work = ts.hashes.copy(), ex.copy(), kinds.copy()
+            drop = np.zeros(n, dtype=bool)
         rest = np.arange(p + 1, u1)
-        same = rest[ident[p + 1 : u1] & (exact[p + 1 : u1] == exact[i])]
-        hashes[same], exact[same], kinds[same] = hashes[p], exact[p], kinds[p]
+        same = rest[(kinds[p + 1 : u1] == _IDENT) & (exact[p + 1 : u1] == exact[i])]
+        hashes[same], exact[same], work[same] = hashes[p], exact[p], work[p]
         drop[i : p + 1] = True
         after_alias = p
-    if not drop.any():
+    if drop is None:
         return ts
     keep = ~drop
     index = np.concatenate([[0], np.cumsum(keep)])
-    units = index[ts.units]
+    units = index[units]
     units = units[units[:, 1] > units[:, 0]]
-    return TokenStream(text, ts.lang, hashes[keep], exact[keep], starts[keep], ends[keep], kinds[keep], units)
+    return TokenStream(text, ts.lang, hashes[keep], exact[keep], starts[keep], ends[keep], work[keep], units)
 
 
 def _header_ends(ex: np.ndarray, kinds: np.ndarray, first: int, colon: int) -> bool:
     """Whether token ``colon`` is the ``:`` that ends the ``def`` header starting at token ``first``."""
-    if ex[colon] != _H_COLON or kinds[colon] != Kind.OTHER:
+    if ex[colon] != _H_COLON or kinds[colon] != _OTHER:
         return False
     head = ex[first:colon]
-    other = kinds[first:colon] == Kind.OTHER
+    other = kinds[first:colon] == _OTHER
     depth = np.cumsum(other & isin_sorted(head, _H_OPEN)) - np.cumsum(other & isin_sorted(head, _H_SHUT))
     return bool(depth[-1] == 0) and not bool((other & (head == _H_COLON) & (depth == 0)).any())
 
