@@ -154,9 +154,12 @@ def holders(keys: np.ndarray, tok_shingles: np.ndarray, source_tok: np.ndarray) 
     What it is for: the sources an answer's rare shingles point at can be
     aligned even when the answer is too short for a MinHash band to meet them.
 
-    >>> keys = np.array([5, 7, 9], np.uint64)
-    >>> holders(keys, np.array([5, 7, 0, 7, 9, 9, 7], np.uint64), np.array([[0, 3], [3, 5], [5, 7]])).tolist()
-    [[0, 4294967295], [4294967295, 4294967295], [1, 2]]
+    Six sources, key 7 in all of them (more than ``HOLDERS``: none named), 5 in the first, 9 in the next two:
+
+    >>> keys, at = np.array([5, 7, 9], np.uint64), np.array([[0, 2], [2, 4], [4, 6], [6, 7], [7, 8], [8, 9]])
+    >>> held = holders(keys, np.array([5, 7, 7, 9, 9, 7, 7, 7, 7], np.uint64), at)
+    >>> held.shape == (3, HOLDERS), [row[row != NO_HOLDER].tolist() for row in held]
+    (True, [[0], [], [1, 2]])
     """
     out = np.full((keys.shape[0], HOLDERS), NO_HOLDER, dtype=np.uint32)
     sh = np.asarray(tok_shingles, dtype=np.uint64)
