@@ -370,10 +370,7 @@ class Guard:
 
         def source_key(c: Candidate) -> tuple[str | None, str]:
             """(index name, source id) of a candidate."""
-            rec = records.get((c.shard, c.ref))
-            if rec is None:
-                rec = records[(c.shard, c.ref)] = indexes[c.shard].source(c.ref)
-            return (self.names[c.shard] if self.names else None), rec.source_id
+            return (self.names[c.shard] if self.names else None), _record(records, indexes, c.shard, c.ref).source_id
 
         for round_no in range(MAX_ROUNDS):
             batch = [_take(todo, done, first if round_no == 0 else p.max_sources)
@@ -442,11 +439,7 @@ class Guard:
         kept = {} if records is None else records
 
         def record(c: int) -> SourceRecord:
-            at = (cands[c].shard, cands[c].ref)
-            rec = kept.get(at)
-            if rec is None:
-                rec = kept[at] = indexes[at[0]].source(at[1])
-            return rec
+            return _record(kept, indexes, cands[c].shard, cands[c].ref)
 
         texts: dict[int, str] = {}
 
@@ -480,6 +473,15 @@ def shared_positions(query: Query, src_sorted: np.ndarray) -> np.ndarray:
     """Sorted positions of the query's shingles that a source whose shingles are ``src_sorted`` (sorted) holds
     (``match.shared_positions``)."""
     return match_shared_positions(query.by_value, src_sorted)
+
+
+def _record(records: dict[tuple[int, int], SourceRecord], indexes: tuple[Index, ...], shard: int, ref: int
+            ) -> SourceRecord:
+    """The record of source ``ref`` of index ``shard``, read once per check (``records`` keeps it)."""
+    rec = records.get((shard, ref))
+    if rec is None:
+        rec = records[(shard, ref)] = indexes[shard].source(ref)
+    return rec
 
 
 def _starts(streams: list[TokenStream]) -> np.ndarray:
