@@ -676,28 +676,35 @@ cdef void _round_free(Round* r) noexcept nogil:
 
 
 cdef int _align_slice(Round* r, Py_ssize_t c, const uint64_t* src_hashes, const uint64_t* src_exact,
-                      const uint8_t* src_kinds, Py_ssize_t ns) noexcept nogil:
+                      const uint8_t* src_kinds, Py_ssize_t ns, const uint64_t* pre = NULL) noexcept nogil:
     """The regions of the output copied from one source slice (``ns`` tokens), appended to ``r.rows`` as candidate
-    ``c`` (weighed when ``r.weights`` is set); -1 when memory runs out."""
+    ``c`` (weighed when ``r.weights`` is set); -1 when memory runs out. ``pre``: the slice's shingles when the caller
+    has them (``_stored_shingles``), else they are made here."""
     cdef Py_ssize_t j, t, i, first, last, f, m_tiles, m, n_at, n_v, room, n_b_at = 0
     cdef int64_t o0, o1, s0, s1, e, size_o, size_s, cov_o, cov_s
     cdef double sim, sim_s
     cdef int kind, k = r.k
     cdef Pair* tl
     cdef const uint64_t* out_sh = r.out_sh
+    cdef const uint64_t* sh
     cdef Py_ssize_t n_out = r.n_out, max_gap = r.max_gap
     m = ns - k + 1
     if m <= 0 or n_out == 0:
         return 0
-    if _grow(<void**> &r.sh, &r.n_sh, m, sizeof(uint64_t)) or _grow(<void**> &r.at, &r.n_at_cap, n_out, sizeof(int64_t)) \
-            or _grow(<void**> &r.b_at, &r.n_b_at_cap, m, sizeof(int64_t)):
+    if (pre == NULL and _grow(<void**> &r.sh, &r.n_sh, m, sizeof(uint64_t))) or \
+            _grow(<void**> &r.at, &r.n_at_cap, n_out, sizeof(int64_t)) or \
+            _grow(<void**> &r.b_at, &r.n_b_at_cap, m, sizeof(int64_t)):
         return -1
-    _shingles_p(src_hashes, src_kinds, src_exact, r.code, k, r.labels, m, r.sh)
+    if pre == NULL:
+        _shingles_p(src_hashes, src_kinds, src_exact, r.code, k, r.labels, m, r.sh)
+        sh = r.sh
+    else:
+        sh = pre
     n_at = 0
     for j in range(m):  # the output positions of the values this source holds, and where it holds them
-        if not (r.bloom[(r.sh[j] >> 6) & r.bloom_mask] >> (r.sh[j] & 63)) & 1:
+        if not (r.bloom[(sh[j] >> 6) & r.bloom_mask] >> (sh[j] & 63)) & 1:
             continue  # (most of a source: one load, no hash)
-        t = _slot_of(r.table.slots, r.table.mask, r.sh[j])
+        t = _slot_of(r.table.slots, r.table.mask, sh[j])
         if r.table.slots[t].count:
             r.b_at[n_b_at] = j
             n_b_at += 1
@@ -715,7 +722,7 @@ cdef int _align_slice(Round* r, Py_ssize_t c, const uint64_t* src_hashes, const 
                 n_at += 1
     else:
         qsort(r.at, n_at, sizeof(int64_t), _by_i64)
-    m_tiles = _tiles(out_sh, n_out, r.sh, m, r.max_occurrences, r.max_tiles, r.at, n_at, &r.sc, r.b_at, n_b_at)
+    m_tiles = _tiles(out_sh, n_out, sh, m, r.max_occurrences, r.max_tiles, r.at, n_at, &r.sc, r.b_at, n_b_at)
     if m_tiles < 0:
         return -1
     tl = r.sc.pairs
@@ -883,7 +890,8 @@ def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const
                const int64_t[::1] hi, const int64_t[::1] rows, int k, bint code, const uint64_t[::1] labels,
                Py_ssize_t min_tokens, Py_ssize_t min_distinct, double min_similarity, Py_ssize_t max_gap,
                Py_ssize_t max_occurrences, Py_ssize_t max_tiles, const uint64_t[::1] out_exact_sh,
-               const uint8_t[::1] common, const double[::1] weights, bint reanchor):
+               const uint8_t[::1] common, const double[::1] weights, bint reanchor, list stored=None,
+               const int64_t[:, ::1] channels=None):
     """``align_batch`` (weighed) of slices read where they lie: no slice is gathered into one array first.
 
     ``segments``: token arrays ``(hashes, exact, kinds, starts, ends)`` (uint64, uint64, uint8, uint32,
@@ -893,8 +901,18 @@ def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const
     each slice's (its tokens' least start, greatest end; ``(-1, -1)`` when it holds none). ``reanchor``:
     each region that is not verbatim is moved, before it is weighed, to the first place of its slice
     that holds the output's exact tokens, if one does (``match.reanchor``).
+
+    ``stored`` (per segment: the shingle starting at each token, as the build stored it, or None) and
+    ``channels`` (per slice: the first code token, first word and end rows of its source in its segment):
+    a slice's shingles that lie inside the source's channel of the output (code or words) are read from
+    ``stored``, the others made as without them (equal values: the build made them with the same function).
     """
     cdef Py_ssize_t n_c = seg.shape[0], n_s = len(segments), c, s, a, b, n, i, cap = 0, n_rows = rows.shape[0]
+    cdef Py_ssize_t m, j, j0, j1, e
+    cdef int64_t clo, chi, row
+    cdef const uint64_t** sts_sh = NULL
+    cdef const uint64_t* pre
+    cdef const uint64_t[::1] sh_mv
     cdef int err = 0
     cdef Round r
     cdef int64_t[:, ::1] spans_mv
@@ -930,7 +948,8 @@ def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const
         sts = <const uint32_t**> malloc((n_s + 1) * sizeof(void*))
         ens = <const uint32_t**> malloc((n_s + 1) * sizeof(void*))
         lens = <Py_ssize_t*> malloc((n_s + 1) * sizeof(Py_ssize_t))
-        if hs == NULL or xs == NULL or ks == NULL or sts == NULL or ens == NULL or lens == NULL:
+        sts_sh = <const uint64_t**> calloc(n_s + 1, sizeof(void*))
+        if hs == NULL or xs == NULL or ks == NULL or sts == NULL or ens == NULL or lens == NULL or sts_sh == NULL:
             raise MemoryError()
         for s in range(n_s):  # (the arrays stay referenced by ``segments`` for the whole call)
             t = segments[s]
@@ -941,6 +960,13 @@ def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const
             hs[s], xs[s], ks[s], sts[s], ens[s], lens[s] = NULL, NULL, NULL, NULL, NULL, n
             if n:
                 hs[s], xs[s], ks[s], sts[s], ens[s] = &h_mv[0], &x_mv[0], &k_mv[0], &st_mv[0], &en_mv[0]
+            if stored is not None and channels is not None and stored[s] is not None and n:
+                sh_mv = stored[s]
+                if sh_mv.shape[0] != n:
+                    raise ValueError("stored shingles and source tokens differ in length")
+                sts_sh[s] = &sh_mv[0]
+        if channels is not None and (channels.shape[0] != n_c or (n_c and channels.shape[1] != 3)):
+            raise ValueError("channels must hold (first, words, end) per slice")
         for c in range(n_c):
             s = seg[c]
             if s < 0 or s >= n_s:
@@ -952,11 +978,16 @@ def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const
                 a, b = -lo[c] - 1, -hi[c] - 1
                 if a > b or b > n_rows:
                     raise ValueError("a slice's rows lie outside rows")
+                for i in range(a + 1, b if sts_sh[s] != NULL else a):
+                    if rows[i] <= rows[i - 1]:
+                        raise ValueError("a slice's rows must ascend to be read with stored shingles")
                 for i in range(a, b):
                     if rows[i] < 0 or rows[i] >= lens[s]:
                         raise ValueError("a slice's rows lie outside its segment's tokens")
                 if b - a > cap:
                     cap = b - a
+            if sts_sh[s] != NULL and not 0 <= channels[c, 0] <= channels[c, 1] <= channels[c, 2] <= lens[s]:
+                raise ValueError("a slice's channels lie outside its segment's tokens")
         span_arr = np.full((n_c, 2), -1, dtype=np.int64)
         spans_mv = span_arr
         with nogil:
@@ -998,7 +1029,51 @@ def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const
                     ph, px, pk = gh, gx, gk
                 if n:
                     spans_mv[c, 0], spans_mv[c, 1] = first, last
-                err = _align_slice(&r, c, ph, px, pk, n)
+                pre, m = NULL, n - r.k + 1
+                if sts_sh[s] != NULL and m > 0 and r.n_out:  # the stored shingles of the output's channel
+                    clo = channels[c, 0] if r.code else channels[c, 1]
+                    chi = channels[c, 1] if r.code else channels[c, 2]
+                    if lo[c] >= 0:
+                        j0 = clo - lo[c] if clo > lo[c] else 0
+                        j1 = chi - r.k + 1 - lo[c]
+                        j1 = j1 if j1 < m else m
+                        if j0 == 0 and j1 == m:
+                            pre = sts_sh[s] + lo[c]
+                        elif j0 < j1:
+                            if _grow(<void**> &r.sh, &r.n_sh, m, sizeof(uint64_t)):
+                                err = -1
+                                break
+                            _shingles_p(ph, pk, px, r.code, r.k, r.labels, j0, r.sh)
+                            memcpy(r.sh + j0, sts_sh[s] + lo[c] + j0, (j1 - j0) * sizeof(uint64_t))
+                            _shingles_p(ph + j1, pk + j1, px + j1, r.code, r.k, r.labels, m - j1, r.sh + j1)
+                            pre = r.sh
+                    else:
+                        if _grow(<void**> &r.sh, &r.n_sh, m, sizeof(uint64_t)):
+                            err = -1
+                            break
+                        j = 0  # slice positions before ``j`` have their shingle
+                        i = 0
+                        while i < n:  # each run of consecutive rows [i, e): its stored shingles, those before made
+                            e = i + 1
+                            while e < n and rows[a + e] == rows[a + e - 1] + 1:
+                                e += 1
+                            row = rows[a + i]
+                            j0 = i + (clo - row if clo > row else 0)  # rows in the channel, k of them in the run
+                            j1 = e - r.k + 1
+                            if i + chi - r.k + 1 - row < j1:
+                                j1 = i + chi - r.k + 1 - row
+                            if j1 > m:
+                                j1 = m
+                            if j0 < j1:
+                                if j < j0:
+                                    _shingles_p(ph + j, pk + j, px + j, r.code, r.k, r.labels, j0 - j, r.sh + j)
+                                memcpy(r.sh + j0, sts_sh[s] + row + (j0 - i), (j1 - j0) * sizeof(uint64_t))
+                                j = j1
+                            i = e
+                        if j < m:
+                            _shingles_p(ph + j, pk + j, px + j, r.code, r.k, r.labels, m - j, r.sh + j)
+                        pre = r.sh
+                err = _align_slice(&r, c, ph, px, pk, n, pre)
                 c += 1
         if err:
             raise MemoryError()
@@ -1022,6 +1097,7 @@ def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const
         free(sts)
         free(ens)
         free(lens)
+        free(sts_sh)
         free(gh)
         free(gx)
         free(gk)

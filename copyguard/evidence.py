@@ -52,7 +52,7 @@ import numpy as np
 from .compiled import core
 from .index.arrays import isin_sorted, sorted_unique
 from .index.query import SliceRows, TokenSlices
-from .match import MAX_TILES, Limits, Match, MatchKind, Region, Regions, align_batch
+from .match import MAX_TILES, Limits, Match, MatchKind, Region, Regions, align_batch, new_match
 from .match import reanchor as match_reanchor
 from .normalize import PROSE_ALIASES
 from .normalize.tokens import Tokens
@@ -651,7 +651,8 @@ def align_weigh_rows(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, com
         sources.hi, sources.rows, k, code, _ID_LABELS, limits.min_tokens, limits.min_distinct_shingles,
         float(limits.min_similarity), limits.max_gap, max_occurrences, MAX_TILES,
         np.ascontiguousarray(out_exact, dtype=u64), np.ascontiguousarray(common, dtype=u8),
-        rarity_weights(counts, exponent) if weights is None else weights, reanchor)
+        rarity_weights(counts, exponent) if weights is None else weights, reanchor,
+        list(sources.stored) if sources.stored is not None else None, sources.channels)
     return Regions(cand, tok, sim, kind), (rest[0], rest[1], rest[2], rest[3]), rest[4], rest[5]
 
 
@@ -772,7 +773,7 @@ def _merged(a: Match, b: Match) -> Match:
     """One match over both: spans joined, tokens added, similarity weighted by tokens, the weaker kind."""
     tokens = a.tokens + b.tokens
     code = [m for m in (a, b) if m.lang not in PROSE_ALIASES]
-    return Match(
+    return new_match(dict(
         source=a.source, license=a.license, kind=max(a.kind, b.kind, key=_WEAKNESS.__getitem__),
         similarity=(a.similarity * a.tokens + b.similarity * b.tokens) / max(tokens, 1),
         output_span=(min(a.output_span[0], b.output_span[0]), max(a.output_span[1], b.output_span[1])),
@@ -781,7 +782,7 @@ def _merged(a: Match, b: Match) -> Match:
         source_path=a.source_path, index=a.index, boilerplate=a.boilerplate + b.boilerplate, exact=a.exact + b.exact,
         weight=None if a.weight is None and b.weight is None else _weight(a) + _weight(b),
         exact_weight=None if a.exact_weight is None and b.exact_weight is None else _exact_weight(a) + _exact_weight(b),
-    )
+    ))
 
 
 def _weight(m: Match) -> float:

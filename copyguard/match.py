@@ -461,7 +461,7 @@ def attribute_batch(regions: Regions, out_text: str, out: Tokens, lang: str, sou
         renames = {}
         if kind == 1:
             renames = rename_map(out_text, out[o0:o1], text(c), sources[c][s0:s1])
-        out_list.append(_match(dict(
+        out_list.append(new_match(dict(
             source=rec.source_id, license=rec.license, kind=KINDS[kind], similarity=sim, output_span=(a, b),
             source_span=(x, y), lang=lang, tokens=o1 - o0, renames=renames, source_path=rec.path, index=index(c),
             boilerplate=cols[0][i], exact=cols[1][i], weight=weights[0][i], exact_weight=weights[1][i],
@@ -469,9 +469,10 @@ def attribute_batch(regions: Regions, out_text: str, out: Tokens, lang: str, sou
     return out_list
 
 
-def _match(values: dict) -> Match:
+def new_match(values: dict) -> Match:
     """``Match(**values)`` given every field, without the frozen dataclass's ``object.__setattr__`` per field: a
-    check makes a ``Match`` per region of every candidate (hundreds on a long copy of much-copied code)."""
+    check makes a ``Match`` per region of every candidate (hundreds on a long copy of much-copied code), and
+    ``evidence`` one per merge of touching ones."""
     assert values.keys() == _MATCH_FIELDS
     m = object.__new__(Match)
     m.__dict__.update(values)

@@ -913,3 +913,51 @@ def test_a_core_built_from_another_tree_is_not_used_and_says_so():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.startswith("True ")
     assert "API -1" in out and f"needs {compiled.API}" in out and "pip install" in out
+
+
+def test_a_round_reading_stored_shingles_equals_shingling_again(tmp_path):
+    """``align_weigh_rows`` on ``Index.source_rows`` (which hands the compiled round the shingles the build stored
+    and each source's channels) against the same rows without them and the numpy reference: slices of whole
+    sources, slices that start and end inside one channel or straddle the code/words boundary, and picked rows
+    with gaps, aligned as code and as words, bit for bit."""
+    from dataclasses import replace
+
+    from copyguard.evidence import align_weigh_rows
+    from copyguard.match import Limits
+
+    index, _, corpus = _two_indexes(tmp_path)
+    text = (corpus / "tomli" / "_parser.py").read_text()
+    rng = np.random.default_rng(7)
+    found = used = 0
+    for lang, piece in (("python", text[1500:5000]), ("prose", text[:1200] + " " + text[9000:11000])):
+        out = normalize(piece, lang)
+        code = out.is_code
+        k = index.params.shingle(code)
+        out_sh = sketch.stream_shingles(out.tokens, k, code)
+        out_exact = sketch.exact_shingles(out.tokens, k) if code else out_sh
+        pieces = []
+        for ref in range(min(len(index.manifest.segments) * 40, 60)):
+            try:
+                n = len(index.source_tokens(ref))
+            except Exception:
+                continue
+            if n == 0:
+                continue
+            a, b = sorted(int(x) for x in rng.integers(0, n + 1, 2))
+            pieces += [(ref, (0, None)), (ref, (a, b)), (ref, np.flatnonzero(rng.random(n) < 0.85))]
+        sources = index.source_rows(pieces)
+        assert sources.stored is not None and sources.channels is not None
+        used += int(np.count_nonzero(sources.channels[:, 1] > sources.channels[:, 0]))
+        common = rng.random(out_sh.shape[0]) < 0.1
+        counts = rng.integers(0, 20, out_sh.shape[0])
+        limits = Limits(min_tokens=8, min_distinct_shingles=5, min_similarity=0.3, max_gap=8)
+        args = (out.tokens, out_sh, out_exact, common, counts, 1.0)
+        fast, slow = both(align_weigh_rows, *args, sources, k, code, limits, reanchor=code)
+        again = align_weigh_rows(*args, replace(sources, stored=None, channels=None), k, code, limits, reanchor=code)
+        for x in (slow, again):
+            for f in ("cand", "tok", "similarity", "kind"):
+                same(getattr(fast[0], f), getattr(x[0], f))
+            for u, v in zip((*fast[1], *fast[2:]), (*x[1], *x[2:])):
+                same(u.view(np.uint64) if u.dtype == np.float64 else u, v.view(np.uint64) if v.dtype == np.float64 else v)
+        found += len(fast[0])
+    assert found > 0 and used > 0

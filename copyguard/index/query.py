@@ -111,6 +111,10 @@ class SliceRows:
     lo: np.ndarray  # int64, per slice
     hi: np.ndarray  # int64, per slice
     rows: np.ndarray  # int64: the picked rows of every slice that picks
+    # per segment: the shingle the build stored at each token (``Segment.token_shingles``), and per slice the
+    # (first, words, end) rows of its source's channels; read by the compiled round instead of shingling again
+    stored: tuple[np.ndarray, ...] | None = None
+    channels: np.ndarray | None = None  # int64 (slices, 3)
 
     @classmethod
     def of(cls, slices: TokenSlices) -> SliceRows:

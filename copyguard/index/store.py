@@ -330,13 +330,14 @@ class Index:
         bases, view = self._view.source_bases, self._view
         n_src = bases[-1]
         where: dict[int, int] = {}  # segment position in the view -> in ``segments``
-        seg, lo, hi, picks = [], [], [], []
+        seg, lo, hi, picks, channels = [], [], [], [], []
         n_picked = 0
         for ref, rows in pieces:
             if not 0 <= ref < n_src:
                 raise IndexStoreError(f"source ref {ref} out of range: the index has {n_src} sources")
             s = bisect_right(bases, ref) - 1
             first, last = view.segments[s].source_tok[ref - bases[s]].tolist()
+            channels.append((first, int(view.segments[s].source_words[ref - bases[s]]), last))
             seg.append(where.setdefault(s, len(where)))
             if isinstance(rows, tuple):  # as source_tokens clamps them
                 start, end = rows
@@ -350,9 +351,12 @@ class Index:
                 n_picked += picked.shape[0]
                 hi.append(-n_picked - 1)
         segments = tuple(Tokens(*(view.segments[s].tokens[f] for f in TOKEN_FIELDS)) for s in where)
+        p = view.manifest.params
         return SliceRows(segments, np.array(seg, dtype=np.int64), np.array(lo, dtype=np.int64),
                          np.array(hi, dtype=np.int64),
-                         np.concatenate(picks) if picks else np.zeros(0, dtype=np.int64))
+                         np.concatenate(picks) if picks else np.zeros(0, dtype=np.int64),
+                         tuple(view.segments[s].token_shingles(p.shingle_code, p.shingle_prose) for s in where),
+                         np.array(channels, dtype=np.int64).reshape(-1, 3))
 
     def source_near(self, ref: int, lo: int, hi: int) -> np.ndarray:
         """The rows of ``source_tokens(ref)`` (int64, ascending) whose token starts at a character in ``[lo, hi)``."""
