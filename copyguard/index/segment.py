@@ -270,6 +270,13 @@ class Segment:
         """Where each bucket of the source-count table's keys starts (``band_directory``), made on first use."""
         return band_directory(np.asarray(self.df_keys))
 
+    @cached_property
+    def token_arrays(self) -> Tokens:
+        """The token arrays as one ``Tokens`` (what a round of the check reads in place: ``Index.source_rows``)."""
+        from ..normalize.tokens import Tokens
+
+        return Tokens(*(self.tokens[f] for f in TOKEN_FIELDS))
+
     def token_shingles(self, k_code: int, k_prose: int) -> np.ndarray:
         """The shingle starting at each token (the stored array, or made from the tokens once for an older segment)."""
         if self._shingles is None:

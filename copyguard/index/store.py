@@ -330,33 +330,40 @@ class Index:
         bases, view = self._view.source_bases, self._view
         n_src = bases[-1]
         where: dict[int, int] = {}  # segment position in the view -> in ``segments``
-        seg, lo, hi, picks, channels = [], [], [], [], []
+        seg, lo, hi, picks, channels = [], [], [], [], []  # (channels: first, words, end rows of each source)
         n_picked = 0
+        s, base, segment = -1, 0, None
         for ref, rows in pieces:
             if not 0 <= ref < n_src:
                 raise IndexStoreError(f"source ref {ref} out of range: the index has {n_src} sources")
-            s = bisect_right(bases, ref) - 1
-            first, last = view.segments[s].source_tok[ref - bases[s]].tolist()
-            channels.append((first, int(view.segments[s].source_words[ref - bases[s]]), last))
+            if not (s >= 0 and base <= ref < bases[s + 1]):  # (a round's sources are mostly in one segment)
+                s = bisect_right(bases, ref) - 1
+                base, segment = bases[s], view.segments[s]
+            first, last = segment.source_tok[ref - base].tolist()
+            channels += (first, segment.source_words[ref - base], last)
             seg.append(where.setdefault(s, len(where)))
             if isinstance(rows, tuple):  # as source_tokens clamps them
                 start, end = rows
-                a = min(first + max(start, 0), last)
+                a = first + start if start > 0 else first
+                a = a if a < last else last
                 lo.append(a)
-                hi.append(max(a, last if end is None else min(first + max(end, 0), last)))
+                if end is not None:
+                    b = first + end if end > 0 else first
+                    last = b if b < last else last
+                hi.append(last if last > a else a)
             else:
                 picked = first + np.asarray(rows, dtype=np.int64)
                 picks.append(picked)
                 lo.append(-n_picked - 1)
                 n_picked += picked.shape[0]
                 hi.append(-n_picked - 1)
-        segments = tuple(Tokens(*(view.segments[s].tokens[f] for f in TOKEN_FIELDS)) for s in where)
         p = view.manifest.params
-        return SliceRows(segments, np.array(seg, dtype=np.int64), np.array(lo, dtype=np.int64),
-                         np.array(hi, dtype=np.int64),
+        n = len(seg)
+        return SliceRows(tuple(view.segments[s].token_arrays for s in where), np.fromiter(seg, np.int64, n),
+                         np.fromiter(lo, np.int64, n), np.fromiter(hi, np.int64, n),
                          np.concatenate(picks) if picks else np.zeros(0, dtype=np.int64),
                          tuple(view.segments[s].token_shingles(p.shingle_code, p.shingle_prose) for s in where),
-                         np.array(channels, dtype=np.int64).reshape(-1, 3))
+                         np.fromiter(channels, np.int64, 3 * n).reshape(n, 3))
 
     def source_near(self, ref: int, lo: int, hi: int) -> np.ndarray:
         """The rows of ``source_tokens(ref)`` (int64, ascending) whose token starts at a character in ``[lo, hi)``."""
