@@ -223,11 +223,8 @@ def rank_candidates(indexes: Index | Sequence[Index], query: Query, min_containm
         segs = [(s, *t) for s, index in enumerate(indexes) for t in index.passage_arrays()]
         keys, best, first, last, cut, more = c.rank_passages(
             found, segs, query.shingles, query.k, float(min_containment), passage_budget(query), limit, _SHARD_SHIFT)
-        mask = (1 << _SHARD_SHIFT) - 1
         margins = [index.params.window(query.code)[0] for index in indexes]
-        return Ranking([_candidate(indexes, key >> _SHARD_SHIFT, key & mask, b, lo - margins[key >> _SHARD_SHIFT],
-                                   hi + margins[key >> _SHARD_SHIFT])
-                        for key, b, lo, hi in zip(keys.tolist(), best.tolist(), first.tolist(), last.tolist())],
+        return Ranking(_candidates(indexes, margins, keys.tolist(), best.tolist(), first.tolist(), last.tolist()),
                        cut, more)
     gids, truncated = _within_budget(found, passage_budget(query))
     scored = [_contained(index, query, g, min_containment) for index, g in zip(indexes, gids)]
@@ -268,15 +265,26 @@ def rank_candidates(indexes: Index | Sequence[Index], query: Query, min_containm
 _SHARD_SHIFT = 40  # a source key is shard << 40 | ref: ranked by containment, ties by shard, then ref
 
 
-def _candidate(indexes: Sequence[Index], shard: int, ref: int, containment: float, lo: int, hi: int) -> Candidate:
-    """``Candidate(ref, containment, indexes[shard], (max(lo, 0), hi), shard)`` without the frozen dataclass's
-    setattr per field (a ranking makes one per source it keeps)."""
-    c = _new(Candidate)
-    c.__dict__.update(ref=ref, containment=containment, index=indexes[shard], rows=(max(lo, 0), hi), shard=shard)
-    return c
+def _candidates(indexes: Sequence[Index], margins: list[int], keys: list[int], containment: list[float],
+                first: list[int], last: list[int]) -> list[Candidate]:
+    """Per source key (``shard << _SHARD_SHIFT | ref``): ``Candidate(ref, containment, indexes[shard], (max(first -
+    margin, 0), last + margin), shard)``, ``margin`` the shard's, without the frozen dataclass's setattr per field
+    (a ranking makes one per source it keeps: up to ``max_sources * MAX_ROUNDS`` a stream)."""
+    out = []
+    mask = (1 << _SHARD_SHIFT) - 1
+    for key, best, a, b in zip(keys, containment, first, last):
+        shard = key >> _SHARD_SHIFT
+        margin = margins[shard]
+        a -= margin
+        c = _new(Candidate)
+        _set(c, "__dict__", {"ref": key & mask, "containment": best, "index": indexes[shard],
+                             "rows": (a if a > 0 else 0, b + margin), "shard": shard})
+        out.append(c)
+    return out
 
 
 _new = object.__new__
+_set = object.__setattr__
 
 
 def _within_budget(found: list[tuple[np.ndarray, np.ndarray]], budget: int) -> tuple[list[np.ndarray], bool]:
