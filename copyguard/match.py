@@ -455,17 +455,22 @@ def attribute_batch(regions: Regions, out_text: str, out: Tokens, lang: str, sou
     cols = [x.tolist() if x is not None else [0] * n for x in (boilerplate, exact)]
     weights = [x.tolist() if x is not None else [None] * n for x in (weight, exact_weight)]
     out_list = []
-    for i, (c, (o0, o1, s0, s1), sim, kind, (a, b, x, y)) in enumerate(
-            zip(regions.cand.tolist(), tok.tolist(), regions.similarity.tolist(), regions.kind.tolist(), spans)):
-        rec = record(c)
-        renames = {}
-        if kind == 1:
-            renames = rename_map(out_text, out[o0:o1], text(c), sources[c][s0:s1])
-        out_list.append(new_match(dict(
-            source=rec.source_id, license=rec.license, kind=KINDS[kind], similarity=sim, output_span=(a, b),
-            source_span=(x, y), lang=lang, tokens=o1 - o0, renames=renames, source_path=rec.path, index=index(c),
-            boilerplate=cols[0][i], exact=cols[1][i], weight=weights[0][i], exact_weight=weights[1][i],
-        )))
+    named: dict[int, tuple[str, str | None, str | None, str | None]] = {}  # slice -> its source's names, read once
+    for c, (o0, o1, s0, s1), sim, kind, (a, b, x, y), boiler, exact_i, weight_i, exact_weight_i in zip(
+            regions.cand.tolist(), tok.tolist(), regions.similarity.tolist(), regions.kind.tolist(), spans, *cols,
+            *weights):
+        who = named.get(c)
+        if who is None:
+            rec = record(c)
+            who = named[c] = (rec.source_id, rec.license, rec.path, index(c))
+        renames = rename_map(out_text, out[o0:o1], text(c), sources[c][s0:s1]) if kind == 1 else {}
+        m = _new(Match)  # (``new_match`` of a dict display of every field, in their order)
+        _set(m, "__dict__", {
+            "source": who[0], "license": who[1], "kind": KINDS[kind], "similarity": sim, "output_span": (a, b),
+            "source_span": (x, y), "lang": lang, "tokens": o1 - o0, "renames": renames, "source_path": who[2],
+            "index": who[3], "boilerplate": boiler, "exact": exact_i, "weight": weight_i,
+            "exact_weight": exact_weight_i})
+        out_list.append(m)
     return out_list
 
 
@@ -480,3 +485,5 @@ def new_match(values: dict) -> Match:
 
 
 _MATCH_FIELDS = {f.name for f in fields(Match)}
+_new = object.__new__
+_set = object.__setattr__

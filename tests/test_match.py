@@ -125,3 +125,39 @@ def test_attribute_turns_token_ranges_into_character_spans():
     assert m.output_span == (9, 3 * 23 - 1) and m.source_span == (6, 3 * 22 - 1)
     assert (m.source, m.license, m.kind, m.tokens, m.renames) == ("lib/a.py", "MIT", MatchKind.VERBATIM, 20, {})
     assert m.to_dict()["kind"] == "verbatim"
+
+
+def test_attribute_batch_makes_the_matches_attribute_makes():
+    """Every region of a batch (verbatim, renamed) becomes the ``Match`` that ``attribute`` and the given measures
+    make, a real one: equal, and every field set (the batch builds them without ``Match.__init__``)."""
+    from dataclasses import fields, replace
+
+    from copyguard.index.query import TokenSlices
+    from copyguard.match import Match, Regions, attribute_batch
+
+    body = list(range(100, 120))
+    at = [{3: "x", 9: "y"}, {2: "a", 8: "b"}, {1: "x", 7: "y"}]  # the output's names where each source has them
+    srcs = [toks([7, 8] + body, {3: 4, 9: 5}), toks([5] + body, {2: 1, 8: 2}), toks(body + [9, 9], {1: 4, 7: 5})]
+    out = toks([1, 2, 3] + body, {4: 4, 10: 5})
+    names = {4: "x", 10: "y"}
+    regions = [(c, r) for c, src in enumerate(srcs) for r in align(out, src)]
+    assert {r.kind for _, r in regions} == {MatchKind.VERBATIM, MatchKind.RENAMED}
+    kinds = {MatchKind.VERBATIM: 0, MatchKind.RENAMED: 1, MatchKind.NEAR: 2}
+    batch = Regions(np.array([c for c, _ in regions], dtype=np.int64),
+                    np.array([[*r.out_tok, *r.src_tok] for _, r in regions], dtype=np.int64),
+                    np.array([r.similarity for _, r in regions]), np.array([kinds[r.kind] for _, r in regions], np.uint8))
+    records = [SourceRecord(f"lib/{c}.py", f"/src/lib/{c}.py", "MIT", "python", 66, "0" * 64) for c in range(3)]
+    texts = [text_of(src, at[c]) for c, src in enumerate(srcs)]
+    n = len(regions)
+    boiler, exact = np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64) + 2
+    weight, exact_weight = np.linspace(1.0, 2.0, n), np.linspace(0.5, 1.0, n)
+    got = attribute_batch(batch, text_of(out, names), out, "python", TokenSlices.of(srcs), records.__getitem__,
+                          texts.__getitem__, lambda c: f"idx{c}", boilerplate=boiler, exact=exact, weight=weight,
+                          exact_weight=exact_weight)
+    for i, ((c, r), m) in enumerate(zip(regions, got)):
+        want = replace(attribute(r, text_of(out, names), out, "python", srcs[c], texts[c], records[c]),
+                       index=f"idx{c}", boilerplate=int(boiler[i]), exact=int(exact[i]), weight=float(weight[i]),
+                       exact_weight=float(exact_weight[i]))
+        assert type(m) is Match and m == want and m.to_dict() == want.to_dict()
+        assert list(m.__dict__) == [f.name for f in fields(Match)]
+    assert any(m.renames for m in got)
