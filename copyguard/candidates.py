@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -168,7 +168,9 @@ def without(query: Query, common: np.ndarray) -> Query:
         return query
     shingles = query.shingles.copy()
     shingles[at] = mix64(at.astype(np.uint64) ^ _UNMATCHABLE)  # equal to no indexed shingle
-    return replace(query, shingles=shingles)
+    out = _new(Query)  # ``replace(query, shingles=shingles)`` without its field-by-field introspection
+    _set(out, "__dict__", {"stream": query.stream, "shingles": shingles, "keys": query.keys, "k": query.k})
+    return out
 
 
 _UNMATCHABLE = np.uint64(0x6A09E667F3BCC909)

@@ -26,6 +26,8 @@ from .fsutil import save_npy
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from ..normalize.tokens import Tokens
+
 SOURCES = "sources.arrow"
 TEXTS = "texts.arrow"
 

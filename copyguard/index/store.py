@@ -330,9 +330,14 @@ class Index:
         bases, view = self._view.source_bases, self._view
         n_src = bases[-1]
         where: dict[int, int] = {}  # segment position in the view -> in ``segments``
-        seg, lo, hi, picks, channels = [], [], [], [], []  # (channels: first, words, end rows of each source)
+        seg: list[int] = []
+        lo: list[int] = []
+        hi: list[int] = []
+        picks: list[np.ndarray] = []
+        channels: list[int] = []  # first, words, end rows of each piece's source
         n_picked = 0
-        s, base, segment = -1, 0, None
+        s, base = -1, 0
+        segment: Any = None  # (set with ``s``)
         for ref, rows in pieces:
             if not 0 <= ref < n_src:
                 raise IndexStoreError(f"source ref {ref} out of range: the index has {n_src} sources")

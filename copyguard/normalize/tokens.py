@@ -147,13 +147,14 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
 def mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64 finalizer: an avalanching bijection on uint64 arrays."""
     x = np.asarray(x, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        x = x ^ (x >> np.uint64(30))
-        x = x * np.uint64(0xBF58476D1CE4E5B9)
-        x = x ^ (x >> np.uint64(27))
-        x = x * np.uint64(0x94D049BB133111EB)
-        x = x ^ (x >> np.uint64(31))
-    return x
+    if x.ndim == 0:  # numpy scalars warn when a product wraps; arrays wrap silently (and errstate costs microseconds)
+        with np.errstate(over="ignore"):
+            return mix64(x.reshape(1))[0]
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 def codepoints(text: str) -> np.ndarray:
