@@ -285,6 +285,14 @@ def _candidates(indexes: Sequence[Index], margins: list[int], keys: list[int], c
     return out
 
 
+def _new_candidate(ref: int, containment: float, index: Index, rows: tuple[int, int | None] | np.ndarray,
+                   shard: int) -> Candidate:
+    """``Candidate(ref, containment, index, rows, shard)`` without the frozen dataclass's setattr per field."""
+    c = _new(Candidate)
+    _set(c, "__dict__", {"ref": ref, "containment": containment, "index": index, "rows": rows, "shard": shard})
+    return c
+
+
 _new = object.__new__
 _set = object.__setattr__
 
@@ -520,7 +528,7 @@ def cross_channel(indexes: Sequence[Index], found: list[list[Candidate]], max_so
             if (shard, ref) not in have:
                 near = indexes[shard].source_near(ref, lo - CROSS_MARGIN, hi + CROSS_MARGIN)
                 if near.shape[0]:
-                    extra.append(Candidate(ref, contain, indexes[shard], near, shard))
+                    extra.append(_new_candidate(ref, contain, indexes[shard], near, shard))
         out.append(cands + extra)
     return out
 
