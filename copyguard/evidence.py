@@ -472,14 +472,17 @@ def reported(matches: list[Match], floors: Floors, blocks: Blocks | None = None,
     The floors first (regions of ``floors.region`` tokens and more, weighted by
     rarity; skipped when ``block_only``), then the whole-block test (regions of
     ``floors.block_region`` and more, exact tokens and words unweighted,
-    covering ``floors.block_share`` of the blocks they touch; shorter regions of words cover, never count).
+    covering ``floors.block_share`` of the blocks they touch; shorter regions of words cover, and count only
+    when they touch counted code of the source in the answer and in the source: ``beside_code``).
     """
     if not block_only and evidence(matches, floors) >= 1.0:
         return [m for m in matches if m.tokens >= floors.region]
     if blocks is None:
         return []
     short = [m for m in matches if m.tokens >= floors.block_region]
-    if block_evidence(short, floors) < 1.0:
+    beside = beside_code(matches, short, floors, blocks)
+    short += beside
+    if block_evidence(short, floors, beside) < 1.0:
         return []
     words = [m.output_span for m in matches if m.lang in PROSE_ALIASES]
     tiny = [m.output_span for m in matches if m.tokens < floors.block_region]
@@ -492,12 +495,56 @@ def reported(matches: list[Match], floors: Floors, blocks: Blocks | None = None,
         return short
     # one block copied through and through is a whole copy, whatever else of the answer the source's regions touch
     for group in blocks.by_unit(short):
-        if len(group) < len(short) and block_evidence(group, floors) >= 1.0:
+        if len(group) < len(short) and block_evidence(group, floors, beside) >= 1.0:
             mine = [m.output_span for m in group]
             if max(blocks.share(mine, words, tiny), blocks.share(mine, words, tiny, agree) if agree else 0.0
                    ) >= floors.block_share:
                 return short
     return []
+
+
+def beside_code(matches: Sequence[Match], counted: Sequence[Match], floors: Floors, blocks: Blocks) -> list[Match]:
+    """Regions of words too short to count alone that touch a counted region of code of the same source, both in
+    the answer and in the source: one copy of a doc comment and the code under it (or of a docstring and the
+    signature over it), read as two regions.
+
+    A short doc comment (``Supports ForkJoinTask exception propagation.``, 4 words) is no evidence by itself: a
+    phrase that short is anywhere. Copied with the signature under it, in the source's order and with nothing
+    but punctuation between (``*/``, quotes), it is the same copy as the code, and its words count toward the
+    whole-block test. Only regions whose words are not boilerplate count (``Match.exact``), beside code with
+    ``floors.block_region`` exact tokens; the source's text must say they touch there too.
+    """
+    code = [m for m in counted if m.lang not in PROSE_ALIASES and m.exact >= floors.block_region]
+    if not code:
+        return []
+    out: list[Match] = []
+    texts: dict[tuple[str | None, str], str] = {}
+    for m in matches:
+        if m.lang not in PROSE_ALIASES or m.tokens >= floors.block_region or m.exact <= 0:
+            continue
+        read = blocks.sources.get((m.index, m.source))
+        if read is None:
+            continue
+        for c in code:
+            if c.source != m.source or c.index != m.index or not _touch(blocks.text, m.output_span, c.output_span):
+                continue
+            if (m.index, m.source) not in texts:
+                texts[(m.index, m.source)] = read()
+            src = texts[(m.index, m.source)]
+            if _touch(src, _nearest(m, c, src).source_span, c.source_span):
+                out.append(m)
+                break
+    return out
+
+
+def _touch(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether spans ``a`` and ``b`` of ``text`` overlap or have nothing but punctuation and blanks between them.
+
+    >>> _touch("x */ int f", (0, 1), (5, 10)), _touch("x */ @Foo int f", (0, 1), (10, 15))
+    (True, False)
+    """
+    (a0, a1), (b0, b1) = sorted((a, b))
+    return b0 <= a1 or (b0 - a1 <= _MAX_GAP_CHARS and not _WORD.search(text, a1, b0))
 
 
 def evidence(matches: list[Match], floors: Floors, with_boilerplate: bool = False) -> float:
@@ -527,12 +574,16 @@ def evidence(matches: list[Match], floors: Floors, with_boilerplate: bool = Fals
     return total
 
 
-def block_evidence(matches: list[Match], floors: Floors) -> float:
+def block_evidence(matches: list[Match], floors: Floors, beside: Sequence[Match] = ()) -> float:
     """The whole-block test's evidence: words and exact code tokens (``Match.exact``: repeats once), unweighted,
-    and renamed code tokens weighted by rarity (``Match.weight`` less ``Match.exact_weight``) against ``block_renamed``."""
+    and renamed code tokens weighted by rarity (``Match.weight`` less ``Match.exact_weight``) against ``block_renamed``.
+
+    Regions of ``floors.block_region`` tokens and more count, and those of ``beside`` whatever their length
+    (``beside_code``: short words that touch counted code of their source)."""
     total = 0.0
+    extra = {id(m) for m in beside}
     for m in matches:
-        if m.tokens >= floors.block_region:
+        if m.tokens >= floors.block_region or id(m) in extra:
             total += m.exact / max(floors.block_words if m.lang in PROSE_ALIASES else floors.block_code, 1)
             if floors.block_renamed and m.lang not in PROSE_ALIASES and m.weight is not None:
                 renamed = m.weight - (m.exact_weight if m.exact_weight is not None else 0.0)

@@ -936,3 +936,47 @@ def test_a_copy_of_one_of_several_same_bodied_siblings_is_aligned_to_itself(tmp_
         # the doc comment's words, aligned to the first sibling's identical one, are reported where the copy is
         assert all(start <= m.source_span[0] for m in code), [m.source_span for m in code]
 
+
+
+STACK = '''package demo.stack;
+
+public class TreiberStack<E> {
+    private volatile Node<E> head;
+
+    /**
+     * Pushes the element onto this stack, retrying until it wins the race.
+     */
+    public void push(E item) {
+        Node<E> node = new Node<>(item);
+        do {
+            node.next = head;
+        } while (!casHead(node.next, node));
+    }
+
+    /**
+     * Unlinks s from the stack.
+     */
+    void clean(Node s) {
+        s.item = null;   // forget item
+        Node past = s.next;
+        while (head != null && head != past && head.item == null) {
+            casHead(head, head.next);
+        }
+    }
+}
+'''
+
+
+def test_a_short_doc_comment_copied_with_the_signature_under_it_counts_toward_a_whole_block(tmp_path):
+    index_documents([Document("TreiberStack.java", STACK, "java", "GPL-2.0-only", None)], str(tmp_path / "idx"))
+    guard = Guard.open(tmp_path / "idx")
+    signature = "void clean(Node s) {\n    s.item = null;"  # 13 exact tokens: under the block floor of 14
+    copied = f"Like this:\n\n```java\n/**\n * Unlinks s from the stack.\n */\n{signature}\n```\n"
+    # the 5 doc words are too short a region to count alone; touching the code under them, in the source's order,
+    # they are one copy with it (evidence.beside_code)
+    assert [m.source for m in guard.check(copied).matches] == ["TreiberStack.java"]
+    own = f"Like this:\n\n```java\n/**\n * Drops s from the list.\n */\n{signature}\n```\n"
+    assert not guard.check(own).flagged  # a comment of one's own: the code alone is under the block floor
+    # the source's words, but from another of its doc comments: not beside that code in the source
+    moved = f"Like this:\n\n```java\n/**\n * Retrying until it wins the race.\n */\n{signature}\n```\n"
+    assert not guard.check(moved).flagged
