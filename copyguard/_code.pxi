@@ -667,6 +667,17 @@ def parse_only(CodeParser parser, bytes data, uint64_t budget):
     return not gave_up
 
 
+ctypedef fused ucs_t:  # a str's characters as CPython stores them (PyUnicode_KIND 1, 2 or 4 bytes)
+    uint8_t
+    uint16_t
+    uint32_t
+
+
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object o)
+    void* PyUnicode_DATA(object o)
+
+
 def word_units(const uint32_t[::1] cps, const int64_t[:, ::1] opaque, int min_words, bytes notice_words):
     """``code.word_spans`` without a regex call per unit: the words-channel units among the ``opaque`` rows.
 
@@ -676,49 +687,121 @@ def word_units(const uint32_t[::1] cps, const int64_t[:, ::1] opaque, int min_wo
     only those are searched with the notice regex.
     Comments on consecutive lines (nothing but spaces and one line break between) form one unit.
     """
-    cdef Py_ssize_t n = opaque.shape[0], i, j, n_units = 0, open_unit = -1, nl
-    cdef int64_t s, e, prev_end = 0, g
-    cdef bint gap_code
-    cdef const char* nw = notice_words
+    cdef Py_ssize_t n = opaque.shape[0], n_units = 0
     unit_of_arr = np.full(n, -1, dtype=np.int64)
     units_arr = np.zeros((n, 3), dtype=np.int64)
     cdef int64_t[::1] unit_of = unit_of_arr
     cdef int64_t[:, ::1] units = units_arr
+    cdef const char* nw = notice_words
     if n == 0:
         return unit_of_arr, units_arr
     with nogil:
-        for i in range(n):
-            s, e = opaque[i, 0], opaque[i, 1]
-            if opaque[i, 2] == 3:  # a comment
-                if open_unit >= 0:
-                    gap_code, nl = False, 0
-                    for g in range(prev_end, s):
-                        if cps[g] == 10:
-                            nl += 1
-                        elif not Py_UNICODE_ISSPACE(<Py_UCS4> cps[g]):
-                            gap_code = True
-                            break
-                    if gap_code or nl > 1:
-                        open_unit = -1
-                if open_unit < 0:
-                    open_unit = n_units
-                    units[n_units, 0] = s
-                    n_units += 1
-                units[open_unit, 1] = e
-                unit_of[i] = open_unit
-                prev_end = e
-                continue
-            open_unit = -1
-            if opaque[i, 2] == 1 and _word_count(&cps[0], s, e, min_words) >= min_words:
-                units[n_units, 0], units[n_units, 1] = s, e
-                unit_of[i] = n_units
-                n_units += 1
-        for j in range(n_units):
-            units[j, 2] = _maybe_notice(&cps[0], units[j, 0], units[j, 1], nw)
+        n_units = _word_units(&cps[0], opaque, min_words, nw, &unit_of[0], &units[0, 0])
     return unit_of_arr, units_arr[:n_units]
 
 
-cdef int _word_count(const uint32_t* cps, int64_t s, int64_t e, int enough) noexcept nogil:
+def word_spans_plain(str text, const int64_t[:, ::1] opaque, int min_words, bytes notice_words):
+    """``code.word_spans`` of ``text`` when none of its units may hold a license notice (see ``word_units``): the
+    ``(start, end)`` of each ``opaque`` row in a unit, in order, a list; None when some unit may (the caller
+    then asks ``word_units`` and runs the notice regex on those). Reads the str as CPython stores it: no copy."""
+    cdef Py_ssize_t n = opaque.shape[0], n_units = 0, i, u
+    cdef int kind = PyUnicode_KIND(text)
+    cdef const void* data = PyUnicode_DATA(text)
+    cdef const char* nw = notice_words
+    cdef bint maybe = False
+    if n == 0:
+        return []
+    cdef int64_t* unit_of = <int64_t*> malloc(n * sizeof(int64_t))
+    cdef int64_t* units = <int64_t*> malloc(n * 3 * sizeof(int64_t))
+    if unit_of == NULL or units == NULL:
+        free(unit_of)
+        free(units)
+        raise MemoryError()
+    try:
+        with nogil:
+            if kind == 1:
+                n_units = _word_units(<const uint8_t*> data, opaque, min_words, nw, unit_of, units)
+            elif kind == 2:
+                n_units = _word_units(<const uint16_t*> data, opaque, min_words, nw, unit_of, units)
+            else:
+                n_units = _word_units(<const uint32_t*> data, opaque, min_words, nw, unit_of, units)
+            for u in range(n_units):
+                if units[3 * u + 2]:
+                    maybe = True
+                    break
+        if maybe:
+            return None
+        out = []
+        for i in range(n):
+            if unit_of[i] >= 0:
+                out.append((opaque[i, 0], opaque[i, 1]))
+        return out
+    finally:
+        free(unit_of)
+        free(units)
+
+
+def hash_string(str text):
+    """``tokens.hash_string``: ``span_hashes`` over all of ``text``'s code points, read as CPython stores them."""
+    cdef int kind = PyUnicode_KIND(text)
+    cdef const void* data = PyUnicode_DATA(text)
+    cdef Py_ssize_t n = len(text)
+    if kind == 1:
+        return _str_hash(<const uint8_t*> data, n)
+    if kind == 2:
+        return _str_hash(<const uint16_t*> data, n)
+    return _str_hash(<const uint32_t*> data, n)
+
+
+cdef uint64_t _str_hash(const ucs_t* cps, Py_ssize_t n) noexcept nogil:
+    """``_span_hash`` of ``[0, n)`` on a str's storage."""
+    cdef uint64_t acc = 0
+    cdef Py_ssize_t i = n - 1
+    while i >= 0:
+        acc = acc * HASH_BASE + cps[i]
+        i -= 1
+    return mix64(acc ^ (<uint64_t> n * POLY))
+
+
+cdef Py_ssize_t _word_units(const ucs_t* cps, const int64_t[:, ::1] opaque, int min_words, const char* nw,
+                            int64_t* unit_of, int64_t* units) noexcept nogil:
+    """``word_units`` into ``unit_of`` (``n`` rows) and ``units`` (``3 n``: start, end, maybe); returns the units."""
+    cdef Py_ssize_t n = opaque.shape[0], i, j, n_units = 0, open_unit = -1, nl
+    cdef int64_t s, e, prev_end = 0, g
+    cdef bint gap_code
+    for i in range(n):
+        unit_of[i] = -1
+        s, e = opaque[i, 0], opaque[i, 1]
+        if opaque[i, 2] == 3:  # a comment
+            if open_unit >= 0:
+                gap_code, nl = False, 0
+                for g in range(prev_end, s):
+                    if cps[g] == 10:
+                        nl += 1
+                    elif not Py_UNICODE_ISSPACE(<Py_UCS4> cps[g]):
+                        gap_code = True
+                        break
+                if gap_code or nl > 1:
+                    open_unit = -1
+            if open_unit < 0:
+                open_unit = n_units
+                units[3 * n_units], units[3 * n_units + 2] = s, 0
+                n_units += 1
+            units[3 * open_unit + 1] = e
+            unit_of[i] = open_unit
+            prev_end = e
+            continue
+        open_unit = -1
+        if opaque[i, 2] == 1 and _word_count(cps, s, e, min_words) >= min_words:
+            units[3 * n_units], units[3 * n_units + 1], units[3 * n_units + 2] = s, e, 0
+            unit_of[i] = n_units
+            n_units += 1
+    for j in range(n_units):
+        units[3 * j + 2] = _maybe_notice(cps, units[3 * j], units[3 * j + 1], nw)
+    return n_units
+
+
+cdef int _word_count(const ucs_t* cps, int64_t s, int64_t e, int enough) noexcept nogil:
     """Runs of alphanumeric characters (``[^\\W_]+``) in ``[s, e)``, counted up to ``enough``."""
     cdef int64_t i
     cdef int words = 0
@@ -735,7 +818,7 @@ cdef int _word_count(const uint32_t* cps, int64_t s, int64_t e, int enough) noex
     return words
 
 
-cdef int _maybe_notice(const uint32_t* cps, int64_t a, int64_t b, const char* words) noexcept nogil:
+cdef int _maybe_notice(const ucs_t* cps, int64_t a, int64_t b, const char* words) noexcept nogil:
     """0 when ``[a, b)`` cannot hold a match of ``code._NOTICE``: it is ASCII (where ignoring case is ASCII's)
     and holds none of the space-separated ``words`` in any case; else 1. One pass: a word is compared only
     where the character is its first letter."""

@@ -16,13 +16,13 @@ compilation and ~0.6 s of import in every one-shot CLI process and Spark
 worker.
 """
 
-from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
 from libc.stdlib cimport calloc, malloc, realloc, free, qsort
 from libc.string cimport memcmp, memcpy, memset
 
 import numpy as np
 
-API = 25  # compiled.API: bumped whenever a function is added or changes its arguments
+API = 26  # compiled.API: bumped whenever a function is added or changes its arguments
 
 cdef uint64_t POLY = 0x9E3779B97F4A7C15ULL
 cdef uint32_t MAX32 = 0xFFFFFFFFU

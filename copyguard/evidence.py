@@ -129,9 +129,9 @@ class Blocks:
         # the docstrings among ``inner`` (a string is a code token, a comment is not), and their words: from the
         # first letter or digit to the last (the quotes stay code's)
         spans = sorted((int(s), int(e)) for s, e in inner if e > s)
-        if code is not None and spans:
-            is_token = np.isin(np.array([s for s, _ in spans], dtype=np.int64), np.asarray(code, dtype=np.int64))
-            spans = [p for p, keep in zip(spans, is_token.tolist()) if keep]
+        if code is not None and spans:  # (a set: np.isin's sort costs more than the few spans it would test)
+            starts = set(np.asarray(code, dtype=np.int64).tolist())
+            spans = [p for p in spans if p[0] in starts]
         self._inner = [(s, e) for s, e in spans if self._is_docstring(s)]
         self._inner_starts = [s for s, _ in self._inner]
         self._words = [(m.start(), _last_word(text, m.start(), e)) if m is not None else (e, e)

@@ -687,6 +687,40 @@ def test_word_spans_with_license_notices_equal_reference(lang):
     assert fast[1] and len(fast[1]) < text.count("\n")  # some words kept, the notices left out
 
 
+# The same code with characters of each width CPython stores a str in (1, 2, 4 bytes): a name and a short string in
+# Latin-1, in Greek, an emoji, before the words (ASCII: a unit holding another character may hold a notice); and
+# a unit holding a notice word, or a non-ASCII character, which ``word_spans_plain`` leaves to the regex.
+WIDE_WORDS = [
+    f'x{w} = "{w}"\ndef f(x):\n    """Return the value doubled, for the caller."""\n    # a note on two\n    # lines here\n'
+    '    return "one two three four" + x  # tail\n' for w in ("", "\u00e9", "\u03b1\u03b2", "\U0001f600")
+] + ['# Licensed under the MIT license\ndef f(x):\n    """Return the value doubled, for the caller."""\n    return x\n',
+     'def f(x):\n    """Return the value doubled, for the caf\u00e9."""\n    return x\n']
+
+
+@pytest.mark.parametrize("text", ["def f(x):\n    return x  # short\n", *WIDE_WORDS])
+def test_word_spans_plain_reads_every_str_width(text):
+    """``_core.word_spans_plain`` reads the str as stored (1, 2 or 4 bytes a character): the words channel's spans
+    equal the reference's, and it declines (None) a text whose unit may hold a license notice."""
+    from copyguard.normalize import code
+
+    fast, slow = code_streams(text, "python")
+    same_streams(fast, slow)
+    assert fast[1]
+    opaque = code._normalize(text, "python")[1]
+    plain = compiled.core().word_spans_plain(text, opaque, code.LONG_STRING_WORDS, code._NOTICE_BYTES)
+    assert plain == (None if "Licensed" in text or "caf" in text else fast[1])
+
+
+@pytest.mark.parametrize("text", ["", "a", "def", "caf\u00e9", "\u03b1\u03b2\u03b3 x", "\U0001f600!", "\ud800 lone",
+                                  "x" * 300])
+def test_hash_string_reads_every_str_width(text):
+    """``_core.hash_string`` (the str as stored: 1, 2 or 4 bytes a character, a lone surrogate) equals the reference."""
+    from copyguard.normalize.tokens import hash_string
+
+    fast, slow = both(hash_string, text)
+    assert type(fast) is int and fast == slow
+
+
 @pytest.mark.parametrize("num_perm,seed", [(128, 1), (256, 0), (7, 2**32 - 1), (1, 12345)])
 def test_permutations_equal_numpy_random_state(num_perm, seed):
     fast, slow = both(sketch.permutations.__wrapped__, num_perm, seed)  # past the cache: each side draws

@@ -268,6 +268,7 @@ _NOTICE = re.compile(r"licensed under|license,? version|permission is hereby gra
 # that hold one (or a non-ASCII character). A new phrase needs one of them, or a word of its own here.
 _NOTICE_WORDS = ("licens", "permission", "rights", "warranties", "redistribution")
 assert all(any(w in alt.replace(",?", "").lower() for w in _NOTICE_WORDS) for alt in _NOTICE.pattern.split("|"))
+_NOTICE_BYTES = " ".join(_NOTICE_WORDS).encode()
 
 
 def word_spans(text: str, opaque: np.ndarray) -> list[tuple[int, int]]:
@@ -340,8 +341,11 @@ def _before_notice(text: str, start: int, end: int) -> int:
 
 def _word_spans_compiled(c, text: str, opaque: np.ndarray) -> list[tuple[int, int]]:
     """``word_spans`` by the compiled core: units found in C, the notice regex run only on those that may hold one."""
-    unit_of, units = c.word_units(codepoints(text), np.ascontiguousarray(opaque, dtype=np.int64), LONG_STRING_WORDS,
-                                  " ".join(_NOTICE_WORDS).encode())
+    opaque = np.ascontiguousarray(opaque, dtype=np.int64)
+    plain = c.word_spans_plain(text, opaque, LONG_STRING_WORDS, _NOTICE_BYTES)  # no unit may hold one: one call
+    if plain is not None:
+        return plain
+    unit_of, units = c.word_units(codepoints(text), opaque, LONG_STRING_WORDS, _NOTICE_BYTES)
     for u in np.flatnonzero(units[:, 2]).tolist():
         units[u, 2] = 1 if _NOTICE.search(text, int(units[u, 0]), int(units[u, 1])) else 0
     keep = unit_of >= 0

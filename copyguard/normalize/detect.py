@@ -387,7 +387,7 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
     [('def add(a, b):\\n    return a + b', 'python')]
     """
     lines = text.splitlines(keepends=True)
-    if not any(_HINT.match(line) for line in lines):
+    if not any(map(_HINT.match, lines)):
         return []
     offsets = np.concatenate(([0], np.cumsum([len(line) for line in lines]))).tolist()
     kinds = _in_context(lines, _comment_lines(lines, [_line_kind(line) for line in lines]))

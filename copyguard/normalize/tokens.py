@@ -13,6 +13,8 @@ from enum import IntEnum
 
 import numpy as np
 
+from ..compiled import core
+
 
 class Kind(IntEnum):
     """What a token is; only ``IDENT`` tokens are renumbered when shingling."""
@@ -181,6 +183,9 @@ def span_hashes(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
 
 def hash_string(s: str) -> int:
     """Hash of one string, equal to ``span_hashes`` over the same characters."""
+    c = core()
+    if c is not None:
+        return c.hash_string(s)
     cps = codepoints(s)
     return int(span_hashes(cps, np.array([0]), np.array([len(s)]))[0])
 

@@ -1104,6 +1104,43 @@ static void ts_parser__accept(
   ts_stack_halt(self->stack, version);
 }
 
+// copyguard: error recovery asks a state's table entry for every terminal in turn (all potential reductions,
+// missing tokens). A small state's entry is a search through its symbol groups, so that was a search per terminal,
+// a fifth of parsing a slice cut mid-statement; here one pass over the groups gives every terminal's value as
+// ts_language_lookup does (the first group holding a symbol, 0 for none). Large states and languages of more than
+// CG_DENSE_TOKENS terminals keep the per-symbol lookup. The same values in the same order: the same parse.
+#define CG_DENSE_TOKENS 1024
+
+static bool cg_terminal_values(const TSLanguage *language, TSStateId state, uint16_t *values) {
+  uint32_t n = language->token_count;
+  if (state < language->large_state_count || n > CG_DENSE_TOKENS) return false;
+  uint8_t seen[CG_DENSE_TOKENS];
+  memset(values, 0, n * sizeof(uint16_t));
+  memset(seen, 0, n);
+  const uint16_t *data = &language->small_parse_table[language->small_parse_table_map[state - language->large_state_count]];
+  uint16_t group_count = *(data++);
+  for (unsigned i = 0; i < group_count; i++) {
+    uint16_t section_value = *(data++);
+    uint16_t symbol_count = *(data++);
+    for (unsigned j = 0; j < symbol_count; j++) {
+      uint16_t symbol = *(data++);
+      if (symbol < n && !seen[symbol]) {
+        seen[symbol] = 1;
+        values[symbol] = section_value;
+      }
+    }
+  }
+  return true;
+}
+
+// ts_language_table_entry of a terminal (never an error symbol) from its value in cg_terminal_values.
+static inline void cg_table_entry(const TSLanguage *language, uint16_t value, TableEntry *result) {
+  const TSParseActionEntry *entry = &language->parse_actions[value];
+  result->action_count = entry->entry.count;
+  result->is_reusable = entry->entry.reusable;
+  result->actions = (const TSParseAction *)(entry + 1);
+}
+
 static bool ts_parser__do_all_potential_reductions(
   TSParser *self,
   StackVersion starting_version,
@@ -1139,9 +1176,15 @@ static bool ts_parser__do_all_potential_reductions(
       end_symbol = self->language->token_count;
     }
 
+    uint16_t values[CG_DENSE_TOKENS];  /* copyguard: see cg_terminal_values */
+    bool dense = lookahead_symbol == 0 && cg_terminal_values(self->language, state, values);
     for (TSSymbol symbol = first_symbol; symbol < end_symbol; symbol++) {
       TableEntry entry;
-      ts_language_table_entry(self->language, state, symbol, &entry);
+      if (dense) {
+        cg_table_entry(self->language, values[symbol], &entry);
+      } else {
+        ts_language_table_entry(self->language, state, symbol, &entry);
+      }
       for (uint32_t j = 0; j < entry.action_count; j++) {
         TSParseAction action = entry.actions[j];
         switch (action.type) {
@@ -1469,14 +1512,23 @@ static void ts_parser__handle_error(
   for (StackVersion v = version; v < version_count;) {
     if (!did_insert_missing_token) {
       TSStateId state = ts_stack_state(self->stack, v);
+      uint16_t values[CG_DENSE_TOKENS];  /* copyguard: see cg_terminal_values */
+      bool dense = cg_terminal_values(self->language, state, values);
       for (
         TSSymbol missing_symbol = 1;
         missing_symbol < (uint16_t)self->language->token_count;
         missing_symbol++
       ) {
-        TSStateId state_after_missing_symbol = ts_language_next_state(
-          self->language, state, missing_symbol
-        );
+        TSStateId state_after_missing_symbol;
+        if (dense) {  /* ts_language_next_state of a terminal */
+          TableEntry entry;
+          cg_table_entry(self->language, values[missing_symbol], &entry);
+          TSParseAction action = entry.action_count > 0 ? entry.actions[entry.action_count - 1] : (TSParseAction){0};
+          state_after_missing_symbol = entry.action_count > 0 && action.type == TSParseActionTypeShift
+            ? (action.shift.extra ? state : action.shift.state) : 0;
+        } else {
+          state_after_missing_symbol = ts_language_next_state(self->language, state, missing_symbol);
+        }
         if (state_after_missing_symbol == 0 || state_after_missing_symbol == state) {
           continue;
         }
