@@ -600,3 +600,24 @@ def passage_hits(const uint64_t[:, ::1] keys, list segs, Py_ssize_t max_hits, Py
         free(count)
         free(out_g)
         free(out_h)
+
+
+def unmatchable(const uint64_t[::1] shingles, const uint8_t[::1] common, uint64_t salt):
+    """``candidates.without``'s shingles: a copy of ``shingles`` with each position ``i`` that ``common`` marks
+    replaced by ``mix64(i ^ salt)`` (equal to no indexed shingle); ``None`` when ``common`` marks none."""
+    cdef Py_ssize_t n = shingles.shape[0], i, first = -1
+    if common.shape[0] != n:
+        raise ValueError("shingles and common differ in length")
+    for i in range(n):
+        if common[i]:
+            first = i
+            break
+    if first < 0:
+        return None
+    out_arr = np.array(shingles, dtype=np.uint64, copy=True)
+    cdef uint64_t[::1] out = out_arr
+    with nogil:
+        for i in range(first, n):
+            if common[i]:
+                out[i] = mix64((<uint64_t> i) ^ salt)
+    return out_arr

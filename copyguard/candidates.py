@@ -163,11 +163,18 @@ def boilerplate_mask(indexes: Sequence[Index], query: Query, max_sources: int, s
 
 def without(query: Query, common: np.ndarray) -> Query:
     """``query`` with the ``common`` shingles made unmatchable: they count toward no candidate's containment."""
-    at = np.flatnonzero(common)
-    if at.shape[0] == 0:
-        return query
-    shingles = query.shingles.copy()
-    shingles[at] = mix64(at.astype(np.uint64) ^ _UNMATCHABLE)  # equal to no indexed shingle
+    c = core()
+    if c is not None:  # one call: the numpy below is its reference
+        shingles = c.unmatchable(np.ascontiguousarray(query.shingles, dtype=np.uint64),
+                                 np.ascontiguousarray(common, dtype=np.bool_).view(np.uint8), int(_UNMATCHABLE))
+        if shingles is None:
+            return query
+    else:
+        at = np.flatnonzero(common)
+        if at.shape[0] == 0:
+            return query
+        shingles = query.shingles.copy()
+        shingles[at] = mix64(at.astype(np.uint64) ^ _UNMATCHABLE)  # equal to no indexed shingle
     out = _new(Query)  # ``replace(query, shingles=shingles)`` without its field-by-field introspection
     _set(out, "__dict__", {"stream": query.stream, "shingles": shingles, "keys": query.keys, "k": query.k})
     return out

@@ -995,3 +995,23 @@ def test_a_round_reading_stored_shingles_equals_shingling_again(tmp_path):
                 same(u.view(np.uint64) if u.dtype == np.float64 else u, v.view(np.uint64) if v.dtype == np.float64 else v)
         found += len(fast[0])
     assert found > 0 and used > 0
+
+
+def test_unmatchable_shingles_equal_reference():
+    """``candidates.without`` (one compiled call) against its numpy body: no shingle, none, some and every
+    shingle common; the query is returned as it is when none is."""
+    from copyguard.candidates import sketch_query, without
+    from copyguard.params import Params
+
+    text = (ROOT / "copyguard" / "samples" / "corpus" / "tomli" / "_parser.py").read_text()[:3000]
+    rng = np.random.default_rng(3)
+    for lang in ("python", "prose"):
+        query = sketch_query(normalize(text, lang), Params())
+        n = query.shingles.shape[0]
+        for common in (np.zeros(n, bool), rng.random(n) < 0.2, np.ones(n, bool)):
+            fast, slow = both(without, query, common)
+            same(fast.shingles, slow.shingles)
+            assert (fast is query) == (slow is query) == (not common.any())
+            assert fast.keys is query.keys and fast.k == query.k and fast.stream is query.stream
+    empty = sketch_query(normalize("", "prose"), Params())
+    assert without(empty, np.zeros(0, bool)) is empty
