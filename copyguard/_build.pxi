@@ -1,20 +1,64 @@
-# Included by _core.pyx: the passes around the sort of ``index/bands.py``'s ``sort_with_order``, which a build
-# runs on its band keys and on its shingles (holders table) and a compaction on its band keys. The sort itself
-# stays numpy's; these are the elementwise passes before and after it, fused (one fresh array each instead of
-# several numpy temporaries) and, after it, the gather of the keys in sorted order with its reads prefetched.
+# Included by _core.pyx: the sort of ``index/bands.py``'s ``sort_with_order``, which a build runs on its band keys
+# and on its shingles (holders table) and a compaction on its band keys: the packing of positions fused into a
+# radix sort (numpy's comparison sort of the same packed array was 15% of a code build), and after it the
+# gather of the keys in sorted order with its reads prefetched.
 
 cdef uint64_t LOW32 = 0xFFFFFFFFULL
 
 
-def pack_positions(const uint64_t[::1] keys):
-    """``(keys & ~0xFFFFFFFF) | position`` of every key (fewer than ``2**32`` keys)."""
-    cdef Py_ssize_t n = keys.shape[0], i
-    out_arr = np.empty(n, dtype=np.uint64)
-    cdef uint64_t[::1] out = out_arr
+def sorted_positions(const uint64_t[::1] keys):
+    """``np.sort(pack_positions(keys))``: the packed keys ordered by high half, then position (fewer than ``2**32``
+    keys). A stable LSD radix sort of the high 32 bits, a byte a pass, the positions laid in order before the first:
+    the same array as numpy's comparison sort, several times faster on millions of keys (a pass whose byte is the
+    same in every key is skipped)."""
+    cdef Py_ssize_t n = keys.shape[0], i, total, c
+    cdef Py_ssize_t* counts
+    cdef Py_ssize_t* slot
+    cdef int p, shift
+    cdef uint64_t v
+    cdef uint64_t* src
+    cdef uint64_t* dst
+    cdef uint64_t* tmp
+    a_arr = np.empty(n, dtype=np.uint64)
+    cdef uint64_t[::1] a = a_arr
+    if n == 0:
+        return a_arr
+    b_arr = np.empty(n, dtype=np.uint64)
+    cdef uint64_t[::1] b = b_arr
+    counts = <Py_ssize_t*> calloc(4 * 256, sizeof(Py_ssize_t))
+    if counts == NULL:
+        raise MemoryError()
+    src, dst = &a[0], &b[0]
     with nogil:
         for i in range(n):
-            out[i] = (keys[i] & ~LOW32) | <uint64_t> i
-    return out_arr
+            v = (keys[i] & ~LOW32) | <uint64_t> i
+            src[i] = v
+            counts[(v >> 32) & 255] += 1
+            counts[256 + ((v >> 40) & 255)] += 1
+            counts[512 + ((v >> 48) & 255)] += 1
+            counts[768 + (v >> 56)] += 1
+        for p in range(4):
+            shift = 32 + 8 * p
+            slot = counts + 256 * p
+            if slot[(src[0] >> shift) & 255] == n:  # one byte everywhere: the pass would move nothing
+                continue
+            total = 0
+            for i in range(256):  # counts become each byte's first slot
+                c = slot[i]
+                slot[i] = total
+                total += c
+            for i in range(n):
+                if i + 16 < n:
+                    CG_PREFETCH(&dst[slot[(src[i + 16] >> shift) & 255]])
+                v = src[i]
+                c = (v >> shift) & 255
+                dst[slot[c]] = v
+                slot[c] += 1
+            tmp = src
+            src = dst
+            dst = tmp
+    free(counts)
+    return a_arr if src == &a[0] else b_arr
 
 
 def unpack_positions(const uint64_t[::1] keys, const uint64_t[::1] packed):

@@ -540,15 +540,158 @@ cdef int _tokens(CodeTables t, const chars_t* cps, Py_ssize_t n, Walk* w, Toks* 
     return 0
 
 
+cdef class AliasTables:
+    """The hashes ``code._unaliased`` compares: ``=``, ``:``, ``def``, ``async``, ``cls`` and ``self`` (sorted),
+    ``(``, ``[``, ``{`` and ``)``, ``]``, ``}`` (any order): a uint64 array of 12, as ``code._alias_tables`` gives it."""
+
+    cdef uint64_t assign, colon, def_, async_
+    cdef uint64_t selfs[2]
+    cdef uint64_t opens[3]
+    cdef uint64_t shuts[3]
+
+    def __init__(self, const uint64_t[::1] h):
+        if h.shape[0] != 12:
+            raise ValueError("AliasTables: 12 hashes")
+        self.assign, self.colon, self.def_, self.async_ = h[0], h[1], h[2], h[3]
+        self.selfs[0], self.selfs[1] = h[4], h[5]
+        self.opens[0], self.opens[1], self.opens[2] = h[6], h[7], h[8]
+        self.shuts[0], self.shuts[1], self.shuts[2] = h[9], h[10], h[11]
+
+
+cdef bint _header_ends(AliasTables t, const uint64_t* ex, const uint8_t* work, Py_ssize_t first,
+                       Py_ssize_t colon) noexcept nogil:
+    """``code._header_ends``: token ``colon`` is the ``:`` ending the ``def`` header from token ``first``
+    (brackets balanced, no ``:`` at depth 0 before it)."""
+    cdef Py_ssize_t q
+    cdef int64_t depth = 0
+    cdef uint64_t h
+    if ex[colon] != t.colon or work[colon] != 0 or first >= colon:
+        return False
+    for q in range(first, colon):
+        if work[q] != 0:
+            continue
+        h = ex[q]
+        if h == t.opens[0] or h == t.opens[1] or h == t.opens[2]:
+            depth += 1
+        elif h == t.shuts[0] or h == t.shuts[1] or h == t.shuts[2]:
+            depth -= 1
+        elif h == t.colon and depth == 0:
+            return False
+    return depth == 0
+
+
+cdef bint _own_line(const uint8_t* data, const uint32_t* cps, int64_t length, const int64_t* starts,
+                    const int64_t* ends, Py_ssize_t n, Py_ssize_t i, Py_ssize_t p) noexcept nogil:
+    """Whether tokens ``i .. p`` are a line of their own: a line break before ``i``, and after ``p`` only
+    whitespace up to a line break (or the text's end, when ``p`` is the last token)."""
+    cdef int64_t q, line_end = starts[p + 1] if p + 1 < n else length
+    cdef bint broken = False
+    cdef uint32_t ch
+    for q in range(ends[i - 1], starts[i]):
+        if _char_at(data, cps, q) == 10:
+            broken = True
+            break
+    if not broken:
+        return False
+    broken = False
+    for q in range(ends[p], line_end):
+        ch = _char_at(data, cps, q)
+        if ch == 10:
+            broken = True
+        elif not Py_UNICODE_ISSPACE(<Py_UCS4> ch):
+            return False
+    return broken or p + 1 >= n
+
+
+cdef tuple _unalias(AliasTables t, tuple arrays, const uint8_t* data, const uint32_t* cps, int64_t length):
+    """``code._unaliased`` of the arrays ``_arrays`` made (Python): each line ``alias = parameter`` at the top of
+    a function is dropped and the alias reads as the parameter in the rest of the function. The same arrays when
+    there is none (most texts)."""
+    cdef const uint64_t[::1] ex0 = arrays[1]
+    cdef const uint8_t[::1] kinds0 = arrays[4]
+    cdef const int64_t[::1] starts_v = arrays[2], ends_v = arrays[3]
+    cdef const int64_t[:, ::1] units = arrays[5]
+    cdef Py_ssize_t n = ex0.shape[0], nu = units.shape[0], e, i, p, r, best, first, q, u1
+    cdef Py_ssize_t after_alias = -1
+    cdef const uint64_t* ex
+    cdef const uint8_t* kinds
+    cdef uint64_t* hashes = NULL
+    cdef uint64_t* exact
+    cdef uint8_t* work
+    cdef uint8_t* drop = NULL
+    cdef uint64_t hp, xp, xi
+    cdef uint8_t wp, after, before
+    cdef int64_t u0max
+    if n < 8 or nu == 0:
+        return arrays
+    ex, kinds = &ex0[0], &kinds0[0]
+    exact, work = <uint64_t*> ex, <uint8_t*> kinds  # written only after the copies below
+    cdef uint64_t[::1] hashes_v, exact_v
+    cdef uint8_t[::1] work_v, drop_v
+    for e in range(2, n - 1):
+        if ex[e] != t.assign:
+            continue
+        after, before = kinds[e + 1], kinds[e - 2]
+        if not (kinds[e - 1] == 1 and kinds[e] == 0
+                and (after == 1 or (after == 3 and (ex[e + 1] == t.selfs[0] or ex[e + 1] == t.selfs[1])))
+                and (ex[e - 2] == t.colon or before == 1 or before == 3)):
+            continue
+        i, p = e - 1, e + 1
+        if not _own_line(data, cps, length, &starts_v[0], &ends_v[0], n, i, p):
+            continue
+        best, u0max = -1, -1
+        for r in range(nu):  # the innermost unit around the statement: the first of the latest start
+            if units[r, 0] < i and units[r, 1] > p and units[r, 0] > u0max:
+                best, u0max = r, units[r, 0]
+        if best < 0:
+            continue
+        first = u0max + 1 if ex[u0max] == t.async_ else u0max
+        if ex[first] != t.def_:
+            continue
+        if i - 1 != after_alias and not _header_ends(t, ex, work, first, i - 1):
+            continue
+        xi, xp = exact[i], exact[p]
+        if xi == xp:
+            continue
+        for q in range(first, i - 1):
+            if exact[q] == xp:
+                break
+        else:
+            continue
+        if drop == NULL:  # the first alias taken: copies to write
+            hashes_v, exact_v, work_v = arrays[0].copy(), arrays[1].copy(), arrays[4].copy()
+            hashes, exact, work = &hashes_v[0], &exact_v[0], &work_v[0]
+            drop_a = np.zeros(n, dtype=np.uint8)
+            drop_v = drop_a
+            drop = &drop_v[0]
+        hp, xp, wp = hashes[p], exact[p], work[p]
+        u1 = units[best, 1]
+        for q in range(p + 1, u1):
+            if kinds[q] == 1 and exact[q] == xi:
+                hashes[q], exact[q], work[q] = hp, xp, wp
+        for q in range(i, p + 1):
+            drop[q] = 1
+        after_alias = p
+    if drop == NULL:
+        return arrays
+    keep = drop_a == 0
+    index = np.concatenate([[0], np.cumsum(keep)])
+    new_units = index[arrays[5]]
+    new_units = new_units[new_units[:, 1] > new_units[:, 0]]
+    return (np.asarray(hashes_v)[keep], np.asarray(exact_v)[keep], arrays[2][keep], arrays[3][keep],
+            np.asarray(work_v)[keep], new_units)
+
+
+
 def normalize_code(CodeParser parser, CodeTables tables, PassTables passes, bytes data, cps_or_none,
-                   uint64_t budget):
+                   uint64_t budget, AliasTables aliases=None):
     """``code._normalize_closed`` of the UTF-8 ``data`` of a text: ``(hashes, exact, starts, ends, kinds, units)``
     (``None`` when there is no token), the outermost literal and comment spans, an ``(n, 3)`` array, and
     whether the parse took at most ``budget`` progress callbacks (if not, it is given up and the text
     lexed without a tree, as the reference does).
 
     ``cps_or_none`` holds the text's code points when it is not ASCII; offsets are then in
-    characters, as the reference's.
+    characters, as the reference's. ``aliases`` (Python): then ``code._unaliased`` too.
     """
     cdef const uint32_t[::1] wide
     cdef const char* raw = data
@@ -609,7 +752,10 @@ def normalize_code(CodeParser parser, CodeTables tables, PassTables passes, byte
         _fill_opaque(opaque, &w.opaque)
         if toks.n == 0:
             return None, opaque, not gave_up
-        return _arrays(parser, tables, passes, &toks, &w.units, <const uint8_t*> raw, cps_p, n), opaque, not gave_up
+        arrays = _arrays(parser, tables, passes, &toks, &w.units, <const uint8_t*> raw, cps_p, n)
+        if aliases is not None:
+            arrays = _unalias(aliases, arrays, <const uint8_t*> raw, cps_p, n)
+        return arrays, opaque, not gave_up
     finally:
         if tree != NULL:
             ts_tree_delete(tree)
@@ -1084,3 +1230,4 @@ cdef tuple _arrays(CodeParser parser, CodeTables t, PassTables passes, const Tok
         for i in range(un):
             uo[i, 0], uo[i, 1] = units[2 * i], units[2 * i + 1]
     return hashes_a, exact_a, starts_a, ends_a, kinds_a, units_a
+

@@ -242,6 +242,34 @@ def test_code_tokens_of_token_soup_equal_reference(lang, parts):
     same_streams(*code_streams("".join(parts), lang))
 
 
+# What ``_unaliased`` looks at (compiled: a pass of ``_core.normalize_code`` for Python): alias lines ``A = self``
+# right after a ``def`` header or another alias, headers with brackets, defaults and annotations, async, nesting.
+ALIAS_TOKENS = st.sampled_from([
+    "def f(self, x):\n", "async def g(cls, *a, y=(1, 2)):\n", "def h(x: dict[str, int] = {}) -> T:\n", "class C:\n",
+    "    A = self\n", "    B = x\n", "    C = cls\n", "    D = y\n", "    E = z\n", "    A = self  # c\n", "    A = self",
+    "    F = x; G = 1\n", "        H = x\n", "    return A.g(B) + x\n", "    A.x = B\n", "    é = x\n", "    x = é\n",
+    "\u3000", "\n", "    ", "A", "=", "self", "x", ":", "(", ")", "\t\n", "    @dec\n",
+])
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(parts=st.lists(ALIAS_TOKENS, max_size=30))
+def test_python_aliases_equal_reference(parts):
+    same_streams(*code_streams("".join(parts), "python"))
+
+
+def test_python_alias_lines_equal_reference_and_are_dropped():
+    text = ("def f(self, x, *, scale=1.0):\n    A = self\n    B = scale\n    C = x \n    return A.g(B, C) + x\n\n"
+            "async def g(cls, y):\n    D = cls\n    if y:\n        E = y\n    return D(E)\n\n"
+            "def h(v: dict[str, int] = {}, w=(1, 2)) -> int:\n    F = v\n    G = w")
+    fast, slow = code_streams(text, "python")
+    same_streams(fast, slow)
+    said = [fast[0].token_text(i) for i in range(len(fast[0]))]
+    assert said.count("=") == 4 and said[said.index("E") + 1] == "="  # three defaults and E's line: not aliases
+    assert said[-3:] == ["-", ">", "int", ":"][-3:] and "F" not in said and "D" in said  # every other alias line dropped
+    same_streams(*code_streams(text.replace("x", "é"), "python"))
+
+
 # What ``_drop_optional`` and ``_line_ends`` look at (compiled: the passes of ``_core.normalize_code``): trailing commas, ``};``,
 # modifiers, ``as``/``satisfies``, ``?``/``!`` marks glued or not, line breaks before words, closers and the end.
 PASS_TOKENS = st.sampled_from([
@@ -930,6 +958,29 @@ def test_holders_table_equals_reference(seed):
         same(*both(holders, keys, shingles, source_tok))
         same(*both(sort_with_order, shingles))
         same(*both(band_table, shingles[: n - n % 4].reshape(-1, 4)))
+
+
+@pytest.mark.parametrize("kind", ["random", "high ties", "one high half", "repeats", "one byte varies"])
+def test_sort_with_order_radix_equals_reference(kind):
+    """The radix sort of the packed keys (a byte of the high half a pass, passes with one byte everywhere skipped)
+    gives numpy's sort of them, and sort_with_order the reference's keys and order."""
+    from copyguard.index.bands import sort_with_order
+
+    rng = np.random.default_rng(len(kind))
+    n = 70_000
+    keys = {
+        "random": rng.integers(0, 2**64, n, dtype=np.uint64),
+        "high ties": (rng.integers(0, 5, n, dtype=np.uint64) << np.uint64(40)) | rng.integers(0, 2**40, n, dtype=np.uint64),
+        "one high half": rng.integers(0, 2**32, n, dtype=np.uint64) | np.uint64(7 << 32),
+        "repeats": np.repeat(rng.integers(0, 2**64, 700, dtype=np.uint64), 100),
+        "one byte varies": rng.integers(0, 256, n, dtype=np.uint64) << np.uint64(48),
+    }[kind]
+    c = compiled.core()
+    packed = (keys & ~np.uint64(0xFFFFFFFF)) | np.arange(n, dtype=np.uint64)
+    same(c.sorted_positions(keys), np.sort(packed))
+    same(c.sorted_positions(keys[:1]), packed[:1])
+    same(c.sorted_positions(keys[:0]), packed[:0])
+    same(*both(sort_with_order, keys))
 
 
 def test_a_core_built_from_another_tree_is_not_used_and_says_so():

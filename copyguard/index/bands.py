@@ -42,8 +42,7 @@ def sort_with_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     low = np.uint64(0xFFFFFFFF)
     c = core()
     if c is not None and keys.dtype == np.uint64 and keys.flags.c_contiguous:  # the passes around the sort fused
-        packed = c.pack_positions(keys)
-        packed.sort()
+        packed = c.sorted_positions(keys)  # a radix sort: the same array as the reference's packed.sort()
         order, seen, out_of_order = c.unpack_positions(keys, packed)
     else:
         packed = (keys & ~low) | np.arange(keys.shape[0], dtype=np.uint64)

@@ -387,9 +387,8 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray, bool]:
     before, after = _member_of(text, grammar, opening)
     tag = grammar.tag_before(text)
     head, tail = tag + before + opening, closing + after
-    if not head and not tail:
-        ts, opaque, parsed = _normalize_closed(text, grammar)
-        return (_unaliased(ts) if grammar.name == "python" else ts), opaque, parsed
+    if not head and not tail:  # (the compiled core runs _unaliased in the same call)
+        return _normalize_closed(text, grammar, unalias=grammar.name == "python")
     ts, opaque, parsed = _normalize_closed(head + text + tail, grammar)
     n = len(head)
     opaque = opaque[(opaque[:, 1] > n) & (opaque[:, 0] < n + len(text))] - np.array([n, n, 0], dtype=np.int64)
@@ -406,6 +405,8 @@ _H_SELF = np.array(sorted(hash_string(w) for w in ("cls", "self")), dtype=np.uin
 _IDENT, _OTHER, _KEPT = int(Kind.IDENT), int(Kind.OTHER), int(Kind.KEPT)  # plain ints: an enum member is a slow lookup
 _H_OPEN = np.array(sorted(hash_string(c) for c in "([{"), dtype=np.uint64)
 _H_SHUT = np.array(sorted(hash_string(c) for c in ")]}"), dtype=np.uint64)
+# what _core.AliasTables reads: _unaliased's hashes in one array
+_ALIAS_TABLE = np.array([_H_ASSIGN, _H_COLON, _H_DEF, _H_ASYNC, *_H_SELF, *_H_OPEN, *_H_SHUT], dtype=np.uint64)
 
 
 def _unaliased(ts: TokenStream) -> TokenStream:
@@ -610,15 +611,17 @@ def _clip(ts: TokenStream, text: str) -> TokenStream:
     return TokenStream(text, ts.lang, ts.hashes[keep], exact, ts.starts[keep], ends, ts.kinds[keep], units)
 
 
-def _normalize_closed(text: str, grammar: Grammar) -> tuple[TokenStream, np.ndarray, bool]:
-    """``_normalize``'s work on a text that needs nothing around it: the tree's tokens, then the optional ones dropped."""
+def _normalize_closed(text: str, grammar: Grammar, unalias: bool = False) -> tuple[TokenStream, np.ndarray, bool]:
+    """``_normalize``'s work on a text that needs nothing around it: the tree's tokens, then the optional ones
+    dropped (and with ``unalias``, ``_unaliased``)."""
     compiled = _compiled(grammar)
     c = core()
     if c is not None:
-        return _normalize_compiled(c, text, grammars.source_bytes(grammar, text), grammar, compiled)
+        return _normalize_compiled(c, text, grammars.source_bytes(grammar, text), grammar, compiled, unalias)
     ts, opaque, parsed = _normalize_tree(text, grammar, compiled)
     ts = _drop_optional(ts, compiled)
-    return (_line_ends(ts, compiled.statement_end[0]) if compiled.statement_end.shape[0] else ts), opaque, parsed
+    ts = _line_ends(ts, compiled.statement_end[0]) if compiled.statement_end.shape[0] else ts
+    return (_unaliased(ts) if unalias else ts), opaque, parsed
 
 
 def _normalize_tree(text: str, grammar: Grammar, compiled: _Compiled) -> tuple[TokenStream, np.ndarray, bool]:
@@ -757,10 +760,10 @@ def _line_ends(ts: TokenStream, end: np.uint64) -> TokenStream:
 _native = threading.local()
 
 
-def _normalize_compiled(c, text: str, data: bytes, grammar: Grammar, compiled: _Compiled
+def _normalize_compiled(c, text: str, data: bytes, grammar: Grammar, compiled: _Compiled, unalias: bool = False
                         ) -> tuple[TokenStream, np.ndarray, bool]:
     """``_normalize_closed`` by the compiled twin: parse, walk, lex, hash and classify, then ``_drop_optional``
-    and ``_line_ends``, in one C call."""
+    and ``_line_ends`` (and ``_unaliased``), in one C call."""
     parsers = _native.__dict__.setdefault("parsers", {})
     parser = parsers.get(grammar.name)
     if parser is None:
@@ -774,7 +777,13 @@ def _normalize_compiled(c, text: str, data: bytes, grammar: Grammar, compiled: _
     if passes is None:
         passes = compiled.pass_tables = c.PassTables(_pass_tables(compiled))
     cps = None if len(data) == len(text) else codepoints(text)
-    arrays, opaque, parsed = c.normalize_code(parser, tables, passes, data, cps, grammars.parse_budget(len(data)))
+    aliases = None
+    if unalias:
+        aliases = _native.__dict__.get("aliases")
+        if aliases is None:
+            aliases = _native.aliases = c.AliasTables(_ALIAS_TABLE)
+    arrays, opaque, parsed = c.normalize_code(parser, tables, passes, data, cps, grammars.parse_budget(len(data)),
+                                              aliases)
     if arrays is None:
         return TokenStream.empty(text, grammar.name), opaque, parsed
     return TokenStream(text, grammar.name, *arrays), opaque, parsed
