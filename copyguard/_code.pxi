@@ -84,6 +84,8 @@ cdef enum:
     W_SOFT = 2
     W_BUILTIN = 4
 
+_EMPTY, _U64, _I64, _U8 = np.empty, np.dtype(np.uint64), np.dtype(np.int64), np.dtype(np.uint8)
+
 TREE_SITTER_VERSION = "0.26.1"  # of vendor/tree-sitter; the reference's binding must be the same release
 
 cdef uint64_t HASH_BASE = 0x100000001B3ULL
@@ -748,7 +750,7 @@ def normalize_code(CodeParser parser, CodeTables tables, PassTables passes, byte
                     err = _tokens(tables, &wide[0], n, &w, &toks)
         if err:
             raise MemoryError()
-        opaque = np.empty((w.opaque.n, 3), dtype=np.int64)
+        opaque = _EMPTY((w.opaque.n, 3), _I64)
         _fill_opaque(opaque, &w.opaque)
         if toks.n == 0:
             return None, opaque, not gave_up
@@ -1201,12 +1203,12 @@ cdef tuple _arrays(CodeParser parser, CodeTables t, PassTables passes, const Tok
             un = _pass_units(units, n_units, drop, at, m, kept, kidx, shift, units2)
             units = units2
     cdef Py_ssize_t size_out = kept + inserts
-    hashes_a = np.empty(size_out, dtype=np.uint64)
-    exact_a = np.empty(size_out, dtype=np.uint64)
-    starts_a = np.empty(size_out, dtype=np.int64)
-    ends_a = np.empty(size_out, dtype=np.int64)
-    kinds_a = np.empty(size_out, dtype=np.uint8)
-    units_a = np.empty((un, 2), dtype=np.int64)
+    hashes_a = _EMPTY(size_out, _U64)  # (positional, dtypes made once: a keyword call per array showed per text)
+    exact_a = _EMPTY(size_out, _U64)
+    starts_a = _EMPTY(size_out, _I64)
+    ends_a = _EMPTY(size_out, _I64)
+    kinds_a = _EMPTY(size_out, _U8)
+    units_a = _EMPTY((un, 2), _I64)
     cdef uint64_t[::1] ho = hashes_a, eo = exact_a
     cdef int64_t[::1] so = starts_a, no = ends_a
     cdef uint8_t[::1] ko = kinds_a

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from itertools import chain
 from typing import NamedTuple
 
@@ -786,7 +786,13 @@ def _normalize_compiled(c, text: str, data: bytes, grammar: Grammar, compiled: _
                                               aliases)
     if arrays is None:
         return TokenStream.empty(text, grammar.name), opaque, parsed
-    return TokenStream(text, grammar.name, *arrays), opaque, parsed
+    ts = _new_stream(TokenStream)  # TokenStream(text, grammar.name, *arrays) without the frozen dataclass's setattrs
+    ts.__dict__.update(zip(_STREAM_FIELDS, (text, grammar.name, *arrays)))
+    return ts, opaque, parsed
+
+
+_new_stream = object.__new__
+_STREAM_FIELDS = tuple(f.name for f in fields(TokenStream))
 
 
 def _pass_tables(c: _Compiled) -> tuple:

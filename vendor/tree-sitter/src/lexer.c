@@ -114,6 +114,15 @@ static void ts_lexer__get_lookahead(Lexer *self) {
   }
 
   const uint8_t *chunk = (const uint8_t *)self->chunk + position_in_chunk;
+
+  // copyguard: an ASCII byte of UTF-8 input is its own code point (what ts_decode_utf8 returns for it),
+  // read without the call through the decode function pointer (most source code is ASCII)
+  if (*chunk < 0x80 && self->input.encoding == TSInputEncodingUTF8) {
+    self->lookahead_size = 1;
+    self->data.lookahead = *chunk;
+    return;
+  }
+
   TSDecodeFunction decode =
     self->input.encoding == TSInputEncodingUTF8    ? ts_decode_utf8     :
     self->input.encoding == TSInputEncodingUTF16LE ? ts_decode_utf16_le :
