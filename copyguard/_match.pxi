@@ -375,11 +375,14 @@ cdef void _free_weigh(Weigh* ws) noexcept nogil:
 cdef int _weigh_region(const uint64_t* out_sh, const uint64_t* out_exact_sh, const uint8_t* common,
                        const double* weights, const uint8_t* held, const uint64_t* src_exact, const uint8_t* src_kinds,
                        int64_t o0, int64_t o1, int64_t s0, int64_t s1, int k, bint code, const uint64_t* labels,
-                       Weigh* ws, int64_t* boiler, int64_t* exact, double* weight, double* ew_out) noexcept nogil:
+                       Weigh* ws, int64_t* boiler, int64_t* exact, double* weight, double* ew_out,
+                       const uint64_t* out_exact, const uint8_t* out_kinds, const uint8_t* out_names,
+                       int64_t* names) noexcept nogil:
     """What one region weighs (``evidence.region_evidence``); -1 when memory runs out.
 
     ``held[i]``: whether output shingle ``i`` is among the source slice's shingles; ``src_exact`` and
-    ``src_kinds``: the slice's tokens (``s0:s1`` the region's part of them).
+    ``src_kinds``: the slice's tokens (``s0:s1`` the region's part of them). ``out_names`` (NULL: none
+    counted): the output tokens that may count as surviving names (``evidence.surviving_names``).
     """
     cdef Py_ssize_t size = o1 - o0, n, t, u, j, covered, n_a, n_b, n_exact, m_ex
     cdef int64_t last = o1 - k + 1 if o1 - k + 1 > o0 else o0
@@ -449,6 +452,10 @@ cdef int _weigh_region(const uint64_t* out_sh, const uint64_t* out_exact_sh, con
         exact[0] = n_a
         weight[0] = (0.0 + _pairwise(ws.part + size, n_b)) + (0.0 + ew)
         ew_out[0] = 0.0 + ew
+        if out_names != NULL and _surviving_names(out_exact, out_kinds, out_names, src_exact, src_kinds, o0, o1, s0, s1,
+                                                  k, ex_mark, ws.w, names):
+            free(mark)
+            return -1
     else:
         n_exact = 0
         for u in range(size):
@@ -456,6 +463,38 @@ cdef int _weigh_region(const uint64_t* out_sh, const uint64_t* out_exact_sh, con
         exact[0] = n_exact
         weight[0] = 0.0 + _pairwise(ws.w, size)
     free(mark)
+    return 0
+
+
+cdef int _surviving_names(const uint64_t* out_exact, const uint8_t* out_kinds, const uint8_t* out_names,
+                          const uint64_t* src_exact, const uint8_t* src_kinds, int64_t o0, int64_t o1, int64_t s0,
+                          int64_t s1, int k, const uint8_t* ex_mark, const double* w, int64_t* names) noexcept nogil:
+    """``evidence.surviving_names`` of one region: the distinct ``out_names`` tokens not counted exact whose source
+    token within ``k`` of the region's diagonal (from its start, or from its end) is of their kind and exact hash."""
+    cdef int64_t o, s, u, lo, hi, n = 0
+    cdef int side
+    cdef HashSet seen
+    cdef bint found
+    if _set_empty(&seen, o1 - o0):
+        return -1
+    for o in range(o0, o1):
+        u = o - o0
+        if not out_names[o] or (ex_mark[u] and w[u] > 0):
+            continue
+        found = False
+        for side in range(2):
+            lo = s0 + u - k if side == 0 else s1 - (o1 - o) - k
+            hi = lo + 2 * k
+            lo = lo if lo > s0 else s0
+            hi = hi if hi < s1 - 1 else s1 - 1
+            s = lo
+            while s <= hi and not found:
+                found = src_exact[s] == out_exact[o] and src_kinds[s] == out_kinds[o]
+                s += 1
+        if found and _set_add(&seen, out_exact[o]):
+            n += 1
+    free(seen.keys)
+    names[0] = n
     return 0
 
 
@@ -474,6 +513,7 @@ cdef struct RegionRow:
     int64_t exact
     double weight
     double exact_weight
+    int64_t names  # surviving names (``evidence.surviving_names``)
 
 
 cdef struct Rows:
@@ -495,6 +535,7 @@ cdef int _push_row(Rows* v, int64_t cand, int64_t o0, int64_t o1, int64_t s0, in
     v.p[v.n].cand, v.p[v.n].o0, v.p[v.n].o1, v.p[v.n].s0, v.p[v.n].s1 = cand, o0, o1, s0, s1
     v.p[v.n].similarity, v.p[v.n].kind = sim, kind
     v.p[v.n].boiler, v.p[v.n].exact, v.p[v.n].weight, v.p[v.n].exact_weight = 0, 0, 0.0, NAN
+    v.p[v.n].names = 0
     v.n += 1
     return 0
 
@@ -623,6 +664,7 @@ cdef struct Round:
     const uint64_t* out_exact_sh  # (these three NULL: regions are not weighed)
     const uint8_t* common
     const double* weights
+    const uint8_t* out_names  # (NULL: no surviving names counted)
     const uint64_t* labels
     Py_ssize_t n_out, min_tokens, min_distinct, max_gap, max_occurrences, max_tiles
     double min_similarity
@@ -786,7 +828,8 @@ cdef int _align_slice(Round* r, Py_ssize_t c, const uint64_t* src_hashes, const 
         if r.weights != NULL and _weigh_region(out_sh, r.out_exact_sh, r.common, r.weights, r.hit, src_exact,
                                                src_kinds, o0, o1, s0, s1, k, r.code, r.labels, &r.ws,
                                                &r.rows.p[r.rows.n - 1].boiler, &r.rows.p[r.rows.n - 1].exact,
-                                               &r.rows.p[r.rows.n - 1].weight, &r.rows.p[r.rows.n - 1].exact_weight):
+                                               &r.rows.p[r.rows.n - 1].weight, &r.rows.p[r.rows.n - 1].exact_weight,
+                                               r.out_exact, r.out_kinds, r.out_names, &r.rows.p[r.rows.n - 1].names):
             return -1
     for i in range(n_at):  # (``hit``: which output shingles the candidate holds, while it is weighed)
         r.hit[r.at[i]] = 0
@@ -797,7 +840,7 @@ cdef _round_setup(Round* r, const uint64_t[::1] out_sh, const uint64_t[::1] out_
                   const uint8_t[::1] out_kinds, int k, bint code, const uint64_t[::1] labels, Py_ssize_t min_tokens,
                   Py_ssize_t min_distinct, double min_similarity, Py_ssize_t max_gap, Py_ssize_t max_occurrences,
                   Py_ssize_t max_tiles, const uint64_t[::1] out_exact_sh, const uint8_t[::1] common,
-                  const double[::1] weights):
+                  const double[::1] weights, const uint8_t[::1] out_names):
     """``r`` zeroed and pointed at the output (checked here; the arrays stay referenced by the caller)."""
     cdef Py_ssize_t n_out = out_sh.shape[0]
     if weights is not None and (out_exact_sh is None or common is None or out_exact_sh.shape[0] != n_out or
@@ -805,6 +848,8 @@ cdef _round_setup(Round* r, const uint64_t[::1] out_sh, const uint64_t[::1] out_
         raise ValueError("output shingle arrays differ in length")
     if out_hashes.shape[0] != out_exact.shape[0] or out_hashes.shape[0] != out_kinds.shape[0]:
         raise ValueError("output token arrays differ in length")
+    if out_names is not None and out_names.shape[0] != out_hashes.shape[0]:
+        raise ValueError("out_names differs in length from the output tokens")
     if n_out and n_out + k - 1 != out_hashes.shape[0]:
         raise ValueError("output shingles do not match the output tokens")
     if k > labels.shape[0]:
@@ -822,6 +867,7 @@ cdef _round_setup(Round* r, const uint64_t[::1] out_sh, const uint64_t[::1] out_
         r.out_exact_sh = &out_exact_sh[0] if n_out else NULL
         r.common = &common[0] if n_out else NULL
         r.weights = &weights[0] if n_out else NULL  # (with no output shingle no slice is weighed)
+        r.out_names = &out_names[0] if out_names is not None and n_out else NULL
 
 
 cdef _round_arrays(const Round* r, bint weigh):
@@ -837,8 +883,9 @@ cdef _round_arrays(const Round* r, bint weigh):
     exact_arr = np.empty(r.rows.n, dtype=np.int64)
     weight_arr = np.empty(r.rows.n, dtype=np.float64)
     ew_arr = np.empty(r.rows.n, dtype=np.float64)
-    _fill_evidence(&r.rows, boiler_arr, exact_arr, weight_arr, ew_arr)
-    return cand_arr, tok_arr, sim_arr, kind_arr, boiler_arr, exact_arr, weight_arr, ew_arr
+    names_arr = np.empty(r.rows.n, dtype=np.int64)
+    _fill_evidence(&r.rows, boiler_arr, exact_arr, weight_arr, ew_arr, names_arr)
+    return cand_arr, tok_arr, sim_arr, kind_arr, boiler_arr, exact_arr, weight_arr, ew_arr, names_arr
 
 
 def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const uint64_t[::1] out_exact,
@@ -846,7 +893,7 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
                 const uint8_t[::1] src_kinds, const int64_t[::1] offsets, int k, bint code, const uint64_t[::1] labels,
                 Py_ssize_t min_tokens, Py_ssize_t min_distinct, double min_similarity, Py_ssize_t max_gap,
                 Py_ssize_t max_occurrences, Py_ssize_t max_tiles, const uint64_t[::1] out_exact_sh=None,
-                const uint8_t[::1] common=None, const double[::1] weights=None):
+                const uint8_t[::1] common=None, const double[::1] weights=None, const uint8_t[::1] out_names=None):
     """``match.align_batch``: the regions of the output copied from each source slice ``offsets[c]:offsets[c + 1]``.
 
     Per candidate: its shingles (code: identifiers renumbered), the output positions whose shingle it
@@ -854,7 +901,7 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
     ``match._measure``. Returns ``(cand, tok, similarity, kind)``: ``tok`` rows ``(o0, o1, s0, s1)``.
     With ``out_exact_sh``, ``common`` and ``weights`` (``region_evidence``'s), each region is also
     weighed while its candidate's shingles are at hand, and ``(boilerplate, exact, weight,
-    exact_weight)`` follow (``evidence.align_weigh``).
+    exact_weight, names)`` follow (``evidence.align_weigh``; ``names`` counted with ``out_names``).
     """
     cdef Py_ssize_t n_c = offsets.shape[0] - 1, c, lo
     cdef int err = 0
@@ -867,7 +914,7 @@ def align_batch(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, cons
         if offsets[c + 1] < offsets[c]:
             raise ValueError("offsets must not decrease")
     _round_setup(&r, out_sh, out_hashes, out_exact, out_kinds, k, code, labels, min_tokens, min_distinct,
-                 min_similarity, max_gap, max_occurrences, max_tiles, out_exact_sh, common, weights)
+                 min_similarity, max_gap, max_occurrences, max_tiles, out_exact_sh, common, weights, out_names)
     try:
         with nogil:
             err = _round_init(&r)
@@ -891,13 +938,13 @@ def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const
                Py_ssize_t min_tokens, Py_ssize_t min_distinct, double min_similarity, Py_ssize_t max_gap,
                Py_ssize_t max_occurrences, Py_ssize_t max_tiles, const uint64_t[::1] out_exact_sh,
                const uint8_t[::1] common, const double[::1] weights, bint reanchor, list stored=None,
-               const int64_t[:, ::1] channels=None):
+               const int64_t[:, ::1] channels=None, const uint8_t[::1] out_names=None):
     """``align_batch`` (weighed) of slices read where they lie: no slice is gathered into one array first.
 
     ``segments``: token arrays ``(hashes, exact, kinds, starts, ends)`` (uint64, uint64, uint8, uint32,
     uint32) of each segment; slice ``c`` is rows ``lo[c]:hi[c]`` of segment ``seg[c]`` or, when ``lo[c]``
     is negative, rows ``rows[-lo[c] - 1 : -hi[c] - 1]`` of it (picked rows: copied to a buffer). Returns
-    ``align_batch``'s eight arrays, then each region's source characters ``(first start, last end)`` and
+    ``align_batch``'s nine arrays, then each region's source characters ``(first start, last end)`` and
     each slice's (its tokens' least start, greatest end; ``(-1, -1)`` when it holds none). ``reanchor``:
     each region that is not verbatim is moved, before it is weighed, to the first place of its slice
     that holds the output's exact tokens, if one does (``match.reanchor``).
@@ -939,7 +986,7 @@ def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const
     if lo.shape[0] != n_c or hi.shape[0] != n_c:
         raise ValueError("seg, lo and hi differ in length")
     _round_setup(&r, out_sh, out_hashes, out_exact, out_kinds, k, code, labels, min_tokens, min_distinct,
-                 min_similarity, max_gap, max_occurrences, max_tiles, out_exact_sh, common, weights)
+                 min_similarity, max_gap, max_occurrences, max_tiles, out_exact_sh, common, weights, out_names)
     r.reanchor = reanchor
     try:
         hs = <const uint64_t**> malloc((n_s + 1) * sizeof(void*))
@@ -1113,11 +1160,12 @@ cdef void _fill_rows(const Rows* rows, int64_t[::1] cand, int64_t[:, ::1] tok, d
 
 
 cdef void _fill_evidence(const Rows* rows, int64_t[::1] boiler, int64_t[::1] exact, double[::1] weight,
-                         double[::1] exact_weight) noexcept:
+                         double[::1] exact_weight, int64_t[::1] names) noexcept:
     cdef Py_ssize_t i
     for i in range(rows.n):
         boiler[i], exact[i] = rows.p[i].boiler, rows.p[i].exact
         weight[i], exact_weight[i] = rows.p[i].weight, rows.p[i].exact_weight
+        names[i] = rows.p[i].names
 
 
 # --- the evidence of each region (``evidence.rarity`` and ``covered``, as ``Guard._align`` weighs a match) ----------
@@ -1126,11 +1174,14 @@ cdef void _fill_evidence(const Rows* rows, int64_t[::1] boiler, int64_t[::1] exa
 def region_evidence(const uint64_t[::1] out_sh, const uint64_t[::1] out_exact_sh, const uint8_t[::1] common,
                     const double[::1] weights, const uint64_t[::1] src_hashes, const uint64_t[::1] src_exact,
                     const uint8_t[::1] src_kinds, const int64_t[::1] offsets, const int64_t[::1] cand,
-                    const int64_t[:, ::1] tok, int k, bint code, const uint64_t[::1] labels):
-    """``evidence.region_evidence``: per region ``(boilerplate, exact, weight, exact_weight)``.
+                    const int64_t[:, ::1] tok, int k, bint code, const uint64_t[::1] labels,
+                    const uint64_t[::1] out_exact=None, const uint8_t[::1] out_kinds=None,
+                    const uint8_t[::1] out_names=None):
+    """``evidence.region_evidence``: per region ``(boilerplate, exact, weight, exact_weight, names)``.
 
     ``weights[i]``: what output shingle ``i`` weighs when it covers a token (``n ** -rarity``). Regions
-    of one candidate come one after the other: its shingle set is made once.
+    of one candidate come one after the other: its shingle set is made once. ``out_exact``,
+    ``out_kinds`` and ``out_names``: the output's tokens, to count surviving names (code; else 0).
     """
     cdef Py_ssize_t n_r = cand.shape[0], n_out = out_sh.shape[0], r, t, lo, ns, m, prev = -1, c, cap_sh = 0
     cdef int64_t o0, o1, last
@@ -1145,6 +1196,10 @@ def region_evidence(const uint64_t[::1] out_sh, const uint64_t[::1] out_exact_sh
         raise ValueError("tok must hold (o0, o1, s0, s1) per region")
     if k > labels.shape[0]:
         raise ValueError(f"shingle width {k} exceeds the {labels.shape[0]} identifier labels")
+    cdef bint naming = out_names is not None and code
+    if naming and (out_exact is None or out_kinds is None or out_exact.shape[0] != out_names.shape[0] or
+                   out_kinds.shape[0] != out_names.shape[0] or (n_out and out_names.shape[0] != n_out + k - 1)):
+        raise ValueError("output token arrays differ in length")
     for r in range(n_r):
         c = cand[r]
         if c < 0 or c + 1 >= offsets.shape[0] or tok[r, 0] < 0 or tok[r, 0] >= tok[r, 1] or \
@@ -1155,7 +1210,8 @@ def region_evidence(const uint64_t[::1] out_sh, const uint64_t[::1] out_exact_sh
     exact_arr = np.zeros(n_r, dtype=np.int64)
     weight_arr = np.zeros(n_r, dtype=np.float64)
     ew_arr = np.full(n_r, np.nan, dtype=np.float64)
-    cdef int64_t[::1] boiler = boiler_arr, exact = exact_arr
+    names_arr = np.zeros(n_r, dtype=np.int64)
+    cdef int64_t[::1] boiler = boiler_arr, exact = exact_arr, names = names_arr
     cdef double[::1] weight = weight_arr, ew_out = ew_arr
     memset(&src_set, 0, sizeof(HashSet))
     memset(&ws, 0, sizeof(Weigh))
@@ -1186,12 +1242,14 @@ def region_evidence(const uint64_t[::1] out_sh, const uint64_t[::1] out_exact_sh
                     held[t] = _set_has(&src_set, out_sh[t])
                 if _weigh_region(&out_sh[0], &out_exact_sh[0], &common[0], &weights[0], held,
                                  &src_exact[offsets[c]], &src_kinds[offsets[c]], o0, o1, tok[r, 2], tok[r, 3], k, code,
-                                 &labels[0], &ws, &boiler[r], &exact[r], &weight[r], &ew_out[r]):
+                                 &labels[0], &ws, &boiler[r], &exact[r], &weight[r], &ew_out[r],
+                                 &out_exact[0] if naming else NULL, &out_kinds[0] if naming else NULL,
+                                 &out_names[0] if naming else NULL, &names[r]):
                     err = -1
                     break
         if err:
             raise MemoryError()
-        return boiler_arr, exact_arr, weight_arr, ew_arr
+        return boiler_arr, exact_arr, weight_arr, ew_arr, names_arr
     finally:
         free(src_set.keys)
         free(sh)

@@ -29,7 +29,10 @@ Two things make the floors fair to short copies without flagging look-alikes:
   covers a whole block with exact text; a copy usually is the block. Renamed
   code tokens count too, weighted by rarity, against ``min_renamed_block``
   (shares add up): a function a minifier renamed throughout, copied alone
-  without its docs, whose structure few sources hold.
+  without its docs, whose structure few sources hold. So do the free names
+  such a copy kept at their places (``Match.names``, ``surviving_names``),
+  against ``min_names_block``: a minifier never renames the module functions
+  a one-statement wrapper calls, whose structure every wrapper holds.
 
 >>> from copyguard.match import Match, MatchKind
 >>> doc = Match("a.py", "MIT", MatchKind.VERBATIM, 1.0, (0, 90), (10, 100), "prose", 18)
@@ -55,7 +58,7 @@ from .index.query import SliceRows, TokenSlices
 from .match import MAX_TILES, Limits, Match, MatchKind, Region, Regions, align_batch, new_match
 from .match import reanchor as match_reanchor
 from .normalize import PROSE_ALIASES
-from .normalize.tokens import Tokens
+from .normalize.tokens import Kind, Tokens, hash_string
 from .sketch import _ID_LABELS, exact_shingles, stream_shingles
 
 _WORD = re.compile(r"\w")
@@ -76,6 +79,7 @@ class Floors:
     block_words: int = 8  # ... or words (shares add up), unweighted
     block_region: int = 8  # the shortest region a whole-block copy counts
     block_renamed: int = 0  # ... or rarity-weighted renamed code tokens (shares add up; 0: they do not count)
+    block_names: int = 0  # ... or surviving names of code regions (``Match.names``; shares add up; 0: they do not count)
 
 
 class Blocks:
@@ -576,7 +580,8 @@ def evidence(matches: list[Match], floors: Floors, with_boilerplate: bool = Fals
 
 def block_evidence(matches: list[Match], floors: Floors, beside: Sequence[Match] = ()) -> float:
     """The whole-block test's evidence: words and exact code tokens (``Match.exact``: repeats once), unweighted,
-    and renamed code tokens weighted by rarity (``Match.weight`` less ``Match.exact_weight``) against ``block_renamed``.
+    renamed code tokens weighted by rarity (``Match.weight`` less ``Match.exact_weight``) against ``block_renamed``,
+    and the names a renamed copy kept (``Match.names``) against ``block_names``.
 
     Regions of ``floors.block_region`` tokens and more count, and those of ``beside`` whatever their length
     (``beside_code``: short words that touch counted code of their source)."""
@@ -588,21 +593,25 @@ def block_evidence(matches: list[Match], floors: Floors, beside: Sequence[Match]
             if floors.block_renamed and m.lang not in PROSE_ALIASES and m.weight is not None:
                 renamed = m.weight - (m.exact_weight if m.exact_weight is not None else 0.0)
                 total += max(renamed, 0.0) / floors.block_renamed
+            if floors.block_names and m.lang not in PROSE_ALIASES:
+                total += m.names / floors.block_names
     return total
 
 
 def region_evidence(out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarray, counts: np.ndarray,
-                    exponent: float, sources: TokenSlices, regions: Regions, k: int, code: bool
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """What each region of ``regions`` weighs: ``(boilerplate, exact, weight, exact_weight)`` arrays.
+                    exponent: float, sources: TokenSlices, regions: Regions, k: int, code: bool,
+                    out: Tokens | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What each region of ``regions`` weighs: ``(boilerplate, exact, weight, exact_weight, names)`` arrays.
 
     Per region: its tokens no shared non-boilerplate shingle covers (``Match.boilerplate``), its exact
     tokens (``Match.exact``), its rarity weight (``Match.weight``) and, for code, the part of it from
-    the exact tokens (``Match.exact_weight``; NaN for words). ``out_exact``: the output's exact
+    the exact tokens (``Match.exact_weight``; NaN for words) and, given the output's tokens ``out``,
+    its surviving names (``Match.names``, ``surviving_names``; else 0). ``out_exact``: the output's exact
     shingles (code; any array of the shingles' length for words); ``counts``: how many sources hold
     each output shingle. The compiled twin weighs every region of a round in one call.
     """
     c = core()
+    naming = out is not None and code
     if c is not None:
         t = sources.tokens
         weights = np.maximum(counts, 1).astype(np.float64) ** -exponent  # as ``rarity`` makes them, once
@@ -612,10 +621,14 @@ def region_evidence(out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarra
             np.ascontiguousarray(t.hashes, dtype=np.uint64), np.ascontiguousarray(t.exact, dtype=np.uint64),
             np.ascontiguousarray(t.kinds, dtype=np.uint8), np.ascontiguousarray(sources.offsets, dtype=np.int64),
             np.ascontiguousarray(regions.cand, dtype=np.int64), np.ascontiguousarray(regions.tok, dtype=np.int64),
-            k, code, _ID_LABELS)
+            k, code, _ID_LABELS, *((np.ascontiguousarray(out.exact, dtype=np.uint64),
+                                    np.ascontiguousarray(out.kinds, dtype=np.uint8), name_mask(out))
+                                   if naming and out is not None else ()))
     n = len(regions)
     boilerplate, exact = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     weight, exact_weight = np.zeros(n, dtype=np.float64), np.full(n, np.nan)
+    names = np.zeros(n, dtype=np.int64)
+    mask = name_mask(out) if naming and out is not None else None
     src_sh = np.zeros(0, dtype=np.uint64)
     for i in range(n):
         ci = int(regions.cand[i])
@@ -631,15 +644,94 @@ def region_evidence(out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarra
             exact_weight[i] = float(np.sqrt(w[is_exact]).sum())
             exact[i] = int(np.count_nonzero(is_exact))
             weight[i] = float(w[~is_exact].sum()) + exact_weight[i]
+            if mask is not None and out is not None:
+                names[i] = surviving_names(out, mask, sources[ci], r, k, is_exact)
         else:  # words are compared as written: every covered word is exact
             exact[i] = int(np.count_nonzero(w))
             weight[i] = float(w.sum())
-    return boilerplate, exact, weight, exact_weight
+    return boilerplate, exact, weight, exact_weight, names
+
+
+# An identifier of fewer characters than this is no surviving name: a renamer's own names are one or two letters,
+# and three-letter ones are conventions independent code shares (``Any`` of a typed signature, tuning negatives).
+MIN_NAME_CHARS = 4
+
+
+def name_mask(out: Tokens) -> np.ndarray:
+    """The output tokens that may count as surviving names (uint8): identifiers (``Kind.IDENT``, names the
+    normalizer replaced by placeholders) of ``MIN_NAME_CHARS`` characters and more that the output does not bind.
+
+    A name the output declares (after ``def``, ``function``, ``class``, ``let``...) or assigns (``name =``,
+    not ``name ==``) is its own, wherever it occurs: a copy whose parameters were renamed keeps its function's
+    name, and independent code its conventional ones (``_LOGGER = logging.getLogger(__name__)``); the free
+    names it calls and passes are the source's.
+
+    >>> from copyguard.normalize import normalize
+    >>> ts = normalize("def ratio(part, whole):\\n    total = base_ratio(part, whole)\\n    return total == whole\\n", "python")
+    >>> [ts.token_text(i) for i in np.flatnonzero(name_mask(ts.tokens))]
+    ['part', 'whole', 'base_ratio', 'part', 'whole', 'whole']
+    """
+    ex = out.exact
+    ok = (out.kinds == Kind.IDENT) & (out.ends - out.starts >= MIN_NAME_CHARS)
+    bound = np.zeros(ex.shape[0], dtype=bool)
+    bound[1:] = isin_sorted(ex[:-1], _BINDERS) & (out.kinds[:-1] == Kind.OTHER)
+    assigned = np.zeros(ex.shape[0], dtype=bool)
+    assigned[:-1] = ex[1:] == _ASSIGN
+    assigned[:-2] &= ex[2:] != _ASSIGN
+    bound |= assigned
+    if bound.any():
+        ok &= ~isin_sorted(ex, sorted_unique(ex[bound & (out.kinds == Kind.IDENT)]))
+    return ok.astype(np.uint8)
+
+
+# Keywords that declare the name after them, and the assignment operator: names the output binds are its own.
+_BINDERS = np.sort(np.array([hash_string(w) for w in ("def", "class", "function", "fn", "func", "fun", "let", "const",
+                                                      "var")], dtype=np.uint64))
+_ASSIGN = np.uint64(hash_string("="))
+
+
+def surviving_names(out: Tokens, mask: np.ndarray, src: Tokens, region: Region, k: int, is_exact: np.ndarray) -> int:
+    """Distinct names a renamed copy kept from its source in ``region``: the free names a renamer may not touch.
+
+    A minifier renames the locals and parameters of a function, never the
+    globals it calls or the module functions it reaches (``baseZipObject``,
+    ``RotateAroundXY``); the normalizer replaced both by placeholders, so the
+    shingles of a one-statement wrapper are held by every wrapper of its
+    form. A name of ``mask`` (``name_mask``) counts when the source token
+    at its place in the region, give or take ``k`` tokens (from the region's
+    start or from its end: a near copy's edits shift the rest), has its kind
+    and exact hash, and it is not counted exact already (``is_exact``).
+
+    >>> from copyguard.normalize.tokens import Kind
+    >>> def toks(names):
+    ...     n = len(names)
+    ...     return Tokens(np.zeros(n, np.uint64), np.array([hash(x) % 2**63 for x in names], np.uint64),
+    ...                   np.full(n, Kind.IDENT, np.uint8), np.arange(n) * 10, np.arange(n) * 10 + [len(x) for x in names])
+    >>> out, src = toks(["e", "baseSet", "t", "baseSet"]), toks(["props", "baseSet", "values", "baseSet"])
+    >>> r = Region((0, 4), (0, 4), 1.0, MatchKind.RENAMED)
+    >>> surviving_names(out, name_mask(out), src, r, 1, np.zeros(4, bool))
+    1
+    """
+    (o0, o1), (s0, s1) = region.out_tok, region.src_tok
+    o = np.arange(o0, o1)
+    want = (mask[o0:o1] != 0) & ~is_exact
+    if not want.any() or s1 <= s0:
+        return 0
+    o = o[want]
+    ex, kinds = out.exact[o], out.kinds[o]
+    found = np.zeros(o.shape[0], dtype=bool)
+    for at in (s0 + (o - o0), s1 - (o1 - o)):  # the place on the diagonal from the start, and from the end
+        for d in range(-k, k + 1):
+            s = at + d
+            ok = (s >= s0) & (s < s1)
+            s = np.clip(s, s0, s1 - 1)
+            found |= ok & (src.exact[s] == ex) & (src.kinds[s] == kinds)
+    return int(sorted_unique(ex[found]).shape[0])
 
 
 def align_weigh(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarray, counts: np.ndarray,
                 exponent: float, sources: TokenSlices, k: int, code: bool, limits: Limits, max_occurrences: int = 32
-                ) -> tuple[Regions, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+                ) -> tuple[Regions, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """``align_batch`` of a round's candidates and the ``region_evidence`` of the regions found.
 
     The compiled twin weighs each region in the same call, while its
@@ -649,7 +741,7 @@ def align_weigh(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: 
     c = core()
     if c is None:
         regions = align_batch(out, out_sh, sources, k, code, limits, max_occurrences)
-        return regions, region_evidence(out_sh, out_exact, common, counts, exponent, sources, regions, k, code)
+        return regions, region_evidence(out_sh, out_exact, common, counts, exponent, sources, regions, k, code, out)
     t = sources.tokens
     u64, u8 = np.uint64, np.uint8
     cand, tok, sim, kind, *evidence = c.align_batch(
@@ -659,14 +751,15 @@ def align_weigh(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: 
         np.ascontiguousarray(t.kinds, dtype=u8), np.ascontiguousarray(sources.offsets, dtype=np.int64), k, code,
         _ID_LABELS, limits.min_tokens, limits.min_distinct_shingles, float(limits.min_similarity), limits.max_gap,
         max_occurrences, MAX_TILES, np.ascontiguousarray(out_exact, dtype=u64), np.ascontiguousarray(common, dtype=u8),
-        np.maximum(counts, 1).astype(np.float64) ** -exponent)
-    return Regions(cand, tok, sim, kind), (evidence[0], evidence[1], evidence[2], evidence[3])
+        np.maximum(counts, 1).astype(np.float64) ** -exponent, name_mask(out) if code else None)
+    return Regions(cand, tok, sim, kind), (evidence[0], evidence[1], evidence[2], evidence[3], evidence[4])
 
 
 def align_weigh_rows(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarray, counts: np.ndarray,
                      exponent: float, sources: SliceRows, k: int, code: bool, limits: Limits, max_occurrences: int = 32,
                      reanchor: bool = False, weights: np.ndarray | None = None
-                     ) -> tuple[Regions, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
+                     ) -> tuple[Regions, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray,
+                                np.ndarray]:
     """``align_weigh`` of slices where they lie, and the characters they span.
 
     Also returns each region's source characters (``(n, 2)``: its first token's start, its last token's
@@ -687,7 +780,7 @@ def align_weigh_rows(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, com
             if moved.shape[0]:  # weighed again where they now sit
                 again = region_evidence(out_sh, out_exact, common, counts, exponent, gathered,
                                         Regions(regions.cand[moved], regions.tok[moved], regions.similarity[moved],
-                                                regions.kind[moved]), k, code)
+                                                regions.kind[moved]), k, code, out)
                 weighed = tuple(x.copy() for x in weighed)  # type: ignore[assignment]
                 for whole, part in zip(weighed, again):
                     whole[moved] = part
@@ -703,8 +796,8 @@ def align_weigh_rows(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, com
         float(limits.min_similarity), limits.max_gap, max_occurrences, MAX_TILES,
         np.ascontiguousarray(out_exact, dtype=u64), np.ascontiguousarray(common, dtype=u8),
         rarity_weights(counts, exponent) if weights is None else weights, reanchor,
-        list(sources.stored) if sources.stored is not None else None, sources.channels)
-    return Regions(cand, tok, sim, kind), (rest[0], rest[1], rest[2], rest[3]), rest[4], rest[5]
+        list(sources.stored) if sources.stored is not None else None, sources.channels, name_mask(out) if code else None)
+    return Regions(cand, tok, sim, kind), (rest[0], rest[1], rest[2], rest[3], rest[4]), rest[5], rest[6]
 
 
 def rarity_weights(counts: np.ndarray, exponent: float) -> np.ndarray:
@@ -833,6 +926,7 @@ def _merged(a: Match, b: Match) -> Match:
         source_path=a.source_path, index=a.index, boilerplate=a.boilerplate + b.boilerplate, exact=a.exact + b.exact,
         weight=None if a.weight is None and b.weight is None else _weight(a) + _weight(b),
         exact_weight=None if a.exact_weight is None and b.exact_weight is None else _exact_weight(a) + _exact_weight(b),
+        names=a.names + b.names,
     ))
 
 

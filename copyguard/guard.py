@@ -428,7 +428,7 @@ class Guard:
             out_exact = exact_shingles(out, k) if query.code else query.shingles
         counts = np.ones(query.shingles.shape[0], dtype=np.int64) if counts is None else counts
         # code: a region not verbatim is moved where its slice holds the output's exact tokens (``match.reanchor``)
-        regions, (boilerplate, exact, weight, exact_weight), source_spans, spans = align_weigh_rows(
+        regions, (boilerplate, exact, weight, exact_weight, surviving), source_spans, spans = align_weigh_rows(
             out, query.shingles, out_exact, common, counts, float(self.policy.rarity), sources, k, query.code,
             self.policy.region_limits(ts.is_code), reanchor=query.code, weights=weights)
         for c, (lo, hi) in zip(cands, spans.tolist()):  # what ``Candidate.span`` would compute (``cross_channel``)
@@ -458,7 +458,7 @@ class Guard:
             regions, ts.text, out, ts.lang, sources, record, text,
             (lambda c: names[cands[c].shard]) if names else (lambda c: None),
             boilerplate=boilerplate if common.any() else None, exact=exact, weight=weight,
-            exact_weight=exact_weight if query.code else None, source_spans=source_spans)
+            exact_weight=exact_weight if query.code else None, source_spans=source_spans, names=surviving)
 
 
 # Code blocks of an answer parsed one by one; past them, the rest of each language is parsed in one piece.

@@ -65,6 +65,9 @@ class Match:
     # ones n ** (-rarity / 2)); None: not weighed (copyguard.evidence counts tokens - boilerplate)
     weight: float | None = None
     exact_weight: float | None = None  # the part of ``weight`` from the exact tokens
+    # distinct identifiers kept as written at their place in the source outside exact runs: the free names a renamer
+    # may not touch (``copyguard.evidence.surviving_names``; code only)
+    names: int = 0
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -74,6 +77,8 @@ class Match:
         d["output_span"] = list(self.output_span)
         d["source_span"] = list(self.source_span)
         d["similarity"] = round(self.similarity, 4)
+        if not d["names"]:
+            del d["names"]
         for key in ("weight", "exact_weight"):
             if d[key] is None:
                 del d[key]
@@ -434,7 +439,8 @@ def attribute_batch(regions: Regions, out_text: str, out: Tokens, lang: str, sou
                     record: Callable[[int], SourceRecord], text: Callable[[int], str],
                     index: Callable[[int], str | None] = lambda c: None, *, boilerplate: np.ndarray | None = None,
                     exact: np.ndarray | None = None, weight: np.ndarray | None = None,
-                    exact_weight: np.ndarray | None = None, source_spans: np.ndarray | None = None) -> list[Match]:
+                    exact_weight: np.ndarray | None = None, source_spans: np.ndarray | None = None,
+                    names: np.ndarray | None = None) -> list[Match]:
     """``attribute`` of every region of ``regions``: one ``Match`` each, with the measures given per region.
 
     ``record(c)``, ``text(c)`` and ``index(c)``: the source record, the source text (read only for a
@@ -452,11 +458,11 @@ def attribute_batch(regions: Regions, out_text: str, out: Tokens, lang: str, sou
     spans = zip(out.starts[tok[:, 0]].tolist(), out.ends[tok[:, 1] - 1].tolist(), source_spans[:, 0].tolist(),
                 source_spans[:, 1].tolist())
     n = len(regions)
-    cols = [x.tolist() if x is not None else [0] * n for x in (boilerplate, exact)]
+    cols = [x.tolist() if x is not None else [0] * n for x in (boilerplate, exact, names)]
     weights = [x.tolist() if x is not None else [None] * n for x in (weight, exact_weight)]
     out_list = []
     named: dict[int, tuple[str, str | None, str | None, str | None]] = {}  # slice -> its source's names, read once
-    for c, (o0, o1, s0, s1), sim, kind, (a, b, x, y), boiler, exact_i, weight_i, exact_weight_i in zip(
+    for c, (o0, o1, s0, s1), sim, kind, (a, b, x, y), boiler, exact_i, names_i, weight_i, exact_weight_i in zip(
             regions.cand.tolist(), tok.tolist(), regions.similarity.tolist(), regions.kind.tolist(), spans, *cols,
             *weights):
         who = named.get(c)
@@ -469,7 +475,7 @@ def attribute_batch(regions: Regions, out_text: str, out: Tokens, lang: str, sou
             "source": who[0], "license": who[1], "kind": KINDS[kind], "similarity": sim, "output_span": (a, b),
             "source_span": (x, y), "lang": lang, "tokens": o1 - o0, "renames": renames, "source_path": who[2],
             "index": who[3], "boilerplate": boiler, "exact": exact_i, "weight": weight_i,
-            "exact_weight": exact_weight_i})
+            "exact_weight": exact_weight_i, "names": names_i})
         out_list.append(m)
     return out_list
 

@@ -61,7 +61,8 @@ class Policy:
     min_tokens_block: int = 14  # ... reported from this many exact code tokens ...
     min_words_block: int = 8  # ... or words (shares add up), unweighted ...
     min_region_block: int = 8  # ... counting regions of this many tokens or words and more
-    min_renamed_block: int = 24  # ... or this many rarity-weighted renamed code tokens (shares add up; 0: off)
+    min_renamed_block: int = 24  # ... or this many rarity-weighted renamed code tokens (shares add up; 0: off) ...
+    min_names_block: int = 3  # ... or this many names a renamed copy kept from its source (shares add up; 0: off)
     min_region_cover: int = 4  # regions of words this short cover the block they are in, never count as evidence
     min_held_shingles: int = 3  # a source holding this many of the output's rare shingles is aligned (0: off) ...
     # ... whatever the bands proposed, and reported only as a whole-block copy when no band proposed it
@@ -90,7 +91,8 @@ class Policy:
             raise ConfigError(f"max_shingle_share must be a number in [0, 1], got {share!r}")
         for name in ("min_tokens_code", "min_tokens_prose", "min_tokens_exact", "min_region_tokens",
                      "min_tokens_block", "min_words_block", "min_region_block", "min_distinct_shingles", "max_gap",
-                     "max_sources", "max_shingle_sources", "min_held_shingles", "min_region_cover", "min_renamed_block"):
+                     "max_sources", "max_shingle_sources", "min_held_shingles", "min_region_cover", "min_renamed_block",
+                     "min_names_block"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
@@ -98,7 +100,7 @@ class Policy:
             raise ConfigError("max_sources must be at least 1 (0 would align no candidate: nothing would be found)")
         for name in ("min_tokens_code", "min_tokens_prose", "min_tokens_exact", "min_region_tokens",
                      "min_tokens_block", "min_words_block", "min_region_block", "min_distinct_shingles",
-                     "min_region_cover", "min_renamed_block"):
+                     "min_region_cover", "min_renamed_block", "min_names_block"):
             if getattr(self, name) > MAX_FLOOR:
                 raise ConfigError(f"{name} = {getattr(self, name)} is over {MAX_FLOOR:,}: no realistic copy "
                                   f"would be found")
@@ -151,7 +153,7 @@ class Policy:
         """
         return Floors(self.min_tokens_code, self.min_tokens_prose, self.min_tokens_exact, self.min_region_tokens,
                       self.block_share, self.min_tokens_block, self.min_words_block, self.min_region_block,
-                      self.min_renamed_block)
+                      self.min_renamed_block, self.min_names_block)
 
     def action_for(self, license: str | None, source: str | None = None) -> Action:
         """The action for a match: per source first, then per license, then the default."""

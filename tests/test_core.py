@@ -530,7 +530,9 @@ def _batch(rng, code, n_src):
     h, x, kd = _copies(rng, parts, int(rng.integers(1, 6)))
     if not code:
         kd = np.zeros_like(kd)
-    out = Tokens(h, x, kd, np.arange(h.shape[0], dtype=np.int64), np.arange(h.shape[0], dtype=np.int64) + 1)
+    # tokens of 1 to 4 characters, by their exact hash: names of 3 and more may count as surviving names
+    out = Tokens(h, x, kd, np.arange(h.shape[0], dtype=np.int64),
+                 np.arange(h.shape[0], dtype=np.int64) + 1 + (x % np.uint64(4)).astype(np.int64))
     slices = [Tokens(a, b, c if code else np.zeros_like(c), np.arange(a.shape[0], dtype=np.uint32),
                      np.arange(a.shape[0], dtype=np.uint32) + 1) for a, b, c in parts]
     if n_src > 1:  # a slice repeated: two candidates of one round may hold the same text
@@ -543,10 +545,11 @@ def test_a_round_aligned_and_weighed_in_one_call_equals_reference():
     copies with renames, edits, repeats (small alphabets), sources too short for one shingle, boilerplate
     masks, source counts and rarities."""
     found = [_one_round(seed) for seed in range(16)]
-    assert sum(n > 0 for n in found) >= 10  # most rounds find copies: the comparison is not of empty arrays
+    assert sum(n > 0 for n, _ in found) >= 10  # most rounds find copies: the comparison is not of empty arrays
+    assert sum(names for _, names in found) > 0  # and some regions count surviving names
 
 
-def _one_round(seed: int) -> int:
+def _one_round(seed: int) -> tuple[int, int]:
     from copyguard.evidence import align_weigh, region_evidence
     from copyguard.match import Limits, align_batch
 
@@ -561,12 +564,14 @@ def _one_round(seed: int) -> int:
     for f in ("cand", "tok", "similarity", "kind"):
         same(getattr(fast, f), getattr(slow, f))
     out_exact = sketch.exact_shingles(out, k) if code else out_sh
+    names = 0
     for exponent in (0.0, 0.5, 1.0, 1.7):
         common = rng.random(out_sh.shape[0]) < rng.choice([0.0, 0.1, 0.5])
         counts = rng.integers(0, 40, out_sh.shape[0])
-        a, b = both(region_evidence, out_sh, out_exact, common, counts, exponent, sources, fast, k, code)
+        a, b = both(region_evidence, out_sh, out_exact, common, counts, exponent, sources, fast, k, code, out)
         (fast_r, c), (slow_r, d) = both(align_weigh, out, out_sh, out_exact, common, counts, exponent, sources, k,
                                         code, limits)
+        names += int(a[4].sum())
         for f in ("cand", "tok", "similarity", "kind"):
             same(getattr(fast_r, f), getattr(slow, f))
             same(getattr(slow_r, f), getattr(slow, f))
@@ -574,7 +579,7 @@ def _one_round(seed: int) -> int:
             for u in (y, z, w):
                 assert x.dtype == u.dtype and np.array_equal(x.view(np.uint64 if x.dtype == np.float64 else x.dtype),
                                                              u.view(np.uint64 if u.dtype == np.float64 else u.dtype))
-    return len(fast)
+    return len(fast), names
 
 
 def test_a_round_read_in_place_equals_reference():
@@ -674,9 +679,10 @@ def test_a_round_of_real_code_against_its_sources_equals_reference():
     assert set(fast.cand.tolist()) == {0, 1, 2} and 1 in fast.kind.tolist()  # the renamed copy is found renamed
     counts = np.arange(out_sh.shape[0]) % 7
     a, b = both(region_evidence, out_sh, sketch.exact_shingles(out.tokens, 6), counts > 5, counts, 1.0, sources,
-                fast, 6, True)
+                fast, 6, True, out.tokens)
     for x, y in zip(a, b):
         assert np.array_equal(x, y)
+    assert a[4][fast.kind == 1].sum() > 0  # the renamed copy kept names it calls (``_siftdown``...)
 
 
 NOTICES = '''# Copyright 2020 Someone. Licensed under

@@ -267,6 +267,29 @@ def test_a_renamed_function_of_rare_structure_copied_as_a_whole_block_is_reporte
     assert not Guard.open(tmp_path / "idx").check(inside).flagged  # a part of one's own code: no whole-block copy
 
 
+WORDS = ("Alpha", "Bravo", "Delta", "Gamma", "Kilo", "Lima")
+
+
+def _wrapper(word: str, names: tuple[str, ...] = ("object", "paths", "guard")) -> str:
+    a, b, c = names
+    return (f"function pick{word}({a}, {b}, {c}) {{\n"
+            f"  return basePick{word}({a}, hasPath{word}, {b}, castPath{word}, {c});\n}}\n")
+
+
+def test_a_minified_wrapper_that_kept_the_free_names_of_its_source_is_a_whole_block_copy(tmp_path):
+    """terser renames a one-statement wrapper's parameters and its own name, never the module functions it calls:
+    six sources hold its structure, so the rarity weights leave the renamed tokens little; the three names it kept
+    at their places (``Match.names``) make the block a copy. The same structure calling other names is not one."""
+    docs = [Document(f"pick{w}.js", _wrapper(w), "javascript", "MIT", None) for w in WORDS]
+    index_documents(docs, str(tmp_path / "idx"))
+    minified = _wrapper("Kilo", ("e", "t", "r")).replace("function pickKilo", "function n")
+    v = Guard.open(tmp_path / "idx").check(f"```javascript\n{minified}```\n")
+    assert [m.source for m in v.matches] == ["pickKilo.js"] and v.matches[0].names == 3 and v.matches[0].exact == 0
+    assert not Guard.open(tmp_path / "idx", Policy(min_names_block=0)).check(f"```javascript\n{minified}```\n").flagged
+    other = minified.replace("Kilo", "Papa")  # an independent wrapper of the same form: its own names
+    assert not Guard.open(tmp_path / "idx").check(f"```javascript\n{other}```\n").flagged
+
+
 def test_structure_many_sources_hold_weighs_little_and_is_reported_as_discounted(weighed):
     answer = f"```python\n{_helper(99)}```\n"  # renamed: only normalized shingles, each held by the six h*.py
     v = Guard.open(weighed).check(answer)
