@@ -757,7 +757,7 @@ def align_weigh(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: 
 
 def align_weigh_rows(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarray, counts: np.ndarray,
                      exponent: float, sources: SliceRows, k: int, code: bool, limits: Limits, max_occurrences: int = 32,
-                     reanchor: bool = False, weights: np.ndarray | None = None
+                     reanchor: bool = False, weights: np.ndarray | None = None, names: np.ndarray | None = None
                      ) -> tuple[Regions, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray,
                                 np.ndarray]:
     """``align_weigh`` of slices where they lie, and the characters they span.
@@ -768,7 +768,8 @@ def align_weigh_rows(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, com
     output's exact tokens (``match.reanchor``), and weighed there. The compiled twin reads the slices in
     the segments' arrays, none gathered; the reference gathers them (``SliceRows.gather``) and runs
     ``align_weigh``, ``reanchor`` and ``region_evidence`` of the regions moved. ``weights``:
-    ``rarity_weights(counts, exponent)``, when the caller made them already (once per output stream).
+    ``rarity_weights(counts, exponent)``, and ``names``: ``name_mask(out)``, when the caller made them already
+    (once per output stream).
     """
     c = core()
     if c is None:
@@ -796,7 +797,8 @@ def align_weigh_rows(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, com
         float(limits.min_similarity), limits.max_gap, max_occurrences, MAX_TILES,
         np.ascontiguousarray(out_exact, dtype=u64), np.ascontiguousarray(common, dtype=u8),
         rarity_weights(counts, exponent) if weights is None else weights, reanchor,
-        list(sources.stored) if sources.stored is not None else None, sources.channels, name_mask(out) if code else None)
+        list(sources.stored) if sources.stored is not None else None, sources.channels,
+        (name_mask(out) if names is None else names) if code else None)
     return Regions(cand, tok, sim, kind), (rest[0], rest[1], rest[2], rest[3], rest[4]), rest[5], rest[6]
 
 

@@ -44,7 +44,7 @@ from .candidates import (
     without,
 )
 from .errors import ConfigError, IndexFormatError, IndexStoreError
-from .evidence import Blocks, align_weigh_rows, rarity_weights, reported, weigh
+from .evidence import Blocks, align_weigh_rows, name_mask, rarity_weights, reported, weigh
 from .index import Index
 from .index.manifest import MANIFEST, check_compatible
 from .index.segment import SourceRecord
@@ -356,6 +356,7 @@ class Guard:
         qualified: set[tuple[str | None, str]] = set()
         exact: dict[int, np.ndarray] = {}  # each stream's exact shingles (code), made once if it has candidates
         weights: dict[int, np.ndarray] = {}  # and what each of its shingles weighs (``rarity_weights``)
+        masks: dict[int, np.ndarray | None] = {}  # and which of its tokens may be surviving names (``name_mask``)
         records: dict[tuple[int, int], SourceRecord] = {}  # (shard, ref) -> its record, read once per check
 
         def align(i: int, cands: list[Candidate]) -> tuple[list[Candidate], list[Match]]:
@@ -365,8 +366,9 @@ class Guard:
             if fresh and i not in exact:
                 exact[i] = exact_shingles(streams[i].tokens, queries[i].k) if queries[i].code else queries[i].shingles
                 weights[i] = rarity_weights(counts[i], float(p.rarity))
+                masks[i] = name_mask(streams[i].tokens) if queries[i].code else None
             return fresh, self._align(indexes, streams[i], queries[i], fresh, common[i], counts[i], exact.get(i), blocks,
-                                      weights.get(i), records)
+                                      weights.get(i), records, masks.get(i))
 
         def source_key(c: Candidate) -> tuple[str | None, str]:
             """(index name, source id) of a candidate."""
@@ -408,7 +410,8 @@ class Guard:
     def _align(self, indexes: tuple[Index, ...], ts: TokenStream, query: Query, cands: list[Candidate],
                common: np.ndarray, counts: np.ndarray | None = None, out_exact: np.ndarray | None = None,
                blocks: Blocks | None = None, weights: np.ndarray | None = None,
-               records: dict[tuple[int, int], SourceRecord] | None = None) -> list[Match]:
+               records: dict[tuple[int, int], SourceRecord] | None = None,
+               mask: np.ndarray | None = None) -> list[Match]:
         """Regions of ``ts`` copied from each candidate, attributed and weighed; the floors are applied later, over all.
 
         ``common`` marks the output shingles held by too many sources: the
@@ -418,7 +421,8 @@ class Guard:
         All candidates are aligned and weighed in one call. ``out_exact``: the stream's exact shingles
         (code), when the rounds made them already. ``blocks``: where the whole-block test finds each
         source's text (``Blocks.sources``). ``weights``: what each output shingle weighs
-        (``rarity_weights``), and ``records``: (shard, ref) -> source record, kept by the rounds.
+        (``rarity_weights``), ``records``: (shard, ref) -> source record, kept by the rounds, and ``mask``: which
+        output tokens may be surviving names (``name_mask``), made once per stream.
         """
         if not cands:
             return []
@@ -430,7 +434,7 @@ class Guard:
         # code: a region not verbatim is moved where its slice holds the output's exact tokens (``match.reanchor``)
         regions, (boilerplate, exact, weight, exact_weight, surviving), source_spans, spans = align_weigh_rows(
             out, query.shingles, out_exact, common, counts, float(self.policy.rarity), sources, k, query.code,
-            self.policy.region_limits(ts.is_code), reanchor=query.code, weights=weights)
+            self.policy.region_limits(ts.is_code), reanchor=query.code, weights=weights, names=mask)
         for c, (lo, hi) in zip(cands, spans.tolist()):  # what ``Candidate.span`` would compute (``cross_channel``)
             if lo >= 0:
                 c.__dict__.setdefault("span", (lo, hi))
