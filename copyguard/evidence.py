@@ -49,6 +49,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -150,6 +151,15 @@ class Blocks:
         self._shares: dict[tuple, float] = {}  # a source's regions are tested each round and again by ``weigh``
         # (index, source id) -> its text, read on demand: what ``agreeing`` compares a match's surroundings with
         self.sources: dict[tuple[str | None, str], Callable[[], str]] = {}
+        self._texts: dict[tuple[str | None, str], str] = {}  # ... each read once per check (``read``)
+
+    def read(self, key: tuple[str | None, str]) -> str:
+        """The text of source ``key`` (``(index, source id)``, registered in ``sources``), read once per check: the
+        rounds test a source's regions each round, and ``weigh`` merges them after."""
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = self.sources[key]()
+        return text
 
     @classmethod
     def whole(cls, text: str, tokens: np.ndarray | None = None, short: int = 0, code: np.ndarray | None = None,
@@ -292,14 +302,10 @@ class Blocks:
             self._sort_tokens()
         code = self._code or []
         out: list[tuple[int, int]] = []
-        texts: dict[tuple[str | None, str], str] = {}
         for m in matches:
-            read = self.sources.get((m.index, m.source))
-            if read is None:
+            if (m.index, m.source) not in self.sources:
                 continue
-            if (m.index, m.source) not in texts:
-                texts[(m.index, m.source)] = read()
-            src = texts[(m.index, m.source)]
+            src = self.read((m.index, m.source))
             (o0, o1), (s0, s1) = m.output_span, m.source_span
             words = m.lang in PROSE_ALIASES
             far = m.kind == MatchKind.VERBATIM  # a look-alike's surroundings: the first stretch only
@@ -463,7 +469,9 @@ def weigh(text: str, matches: Iterable[Match], floors: Floors, blocks: Blocks | 
         if n != len(found):
             shown = reported(found, floors, blocks, (index, source) in (blocks_only or ()))
         if shown:
-            out.extend(merge_touching(text, shown, blocks.sources.get((index, source)) if blocks is not None else None))
+            key = (index, source)
+            read = partial(blocks.read, key) if blocks is not None and key in blocks.sources else None
+            out.extend(merge_touching(text, shown, read))
         elif evidence(found, floors, with_boilerplate=True) >= 1.0:
             discounted.append(source)
     return out, tuple(discounted)
@@ -522,19 +530,15 @@ def beside_code(matches: Sequence[Match], counted: Sequence[Match], floors: Floo
     if not code:
         return []
     out: list[Match] = []
-    texts: dict[tuple[str | None, str], str] = {}
     for m in matches:
         if m.lang not in PROSE_ALIASES or m.tokens >= floors.block_region or m.exact <= 0:
             continue
-        read = blocks.sources.get((m.index, m.source))
-        if read is None:
+        if (m.index, m.source) not in blocks.sources:
             continue
         for c in code:
             if c.source != m.source or c.index != m.index or not _touch(blocks.text, m.output_span, c.output_span):
                 continue
-            if (m.index, m.source) not in texts:
-                texts[(m.index, m.source)] = read()
-            src = texts[(m.index, m.source)]
+            src = blocks.read((m.index, m.source))
             if _touch(src, _nearest(m, c, src).source_span, c.source_span):
                 out.append(m)
                 break
