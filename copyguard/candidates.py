@@ -285,10 +285,7 @@ def _candidates(indexes: Sequence[Index], margins: list[int], keys: list[int], c
         shard = key >> _SHARD_SHIFT
         margin = margins[shard]
         a -= margin
-        c = _new(Candidate)
-        _set(c, "__dict__", {"ref": key & mask, "containment": best, "index": indexes[shard],
-                             "rows": (a if a > 0 else 0, b + margin), "shard": shard})
-        out.append(c)
+        out.append(_new_candidate(key & mask, best, indexes[shard], (a if a > 0 else 0, b + margin), shard))
     return out
 
 
