@@ -252,6 +252,12 @@ cdef bint _exact_span(const Spans* v, int64_t s, int64_t e) noexcept nogil:
     return False
 
 
+ctypedef fused ucs_t:  # a str's characters as CPython stores them (PyUnicode_KIND 1, 2 or 4 bytes)
+    uint8_t
+    uint16_t
+    uint32_t
+
+
 ctypedef fused chars_t:
     uint8_t
     uint32_t
@@ -338,7 +344,7 @@ cdef inline uint8_t _class_of(uint32_t cp, const uint8_t* ascii_class) noexcept 
     return K_WORD
 
 
-cdef inline uint64_t _span_hash(const chars_t* cps, int64_t s, int64_t e) noexcept nogil:
+cdef inline uint64_t _span_hash(const ucs_t* cps, int64_t s, int64_t e) noexcept nogil:
     """``tokens.span_hashes`` of one span: sum of cp[s + j] * BASE**j, the length mixed in, then mix64."""
     cdef uint64_t acc = 0
     cdef int64_t i = e - 1
@@ -815,11 +821,6 @@ def parse_only(CodeParser parser, bytes data, uint64_t budget):
     return not gave_up
 
 
-ctypedef fused ucs_t:  # a str's characters as CPython stores them (PyUnicode_KIND 1, 2 or 4 bytes)
-    uint8_t
-    uint16_t
-    uint32_t
-
 
 cdef extern from "Python.h":
     int PyUnicode_KIND(object o)
@@ -895,20 +896,10 @@ def hash_string(str text):
     cdef const void* data = PyUnicode_DATA(text)
     cdef Py_ssize_t n = len(text)
     if kind == 1:
-        return _str_hash(<const uint8_t*> data, n)
+        return _span_hash(<const uint8_t*> data, 0, n)
     if kind == 2:
-        return _str_hash(<const uint16_t*> data, n)
-    return _str_hash(<const uint32_t*> data, n)
-
-
-cdef uint64_t _str_hash(const ucs_t* cps, Py_ssize_t n) noexcept nogil:
-    """``_span_hash`` of ``[0, n)`` on a str's storage."""
-    cdef uint64_t acc = 0
-    cdef Py_ssize_t i = n - 1
-    while i >= 0:
-        acc = acc * HASH_BASE + cps[i]
-        i -= 1
-    return mix64(acc ^ (<uint64_t> n * POLY))
+        return _span_hash(<const uint16_t*> data, 0, n)
+    return _span_hash(<const uint32_t*> data, 0, n)
 
 
 cdef Py_ssize_t _word_units(const ucs_t* cps, const int64_t[:, ::1] opaque, int min_words, const char* nw,
