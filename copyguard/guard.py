@@ -48,7 +48,7 @@ from .evidence import Blocks, align_weigh_rows, name_mask, rarity_weights, repor
 from .index import Index
 from .index.manifest import MANIFEST, check_compatible
 from .index.segment import SourceRecord
-from .match import Match, attribute_batch
+from .match import Match, MatchKind, attribute_batch, near_rename_map
 from .match import shared_positions as match_shared_positions
 from .normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
 from .normalize.code import normalize_code_spans, words_in
@@ -159,6 +159,7 @@ class Guard:
         known: dict[tuple[str | None, str], tuple[int, list[Match]]] = {}
         matches, truncated = self._rounds(indexes, streams, queries, common, ranked, counts, blocks, held, known)
         kept, discounted = weigh(text, matches, p.floors(), blocks, held, known)
+        kept = [_with_renames(m, text, blocks, self.params.shingle_code) for m in kept]
         spans = merge_spans(span for ts, q, b in zip(streams, queries, declared)
                             for span in base_spans(ts, b, q.k, p.min_region_tokens))
         if spans:
@@ -471,6 +472,22 @@ MAX_CODE_BLOCKS = 256
 MAX_ROUNDS = 32
 # Checks of a redacted text before ``Guard.redact`` withholds the whole text.
 REDACT_ROUNDS = 4
+
+
+def _with_renames(m: Match, text: str, blocks: Blocks, k: int) -> Match:
+    """A near copy of code with the names it renamed (``near_rename_map`` on its two spans, read again).
+
+    Verification aligns a near copy by runs, not token for token, so only a
+    renamed or verbatim region has its renames already; a reviewer wants them
+    for the copy that was renamed and lightly edited too.
+    """
+    if m.kind != MatchKind.NEAR or m.renames or m.lang in PROSE_ALIASES or (m.index, m.source) not in blocks.sources:
+        return m
+    (a, b), (x, y) = m.output_span, m.source_span
+    src_text = blocks.read((m.index, m.source))[x:y]
+    out, src = normalize(text[a:b], m.lang), normalize(src_text, m.lang)
+    renames = near_rename_map(out.text, out.tokens, src.text, src.tokens, k)
+    return replace(m, renames=renames) if renames else m
 
 
 def shared_positions(query: Query, src_sorted: np.ndarray) -> np.ndarray:

@@ -420,6 +420,54 @@ def rename_map(out_text: str, out: Tokens, src_text: str, src: Tokens) -> dict[s
     return renames
 
 
+def _once(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The values that occur once in ``x``, sorted, and their positions."""
+    order = np.argsort(x, kind="stable")
+    s = x[order]
+    single = np.ones(s.shape[0], dtype=bool)
+    same = s[1:] == s[:-1]
+    single[1:] &= ~same
+    single[:-1] &= ~same
+    return s[single], order[single]
+
+
+def near_rename_map(out_text: str, out: Tokens, src_text: str, src: Tokens, k: int) -> dict[str, str]:
+    """Output identifier -> source identifier for a near copy, whose regions are not aligned token for token.
+
+    The tokens under a shingle that occurs once in each region are aligned
+    (shingles number identifiers, so a renamed run still agrees); a name
+    aligned with one other name wherever it is aligned is renamed, one aligned
+    with two is left out.
+
+    >>> from copyguard.normalize import normalize
+    >>> a = "def f(xs):\\n    total = 0\\n    for x in xs:\\n        total += x * x\\n    return total + 1\\n"
+    >>> b = "def g(items):\\n    acc = 0\\n    for it in items:\\n        acc += it * it\\n    print(acc)\\n    return acc\\n"
+    >>> near_rename_map(b, normalize(b, "python").tokens, a, normalize(a, "python").tokens, 4)
+    {'g': 'f', 'items': 'xs', 'acc': 'total', 'it': 'x'}
+    """
+    a, b = stream_shingles(out, k, True), stream_shingles(src, k, True)
+    if a.shape[0] == 0 or b.shape[0] == 0:
+        return {}
+    va, pa = _once(a)
+    vb, pb = _once(b)
+    at = np.minimum(np.searchsorted(vb, va), vb.shape[0] - 1)
+    hit = vb[at] == va
+    step = np.arange(k, dtype=np.int64)
+    i = (pa[hit][:, None] + step).ravel()
+    j = (pb[at[hit]][:, None] + step).ravel()
+    named = (out.kinds[i] == Kind.IDENT) & (src.kinds[j] == Kind.IDENT)
+    i, j = i[named], j[named]
+    order = np.lexsort((j, i))  # distinct (output, source) token pairs, in output order
+    i, j = i[order], j[order]
+    first = np.ones(i.shape[0], dtype=bool)
+    first[1:] = (i[1:] != i[:-1]) | (j[1:] != j[:-1])
+    pairs: dict[str, set[str]] = {}
+    for x, y in zip(i[first].tolist(), j[first].tolist()):
+        pairs.setdefault(out_text[int(out.starts[x]) : int(out.ends[x])], set()).add(
+            src_text[int(src.starts[y]) : int(src.ends[y])])
+    return {new: old.pop() for new, old in pairs.items() if len(old) == 1 and new not in old}
+
+
 def attribute(region: Region, out_text: str, out: Tokens, lang: str, src: Tokens, src_text: str,
               source: SourceRecord) -> Match:
     """A ``Match`` for ``region``: token ranges turned into character spans of both texts, plus the renames."""

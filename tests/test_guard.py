@@ -90,6 +90,18 @@ def test_copy_with_a_tenth_of_its_tokens_edited_is_near(guard):
     assert m.kind == "near" and 0.5 <= m.similarity < 1.0
 
 
+def test_renamed_and_edited_copy_is_near_with_the_names_it_renamed(guard):
+    func = _function(RESOLUTION, "_build_result")
+    renamed = _rename(func, {"mapping": "table", "graph": "dag", "connected": "reachable"})
+    edited = (renamed.replace("continue", "break", 1).replace("dag.add(key)", "dag.add(key, None)")
+              .replace("criteria=state.criteria,", "criteria=dict(state.criteria),"))
+    verdict = guard.check("```python\n" + edited + "```")
+    [m] = verdict.matches
+    assert m.kind == "near"
+    assert m.renames["dag"] == "graph" and m.renames["reachable"] == "connected" and m.renames["table"] == "mapping"
+    assert "key" not in m.renames  # a name kept as it was is no rename
+
+
 def test_lightly_edited_paragraph_in_prose_is_found(guard):
     para = WRITING[WRITING.index("Hackers tend to use quotes"):WRITING.index("Consider, for example")]
     edited = para.replace("Hackers", "Programmers").replace("incorrect", "wrong").upper()

@@ -161,3 +161,17 @@ def test_attribute_batch_makes_the_matches_attribute_makes():
         assert type(m) is Match and m == want and m.to_dict() == want.to_dict()
         assert list(m.__dict__) == [f.name for f in fields(Match)]
     assert any(m.renames for m in got)
+
+
+def test_near_rename_map_leaves_out_a_name_aligned_with_two():
+    """``near_rename_map`` on real tokens: a name that stands for two source names is no rename, a kept name none."""
+    from copyguard.match import near_rename_map
+    from copyguard.normalize import normalize
+
+    src = "def area(w, h):\n    size = w * h\n    edge = w + h\n    log(size, edge)\n    return size + edge\n"
+    out = "def area(v, v2):\n    val = v * v2\n    val2 = v + v2\n    note(val, val2)\n    return val + val2 * 2\n"
+    both = "def area(v, v):\n    val = v * v\n    val2 = v + v\n    note(val, val2)\n    return val + val2 * 2\n"
+    a, b, c = (normalize(t, "python") for t in (src, out, both))
+    got = near_rename_map(out, b.tokens, src, a.tokens, 4)
+    assert got == {"v": "w", "v2": "h", "val": "size", "val2": "edge", "note": "log"}
+    assert "v" not in near_rename_map(both, c.tokens, src, a.tokens, 4)

@@ -214,7 +214,7 @@ def render(text: str, verdict) -> str:
         lines.append(f"    output chars {s}-{e} (line {line_no}) <- source chars "
                      f"{m.source_span[0]}-{m.source_span[1]}")
         if m.boilerplate:
-            lines.append(f"    {m.boilerplate} of its tokens are boilerplate held by many sources (not counted)")
+            lines.append(f"    not counted: {m.boilerplate} of its tokens, boilerplate held by many sources")
         if m.renames:
             shown = ", ".join(f"{new} <- {old}" for new, old in list(m.renames.items())[:8])
             lines.append(f"    renamed: {shown}")
