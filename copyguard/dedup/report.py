@@ -75,5 +75,5 @@ class DecontaminationReport:
         out = []
         for item, rows in sorted(self.hits.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             shown = ", ".join(str(r) for r in rows[:limit]) + (", ..." if len(rows) > limit else "")
-            out.append(f"{item}: {len(rows)} rows: {shown}")
+            out.append(f"{item}: {len(rows)} row{'' if len(rows) == 1 else 's'}: {shown}")
         return out
