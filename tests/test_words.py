@@ -1003,3 +1003,60 @@ def test_a_short_doc_comment_copied_with_the_signature_under_it_counts_toward_a_
     # the source's words, but from another of its doc comments: not beside that code in the source
     moved = f"Like this:\n\n```java\n/**\n * Retrying until it wins the race.\n */\n{signature}\n```\n"
     assert not guard.check(moved).flagged
+
+
+VECTOR = '''/**
+ * A vector in two dimensions, with the few operations the layout code needs.
+ */
+class Vec2 {
+
+\tconstructor( x = 0, y = 0 ) {
+
+\t\tthis.x = x;
+\t\tthis.y = y;
+
+\t}
+
+\t/**
+\t * Returns a new vector holding the values of this one, so that changing
+\t * the copy never changes the original that the caller still keeps.
+\t *
+\t * @return {Vec2} A clone of this instance.
+\t */
+\tclone() {
+
+\t\treturn new this.constructor( this.x, this.y );
+
+\t}
+
+\t/**
+\t * Computes the squared length of this vector, cheaper than its length
+\t * when two lengths are only compared with one another.
+\t *
+\t * @return {number} The squared length.
+\t */
+\tlengthSq() {
+
+\t\treturn this.x * this.x + this.y * this.y;
+
+\t}
+
+}
+'''
+
+
+def test_a_short_method_pasted_without_fence_or_class_is_code_and_found(tmp_path):
+    """``clone() {``, one line of body and ``}`` under a doc comment: too few code lines and no marker of the language
+    for the unfenced run to be detected (the words and the method were one paragraph of prose); the method's head
+    (``member_head``) names the language whose class it parses in, as in an untagged fence."""
+    index_documents([Document("vec2.js", VECTOR, "javascript", "MIT", None)], str(tmp_path / "idx"))
+    g = Guard.open(tmp_path / "idx")
+    method = "\n".join(line[1:] for line in VECTOR.split("\tclone() {")[0].rsplit("\n\n", 1)[1].splitlines())
+    method += "\nclone() {\n\n\treturn new this.constructor( this.x, this.y );\n\n}"
+    text = f"Here you go:\n\n{method}\n\nHope this helps!\n"
+    assert [lang for _, _, lang in code_blocks(text)] == ["javascript"]
+    assert [m.source for m in g.check(text).matches] == ["vec2.js"]
+    assert [m.source for m in g.check(f"Here you go:\n\n```\n{method}\n```\n").matches] == ["vec2.js"]
+    # a sentence ending in a brace is no method's head, and prose around a call stays prose
+    prose = "Call it as follows {\nthe value is returned unchanged.\n}\n\nThat is all you need to know here.\n"
+    assert code_blocks(prose) == []

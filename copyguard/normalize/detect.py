@@ -399,6 +399,8 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
         lang = _detect(text[start:end], probe)
         if lang is None and _mostly_code(kinds[first : last + 1]):
             lang = _best_parse(text[start:end], probe)
+        if lang is None:
+            lang = _bare_member(text[start:end], probe)
         if lang is not None:
             out.append((start, end, lang))
     return out
@@ -414,6 +416,34 @@ def _mostly_code(kinds: list[str]) -> bool:
     """Four code lines or more, and under a third of the other non-blank lines weak (none is prose inside a run)."""
     n_code = kinds.count("code")
     return n_code >= 4 and kinds.count("weak") * 2 < n_code
+
+
+def _bare_member(body: str, probe: str) -> str | None:
+    """The language of a run whose first code line is a method's head (``member_head``), when it parses as one.
+
+    A short method pasted without its class (``clone() {``, one line of body,
+    ``}`` under its doc comment) has too few code lines and no marker of its
+    language; in its class (``member_of``) it parses without errors. Of the
+    grammars whose head matches, the one that parses it best (the parent
+    language on a tie: JavaScript before TypeScript).
+    """
+    first = probe.lstrip()
+    if not first:
+        return None
+    head = first[: first.find("\n")] if "\n" in first else first
+    if not head.rstrip().endswith("{"):
+        return None
+    ruled_out = set(rejected(probe))
+    found = []
+    for lang in languages():
+        g = grammars.get(lang.name)
+        pattern = grammars.member_head(g)
+        if pattern is None or lang.name in ruled_out or pattern.match(head) is None:
+            continue
+        error = _error_ratio(body[:_SCAN_CHARS], lang.name)
+        if error <= 0.1:
+            found.append((error, _depth(lang.name), lang.name))
+    return min(found)[2] if found else None
 
 
 def _best_parse(body: str, probe: str) -> str | None:
