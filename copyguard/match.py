@@ -450,6 +450,8 @@ def near_rename_map(out_text: str, out: Tokens, src_text: str, src: Tokens, k: i
         return {}
     va, pa = _once(a)
     vb, pb = _once(b)
+    if va.shape[0] == 0 or vb.shape[0] == 0:  # every shingle repeats on one side: nothing to align by
+        return {}
     at = np.minimum(np.searchsorted(vb, va), vb.shape[0] - 1)
     hit = vb[at] == va
     step = np.arange(k, dtype=np.int64)

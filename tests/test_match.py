@@ -175,3 +175,15 @@ def test_near_rename_map_leaves_out_a_name_aligned_with_two():
     got = near_rename_map(out, b.tokens, src, a.tokens, 4)
     assert got == {"v": "w", "v2": "h", "val": "size", "val2": "edge", "note": "log"}
     assert "v" not in near_rename_map(both, c.tokens, src, a.tokens, 4)
+
+
+def test_near_rename_map_of_a_source_whose_every_shingle_repeats_is_empty():
+    """A region of one repeated line holds no shingle once: nothing aligns, and the map is empty (it raised IndexError
+    on the empty lookup table: pip vendored, documented.py --split reporting)."""
+    from copyguard.match import near_rename_map
+    from copyguard.normalize import normalize
+
+    rows = "x = 1\n" * 4
+    code = "def f(xs):\n    total = 0\n    for x in xs:\n        total += x * x\n    return total\n"
+    assert near_rename_map(code, normalize(code, "python").tokens, rows, normalize(rows, "python").tokens, 4) == {}
+    assert near_rename_map(rows, normalize(rows, "python").tokens, code, normalize(code, "python").tokens, 4) == {}
