@@ -7,6 +7,7 @@
 # interpreter between the steps. ``tests/test_core.py`` compares the tokens of both on real and broken code of
 # every grammar, bit for bit.
 
+from cpython.buffer cimport PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdint cimport int32_t
 from libc.stdlib cimport qsort, realloc
@@ -64,8 +65,8 @@ cdef extern from *:
 
 # The runtime allocates through Python's small-object allocator, as the tree-sitter binding does: a parse
 # makes and frees hundreds of thousands of small blocks, and pymalloc packs them densely (parses ~10%
-# faster than with malloc). It needs the GIL, so every call into the runtime below holds it (the walk of
-# a finished tree, which allocates nothing from the runtime, and the lexing do not). Set before any parser exists.
+# faster than with malloc). It needs the GIL, so every call into the runtime below holds it, the walk too (it
+# frees the tree as it goes); the lexing does not. Set before any parser exists.
 cg_use_pymalloc()
 
 cdef enum:
@@ -176,8 +177,8 @@ cdef extern from "_ts_walk.h" nogil:
         CgSpans imports
         CgSpans units
         CgSpans soft
-    int cg_walk(const TSTree* tree, const uint8_t* flags, uint32_t n_flags, const uint32_t* fields, Py_ssize_t n_fields,
-                const uint8_t* text, const uint8_t* word_starts, CgWalk* w)
+    int cg_walk_delete(TSTree* tree, const uint8_t* flags, uint32_t n_flags, const uint32_t* fields,
+                       Py_ssize_t n_fields, const uint8_t* text, const uint8_t* word_starts, CgWalk* w)
     void cg_free_walk(CgWalk* w)
 
 ctypedef CgSpan Span
@@ -615,11 +616,7 @@ cdef tuple _unalias(AliasTables t, tuple arrays, const uint8_t* data, const uint
     """``code._unaliased`` of the arrays ``_arrays`` made (Python): each line ``alias = parameter`` at the top of
     a function is dropped and the alias reads as the parameter in the rest of the function. The same arrays when
     there is none (most texts)."""
-    cdef const uint64_t[::1] ex0 = arrays[1]
-    cdef const uint8_t[::1] kinds0 = arrays[4]
-    cdef const int64_t[::1] starts_v = arrays[2], ends_v = arrays[3]
-    cdef const int64_t[:, ::1] units = arrays[5]
-    cdef Py_ssize_t n = ex0.shape[0], nu = units.shape[0], e, i, p, r, best, first, q, u1
+    cdef Py_ssize_t n = len(arrays[1]), nu = len(arrays[5]), e, i, p, r, best, first, q, u1
     cdef Py_ssize_t after_alias = -1
     cdef const uint64_t* ex
     cdef const uint8_t* kinds
@@ -632,7 +629,10 @@ cdef tuple _unalias(AliasTables t, tuple arrays, const uint8_t* data, const uint
     cdef int64_t u0max
     if n < 8 or nu == 0:
         return arrays
-    ex, kinds = &ex0[0], &kinds0[0]
+    ex, kinds = <const uint64_t*> _array_data(arrays[1]), <const uint8_t*> _array_data(arrays[4])
+    cdef const int64_t* starts_p = <const int64_t*> _array_data(arrays[2])
+    cdef const int64_t* ends_p = <const int64_t*> _array_data(arrays[3])
+    cdef const int64_t* units = <const int64_t*> _array_data(arrays[5])  # (first, end) rows
     exact, work = <uint64_t*> ex, <uint8_t*> kinds  # written only after the copies below
     cdef uint64_t[::1] hashes_v, exact_v
     cdef uint8_t[::1] work_v, drop_v
@@ -645,12 +645,12 @@ cdef tuple _unalias(AliasTables t, tuple arrays, const uint8_t* data, const uint
                 and (ex[e - 2] == t.colon or before == 1 or before == 3)):
             continue
         i, p = e - 1, e + 1
-        if not _own_line(data, cps, length, &starts_v[0], &ends_v[0], n, i, p):
+        if not _own_line(data, cps, length, starts_p, ends_p, n, i, p):
             continue
         best, u0max = -1, -1
         for r in range(nu):  # the innermost unit around the statement: the first of the latest start
-            if units[r, 0] < i and units[r, 1] > p and units[r, 0] > u0max:
-                best, u0max = r, units[r, 0]
+            if units[2 * r] < i and units[2 * r + 1] > p and units[2 * r] > u0max:
+                best, u0max = r, units[2 * r]
         if best < 0:
             continue
         first = u0max + 1 if ex[u0max] == t.async_ else u0max
@@ -673,7 +673,7 @@ cdef tuple _unalias(AliasTables t, tuple arrays, const uint8_t* data, const uint
             drop_v = drop_a
             drop = &drop_v[0]
         hp, xp, wp = hashes[p], exact[p], work[p]
-        u1 = units[best, 1]
+        u1 = units[2 * best + 1]
         for q in range(p + 1, u1):
             if kinds[q] == 1 and exact[q] == xi:
                 hashes[q], exact[q], work[q] = hp, xp, wp
@@ -724,11 +724,9 @@ def normalize_code(CodeParser parser, CodeTables tables, PassTables passes, byte
     if tree == NULL and not gave_up:
         raise MemoryError()
     try:
-        if tree != NULL:
-            with nogil:
-                err = cg_walk(tree, tables.flags, tables.n_flags, tables.fields, tables.n_fields,
-                              <const uint8_t*> raw, word_start, &w)
-            ts_tree_delete(tree)
+        if tree != NULL:  # walked and deleted in one pass (GIL held: it frees through pymalloc)
+            err = cg_walk_delete(tree, tables.flags, tables.n_flags, tables.fields, tables.n_fields,
+                                 <const uint8_t*> raw, word_start, &w)
             tree = NULL
         with nogil:
             if err == 0 and not ascii_only:
@@ -757,7 +755,8 @@ def normalize_code(CodeParser parser, CodeTables tables, PassTables passes, byte
         if err:
             raise MemoryError()
         opaque = _EMPTY((w.opaque.n, 3), _I64)
-        _fill_opaque(opaque, &w.opaque)
+        if w.opaque.n:
+            _fill_opaque(opaque, &w.opaque)
         if toks.n == 0:
             return None, opaque, not gave_up
         arrays = _arrays(parser, tables, passes, &toks, &w.units, <const uint8_t*> raw, cps_p, n)
@@ -773,10 +772,23 @@ def normalize_code(CodeParser parser, CodeTables tables, PassTables passes, byte
         cg_free_walk(&w)
 
 
-cdef void _fill_opaque(int64_t[:, ::1] out, const Spans* v) noexcept:
+cdef int _fill_opaque(object opaque, const Spans* v) except -1:
+    cdef int64_t* out = <int64_t*> _array_data(opaque)
     cdef Py_ssize_t i
     for i in range(v.n):
-        out[i, 0], out[i, 1], out[i, 2] = v.p[i].s, v.p[i].e, v.p[i].code
+        out[3 * i], out[3 * i + 1], out[3 * i + 2] = v.p[i].s, v.p[i].e, v.p[i].code
+    return 0
+
+
+cdef inline void* _array_data(object a) except? NULL:
+    """The data of a C-contiguous numpy array made here (or of ours), through the buffer protocol: a typed
+    memoryview costs an object and its validation (~2,500 instructions) per array, per call. Our arrays are
+    never resized, so the pointer stays valid while ``a`` lives."""
+    cdef Py_buffer view
+    PyObject_GetBuffer(a, &view, PyBUF_WRITABLE)
+    cdef void* p = view.buf
+    PyBuffer_Release(&view)
+    return p
 
 
 cdef Py_ssize_t _first_at(const Tok* tok, Py_ssize_t m, int64_t x) noexcept nogil:
@@ -1200,10 +1212,12 @@ cdef tuple _arrays(CodeParser parser, CodeTables t, PassTables passes, const Tok
     ends_a = _EMPTY(size_out, _I64)
     kinds_a = _EMPTY(size_out, _U8)
     units_a = _EMPTY((un, 2), _I64)
-    cdef uint64_t[::1] ho = hashes_a, eo = exact_a
-    cdef int64_t[::1] so = starts_a, no = ends_a
-    cdef uint8_t[::1] ko = kinds_a
-    cdef int64_t[:, ::1] uo = units_a
+    cdef uint64_t* ho = <uint64_t*> _array_data(hashes_a)
+    cdef uint64_t* eo = <uint64_t*> _array_data(exact_a)
+    cdef int64_t* so = <int64_t*> _array_data(starts_a)
+    cdef int64_t* no = <int64_t*> _array_data(ends_a)
+    cdef uint8_t* ko = <uint8_t*> _array_data(kinds_a)
+    cdef int64_t* uo = <int64_t*> _array_data(units_a)
     cdef uint64_t end = passes.end
     cdef uint8_t cat
     with nogil:
@@ -1220,7 +1234,6 @@ cdef tuple _arrays(CodeParser parser, CodeTables t, PassTables passes, const Tok
             if at[j] >= 0:
                 ho[k], eo[k], so[k], no[k], ko[k] = end, end, at[j], at[j] + 1, 0
                 k += 1
-        for i in range(un):
-            uo[i, 0], uo[i, 1] = units[2 * i], units[2 * i + 1]
+        memcpy(uo, units, un * 2 * sizeof(int64_t))
     return hashes_a, exact_a, starts_a, ends_a, kinds_a, units_a
 

@@ -16,6 +16,8 @@
 #include "subtree.h"
 #include "language.h"
 #include "tree.h"
+#include "atomic.h"
+#include "alloc.h"
 
 typedef struct { int64_t s, e; int32_t code; } CgSpan;
 typedef struct { CgSpan *p; Py_ssize_t n, cap; } CgSpans;
@@ -59,6 +61,7 @@ typedef struct {
   uint16_t kp_symbol;      /* the nearest visible ancestor, when it is a kept parent (fields matter) */
   uint16_t field_above;    /* field of a hidden parent within that ancestor (0 when the parent is visible) */
   uint8_t kept_parent;
+  uint8_t owned;           /* the walk holds the parent's last reference: it frees the parent when done */
 } CgFrame;
 
 static inline uint16_t cg_field(const TSLanguage *lang, uint16_t production, uint32_t structural) {
@@ -69,6 +72,32 @@ static inline uint16_t cg_field(const TSLanguage *lang, uint16_t production, uin
   }
   return 0;
 }
+
+/* ts_language_public_symbol (language.c), inlined: it is asked once per visible node. */
+static inline TSSymbol cg_public_symbol(const TSLanguage *lang, TSSymbol symbol) {
+  return symbol == ts_builtin_sym_error ? symbol : lang->public_symbol_map[symbol];
+}
+
+/* Drop the walk's reference to a node with children (never inline): whether it was the last one. */
+static inline uint8_t cg_disown(Subtree c) {
+  return atomic_dec((volatile uint32_t *)&c.ptr->ref_count) == 0;
+}
+
+/* ts_subtree_release of a leaf (no children): drop the reference, free it when it was the last one. */
+static inline void cg_release_leaf(Subtree c) {
+  if (c.data.is_inline) return;
+  if (atomic_dec((volatile uint32_t *)&c.ptr->ref_count) == 0) {
+    if (c.ptr->has_external_tokens) ts_external_scanner_state_delete((ExternalScannerState *)&c.ptr->external_scanner_state);
+    ts_free((void *)c.ptr);
+  }
+}
+
+/* Ask for a node's header ahead of its visit: the walk waits on memory more than it computes. */
+static inline void cg_prefetch(Subtree c) {
+  if (!c.data.is_inline) __builtin_prefetch(c.ptr);
+}
+
+enum { CG_AHEAD = 4 };  /* siblings fetched ahead */
 
 /* Visit one visible node: record it by class; returns whether to walk its children. */
 static inline int cg_visit(CgWalk *w, const uint8_t *flags, uint32_t n_flags, const uint8_t *text,
@@ -87,32 +116,59 @@ static inline int cg_visit(CgWalk *w, const uint8_t *flags, uint32_t n_flags, co
   return descend;
 }
 
-static int cg_walk(const TSTree *tree, const uint8_t *flags, uint32_t n_flags, const uint32_t *fields,
-                   Py_ssize_t n_fields, const uint8_t *text, const uint8_t *word_start, CgWalk *w) {
+/* Walk the tree, collecting into ``w``, and delete it (ts_tree_delete) in the same pass: each node is freed
+ * when the walk leaves it, while its memory is still in the CPU's caches (a finished tree is larger than
+ * them; a walk, then a second pass to delete, read every node from memory twice). A node is freed as
+ * ts_subtree_release frees it: when the reference dropped was its last one (a subtree shared elsewhere is
+ * walked, not freed); the children the walk does not enter go through ts_subtree_release itself. The tree
+ * is gone when this returns, also on error (-1: out of memory; ``w`` is then incomplete).
+ * Frees through ts_free: with copyguard's allocator (pymalloc) the caller holds the GIL. */
+static int cg_walk_delete(TSTree *tree, const uint8_t *flags, uint32_t n_flags, const uint32_t *fields,
+                          Py_ssize_t n_fields, const uint8_t *text, const uint8_t *word_start, CgWalk *w) {
   const TSLanguage *lang = tree->language;
   Subtree root = tree->root;
+  SubtreePool pool = ts_subtree_pool_new(0);
   int err = 0;
   Py_ssize_t depth = 0, cap = 64;
-  CgFrame *stack;
-  TSSymbol sym = ts_language_public_symbol(lang, ts_subtree_symbol(root));
+  CgFrame *stack = NULL;
+  TSSymbol sym = cg_public_symbol(lang, ts_subtree_symbol(root));
   int64_t s = ts_subtree_padding(root).bytes, e = s + ts_subtree_size(root).bytes;
-  if (!cg_visit(w, flags, n_flags, text, word_start, sym, s, e, &err) || ts_subtree_child_count(root) == 0)
-    return err;
-  stack = (CgFrame *)malloc((size_t)cap * sizeof(CgFrame));
-  if (!stack) return -1;
-  uint16_t prod = ts_subtree_production_id(root);
-  uint8_t kp = sym < n_flags && (flags[sym] & CG_KEPT_PARENT);
-  stack[0] = (CgFrame){root, ts_language_alias_sequence(lang, prod), 0, 0, (uint32_t)s, prod, sym, 0, kp};
-  depth = 1;
-  while (depth > 0 && !err) {
+  int walk = cg_visit(w, flags, n_flags, text, word_start, sym, s, e, &err) && ts_subtree_child_count(root) > 0;
+  if (walk) {
+    stack = (CgFrame *)malloc((size_t)cap * sizeof(CgFrame));
+    if (!stack) {
+      err = -1;
+      walk = 0;
+    }
+  }
+  if (!walk) {
+    ts_subtree_release(&pool, root);
+  } else {
+    uint16_t prod = ts_subtree_production_id(root);
+    uint8_t kp = sym < n_flags && (flags[sym] & CG_KEPT_PARENT);
+    stack[0] = (CgFrame){root, ts_language_alias_sequence(lang, prod), 0, 0, (uint32_t)s, prod, sym, 0, kp,
+                         cg_disown(root)};
+    depth = 1;
+    for (uint32_t k = 0; k < ts_subtree_child_count(root) && k < CG_AHEAD; k++)
+      cg_prefetch(ts_subtree_children(root)[k]);
+  }
+  while (depth > 0) {
     CgFrame *fr = &stack[depth - 1];
     uint32_t count = ts_subtree_child_count(fr->parent);
+    Subtree *children = ts_subtree_children(fr->parent);
     if (fr->child == count) {
+      if (fr->owned) ts_free(children);  /* the children's block holds the node itself too */
       depth--;
       continue;
     }
-    const Subtree *children = ts_subtree_children(fr->parent);
     Subtree c = children[fr->child];
+    uint8_t owned = fr->owned;
+    if (fr->child + CG_AHEAD < count) cg_prefetch(children[fr->child + CG_AHEAD]);
+    if (err) {  /* out of memory: no more visits, only the freeing */
+      fr->child++;
+      if (owned) ts_subtree_release(&pool, c);
+      continue;
+    }
     uint32_t start = fr->pos;
     int extra = ts_subtree_extra(c);
     TSSymbol alias = (!extra && fr->aliases) ? fr->aliases[fr->structural] : 0;
@@ -131,7 +187,7 @@ static int cg_walk(const TSTree *tree, const uint8_t *flags, uint32_t n_flags, c
     uint16_t child_kp_symbol = fr->kp_symbol, child_field_above = field;
     uint8_t child_kp = fr->kept_parent;
     if (visible) {
-      TSSymbol csym = ts_language_public_symbol(lang, alias ? alias : ts_subtree_symbol(c));
+      TSSymbol csym = cg_public_symbol(lang, alias ? alias : ts_subtree_symbol(c));
       int64_t cs = start, ce = start + ts_subtree_size(c).bytes;
       if (!cg_visit(w, flags, n_flags, text, word_start, csym, cs, ce, &err)) descend = 0;
       if (fr->kept_parent && field) {
@@ -147,22 +203,36 @@ static int cg_walk(const TSTree *tree, const uint8_t *flags, uint32_t n_flags, c
       child_kp_symbol = csym;
       child_field_above = 0;
     }
-    if (descend) {
-      if (depth == cap) {
-        CgFrame *grown = (CgFrame *)realloc(stack, (size_t)(2 * cap) * sizeof(CgFrame));
-        if (!grown) {
-          err = -1;
-          break;
-        }
+    if (descend && depth == cap) {
+      CgFrame *grown = (CgFrame *)realloc(stack, (size_t)(2 * cap) * sizeof(CgFrame));
+      if (grown) {
         stack = grown;
         cap *= 2;
+      } else {
+        err = -1;
+        descend = 0;
       }
+    }
+    if (descend) {
+      uint32_t n = ts_subtree_child_count(c);
+      const Subtree *grand = ts_subtree_children(c);
+      for (uint32_t k = 0; k < n && k < CG_AHEAD; k++) cg_prefetch(grand[k]);
       uint16_t cprod = ts_subtree_production_id(c);
       stack[depth++] = (CgFrame){c, ts_language_alias_sequence(lang, cprod), 0, 0, start, cprod, child_kp_symbol,
-                                 child_field_above, child_kp};
+                                 child_field_above, child_kp, owned ? cg_disown(c) : 0};
+    } else if (owned) {
+      if (ts_subtree_child_count(c) == 0) {
+        cg_release_leaf(c);
+      } else {
+        ts_subtree_release(&pool, c);
+      }
     }
   }
   free(stack);
+  ts_subtree_pool_delete(&pool);
+  ts_language_delete(tree->language);
+  ts_free(tree->included_ranges);
+  ts_free(tree);
   return err;
 }
 
