@@ -902,6 +902,95 @@ def word_spans_plain(str text, const int64_t[:, ::1] opaque, int min_words, byte
         free(units)
 
 
+cdef void _triples(const ucs_t* p, Py_ssize_t n, Py_ssize_t* counts) noexcept nogil:
+    """``str.count`` of ``\"\"\"`` (``counts[0]``) and of ``'''`` (``counts[1]``) in one pass: a match of one quote
+    cannot overlap one of the other, so skipping past either keeps both counts non-overlapping."""
+    cdef Py_ssize_t i = 0
+    cdef uint32_t c
+    while i + 2 < n:
+        c = p[i]
+        if (c == 34 or c == 39) and p[i + 1] == c and p[i + 2] == c:
+            counts[c == 39] += 1
+            i += 3
+        else:
+            i += 1
+
+
+def triple_quotes(str text):
+    """``(text.count('\"\"\"'), text.count("'''"))`` in one pass over the str as stored (``code._odd_triple_quotes``)."""
+    cdef int kind = PyUnicode_KIND(text)
+    cdef const void* data = PyUnicode_DATA(text)
+    cdef Py_ssize_t n = len(text)
+    cdef Py_ssize_t counts[2]
+    counts[0] = counts[1] = 0
+    with nogil:
+        if kind == 1:
+            _triples(<const uint8_t*> data, n, counts)
+        elif kind == 2:
+            _triples(<const uint16_t*> data, n, counts)
+        else:
+            _triples(<const uint32_t*> data, n, counts)
+    return counts[0], counts[1]
+
+
+cdef inline bint _at(const ucs_t* p, Py_ssize_t n, Py_ssize_t i, const Py_UCS4* w, Py_ssize_t m) noexcept nogil:
+    cdef Py_ssize_t k
+    if i + m > n:
+        return False
+    for k in range(1, m):
+        if p[i + k] != w[k]:
+            return False
+    return True
+
+
+cdef void _marks(const ucs_t* p, Py_ssize_t n, const Py_UCS4* a, Py_ssize_t la, const Py_UCS4* b, Py_ssize_t lb,
+                 Py_ssize_t* out) noexcept nogil:
+    """First ``b``, first ``a``, last ``a``, last ``b`` (-1: none) in one pass: a match is tried only where the
+    character is the needle's first."""
+    cdef Py_ssize_t i
+    cdef uint32_t c
+    cdef Py_UCS4 a0 = a[0], b0 = b[0]
+    for i in range(n):
+        c = p[i]
+        if c == a0 and _at(p, n, i, a, la):
+            if out[1] < 0:
+                out[1] = i
+            out[2] = i
+        if c == b0 and _at(p, n, i, b, lb):
+            if out[0] < 0:
+                out[0] = i
+            out[3] = i
+
+
+def block_marks(str text, str start, str end):
+    """``(text.find(end), text.find(start), text.rfind(start), text.rfind(end))`` in one pass over the str as stored
+    (``code._block_marks``); ``start`` and ``end`` are non-empty."""
+    cdef Py_ssize_t la = len(start), lb = len(end), n = len(text), i
+    if la == 0 or lb == 0:
+        raise ValueError("block_marks: empty delimiter")
+    cdef int kind = PyUnicode_KIND(text)
+    cdef const void* data = PyUnicode_DATA(text)
+    cdef Py_ssize_t out[4]
+    cdef Py_UCS4* a = <Py_UCS4*> malloc((la + lb) * sizeof(Py_UCS4))
+    if a == NULL:
+        raise MemoryError()
+    cdef Py_UCS4* b = a + la
+    for i in range(la):
+        a[i] = start[i]
+    for i in range(lb):
+        b[i] = end[i]
+    out[0] = out[1] = out[2] = out[3] = -1
+    with nogil:
+        if kind == 1:
+            _marks(<const uint8_t*> data, n, a, la, b, lb, out)
+        elif kind == 2:
+            _marks(<const uint16_t*> data, n, a, la, b, lb, out)
+        else:
+            _marks(<const uint32_t*> data, n, a, la, b, lb, out)
+    free(a)
+    return out[0], out[1], out[2], out[3]
+
+
 def hash_string(str text):
     """``tokens.hash_string``: ``span_hashes`` over all of ``text``'s code points, read as CPython stores them."""
     cdef int kind = PyUnicode_KIND(text)

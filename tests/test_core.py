@@ -1072,3 +1072,24 @@ def test_unmatchable_shingles_equal_reference():
             assert fast.keys is query.keys and fast.k == query.k and fast.stream is query.stream
     empty = sketch_query(normalize("", "prose"), Params())
     assert without(empty, np.zeros(0, bool)) is empty
+
+
+DELIMITED = ["", "x", '"""', '""""', '""""""', "'''''", "'''\"\"\"'''", 'a """b""" c """', "/* a */ b */", "*/ x /*",
+             "/*/", "/**/ /* open", "a */ \u00e9 /* b", "\u03b1 /* \u03b2 */ \u03b3 */", "\U0001f600 */ \"\"\" /*",
+             "\ud800 '''", "x" * 300 + "*/" + "/" * 7 + "*" * 5]
+
+
+@pytest.mark.parametrize("text", DELIMITED)
+def test_delimiter_scans_read_every_str_width(text):
+    """``_core.triple_quotes`` and ``_core.block_marks`` (one pass over the str as stored) answer what ``str.count``,
+    ``find`` and ``rfind`` answer, and ``code._odd_triple_quotes`` / ``code._block_marks`` equal the reference."""
+    from copyguard.normalize import code, grammars
+
+    c = compiled.core()
+    assert c.triple_quotes(text) == (text.count('"""'), text.count("'''"))
+    assert c.block_marks(text, "/*", "*/") == (text.find("*/"), text.find("/*"), text.rfind("/*"), text.rfind("*/"))
+    assert c.block_marks(text, "'''", "*") == (text.find("*"), text.find("'''"), text.rfind("'''"), text.rfind("*"))
+    fast, slow = both(code._odd_triple_quotes, text)
+    assert fast == slow
+    fast, slow = both(code._block_marks, text, grammars.get("javascript"))
+    assert fast == slow

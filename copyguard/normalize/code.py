@@ -382,8 +382,9 @@ def _normalize(text: str, lang: str) -> tuple[TokenStream, np.ndarray, bool]:
     if not text:
         return TokenStream.empty(text, grammar.name), np.zeros((0, 3), dtype=np.int64), True
     odd = _odd_triple_quotes(text) if grammar.name == "python" else ()
-    opening = _opened(text, grammar, odd)
-    closing = "" if opening else _unclosed(text, grammar, odd)
+    marks = _block_marks(text, grammar) if grammar.block_comment and grammar.name != "python" else None
+    opening = _opened(text, grammar, odd, marks)
+    closing = "" if opening else _unclosed(text, grammar, odd, marks)
     before, after = _member_of(text, grammar, opening)
     tag = grammar.tag_before(text)
     head, tail = tag + before + opening, closing + after
@@ -510,11 +511,28 @@ _LEADING_COMMENTS = re.compile(r"(?:\s+|//[^\n]*|/\*[\s\S]*?\*/|@[\w$.]+(?:\([^(
 
 def _odd_triple_quotes(text: str) -> tuple[str, ...]:
     """The triple quotes (double, then single) ``text`` holds an odd number of: what ``_opened`` and ``_unclosed``
-    both ask of a Python text, found once (a count scans the whole text; a quote it does not hold is not counted)."""
-    return tuple(q for q in ('"""', "'''") if q in text and text.count(q) % 2)
+    both ask of a Python text, found once (a count scans the whole text; compiled: both counts in one pass)."""
+    c = core()
+    if c is not None:
+        counts = c.triple_quotes(text)
+        return tuple(q for q, k in zip(_TRIPLES, counts) if k % 2)
+    return tuple(q for q in _TRIPLES if q in text and text.count(q) % 2)
 
 
-def _unclosed(text: str, grammar: Grammar, odd: tuple[str, ...]) -> str:
+_TRIPLES = ('"""', "'''")
+
+
+def _block_marks(text: str, grammar: Grammar) -> tuple[int, int, int, int]:
+    """Where the grammar's block comment delimiters are: ``text.find(end)``, ``text.find(start)``,
+    ``text.rfind(start)`` and ``text.rfind(end)``, what ``_opened`` and ``_unclosed`` ask (compiled: one pass)."""
+    start, end = grammar.block_comment
+    c = core()
+    if c is not None:
+        return c.block_marks(text, start, end)
+    return text.find(end), text.find(start), text.rfind(start), text.rfind(end)
+
+
+def _unclosed(text: str, grammar: Grammar, odd: tuple[str, ...], marks: tuple[int, int, int, int] | None) -> str:
     """The delimiter that closes a block string or block comment left open at the end of ``text``, or ``""``.
 
     Models that stop early and answers cut at a line limit leave docstrings
@@ -522,16 +540,16 @@ def _unclosed(text: str, grammar: Grammar, odd: tuple[str, ...]) -> str:
     """
     if grammar.name == "python":
         return odd[0] if odd else ""
-    if not grammar.block_comment:
+    if marks is None:
         return ""
     start, end = grammar.block_comment
-    opened = text.rfind(start)
-    if opened >= 0 and text.find(end, opened + len(start)) < 0:
+    opened = marks[2]  # the last start, and no end after it
+    if opened >= 0 and marks[3] < opened + len(start):
         return end
     return ""
 
 
-def _opened(text: str, grammar: Grammar, odd: tuple[str, ...]) -> str:
+def _opened(text: str, grammar: Grammar, odd: tuple[str, ...], marks: tuple[int, int, int, int] | None) -> str:
     """The delimiter that opens a block string or comment ``text`` starts inside of, or ``""``.
 
     A slice of a file that starts in the middle of a docstring holds its
@@ -543,7 +561,7 @@ def _opened(text: str, grammar: Grammar, odd: tuple[str, ...]) -> str:
     import, a line ending in ``:`` right before the quotes), else the end
     (``_unclosed``). Elsewhere the end of the grammar's ``block_comment`` before any start (``*/`` before ``/*``);
     a grammar without block comments (Ruby, Bash: ``*/`` is a glob there) is never cut in one. ``odd``:
-    ``_odd_triple_quotes(text)`` (Python).
+    ``_odd_triple_quotes(text)`` (Python); ``marks``: ``_block_marks(text, grammar)`` (None without block comments).
     """
     if grammar.name == "python":
         for quote in odd:
@@ -551,12 +569,11 @@ def _opened(text: str, grammar: Grammar, odd: tuple[str, ...]) -> str:
             if first > 0 and _reads_as_prose(text[:first]) and not _PYTHON_CODE.search(text[:first]):
                 return quote
         return ""
-    if not grammar.block_comment:
+    if marks is None:
         return ""
-    start, end = grammar.block_comment
-    closed = text.find(end)
-    if closed >= 0 and not 0 <= text.find(start) < closed:
-        return start
+    closed = marks[0]  # the first end, before any start
+    if closed >= 0 and not 0 <= marks[1] < closed:
+        return grammar.block_comment[0]
     return ""
 
 
