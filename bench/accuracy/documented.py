@@ -47,7 +47,7 @@ sys.path.insert(0, str(HERE))
 
 import cg  # noqa: E402
 import queries as Q  # noqa: E402
-from audit import RENAMED_LINES, SHARED_LINES, Holders, Shared  # noqa: E402
+from audit import DOC_RUN, RENAMED_LINES, SHARED_LINES, SHARED_WORDS, Holders, Shared  # noqa: E402
 from data import CACHE, Doc, npm_sources, pypi_sources  # noqa: E402
 
 
@@ -664,7 +664,10 @@ GROUND_TRUTH = f"""\
   bar for a copy, fixed before looking at what any tool flags. A run of {RENAMED_LINES} lines equal under a
   consistent renaming (issue 8's bar for a renamed copy; holding a string literal and lines of several forms) is
   shared too: added after copyguard flagged pip's `network/utils.py`, whose `raise_for_status` is requests' with
-  `self` renamed `resp` and its comment kept. The same tests run on pip's own files (against the upstream
+  `self` renamed `resp` and its comment kept. So is a doc comment or docstring holding {SHARED_WORDS} words
+  ({SHARED_LINES} lines of 8) in runs of {DOC_RUN}+ words equal to a protected file's doc text, line breaks ignored:
+  added after reading the reporting group's flagged Java negatives, where Capacitor's wrappers of `java.net`
+  carry the JDK's doc comments re-wrapped. The same tests run on pip's own files (against the upstream
   files), IR-Plag's independent solutions (against their original) and SOCO's unjudged pairs."""
 
 
@@ -674,8 +677,9 @@ def shared_list(results: dict[str, dict], sets: dict[str, list[tuple[str, str]]]
     rows += [(name, iid, where) for name, found in (sets or {}).items() for iid, where in found]
     if not rows:
         return "No negative shares that many lines with a protected file."
-    lines = [f"Negatives sharing {SHARED_LINES}+ lines with a protected file (or, for a same-task set, with the file "
-             "they are checked against), left out of the independent rates; where (file: its lines):", "",
+    lines = [f"Negatives sharing {SHARED_LINES}+ lines or {SHARED_WORDS} doc words with a protected file (or, for a "
+             "same-task set, with the file they are checked against), left out of the independent rates; where (file: "
+             "its lines or doc words):", "",
              "| split or set | negative | shares |", "|---|---|---|"]
     many = [r for r in rows if r[0].startswith("SOCO")]
     lines += [f"| {split} | {iid} | {where} |" for split, iid, where in rows if not split.startswith("SOCO")]
