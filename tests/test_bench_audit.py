@@ -57,3 +57,10 @@ def test_a_stock_sentence_in_several_comments_is_not_a_copy() -> None:
 def test_doc_words_reads_comments_and_docstrings_but_not_code_or_numbers() -> None:
     text = 'x = 1\n\ndef f(a):\n    """Sum the\n    values.\n\n    >>> f(3)\n    6\n    """\n    return a + 3  # add\n'
     assert [w for w in doc_words(text) if w] == ["sum", "the", "values", "f"]
+
+
+def test_a_doc_comment_pasted_as_prose_is_read_as_one_block() -> None:
+    source = _java("Locator", _javadoc(DOC, 70), "        channel = Channels.open(path);")
+    answer = "Here is what the method does.\n\n" + DOC.replace("this locator", "the locator") + "\n\nHope it helps.\n"
+    where = Shared({"Locator.java": source}).find(answer)
+    assert where is not None and where.endswith(" doc words)")

@@ -256,8 +256,11 @@ class Shared:
 
     def _doc_find(self, text: str) -> str | None:
         """``file (k doc words)`` of the protected file whose doc text covers the most words of one comment or
-        docstring of ``text`` in runs of ``DOC_RUN`` or more, when that is ``SHARED_WORDS`` or more; else None."""
+        docstring of ``text`` (or of ``text`` itself when it holds none: prose) in runs of ``DOC_RUN`` or more, when
+        that is ``SHARED_WORDS`` or more; else None."""
         words = doc_words(text)
+        if not any(words):  # no comment or docstring: prose (a doc comment pasted as text) is read as one block
+            words = [w for line in text.splitlines() for w in _DOC_WORD.findall(norm_line(line).lower())] + [""]
         block = list(itertools.accumulate(w == "" for w in words))  # which comment or docstring each word is in
         covered: dict[tuple[str, int], set[int]] = defaultdict(set)
         for i, gram in enumerate(_doc_grams(words)):
