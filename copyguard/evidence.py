@@ -151,6 +151,7 @@ class Blocks:
         self._shares: dict[tuple, float] = {}  # a source's regions are tested each round and again by ``weigh``
         # (index, source id) -> its text, read on demand: what ``agreeing`` compares a match's surroundings with
         self.sources: dict[tuple[str | None, str], Callable[[], str]] = {}
+        self.refs: dict[tuple[str | None, str], tuple[int, int]] = {}  # ... and its (shard, ref) in the check's indexes
         self._texts: dict[tuple[str | None, str], str] = {}  # ... each read once per check (``read``)
 
     def read(self, key: tuple[str | None, str]) -> str:

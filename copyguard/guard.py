@@ -48,7 +48,7 @@ from .evidence import Blocks, align_weigh_rows, name_mask, rarity_weights, repor
 from .index import Index
 from .index.manifest import MANIFEST, check_compatible
 from .index.segment import SourceRecord
-from .match import Match, MatchKind, attribute_batch, near_rename_map
+from .match import Match, MatchKind, attribute_batch, near_renames
 from .match import shared_positions as match_shared_positions
 from .normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
 from .normalize.code import normalize_code_spans, words_in
@@ -159,7 +159,7 @@ class Guard:
         known: dict[tuple[str | None, str], tuple[int, list[Match]]] = {}
         matches, truncated = self._rounds(indexes, streams, queries, common, ranked, counts, blocks, held, known)
         kept, discounted = weigh(text, matches, p.floors(), blocks, held, known)
-        kept = [_with_renames(m, text, blocks, self.params.shingle_code) for m in kept]
+        kept = [_with_renames(m, streams, indexes, blocks, self.params.shingle_code) for m in kept]
         spans = merge_spans(span for ts, q, b in zip(streams, queries, declared)
                             for span in base_spans(ts, b, q.k, p.min_region_tokens))
         if spans:
@@ -457,8 +457,9 @@ class Guard:
         if blocks is not None:
             for c in sorted(set(regions.cand.tolist())):
                 shard, ref = cands[c].shard, cands[c].ref
-                blocks.sources.setdefault((names[shard] if names else None, record(c).source_id),
-                                          partial(indexes[shard].source_text, ref))
+                key = (names[shard] if names else None, record(c).source_id)
+                blocks.sources.setdefault(key, partial(indexes[shard].source_text, ref))
+                blocks.refs.setdefault(key, (shard, ref))
         return attribute_batch(
             regions, ts.text, out, ts.lang, sources, record, text,
             (lambda c: names[cands[c].shard]) if names else (lambda c: None),
@@ -474,20 +475,30 @@ MAX_ROUNDS = 32
 REDACT_ROUNDS = 4
 
 
-def _with_renames(m: Match, text: str, blocks: Blocks, k: int) -> Match:
-    """A near copy of code with the names it renamed (``near_rename_map`` on its two spans, read again).
+def _with_renames(m: Match, streams: list[TokenStream], indexes: tuple[Index, ...], blocks: Blocks, k: int) -> Match:
+    """A near copy of code with the names it renamed (``near_rename_map``), on the tokens the check already has:
+    the answer's stream, and the source's code tokens stored in the index.
 
     Verification aligns a near copy by runs, not token for token, so only a
     renamed or verbatim region has its renames already; a reviewer wants them
     for the copy that was renamed and lightly edited too.
     """
-    if m.kind != MatchKind.NEAR or m.renames or m.lang in PROSE_ALIASES or (m.index, m.source) not in blocks.sources:
+    key = (m.index, m.source)
+    if m.kind != MatchKind.NEAR or m.renames or m.lang in PROSE_ALIASES or key not in blocks.refs:
         return m
     (a, b), (x, y) = m.output_span, m.source_span
-    src_text = blocks.read((m.index, m.source))[x:y]
-    out, src = normalize(text[a:b], m.lang), normalize(src_text, m.lang)
-    renames = near_rename_map(out.text, out.tokens, src.text, src.tokens, k)
-    return replace(m, renames=renames) if renames else m
+    ts = next((ts for ts in streams if ts.is_code), None)  # (one code stream: every fence of the answer)
+    if ts is None or y - x > 3 * (b - a) + 256:  # regions of places far apart in the source, merged: no one copy
+        return m
+    out = ts.tokens[np.flatnonzero((ts.starts >= a) & (ts.starts < b))]
+    shard, ref = blocks.refs[key]
+    src = indexes[shard].source_code_tokens(ref, x, y)
+    i, j = near_renames(out, src, k)
+    if not i.shape[0]:
+        return m
+    src_text = blocks.read(key)
+    return replace(m, renames={ts.text[int(out.starts[a]) : int(out.ends[a])]: src_text[int(src.starts[b]) : int(src.ends[b])]
+                               for a, b in zip(i.tolist(), j.tolist())})
 
 
 def shared_positions(query: Query, src_sorted: np.ndarray) -> np.ndarray:

@@ -17,11 +17,11 @@ from enum import StrEnum
 import numpy as np
 
 from .compiled import core
-from .index.arrays import expand_ranges, sorted_unique
+from .index.arrays import expand_ranges, isin_sorted, sorted_unique
 from .index.query import SliceRows, TokenSlices
 from .index.segment import SourceRecord
 from .normalize.tokens import Kind, Tokens
-from .sketch import _ID_LABELS, stream_shingles
+from .sketch import _ID_LABELS, _IDENT, stream_shingles
 
 
 class MatchKind(StrEnum):
@@ -445,29 +445,46 @@ def near_rename_map(out_text: str, out: Tokens, src_text: str, src: Tokens, k: i
     >>> near_rename_map(b, normalize(b, "python").tokens, a, normalize(a, "python").tokens, 4)
     {'g': 'f', 'items': 'xs', 'acc': 'total', 'it': 'x'}
     """
+    i, j = near_renames(out, src, k)
+    return {out_text[int(out.starts[x]) : int(out.ends[x])]: src_text[int(src.starts[y]) : int(src.ends[y])]
+            for x, y in zip(i.tolist(), j.tolist())}
+
+
+def near_renames(out: Tokens, src: Tokens, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``near_rename_map`` on the tokens' exact hashes alone: one output token and one source token of each
+    renamed name, in the order the output first shows them (the caller reads the names only when there are some).
+    An output none of whose names is missing from the source renamed none (a swap of two names is not looked for)."""
+    none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    names = out.exact[out.kinds == _IDENT]
+    if isin_sorted(names, sorted_unique(src.exact[src.kinds == _IDENT])).all():  # no name of its own: none renamed
+        return none
     a, b = stream_shingles(out, k, True), stream_shingles(src, k, True)
     if a.shape[0] == 0 or b.shape[0] == 0:
-        return {}
+        return none
     va, pa = _once(a)
     vb, pb = _once(b)
     if va.shape[0] == 0 or vb.shape[0] == 0:  # every shingle repeats on one side: nothing to align by
-        return {}
+        return none
     at = np.minimum(np.searchsorted(vb, va), vb.shape[0] - 1)
     hit = vb[at] == va
     step = np.arange(k, dtype=np.int64)
     i = (pa[hit][:, None] + step).ravel()
     j = (pb[at[hit]][:, None] + step).ravel()
-    named = (out.kinds[i] == Kind.IDENT) & (src.kinds[j] == Kind.IDENT)
+    named = (out.kinds[i] == _IDENT) & (src.kinds[j] == _IDENT)
     i, j = i[named], j[named]
-    order = np.lexsort((j, i))  # distinct (output, source) token pairs, in output order
-    i, j = i[order], j[order]
-    first = np.ones(i.shape[0], dtype=bool)
-    first[1:] = (i[1:] != i[:-1]) | (j[1:] != j[:-1])
-    pairs: dict[str, set[str]] = {}
-    for x, y in zip(i[first].tolist(), j[first].tolist()):
-        pairs.setdefault(out_text[int(out.starts[x]) : int(out.ends[x])], set()).add(
-            src_text[int(src.starts[y]) : int(src.ends[y])])
-    return {new: old.pop() for new, old in pairs.items() if len(old) == 1 and new not in old}
+    x, y = out.exact[i], src.exact[j]
+    order = np.lexsort((i, y, x))  # by name, then the name it is aligned with, then output position
+    x, y, i, j = x[order], y[order], i[order], j[order]
+    pair = np.ones(x.shape[0], dtype=bool)  # the first row of each distinct (name, aligned name)
+    pair[1:] = (x[1:] != x[:-1]) | (y[1:] != y[:-1])
+    x, y, i, j = x[pair], y[pair], i[pair], j[pair]
+    alone = np.ones(x.shape[0], dtype=bool)  # a name aligned with one name only
+    alone[1:] &= x[1:] != x[:-1]
+    alone[:-1] &= x[:-1] != x[1:]
+    keep = alone & (x != y)
+    i, j = i[keep], j[keep]
+    order = np.argsort(i, kind="stable")
+    return i[order], j[order]
 
 
 def attribute(region: Region, out_text: str, out: Tokens, lang: str, src: Tokens, src_text: str,

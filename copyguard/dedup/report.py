@@ -55,7 +55,7 @@ class DecontaminationReport:
     >>> r.summary()
     'decontaminate: 10 rows in, 9 rows out, 1 contaminated, 1 benchmark items hit, 2.0 s'
     >>> r.item_lines()
-    ['gsm8k/17: 1 rows: 4']
+    ['gsm8k/17: 1 row: 4']
     """
 
     rows_in: int

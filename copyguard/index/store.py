@@ -301,7 +301,7 @@ class Index:
         s = bisect_right(bases, pieces[0][0]) - 1 if pieces else -1
         if s < 0 or any(not bases[s] <= ref < bases[s + 1] for ref, _ in pieces):
             return TokenSlices.of([self.source_tokens(ref, *rows) if isinstance(rows, tuple)
-                                   else _take(self.source_tokens(ref), rows) for ref, rows in pieces])
+                                   else self.source_tokens(ref)[rows] for ref, rows in pieces])
         seg = self._view.segments[s]
         ends = seg.source_tok[[ref - bases[s] for ref, _ in pieces]].tolist()
         lengths, parts = [], []
@@ -380,6 +380,15 @@ class Index:
             return c.rows_near(starts, first, last, lo, hi)
         within = starts[first:last]
         return np.flatnonzero((within >= lo) & (within < hi))
+
+    def source_code_tokens(self, ref: int, lo: int, hi: int) -> Tokens:
+        """The tokens of source ``ref``'s code channel (not the words of its docstrings) that start in ``[lo, hi)``."""
+        seg, row, _ = self._locate(ref)
+        first, last = seg.source_tok[row].tolist()
+        if seg.source_words is not None:
+            last = int(seg.source_words[row])
+        within = seg.tokens["starts"][first:last]
+        return self.source_tokens(ref)[np.flatnonzero((within >= lo) & (within < hi))]
 
     def source_shingles(self, ref: int) -> np.ndarray:
         """The shingle starting at each token of source ``ref`` (``tok_shingles``; 0 where none starts)."""
@@ -609,10 +618,6 @@ def _token_range(seg: Segment, row: int, start: int, end: int | None) -> tuple[i
     first, last = seg.source_tok[row].tolist()
     lo = min(first + max(start, 0), last)
     return lo, max(lo, last if end is None else min(first + max(end, 0), last))
-
-
-def _take(tokens: Tokens, rows: np.ndarray) -> Tokens:
-    return Tokens(*(getattr(tokens, f)[rows] for f in TOKEN_FIELDS))
 
 
 class Transaction:

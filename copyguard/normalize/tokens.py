@@ -47,7 +47,8 @@ class Tokens:
     def __len__(self) -> int:
         return int(self.hashes.shape[0])
 
-    def __getitem__(self, sl: slice) -> Tokens:
+    def __getitem__(self, sl: slice | np.ndarray) -> Tokens:
+        """Tokens of a slice, or of an array of rows."""
         return Tokens(self.hashes[sl], self.exact[sl], self.kinds[sl], self.starts[sl], self.ends[sl])
 
 
