@@ -353,6 +353,9 @@ def guess_fenced(text: str) -> str | None:
         return lang
     body = text.strip()
     probe = _code_probe(body).strip()
+    member = _bare_member(body, probe, root=True) if probe else None
+    if member is not None:  # before the markers: ``.length`` is Java's too, and a bare ``count() {`` no Java method
+        return member
     if not probe or symbol_density(probe[:_SCAN_CHARS]) < 0.04:
         return None
     scores = _scores(probe, probe)
@@ -418,14 +421,16 @@ def _mostly_code(kinds: list[str]) -> bool:
     return n_code >= 4 and kinds.count("weak") * 2 < n_code
 
 
-def _bare_member(body: str, probe: str) -> str | None:
+def _bare_member(body: str, probe: str, root: bool = False) -> str | None:
     """The language of a run whose first code line is a method's head (``member_head``), when it parses as one.
 
     A short method pasted without its class (``clone() {``, one line of body,
     ``}`` under its doc comment) has too few code lines and no marker of its
     language; in its class (``member_of``) it parses without errors. Of the
     grammars whose head matches, the one that parses it best (the parent
-    language on a tie: JavaScript before TypeScript).
+    language on a tie: JavaScript before TypeScript). ``root``: only when a
+    grammar without a parent reads the head (``public Foo() {`` is TypeScript's
+    head and a Java constructor's; ``clone() {`` is no Java method's).
     """
     first = probe.lstrip()
     if not first:
@@ -443,6 +448,8 @@ def _bare_member(body: str, probe: str) -> str | None:
         error = _error_ratio(body[:_SCAN_CHARS], lang.name)
         if error <= 0.1:
             found.append((error, _depth(lang.name), lang.name))
+    if root and not any(depth == 0 for _, depth, _ in found):
+        return None
     return min(found)[2] if found else None
 
 

@@ -439,3 +439,15 @@ def test_marker_scores_counts_each_languages_markers():
     scores = marker_scores(SNIPPETS[0][1])
     scores.clear()  # the caller's copy: the cache is not touched
     assert marker_scores(SNIPPETS[0][1]) == reference(SNIPPETS[0][1])
+
+
+def test_an_untagged_fence_holding_a_bare_method_is_the_language_of_its_head():
+    """``count() {`` under a doc comment is a JavaScript method's head and no Java method's (a Java method has a
+    return type); ``.length`` alone made it Java. A Java constructor (``public Exchanger() {``: a TypeScript head too)
+    stays Java."""
+    from copyguard.normalize.detect import guess_fenced
+
+    method = "/**\n * Returns the number of items.\n */\ncount() {\n\n\treturn this.items.length;\n\n}"
+    assert guess_fenced(method) == "javascript"
+    ctor = "/**\n * Creates a new Exchanger.\n */\npublic Exchanger() {\n    participant = new Participant();\n}"
+    assert guess_fenced(ctor) == "java"
