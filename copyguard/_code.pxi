@@ -11,7 +11,7 @@ from cpython.buffer cimport PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdint cimport int32_t
 from libc.stdlib cimport qsort, realloc
-from libc.string cimport memset
+from libc.string cimport memchr, memset
 
 cdef extern from "tree_sitter/api.h" nogil:
     ctypedef struct TSLanguage:
@@ -916,6 +916,23 @@ cdef void _triples(const ucs_t* p, Py_ssize_t n, Py_ssize_t* counts) noexcept no
             i += 1
 
 
+cdef Py_ssize_t _count3_ascii(const uint8_t* p, Py_ssize_t n, uint8_t q) noexcept nogil:
+    """``str.count`` of three ``q`` in a 1-byte str: memchr finds each ``q`` (quotes are a few in a hundred bytes)."""
+    cdef Py_ssize_t i = 0, j, count = 0
+    cdef const uint8_t* hit
+    while i + 2 < n:
+        hit = <const uint8_t*> memchr(p + i, q, n - 2 - i)
+        if hit == NULL:
+            break
+        j = hit - p
+        if p[j + 1] == q and p[j + 2] == q:
+            count += 1
+            i = j + 3
+        else:
+            i = j + 1
+    return count
+
+
 def triple_quotes(str text):
     """``(text.count('\"\"\"'), text.count("'''"))`` in one pass over the str as stored (``code._odd_triple_quotes``)."""
     cdef int kind = PyUnicode_KIND(text)
@@ -925,7 +942,8 @@ def triple_quotes(str text):
     counts[0] = counts[1] = 0
     with nogil:
         if kind == 1:
-            _triples(<const uint8_t*> data, n, counts)
+            counts[0] = _count3_ascii(<const uint8_t*> data, n, 34)
+            counts[1] = _count3_ascii(<const uint8_t*> data, n, 39)
         elif kind == 2:
             _triples(<const uint16_t*> data, n, counts)
         else:
@@ -962,6 +980,56 @@ cdef void _marks(const ucs_t* p, Py_ssize_t n, const Py_UCS4* a, Py_ssize_t la, 
             out[3] = i
 
 
+cdef Py_ssize_t _first_ascii(const uint8_t* p, Py_ssize_t n, const Py_UCS4* w, Py_ssize_t m) noexcept nogil:
+    """``find`` of ``w`` in a 1-byte str: memchr to each candidate first character."""
+    cdef Py_ssize_t i = 0
+    cdef const uint8_t* hit
+    if w[0] > 255:
+        return -1
+    while i + m <= n:
+        hit = <const uint8_t*> memchr(p + i, <int> w[0], n - m + 1 - i)
+        if hit == NULL:
+            return -1
+        i = hit - p
+        if _at(p, n, i, w, m):
+            return i
+        i += 1
+    return -1
+
+
+cdef extern from *:
+    """
+    #if defined(__GLIBC__)
+    extern void *memrchr(const void *s, int c, size_t n);  /* a GNU extension glibc always exports */
+    static const void *cg_memrchr(const void *s, int c, size_t n) { return memrchr(s, c, n); }
+    #else
+    static const void *cg_memrchr(const void *s, int c, size_t n) {
+        const unsigned char *p = (const unsigned char *)s;
+        while (n > 0) { if (p[--n] == (unsigned char)c) return p + n; }
+        return NULL;
+    }
+    #endif
+    """
+    const void* cg_memrchr(const void* s, int c, size_t n) nogil
+
+
+cdef Py_ssize_t _last_ascii(const uint8_t* p, Py_ssize_t n, const Py_UCS4* w, Py_ssize_t m) noexcept nogil:
+    """``rfind`` of ``w`` in a 1-byte str: memrchr back to each candidate first character."""
+    cdef Py_ssize_t end = n - m + 1, i
+    cdef const uint8_t* hit
+    if w[0] > 255:
+        return -1
+    while end > 0:
+        hit = <const uint8_t*> cg_memrchr(p, <int> w[0], end)
+        if hit == NULL:
+            return -1
+        i = hit - p
+        if _at(p, n, i, w, m):
+            return i
+        end = i
+    return -1
+
+
 def block_marks(str text, str start, str end):
     """``(text.find(end), text.find(start), text.rfind(start), text.rfind(end))`` in one pass over the str as stored
     (``code._block_marks``); ``start`` and ``end`` are non-empty."""
@@ -982,7 +1050,8 @@ def block_marks(str text, str start, str end):
     out[0] = out[1] = out[2] = out[3] = -1
     with nogil:
         if kind == 1:
-            _marks(<const uint8_t*> data, n, a, la, b, lb, out)
+            out[0], out[1] = _first_ascii(<const uint8_t*> data, n, b, lb), _first_ascii(<const uint8_t*> data, n, a, la)
+            out[2], out[3] = _last_ascii(<const uint8_t*> data, n, a, la), _last_ascii(<const uint8_t*> data, n, b, lb)
         elif kind == 2:
             _marks(<const uint16_t*> data, n, a, la, b, lb, out)
         else:

@@ -1093,3 +1093,14 @@ def test_delimiter_scans_read_every_str_width(text):
     assert fast == slow
     fast, slow = both(code._block_marks, text, grammars.get("javascript"))
     assert fast == slow
+
+
+def test_delimiter_scans_on_random_texts():
+    """The same on 600 random texts over quotes, slashes, stars and a letter (1- and 2-byte storage)."""
+    c = compiled.core()
+    rng = random.Random(7)
+    for i in range(600):
+        text = "".join(rng.choice("\"'/*a" + ("\u00e9\u0101" if i % 3 == 0 else "")) for _ in range(rng.randrange(40)))
+        assert c.triple_quotes(text) == (text.count('"""'), text.count("'''")), text
+        assert c.block_marks(text, "/*", "*/") == (text.find("*/"), text.find("/*"), text.rfind("/*"), text.rfind("*/"))
+        assert c.block_marks(text, "*", "'''") == (text.find("'''"), text.find("*"), text.rfind("*"), text.rfind("'''"))
