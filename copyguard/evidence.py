@@ -540,7 +540,7 @@ def beside_code(matches: Sequence[Match], counted: Sequence[Match], floors: Floo
             if c.source != m.source or c.index != m.index or not _touch(blocks.text, m.output_span, c.output_span):
                 continue
             src = blocks.read((m.index, m.source))
-            if _touch(src, _nearest(m, c, src).source_span, c.source_span):
+            if _touch(src, nearest_occurrence(m, c, src).source_span, c.source_span):
                 out.append(m)
                 break
     return out
@@ -867,7 +867,7 @@ def merge_touching(text: str, matches: list[Match], source: Callable[[], str] | 
     only ``.`` and ``*/``; between a docstring and the code around it, nothing.
     ``source``: reads the source's text. A verbatim region of words that the
     source holds more than once (sibling classes with one doc comment) is
-    first moved to the occurrence nearest the code it touches (``_nearest``):
+    first moved to the occurrence nearest the code it touches (``nearest_occurrence``):
     the alignment took the first, and the merged span ran from there.
     """
     ordered = sorted(matches, key=lambda m: m.output_span)
@@ -880,22 +880,25 @@ def merge_touching(text: str, matches: list[Match], source: Callable[[], str] | 
             if source is not None and (last.lang in PROSE_ALIASES) != (m.lang in PROSE_ALIASES):
                 if not src:
                     src.append(source())
-                last, m = (_nearest(last, m, src[0]), m) if last.lang in PROSE_ALIASES else (last, _nearest(m, last, src[0]))
+                if last.lang in PROSE_ALIASES:
+                    last = nearest_occurrence(last, m, src[0])
+                else:
+                    m = nearest_occurrence(m, last, src[0])
             out[-1] = _merged(last, m)
         else:
             out.append(m)
     return out
 
 
-def _nearest(words: Match, code: Match, src: str) -> Match:
+def nearest_occurrence(words: Match, code: Match, src: str) -> Match:
     """``words`` (a region of words) moved to the occurrence of its source text nearest ``code``'s source span,
-    when it is verbatim and ``src`` holds that text more than once (at most ``_OCCURRENCES`` looked at).
+    when it is verbatim and ``src`` holds that text more than once (at most ``MAX_OCCURRENCES`` looked at).
 
     >>> from copyguard.match import MatchKind
     >>> src = "/** Adds one. */ int a() {}\\n/** Adds one. */ int b() {}"
     >>> doc = Match("s", "MIT", MatchKind.VERBATIM, 1.0, (0, 12), (4, 12), "prose", 2)
     >>> code = Match("s", "MIT", MatchKind.VERBATIM, 1.0, (16, 26), (44, 54), "java", 6)
-    >>> _nearest(doc, code, src).source_span
+    >>> nearest_occurrence(doc, code, src).source_span
     (32, 40)
     """
     s0, s1 = words.source_span
@@ -907,8 +910,13 @@ def _nearest(words: Match, code: Match, src: str) -> Match:
     def apart(at: int) -> int:
         return max(c0 - (at + len(piece)), at - c1, 0)
 
+    # only an occurrence starting within ``near`` of the code is nearer than ``s0``: when none lies there (most
+    # often ``s0`` is the only one), the whole text need not be searched
+    near = apart(s0)
+    if near == 0 or src.find(piece, max(c0 - len(piece) - near + 1, 0), c1 + near - 1 + len(piece)) < 0:
+        return words
     best, at = s0, src.find(piece)
-    for _ in range(_OCCURRENCES):
+    for _ in range(MAX_OCCURRENCES):
         if at < 0:
             break
         if apart(at) < apart(best):
@@ -917,7 +925,7 @@ def _nearest(words: Match, code: Match, src: str) -> Match:
     return words if best == s0 else replace(words, source_span=(best, best + len(piece)))
 
 
-_OCCURRENCES = 64  # occurrences of a region's text ``_nearest`` looks at (a short stock phrase may be everywhere)
+MAX_OCCURRENCES = 64  # occurrences of a region's text ``nearest_occurrence`` looks at (a short stock phrase may be everywhere)
 
 
 def _merged(a: Match, b: Match) -> Match:

@@ -1060,3 +1060,53 @@ def test_a_short_method_pasted_without_fence_or_class_is_code_and_found(tmp_path
     # a sentence ending in a brace is no method's head, and prose around a call stays prose
     prose = "Call it as follows {\nthe value is returned unchanged.\n}\n\nThat is all you need to know here.\n"
     assert code_blocks(prose) == []
+
+
+def _nearest_by_full_scan(words, code, src):
+    """``evidence.nearest_occurrence`` as first written: the first ``MAX_OCCURRENCES`` occurrences of the words' text, each looked at."""
+    from copyguard.evidence import MAX_OCCURRENCES
+    from copyguard.match import MatchKind
+
+    s0, s1 = words.source_span
+    piece = src[s0:s1]
+    if words.kind != MatchKind.VERBATIM or not piece.strip():
+        return words
+    c0, c1 = code.source_span
+
+    def apart(at):
+        return max(c0 - (at + len(piece)), at - c1, 0)
+
+    best, at = s0, src.find(piece)
+    for _ in range(MAX_OCCURRENCES):
+        if at < 0:
+            break
+        if apart(at) < apart(best):
+            best = at
+        at = src.find(piece, at + 1)
+    return words if best == s0 else replace(words, source_span=(best, best + len(piece)))
+
+
+def test_nearest_occurrence_searched_near_the_code_equals_a_search_of_the_whole_text():
+    # ``nearest_occurrence`` looks beside the code first and scans the whole text only when an occurrence nearer than the
+    # aligned one lies there: the same occurrence either way, including past ``MAX_OCCURRENCES`` repeats
+    import random
+
+    from copyguard.evidence import nearest_occurrence
+    from copyguard.match import Match, MatchKind
+
+    rng = random.Random(7)
+    moved = 0
+    for trial in range(3000):
+        src = "".join(rng.choice(["ab", "a", "b", " ", "x", "ab ab"]) for _ in range(rng.randrange(1, 120 if trial % 4
+                                                                                                      else 400)))
+        s0 = rng.randrange(len(src))
+        s1 = rng.randrange(s0 + 1, min(s0 + 6, len(src)) + 1)
+        c0 = rng.randrange(len(src))
+        c1 = rng.randrange(c0, min(c0 + 20, len(src)) + 1)
+        kind = MatchKind.VERBATIM if trial % 9 else MatchKind.RENAMED
+        words = Match("s", "MIT", kind, 1.0, (0, s1 - s0), (s0, s1), "prose", 2)
+        code = Match("s", "MIT", MatchKind.VERBATIM, 1.0, (0, 1), (c0, c1), "java", 6)
+        want = _nearest_by_full_scan(words, code, src)
+        assert nearest_occurrence(words, code, src) == want, (src, (s0, s1), (c0, c1))
+        moved += want.source_span != (s0, s1)
+    assert moved > 100  # the search moved regions often enough to have been compared
