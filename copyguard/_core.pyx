@@ -22,7 +22,7 @@ from libc.string cimport memcmp, memcpy, memset
 
 import numpy as np
 
-API = 30  # compiled.API: bumped whenever a function is added or changes its arguments
+API = 31  # compiled.API: bumped whenever a function is added or changes its arguments
 
 cdef uint64_t POLY = 0x9E3779B97F4A7C15ULL
 cdef uint32_t MAX32 = 0xFFFFFFFFU
@@ -354,11 +354,6 @@ def lookup_sorted(const uint64_t[::1] keys, const uint32_t[::1] pids, const int6
                 pid[w] = pids[first[i] + j]
                 w += 1
     return idx_arr, pid_arr
-
-
-cdef int _by_i64(const void* a, const void* b) noexcept nogil:
-    cdef int64_t x = (<const int64_t*> a)[0], y = (<const int64_t*> b)[0]
-    return (x > y) - (x < y)
 
 
 cdef inline Py_ssize_t _guess(uint64_t x, int bits, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:

@@ -540,11 +540,6 @@ cdef int _push_row(Rows* v, int64_t cand, int64_t o0, int64_t o1, int64_t s0, in
     return 0
 
 
-cdef int _by_u64(const void* x, const void* y) noexcept nogil:
-    cdef uint64_t a = (<const uint64_t*> x)[0], b = (<const uint64_t*> y)[0]
-    return (a > b) - (a < b)
-
-
 cdef int _by_pair(const void* x, const void* y) noexcept nogil:
     """Two uint64 (or two int64 of the same sign) compared as a pair, first then second."""
     cdef const uint64_t* a = <const uint64_t*> x
@@ -609,7 +604,7 @@ cdef int _kind(const uint64_t* ah, const uint64_t* ax, const uint8_t* ak, const 
         nx += i == 0 or buf[2 * i] != buf[2 * i - 2]
     for i in range(u):
         buf[2 * u + i] = buf[2 * i + 1]
-    qsort(buf + 2 * u, u, sizeof(uint64_t), _by_u64)
+    cg_sort_u64(buf + 2 * u, u)
     ny = _distinct_sorted(buf + 2 * u, u)
     return 1 if nx == u and ny == u else 2
 
@@ -763,7 +758,7 @@ cdef int _align_slice(Round* r, Py_ssize_t c, const uint64_t* src_hashes, const 
                 r.at[n_at] = i
                 n_at += 1
     else:
-        qsort(r.at, n_at, sizeof(int64_t), _by_i64)
+        cg_sort_i64(r.at, n_at)
     m_tiles = _tiles(out_sh, n_out, sh, m, r.max_occurrences, r.max_tiles, r.at, n_at, &r.sc, r.b_at, n_b_at)
     if m_tiles < 0:
         return -1
@@ -797,7 +792,7 @@ cdef int _align_slice(Round* r, Py_ssize_t c, const uint64_t* src_hashes, const 
             for j in range(tl[i].a, tl[i].a + tl[i].n):
                 r.vals[n_v] = out_sh[j]
                 n_v += 1
-        qsort(r.vals, n_v, sizeof(uint64_t), _by_u64)
+        cg_sort_u64(r.vals, n_v)
         if _distinct_sorted(r.vals, n_v) < r.min_distinct:
             continue
         size_o, size_s = o1 - o0, s1 - s0
@@ -1297,18 +1292,66 @@ def slice_spans(list segments, const int64_t[::1] seg, const int64_t[::1] lo, co
     return out_arr
 
 
-def rows_near(const uint32_t[::1] starts, Py_ssize_t first, Py_ssize_t last, int64_t lo, int64_t hi):
+cdef Py_ssize_t _first_at_least(const uint32_t* v, Py_ssize_t lo, Py_ssize_t hi, int64_t x) noexcept nogil:
+    """The first of rows ``lo:hi`` of ascending ``v`` whose value is at least ``x`` (``hi`` when none is)."""
+    cdef Py_ssize_t mid
+    while lo < hi:
+        mid = lo + (hi - lo) // 2
+        if <int64_t> v[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def rows_near(const uint32_t[::1] starts, Py_ssize_t first, Py_ssize_t words, Py_ssize_t last, int64_t lo, int64_t hi):
     """``Index.source_near``: rows ``first:last`` of a segment's tokens whose start lies in ``[lo, hi)``, counted from
-    ``first``, ascending (int64)."""
-    cdef Py_ssize_t i, n = 0
-    cdef int64_t v
-    if not 0 <= first <= last <= starts.shape[0]:
+    ``first``, ascending (int64).
+
+    ``words``: the source's first word row (its code rows are ``first:words``, its words ``words:last``). A
+    channel whose starts ascend (as the build writes them) is searched by bisection; another is read through.
+    """
+    cdef Py_ssize_t i, n = 0, j = 0, ch, c0, c1, desc
+    cdef Py_ssize_t[2] run_lo, run_hi
+    cdef bint[2] ascending
+    cdef int64_t a = lo if lo > 0 else 0, b = hi if hi < 0x100000000 else 0x100000000
+    cdef uint32_t a32, w32
+    if not 0 <= first <= words <= last <= starts.shape[0]:
         raise ValueError("rows outside the tokens")
-    buf_arr = np.empty(last - first, dtype=np.int64)
+    if b <= a:  # no uint32 start lies in [lo, hi)
+        return np.zeros(0, dtype=np.int64)
+    # ``a <= v < b`` as one unsigned comparison (``b - a`` is 2**32 only when every start lies there)
+    cdef bint every = b - a == 0x100000000
+    a32, w32 = <uint32_t> a, <uint32_t> (b - a)
+    cdef const uint32_t* v = &starts[0] if starts.shape[0] else NULL
+    with nogil:
+        for ch in range(2):
+            c0 = first if ch == 0 else words
+            c1 = words if ch == 0 else last
+            desc = 0
+            for i in range(c0 + 1, c1):  # (a loop the compiler vectorizes)
+                desc += v[i] < v[i - 1]
+            ascending[ch] = desc == 0
+            if ascending[ch]:
+                run_lo[ch] = _first_at_least(v, c0, c1, a)
+                run_hi[ch] = _first_at_least(v, run_lo[ch], c1, b)
+                n += run_hi[ch] - run_lo[ch]
+            else:
+                for i in range(c0, c1):
+                    n += every or <uint32_t> (v[i] - a32) < w32
+    buf_arr = np.empty(n, dtype=np.int64)
     cdef int64_t[::1] buf = buf_arr
     with nogil:
-        for i in range(first, last):  # one pass, no branch: each row is written, and kept when its start is in
-            v = starts[i]
-            buf[n] = i - first
-            n += (lo <= v) & (v < hi)
-    return buf_arr[:n].copy() if n < last - first else buf_arr
+        for ch in range(2):
+            c0 = first if ch == 0 else words
+            c1 = words if ch == 0 else last
+            if ascending[ch]:
+                for i in range(run_lo[ch], run_hi[ch]):
+                    buf[j] = i - first
+                    j += 1
+            else:
+                for i in range(c0, c1):
+                    if every or <uint32_t> (v[i] - a32) < w32:
+                        buf[j] = i - first
+                        j += 1
+    return buf_arr

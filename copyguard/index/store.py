@@ -377,7 +377,7 @@ class Index:
         c = core()
         starts = seg.tokens["starts"]
         if c is not None and starts.dtype == np.uint32:
-            return c.rows_near(starts, first, last, lo, hi)
+            return c.rows_near(starts, first, min(max(int(seg.source_words[row]), first), last), last, lo, hi)
         within = starts[first:last]
         return np.flatnonzero((within >= lo) & (within < hi))
 

@@ -138,6 +138,35 @@ def test_source_near_picks_the_tokens_starting_in_a_span(idx):
         assert 0 < len(idx.source_near(ref, 5, 40)) < len(starts)
 
 
+def test_rows_near_bisects_ascending_channels_and_reads_others_through():
+    """The compiled ``rows_near`` against the reference's comparison, on channels that ascend (bisected), that do not
+    (read through), empty ones, and spans past either end of uint32."""
+    from copyguard import compiled
+
+    c = compiled.core()
+    if c is None:
+        pytest.skip("compiled core not built")
+    rng = np.random.default_rng(3)
+    for trial in range(400):
+        n_code, n_words = int(rng.integers(0, 40)), int(rng.integers(0, 40))
+        code, words = rng.integers(0, 300, n_code), rng.integers(0, 300, n_words)
+        if trial % 3:
+            code.sort()
+        if trial % 4:
+            words.sort()
+        pad = int(rng.integers(0, 5))
+        starts = np.concatenate([rng.integers(0, 300, pad), code, words, [0xFFFFFFFF]]).astype(np.uint32)
+        first, cut, last = pad, pad + n_code, pad + n_code + n_words
+        if trial % 7 == 0:  # the last token of the segment, at the largest start
+            last += 1
+        a, b = sorted(int(x) for x in rng.integers(-20, 320, 2))
+        for lo, hi in ((a, b), (a, 2**40), (-(2**40), b), (-(2**40), 2**40), (b, a)):
+            within = starts[first:last].astype(np.int64)
+            want = np.flatnonzero((within >= lo) & (within < hi))
+            got = c.rows_near(starts, first, cut, last, lo, hi)
+            assert got.dtype == np.int64 and got.tolist() == want.tolist(), (trial, lo, hi)
+
+
 def test_remove_hides_at_once_and_after_reopen(idx):
     other = Index.open(idx.path)
     keys = np.concatenate([query("a", 0), query("b", 1)])
