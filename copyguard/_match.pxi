@@ -469,8 +469,9 @@ cdef int _weigh_region(const uint64_t* out_sh, const uint64_t* out_exact_sh, con
 cdef int _surviving_names(const uint64_t* out_exact, const uint8_t* out_kinds, const uint8_t* out_names,
                           const uint64_t* src_exact, const uint8_t* src_kinds, int64_t o0, int64_t o1, int64_t s0,
                           int64_t s1, int k, const uint8_t* ex_mark, const double* w, int64_t* names) noexcept nogil:
-    """``evidence.surviving_names`` of one region: the distinct ``out_names`` tokens not counted exact whose source
-    token within ``k`` of the region's diagonal (from its start, or from its end) is of their kind and exact hash."""
+    """``evidence.surviving_names`` of one region: the weights (``out_names``) of the distinct names not counted
+    exact whose source token within ``k`` of the region's diagonal (from its start, or from its end) is of their kind
+    and exact hash."""
     cdef int64_t o, s, u, lo, hi, n = 0
     cdef int side
     cdef HashSet seen
@@ -492,7 +493,7 @@ cdef int _surviving_names(const uint64_t* out_exact, const uint8_t* out_kinds, c
                 found = src_exact[s] == out_exact[o] and src_kinds[s] == out_kinds[o]
                 s += 1
         if found and _set_add(&seen, out_exact[o]):
-            n += 1
+            n += out_names[o]  # its weight (``evidence.name_weights``; 1 for a plain ``name_mask``)
     free(seen.keys)
     names[0] = n
     return 0

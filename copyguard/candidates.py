@@ -140,6 +140,13 @@ def shingle_counts(indexes: Sequence[Index], query: Query) -> np.ndarray:
     return sum((index.source_counts(sh) for index in indexes), np.zeros(sh.shape[0], dtype=np.int64))
 
 
+def name_counts(indexes: Sequence[Index], exact: np.ndarray) -> np.ndarray:
+    """How many live indexed sources' code holds each identifier (``exact``: its exact hash), over all the indexes."""
+    if len(indexes) == 1:
+        return indexes[0].name_counts(exact)
+    return sum((index.name_counts(exact) for index in indexes), np.zeros(np.asarray(exact).shape[0], dtype=np.int64))
+
+
 def boilerplate_mask(indexes: Sequence[Index], query: Query, max_sources: int, share: float = 0.0,
                      counts: np.ndarray | None = None) -> np.ndarray:
     """Which of the query's shingles are boilerplate: they say nothing about which source was copied.

@@ -32,7 +32,9 @@ Two things make the floors fair to short copies without flagging look-alikes:
   without its docs, whose structure few sources hold. So do the free names
   such a copy kept at their places (``Match.names``, ``surviving_names``),
   against ``min_names_block``: a minifier never renames the module functions
-  a one-statement wrapper calls, whose structure every wrapper holds.
+  a one-statement wrapper calls, whose structure every wrapper holds. A name
+  few indexed sources' code holds counts as several (``name_weights``): one
+  kept ``RotateAroundXY`` says which source was copied, one ``options`` does not.
 
 >>> from copyguard.match import Match, MatchKind
 >>> doc = Match("a.py", "MIT", MatchKind.VERBATIM, 1.0, (0, 90), (10, 100), "prose", 18)
@@ -605,7 +607,8 @@ def block_evidence(matches: list[Match], floors: Floors, beside: Sequence[Match]
 
 def region_evidence(out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarray, counts: np.ndarray,
                     exponent: float, sources: TokenSlices, regions: Regions, k: int, code: bool,
-                    out: Tokens | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                    out: Tokens | None = None, names: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """What each region of ``regions`` weighs: ``(boilerplate, exact, weight, exact_weight, names)`` arrays.
 
     Per region: its tokens no shared non-boilerplate shingle covers (``Match.boilerplate``), its exact
@@ -613,10 +616,13 @@ def region_evidence(out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarra
     the exact tokens (``Match.exact_weight``; NaN for words) and, given the output's tokens ``out``,
     its surviving names (``Match.names``, ``surviving_names``; else 0). ``out_exact``: the output's exact
     shingles (code; any array of the shingles' length for words); ``counts``: how many sources hold
-    each output shingle. The compiled twin weighs every region of a round in one call.
+    each output shingle. ``names``: ``name_weights`` of the output's tokens (``name_mask(out)`` when not given).
+    The compiled twin weighs every region of a round in one call.
     """
     c = core()
     naming = out is not None and code
+    if naming and names is None and out is not None:
+        names = name_mask(out)
     if c is not None:
         t = sources.tokens
         weights = np.maximum(counts, 1).astype(np.float64) ** -exponent  # as ``rarity`` makes them, once
@@ -627,13 +633,13 @@ def region_evidence(out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarra
             np.ascontiguousarray(t.kinds, dtype=np.uint8), np.ascontiguousarray(sources.offsets, dtype=np.int64),
             np.ascontiguousarray(regions.cand, dtype=np.int64), np.ascontiguousarray(regions.tok, dtype=np.int64),
             k, code, _ID_LABELS, *((np.ascontiguousarray(out.exact, dtype=np.uint64),
-                                    np.ascontiguousarray(out.kinds, dtype=np.uint8), name_mask(out))
+                                    np.ascontiguousarray(out.kinds, dtype=np.uint8), names)
                                    if naming and out is not None else ()))
     n = len(regions)
     boilerplate, exact = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     weight, exact_weight = np.zeros(n, dtype=np.float64), np.full(n, np.nan)
-    names = np.zeros(n, dtype=np.int64)
-    mask = name_mask(out) if naming and out is not None else None
+    kept = np.zeros(n, dtype=np.int64)
+    mask = names if naming else None
     src_sh = np.zeros(0, dtype=np.uint64)
     for i in range(n):
         ci = int(regions.cand[i])
@@ -650,11 +656,11 @@ def region_evidence(out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarra
             exact[i] = int(np.count_nonzero(is_exact))
             weight[i] = float(w[~is_exact].sum()) + exact_weight[i]
             if mask is not None and out is not None:
-                names[i] = surviving_names(out, mask, sources[ci], r, k, is_exact)
+                kept[i] = surviving_names(out, mask, sources[ci], r, k, is_exact)
         else:  # words are compared as written: every covered word is exact
             exact[i] = int(np.count_nonzero(w))
             weight[i] = float(w.sum())
-    return boilerplate, exact, weight, exact_weight, names
+    return boilerplate, exact, weight, exact_weight, kept
 
 
 # An identifier of fewer characters than this is no surviving name: a renamer's own names are one or two letters,
@@ -689,6 +695,26 @@ def name_mask(out: Tokens) -> np.ndarray:
     return ok.astype(np.uint8)
 
 
+def name_weights(mask: np.ndarray, counts: np.ndarray, weight: int) -> np.ndarray:
+    """``mask`` (``name_mask``) with each name weighted by its rarity: a name the code of ``n`` indexed sources
+    holds counts ``max(1, weight // n)`` names (at most 255; ``weight`` 0: each counts 1).
+
+    ``counts``: how many sources hold the name of each token of the mask (``Index.name_counts``, in the order of
+    ``np.flatnonzero(mask)``). A module function one file defines
+    and one calls says which source was copied; ``options`` or ``callback`` says little.
+
+    >>> name_weights(np.array([1, 0, 1, 1], np.uint8), np.array([1, 2, 9]), 6).tolist()
+    [6, 0, 3, 1]
+    """
+    out = np.asarray(mask, dtype=np.uint8).copy()
+    if weight <= 0:
+        return out
+    at = np.flatnonzero(out)
+    n = np.maximum(np.asarray(counts, dtype=np.int64), 1)
+    out[at] = np.clip(weight // n, 1, 255).astype(np.uint8)
+    return out
+
+
 # Keywords that declare the name after them, and the assignment operator: names the output binds are its own.
 _BINDERS = np.sort(np.array([hash_string(w) for w in ("def", "class", "function", "fn", "func", "fun", "let", "const",
                                                       "var")], dtype=np.uint64))
@@ -696,7 +722,8 @@ _ASSIGN = np.uint64(hash_string("="))
 
 
 def surviving_names(out: Tokens, mask: np.ndarray, src: Tokens, region: Region, k: int, is_exact: np.ndarray) -> int:
-    """Distinct names a renamed copy kept from its source in ``region``: the free names a renamer may not touch.
+    """The distinct names a renamed copy kept from its source in ``region``, weighed (``mask``): the free names a
+    renamer may not touch.
 
     A minifier renames the locals and parameters of a function, never the
     globals it calls or the module functions it reaches (``baseZipObject``,
@@ -705,7 +732,9 @@ def surviving_names(out: Tokens, mask: np.ndarray, src: Tokens, region: Region, 
     form. A name of ``mask`` (``name_mask``) counts when the source token
     at its place in the region, give or take ``k`` tokens (from the region's
     start or from its end: a near copy's edits shift the rest), has its kind
-    and exact hash, and it is not counted exact already (``is_exact``).
+    and exact hash, and it is not counted exact already (``is_exact``). It
+    counts its value in ``mask``: 1, or more for a name few sources hold
+    (``name_weights``); each distinct name once.
 
     >>> from copyguard.normalize.tokens import Kind
     >>> def toks(names):
@@ -731,12 +760,16 @@ def surviving_names(out: Tokens, mask: np.ndarray, src: Tokens, region: Region, 
             ok = (s >= s0) & (s < s1)
             s = np.clip(s, s0, s1 - 1)
             found |= ok & (src.exact[s] == ex) & (src.kinds[s] == kinds)
-    return int(sorted_unique(ex[found]).shape[0])
+    if not found.any():
+        return 0
+    _, first = np.unique(ex[found], return_index=True)  # each name once (one name has one weight)
+    return int(mask[o[found][first]].astype(np.int64).sum())
 
 
 def align_weigh(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarray, counts: np.ndarray,
-                exponent: float, sources: TokenSlices, k: int, code: bool, limits: Limits, max_occurrences: int = 32
-                ) -> tuple[Regions, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+                exponent: float, sources: TokenSlices, k: int, code: bool, limits: Limits, max_occurrences: int = 32,
+                names: np.ndarray | None = None) -> tuple[Regions, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                                     np.ndarray]]:
     """``align_batch`` of a round's candidates and the ``region_evidence`` of the regions found.
 
     The compiled twin weighs each region in the same call, while its
@@ -746,7 +779,8 @@ def align_weigh(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: 
     c = core()
     if c is None:
         regions = align_batch(out, out_sh, sources, k, code, limits, max_occurrences)
-        return regions, region_evidence(out_sh, out_exact, common, counts, exponent, sources, regions, k, code, out)
+        return regions, region_evidence(out_sh, out_exact, common, counts, exponent, sources, regions, k, code, out,
+                                        names)
     t = sources.tokens
     u64, u8 = np.uint64, np.uint8
     cand, tok, sim, kind, *evidence = c.align_batch(
@@ -756,7 +790,8 @@ def align_weigh(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, common: 
         np.ascontiguousarray(t.kinds, dtype=u8), np.ascontiguousarray(sources.offsets, dtype=np.int64), k, code,
         _ID_LABELS, limits.min_tokens, limits.min_distinct_shingles, float(limits.min_similarity), limits.max_gap,
         max_occurrences, MAX_TILES, np.ascontiguousarray(out_exact, dtype=u64), np.ascontiguousarray(common, dtype=u8),
-        np.maximum(counts, 1).astype(np.float64) ** -exponent, name_mask(out) if code else None)
+        np.maximum(counts, 1).astype(np.float64) ** -exponent,
+        (name_mask(out) if names is None else names) if code else None)
     return Regions(cand, tok, sim, kind), (evidence[0], evidence[1], evidence[2], evidence[3], evidence[4])
 
 
@@ -780,13 +815,13 @@ def align_weigh_rows(out: Tokens, out_sh: np.ndarray, out_exact: np.ndarray, com
     if c is None:
         gathered = sources.gather()
         regions, weighed = align_weigh(out, out_sh, out_exact, common, counts, exponent, gathered, k, code, limits,
-                                       max_occurrences)
+                                       max_occurrences, names)
         if reanchor:
             regions, moved = match_reanchor(regions, out, gathered)
             if moved.shape[0]:  # weighed again where they now sit
                 again = region_evidence(out_sh, out_exact, common, counts, exponent, gathered,
                                         Regions(regions.cand[moved], regions.tok[moved], regions.similarity[moved],
-                                                regions.kind[moved]), k, code, out)
+                                                regions.kind[moved]), k, code, out, names)
                 weighed = tuple(x.copy() for x in weighed)  # type: ignore[assignment]
                 for whole, part in zip(weighed, again):
                     whole[moved] = part

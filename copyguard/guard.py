@@ -38,13 +38,14 @@ from .candidates import (
     candidate_rows,
     cross_channel,
     held_candidates,
+    name_counts,
     rank_candidates,
     shingle_counts,
     sketch_query,
     without,
 )
 from .errors import ConfigError, IndexFormatError, IndexStoreError
-from .evidence import Blocks, align_weigh_rows, name_mask, rarity_weights, reported, weigh
+from .evidence import Blocks, align_weigh_rows, name_mask, name_weights, rarity_weights, reported, weigh
 from .index import Index
 from .index.manifest import MANIFEST, check_compatible
 from .index.segment import SourceRecord
@@ -53,6 +54,7 @@ from .match import shared_positions as match_shared_positions
 from .normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
 from .normalize.code import normalize_code_spans, words_in
 from .normalize.text import blank_outside, normalize_prose_in
+from .normalize.tokens import Tokens
 from .policy import Policy
 from .sketch import exact_shingles
 from .stream import AsyncStream, Stream
@@ -367,7 +369,7 @@ class Guard:
             if fresh and i not in exact:
                 exact[i] = exact_shingles(streams[i].tokens, queries[i].k) if queries[i].code else queries[i].shingles
                 weights[i] = rarity_weights(counts[i], float(p.rarity))
-                masks[i] = name_mask(streams[i].tokens) if queries[i].code else None
+                masks[i] = _names(indexes, streams[i].tokens, p.rare_name_weight) if queries[i].code else None
             return fresh, self._align(indexes, streams[i], queries[i], fresh, common[i], counts[i], exact.get(i), blocks,
                                       weights.get(i), records, masks.get(i))
 
@@ -514,6 +516,15 @@ def _record(records: dict[tuple[int, int], SourceRecord], indexes: tuple[Index, 
     if rec is None:
         rec = records[(shard, ref)] = indexes[shard].source(ref)
     return rec
+
+
+def _names(indexes: Sequence[Index], tokens: Tokens, weight: int) -> np.ndarray:
+    """Which output tokens may be surviving names (``name_mask``), each weighted by how few indexed sources' code
+    holds its name (``name_weights``, ``Policy.rare_name_weight``; 0: each weighs 1, no count looked up)."""
+    mask = name_mask(tokens)
+    if weight <= 0 or not mask.any():
+        return mask
+    return name_weights(mask, name_counts(indexes, tokens.exact[mask != 0]), weight)
 
 
 def _starts(streams: list[TokenStream]) -> np.ndarray:

@@ -63,6 +63,7 @@ class Policy:
     min_region_block: int = 8  # ... counting regions of this many tokens or words and more
     min_renamed_block: int = 24  # ... or this many rarity-weighted renamed code tokens (shares add up; 0: off) ...
     min_names_block: int = 3  # ... or this many names a renamed copy kept from its source (shares add up; 0: off)
+    rare_name_weight: int = 18  # ... a kept name n indexed sources' code holds counts max(1, this // n) names (0: 1)
     min_region_cover: int = 4  # regions of words this short cover the block they are in, never count as evidence
     min_held_shingles: int = 3  # a source holding this many of the output's rare shingles is aligned (0: off) ...
     # ... whatever the bands proposed, and reported only as a whole-block copy when no band proposed it
@@ -92,7 +93,7 @@ class Policy:
         for name in ("min_tokens_code", "min_tokens_prose", "min_tokens_exact", "min_region_tokens",
                      "min_tokens_block", "min_words_block", "min_region_block", "min_distinct_shingles", "max_gap",
                      "max_sources", "max_shingle_sources", "min_held_shingles", "min_region_cover", "min_renamed_block",
-                     "min_names_block"):
+                     "min_names_block", "rare_name_weight"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")

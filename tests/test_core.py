@@ -545,12 +545,13 @@ def test_a_round_aligned_and_weighed_in_one_call_equals_reference():
     copies with renames, edits, repeats (small alphabets), sources too short for one shingle, boilerplate
     masks, source counts and rarities."""
     found = [_one_round(seed) for seed in range(16)]
-    assert sum(n > 0 for n, _ in found) >= 10  # most rounds find copies: the comparison is not of empty arrays
-    assert sum(names for _, names in found) > 0  # and some regions count surviving names
+    assert sum(n > 0 for n, _, _ in found) >= 10  # most rounds find copies: the comparison is not of empty arrays
+    assert sum(names for _, names, _ in found) > 0  # and some regions count surviving names
+    assert any(heavy for _, _, heavy in found)  # some weighed more than one each (``name_weights``)
 
 
-def _one_round(seed: int) -> tuple[int, int]:
-    from copyguard.evidence import align_weigh, region_evidence
+def _one_round(seed: int) -> tuple[int, int, bool]:
+    from copyguard.evidence import align_weigh, name_mask, name_weights, region_evidence
     from copyguard.match import Limits, align_batch
 
     rng = np.random.default_rng(seed)
@@ -564,14 +565,21 @@ def _one_round(seed: int) -> tuple[int, int]:
     for f in ("cand", "tok", "similarity", "kind"):
         same(getattr(fast, f), getattr(slow, f))
     out_exact = sketch.exact_shingles(out, k) if code else out_sh
-    names = 0
+    names, heavy = 0, False
     for exponent in (0.0, 0.5, 1.0, 1.7):
         common = rng.random(out_sh.shape[0]) < rng.choice([0.0, 0.1, 0.5])
         counts = rng.integers(0, 40, out_sh.shape[0])
-        a, b = both(region_evidence, out_sh, out_exact, common, counts, exponent, sources, fast, k, code, out)
+        # names weighted by rarity (``name_weights``: 1 to 6 per name) for half the exponents, plain masks else
+        mask = name_mask(out)
+        weighted = name_weights(mask, rng.integers(1, 8, int(np.count_nonzero(mask))), 6) if exponent in (0.5, 1.7) \
+            else None
+        a, b = both(region_evidence, out_sh, out_exact, common, counts, exponent, sources, fast, k, code, out, weighted)
         (fast_r, c), (slow_r, d) = both(align_weigh, out, out_sh, out_exact, common, counts, exponent, sources, k,
-                                        code, limits)
+                                        code, limits, 32, weighted)
         names += int(a[4].sum())
+        if weighted is not None:  # more than the distinct names: a weight over 1 was summed
+            plain = region_evidence(out_sh, out_exact, common, counts, exponent, sources, fast, k, code, out)[4]
+            heavy |= bool((a[4] > plain).any())
         for f in ("cand", "tok", "similarity", "kind"):
             same(getattr(fast_r, f), getattr(slow, f))
             same(getattr(slow_r, f), getattr(slow, f))
@@ -579,7 +587,7 @@ def _one_round(seed: int) -> tuple[int, int]:
             for u in (y, z, w):
                 assert x.dtype == u.dtype and np.array_equal(x.view(np.uint64 if x.dtype == np.float64 else x.dtype),
                                                              u.view(np.uint64 if u.dtype == np.float64 else u.dtype))
-    return len(fast), names
+    return len(fast), names, heavy
 
 
 def test_a_round_read_in_place_equals_reference():

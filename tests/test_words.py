@@ -283,11 +283,63 @@ def test_a_minified_wrapper_that_kept_the_free_names_of_its_source_is_a_whole_bl
     docs = [Document(f"pick{w}.js", _wrapper(w), "javascript", "MIT", None) for w in WORDS]
     index_documents(docs, str(tmp_path / "idx"))
     minified = _wrapper("Kilo", ("e", "t", "r")).replace("function pickKilo", "function n")
-    v = Guard.open(tmp_path / "idx").check(f"```javascript\n{minified}```\n")
+    v = Guard.open(tmp_path / "idx", Policy(rare_name_weight=0)).check(f"```javascript\n{minified}```\n")
     assert [m.source for m in v.matches] == ["pickKilo.js"] and v.matches[0].names == 3 and v.matches[0].exact == 0
     assert not Guard.open(tmp_path / "idx", Policy(min_names_block=0)).check(f"```javascript\n{minified}```\n").flagged
     other = minified.replace("Kilo", "Papa")  # an independent wrapper of the same form: its own names
     assert not Guard.open(tmp_path / "idx").check(f"```javascript\n{other}```\n").flagged
+
+
+def _rotator(word: str, names: tuple[str, ...] = ("points", "angle", "origin")) -> str:
+    a, b, c = names
+    return (f"var rotate{word} = function ({a}, {b}, {c}) {{\n"
+            f"  return RotateAround{word}({a}, {c}.x, {c}.y, {b});\n}};\n")
+
+
+def test_a_minified_wrapper_that_kept_one_rare_name_is_a_whole_block_copy(tmp_path):
+    """A one-statement wrapper whose only free name is a module function of its own (phaser's
+    ``RotateAroundXY``): six sources hold its structure, so only the kept name says which was copied. A name
+    one source's code holds counts ``rare_name_weight`` names (``Index.name_counts``); the same copy, when
+    twenty other sources call that name too, is no copy by that name alone."""
+    weight = Policy().rare_name_weight
+    assert weight >= Policy().min_names_block > 1
+    docs = [Document(f"rotate{w}.js", _rotator(w), "javascript", "MIT", None) for w in WORDS]
+    index_documents(docs, str(tmp_path / "idx"))
+    minified = _rotator("Kilo", ("e", "t", "r")).replace("var rotateKilo", "var n")
+    answer = f"```javascript\n{minified}```\n"
+    v = Guard.open(tmp_path / "idx").check(answer)
+    assert [m.source for m in v.matches] == ["rotateKilo.js"] and v.matches[0].names == weight
+    assert not Guard.open(tmp_path / "idx", Policy(rare_name_weight=0)).check(answer).flagged  # one name: 1/3
+    callers = [Document(f"use{i}.js", f"function use{i}(p) {{\n  const q = RotateAroundKilo(p, 1, 2, 3);\n"
+                                      f"  return q * {i} + other{i}(q, p);\n}}\n", "javascript", "MIT", None)
+               for i in range(20)]
+    index_documents(docs + callers, str(tmp_path / "many"))
+    assert not Guard.open(tmp_path / "many").check(answer).flagged
+
+
+def test_the_count_table_counts_the_sources_naming_each_identifier_under_add_remove_and_compact(tmp_path):
+    """``Index.name_counts``: how many live sources' code holds a name, kept exact without a rebuild (an added
+    segment, a removal, a compaction), like the shingles' counts; a name only in a docstring is not code's."""
+    from copyguard.normalize.tokens import hash_string
+
+    docs = [Document(f"pick{w}.js", _wrapper(w), "javascript", "MIT", None) for w in WORDS]
+    docs.append(Document("doc.py", 'def f(x):\n    """basePickKilo is a word here."""\n    return x\n', "python",
+                         "MIT", None))
+    out = tmp_path / "idx"
+    index_documents(docs[:4], str(out))
+    names = ["basePickKilo", "hasPathAlpha", "object", "paths", "nowhere"]
+
+    def counts() -> list[int]:
+        return Index.open(out).name_counts(np.array([hash_string(n) for n in names], np.uint64)).tolist()
+
+    assert counts() == [0, 1, 4, 4, 0]
+    with Index.open(out).transaction() as txn:
+        ingest(txn, docs[4:])
+    assert counts() == [1, 1, 6, 6, 0]  # the added segment's sources counted: Kilo's wrapper, not the docstring
+    Index.open(out).remove(["pickAlpha.js", "pickKilo.js"])
+    assert counts() == [0, 0, 4, 4, 0]
+    Index.open(out).compact()
+    assert counts() == [0, 0, 4, 4, 0]
 
 
 def test_structure_many_sources_hold_weighs_little_and_is_reported_as_discounted(weighed):

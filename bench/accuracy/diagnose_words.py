@@ -74,7 +74,7 @@ def reason(g, text: str, lang: str | None, source: str, right: set[str] | None =
         ev = evidence(mine, p.floors())
         evb = evidence(mine, p.floors(), with_boilerplate=True)
         blk = block_evidence(mine, p.floors())
-        detail = " ".join(f"{m.lang[:2]}/{m.kind}/{m.tokens}t-{m.boilerplate}b-{m.exact}x-{m.weight or 0:.1f}w/"
+        detail = " ".join(f"{m.lang[:2]}/{m.kind}/{m.tokens}t-{m.boilerplate}b-{m.exact}x-{m.weight or 0:.1f}w-{m.names}n/"
                           f"s{m.similarity:.2f}" for m in mine)
         return ("boilerplate" if evb >= 1 else "floor"), (f"ev={ev:.2f} evb={evb:.2f} block={blk:.2f} {detail} "
                                                           f"streams={kinds}")

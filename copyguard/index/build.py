@@ -25,7 +25,7 @@ from ..normalize.code import normalize_code_spans, words_in
 from ..params import Params
 from ..passages import sketch_passages
 from .arrays import small_pages, sorted_unique
-from .df import source_counts
+from .df import name_keys, source_counts
 from .segment import SegmentData, SourceRecord
 
 
@@ -36,7 +36,8 @@ class Sketched:
     A code document holds two channels one after the other: its code tokens,
     then the words of its comments, docstrings and long strings (prose), each
     cut into passages of its own kind. ``shingles`` is the sorted set of the
-    document's shingles over both channels (for the source-count table).
+    document's shingles over both channels and of its code's names (``df.name_keys``): its keys of the
+    source-count table.
     """
 
     record: SourceRecord
@@ -114,7 +115,8 @@ def sketch_document(doc: Document, params: Params) -> Sketched:
     p_tok = np.concatenate([p[0] + b for p, b in zip(parts, base)]).reshape(-1, 2)
     p_kind = np.concatenate([p[1] for p in parts])
     keys = np.concatenate([p[2] for p in parts]).reshape(-1, params.bands)
-    shingles = sorted_unique(np.concatenate([p[3] for p in parts]))
+    names = [name_keys(streams[0].exact, streams[0].kinds)] if len(streams) > 1 and len(streams[0]) else []
+    shingles = sorted_unique(np.concatenate([p[3] for p in parts] + names))  # the count table's keys (``df``)
     per_token = np.zeros(int(base[-1]), dtype=np.uint64)
     for p, b in zip(parts, base):
         per_token[b : b + p[3].shape[0]] = p[3]

@@ -10,6 +10,11 @@ subtracted, so the counts stay exact under ``add``, ``remove`` and ``compact``
 without a rebuild. The same functions serve a Spark build: count per
 partition with ``source_counts``, combine with ``merge_counts``.
 
+The table also counts the sources whose code names each identifier
+(``name_keys``: a key per distinct ``Kind.IDENT`` name, apart from every
+shingle), so a name a renamed copy kept can weigh by its own rarity: a
+module function one file calls says more than ``options`` (``Index.name_counts``).
+
 >>> keys, counts = source_counts([np.array([5, 7], np.uint64), np.array([7, 9], np.uint64)])
 >>> keys.tolist(), counts.tolist()
 ([5, 7, 9], [1, 2, 1])
@@ -24,7 +29,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..compiled import core
-from ..normalize.tokens import Tokens
+from ..normalize.tokens import Kind, Tokens
 from ..sketch import stream_shingles
 from .arrays import sorted_unique
 from .bands import sort_with_order
@@ -98,12 +103,37 @@ def position_of(keys: np.ndarray, values: np.ndarray, directory: np.ndarray | No
     pos = np.searchsorted(keys, values).clip(max=keys.shape[0] - 1)
     return np.where(keys[pos] == values, pos, -1).astype(np.int64)
 
+# What a name's exact hash is multiplied by (odd: no two names share a key) and mixed with, so that its key in the
+# count table is apart from every shingle's.
+_NAME_MUL = np.uint64(0x9E3779B97F4A7C15)
+_NAME_SALT = np.uint64(0x6E616D652D6B6579)  # "name-key"
+
+
+def name_keys(exact: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """The count table's keys of the distinct identifiers (``Kind.IDENT``) among code tokens (sorted, distinct).
+
+    >>> a = name_keys(np.array([7, 7, 9], np.uint64), np.array([Kind.IDENT, Kind.IDENT, Kind.OTHER], np.uint8))
+    >>> a.shape, bool(a[0] == name_key(np.array([7], np.uint64))[0])
+    ((1,), True)
+    """
+    names = np.asarray(exact, dtype=np.uint64)[np.asarray(kinds) == Kind.IDENT]
+    return sorted_unique(name_key(names))
+
+
+def name_key(exact: np.ndarray) -> np.ndarray:
+    """The count table's key of each identifier's exact hash (``name_keys``)."""
+    with np.errstate(over="ignore"):
+        return (np.asarray(exact, dtype=np.uint64) * _NAME_MUL) ^ _NAME_SALT
+
+
 def source_shingles(tokens: Tokens, words_start: int, code: bool, k_code: int, k_prose: int) -> np.ndarray:
-    """Distinct shingles of one source's stored tokens: code channel ``[0, words_start)``, words after it."""
+    """Distinct shingles of one source's stored tokens (code channel ``[0, words_start)``, words after it), and the
+    keys of the names its code holds (``name_keys``): the keys the source adds to the count table."""
     if not code:
         return sorted_unique(stream_shingles(tokens, k_prose, False))
     parts = [stream_shingles(tokens[:words_start], k_code, True),
-             stream_shingles(tokens[words_start:], k_prose, False)]
+             stream_shingles(tokens[words_start:], k_prose, False),
+             name_keys(tokens.exact[:words_start], tokens.kinds[:words_start])]
     return sorted_unique(np.concatenate(parts))
 
 

@@ -24,7 +24,8 @@ from .base import BaseEntry
 from .fsutil import replace_file
 from .integrity import ALGORITHM, check_name, digest_bytes
 
-FORMAT_VERSION = 2  # 2: checksums of the manifest, of every segment file and tombstone
+# 2: checksums of the manifest, of every segment file and tombstone; 3: the count table counts names (``df.name_keys``)
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 
 
