@@ -49,7 +49,7 @@ from .evidence import Blocks, align_weigh_rows, name_mask, name_weights, rarity_
 from .index import Index
 from .index.manifest import MANIFEST, check_compatible
 from .index.segment import SourceRecord
-from .match import Match, MatchKind, attribute_batch, near_renames
+from .match import Match, MatchKind, attribute_batch, near_renames, renamed_names
 from .match import shared_positions as match_shared_positions
 from .normalize import PROSE, PROSE_ALIASES, TokenStream, normalize, versions
 from .normalize.code import normalize_code_spans, words_in
@@ -498,9 +498,7 @@ def _with_renames(m: Match, streams: list[TokenStream], indexes: tuple[Index, ..
     i, j = near_renames(out, src, k)
     if not i.shape[0]:
         return m
-    src_text = blocks.read(key)
-    return replace(m, renames={ts.text[int(out.starts[a]) : int(out.ends[a])]: src_text[int(src.starts[b]) : int(src.ends[b])]
-                               for a, b in zip(i.tolist(), j.tolist())})
+    return replace(m, renames=renamed_names(ts.text, out, i, blocks.read(key), src, j))
 
 
 def shared_positions(query: Query, src_sorted: np.ndarray) -> np.ndarray:

@@ -446,6 +446,12 @@ def near_rename_map(out_text: str, out: Tokens, src_text: str, src: Tokens, k: i
     {'g': 'f', 'items': 'xs', 'acc': 'total', 'it': 'x'}
     """
     i, j = near_renames(out, src, k)
+    return renamed_names(out_text, out, i, src_text, src, j)
+
+
+def renamed_names(out_text: str, out: Tokens, i: np.ndarray, src_text: str, src: Tokens, j: np.ndarray
+                  ) -> dict[str, str]:
+    """Output name -> source name of each aligned token pair ``(i, j)`` (``near_renames``), read from the texts."""
     return {out_text[int(out.starts[x]) : int(out.ends[x])]: src_text[int(src.starts[y]) : int(src.ends[y])]
             for x, y in zip(i.tolist(), j.tolist())}
 
