@@ -355,6 +355,8 @@ def load_view(root: Path, manifest: Manifest, cache: dict[str, Segment]) -> View
 
 def live_rows(view: View, ids: list[str]) -> list[np.ndarray]:
     """Per segment, the sorted live rows whose source_id is in ``ids``."""
+    if not view.segments or not ids:  # (a new index's first segment: no import of Arrow's compute kernels, 0.2 s)
+        return [np.zeros(0, dtype=np.int64) for _ in view.segments]
     import pyarrow.compute as pc  # a takedown's lookup by id; checks never need Arrow's compute kernels
 
     out = []
