@@ -1,109 +1,103 @@
-# Included by _core.pyx: the sort of ``index/bands.py``'s ``sort_with_order``, which a build runs on its band keys
-# and on its shingles (holders table) and a compaction on its band keys: the packing of positions fused into a
-# radix sort (numpy's comparison sort of the same packed array was 15% of a code build), and after it the
-# gather of the keys in sorted order with its reads prefetched.
+# Included by _core.pyx: the sorts of ``index/bands.py``, which a build runs on its band keys (``band_table``)
+# and on its shingles (holders table) and a compaction on its band keys (``sort_with_order``): a bucketed radix
+# sort (``_radix.h``) that carries each key's position along, where the packed sort before it (high half and
+# position in one word) had to gather every key back by position, at random, afterwards.
 
-cdef uint64_t LOW32 = 0xFFFFFFFFULL
-
-
-def sorted_positions(const uint64_t[::1] keys):
-    """``np.sort(pack_positions(keys))``: the packed keys ordered by high half, then position (fewer than ``2**32``
-    keys). A stable LSD radix sort of the high 32 bits, a byte a pass, the positions laid in order before the first:
-    the same array as numpy's comparison sort, several times faster on millions of keys (a pass whose byte is the
-    same in every key is skipped)."""
-    cdef Py_ssize_t n = keys.shape[0], i, total, c
-    cdef Py_ssize_t* counts
-    cdef Py_ssize_t* slot
-    cdef int p, shift
-    cdef uint64_t v
-    cdef uint64_t* src
-    cdef uint64_t* dst
-    cdef uint64_t* tmp
-    a_arr = np.empty(n, dtype=np.uint64)
-    cdef uint64_t[::1] a = a_arr
-    if n == 0:
-        return a_arr
-    b_arr = np.empty(n, dtype=np.uint64)
-    cdef uint64_t[::1] b = b_arr
-    counts = <Py_ssize_t*> calloc(4 * 256, sizeof(Py_ssize_t))
-    if counts == NULL:
-        raise MemoryError()
-    src, dst = &a[0], &b[0]
-    with nogil:
-        for i in range(n):
-            v = (keys[i] & ~LOW32) | <uint64_t> i
-            src[i] = v
-            counts[(v >> 32) & 255] += 1
-            counts[256 + ((v >> 40) & 255)] += 1
-            counts[512 + ((v >> 48) & 255)] += 1
-            counts[768 + (v >> 56)] += 1
-        for p in range(4):
-            shift = 32 + 8 * p
-            slot = counts + 256 * p
-            if slot[(src[0] >> shift) & 255] == n:  # one byte everywhere: the pass would move nothing
-                continue
-            total = 0
-            for i in range(256):  # counts become each byte's first slot
-                c = slot[i]
-                slot[i] = total
-                total += c
-            for i in range(n):
-                if i + 16 < n:
-                    CG_PREFETCH(&dst[slot[(src[i + 16] >> shift) & 255]])
-                v = src[i]
-                c = (v >> shift) & 255
-                dst[slot[c]] = v
-                slot[c] += 1
-            tmp = src
-            src = dst
-            dst = tmp
-    free(counts)
-    return a_arr if src == &a[0] else b_arr
+cdef extern from "_radix.h" nogil:
+    int cg_sort_with_order(const uint64_t* keys, Py_ssize_t n, uint64_t* out_keys, int64_t* out_order,
+                           uint32_t* out_pos, const uint32_t* payload, uint32_t divisor)
 
 
-def unpack_positions(const uint64_t[::1] keys, const uint64_t[::1] packed):
-    """From the sorted ``pack_positions``: ``order`` (int64 positions), ``seen = keys[order]``, and where the keys
-    come out of order (``np.flatnonzero(seen[1:] < seen[:-1])``: within a run of one high half)."""
-    cdef Py_ssize_t n = packed.shape[0], i, m = 0, cap = 64
-    cdef uint64_t pos
-    cdef int64_t* found
-    cdef int64_t* grown
-    cdef int64_t[::1] out_of_order
-    if keys.shape[0] != n:
-        raise ValueError("unpack_positions: keys and packed differ in length")
+def sort_with_order(const uint64_t[::1] keys):
+    """``bands.sort_with_order``: ``(keys[order], order)``, ``order`` the stable argsort (int64) of fewer than
+    ``2**32`` keys, by the bucketed radix sort of ``_radix.h``."""
+    cdef Py_ssize_t n = keys.shape[0]
+    cdef int rc = 0
+    out_arr = np.empty(n, dtype=np.uint64)
     order_arr = np.empty(n, dtype=np.int64)
-    seen_arr = np.empty(n, dtype=np.uint64)
+    cdef uint64_t[::1] out = out_arr
     cdef int64_t[::1] order = order_arr
-    cdef uint64_t[::1] seen = seen_arr
-    found = <int64_t*> malloc(cap * sizeof(int64_t))
-    if found == NULL:
-        raise MemoryError()
-    try:
+    if n:
         with nogil:
-            for i in range(n):
-                if i + 16 < n:
-                    CG_PREFETCH(&keys[packed[i + 16] & LOW32])
-                pos = packed[i] & LOW32
-                order[i] = <int64_t> pos
-                seen[i] = keys[pos]
-                if i and seen[i] < seen[i - 1]:
-                    if m == cap:
-                        grown = <int64_t*> realloc(found, 2 * cap * sizeof(int64_t))
-                        if grown == NULL:
-                            m = -1
-                            break
-                        found, cap = grown, 2 * cap
-                    found[m] = i - 1
-                    m += 1
-        if m < 0:
-            raise MemoryError()
-        out_arr = np.empty(m, dtype=np.int64)
-        out_of_order = out_arr
-        for i in range(m):
-            out_of_order[i] = found[i]
-    finally:
-        free(found)
-    return order_arr, seen_arr, out_arr
+            rc = cg_sort_with_order(&keys[0], n, &out[0], &order[0], NULL, NULL, 0)
+    if rc:
+        raise MemoryError()
+    return out_arr, order_arr
+
+
+def band_table(const uint64_t[:, ::1] band_keys):
+    """``bands.band_table``: every band key sorted, and the passage (row) of each, equal keys by ascending row
+    (fewer than ``2**32`` keys); the sort of ``sort_with_order`` writing rows, not positions."""
+    cdef Py_ssize_t n = band_keys.shape[0] * band_keys.shape[1]
+    cdef uint32_t width = <uint32_t> band_keys.shape[1]
+    cdef int rc = 0
+    keys_arr = np.empty(n, dtype=np.uint64)
+    pids_arr = np.empty(n, dtype=np.uint32)
+    cdef uint64_t[::1] keys = keys_arr
+    cdef uint32_t[::1] pids = pids_arr
+    if n:
+        with nogil:
+            rc = cg_sort_with_order(&band_keys[0, 0], n, &keys[0], NULL, &pids[0], NULL, width)
+    if rc:
+        raise MemoryError()
+    return keys_arr, pids_arr
+
+
+def counts_holders(const uint64_t[::1] values, const int64_t[::1] lengths, int width):
+    """``df.counts_and_holders``: the sets ``values`` holds one after the other (``lengths``; each set's values
+    distinct, fewer than ``2**32`` values in all) as their source-count table ``(keys, counts)`` and its holders
+    table ((len(keys), width) uint32: the sets holding a nonzero key when at most ``width`` do, ascending,
+    ``0xFFFFFFFF`` elsewhere), from one sort that carries each value's set along."""
+    cdef Py_ssize_t n = values.shape[0], n_sets = lengths.shape[0], i, j, m = 0, s, at = 0, d
+    cdef int rc = 0
+    cdef int64_t total = 0
+    for s in range(n_sets):
+        if lengths[s] < 0:
+            raise ValueError("counts_holders: a negative length")
+        total += lengths[s]
+    if total != n or width < 1:
+        raise ValueError("counts_holders: lengths do not add up to the values")
+    set_arr = np.empty(n, dtype=np.uint32)
+    sorted_arr = np.empty(n, dtype=np.uint64)
+    held_arr = np.empty(n, dtype=np.uint32)
+    cdef uint32_t[::1] of_set = set_arr
+    cdef uint64_t[::1] srt = sorted_arr
+    cdef uint32_t[::1] held = held_arr
+    with nogil:
+        for s in range(n_sets):
+            for j in range(lengths[s]):
+                of_set[at] = <uint32_t> s
+                at += 1
+        if n:
+            rc = cg_sort_with_order(&values[0], n, &srt[0], NULL, &held[0], &of_set[0], 0)
+        i = 0
+        while i < n and rc == 0:
+            j = i + 1
+            while j < n and srt[j] == srt[i]:
+                j += 1
+            m += 1
+            i = j
+    if rc:
+        raise MemoryError()
+    keys_arr = np.empty(m, dtype=np.uint64)
+    counts_arr = np.empty(m, dtype=np.uint32)
+    rows_arr = np.full((m, width), 0xFFFFFFFF, dtype=np.uint32)
+    cdef uint64_t[::1] keys = keys_arr
+    cdef uint32_t[::1] counts = counts_arr
+    cdef uint32_t[:, ::1] rows = rows_arr
+    with nogil:
+        i, m = 0, 0
+        while i < n:
+            j = i + 1
+            while j < n and srt[j] == srt[i]:
+                j += 1
+            keys[m], counts[m] = srt[i], <uint32_t> (j - i)
+            if j - i <= width and srt[i] != 0:  # (no token holds shingle 0: df.holders names none for it)
+                for d in range(j - i):
+                    rows[m, d] = held[i + d]
+            m += 1
+            i = j
+    return keys_arr, counts_arr, rows_arr
 
 
 def holder_rows(const uint64_t[::1] keys, const uint64_t[::1] sorted_shingles, const int64_t[::1] order,

@@ -974,27 +974,78 @@ def test_holders_table_equals_reference(seed):
         same(*both(band_table, shingles[: n - n % 4].reshape(-1, 4)))
 
 
-@pytest.mark.parametrize("kind", ["random", "high ties", "one high half", "repeats", "one byte varies"])
+@pytest.mark.parametrize("seed", range(4))
+def test_counts_and_holders_equal_reference_and_the_token_table(seed):
+    """The build's count and holders tables from its sources' shingle sets (one sort) equal the reference's, and
+    the holders table is the one ``df.holders`` makes from the segment's token shingles (what a compaction or an
+    older segment uses): sets of one to many values, empty sets, shared values, and the value 0."""
+    from copyguard.index.df import counts_and_holders, holders
+
+    rng = np.random.default_rng(seed)
+    sets = []
+    for _ in range(int(rng.integers(1, 40))):
+        size = int(rng.integers(0, 200)) if rng.random() > 0.1 else 0
+        values = rng.integers(0, 300, size).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # (0 among them)
+        sets.append(np.unique(values))
+    fast, slow = both(counts_and_holders, sets)
+    same(fast, slow)
+    keys, _, held = fast
+    tokens = [np.concatenate([s, np.zeros(int(rng.integers(0, 3)), np.uint64), s[::-1]]) for s in sets]
+    ends = np.cumsum([t.shape[0] for t in tokens])
+    source_tok = np.stack([ends - [t.shape[0] for t in tokens], ends], axis=1)
+    same(held, holders(keys, np.concatenate(tokens), source_tok))
+    assert (held != 0xFFFFFFFF).any() and (held == 0xFFFFFFFF).any()
+    same(*both(counts_and_holders, []))
+
+
+def test_a_build_writes_the_holders_table_of_its_token_shingles(tmp_path):
+    """The holders table a build writes (made from its sources' shingle sets) is ``df.holders`` of the token
+    shingles it writes: documents of code and prose, some sharing passages."""
+    from copyguard.corpus import Document
+    from copyguard.index import Index
+    from copyguard.index.build import index_documents
+    from copyguard.index.df import holders
+
+    body = "\n".join(f"def f{i}(a, b):\n    return a * {i} + b - {i % 3}\n" for i in range(40))
+    docs = [Document(f"d{i}", body[: 300 + 97 * i] + f"\nx = {i}\n", "python", "MIT", None) for i in range(12)]
+    docs += [Document(f"p{i}", " ".join(f"word{(i * j) % 23}" for j in range(300)), "text", "MIT", None)
+             for i in range(5)]
+    index_documents(docs, str(tmp_path / "i"))
+    seg = Index.open(tmp_path / "i")._view.segments[0]
+    written = np.asarray(seg.holders(6, 3))
+    assert seg._shingles is not None and written.shape[0] == seg.df_keys.shape[0]
+    same(written, holders(np.asarray(seg.df_keys), np.asarray(seg._shingles), np.asarray(seg.source_tok)))
+    assert (written != 0xFFFFFFFF).sum() > 100
+
+
+@pytest.mark.parametrize("kind", ["random", "high ties", "one high half", "repeats", "one byte varies", "small",
+                                  "long tie"])
 def test_sort_with_order_radix_equals_reference(kind):
-    """The radix sort of the packed keys (a byte of the high half a pass, passes with one byte everywhere skipped)
-    gives numpy's sort of them, and sort_with_order the reference's keys and order."""
-    from copyguard.index.bands import sort_with_order
+    """The bucketed radix sort (top bits, then two 12-bit digits, then runs tying on those bits put in order)
+    gives numpy's stable argsort and the reference's keys and order, and its band table the reference's; keys
+    that are not hashes (small integers, one long run tying on the top bits) take its slow paths."""
+    from copyguard.index.bands import band_table, sort_with_order
 
     rng = np.random.default_rng(len(kind))
-    n = 70_000
+    n = 70_014  # 42 * 1667
     keys = {
         "random": rng.integers(0, 2**64, n, dtype=np.uint64),
         "high ties": (rng.integers(0, 5, n, dtype=np.uint64) << np.uint64(40)) | rng.integers(0, 2**40, n, dtype=np.uint64),
         "one high half": rng.integers(0, 2**32, n, dtype=np.uint64) | np.uint64(7 << 32),
-        "repeats": np.repeat(rng.integers(0, 2**64, 700, dtype=np.uint64), 100),
+        "repeats": np.repeat(rng.integers(0, 2**64, 700, dtype=np.uint64), 101)[:n],
         "one byte varies": rng.integers(0, 256, n, dtype=np.uint64) << np.uint64(48),
+        "small": rng.integers(0, 1000, n, dtype=np.uint64),
+        "long tie": rng.integers(0, 2**64, n, dtype=np.uint64) >> np.uint64(30) | np.uint64(3 << 60),
     }[kind]
     c = compiled.core()
-    packed = (keys & ~np.uint64(0xFFFFFFFF)) | np.arange(n, dtype=np.uint64)
-    same(c.sorted_positions(keys), np.sort(packed))
-    same(c.sorted_positions(keys[:1]), packed[:1])
-    same(c.sorted_positions(keys[:0]), packed[:0])
-    same(*both(sort_with_order, keys))
+    for part in (keys, keys[:1], keys[:0], keys[:5000], keys[:9000]):
+        got, order = c.sort_with_order(part)
+        same(order, np.argsort(part, kind="stable"))
+        same(got, part[order])
+        same(*both(sort_with_order, part))
+    same(*both(band_table, keys.reshape(-1, 42)))
+    same(*both(band_table, keys[:0].reshape(-1, 42)))
+    same(*both(band_table, keys[:42 * 5].reshape(-1, 42)))
 
 
 def test_a_core_built_from_another_tree_is_not_used_and_says_so():

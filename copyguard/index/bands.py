@@ -15,6 +15,9 @@ from .arrays import expand_ranges, sorted_unique
 def band_table(band_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All band keys sorted, with the passage id of each: ``(keys uint64, pids uint32)``; equal keys by ascending id."""
     n, bands = band_keys.shape
+    c = core()
+    if c is not None and band_keys.dtype == np.uint64 and n * bands < 1 << 32:  # the sort writes rows directly
+        return c.band_table(np.ascontiguousarray(band_keys))
     keys, order = sort_with_order(band_keys.reshape(-1))
     if order.shape[0] < 1 << 32:  # (a division in 32 bits: three times faster)
         return keys, order.astype(np.uint32) // np.uint32(bands)
@@ -39,17 +42,15 @@ def sort_with_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if keys.shape[0] >= 1 << 32:
         order = np.argsort(keys, kind="stable")
         return keys[order], order
-    low = np.uint64(0xFFFFFFFF)
     c = core()
-    if c is not None and keys.dtype == np.uint64 and keys.flags.c_contiguous:  # the passes around the sort fused
-        packed = c.sorted_positions(keys)  # a radix sort: the same array as the reference's packed.sort()
-        order, seen, out_of_order = c.unpack_positions(keys, packed)
-    else:
-        packed = (keys & ~low) | np.arange(keys.shape[0], dtype=np.uint64)
-        packed.sort()
-        order = (packed & low).view(np.int64)  # positions < 2**32: the same bits
-        seen = keys[order]
-        out_of_order = np.flatnonzero(seen[1:] < seen[:-1])  # within a run of one high half: a sort reorders only there
+    if c is not None and keys.dtype == np.uint64 and keys.flags.c_contiguous:
+        return c.sort_with_order(keys)  # a radix sort carrying the positions: no gather afterwards
+    low = np.uint64(0xFFFFFFFF)
+    packed = (keys & ~low) | np.arange(keys.shape[0], dtype=np.uint64)
+    packed.sort()
+    order = (packed & low).view(np.int64)  # positions < 2**32: the same bits
+    seen = keys[order]
+    out_of_order = np.flatnonzero(seen[1:] < seen[:-1])  # within a run of one high half: a sort reorders only there
     if out_of_order.shape[0]:
         high = sorted_unique(seen[out_of_order] & ~low)
         lo = np.searchsorted(packed, high, side="left")

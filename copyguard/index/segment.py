@@ -112,6 +112,7 @@ class SegmentData:
     df_keys: np.ndarray | None = None  # sorted distinct shingles of the segment's sources ...
     df_counts: np.ndarray | None = None  # ... and how many of its sources hold each
     shingles: np.ndarray | None = None  # uint64 per token: the shingle starting there (``SHINGLES``)
+    holders: np.ndarray | None = None  # (len(df_keys), df.HOLDERS) uint32: ``df.holders`` of the above, if made
 
     def __post_init__(self) -> None:
         dtypes = {"source_tok": np.int64, "hashes": np.uint64, "exact": np.uint64, "kinds": np.uint8,
@@ -128,6 +129,8 @@ class SegmentData:
             object.__setattr__(self, name, np.zeros(0, dtype=dtype) if value is None else np.asarray(value, dtype=dtype))
         if self.shingles is not None:
             object.__setattr__(self, "shingles", np.asarray(self.shingles, dtype=np.uint64))
+        if self.holders is not None:
+            object.__setattr__(self, "holders", np.asarray(self.holders, dtype=np.uint32))
         _validate(self)
 
     @property
@@ -146,6 +149,9 @@ def _validate(d: SegmentData) -> None:
         bad("token arrays hashes/exact/kinds/starts/ends differ in length")
     if d.shingles is not None and d.shingles.shape != (n_tok,):
         bad(f"{d.shingles.shape[0]} token shingles for {n_tok} tokens")
+    n_keys = d.df_keys.shape[0] if d.df_keys is not None else 0
+    if d.holders is not None and (d.shingles is None or d.holders.ndim != 2 or d.holders.shape[0] != n_keys):
+        bad(f"a holders table of shape {d.holders.shape} for {n_keys} count-table keys")
     if d.p_tok.shape[0] != n_p or d.p_kind.shape != (n_p,) or d.band_keys.ndim != 2 or d.band_keys.shape[0] != n_p:
         bad(f"{n_p} passages but p_tok {d.p_tok.shape}, p_kind {d.p_kind.shape}, band_keys {d.band_keys.shape}")
     st = d.source_tok
@@ -173,6 +179,8 @@ def arrays_of(data: SegmentData) -> dict[str, np.ndarray]:
     out.update({name: getattr(data, name) for name in DF_ARRAYS})
     if data.shingles is not None:
         out[SHINGLES] = data.shingles
+        if data.holders is not None:
+            out[HOLDER_ROWS] = data.holders
     return out
 
 
@@ -203,8 +211,10 @@ def write_segment(directory: Path, arrays: dict[str, np.ndarray], sources: pa.Ta
     if SHINGLES in arrays and "df_keys" in arrays:
         from .df import holders
 
-        rows = holders(np.asarray(arrays["df_keys"], dtype=np.uint64), arrays[SHINGLES], arrays["source_tok"])
-        save_npy(directory / f"{HOLDER_ROWS}.npy", rows.reshape(-1))
+        rows = arrays.get(HOLDER_ROWS)  # (made with the count table by a build: the same table, tested)
+        if rows is None:
+            rows = holders(np.asarray(arrays["df_keys"], dtype=np.uint64), arrays[SHINGLES], arrays["source_tok"])
+        save_npy(directory / f"{HOLDER_ROWS}.npy", np.asarray(rows, dtype=np.uint32).reshape(-1))
     _write_arrow(directory / SOURCES, sources)
     _write_arrow(directory / TEXTS, texts)
 
