@@ -110,12 +110,15 @@ cdef extern from "_sort.h" nogil:
 
 cdef extern from "_kernels.h" nogil:
     void cg_minhash_chunk(const uint64_t* sh, Py_ssize_t c0, Py_ssize_t c1, const int64_t* ranges, Py_ssize_t n_ranges,
-                          const uint32_t* a, const uint32_t* b, Py_ssize_t P, uint32_t* out, uint32_t* buf)
+                          const uint32_t* a, const uint32_t* b, Py_ssize_t P, uint32_t* out, uint32_t* buf,
+                          uint32_t* blk)
 
 
 cdef void _minhash_ranges(const uint64_t[::1] sh, const int64_t[:, ::1] ranges, const uint32_t[::1] a,
-                          const uint32_t[::1] b, uint32_t[:, ::1] out, uint32_t* buf, Py_ssize_t chunk) noexcept nogil:
-    """Permute a chunk of shingles once into ``buf``, then fold every range overlapping it (``_kernels.h``)."""
+                          const uint32_t[::1] b, uint32_t[:, ::1] out, uint32_t* buf, uint32_t* blk,
+                          Py_ssize_t chunk) noexcept nogil:
+    """Permute a chunk of shingles once into ``buf`` (and its blocks' minima into ``blk``), then fold every range
+    overlapping it (``_kernels.h``)."""
     cdef Py_ssize_t n = sh.shape[0], P = a.shape[0], R = ranges.shape[0]
     cdef Py_ssize_t c0, c1, r
     for r in range(R):
@@ -125,7 +128,8 @@ cdef void _minhash_ranges(const uint64_t[::1] sh, const int64_t[:, ::1] ranges, 
         c1 = c0 + chunk
         if c1 > n:
             c1 = n
-        cg_minhash_chunk(&sh[0], c0, c1, &ranges[0, 0] if R else NULL, R, &a[0], &b[0], P, &out[0, 0] if R else NULL, buf)
+        cg_minhash_chunk(&sh[0], c0, c1, &ranges[0, 0] if R else NULL, R, &a[0], &b[0], P, &out[0, 0] if R else NULL, buf,
+                         blk)
         c0 = c1
 
 
@@ -144,13 +148,15 @@ def minhash_ranges(const uint64_t[::1] sh, const int64_t[:, ::1] ranges, const u
     if chunk > sh.shape[0]:
         chunk = max(sh.shape[0], 1)
     cdef uint32_t* buf = <uint32_t*> malloc(chunk * P * sizeof(uint32_t))
-    if buf == NULL:
-        raise MemoryError()
+    cdef uint32_t* blk = <uint32_t*> malloc((chunk // 16 + 1) * P * sizeof(uint32_t))  # (CG_BLOCK rows a block)
     try:
+        if buf == NULL or blk == NULL:
+            raise MemoryError()
         with nogil:
-            _minhash_ranges(sh, ranges, a, b, o, buf, chunk)
+            _minhash_ranges(sh, ranges, a, b, o, buf, blk, chunk)
     finally:
         free(buf)
+        free(blk)
     return out
 
 

@@ -70,10 +70,14 @@ def test_minhash_ranges_and_band_keys_equal_reference(seed):
     n = sh.shape[0]
     starts = rng.integers(0, n, 50)
     ranges = np.stack([starts, np.minimum(starts + rng.integers(0, 200, 50), n)], axis=1)
+    ranges[3:6, 0] = ranges[3:6, 0] // 16 * 16  # (starting on a block's first row)
     ranges[:3] = [[0, n], [n, n], [5 % n, 5 % n]]  # whole, empty at the end, empty inside
     sigs, ref = both(sketch.minhash_ranges, sh, ranges, 64, seed)
     same(sigs, ref)
     same(*both(sketch.minhash_ranges, sh, ranges, 64, seed, chunk=100))  # the reference's chunked path
+    a, b = sketch.permutations(64, seed)
+    for chunk in (1, 15, 16, 100, 4096):  # the compiled chunks: blocks of 16 rows from each chunk's start, and rows
+        same(compiled.core().minhash_ranges(sh, ranges.astype(np.int64), a, b, chunk), ref)
     same(*both(sketch.minhash, sh[:100], 128, seed))
     same(*both(sketch.minhash, sh[:0], 128, seed))
     same(*both(sketch.band_keys, sigs, 21, 3))
