@@ -1,11 +1,11 @@
 /* The sort of index/bands.py's ``sort_with_order`` for _build.pxi: ``keys[order]`` and ``order``, the stable
  * argsort of 64-bit keys (equal keys by ascending position), for the band keys of a build or a compaction and
  * the shingles of a holders table. Keys are hashes there, so their top bits spread evenly:
- *   1. one pass scatters (key, position) by the key's top ``b`` bits into 2**b buckets of a few thousand keys
+ *   1. one pass scatters (key, position) by the key's top ``b`` bits into 2**b buckets of 16k to 32k keys
  *      (stable: positions stay ascending within a bucket);
- *   2. each bucket, now small enough for the core's cache, is sorted by the next 24 bits with two stable
- *      passes of 12 bits (a pass whose digit is the same in every key is skipped);
- *   3. keys that tie on all those top b + 24 bits but differ below (a handful in millions of hashes) are put
+ *   2. each bucket, now small enough for the core's cache (L2), is sorted by the next 22 bits with two stable
+ *      passes of 11 bits (a pass whose digit is the same in every key is skipped);
+ *   3. keys that tie on all those top b + 22 bits but differ below (a few in millions of hashes) are put
  *      in order, still stable: an insertion sort, or for a long run (keys that are not hashes) a merge sort.
  * No pass reads memory at random, where the packed radix sort it replaces gathered every key back by position.
  */
@@ -18,11 +18,11 @@
 #include <string.h>
 
 #ifndef CG_DIGIT
-#define CG_DIGIT 12
+#define CG_DIGIT 11
 #endif
 #define CG_RUN_SMALL 32
 #ifndef CG_BUCKET
-#define CG_BUCKET 4096
+#define CG_BUCKET 16384
 #endif
 
 /* Stable merge sort of run [lo, hi) by key (ties keep their order), with scratch of hi - lo entries. */
@@ -71,7 +71,7 @@ static void cg_sort_bucket(uint64_t *k, uint32_t *p, ptrdiff_t n, int b, uint64_
     memcpy(k, sk, n * sizeof(uint64_t));
     memcpy(p, sp, n * sizeof(uint32_t));
   }
-  /* sorted by the top b + 24 bits: order each run of keys tying there by the whole key */
+  /* sorted by the top b + 22 bits: order each run of keys tying there by the whole key */
   int low = 64 - b - 2 * CG_DIGIT;
   if (low <= 0) return;
   uint64_t mask = ~(((uint64_t)1 << low) - 1);

@@ -1025,7 +1025,7 @@ def test_a_build_writes_the_holders_table_of_its_token_shingles(tmp_path):
 @pytest.mark.parametrize("kind", ["random", "high ties", "one high half", "repeats", "one byte varies", "small",
                                   "long tie"])
 def test_sort_with_order_radix_equals_reference(kind):
-    """The bucketed radix sort (top bits, then two 12-bit digits, then runs tying on those bits put in order)
+    """The bucketed radix sort (top bits, then two 11-bit digits, then runs tying on those bits put in order)
     gives numpy's stable argsort and the reference's keys and order, and its band table the reference's; keys
     that are not hashes (small integers, one long run tying on the top bits) take its slow paths."""
     from copyguard.index.bands import band_table, sort_with_order
