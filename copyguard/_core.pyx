@@ -112,6 +112,7 @@ cdef extern from "_kernels.h" nogil:
     void cg_minhash_chunk(const uint64_t* sh, Py_ssize_t c0, Py_ssize_t c1, const int64_t* ranges, Py_ssize_t n_ranges,
                           const uint32_t* a, const uint32_t* b, Py_ssize_t P, uint32_t* out, uint32_t* buf,
                           uint32_t* blk)
+    void cg_band_keys(const uint32_t* sigs, Py_ssize_t n, Py_ssize_t P, int bands, int rows, uint64_t* out)
 
 
 cdef void _minhash_ranges(const uint64_t[::1] sh, const int64_t[:, ::1] ranges, const uint32_t[::1] a,
@@ -158,17 +159,6 @@ def minhash_ranges(const uint64_t[::1] sh, const int64_t[:, ::1] ranges, const u
         free(buf)
         free(blk)
     return out
-
-
-cdef void _band_keys(const uint32_t[:, ::1] sigs, int bands, int rows, uint64_t[:, ::1] out) noexcept nogil:
-    cdef Py_ssize_t n = sigs.shape[0], i, j, r
-    cdef uint64_t acc
-    for i in range(n):
-        for j in range(bands):
-            acc = <uint64_t>(j + 1)
-            for r in range(rows):
-                acc = acc * POLY + sigs[i, j * rows + r]
-            out[i, j] = mix64(acc)
 
 
 cdef enum:
@@ -218,8 +208,9 @@ def band_keys(const uint32_t[:, ::1] sigs, int bands, int rows):
         raise ValueError(f"bands * rows = {bands * rows} exceeds the signature length {sigs.shape[1]}")
     out = np.empty((sigs.shape[0], bands), dtype=np.uint64)
     cdef uint64_t[:, ::1] o = out
-    with nogil:
-        _band_keys(sigs, bands, rows, o)
+    if sigs.shape[0] and bands:
+        with nogil:
+            cg_band_keys(&sigs[0, 0], sigs.shape[0], sigs.shape[1], bands, rows, &o[0, 0])
     return out
 
 

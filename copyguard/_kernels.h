@@ -24,6 +24,41 @@ static inline uint32_t cg_fmix32(uint32_t h) {
   return h ^ (h >> 16);
 }
 
+static inline uint64_t cg_mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ULL;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+/* LSH band keys (sketch.band_keys) of n signatures of P slots: key j of a signature is its rows j*rows ..
+ * j*rows + rows - 1 folded by a multiply-add from j + 1, then mixed. Three rows (the default) written out. */
+CG_CLONES static void cg_band_keys(const uint32_t *sigs, ptrdiff_t n, ptrdiff_t P, int bands, int rows,
+                                   uint64_t *out) {
+  const uint64_t poly = 0x9E3779B97F4A7C15ULL;
+  for (ptrdiff_t i = 0; i < n; i++) {
+    const uint32_t *sig = sigs + i * P;
+    uint64_t *o = out + i * bands;
+    if (rows == 3) {
+      for (int j = 0; j < bands; j++) {
+        const uint32_t *s = sig + 3 * j;
+        uint64_t acc = (uint64_t)(j + 1);
+        acc = acc * poly + s[0];
+        acc = acc * poly + s[1];
+        acc = acc * poly + s[2];
+        o[j] = cg_mix64(acc);
+      }
+    } else {
+      for (int j = 0; j < bands; j++) {
+        uint64_t acc = (uint64_t)(j + 1);
+        for (int r = 0; r < rows; r++) acc = acc * poly + sig[j * rows + r];
+        o[j] = cg_mix64(acc);
+      }
+    }
+  }
+}
+
 /* Rows folded together in advance (cg_minhash_chunk): a window of 64 tokens (59 shingles) every 16 reads three
  * block minima and the rows of its last part block, not all its 59 rows. */
 #define CG_BLOCK 16
