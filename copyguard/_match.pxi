@@ -377,12 +377,13 @@ cdef int _weigh_region(const uint64_t* out_sh, const uint64_t* out_exact_sh, con
                        int64_t o0, int64_t o1, int64_t s0, int64_t s1, int k, bint code, const uint64_t* labels,
                        Weigh* ws, int64_t* boiler, int64_t* exact, double* weight, double* ew_out,
                        const uint64_t* out_exact, const uint8_t* out_kinds, const uint8_t* out_names,
-                       int64_t* names) noexcept nogil:
+                       int64_t* names, const uint64_t* out_hashes, const uint64_t* src_hashes) noexcept nogil:
     """What one region weighs (``evidence.region_evidence``); -1 when memory runs out.
 
     ``held[i]``: whether output shingle ``i`` is among the source slice's shingles; ``src_exact`` and
     ``src_kinds``: the slice's tokens (``s0:s1`` the region's part of them). ``out_names`` (NULL: none
-    counted): the output tokens that may count as surviving names (``evidence.surviving_names``).
+    counted): the output tokens that may count as surviving names (``evidence.surviving_names``), literals
+    compared on ``out_hashes`` and ``src_hashes`` (their contents), names on their exact hashes.
     """
     cdef Py_ssize_t size = o1 - o0, n, t, u, j, covered, n_a, n_b, n_exact, m_ex
     cdef int64_t last = o1 - k + 1 if o1 - k + 1 > o0 else o0
@@ -453,7 +454,7 @@ cdef int _weigh_region(const uint64_t* out_sh, const uint64_t* out_exact_sh, con
         weight[0] = (0.0 + _pairwise(ws.part + size, n_b)) + (0.0 + ew)
         ew_out[0] = 0.0 + ew
         if out_names != NULL and _surviving_names(out_exact, out_kinds, out_names, src_exact, src_kinds, o0, o1, s0, s1,
-                                                  k, ex_mark, ws.w, names):
+                                                  k, ex_mark, ws.w, names, out_hashes, src_hashes):
             free(mark)
             return -1
     else:
@@ -468,7 +469,8 @@ cdef int _weigh_region(const uint64_t* out_sh, const uint64_t* out_exact_sh, con
 
 cdef int _surviving_names(const uint64_t* out_exact, const uint8_t* out_kinds, const uint8_t* out_names,
                           const uint64_t* src_exact, const uint8_t* src_kinds, int64_t o0, int64_t o1, int64_t s0,
-                          int64_t s1, int k, const uint8_t* ex_mark, const double* w, int64_t* names) noexcept nogil:
+                          int64_t s1, int k, const uint8_t* ex_mark, const double* w, int64_t* names,
+                          const uint64_t* out_hashes, const uint64_t* src_hashes) noexcept nogil:
     """``evidence.surviving_names`` of one region: the weights (``out_names``) of the distinct names not counted
     exact whose source token within ``k`` of the region's diagonal (from its start, or from its end) is of their kind
     and exact hash."""
@@ -490,7 +492,10 @@ cdef int _surviving_names(const uint64_t* out_exact, const uint8_t* out_kinds, c
             hi = hi if hi < s1 - 1 else s1 - 1
             s = lo
             while s <= hi and not found:
-                found = src_exact[s] == out_exact[o] and src_kinds[s] == out_kinds[o]
+                if out_kinds[o] == 2:  # a literal: by its contents (``'a'`` is ``"a"``), as normalized
+                    found = src_hashes[s] == out_hashes[o] and src_kinds[s] == 2
+                else:
+                    found = src_exact[s] == out_exact[o] and src_kinds[s] == out_kinds[o]
                 s += 1
         if found and _set_add(&seen, out_exact[o]):
             n += out_names[o]  # its weight (``evidence.name_weights``; 1 for a plain ``name_mask``)
@@ -825,7 +830,8 @@ cdef int _align_slice(Round* r, Py_ssize_t c, const uint64_t* src_hashes, const 
                                                src_kinds, o0, o1, s0, s1, k, r.code, r.labels, &r.ws,
                                                &r.rows.p[r.rows.n - 1].boiler, &r.rows.p[r.rows.n - 1].exact,
                                                &r.rows.p[r.rows.n - 1].weight, &r.rows.p[r.rows.n - 1].exact_weight,
-                                               r.out_exact, r.out_kinds, r.out_names, &r.rows.p[r.rows.n - 1].names):
+                                               r.out_exact, r.out_kinds, r.out_names, &r.rows.p[r.rows.n - 1].names,
+                                               r.out_hashes, src_hashes):
             return -1
     for i in range(n_at):  # (``hit``: which output shingles the candidate holds, while it is weighed)
         r.hit[r.at[i]] = 0
@@ -1172,12 +1178,12 @@ def region_evidence(const uint64_t[::1] out_sh, const uint64_t[::1] out_exact_sh
                     const uint8_t[::1] src_kinds, const int64_t[::1] offsets, const int64_t[::1] cand,
                     const int64_t[:, ::1] tok, int k, bint code, const uint64_t[::1] labels,
                     const uint64_t[::1] out_exact=None, const uint8_t[::1] out_kinds=None,
-                    const uint8_t[::1] out_names=None):
+                    const uint8_t[::1] out_names=None, const uint64_t[::1] out_hashes=None):
     """``evidence.region_evidence``: per region ``(boilerplate, exact, weight, exact_weight, names)``.
 
     ``weights[i]``: what output shingle ``i`` weighs when it covers a token (``n ** -rarity``). Regions
     of one candidate come one after the other: its shingle set is made once. ``out_exact``,
-    ``out_kinds`` and ``out_names``: the output's tokens, to count surviving names (code; else 0).
+    ``out_kinds``, ``out_names`` and ``out_hashes``: the output's tokens, to count surviving names (code; else 0).
     """
     cdef Py_ssize_t n_r = cand.shape[0], n_out = out_sh.shape[0], r, t, lo, ns, m, prev = -1, c, cap_sh = 0
     cdef int64_t o0, o1, last
@@ -1193,7 +1199,8 @@ def region_evidence(const uint64_t[::1] out_sh, const uint64_t[::1] out_exact_sh
     if k > labels.shape[0]:
         raise ValueError(f"shingle width {k} exceeds the {labels.shape[0]} identifier labels")
     cdef bint naming = out_names is not None and code
-    if naming and (out_exact is None or out_kinds is None or out_exact.shape[0] != out_names.shape[0] or
+    if naming and (out_exact is None or out_kinds is None or out_hashes is None or
+                   out_exact.shape[0] != out_names.shape[0] or out_hashes.shape[0] != out_names.shape[0] or
                    out_kinds.shape[0] != out_names.shape[0] or (n_out and out_names.shape[0] != n_out + k - 1)):
         raise ValueError("output token arrays differ in length")
     for r in range(n_r):
@@ -1240,7 +1247,8 @@ def region_evidence(const uint64_t[::1] out_sh, const uint64_t[::1] out_exact_sh
                                  &src_exact[offsets[c]], &src_kinds[offsets[c]], o0, o1, tok[r, 2], tok[r, 3], k, code,
                                  &labels[0], &ws, &boiler[r], &exact[r], &weight[r], &ew_out[r],
                                  &out_exact[0] if naming else NULL, &out_kinds[0] if naming else NULL,
-                                 &out_names[0] if naming else NULL, &names[r]):
+                                 &out_names[0] if naming else NULL, &names[r],
+                                 &out_hashes[0] if naming else NULL, &src_hashes[offsets[c]]):
                     err = -1
                     break
         if err:

@@ -147,6 +147,13 @@ def name_counts(indexes: Sequence[Index], exact: np.ndarray) -> np.ndarray:
     return sum((index.name_counts(exact) for index in indexes), np.zeros(np.asarray(exact).shape[0], dtype=np.int64))
 
 
+def literal_counts(indexes: Sequence[Index], hashes: np.ndarray) -> np.ndarray:
+    """How many live indexed sources' code holds each literal (``hashes``: normalized), over all the indexes."""
+    if len(indexes) == 1:
+        return indexes[0].literal_counts(hashes)
+    return sum((index.literal_counts(hashes) for index in indexes), np.zeros(np.asarray(hashes).shape[0], dtype=np.int64))
+
+
 def boilerplate_mask(indexes: Sequence[Index], query: Query, max_sources: int, share: float = 0.0,
                      counts: np.ndarray | None = None) -> np.ndarray:
     """Which of the query's shingles are boilerplate: they say nothing about which source was copied.

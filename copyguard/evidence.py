@@ -633,7 +633,8 @@ def region_evidence(out_sh: np.ndarray, out_exact: np.ndarray, common: np.ndarra
             np.ascontiguousarray(t.kinds, dtype=np.uint8), np.ascontiguousarray(sources.offsets, dtype=np.int64),
             np.ascontiguousarray(regions.cand, dtype=np.int64), np.ascontiguousarray(regions.tok, dtype=np.int64),
             k, code, _ID_LABELS, *((np.ascontiguousarray(out.exact, dtype=np.uint64),
-                                    np.ascontiguousarray(out.kinds, dtype=np.uint8), names)
+                                    np.ascontiguousarray(out.kinds, dtype=np.uint8), names,
+                                    np.ascontiguousarray(out.hashes, dtype=np.uint64))
                                    if naming and out is not None else ()))
     n = len(regions)
     boilerplate, exact = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
@@ -715,6 +716,26 @@ def name_weights(mask: np.ndarray, counts: np.ndarray, weight: int) -> np.ndarra
     return out
 
 
+def literal_weights(out: Tokens, counts: np.ndarray, weight: int) -> np.ndarray:
+    """The output's literals of ``MIN_NAME_CHARS`` characters and more weighted as kept names (uint8): a literal
+    the code of ``n`` indexed sources holds counts ``weight // n`` names (at most 255), 0 when more hold it.
+
+    A minifier keeps a string as it was (``PropertyValueSet(e, "alpha", ...)``), only its quotes change.
+    Unlike a name, a literal many sources hold counts nothing: ``"function"`` of a ``typeof`` test is in
+    every file. ``counts``: per literal of ``literal_mask(out)``, in order (``Index.literal_counts``).
+    """
+    out_w = np.zeros(len(out), dtype=np.uint8)
+    at = np.flatnonzero(literal_mask(out))
+    n = np.asarray(counts, dtype=np.int64)
+    out_w[at] = np.clip(np.where(n > 0, weight // np.maximum(n, 1), 0), 0, 255).astype(np.uint8)
+    return out_w
+
+
+def literal_mask(out: Tokens) -> np.ndarray:
+    """The output's literals (``Kind.LITERAL``) of ``MIN_NAME_CHARS`` characters and more (bool)."""
+    return (out.kinds == Kind.LITERAL) & (out.ends - out.starts >= MIN_NAME_CHARS)
+
+
 # Keywords that declare the name after them, and the assignment operator: names the output binds are its own.
 _BINDERS = np.sort(np.array([hash_string(w) for w in ("def", "class", "function", "fn", "func", "fun", "let", "const",
                                                       "var")], dtype=np.uint64))
@@ -753,13 +774,15 @@ def surviving_names(out: Tokens, mask: np.ndarray, src: Tokens, region: Region, 
         return 0
     o = o[want]
     ex, kinds = out.exact[o], out.kinds[o]
+    literal = kinds == Kind.LITERAL  # compared by their contents (``'a'`` is ``"a"``), as normalized
+    value = np.where(literal, out.hashes[o], ex)
     found = np.zeros(o.shape[0], dtype=bool)
     for at in (s0 + (o - o0), s1 - (o1 - o)):  # the place on the diagonal from the start, and from the end
         for d in range(-k, k + 1):
             s = at + d
             ok = (s >= s0) & (s < s1)
             s = np.clip(s, s0, s1 - 1)
-            found |= ok & (src.exact[s] == ex) & (src.kinds[s] == kinds)
+            found |= ok & (np.where(literal, src.hashes[s], src.exact[s]) == value) & (src.kinds[s] == kinds)
     if not found.any():
         return 0
     _, first = np.unique(ex[found], return_index=True)  # each name once (one name has one weight)

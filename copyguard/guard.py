@@ -38,6 +38,7 @@ from .candidates import (
     candidate_rows,
     cross_channel,
     held_candidates,
+    literal_counts,
     name_counts,
     rank_candidates,
     shingle_counts,
@@ -45,7 +46,17 @@ from .candidates import (
     without,
 )
 from .errors import ConfigError, IndexFormatError, IndexStoreError
-from .evidence import Blocks, align_weigh_rows, name_mask, name_weights, rarity_weights, reported, weigh
+from .evidence import (
+    Blocks,
+    align_weigh_rows,
+    literal_mask,
+    literal_weights,
+    name_mask,
+    name_weights,
+    rarity_weights,
+    reported,
+    weigh,
+)
 from .index import Index
 from .index.manifest import MANIFEST, check_compatible
 from .index.segment import SourceRecord
@@ -520,9 +531,14 @@ def _names(indexes: Sequence[Index], tokens: Tokens, weight: int) -> np.ndarray:
     """Which output tokens may be surviving names (``name_mask``), each weighted by how few indexed sources' code
     holds its name (``name_weights``, ``Policy.rare_name_weight``; 0: each weighs 1, no count looked up)."""
     mask = name_mask(tokens)
-    if weight <= 0 or not mask.any():
+    if weight <= 0:
         return mask
-    return name_weights(mask, name_counts(indexes, tokens.exact[mask != 0]), weight)
+    if mask.any():
+        mask = name_weights(mask, name_counts(indexes, tokens.exact[mask != 0]), weight)
+    literals = literal_mask(tokens)
+    if literals.any():  # and the literals few sources hold (``literal_weights``)
+        mask = np.maximum(mask, literal_weights(tokens, literal_counts(indexes, tokens.hashes[literals]), weight))
+    return mask
 
 
 def _starts(streams: list[TokenStream]) -> np.ndarray:

@@ -65,8 +65,8 @@ class Match:
     # ones n ** (-rarity / 2)); None: not weighed (copyguard.evidence counts tokens - boilerplate)
     weight: float | None = None
     exact_weight: float | None = None  # the part of ``weight`` from the exact tokens
-    # distinct identifiers kept as written at their place in the source outside exact runs: the free names a renamer
-    # may not touch (``copyguard.evidence.surviving_names``; code only)
+    # distinct identifiers (and literals few sources hold) kept at their place in the source outside exact runs: what a
+    # renamer may not touch, each weighed 1, or more when few indexed sources hold it (``evidence.surviving_names``)
     names: int = 0
 
     def to_dict(self) -> dict:

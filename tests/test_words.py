@@ -317,6 +317,32 @@ def test_a_minified_wrapper_that_kept_one_rare_name_is_a_whole_block_copy(tmp_pa
     assert not Guard.open(tmp_path / "many").check(answer).flagged
 
 
+PROPS = ("alpha", "depth", "angle", "scale", "width", "height", "tint", "blend", "mask", "frame", "speed", "visible")
+
+
+def _setter(prop: str, names: tuple[str, ...] = ("items", "value", "step")) -> str:
+    a, b, c = names
+    return (f"var Set{prop.title()} = function ({a}, {b}, {c}) {{\n"
+            f"  return PropertyValueSet({a}, '{prop}', {b}, {c});\n}};\n")
+
+
+def test_a_minified_setter_that_kept_one_rare_string_is_a_whole_block_copy(tmp_path):
+    """phaser's actions: a dozen setters call ``PropertyValueSet`` (a name that many sources hold counts 1), only
+    the property string differs. A minifier keeps the string (prettier changes its quotes): a literal one source
+    holds counts like a rare name; the same copy, when twenty other sources hold that string, is no copy by it."""
+    docs = [Document(f"Set{p.title()}.js", _setter(p), "javascript", "MIT", None) for p in PROPS]
+    index_documents(docs, str(tmp_path / "idx"))
+    minified = _setter("alpha", ("r", "a", "e")).replace("var SetAlpha", "var n").replace("'alpha'", '"alpha"')
+    answer = f"```javascript\n{minified}```\n"
+    v = Guard.open(tmp_path / "idx").check(answer)
+    assert [m.source for m in v.matches] == ["SetAlpha.js"]
+    assert not Guard.open(tmp_path / "idx", Policy(rare_name_weight=0)).check(answer).flagged
+    others = [Document(f"fade{i}.js", f"function fade{i}(o) {{\n  o.tween('alpha', {i}, other{i}(o));\n  return o;\n}}\n",
+                       "javascript", "MIT", None) for i in range(20)]
+    index_documents(docs + others, str(tmp_path / "many"))
+    assert not Guard.open(tmp_path / "many").check(answer).flagged
+
+
 def test_the_count_table_counts_the_sources_naming_each_identifier_under_add_remove_and_compact(tmp_path):
     """``Index.name_counts``: how many live sources' code holds a name, kept exact without a rebuild (an added
     segment, a removal, a compaction), like the shingles' counts; a name only in a docstring is not code's."""

@@ -115,7 +115,8 @@ def sketch_document(doc: Document, params: Params) -> Sketched:
     p_tok = np.concatenate([p[0] + b for p, b in zip(parts, base)]).reshape(-1, 2)
     p_kind = np.concatenate([p[1] for p in parts])
     keys = np.concatenate([p[2] for p in parts]).reshape(-1, params.bands)
-    names = [name_keys(streams[0].exact, streams[0].kinds)] if len(streams) > 1 and len(streams[0]) else []
+    names = [name_keys(streams[0].hashes, streams[0].exact, streams[0].kinds)] if len(streams) > 1 and len(streams[0]) \
+        else []
     shingles = sorted_unique(np.concatenate([p[3] for p in parts] + names))  # the count table's keys (``df``)
     per_token = np.zeros(int(base[-1]), dtype=np.uint64)
     for p, b in zip(parts, base):

@@ -132,17 +132,27 @@ def position_of(keys: np.ndarray, values: np.ndarray, directory: np.ndarray | No
 # count table is apart from every shingle's.
 _NAME_MUL = np.uint64(0x9E3779B97F4A7C15)
 _NAME_SALT = np.uint64(0x6E616D652D6B6579)  # "name-key"
+_LITERAL_SALT = np.uint64(0x6C69742D76616C75)  # "lit-valu": a literal's key is apart from a name's of equal hash
 
 
-def name_keys(exact: np.ndarray, kinds: np.ndarray) -> np.ndarray:
-    """The count table's keys of the distinct identifiers (``Kind.IDENT``) among code tokens (sorted, distinct).
+def name_keys(hashes: np.ndarray, exact: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """The count table's keys of the distinct identifiers (``Kind.IDENT``, by exact hash) and literals
+    (``Kind.LITERAL``, by normalized hash: their contents, ``'a'`` as ``"a"``) among code tokens (sorted, distinct).
 
-    >>> a = name_keys(np.array([7, 7, 9], np.uint64), np.array([Kind.IDENT, Kind.IDENT, Kind.OTHER], np.uint8))
-    >>> a.shape, bool(a[0] == name_key(np.array([7], np.uint64))[0])
-    ((1,), True)
+    >>> kinds = np.array([Kind.IDENT, Kind.IDENT, Kind.OTHER, Kind.LITERAL], np.uint8)
+    >>> a = name_keys(np.array([1, 1, 2, 3], np.uint64), np.array([7, 7, 9, 5], np.uint64), kinds)
+    >>> a.shape, bool(name_key(np.array([7], np.uint64))[0] in a), bool(literal_key(np.array([3], np.uint64))[0] in a)
+    ((2,), True, True)
     """
-    names = np.asarray(exact, dtype=np.uint64)[np.asarray(kinds) == Kind.IDENT]
-    return sorted_unique(name_key(names))
+    kinds = np.asarray(kinds)
+    names = np.asarray(exact, dtype=np.uint64)[kinds == Kind.IDENT]
+    literals = np.asarray(hashes, dtype=np.uint64)[kinds == Kind.LITERAL]
+    return sorted_unique(np.concatenate([name_key(names), literal_key(literals)]))
+
+
+def literal_key(hashes: np.ndarray) -> np.ndarray:
+    """The count table's key of each literal's normalized hash (``name_keys``)."""
+    return name_key(np.asarray(hashes, dtype=np.uint64) ^ _LITERAL_SALT)
 
 
 def name_key(exact: np.ndarray) -> np.ndarray:
@@ -158,7 +168,7 @@ def source_shingles(tokens: Tokens, words_start: int, code: bool, k_code: int, k
         return sorted_unique(stream_shingles(tokens, k_prose, False))
     parts = [stream_shingles(tokens[:words_start], k_code, True),
              stream_shingles(tokens[words_start:], k_prose, False),
-             name_keys(tokens.exact[:words_start], tokens.kinds[:words_start])]
+             name_keys(tokens.hashes[:words_start], tokens.exact[:words_start], tokens.kinds[:words_start])]
     return sorted_unique(np.concatenate(parts))
 
 

@@ -24,8 +24,9 @@ from .base import BaseEntry
 from .fsutil import replace_file
 from .integrity import ALGORITHM, check_name, digest_bytes
 
-# 2: checksums of the manifest, of every segment file and tombstone; 3: the count table counts names (``df.name_keys``)
-FORMAT_VERSION = 3
+# 2: checksums of the manifest, of every segment file and tombstone; 3: the count table counts names (``df.name_keys``);
+# 4: and literals (a format-3 segment has none: its literals would look rare)
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 
 

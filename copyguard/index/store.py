@@ -35,7 +35,7 @@ from ..params import Params
 from . import fsutil
 from .arrays import arrow_ints, expand_ranges, isin_sorted, small_pages, sorted_unique
 from .base import BASE, BaseEntry, base_problems, load_base, write_base
-from .df import NO_HOLDER, count_of, name_key, position_of, rows_counts
+from .df import NO_HOLDER, count_of, literal_key, name_key, position_of, rows_counts
 from .integrity import VerifyReport, check_segment_files, digest_dir, raise_problems
 from .manifest import MANIFEST, Manifest, SegmentEntry, check_params, read_manifest, write_manifest
 from .query import (
@@ -423,6 +423,11 @@ class Index:
         """How many live sources' code holds each identifier (``exact``: its exact hash; int64 per value), from the
         same table as ``source_counts`` (``df.name_keys``): exact under ``add``, ``remove`` and ``compact`` too."""
         return self.source_counts(name_key(exact))
+
+    def literal_counts(self, hashes: np.ndarray) -> np.ndarray:
+        """How many live sources' code holds each literal (``hashes``: its normalized hash, its contents), as
+        ``name_counts`` does for names."""
+        return self.source_counts(literal_key(hashes))
 
     def held_by(self, shingles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(i, ref)`` pairs: live source ``ref`` holds ``shingles[i]``, for shingles at most two sources of a segment hold.
