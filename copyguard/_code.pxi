@@ -703,7 +703,7 @@ def normalize_code(CodeParser parser, CodeTables tables, PassTables passes, byte
     """
     cdef const uint32_t[::1] wide
     cdef const char* raw = data
-    cdef Py_ssize_t n_bytes = len(data), n = n_bytes, i
+    cdef Py_ssize_t n_bytes = len(data), n = n_bytes, i, n_imports
     cdef bint ascii_only = cps_or_none is None
     cdef const uint32_t* cps_p = NULL
     if not ascii_only:
@@ -754,9 +754,10 @@ def normalize_code(CodeParser parser, CodeTables tables, PassTables passes, byte
                     err = _tokens(tables, &wide[0], n, &w, &toks)
         if err:
             raise MemoryError()
-        opaque = _EMPTY((w.opaque.n, 3), _I64)
-        if w.opaque.n:
-            _fill_opaque(opaque, &w.opaque)
+        n_imports = _merged(&w.imports)
+        opaque = _EMPTY((w.opaque.n + n_imports, 3), _I64)
+        if w.opaque.n + n_imports:
+            _fill_opaque(opaque, &w.opaque, &w.imports, n_imports)
         if toks.n == 0:
             return None, opaque, not gave_up
         arrays = _arrays(parser, tables, passes, &toks, &w.units, <const uint8_t*> raw, cps_p, n)
@@ -772,11 +773,29 @@ def normalize_code(CodeParser parser, CodeTables tables, PassTables passes, byte
         cg_free_walk(&w)
 
 
-cdef int _fill_opaque(object opaque, const Spans* v) except -1:
+cdef Py_ssize_t _merged(Spans* v) noexcept nogil:
+    """Merge (in place) spans sorted by start with running-maximum ends into disjoint ones; returns how many."""
+    cdef Py_ssize_t i, n = 0
+    for i in range(v.n):
+        if v.p[i].e <= v.p[i].s:
+            continue
+        if n and v.p[i].s < v.p[n - 1].e:
+            v.p[n - 1].e = v.p[i].e if v.p[i].e > v.p[n - 1].e else v.p[n - 1].e
+        else:
+            v.p[n] = v.p[i]
+            n += 1
+    return n
+
+
+cdef int _fill_opaque(object opaque, const Spans* v, const Spans* imports, Py_ssize_t n_imports) except -1:
+    """The opaque rows, then the ``n_imports`` merged spans of import statements and erased nodes (code 6)."""
     cdef int64_t* out = <int64_t*> _array_data(opaque)
     cdef Py_ssize_t i
     for i in range(v.n):
         out[3 * i], out[3 * i + 1], out[3 * i + 2] = v.p[i].s, v.p[i].e, v.p[i].code
+    out += 3 * v.n
+    for i in range(n_imports):
+        out[3 * i], out[3 * i + 1], out[3 * i + 2] = imports.p[i].s, imports.p[i].e, 6
     return 0
 
 

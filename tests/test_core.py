@@ -725,6 +725,25 @@ def g(place):
 '''
 
 
+IMPORTS = {
+    "python": "from __future__ import annotations\nimport os, numpy\nfrom .a import (b,  # the b\n    c)\nimport x.y as z\n"
+              "def f():\n    from .g import h\n    return h\n",
+    "java": "package a.b.c;\nimport static a.b.d.E.F;\nimport java.util.List;\nimport a.b.*;\nclass A { }\n",
+    "typescript": "import { a } from './b';\nimport type { C } from '../c';\nimport d from 'd';\n"
+                  "let x: number = 1;\ninterface I { a: string }\n",
+    "go": "package main\nimport (\n  \"fmt\"\n)\nfunc main() {}\n",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(IMPORTS))
+def test_import_spans_equal_reference(lang):
+    """Import statements (and TypeScript's erased nodes) merged into spans: the words channel reads the file's own."""
+    for text in (IMPORTS[lang], IMPORTS[lang][3:], IMPORTS[lang][:-9], "\u00e9 = 1\n" + IMPORTS[lang]):
+        fast, slow = code_streams(text, lang)
+        same_streams(fast, slow)
+    assert code_streams(IMPORTS[lang], lang)[0][1] or lang == "go"
+
+
 @pytest.mark.parametrize("lang", ["python", "javascript"])
 def test_word_spans_with_license_notices_equal_reference(lang):
     """Notices inside a comment block, across two blocks, in a string, in other cases and a folded long s; a docstring

@@ -505,7 +505,8 @@ def test_a_file_cut_inside_a_docstring_is_not_read_as_starting_inside_one():
     code, words = normalize_code_words(text, "python")
     tokens = [code.token_text(i) for i in range(len(code))]
     assert tokens[:3] == ["__all__", "=", "["] and "def" in tokens and "_dispatchable" in tokens
-    assert [words.token_text(i) for i in range(4)] == ["Returns", "True", "if", "and"]
+    # (``import networkx as nx``: an import of another package than the standard library's is words too)
+    assert [words.token_text(i) for i in range(8)] == ["import", "networkx", "as", "nx", "Returns", "True", "if", "and"]
 
 
 def test_a_method_pasted_without_its_class_normalizes_as_in_its_class():
@@ -1188,3 +1189,51 @@ def test_nearest_occurrence_searched_near_the_code_equals_a_search_of_the_whole_
         assert nearest_occurrence(words, code, src) == want, (src, (s0, s1), (c0, c1))
         moved += want.source_span != (s0, s1)
     assert moved > 100  # the search moved regions often enough to have been compared
+
+
+JAVA_HEAD = '''/*
+ * Copyright (c) 2012, 2021, Example Corp. All rights reserved.
+ * Licensed under the Apache License, Version 2.0.
+ */
+package org.example.calendar;
+
+import static org.example.calendar.field.DateField.DAY_OF_MONTH;
+import static org.example.calendar.field.DateField.MONTH_OF_YEAR;
+import static org.example.calendar.field.DateField.YEAR_OF_ERA;
+
+import java.io.Serializable;
+import java.util.Objects;
+import org.example.calendar.chrono.LunarEra;
+import org.example.calendar.chrono.SolarTerm;
+import org.example.calendar.format.DateFormatterBuilder;
+import org.example.calendar.zone.ZoneRules;
+'''
+
+
+def test_a_files_own_imports_are_words_and_other_imports_are_not():
+    """Import statements stay out of the code channel; those of the file's own package are words (a file's head of
+    license, package line and imports otherwise had no tokens at all), those of the standard library or of another
+    package are not (every file using them imports them alike)."""
+    code, words = normalize_code_words(JAVA_HEAD + "class A {}\n", "java")
+    said = " ".join(words.token_text(i) for i in range(len(words)))
+    assert said.startswith("package org example calendar import static org example calendar field DateField DAY OF")
+    assert "Serializable" not in said and "Objects" not in said and "ZoneRules" in said
+    assert [code.token_text(i) for i in range(len(code))] == ["class", "A", "{", "}"]
+    _, words = normalize_code_words("import java.util.Scanner;\nclass A {}\n", "java")  # no package line: none own
+    assert len(words) == 0
+    py = "from __future__ import annotations\nimport os\nfrom collections import abc\nfrom .rows import Row, Table\n"
+    _, words = normalize_code_words(py, "python")
+    assert [words.token_text(i) for i in range(len(words))] == ["from", "rows", "import", "Row", "Table"]
+    js = "import fs from 'fs';\nimport baseGet from './_baseGet.js';\n"
+    _, words = normalize_code_words(js, "javascript")
+    assert [words.token_text(i) for i in range(len(words))] == ["import", "baseGet", "from", "baseGet", "js"]
+
+
+def test_a_copy_of_a_files_head_of_imports_names_its_source(tmp_path):
+    """A raw file's first lines, all license, package line and imports: found (it had no tokens on either side)."""
+    body = "public final class LunarDate implements Serializable {\n    private final int year;\n}\n"
+    docs = [Document("LunarDate.java", JAVA_HEAD + "\n" + body, "java", "MIT", None),
+            Document("Other.java", "package org.other;\n\nimport java.util.List;\n\nclass Other {}\n", "java", "MIT", None)]
+    index_documents(docs, str(tmp_path / "idx"))
+    v = Guard.open(tmp_path / "idx").check(JAVA_HEAD)
+    assert v.flagged and {m.source for m in v.matches} == {"LunarDate.java"}

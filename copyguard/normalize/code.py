@@ -17,6 +17,7 @@ Words are therefore found even inside ERROR regions of broken code.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from dataclasses import dataclass, fields
 from itertools import chain
@@ -252,7 +253,83 @@ def normalize_code_spans(text: str, lang: str) -> CodeParts:
     """The code channel of ``text``, the character spans of its prose channel (see ``normalize_code_words``),
     and whether it parsed within its budget."""
     code, opaque, parsed = _normalize(text, lang)
-    return CodeParts(code, word_spans(text, opaque), parsed)
+    if not opaque.shape[0] or opaque[-1, 2] != _IMPORT:  # (the spans of imports come last)
+        return CodeParts(code, word_spans(text, opaque), parsed)
+    imports = opaque[:, 2] == _IMPORT
+    own = _own_imports(text, lang, opaque[imports])
+    return CodeParts(code, _with_imports(text, word_spans(text, opaque[~imports]), own), parsed)
+
+
+_IMPORT = _CODES["import"]
+_STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
+_PY_MODULE = re.compile(r"(?:from|import)\s+(\.*)(\w*)")
+_JAVA_PATH = re.compile(r"(?:package|import)\s+(?:static\s+)?([\w.]+)")
+_JS_FROM = re.compile(r"""["'`]([^"'`]*)["'`]\s*;?\s*$""")
+
+
+def _own_imports(text: str, lang: str, imports: np.ndarray) -> list[tuple[int, int]]:
+    """The spans among ``imports`` (merged spans of the nodes the code channel drops) of the import statements of
+    ``text``'s own code: what it imports from its own package or project, not from a standard library or another
+    package, which every file using them imports alike.
+
+    - Python: relative imports, and absolute ones of a module outside the standard library;
+    - Java: the package line, and imports under the package's first two parts (``java.time.temporal`` in
+      ``java.time.chrono``; none without a package line);
+    - JavaScript, TypeScript: imports of a relative path (``./utils``);
+    - other languages: none (their imports stay dropped).
+
+    >>> t = "from __future__ import annotations\\nimport os\\nimport numpy as np\\nfrom .a import b\\n"
+    >>> [t[s:e] for s, e in normalize_code_spans(t, "python").words]
+    ['import numpy as np', 'from .a import b']
+    >>> t = "package java.time.chrono;\\nimport java.io.Serializable;\\nimport static java.time.temporal.ChronoField.YEAR;\\n"
+    >>> [t[s:e] for s, e in normalize_code_spans(t, "java").words]
+    ['package java.time.chrono;', 'import static java.time.temporal.ChronoField.YEAR;']
+    """
+    name = grammars.get(lang).name
+    out: list[tuple[int, int]] = []
+    if name == "python":
+        for s, e in imports[:, :2].tolist():
+            m = _PY_MODULE.match(text, s, e)
+            if m is not None and (m.group(1) or (m.group(2) and m.group(2) not in _STDLIB)):
+                out.append((s, e))
+    elif name == "java":
+        paths = [(s, e, m.group(0).startswith("package"), m.group(1)) for s, e in imports[:, :2].tolist()
+                 for m in [_JAVA_PATH.match(text, s, e)] if m is not None]
+        package = next((p for _, _, is_package, p in paths if is_package), None)
+        if package is not None:
+            own = ".".join(package.split(".")[:2]) + "."
+            out = [(s, e) for s, e, is_package, p in paths if is_package or p.startswith(own)]
+    elif name in ("javascript", "typescript", "tsx"):
+        for s, e in imports[:, :2].tolist():
+            if text.startswith("import", s):
+                m = _JS_FROM.search(text, s, e)
+                if m is not None and m.group(1).startswith("."):
+                    out.append((s, e))
+    return out
+
+
+def _with_imports(text: str, spans: list[tuple[int, int]], heads: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` (the words channel) with the spans of import statements ``heads`` (``_own_imports``), in text
+    order; a word span inside an import statement is left to it.
+
+    The code channel drops import statements (a copied function rarely carries its file's imports), but the
+    names a file imports from its own package are its own: a copy of a file's head (its license, package line
+    and imports, all that the first lines of many files hold) would else have no tokens.
+
+    >>> t = "import a.b\\nfrom a.b import (c,  # the c\\n  d)\\nx = 1  # set x to one here\\n"
+    >>> [t[s:e] for s, e in normalize_code_spans(t, "python").words]
+    ['import a.b', 'from a.b import (c,  # the c\\n  d)', '# set x to one here']
+    """
+    if not heads:
+        return spans
+    starts = np.array([s for s, _ in heads], dtype=np.int64)
+    ends = np.array([e for _, e in heads], dtype=np.int64)
+    out = list(heads)
+    for s, e in spans:
+        i = int(np.searchsorted(starts, s, side="right")) - 1
+        if i < 0 or e > ends[i]:
+            out.append((s, e))
+    return sorted(out)
 
 
 # Strings of at least this many words are prose too (docstrings, messages); shorter ones are only <STR>.
@@ -651,7 +728,7 @@ def _normalize_tree(text: str, grammar: Grammar, compiled: _Compiled) -> tuple[T
     cps = np.frombuffer(data, dtype=np.uint8) if ascii_only else codepoints(text)
     spans = _Spans.of(compiled, root, None if ascii_only else _byte_to_char(data))
     starts, ends, cat = _lex(data if ascii_only else cps, spans.opaque)
-    opaque = np.array(spans.opaque, dtype=np.int64).reshape(-1, 3)
+    opaque = np.concatenate([np.array(spans.opaque, dtype=np.int64).reshape(-1, 3), _merged(*spans.imports)])
     if starts.shape[0] == 0:
         return TokenStream.empty(text, grammar.name), opaque, root is not None
     exact = span_hashes(cps, starts, ends)
@@ -947,6 +1024,25 @@ def _outermost(rows: np.ndarray) -> list[tuple[int, int, int]]:
 def _reach(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Starts and the running maximum of ends of spans sorted by start."""
     return rows[:, 0].copy(), np.maximum.accumulate(np.maximum(rows[:, 1], -1))
+
+
+def _merged(starts: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    """(start, end, ``_CODES["import"]``) rows of the disjoint spans that spans sorted by start, with running-maximum
+    ends (``_reach``), cover; the compiled core's ``_merged``.
+
+    >>> _merged(np.array([0, 2, 9, 12]), np.array([5, 7, 11, 11])).tolist()
+    [[0, 7, 6], [9, 11, 6]]
+    """
+    rows = np.zeros((0, 3), dtype=np.int64)
+    keep = reach > starts
+    starts, reach = starts[keep], reach[keep]
+    if starts.shape[0] == 0:
+        return rows
+    new = np.ones(starts.shape[0], dtype=bool)
+    new[1:] = starts[1:] >= reach[:-1]
+    first = np.flatnonzero(new)
+    last = np.append(first[1:], starts.shape[0]) - 1
+    return np.column_stack([starts[first], reach[last], np.full(first.shape[0], _CODES["import"])]).astype(np.int64)
 
 
 def _starts_ends(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
