@@ -44,19 +44,41 @@ _CODE_LINE_START = re.compile(
 _CODE_LINE_ANY = re.compile(r"[;{}]\s*$|(?<!\w)\w+\s*(?:=|\+=|-=|:=|==|!=|=>|->)\s*\S|\)\s*:\s*$", re.MULTILINE)
 
 
+# Every match of _CODE_LINE_ANY holds one of these characters (``;{}``, an operator's ``=`` or ``>``, a ``)``): a line
+# without any is looked at by one scan instead of the search's three alternatives at every position.
+_CODE_LINE_ANY_NEEDS = re.compile(r"[;{}=>)]")
+
+
 def looks_like_code(line: str) -> bool:
     """Whether one line of ``str.splitlines`` reads as code in some language (a statement, a brace, a call...)."""
-    return _CODE_LINE_START.match(line) is not None or _CODE_LINE_ANY.search(line) is not None
+    return _CODE_LINE_START.match(line) is not None or (
+        _CODE_LINE_ANY_NEEDS.search(line) is not None and _CODE_LINE_ANY.search(line) is not None)
 
 
-# A line hinting that a prose answer contains any code at all (the fast path for pure prose).
+# A line hinting that a prose answer contains any code at all (the fast path for pure prose): one that starts like
+# this, or ends with ``;``, ``{`` or ``}`` (``_HINT_END``, searched in the whole text at once: see ``_hints``).
 _HINT = re.compile(
-    r"""(?:.*[;{}][ \t]*$|[ \t]*(?:[}\])]|\#include|\#!/|def\s+\w+\s*\(|class\s+\w+.*[:{][ \t]*$
+    r"""[ \t]*(?:[}\])]|\#include|\#!/|def\s+\w+\s*\(|class\s+\w+.*[:{][ \t]*$
     |import\s+[\w.]+|from\s+[\w.]+\s+import|function\s+\w*\s*\(|fn\s+\w+|func\s+\w+
     |package\s+\w+|(?:public|private|static)\s+\w+|(?:const|let|var)\s+\w+\s*=|return\b|\$\s+\w
-    |\w+(?:\.\w+)*\s*(?:=|\+=|:=)\s*[\w\[{("'-]|\w+(?:\.\w+)*\(.*\)[ \t]*$))""",
+    |\w+(?:\.\w+)*\s*(?:=|\+=|:=)\s*[\w\[{("'-]|\w+(?:\.\w+)*\(.*\)[ \t]*$)""",
     re.VERBOSE,
 )
+_HINT_END = re.compile(r"[;{}][ \t]*(?:\n|\Z)")
+
+
+def _hints(text: str, lines: list[str]) -> bool:
+    """Whether a line of ``lines`` (``text.splitlines(keepends=True)``) hints at code: ``_HINT`` matches it, or it
+    ends with ``;``, ``{`` or ``}``, spaces and tabs after it aside, before its newline (or the end of the text).
+
+    The second test was ``.*[;{}][ \\t]*$`` matched at each line, which backtracked from the end of every line of
+    prose; in ``text`` it is one search: ``[ \\t]`` holds no line break, so a match lies inside one line.
+
+    >>> text = "plain words\\nx = f(1);\\r\\nend;  \\n"
+    >>> _hints(text, text.splitlines(keepends=True)), _hints("a;\\r\\nb", ["a;\\r\\n", "b"])
+    (True, False)
+    """
+    return _HINT_END.search(text) is not None or any(map(_HINT.match, lines))
 
 
 _SCAN_CHARS = 4000  # markers are looked for in the first 4000 characters only
@@ -390,7 +412,7 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
     [('def add(a, b):\\n    return a + b', 'python')]
     """
     lines = text.splitlines(keepends=True)
-    if not any(map(_HINT.match, lines)):
+    if not _hints(text, lines):
         return []
     offsets = np.concatenate(([0], np.cumsum([len(line) for line in lines]))).tolist()
     kinds = _in_context(lines, _comment_lines(lines, [_line_kind(line) for line in lines]))

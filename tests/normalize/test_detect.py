@@ -408,6 +408,37 @@ def test_looks_like_code_equals_the_one_regex_it_replaced():
     assert sum(map(looks_like_code, lines)) > 1000  # both answers occur
 
 
+# ``detect._HINT`` as one regex, before its first alternative became string methods (``detect._hint``).
+_HINT_REFERENCE = re.compile(
+    r"""(?:.*[;{}][ \t]*$|[ \t]*(?:[}\])]|\#include|\#!/|def\s+\w+\s*\(|class\s+\w+.*[:{][ \t]*$
+    |import\s+[\w.]+|from\s+[\w.]+\s+import|function\s+\w*\s*\(|fn\s+\w+|func\s+\w+
+    |package\s+\w+|(?:public|private|static)\s+\w+|(?:const|let|var)\s+\w+\s*=|return\b|\$\s+\w
+    |\w+(?:\.\w+)*\s*(?:=|\+=|:=)\s*[\w\[{("'-]|\w+(?:\.\w+)*\(.*\)[ \t]*$))""",
+    re.VERBOSE,
+)
+
+
+def test_hints_equal_the_one_regex_they_replaced():
+    """On texts of real lines, tricky ones and fuzz (line breaks of every kind inside), line by line as before."""
+    from copyguard.normalize.detect import _hints
+
+    lines = _real_lines()
+    texts = ["".join(lines[i : i + 7]) for i in range(0, len(lines), 7)]
+    texts += ["x;", "x; \t\n", "x;\r\n", "x;\r", "x;\n\n", "a\nb;", "a;\nb", "{", "}\n", " \t\n", "\n", "", ";\x0b",
+              "x;\u2028y", "return;\n", "   ] end", "words, and more words.\n", "x = {\n  \n", "a;\x85", "a;\x0cb"]
+    rng = random.Random(11)
+    alphabet = "ab_9 \t=+:({[]});.$#\n\r\x0b\x1c\x85\u2028"
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24))) for _ in range(20000)]
+
+    def reference(text: str) -> bool:
+        return any(_HINT_REFERENCE.match(line) for line in text.splitlines(keepends=True))
+
+    mismatched = [text for text in texts if _hints(text, text.splitlines(keepends=True)) != reference(text)]
+    assert mismatched == []
+    hinted = [_hints(text, text.splitlines(keepends=True)) for text in texts[:3000]]
+    assert 100 < sum(hinted) < 2900  # both answers occur
+
+
 def test_marker_scores_counts_each_languages_markers():
     """Against a count made here from ``languages()`` (each marker searched, word boundary checked by hand)."""
     def reference(text: str) -> dict[str, int]:
