@@ -264,7 +264,7 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
     holders, dead_sources, source_tok, tok_shingles)``; ``key``: ``shard << shard_shift | ref``.
     """
     cdef Py_ssize_t n = shingles.shape[0], n_rare = 0, n_values = 0, i, j, s, n_segs = len(segs), n_pairs = 0
-    cdef Py_ssize_t n_groups = 0, cols, taken, lo_i, best_n, n_pos, g, n_held, a, b, mid, ch, k
+    cdef Py_ssize_t n_groups = 0, cols, taken, lo_i, best_n, n_pos, g, n_held, a, b, mid, ch, k, n_maybe, c
     cdef Py_ssize_t n_streams = margins.shape[1]
     cdef uint64_t[::1] values
     cdef uint64_t* hv = NULL
@@ -407,15 +407,15 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
                 hm[j] = vmask[pairs[groups[g].start + j].value]
                 mine |= hm[j]
             memset(bloom, 0, sizeof(bloom))
-            for j in range(n_held):
-                f = (hv[j] * POLY) >> 52
+            for j in range(n_held):  # (shingles are mix64's: their top bits are evenly spread)
+                f = hv[j] >> 52
                 bloom[f >> 6] |= (<uint64_t> 1) << (f & 63)
             n_pos = 0
-            for i in range(t1 - t0):  # the source's tokens starting one of its held shingles
+            # the source's tokens starting one of its held shingles: a 4096-bit filter (``cg_bloom_scan``) keeps few
+            n_maybe = cg_bloom_scan(&sh[t0], t1 - t0, bloom, sp) if t1 > t0 else 0
+            for c in range(n_maybe):
+                i = sp[c]
                 v = sh[t0 + i]
-                f = (v * POLY) >> 52
-                if not ((bloom[f >> 6] >> (f & 63)) & 1):  # a 4096-bit filter: most tokens stop here
-                    continue
                 a, b = 0, n_held
                 while a < b:
                     mid = (a + b) >> 1

@@ -113,6 +113,7 @@ cdef extern from "_kernels.h" nogil:
                           const uint32_t* a, const uint32_t* b, Py_ssize_t P, uint32_t* out, uint32_t* buf,
                           uint32_t* blk)
     void cg_band_keys(const uint32_t* sigs, Py_ssize_t n, Py_ssize_t P, int bands, int rows, uint64_t* out)
+    Py_ssize_t cg_bloom_scan(const uint64_t* sh, Py_ssize_t n, const uint64_t* bloom, int64_t* pos)
 
 
 cdef void _minhash_ranges(const uint64_t[::1] sh, const int64_t[:, ::1] ranges, const uint32_t[::1] a,

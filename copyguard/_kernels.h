@@ -108,4 +108,52 @@ CG_CLONES static void cg_minhash_chunk(const uint64_t *sh, ptrdiff_t c0, ptrdiff
   }
 }
 
+/* The positions i of sh[0:n) whose value may be one of a few held values: bit (sh[i] >> 52) of the 4096-bit
+ * filter bloom (64 words) is set. Written in order to pos (room for n), their count returned. What
+ * _core.held_sources scans every token of a held source with; the few positions found are then looked up
+ * exactly. The AVX2 path tests four tokens per step (one gather of their filter words); both paths give the
+ * same positions. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(COPYGUARD_NO_CLONES)
+#include <immintrin.h>
+#define CG_BLOOM_AVX2 1
+__attribute__((target("avx2"))) static ptrdiff_t cg_bloom_scan_avx2(const uint64_t *sh, ptrdiff_t n,
+                                                                     const uint64_t *bloom, int64_t *pos) {
+  ptrdiff_t i = 0, k = 0;
+  const __m256i low6 = _mm256_set1_epi64x(63);
+  for (; i + 4 <= n; i += 4) {
+    __m256i f = _mm256_srli_epi64(_mm256_loadu_si256((const __m256i *)(sh + i)), 52);
+    __m256i w = _mm256_i64gather_epi64((const long long *)bloom, _mm256_srli_epi64(f, 6), 8);
+    __m256i bit = _mm256_slli_epi64(_mm256_srlv_epi64(w, _mm256_and_si256(f, low6)), 63);
+    int m = _mm256_movemask_pd(_mm256_castsi256_pd(bit));
+    while (m) {
+      int j = __builtin_ctz((unsigned)m);
+      pos[k++] = i + j;
+      m &= m - 1;
+    }
+  }
+  for (; i < n; i++) {
+    uint64_t f = sh[i] >> 52;
+    if ((bloom[f >> 6] >> (f & 63)) & 1) pos[k++] = i;
+  }
+  return k;
+}
+#endif
+
+static ptrdiff_t cg_bloom_scan(const uint64_t *sh, ptrdiff_t n, const uint64_t *bloom, int64_t *pos) {
+#ifdef CG_BLOOM_AVX2
+  static int avx2 = -1; /* (threads racing here write the same answer) */
+  if (avx2 < 0) {
+    __builtin_cpu_init();
+    avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+  }
+  if (avx2) return cg_bloom_scan_avx2(sh, n, bloom, pos);
+#endif
+  ptrdiff_t k = 0;
+  for (ptrdiff_t i = 0; i < n; i++) {
+    uint64_t f = sh[i] >> 52;
+    if ((bloom[f >> 6] >> (f & 63)) & 1) pos[k++] = i;
+  }
+  return k;
+}
+
 #endif

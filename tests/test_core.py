@@ -1188,3 +1188,51 @@ def test_delimiter_scans_on_random_texts():
         assert c.triple_quotes(text) == (text.count('"""'), text.count("'''")), text
         assert c.block_marks(text, "/*", "*/") == (text.find("*/"), text.find("/*"), text.rfind("/*"), text.rfind("*/"))
         assert c.block_marks(text, "*", "'''") == (text.find("'''"), text.find("*"), text.rfind("*"), text.rfind("'''"))
+
+
+def test_held_sources_finds_every_token_holding_a_held_shingle():
+    """``held_sources``' scan of a source's tokens (``cg_bloom_scan``: four at a time under AVX2, the rest one by
+    one) against runs made here: sources of every length up to 41, held shingles at random positions (the tail
+    past the last whole step of four too), one stream, runs split where two positions are over ``margin`` apart."""
+    from copyguard.index.bands import band_directory
+
+    c = compiled.core()
+    if c is None:
+        pytest.skip("no compiled core")
+    rng = np.random.default_rng(5)
+    checked = tails = 0
+    for n in range(1, 42):
+        for _ in range(12):
+            values = np.unique(rng.integers(1, 2**63, size=3, dtype=np.uint64))
+            tok = rng.integers(1, 2**63, size=n, dtype=np.uint64)
+            tok[rng.random(n) < 0.1] = 0  # (no shingle starts there)
+            at = np.flatnonzero(rng.random(n) < 0.3)
+            tok[at] = rng.choice(values, size=at.shape[0])
+            margin, max_runs = int(rng.integers(0, 4)), 3
+            holders = np.zeros((values.shape[0], 2), dtype=np.uint32)
+            holders[:, 1] = 0xFFFFFFFF
+            seg = (0, 0, values, band_directory(values), holders, np.zeros(0, dtype=np.uint32),
+                   np.array([[0, n]], dtype=np.int64), tok)
+            shingles = values.copy()
+            keys, lo, hi = c.held_sources(shingles, np.ones(shingles.shape[0], dtype=np.uint8),
+                                          np.zeros(shingles.shape[0], dtype=np.uint8),
+                                          np.ones(shingles.shape[0], dtype=np.int64), 2, [seg], 1, 1,
+                                          np.zeros(0, dtype=np.int64), np.array([[margin]], dtype=np.int64), 40,
+                                          max_runs)
+            pos = np.flatnonzero(np.isin(tok, values)).tolist()
+            if not pos:
+                continue
+            assert keys.tolist() == [0]
+            runs, first = [], 0
+            for i in range(1, len(pos) + 1):
+                if i == len(pos) or pos[i] - pos[i - 1] > margin:
+                    runs.append((pos[first], pos[i - 1], i - first))
+                    first = i
+            best = max(r[2] for r in runs)
+            want = [(max(a - margin, 0), b + margin) for a, b, m in runs if m == best]
+            want = want[:max_runs] if best > 1 else want[:1]
+            got = [(a, b) for a, b in zip(lo[0, 0].tolist(), hi[0, 0].tolist()) if a >= 0]
+            assert got == want, (n, pos, margin)
+            checked += 1
+            tails += pos[-1] >= n - n % 4
+    assert checked > 300 and tails > 50
