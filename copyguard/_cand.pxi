@@ -211,12 +211,63 @@ cdef struct HeldPair:
     int64_t key, value, seg
 
 
-cdef int _cand_by_pair(const void* x, const void* y) noexcept nogil:
-    cdef const HeldPair* p = <const HeldPair*> x
-    cdef const HeldPair* q = <const HeldPair*> y
-    if p.key != q.key:
-        return -1 if p.key < q.key else 1
-    return (p.value > q.value) - (p.value < q.value)
+cdef inline bint _pair_before(const HeldPair* p, const HeldPair* q) noexcept nogil:
+    return p.key < q.key or (p.key == q.key and p.value < q.value)
+
+
+cdef int _sort_pairs(HeldPair* a, Py_ssize_t n) noexcept nogil:
+    """Sort ``a`` by key, then value (a key's pairs are one segment's: no two pairs are equal), without
+    ``qsort``'s call per comparison: runs of 16 by insertion, then merged pairwise. -1 when out of memory."""
+    cdef Py_ssize_t i, j, k, lo, mid, hi, w = 16
+    cdef HeldPair x
+    cdef HeldPair* src = a
+    cdef HeldPair* dst
+    cdef HeldPair* buf
+    lo = 0
+    while lo < n:
+        hi = min(lo + w, n)
+        for i in range(lo + 1, hi):
+            x = a[i]
+            j = i - 1
+            while j >= lo and _pair_before(&x, &a[j]):
+                a[j + 1] = a[j]
+                j -= 1
+            a[j + 1] = x
+        lo = hi
+    if n <= w:
+        return 0
+    buf = <HeldPair*> malloc(n * sizeof(HeldPair))
+    if buf == NULL:
+        return -1
+    dst = buf
+    while w < n:
+        lo = 0
+        while lo < n:
+            mid, hi = min(lo + w, n), min(lo + 2 * w, n)
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if _pair_before(&src[j], &src[i]):
+                    dst[k] = src[j]
+                    j += 1
+                else:
+                    dst[k] = src[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                dst[k] = src[i]
+                i += 1
+                k += 1
+            while j < hi:
+                dst[k] = src[j]
+                j += 1
+                k += 1
+            lo = hi
+        src, dst = dst, src
+        w *= 2
+    if src != a:
+        memcpy(a, src, n * sizeof(HeldPair))
+    free(buf)
+    return 0
 
 
 cdef struct HeldGroup:
@@ -265,6 +316,7 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
     """
     cdef Py_ssize_t n = shingles.shape[0], n_rare = 0, n_values = 0, i, j, s, n_segs = len(segs), n_pairs = 0
     cdef Py_ssize_t n_groups = 0, cols, taken, lo_i, best_n, n_pos, g, n_held, a, b, mid, ch, k, n_maybe, c
+    cdef Py_ssize_t cur_seg, cap_pos = 0, cap_held = 0
     cdef Py_ssize_t n_streams = margins.shape[1]
     cdef uint64_t[::1] values
     cdef uint64_t* hv = NULL
@@ -360,7 +412,8 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
                     pairs[n_pairs].key = (shard << shard_shift) | (h + s_base)
                     pairs[n_pairs].value, pairs[n_pairs].seg = i, s
                     n_pairs += 1
-        qsort(pairs, n_pairs, sizeof(HeldPair), _cand_by_pair)
+        if _sort_pairs(pairs, n_pairs) < 0:
+            raise MemoryError()
         groups = <HeldGroup*> malloc((n_pairs + 1) * sizeof(HeldGroup))
         if groups == NULL:
             raise MemoryError()
@@ -380,10 +433,29 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
         lo_arr = np.full((taken, n_streams, max_runs), -1, dtype=np.int64)
         hi_arr = np.full((taken, n_streams, max_runs), -1, dtype=np.int64)
         ok, olo, ohi = keys_arr, lo_arr, hi_arr
+        cur_seg = -1
+        for g in range(taken):  # the buffers below, made once for the longest source and the most pairs
+            if groups[g].seg != cur_seg:
+                cur_seg = groups[g].seg
+                st, s_base = segs[cur_seg][6], segs[cur_seg][1]
+            row = (groups[g].key & ((<int64_t> 1 << shard_shift) - 1)) - s_base
+            if 0 <= row < st.shape[0] and st[row, 1] - st[row, 0] + 1 > cap_pos:
+                cap_pos = st[row, 1] - st[row, 0] + 1
+            cap_held = max(cap_held, groups[g].n)
+        pos = <int64_t*> malloc((cap_pos + 1) * sizeof(int64_t))
+        pm = <uint8_t*> malloc((cap_pos + 1) * sizeof(uint8_t))
+        sp = <int64_t*> malloc((cap_pos + 1) * sizeof(int64_t))
+        hv = <uint64_t*> malloc((cap_held + 1) * sizeof(uint64_t))
+        hm = <uint8_t*> malloc((cap_held + 1) * sizeof(uint8_t))
+        if pos == NULL or pm == NULL or sp == NULL or hv == NULL or hm == NULL:
+            raise MemoryError()
+        cur_seg = -1
         for g in range(taken):
-            t = segs[groups[g].seg]
-            st, sh = t[6], t[7]
-            shard, s_base = t[0], t[1]
+            if groups[g].seg != cur_seg:  # (a segment's views are taken once, not per source)
+                cur_seg = groups[g].seg
+                t = segs[cur_seg]
+                st, sh = t[6], t[7]
+                shard, s_base = t[0], t[1]
             ref = groups[g].key & ((<int64_t> 1 << shard_shift) - 1)
             row = ref - s_base
             if row < 0 or row >= st.shape[0] or st[row, 0] < 0 or st[row, 1] > sh.shape[0] or st[row, 1] < st[row, 0]:
@@ -391,16 +463,7 @@ def held_sources(const uint64_t[::1] shingles, const uint8_t[::1] streams, const
             t0, t1 = st[row, 0], st[row, 1]
             if shard < 0 or shard >= margins.shape[0]:
                 raise IndexError("no margin for this shard")
-            pos = <int64_t*> realloc(pos, (t1 - t0 + 1) * sizeof(int64_t))
-            pm = <uint8_t*> realloc(pm, (t1 - t0 + 1) * sizeof(uint8_t))
-            sp = <int64_t*> realloc(sp, (t1 - t0 + 1) * sizeof(int64_t))
-            if pos == NULL or pm == NULL or sp == NULL:
-                raise MemoryError()
             n_held = groups[g].n
-            hv = <uint64_t*> realloc(hv, n_held * sizeof(uint64_t))
-            hm = <uint8_t*> realloc(hm, n_held * sizeof(uint8_t))
-            if hv == NULL or hm == NULL:
-                raise MemoryError()
             mine = 0
             for j in range(n_held):  # ascending: pairs are sorted by value within a source
                 hv[j] = values[pairs[groups[g].start + j].value]
