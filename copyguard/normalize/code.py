@@ -20,7 +20,7 @@ import re
 import sys
 import threading
 from dataclasses import dataclass, fields
-from itertools import chain
+from itertools import chain, islice
 from typing import NamedTuple
 
 import numpy as np
@@ -643,7 +643,7 @@ def _opened(text: str, grammar: Grammar, odd: tuple[str, ...], marks: tuple[int,
     if grammar.name == "python":
         for quote in odd:
             first = text.find(quote)
-            if first > 0 and _reads_as_prose(text[:first]) and not _PYTHON_CODE.search(text[:first]):
+            if first > 0 and reads_as_prose(text[:first]) and not _PYTHON_CODE.search(text[:first]):
                 return quote
         return ""
     if marks is None:
@@ -663,10 +663,12 @@ _PYTHON_CODE = re.compile(r"^(?:\#|[ \t]*(?:@[\w.]+|(?:async[ \t]+)?def[ \t]+\w+
                           r"|:[ \t]*\n[ \t]*[rRbBuUfF]?\Z", re.MULTILINE)
 
 
-def _reads_as_prose(text: str) -> bool:
+def reads_as_prose(text: str) -> bool:
     """Three words or more, and under 4% of the visible characters code punctuation (as ``detect`` counts it)."""
+    if next(islice(_WORDS.finditer(text), 2, None), None) is None:  # (the third word, not a list of them all)
+        return False
     visible = len(text) - sum(text.count(c) for c in " \t\n")
-    return len(_WORDS.findall(text)) >= 3 and len(_CODE_SYMBOLS.findall(text)) < 0.04 * max(visible, 1)
+    return len(_CODE_SYMBOLS.findall(text)) < 0.04 * max(visible, 1)
 
 
 def _unshift(ts: TokenStream, text: str, n: int, wrapper: int = 0) -> TokenStream:

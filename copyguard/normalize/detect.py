@@ -56,7 +56,7 @@ def looks_like_code(line: str) -> bool:
 
 
 # A line hinting that a prose answer contains any code at all (the fast path for pure prose): one that starts like
-# this, or ends with ``;``, ``{`` or ``}`` (``_HINT_END``, searched in the whole text at once: see ``_hints``).
+# this, or ends with ``;``, ``{`` or ``}`` (``_HINT_END``, searched in the whole text at once: see ``hints_at_code``).
 _HINT = re.compile(
     r"""[ \t]*(?:[}\])]|\#include|\#!/|def\s+\w+\s*\(|class\s+\w+.*[:{][ \t]*$
     |import\s+[\w.]+|from\s+[\w.]+\s+import|function\s+\w*\s*\(|fn\s+\w+|func\s+\w+
@@ -67,7 +67,7 @@ _HINT = re.compile(
 _HINT_END = re.compile(r"[;{}][ \t]*(?:\n|\Z)")
 
 
-def _hints(text: str, lines: list[str]) -> bool:
+def hints_at_code(text: str, lines: list[str]) -> bool:
     """Whether a line of ``lines`` (``text.splitlines(keepends=True)``) hints at code: ``_HINT`` matches it, or it
     ends with ``;``, ``{`` or ``}``, spaces and tabs after it aside, before its newline (or the end of the text).
 
@@ -75,7 +75,7 @@ def _hints(text: str, lines: list[str]) -> bool:
     prose; in ``text`` it is one search: ``[ \\t]`` holds no line break, so a match lies inside one line.
 
     >>> text = "plain words\\nx = f(1);\\r\\nend;  \\n"
-    >>> _hints(text, text.splitlines(keepends=True)), _hints("a;\\r\\nb", ["a;\\r\\n", "b"])
+    >>> hints_at_code(text, text.splitlines(keepends=True)), hints_at_code("a;\\r\\nb", ["a;\\r\\n", "b"])
     (True, False)
     """
     return _HINT_END.search(text) is not None or any(map(_HINT.match, lines))
@@ -412,7 +412,7 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
     [('def add(a, b):\\n    return a + b', 'python')]
     """
     lines = text.splitlines(keepends=True)
-    if not _hints(text, lines):
+    if not hints_at_code(text, lines):
         return []
     offsets = np.concatenate(([0], np.cumsum([len(line) for line in lines]))).tolist()
     kinds = _in_context(lines, _comment_lines(lines, [_line_kind(line) for line in lines]))

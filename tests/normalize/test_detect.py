@@ -420,7 +420,7 @@ _HINT_REFERENCE = re.compile(
 
 def test_hints_equal_the_one_regex_they_replaced():
     """On texts of real lines, tricky ones and fuzz (line breaks of every kind inside), line by line as before."""
-    from copyguard.normalize.detect import _hints
+    from copyguard.normalize.detect import hints_at_code
 
     lines = _real_lines()
     texts = ["".join(lines[i : i + 7]) for i in range(0, len(lines), 7)]
@@ -433,10 +433,32 @@ def test_hints_equal_the_one_regex_they_replaced():
     def reference(text: str) -> bool:
         return any(_HINT_REFERENCE.match(line) for line in text.splitlines(keepends=True))
 
-    mismatched = [text for text in texts if _hints(text, text.splitlines(keepends=True)) != reference(text)]
+    mismatched = [text for text in texts if hints_at_code(text, text.splitlines(keepends=True)) != reference(text)]
     assert mismatched == []
-    hinted = [_hints(text, text.splitlines(keepends=True)) for text in texts[:3000]]
+    hinted = [hints_at_code(text, text.splitlines(keepends=True)) for text in texts[:3000]]
     assert 100 < sum(hinted) < 2900  # both answers occur
+
+
+def test_reads_as_prose_equals_the_counts_it_replaced():
+    """``code.reads_as_prose`` stops at the third word instead of listing every word of the text (~1,000
+    characters of code before a docstring's quotes): the same answers on real texts, tricky ones and fuzz."""
+    from copyguard.normalize.code import reads_as_prose
+
+    symbols = re.compile(r"[{}()\[\];=<>$#*&|:+\-/\\]")
+    words = re.compile(r"[^\W_]+")
+
+    def reference(text: str) -> bool:
+        visible = len(text) - sum(text.count(c) for c in " \t\n")
+        return len(words.findall(text)) >= 3 and len(symbols.findall(text)) < 0.04 * max(visible, 1)
+
+    lines = _real_lines()
+    texts = lines[::3] + ["".join(lines[i : i + 9]) for i in range(0, len(lines), 9)]
+    rng = random.Random(13)
+    alphabet = "ab_9 \t\n{}()[];=<>$#*&|:+-/\\.,\u00e9\u4e2d\U0001f600"
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(20000)]
+    texts += ["", "a b", "a b c", "a b c {", "one two three " + "x" * 80 + "{{", "\ud800 a b c", "_ _ _ a b"]
+    assert [t for t in texts if reads_as_prose(t) != reference(t)] == []
+    assert 1000 < sum(map(reference, texts)) < len(texts) - 1000  # both answers occur
 
 
 def test_marker_scores_counts_each_languages_markers():
