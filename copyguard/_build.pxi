@@ -43,16 +43,20 @@ def band_table(const uint64_t[:, ::1] band_keys):
     return keys_arr, pids_arr
 
 
-def counts_holders(const uint64_t[::1] values, const int64_t[::1] lengths, int width):
+def counts_holders(const uint64_t[::1] values, const int64_t[::1] lengths, const int64_t[::1] unheld, int width):
     """``df.counts_and_holders``: the sets ``values`` holds one after the other (``lengths``; each set's values
     distinct, fewer than ``2**32`` values in all) as their source-count table ``(keys, counts)`` and its holders
     table ((len(keys), width) uint32: the sets holding a nonzero key when at most ``width`` do, ascending,
-    ``0xFFFFFFFF`` elsewhere), from one sort that carries each value's set along."""
-    cdef Py_ssize_t n = values.shape[0], n_sets = lengths.shape[0], i, j, m = 0, s, at = 0, d
+    ``0xFFFFFFFF`` elsewhere), from one sort that carries each value's set along. The last ``unheld[s]`` values
+    of set ``s`` are counted but hold nothing: no holder names the set for them (its name keys)."""
+    cdef Py_ssize_t n = values.shape[0], n_sets = lengths.shape[0], i, j, k, m = 0, s, at = 0, d
     cdef int rc = 0
     cdef int64_t total = 0
+    cdef uint32_t h
+    if unheld.shape[0] != n_sets or n_sets >= 1 << 31:
+        raise ValueError("counts_holders: unheld does not match the sets")
     for s in range(n_sets):
-        if lengths[s] < 0:
+        if lengths[s] < 0 or unheld[s] < 0 or unheld[s] > lengths[s]:
             raise ValueError("counts_holders: a negative length")
         total += lengths[s]
     if total != n or width < 1:
@@ -64,9 +68,12 @@ def counts_holders(const uint64_t[::1] values, const int64_t[::1] lengths, int w
     cdef uint64_t[::1] srt = sorted_arr
     cdef uint32_t[::1] held = held_arr
     with nogil:
-        for s in range(n_sets):
-            for j in range(lengths[s]):
+        for s in range(n_sets):  # (the top bit marks a value the set counts without holding it)
+            for j in range(lengths[s] - unheld[s]):
                 of_set[at] = <uint32_t> s
+                at += 1
+            for j in range(unheld[s]):
+                of_set[at] = <uint32_t> s | 0x80000000u
                 at += 1
         if n:
             rc = cg_sort_with_order(&values[0], n, &srt[0], NULL, &held[0], &of_set[0], 0)
@@ -89,12 +96,21 @@ def counts_holders(const uint64_t[::1] values, const int64_t[::1] lengths, int w
         i, m = 0, 0
         while i < n:
             j = i + 1
+            d = 0  # the sets holding the key (values not marked), in order
+            if not held[i] & 0x80000000u:
+                d = 1
             while j < n and srt[j] == srt[i]:
+                if not held[j] & 0x80000000u:
+                    d += 1
                 j += 1
             keys[m], counts[m] = srt[i], <uint32_t> (j - i)
-            if j - i <= width and srt[i] != 0:  # (no token holds shingle 0: df.holders names none for it)
-                for d in range(j - i):
-                    rows[m, d] = held[i + d]
+            if 0 < d <= width and srt[i] != 0:  # (no token holds shingle 0: df.holders names none for it)
+                d = 0
+                for k in range(i, j):
+                    h = held[k]
+                    if not h & 0x80000000u:
+                        rows[m, d] = h
+                        d += 1
             m += 1
             i = j
     return keys_arr, counts_arr, rows_arr

@@ -1003,24 +1003,32 @@ def test_holders_table_equals_reference(seed):
 def test_counts_and_holders_equal_reference_and_the_token_table(seed):
     """The build's count and holders tables from its sources' shingle sets (one sort) equal the reference's, and
     the holders table is the one ``df.holders`` makes from the segment's token shingles (what a compaction or an
-    older segment uses): sets of one to many values, empty sets, shared values, and the value 0."""
-    from copyguard.index.df import counts_and_holders, holders
+    older segment uses): sets of one to many values, empty sets, shared values, and the value 0. Keys a source
+    counts without holding them (its name keys, ``unheld``) raise the counts and name no holder, also where other
+    sources hold the same key as a shingle."""
+    from copyguard.index.df import counts_and_holders, holders, source_counts
 
     rng = np.random.default_rng(seed)
-    sets = []
+    sets, unheld = [], []
     for _ in range(int(rng.integers(1, 40))):
         size = int(rng.integers(0, 200)) if rng.random() > 0.1 else 0
         values = rng.integers(0, 300, size).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # (0 among them)
         sets.append(np.unique(values))
-    fast, slow = both(counts_and_holders, sets)
-    same(fast, slow)
-    keys, _, held = fast
-    tokens = [np.concatenate([s, np.zeros(int(rng.integers(0, 3)), np.uint64), s[::-1]]) for s in sets]
-    ends = np.cumsum([t.shape[0] for t in tokens])
-    source_tok = np.stack([ends - [t.shape[0] for t in tokens], ends], axis=1)
-    same(held, holders(keys, np.concatenate(tokens), source_tok))
-    assert (held != 0xFFFFFFFF).any() and (held == 0xFFFFFFFF).any()
+        names = np.unique(rng.integers(0, 300, int(rng.integers(0, 30))).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+        unheld.append(names[~np.isin(names, sets[-1])])
+    for extra in (None, unheld):
+        fast, slow = both(counts_and_holders, sets, extra)
+        same(fast, slow)
+        keys, counts, held = fast
+        same((keys, counts), source_counts(sets if extra is None else [np.concatenate(p) for p in zip(sets, extra)]))
+        tokens = [np.concatenate([s, np.zeros(int(rng.integers(0, 3)), np.uint64), s[::-1]]) for s in sets]
+        ends = np.cumsum([t.shape[0] for t in tokens])
+        source_tok = np.stack([ends - [t.shape[0] for t in tokens], ends], axis=1)
+        same(held, holders(keys, np.concatenate(tokens), source_tok))
+        assert (held != 0xFFFFFFFF).any() and (held == 0xFFFFFFFF).any()
+    assert sum(u.shape[0] for u in unheld) > 0
     same(*both(counts_and_holders, []))
+    same(*both(counts_and_holders, [], []))
 
 
 def test_a_build_writes_the_holders_table_of_its_token_shingles(tmp_path):
@@ -1029,7 +1037,7 @@ def test_a_build_writes_the_holders_table_of_its_token_shingles(tmp_path):
     from copyguard.corpus import Document
     from copyguard.index import Index
     from copyguard.index.build import index_documents
-    from copyguard.index.df import holders
+    from copyguard.index.df import holders, name_keys, rows_counts
 
     body = "\n".join(f"def f{i}(a, b):\n    return a * {i} + b - {i % 3}\n" for i in range(40))
     docs = [Document(f"d{i}", body[: 300 + 97 * i] + f"\nx = {i}\n", "python", "MIT", None) for i in range(12)]
@@ -1041,6 +1049,13 @@ def test_a_build_writes_the_holders_table_of_its_token_shingles(tmp_path):
     assert seg._shingles is not None and written.shape[0] == seg.df_keys.shape[0]
     same(written, holders(np.asarray(seg.df_keys), np.asarray(seg._shingles), np.asarray(seg.source_tok)))
     assert (written != 0xFFFFFFFF).sum() > 100
+    # the count table: each source's shingles and name keys, as a remove takes them off (``df.rows_counts``)
+    tokens = {f: np.asarray(a) for f, a in seg.tokens.items()}
+    table = rows_counts(tokens, np.asarray(seg.source_tok), np.asarray(seg.source_words), np.arange(len(docs)), 6, 3)
+    same((np.asarray(seg.df_keys), np.asarray(seg.df_counts)), table)
+    names = name_keys(tokens["hashes"], tokens["exact"], tokens["kinds"])
+    few = np.isin(np.asarray(seg.df_keys), names) & (np.asarray(seg.df_counts) <= 4)
+    assert few.sum() > 10 and (written[few] == 0xFFFFFFFF).all()  # rare names, and no holder for them
 
 
 @pytest.mark.parametrize("kind", ["random", "high ties", "one high half", "repeats", "one byte varies", "small",

@@ -25,8 +25,10 @@ from ..normalize.code import normalize_code_spans, words_in
 from ..params import Params
 from ..passages import sketch_passages
 from .arrays import small_pages, sorted_unique
-from .df import name_keys, source_counts
+from .df import counts_and_holders, name_keys, source_counts
 from .segment import SegmentData, SourceRecord
+
+_EMPTY = np.zeros(0, dtype=np.uint64)
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,9 @@ class Sketched:
     A code document holds two channels one after the other: its code tokens,
     then the words of its comments, docstrings and long strings (prose), each
     cut into passages of its own kind. ``shingles`` is the sorted set of the
-    document's shingles over both channels and of its code's names (``df.name_keys``): its keys of the
-    source-count table.
+    document's shingles over both channels, ``names`` the keys of its code's
+    names (``df.name_keys``) that are not among them: together, its keys of the
+    source-count table (a name holds no row of the holders table).
     """
 
     record: SourceRecord
@@ -50,6 +53,7 @@ class Sketched:
     words_start: int = 0  # first token of the words channel (0 for prose: all of it is words)
     token_shingles: np.ndarray | None = None  # uint64 per token: the shingle starting there, 0 at each channel's end
     parsed: bool = True  # False: the code's parse outgrew its budget, and it was lexed without a tree
+    names: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
 
 
 @dataclass
@@ -115,14 +119,17 @@ def sketch_document(doc: Document, params: Params) -> Sketched:
     p_tok = np.concatenate([p[0] + b for p, b in zip(parts, base)]).reshape(-1, 2)
     p_kind = np.concatenate([p[1] for p in parts])
     keys = np.concatenate([p[2] for p in parts]).reshape(-1, params.bands)
-    names = [name_keys(streams[0].hashes, streams[0].exact, streams[0].kinds)] if len(streams) > 1 and len(streams[0]) \
-        else []
-    shingles = sorted_unique(np.concatenate([p[3] for p in parts] + names))  # the count table's keys (``df``)
+    shingles = sorted_unique(np.concatenate([p[3] for p in parts]))  # with ``names``, the count table's keys
+    names = _EMPTY
+    if len(streams) > 1 and len(streams[0]):
+        names = name_keys(streams[0].hashes, streams[0].exact, streams[0].kinds)
+        at = np.searchsorted(shingles, names).clip(max=max(shingles.shape[0] - 1, 0))
+        names = names[shingles[at] != names] if shingles.shape[0] else names
     per_token = np.zeros(int(base[-1]), dtype=np.uint64)
     for p, b in zip(parts, base):
         per_token[b : b + p[3].shape[0]] = p[3]
     return Sketched(record, doc.text, tokens, p_tok, p_kind, keys, shingles, int(base[1]) if len(streams) > 1 else 0,
-                    per_token, parsed)
+                    per_token, parsed, names)
 
 
 def _sketch_safe(args: tuple[Document, Params]) -> Sketched | tuple[str, str]:
@@ -175,8 +182,18 @@ def assemble(batch: list[Sketched]) -> SegmentData:
         band_keys=np.concatenate([item.keys.reshape(-1, bands) for item in batch]).reshape(-1, bands),
         source_words=base[:-1] + np.array([item.words_start for item in batch], dtype=np.int64),
         shingles=np.concatenate([_token_shingles(item) for item in batch]),
-        **dict(zip(("df_keys", "df_counts"), source_counts(item.shingles for item in batch))),
+        **_count_tables(batch),
     )
+
+
+def _count_tables(batch: list[Sketched]) -> dict[str, np.ndarray]:
+    """The segment's count table, and its holders table from the same sort (``df.counts_and_holders``) when every
+    item's token shingles are stored: ``df.holders`` of those token shingles (tested), written as given."""
+    if all(item.token_shingles is not None for item in batch):
+        keys, counts, held = counts_and_holders([item.shingles for item in batch], [item.names for item in batch])
+        return {"df_keys": keys, "df_counts": counts, "holders": held}
+    keys, counts = source_counts(np.concatenate([item.shingles, item.names]) for item in batch)
+    return {"df_keys": keys, "df_counts": counts}
 
 
 def _token_shingles(item: Sketched) -> np.ndarray:

@@ -50,29 +50,38 @@ def source_counts(shingle_sets: Iterable[np.ndarray]) -> tuple[np.ndarray, np.nd
     return keys, counts.astype(np.uint32)
 
 
-def counts_and_holders(shingle_sets: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def counts_and_holders(shingle_sets: Iterable[np.ndarray], unheld: Iterable[np.ndarray] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``source_counts`` of the sets, and the ``holders`` table of those keys with set ``i`` as source row ``i``.
 
-    For a writer that has its sources' shingle sets at hand: the compiled core
-    makes both from one sort of the sets, where ``holders`` sorts every token's
-    shingle again. Equal to ``holders`` of the segment's ``tok_shingles`` when
-    a source's nonzero token shingles are its set without 0 (tested). Not yet
-    what a build writes: its sets also hold name keys (``name_keys``), which
-    ``holders`` of the token shingles never names.
+    For a writer that has its sources' shingle sets at hand (a build): the
+    compiled core makes both from one sort of the sets, where ``holders`` sorts
+    every token's shingle again. ``unheld[i]`` (distinct, none of them in set
+    ``i``) are keys source ``i`` adds to the count table that none of its
+    tokens starts: its code's names (``name_keys``), counted, never a holder.
+    Equal to ``holders`` of the segment's ``tok_shingles`` when a source's
+    nonzero token shingles are its set without 0 (tested).
 
-    >>> keys, counts, held = counts_and_holders([np.array([5, 7], np.uint64), np.array([7, 9], np.uint64)])
+    >>> keys, counts, held = counts_and_holders([np.array([5, 7], np.uint64), np.array([7, 9], np.uint64)],
+    ...                                         [np.array([9], np.uint64), np.array([], np.uint64)])
     >>> keys.tolist(), counts.tolist(), [row[row != NO_HOLDER].tolist() for row in held]
-    ([5, 7, 9], [1, 2, 1], [[0], [0, 1], [1]])
+    ([5, 7, 9], [1, 2, 2], [[0], [0, 1], [1]])
     """
     parts = [np.asarray(s, dtype=np.uint64) for s in shingle_sets]
-    values = np.concatenate(parts) if parts else _EMPTY_KEYS
-    lengths = np.array([p.shape[0] for p in parts], dtype=np.int64)
+    extra = [np.asarray(u, dtype=np.uint64) for u in unheld] if unheld is not None else [_EMPTY_KEYS] * len(parts)
+    if len(extra) != len(parts):
+        raise ValueError("counts_and_holders: one unheld array per set")
+    both = [a for p, u in zip(parts, extra) for a in (p, u)]
+    values = np.concatenate(both) if both else _EMPTY_KEYS
+    lengths = np.array([p.shape[0] + u.shape[0] for p, u in zip(parts, extra)], dtype=np.int64)
     c = core()
     if c is not None and values.shape[0] < 1 << 32:
-        return c.counts_holders(values, lengths, HOLDERS)
-    keys, counts = source_counts(parts)
-    ends = np.cumsum(lengths)
-    return keys, counts, holders(keys, values, np.stack([ends - lengths, ends], axis=1))
+        return c.counts_holders(values, lengths, np.array([u.shape[0] for u in extra], dtype=np.int64), HOLDERS)
+    keys, counts = source_counts(np.concatenate([p, u]) for p, u in zip(parts, extra))
+    n = np.array([p.shape[0] for p in parts], dtype=np.int64)
+    ends = np.cumsum(n)
+    held = np.concatenate(parts) if parts else _EMPTY_KEYS
+    return keys, counts, holders(keys, held, np.stack([ends - n, ends], axis=1))
 
 
 def merge_counts(tables: Iterable[tuple[np.ndarray, np.ndarray]], sign: Iterable[int] | None = None
