@@ -22,7 +22,7 @@ from libc.string cimport memcmp, memcpy, memset
 
 import numpy as np
 
-API = 36  # compiled.API: bumped whenever a function is added or changes its arguments
+API = 37  # compiled.API: bumped whenever a function is added or changes its arguments
 
 cdef uint64_t POLY = 0x9E3779B97F4A7C15ULL
 cdef uint32_t MAX32 = 0xFFFFFFFFU
@@ -657,3 +657,8 @@ include "_prose.pxi"
 # --- (5) alignment: pairs, runs, tiles -------------------------------------------------
 
 include "_match.pxi"
+
+
+# --- (6) evidence: which names a function binds as its parameters ------------------------
+
+include "_names.pxi"

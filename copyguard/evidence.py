@@ -673,24 +673,31 @@ def name_mask(out: Tokens) -> np.ndarray:
     """The output tokens that may count as surviving names (uint8): identifiers (``Kind.IDENT``, names the
     normalizer replaced by placeholders) of ``MIN_NAME_CHARS`` characters and more that the output does not bind.
 
-    A name the output declares (after ``def``, ``function``, ``class``, ``let``...) or assigns (``name =``,
-    not ``name ==``) is its own, wherever it occurs: a copy whose parameters were renamed keeps its function's
-    name, and independent code its conventional ones (``_LOGGER = logging.getLogger(__name__)``); the free
-    names it calls and passes are the source's.
+    A name the output declares (after ``def``, ``function``, ``class``, ``let``...), assigns (``name =``,
+    not ``name ==``) or takes as a parameter (``parameters``) is its own, wherever it occurs: a copy whose
+    parameters were renamed keeps its function's name, and independent code its conventional ones
+    (``_LOGGER = logging.getLogger(__name__)``, ``*args, **kwargs`` passed through); the free names it calls
+    and passes are the source's.
 
     >>> from copyguard.normalize import normalize
     >>> ts = normalize("def ratio(part, whole):\\n    total = base_ratio(part, whole)\\n    return total == whole\\n", "python")
     >>> [ts.token_text(i) for i in np.flatnonzero(name_mask(ts.tokens))]
-    ['part', 'whole', 'base_ratio', 'part', 'whole', 'whole']
+    ['base_ratio']
     """
+    c = core()
+    if c is not None:
+        return c.name_mask(out.exact, out.kinds, out.starts, out.ends, _CLASS_KEYS, _CLASS_VALUES, _ASSIGN,
+                           MIN_NAME_CHARS)
     ex = out.exact
+    cls = parameter_classes(ex, out.kinds)
     ok = (out.kinds == Kind.IDENT) & (out.ends - out.starts >= MIN_NAME_CHARS)
     bound = np.zeros(ex.shape[0], dtype=bool)
-    bound[1:] = isin_sorted(ex[:-1], _BINDERS) & (out.kinds[:-1] == Kind.OTHER)
+    bound[1:] = (cls[:-1] == P_FUNCTION) | (cls[:-1] == P_DECLARE)
     assigned = np.zeros(ex.shape[0], dtype=bool)
     assigned[:-1] = ex[1:] == _ASSIGN
     assigned[:-2] &= ex[2:] != _ASSIGN
     bound |= assigned
+    bound |= parameters_reference(cls, out.kinds)
     if bound.any():
         ok &= ~isin_sorted(ex, sorted_unique(ex[bound & (out.kinds == Kind.IDENT)]))
     return ok.astype(np.uint8)
@@ -736,10 +743,137 @@ def literal_mask(out: Tokens) -> np.ndarray:
     return (out.kinds == Kind.LITERAL) & (out.ends - out.starts >= MIN_NAME_CHARS)
 
 
-# Keywords that declare the name after them, and the assignment operator: names the output binds are its own.
-_BINDERS = np.sort(np.array([hash_string(w) for w in ("def", "class", "function", "fn", "func", "fun", "let", "const",
-                                                      "var")], dtype=np.uint64))
+# The assignment operator: a name before it (not before ``==``) is the output's own.
 _ASSIGN = np.uint64(hash_string("="))
+# What a token is to ``parameters`` (``parameter_classes``; 0: anything else). The compiled twin reads the same
+# numbers: keep them in step with _core.pyx's P_* constants.
+P_OPEN, P_CLOSE, P_COMMA, P_EQ, P_COLON, P_QUESTION, P_BRACKET, P_BRACE, P_MINUS, P_GT = range(1, 11)
+P_LAMBDA, P_THROWS, P_FUNCTION, P_NOT_A_HEAD, P_DECLARE = range(11, 16)
+PARAMETER_WORDS = {"(": P_OPEN, ")": P_CLOSE, ",": P_COMMA, "=": P_EQ, ":": P_COLON, "?": P_QUESTION, "[": P_BRACKET,
+                   "{": P_BRACE, "-": P_MINUS, ">": P_GT, "lambda": P_LAMBDA, "throws": P_THROWS,
+                   # keywords that declare the name after them (``name_mask``); after the first five, a function's
+                   # parameter list follows (after its name, or at once when anonymous)
+                   **dict.fromkeys(("def", "function", "fn", "func", "fun"), P_FUNCTION),
+                   **dict.fromkeys(("class", "let", "const", "var"), P_DECLARE),
+                   # before a method's name, a word that makes ``name(...) {`` a call in a condition or an
+                   # expression, not a head (with ``(``, ``,``, ``=``, ``:``, ``?`` and ``-``)
+                   # (Go and Rust test ``if n < size(items) {`` and loop ``for i := range keys(m) {`` without
+                   # parentheses)
+                   **dict.fromkeys(("if", "while", "for", "match", "switch", "return", "else", "in", "range", "not",
+                                    "and", "or", "await", "new", ".", "!", "&", "|", "+", "<", "/", "%"), P_NOT_A_HEAD)}
+_CLASS_KEYS = np.array([hash_string(w) for w in PARAMETER_WORDS], dtype=np.uint64)
+_CLASS_VALUES = np.array(list(PARAMETER_WORDS.values()), dtype=np.uint8)[np.argsort(_CLASS_KEYS)]
+_CLASS_KEYS = np.sort(_CLASS_KEYS)
+_NOT_A_HEAD = np.zeros(16, dtype=bool)
+_NOT_A_HEAD[[P_NOT_A_HEAD, P_OPEN, P_COMMA, P_EQ, P_COLON, P_QUESTION, P_MINUS]] = True
+# What ends a parameter's name: the next parameter, the list's end, a default, a type annotation, TS's optional
+# mark, a C array.
+_AFTER_PARAMETER = np.zeros(16, dtype=bool)
+_AFTER_PARAMETER[[P_COMMA, P_CLOSE, P_EQ, P_COLON, P_QUESTION, P_BRACKET]] = True
+
+
+def parameter_classes(ex: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """What each token is to ``parameters`` (uint8, ``P_*``; 0 for anything else): punctuation and keywords
+    (``Kind.OTHER``) by their exact text."""
+    at = np.minimum(np.searchsorted(_CLASS_KEYS, ex), _CLASS_KEYS.shape[0] - 1)
+    return np.where((_CLASS_KEYS[at] == ex) & (kinds == Kind.OTHER), _CLASS_VALUES[at], 0).astype(np.uint8)
+
+
+def parameters(ex: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Which tokens name a parameter: the name part of each item of a function's parameter list (bool).
+
+    A list is the parentheses after ``def``/``function``/``fn``/``func``/``fun`` and its name, before ``=>`` or
+    ``->`` (a lambda), or between a method's name and ``{`` or ``throws``; Python's ``lambda`` takes the names
+    up to its ``:``. An item's name is an identifier at the list's own depth, followed by ``,``, ``)``, ``=``,
+    ``:``, ``?`` or ``[``, and not after the item's ``=`` or ``:`` (a default's or an annotation's names are
+    free): ``*args``, ``int count``, ``List<T> items``, ``...rest``, ``a?: T``. Token patterns, no parse: the
+    same rules whatever the language, and a list cut at the answer's end still counts. The compiled twin
+    (``_core.parameters``, and ``_core.name_mask`` that calls it) scans the tokens once.
+
+    >>> from copyguard.normalize import normalize
+    >>> ts = normalize("def wrap(*args, limit: Limit = DEFAULT, **kwargs):\\n    return run(lambda item, n=base: item)", "python")
+    >>> [ts.token_text(i) for i in np.flatnonzero(parameters(ts.tokens.exact, ts.tokens.kinds))]
+    ['args', 'limit', 'kwargs', 'item', 'n']
+    >>> ts = normalize("class A { send(message, options) { return post(message, options); } }", "javascript")
+    >>> [ts.token_text(i) for i in np.flatnonzero(parameters(ts.tokens.exact, ts.tokens.kinds))]
+    ['message', 'options']
+    """
+    c = core()
+    if c is not None:
+        return c.parameters(ex, kinds, _CLASS_KEYS, _CLASS_VALUES).view(bool)
+    return parameters_reference(parameter_classes(ex, kinds), kinds)
+
+
+def parameters_reference(cls: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """``parameters`` on the tokens' classes (``parameter_classes``), in numpy: the specification.
+
+    A token's list is the last ``(`` before it at its own depth (the depth after each token, counted from
+    its least value: a slice of code may close more than it opens); a ``)`` closes the last ``(`` of the
+    depth above its own. A name is in its list's name part when the last ``,``, ``=`` or ``:`` of its list
+    before it is a ``,`` (the list's ``(`` counts as one); in a ``lambda``'s when the last ``lambda`` or
+    ``:`` of its list before it is a ``lambda`` and no ``=`` comes between.
+    """
+    n = cls.shape[0]
+    found = np.zeros(n, dtype=bool)
+    cand = np.zeros(n, dtype=bool)
+    cand[:-1] = (kinds[:-1] == Kind.IDENT) & _AFTER_PARAMETER[cls[1:]]
+    opens, closes, lambdas = cls == P_OPEN, cls == P_CLOSE, cls == P_LAMBDA
+    if not cand.any() or not (opens.any() or lambdas.any()):
+        return found
+    depth = np.cumsum(opens, dtype=np.int64) - np.cumsum(closes, dtype=np.int64)  # after each token
+    depth -= depth.min(initial=0)
+    stride = np.int64(n + 1)
+    op = np.flatnonzero(opens)
+    op_key = depth[op] * stride + op
+    order = np.argsort(op_key, kind="stable")
+    op, op_key = op[order], op_key[order]  # by level, then by place
+
+    def last_open(level: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """The last ``(`` of depth ``level`` before each of ``at`` (-1: none)."""
+        if not op.shape[0]:
+            return np.full(at.shape[0], -1, dtype=np.int64)
+        j = np.searchsorted(op_key, level * stride + at) - 1
+        ok = (j >= 0) & (op_key[np.maximum(j, 0)] // stride == level)
+        return np.where(ok, op[np.maximum(j, 0)], -1)
+
+    heads = np.zeros(n, dtype=bool)
+    f = np.flatnonzero(cls[:-1] == P_FUNCTION)  # def name( / function(
+    at = np.where(opens[np.minimum(f + 1, n - 1)], f + 1, f + 2)
+    at = at[at < n]
+    heads[at[opens[at]]] = True
+    cl = np.flatnonzero(closes)
+    o = last_open(depth[cl] + 1, cl)
+    cl, o = cl[o >= 0], o[o >= 0]
+    nx, nx2 = cls[np.minimum(cl + 1, n - 1)], cls[np.minimum(cl + 2, n - 1)]
+    arrow = ((nx == P_EQ) | (nx == P_MINUS)) & (nx2 == P_GT) & (cl + 2 < n)
+    name, before = np.maximum(o - 1, 0), np.maximum(o - 2, 0)
+    method = (((nx == P_BRACE) | (nx == P_THROWS)) & (cl + 1 < n) & (o >= 1)
+              & ((kinds[name] == Kind.IDENT) | (kinds[name] == Kind.KEPT)) & ((o < 2) | ~_NOT_A_HEAD[cls[before]]))
+    heads[o[arrow | method]] = True
+    c = np.flatnonzero(cand)
+    owner_c = last_open(depth[c], c)
+    marks = np.flatnonzero((cls == P_COMMA) | (cls == P_EQ) | (cls == P_COLON) | lambdas)
+    owner_m = last_open(depth[marks], marks)
+    hop = op[heads[op]]  # a head's ( is its list's first comma
+    mk = np.concatenate([(owner_m + 1) * stride + marks, (hop + 1) * stride + hop])
+    mv = np.concatenate([cls[marks], np.full(hop.shape[0], P_COMMA, dtype=np.uint8)])
+    if not mk.shape[0]:
+        return found
+    order = np.argsort(mk, kind="stable")
+    mk, mv = mk[order], mv[order]
+    key = (owner_c + 1) * stride + c
+    i = np.searchsorted(mk, key) - 1
+    same = (i >= 0) & (mk[np.maximum(i, 0)] // stride == owner_c + 1)
+    last = np.where(same, mv[np.maximum(i, 0)], 0)
+    is_param = (owner_c >= 0) & heads[np.maximum(owner_c, 0)] & (last == P_COMMA)
+    lam = (mv == P_LAMBDA) | (mv == P_COLON)
+    if lambdas.any():  # lambda a, b=1: the names after the last lambda of the list, before its colon
+        lk, lv = mk[lam], mv[lam]
+        i2 = np.searchsorted(lk, key) - 1
+        same2 = (i2 >= 0) & (lk[np.maximum(i2, 0)] // stride == owner_c + 1)
+        is_param |= same2 & (lv[np.maximum(i2, 0)] == P_LAMBDA) & ((last == P_COMMA) | (last == P_LAMBDA))
+    found[c[is_param]] = True
+    return found
 
 
 def surviving_names(out: Tokens, mask: np.ndarray, src: Tokens, region: Region, k: int, is_exact: np.ndarray) -> int:
