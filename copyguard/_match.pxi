@@ -472,7 +472,7 @@ cdef int _surviving_names(const uint64_t* out_exact, const uint8_t* out_kinds, c
                           int64_t s1, int k, const uint8_t* ex_mark, const double* w, int64_t* names,
                           const uint64_t* out_hashes, const uint64_t* src_hashes) noexcept nogil:
     """``evidence.surviving_names`` of one region: the weights (``out_names``) of the distinct names not counted
-    exact whose source token within ``k`` of the region's diagonal (from its start, or from its end) is of their kind
+    exact (kept names, kind 3, whether or not) whose source token within ``k`` of the region's diagonal (from its start, or from its end) is of their kind
     and exact hash."""
     cdef int64_t o, s, u, lo, hi, n = 0
     cdef int side
@@ -482,7 +482,7 @@ cdef int _surviving_names(const uint64_t* out_exact, const uint8_t* out_kinds, c
         return -1
     for o in range(o0, o1):
         u = o - o0
-        if not out_names[o] or (ex_mark[u] and w[u] > 0):
+        if not out_names[o] or (ex_mark[u] and w[u] > 0 and out_kinds[o] != 3):  # (a kept name counts exact too)
             continue
         found = False
         for side in range(2):

@@ -154,6 +154,20 @@ def literal_counts(indexes: Sequence[Index], hashes: np.ndarray) -> np.ndarray:
     return sum((index.literal_counts(hashes) for index in indexes), np.zeros(np.asarray(hashes).shape[0], dtype=np.int64))
 
 
+def kept_counts(indexes: Sequence[Index], exact: np.ndarray) -> np.ndarray:
+    """How many live indexed sources' code holds each kept name (attribute, method: ``exact``), over all the indexes."""
+    if len(indexes) == 1:
+        return indexes[0].kept_counts(exact)
+    return sum((index.kept_counts(exact) for index in indexes), np.zeros(np.asarray(exact).shape[0], dtype=np.int64))
+
+
+def declared_counts(indexes: Sequence[Index], exact: np.ndarray) -> np.ndarray:
+    """How many live indexed sources' code declares each kept name (``df.declared``), over all the indexes."""
+    if len(indexes) == 1:
+        return indexes[0].declared_counts(exact)
+    return sum((index.declared_counts(exact) for index in indexes), np.zeros(np.asarray(exact).shape[0], dtype=np.int64))
+
+
 def boilerplate_mask(indexes: Sequence[Index], query: Query, max_sources: int, share: float = 0.0,
                      counts: np.ndarray | None = None) -> np.ndarray:
     """Which of the query's shingles are boilerplate: they say nothing about which source was copied.

@@ -743,6 +743,33 @@ def literal_mask(out: Tokens) -> np.ndarray:
     return (out.kinds == Kind.LITERAL) & (out.ends - out.starts >= MIN_NAME_CHARS)
 
 
+def kept_weights(out: Tokens, counts: np.ndarray, weight: int, declared: np.ndarray | None = None) -> np.ndarray:
+    """The output's kept names (``kept_mask``) weighted by their rarity alone (uint8): one the code of ``n`` indexed
+    sources holds counts ``weight // n`` names (at most 255), 0 when more hold it or when no indexed source
+    declares it (``declared``, per token as ``counts``: ``Index.declared_counts``; ``logging.getLogger`` is
+    called by whoever logs, declared by none of them).
+
+    A minifier never renames an attribute or a method (``this.clearGcTimeout()``, ``getQueryCache() {``), so the
+    normalizer keeps them as written and they are in the copy's exact runs, which the whole-block test counts one
+    token each: a one-statement member is then under its floor of exact tokens, while its one rare kept name says
+    which source it is. Unlike the identifiers' (``name_weights``), a common one counts nothing (``length``,
+    ``push``, ``this`` are in every file), and a rare one counts inside exact runs too (``surviving_names``).
+    ``counts``: per token of ``kept_mask(out)``, in order (``Index.kept_counts``).
+    """
+    out_w = np.zeros(len(out), dtype=np.uint8)
+    at = np.flatnonzero(kept_mask(out))
+    n = np.asarray(counts, dtype=np.int64)
+    ok = n > 0 if declared is None else (n > 0) & (np.asarray(declared, dtype=np.int64) > 0)
+    out_w[at] = np.clip(np.where(ok, weight // np.maximum(n, 1), 0), 0, 255).astype(np.uint8)
+    return out_w
+
+
+def kept_mask(out: Tokens) -> np.ndarray:
+    """The output's kept names (``Kind.KEPT``: attributes, methods, keyword arguments) of ``MIN_NAME_CHARS``
+    characters and more (bool)."""
+    return (out.kinds == Kind.KEPT) & (out.ends - out.starts >= MIN_NAME_CHARS)
+
+
 # The assignment operator: a name before it (not before ``==``) is the output's own.
 _ASSIGN = np.uint64(hash_string("="))
 # What a token is to ``parameters`` (``parameter_classes``; 0: anything else). The compiled twin reads the same
@@ -887,8 +914,10 @@ def surviving_names(out: Tokens, mask: np.ndarray, src: Tokens, region: Region, 
     form. A name of ``mask`` (``name_mask``) counts when the source token
     at its place in the region, give or take ``k`` tokens (from the region's
     start or from its end: a near copy's edits shift the rest), has its kind
-    and exact hash, and it is not counted exact already (``is_exact``). It
-    counts its value in ``mask``: 1, or more for a name few sources hold
+    and exact hash, and it is not counted exact already (``is_exact``; a kept
+    name, ``Kind.KEPT``, counts there too: no renamer touches it, so it is
+    exact wherever it was copied, and ``kept_weights`` weighs only the rare
+    ones). It counts its value in ``mask``: 1, or more for a name few sources hold
     (``name_weights``); each distinct name once.
 
     >>> from copyguard.normalize.tokens import Kind
@@ -903,7 +932,7 @@ def surviving_names(out: Tokens, mask: np.ndarray, src: Tokens, region: Region, 
     """
     (o0, o1), (s0, s1) = region.out_tok, region.src_tok
     o = np.arange(o0, o1)
-    want = (mask[o0:o1] != 0) & ~is_exact
+    want = (mask[o0:o1] != 0) & (~is_exact | (out.kinds[o0:o1] == Kind.KEPT))
     if not want.any() or s1 <= s0:
         return 0
     o = o[want]

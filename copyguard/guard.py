@@ -37,7 +37,9 @@ from .candidates import (
     boilerplate_mask,
     candidate_rows,
     cross_channel,
+    declared_counts,
     held_candidates,
+    kept_counts,
     literal_counts,
     name_counts,
     rank_candidates,
@@ -49,6 +51,8 @@ from .errors import ConfigError, IndexFormatError, IndexStoreError
 from .evidence import (
     Blocks,
     align_weigh_rows,
+    kept_mask,
+    kept_weights,
     literal_mask,
     literal_weights,
     name_mask,
@@ -538,6 +542,10 @@ def _names(indexes: Sequence[Index], tokens: Tokens, weight: int) -> np.ndarray:
     literals = literal_mask(tokens)
     if literals.any():  # and the literals few sources hold (``literal_weights``)
         mask = np.maximum(mask, literal_weights(tokens, literal_counts(indexes, tokens.hashes[literals]), weight))
+    kept = kept_mask(tokens)
+    if kept.any():  # and the attributes and methods few sources hold (``kept_weights``)
+        ex = tokens.exact[kept]
+        mask = np.maximum(mask, kept_weights(tokens, kept_counts(indexes, ex), weight, declared_counts(indexes, ex)))
     return mask
 
 

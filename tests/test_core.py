@@ -555,7 +555,7 @@ def test_a_round_aligned_and_weighed_in_one_call_equals_reference():
 
 
 def _one_round(seed: int) -> tuple[int, int, bool]:
-    from copyguard.evidence import align_weigh, literal_mask, name_mask, name_weights, region_evidence
+    from copyguard.evidence import align_weigh, kept_mask, literal_mask, name_mask, name_weights, region_evidence
     from copyguard.match import Limits, align_batch
 
     rng = np.random.default_rng(seed)
@@ -579,6 +579,8 @@ def _one_round(seed: int) -> tuple[int, int, bool]:
             else None
         if weighted is not None and exponent == 1.7:  # literals too, compared by their contents (``literal_weights``)
             weighted = np.maximum(weighted, literal_mask(out).astype(np.uint8) * 2)
+        if weighted is not None and exponent == 0.5:  # kept names, counted inside exact runs too (``kept_weights``)
+            weighted = np.maximum(weighted, kept_mask(out).astype(np.uint8) * 3)
         a, b = both(region_evidence, out_sh, out_exact, common, counts, exponent, sources, fast, k, code, out, weighted)
         (fast_r, c), (slow_r, d) = both(align_weigh, out, out_sh, out_exact, common, counts, exponent, sources, k,
                                         code, limits, 32, weighted)

@@ -343,6 +343,34 @@ def test_a_minified_setter_that_kept_one_rare_string_is_a_whole_block_copy(tmp_p
     assert not Guard.open(tmp_path / "many").check(answer).flagged
 
 
+TIMERS = ("clearGcTimeout", "cancelRetry", "flushQueue", "resetTimers", "dropListeners", "closeStreams",
+          "abortFetches", "releaseLocks", "stopPolling", "unsubscribeAll", "clearCaches", "detachObservers")
+
+
+def _member(call: str) -> str:
+    return (f"export class Owner{call[0].upper()}{call[1:]} {{\n  destroy() {{\n    this.{call}()\n  }}\n\n"
+            f"  {call}() {{\n    clearTimeout(this.#timer)\n  }}\n}}\n")
+
+
+def test_a_minified_method_that_kept_one_rare_method_name_is_a_whole_block_copy(tmp_path):
+    """tanstack's ``destroy() { this.clearGcTimeout() }``: a minifier renames no method, so a one-statement member is
+    copied exact, under the whole-block floor of 14 exact tokens; the one method it calls, that one indexed source
+    declares, says which source it is (``kept_weights``). Not when twenty other classes declare that method and call
+    it in their ``destroy`` too, nor with ``rare_name_weight`` 0."""
+    docs = [Document(f"{c}.ts", _member(c), "typescript", "MIT", None) for c in TIMERS]
+    index_documents(docs, str(tmp_path / "idx"))
+    answer = "```javascript\ndestroy() {\n  this.clearGcTimeout();\n}\n```\n"
+    v = Guard.open(tmp_path / "idx").check(answer)
+    assert [m.source for m in v.matches] == ["clearGcTimeout.ts"]
+    assert v.matches[0].names >= 3
+    assert not Guard.open(tmp_path / "idx", Policy(rare_name_weight=0)).check(answer).flagged
+    others = [Document(f"gc{i}.js", f"class Gc{i} {{\n  destroy() {{\n    this.clearGcTimeout();\n    this.stop{i}();\n  }}\n\n"
+                                    f"  clearGcTimeout() {{\n    clearTimeout(this.t{i});\n  }}\n}}\n",
+                       "javascript", "MIT", None) for i in range(20)]
+    index_documents(docs + others, str(tmp_path / "many"))
+    assert not Guard.open(tmp_path / "many").check(answer).flagged
+
+
 def test_the_count_table_counts_the_sources_naming_each_identifier_under_add_remove_and_compact(tmp_path):
     """``Index.name_counts``: how many live sources' code holds a name, kept exact without a rebuild (an added
     segment, a removal, a compaction), like the shingles' counts; a name only in a docstring is not code's."""

@@ -29,9 +29,9 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..compiled import core
-from ..normalize.tokens import Kind, Tokens
+from ..normalize.tokens import Kind, Tokens, hash_string
 from ..sketch import stream_shingles
-from .arrays import sorted_unique
+from .arrays import isin_sorted, sorted_unique
 from .bands import sort_with_order
 
 _EMPTY_KEYS = np.zeros(0, dtype=np.uint64)
@@ -142,21 +142,70 @@ def position_of(keys: np.ndarray, values: np.ndarray, directory: np.ndarray | No
 _NAME_MUL = np.uint64(0x9E3779B97F4A7C15)
 _NAME_SALT = np.uint64(0x6E616D652D6B6579)  # "name-key"
 _LITERAL_SALT = np.uint64(0x6C69742D76616C75)  # "lit-valu": a literal's key is apart from a name's of equal hash
+_KEPT_SALT = np.uint64(0x6B6570742D6E616D)  # "kept-nam": a kept name's (attribute, method) apart from an identifier's
+_DECLARED_SALT = np.uint64(0x6465636C2D6E616D)  # "decl-nam": and where a source declares it
 
 
 def name_keys(hashes: np.ndarray, exact: np.ndarray, kinds: np.ndarray) -> np.ndarray:
-    """The count table's keys of the distinct identifiers (``Kind.IDENT``, by exact hash) and literals
-    (``Kind.LITERAL``, by normalized hash: their contents, ``'a'`` as ``"a"``) among code tokens (sorted, distinct).
+    """The count table's keys of the distinct identifiers (``Kind.IDENT``, by exact hash), literals
+    (``Kind.LITERAL``, by normalized hash: their contents, ``'a'`` as ``"a"``), kept names (``Kind.KEPT``:
+    attributes, methods, by exact hash) and the kept names the code declares (``declared``: a method's head, an
+    object's key) among code tokens (sorted, distinct).
 
-    >>> kinds = np.array([Kind.IDENT, Kind.IDENT, Kind.OTHER, Kind.LITERAL], np.uint8)
-    >>> a = name_keys(np.array([1, 1, 2, 3], np.uint64), np.array([7, 7, 9, 5], np.uint64), kinds)
+    >>> kinds = np.array([Kind.IDENT, Kind.IDENT, Kind.OTHER, Kind.LITERAL, Kind.KEPT], np.uint8)
+    >>> a = name_keys(np.array([1, 1, 2, 3, 4], np.uint64), np.array([7, 7, 9, 5, 7], np.uint64), kinds)
     >>> a.shape, bool(name_key(np.array([7], np.uint64))[0] in a), bool(literal_key(np.array([3], np.uint64))[0] in a)
-    ((2,), True, True)
+    ((3,), True, True)
+    >>> bool(kept_key(np.array([7], np.uint64))[0] in a), bool(declared_key(np.array([7], np.uint64))[0] in a)
+    (True, False)
     """
     kinds = np.asarray(kinds)
-    names = np.asarray(exact, dtype=np.uint64)[kinds == Kind.IDENT]
+    exact = np.asarray(exact, dtype=np.uint64)
     literals = np.asarray(hashes, dtype=np.uint64)[kinds == Kind.LITERAL]
-    return sorted_unique(np.concatenate([name_key(names), literal_key(literals)]))
+    return sorted_unique(np.concatenate([name_key(exact[kinds == Kind.IDENT]), literal_key(literals),
+                                         kept_key(exact[kinds == Kind.KEPT]),
+                                         declared_key(exact[declared(exact, kinds)])]))
+
+
+def declared_key(exact: np.ndarray) -> np.ndarray:
+    """The count table's key of each kept name a source declares (``name_keys``, ``declared``)."""
+    return name_key(np.asarray(exact, dtype=np.uint64) ^ _DECLARED_SALT)
+
+
+_COLON = np.uint64(hash_string(":"))
+_OPEN = np.uint64(hash_string("("))
+_KEY_BEFORE = np.sort(np.array([hash_string(w) for w in ("{", ",")], dtype=np.uint64))
+_HEAD_BEFORE = np.sort(np.array([hash_string(w) for w in ("{", "}", ";", "get", "set", "static", "async", "*")],
+                                dtype=np.uint64))
+
+
+def declared(exact: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """The kept names (``Kind.KEPT``) the code declares: a method's head (``clearGcTimeout() {`` after the class's
+    ``{``, the member before's ``}``, or ``get``, ``static``...) and an object's key (``{ isPaused: false, ...``).
+    A source that only calls ``logging.getLogger``, ``datetime.fromtimestamp`` or a builtin (``round(x)``), or
+    passes a keyword argument (``tzinfo=None``), does not declare them: every user of an API calls it, its own
+    source declares it.
+
+    >>> from copyguard.normalize.tokens import hash_string as h
+    >>> ex = np.array([h(w) for w in ("}", "run", "(", ")", "{", "x", ".", "run", "(", "round", "(", ")", ")", "}",
+    ...                                "{", "key", ":", "x", "}")], np.uint64)
+    >>> k = np.array([Kind.KEPT if w in (1, 7, 9, 15) else 0 for w in range(ex.shape[0])], np.uint8)
+    >>> np.flatnonzero(declared(ex, k)).tolist()
+    [1, 15]
+    """
+    exact = np.asarray(exact, dtype=np.uint64)
+    out = np.zeros(exact.shape[0], dtype=bool)
+    if exact.shape[0] < 3:
+        return out
+    prev, nxt = exact[:-2], exact[2:]
+    out[1:-1] = (np.asarray(kinds)[1:-1] == Kind.KEPT) & (
+        (isin_sorted(prev, _HEAD_BEFORE) & (nxt == _OPEN)) | (isin_sorted(prev, _KEY_BEFORE) & (nxt == _COLON)))
+    return out
+
+
+def kept_key(exact: np.ndarray) -> np.ndarray:
+    """The count table's key of each kept name's exact hash (``name_keys``)."""
+    return name_key(np.asarray(exact, dtype=np.uint64) ^ _KEPT_SALT)
 
 
 def literal_key(hashes: np.ndarray) -> np.ndarray:

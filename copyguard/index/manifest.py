@@ -25,8 +25,8 @@ from .fsutil import replace_file
 from .integrity import ALGORITHM, check_name, digest_bytes
 
 # 2: checksums of the manifest, of every segment file and tombstone; 3: the count table counts names (``df.name_keys``);
-# 4: and literals (a format-3 segment has none: its literals would look rare)
-FORMAT_VERSION = 4
+# 4: and literals (a format-3 segment has none: its literals would look rare); 5: and kept names (attributes, methods)
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 
 

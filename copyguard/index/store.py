@@ -35,7 +35,7 @@ from ..params import Params
 from . import fsutil
 from .arrays import arrow_ints, expand_ranges, isin_sorted, small_pages, sorted_unique
 from .base import BASE, BaseEntry, base_problems, load_base, write_base
-from .df import NO_HOLDER, count_of, literal_key, name_key, position_of, rows_counts
+from .df import NO_HOLDER, count_of, declared_key, kept_key, literal_key, name_key, position_of, rows_counts
 from .integrity import VerifyReport, check_segment_files, digest_dir, raise_problems
 from .manifest import MANIFEST, Manifest, SegmentEntry, check_params, read_manifest, write_manifest
 from .query import (
@@ -428,6 +428,15 @@ class Index:
         """How many live sources' code holds each literal (``hashes``: its normalized hash, its contents), as
         ``name_counts`` does for names."""
         return self.source_counts(literal_key(hashes))
+
+    def kept_counts(self, exact: np.ndarray) -> np.ndarray:
+        """How many live sources' code holds each kept name (``exact``: an attribute's or method's exact hash), as
+        ``name_counts`` does for identifiers."""
+        return self.source_counts(kept_key(exact))
+
+    def declared_counts(self, exact: np.ndarray) -> np.ndarray:
+        """How many live sources' code declares each kept name (``df.declared``: not after a member access)."""
+        return self.source_counts(declared_key(exact))
 
     def held_by(self, shingles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(i, ref)`` pairs: live source ``ref`` holds ``shingles[i]``, for shingles at most two sources of a segment hold.
