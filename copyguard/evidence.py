@@ -58,7 +58,7 @@ import numpy as np
 from .compiled import core
 from .index.arrays import isin_sorted, sorted_unique
 from .index.query import SliceRows, TokenSlices
-from .match import MAX_TILES, Limits, Match, MatchKind, Region, Regions, align_batch, new_match
+from .match import MAX_TILES, Limits, Match, MatchKind, Region, Regions, align_batch
 from .match import reanchor as match_reanchor
 from .normalize import PROSE_ALIASES
 from .normalize.tokens import Kind, Tokens, hash_string
@@ -1150,25 +1150,33 @@ MAX_OCCURRENCES = 64  # occurrences of a region's text ``nearest_occurrence`` lo
 
 
 def _merged(a: Match, b: Match) -> Match:
-    """One match over both: spans joined, tokens added, similarity weighted by tokens, the weaker kind."""
+    """One match over both: spans joined, tokens added, similarity weighted by tokens, the weaker kind.
+
+    (``new_match`` of every field in their order, written out: ``weigh`` merges the touching matches of
+    every source it reports, one pair at a time.)"""
     tokens = a.tokens + b.tokens
-    code = [m for m in (a, b) if m.lang not in PROSE_ALIASES]
-    return new_match(dict(
-        source=a.source, license=a.license, kind=max(a.kind, b.kind, key=_WEAKNESS.__getitem__),
-        similarity=(a.similarity * a.tokens + b.similarity * b.tokens) / max(tokens, 1),
-        output_span=(min(a.output_span[0], b.output_span[0]), max(a.output_span[1], b.output_span[1])),
-        source_span=(min(a.source_span[0], b.source_span[0]), max(a.source_span[1], b.source_span[1])),
-        lang=code[0].lang if code else a.lang, tokens=tokens, renames={**b.renames, **a.renames},
-        source_path=a.source_path, index=a.index, boilerplate=a.boilerplate + b.boilerplate, exact=a.exact + b.exact,
-        weight=None if a.weight is None and b.weight is None else _weight(a) + _weight(b),
-        exact_weight=None if a.exact_weight is None and b.exact_weight is None else _exact_weight(a) + _exact_weight(b),
-        names=a.names + b.names,
-    ))
+    (ao0, ao1), (bo0, bo1) = a.output_span, b.output_span
+    (as0, as1), (bs0, bs1) = a.source_span, b.source_span
+    aw, bw = a.weight, b.weight
+    ae, be = a.exact_weight, b.exact_weight
+    m = _new(Match)
+    _set(m, "__dict__", {
+        "source": a.source, "license": a.license,
+        "kind": b.kind if _WEAKNESS[b.kind] > _WEAKNESS[a.kind] else a.kind,  # (max: the first of the weakest)
+        "similarity": (a.similarity * a.tokens + b.similarity * b.tokens) / (tokens if tokens > 1 else 1),
+        "output_span": (bo0 if bo0 < ao0 else ao0, bo1 if bo1 > ao1 else ao1),
+        "source_span": (bs0 if bs0 < as0 else as0, bs1 if bs1 > as1 else as1),
+        # the first of code, else a's
+        "lang": b.lang if a.lang in PROSE_ALIASES and b.lang not in PROSE_ALIASES else a.lang,
+        "tokens": tokens, "renames": {**b.renames, **a.renames}, "source_path": a.source_path, "index": a.index,
+        "boilerplate": a.boilerplate + b.boilerplate, "exact": a.exact + b.exact,
+        "weight": None if aw is None and bw is None else
+        (float(a.tokens - a.boilerplate) if aw is None else aw) + (float(b.tokens - b.boilerplate) if bw is None else bw),
+        "exact_weight": None if ae is None and be is None else
+        (float(a.exact) if ae is None else ae) + (float(b.exact) if be is None else be),
+        "names": a.names + b.names})
+    return m
 
 
-def _weight(m: Match) -> float:
-    return float(m.tokens - m.boilerplate) if m.weight is None else m.weight
-
-
-def _exact_weight(m: Match) -> float:
-    return float(m.exact) if m.exact_weight is None else m.exact_weight
+_new = object.__new__
+_set = object.__setattr__

@@ -1067,7 +1067,6 @@ def test_a_copy_of_one_of_several_same_bodied_siblings_is_aligned_to_itself(tmp_
         assert all(start <= m.source_span[0] for m in code), [m.source_span for m in code]
 
 
-
 STACK = '''package demo.stack;
 
 public class TreiberStack<E> {
@@ -1312,3 +1311,58 @@ def test_parameters_passed_through_are_no_kept_names(tmp_path):
     renamed = RLOCK.replace("RLock", "make_lock").replace("args", "a").replace("kwargs", "kw")
     v = Guard.open(tmp_path / "idx").check(f"```python\n{renamed}```\n")  # its free names kept: a copy
     assert [m.source for m in v.matches] == ["threading.py"]
+
+
+def _merged_by_new_match(a, b):
+    """``evidence._merged`` as first written (``new_match`` of a dict of every field, ``max``/``min`` of each)."""
+    from copyguard.evidence import _WEAKNESS
+    from copyguard.match import new_match
+    from copyguard.normalize import PROSE_ALIASES
+
+    def weight(m):
+        return float(m.tokens - m.boilerplate) if m.weight is None else m.weight
+
+    def exact_weight(m):
+        return float(m.exact) if m.exact_weight is None else m.exact_weight
+
+    tokens = a.tokens + b.tokens
+    code = [m for m in (a, b) if m.lang not in PROSE_ALIASES]
+    return new_match(dict(
+        source=a.source, license=a.license, kind=max(a.kind, b.kind, key=_WEAKNESS.__getitem__),
+        similarity=(a.similarity * a.tokens + b.similarity * b.tokens) / max(tokens, 1),
+        output_span=(min(a.output_span[0], b.output_span[0]), max(a.output_span[1], b.output_span[1])),
+        source_span=(min(a.source_span[0], b.source_span[0]), max(a.source_span[1], b.source_span[1])),
+        lang=code[0].lang if code else a.lang, tokens=tokens, renames={**b.renames, **a.renames},
+        source_path=a.source_path, index=a.index, boilerplate=a.boilerplate + b.boilerplate, exact=a.exact + b.exact,
+        weight=None if a.weight is None and b.weight is None else weight(a) + weight(b),
+        exact_weight=None if a.exact_weight is None and b.exact_weight is None else exact_weight(a) + exact_weight(b),
+        names=a.names + b.names,
+    ))
+
+
+def test_merged_matches_equal_new_match_of_every_field():
+    # ``evidence._merged`` writes the merged match's fields out (no ``new_match`` dict, ``max`` with a key, list of
+    # code matches): the same values, floats included, and the same field order as the reference
+    import random
+
+    from copyguard.evidence import _merged
+    from copyguard.match import Match, MatchKind
+
+    rng = random.Random(11)
+
+    def one():
+        o0, s0 = rng.randrange(50), rng.randrange(50)
+        return Match(rng.choice("st"), rng.choice(["MIT", None]), rng.choice(list(MatchKind)), rng.random(),
+                     (o0, o0 + rng.randrange(3)), (s0, s0 + rng.randrange(3)), rng.choice(["prose", "python", "java"]),
+                     rng.randrange(0, 4), {f"n{rng.randrange(3)}": "x" * rng.randrange(3) for _ in range(rng.randrange(3))},
+                     rng.choice([None, "a.py"]), rng.choice([None, "idx"]), rng.randrange(3), rng.randrange(3),
+                     rng.choice([None, rng.random() * 5]), rng.choice([None, rng.random() * 3]), rng.randrange(3))
+
+    kinds = set()
+    for _ in range(5000):
+        a, b = one(), one()
+        got, want = _merged(a, b), _merged_by_new_match(a, b)
+        assert got == want and list(vars(got)) == list(vars(want)), (a, b)
+        assert got.similarity.hex() == want.similarity.hex() and repr(got.weight) == repr(want.weight)
+        kinds.add((got.kind, got.lang))
+    assert len(kinds) >= 9  # every kind and both channels' languages were merged
