@@ -570,8 +570,10 @@ def evidence(matches: list[Match], floors: Floors, with_boilerplate: bool = Fals
     token counts 1, boilerplate included (what ``weigh`` calls discounted).
     """
     total = 0.0
+    region = floors.region
+    prose, exact_floor, code = max(floors.prose, 1), max(floors.exact, 1), max(floors.code, 1)
     for m in matches:
-        if m.tokens < floors.region:
+        if m.tokens < region:
             continue
         if with_boilerplate:
             counted, exact = float(m.tokens), float(min(m.exact, m.tokens))
@@ -579,9 +581,9 @@ def evidence(matches: list[Match], floors: Floors, with_boilerplate: bool = Fals
             counted = float(m.tokens - m.boilerplate) if m.weight is None else m.weight
             exact = float(min(m.exact, counted)) if m.exact_weight is None else m.exact_weight
         if m.lang in PROSE_ALIASES:
-            total += counted / max(floors.prose, 1)
+            total += counted / prose
             continue
-        total += exact / max(floors.exact, 1) + (counted - exact) / max(floors.code, 1)
+        total += exact / exact_floor + (counted - exact) / code
     return total
 
 
@@ -593,15 +595,20 @@ def block_evidence(matches: list[Match], floors: Floors, beside: Sequence[Match]
     Regions of ``floors.block_region`` tokens and more count, and those of ``beside`` whatever their length
     (``beside_code``: short words that touch counted code of their source)."""
     total = 0.0
-    extra = {id(m) for m in beside}
+    extra = {id(m) for m in beside} if beside else ()
+    region, words, code = floors.block_region, max(floors.block_words, 1), max(floors.block_code, 1)
+    renamed_floor, names_floor = floors.block_renamed, floors.block_names
     for m in matches:
-        if m.tokens >= floors.block_region or id(m) in extra:
-            total += m.exact / max(floors.block_words if m.lang in PROSE_ALIASES else floors.block_code, 1)
-            if floors.block_renamed and m.lang not in PROSE_ALIASES and m.weight is not None:
+        if m.tokens >= region or id(m) in extra:
+            if m.lang in PROSE_ALIASES:
+                total += m.exact / words
+                continue
+            total += m.exact / code
+            if renamed_floor and m.weight is not None:
                 renamed = m.weight - (m.exact_weight if m.exact_weight is not None else 0.0)
-                total += max(renamed, 0.0) / floors.block_renamed
-            if floors.block_names and m.lang not in PROSE_ALIASES:
-                total += m.names / floors.block_names
+                total += (0.0 if renamed < 0.0 else renamed) / renamed_floor  # (max(renamed, 0.0))
+            if names_floor:
+                total += m.names / names_floor
     return total
 
 
@@ -1098,7 +1105,8 @@ def merge_touching(text: str, matches: list[Match], source: Callable[[], str] | 
         last = out[-1]
         gap = text[last.output_span[1] : m.output_span[0]]
         if m.output_span[0] <= last.output_span[1] or (len(gap) <= _MAX_GAP_CHARS and not _WORD.search(gap)):
-            if source is not None and (last.lang in PROSE_ALIASES) != (m.lang in PROSE_ALIASES):
+            if source is not None and (last.lang in PROSE_ALIASES) != (m.lang in PROSE_ALIASES) and \
+                    (last if last.lang in PROSE_ALIASES else m).kind == MatchKind.VERBATIM:  # (others stay)
                 if not src:
                     src.append(source())
                 if last.lang in PROSE_ALIASES:
