@@ -578,6 +578,14 @@ cdef int64_t _union_length(int64_t* iv, Py_ssize_t n) noexcept nogil:
     return total
 
 
+cdef Py_ssize_t _descents(const int64_t* v, Py_ssize_t n) noexcept nogil:
+    """How many of ``v[1:n]`` are not above the value before them (0: ``v`` ascends strictly)."""
+    cdef Py_ssize_t i, d = 0
+    for i in range(1, n):  # (a loop the compiler vectorizes)
+        d += v[i] <= v[i - 1]
+    return d
+
+
 cdef int _kind(const uint64_t* ah, const uint64_t* ax, const uint8_t* ak, const uint64_t* bh, const uint64_t* bx,
                Py_ssize_t na, Py_ssize_t nb, uint64_t* buf) noexcept nogil:
     """``match._kind``: 0 when the exact tokens agree, 1 when only identifier names differ, consistently, else 2.
@@ -984,7 +992,7 @@ def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const
     cdef const uint64_t* px
     cdef const uint8_t* pk
     cdef int64_t first, last, lo_c, r0, r1
-    cdef uint32_t v
+    cdef uint32_t v, v_min, v_max
     if lo.shape[0] != n_c or hi.shape[0] != n_c:
         raise ValueError("seg, lo and hi differ in length")
     _round_setup(&r, out_sh, out_hashes, out_exact, out_kinds, k, code, labels, min_tokens, min_distinct,
@@ -1027,12 +1035,15 @@ def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const
                 a, b = -lo[c] - 1, -hi[c] - 1
                 if a > b or b > n_rows:
                     raise ValueError("a slice's rows lie outside rows")
-                for i in range(a + 1, b if sts_sh[s] != NULL else a):
-                    if rows[i] <= rows[i - 1]:
+                if sts_sh[s] != NULL:  # ascending rows lie in the segment when the first and last do
+                    if b - a > 1 and _descents(&rows[a], b - a):
                         raise ValueError("a slice's rows must ascend to be read with stored shingles")
-                for i in range(a, b):
-                    if rows[i] < 0 or rows[i] >= lens[s]:
+                    if b > a and (rows[a] < 0 or rows[b - 1] >= lens[s]):
                         raise ValueError("a slice's rows lie outside its segment's tokens")
+                else:
+                    for i in range(a, b):
+                        if rows[i] < 0 or rows[i] >= lens[s]:
+                            raise ValueError("a slice's rows lie outside its segment's tokens")
                 if b - a > cap:
                     cap = b - a
             if sts_sh[s] != NULL and not 0 <= channels[c, 0] <= channels[c, 1] <= channels[c, 2] <= lens[s]:
@@ -1055,26 +1066,25 @@ def align_rows(const uint64_t[::1] out_sh, const uint64_t[::1] out_hashes, const
                     ph = hs[s] + lo[c] if n else NULL
                     px = xs[s] + lo[c] if n else NULL
                     pk = ks[s] + lo[c] if n else NULL
-                    first, last = -1, -1
+                    v_min, v_max = MAX32, 0  # (the least start and greatest end: written only when n)
                     for i in range(lo[c], hi[c]):
                         v = sts[s][i]
-                        if first < 0 or v < first:
-                            first = v
+                        v_min = v if v < v_min else v_min
                         v = ens[s][i]
-                        if v > last:
-                            last = v
+                        v_max = v if v > v_max else v_max
+                    first, last = v_min, v_max
                 else:
                     a, b = -lo[c] - 1, -hi[c] - 1
                     n = b - a
-                    first, last = -1, -1
+                    v_min, v_max = MAX32, 0
                     for i in range(n):
-                        gh[i], gx[i], gk[i] = hs[s][rows[a + i]], xs[s][rows[a + i]], ks[s][rows[a + i]]
-                        v = sts[s][rows[a + i]]
-                        if first < 0 or v < first:
-                            first = v
-                        v = ens[s][rows[a + i]]
-                        if v > last:
-                            last = v
+                        row = rows[a + i]
+                        gh[i], gx[i], gk[i] = hs[s][row], xs[s][row], ks[s][row]
+                        v = sts[s][row]
+                        v_min = v if v < v_min else v_min
+                        v = ens[s][row]
+                        v_max = v if v > v_max else v_max
+                    first, last = v_min, v_max
                     ph, px, pk = gh, gx, gk
                 if n:
                     spans_mv[c, 0], spans_mv[c, 1] = first, last

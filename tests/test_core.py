@@ -1155,6 +1155,44 @@ def test_a_round_reading_stored_shingles_equals_shingling_again(tmp_path):
     assert found > 0 and used > 0
 
 
+def test_a_round_refuses_picked_rows_outside_the_segment_or_not_ascending_with_stored_shingles(tmp_path):
+    """The compiled round checks a slice's picked rows before it reads them: each within its segment's tokens
+    (with stored shingles, ascending rows are checked at their first and last), and ascending when the build's
+    stored shingles are read; the same rows are read without complaint otherwise."""
+    from dataclasses import replace
+
+    from copyguard.evidence import align_weigh_rows
+    from copyguard.match import Limits
+
+    assert compiled.core() is not None
+    index, _, corpus = _two_indexes(tmp_path)
+    out = normalize((corpus / "tomli" / "_parser.py").read_text()[1500:4000], "python")
+    k = index.params.shingle(True)
+    out_sh = sketch.stream_shingles(out.tokens, k, True)
+    n = len(index.source_tokens(0))
+    sources = index.source_rows([(0, np.arange(n))])
+    assert sources.stored is not None and n > 3
+    args = (out.tokens, out_sh, sketch.exact_shingles(out.tokens, k), np.zeros(out_sh.shape[0], dtype=bool),
+            np.ones(out_sh.shape[0], dtype=np.int64), 1.0)
+    limits = Limits(min_tokens=8, min_distinct_shingles=5, min_similarity=0.3, max_gap=8)
+    base = int(sources.rows[0])
+    for rows, stored_too, message in (
+            ([base + 2, base + 1, base + 3], True, "must ascend"),  # descending, read with stored shingles
+            ([base + 1, base + 1, base + 3], True, "must ascend"),  # a repeat
+            ([-1, base, base + 1], True, "outside its segment"),  # ascending from below the segment
+            ([base, base + 1, 10**9], True, "outside its segment"),  # ... and past it
+            ([base + 1, 10**9, base + 2], False, "outside its segment"),  # any row, without stored shingles
+            ([base + 1, -1, base + 2], False, "outside its segment")):
+        bad = replace(sources, lo=np.array([-1]), hi=np.array([-4]), rows=np.array(rows, dtype=np.int64))
+        if not stored_too:
+            bad = replace(bad, stored=None, channels=None)
+        with pytest.raises(ValueError, match=message):
+            align_weigh_rows(*args, bad, k, True, limits)
+    unsorted = replace(sources, lo=np.array([-1]), hi=np.array([-4]), stored=None, channels=None,
+                       rows=np.array([base + 2, base + 1, base + 3], dtype=np.int64))
+    align_weigh_rows(*args, unsorted, k, True, limits)  # (rows need not ascend when no stored shingle is read)
+
+
 def test_unmatchable_shingles_equal_reference():
     """``candidates.without`` (one compiled call) against its numpy body: no shingle, none, some and every
     shingle common; the query is returned as it is when none is."""
