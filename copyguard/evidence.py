@@ -1106,7 +1106,7 @@ def merge_touching(text: str, matches: list[Match], source: Callable[[], str] | 
         gap = text[last.output_span[1] : m.output_span[0]]
         if m.output_span[0] <= last.output_span[1] or (len(gap) <= _MAX_GAP_CHARS and not _WORD.search(gap)):
             if source is not None and (last.lang in PROSE_ALIASES) != (m.lang in PROSE_ALIASES) and \
-                    (last if last.lang in PROSE_ALIASES else m).kind == MatchKind.VERBATIM:  # (others stay)
+                    (_may_move(last, m) if last.lang in PROSE_ALIASES else _may_move(m, last)):  # (others stay)
                 if not src:
                     src.append(source())
                 if last.lang in PROSE_ALIASES:
@@ -1152,6 +1152,16 @@ def nearest_occurrence(words: Match, code: Match, src: str) -> Match:
             best = at
         at = src.find(piece, at + 1)
     return words if best == s0 else replace(words, source_span=(best, best + len(piece)))
+
+
+def _may_move(words: Match, code: Match) -> bool:
+    """Whether ``nearest_occurrence(words, code, src)`` may move ``words``, told without the source's text: it
+    leaves a region that is not verbatim, and one that touches or overlaps ``code`` in the source (most often
+    a doc comment copied with the code under it: none nearer can be)."""
+    if words.kind != MatchKind.VERBATIM:
+        return False
+    (s0, s1), (c0, c1) = words.source_span, code.source_span
+    return c0 > s1 or s0 > c1  # (``apart(s0) > 0``)
 
 
 MAX_OCCURRENCES = 64  # occurrences of a region's text ``nearest_occurrence`` looks at (a short stock phrase may be everywhere)

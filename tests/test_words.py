@@ -1197,11 +1197,11 @@ def test_nearest_occurrence_searched_near_the_code_equals_a_search_of_the_whole_
     # aligned one lies there: the same occurrence either way, including past ``MAX_OCCURRENCES`` repeats
     import random
 
-    from copyguard.evidence import nearest_occurrence
+    from copyguard.evidence import _may_move, nearest_occurrence
     from copyguard.match import Match, MatchKind
 
     rng = random.Random(7)
-    moved = 0
+    moved = stays = 0
     for trial in range(3000):
         src = "".join(rng.choice(["ab", "a", "b", " ", "x", "ab ab"]) for _ in range(rng.randrange(1, 120 if trial % 4
                                                                                                       else 400)))
@@ -1215,7 +1215,10 @@ def test_nearest_occurrence_searched_near_the_code_equals_a_search_of_the_whole_
         want = _nearest_by_full_scan(words, code, src)
         assert nearest_occurrence(words, code, src) == want, (src, (s0, s1), (c0, c1))
         moved += want.source_span != (s0, s1)
-    assert moved > 100  # the search moved regions often enough to have been compared
+        # ``merge_touching`` reads the source's text only when ``_may_move`` says the region may move
+        stays += not _may_move(words, code)
+        assert _may_move(words, code) or want is words, (src, (s0, s1), (c0, c1))
+    assert moved > 100 and stays > 300  # the search moved regions often enough to have been compared
 
 
 JAVA_HEAD = '''/*
