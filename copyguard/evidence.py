@@ -541,6 +541,9 @@ def beside_code(matches: Sequence[Match], counted: Sequence[Match], floors: Floo
         for c in code:
             if c.source != m.source or c.index != m.index or not _touch(blocks.text, m.output_span, c.output_span):
                 continue
+            if _meet(m.source_span, c.source_span):  # (nearest_occurrence leaves m there, and they touch)
+                out.append(m)
+                break
             src = blocks.read((m.index, m.source))
             if _touch(src, nearest_occurrence(m, c, src).source_span, c.source_span):
                 out.append(m)
@@ -1158,10 +1161,16 @@ def _may_move(words: Match, code: Match) -> bool:
     """Whether ``nearest_occurrence(words, code, src)`` may move ``words``, told without the source's text: it
     leaves a region that is not verbatim, and one that touches or overlaps ``code`` in the source (most often
     a doc comment copied with the code under it: none nearer can be)."""
-    if words.kind != MatchKind.VERBATIM:
-        return False
-    (s0, s1), (c0, c1) = words.source_span, code.source_span
-    return c0 > s1 or s0 > c1  # (``apart(s0) > 0``)
+    return words.kind == MatchKind.VERBATIM and not _meet(words.source_span, code.source_span)
+
+
+def _meet(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether spans ``a`` and ``b`` overlap or touch (``nearest_occurrence``'s distance 0; ``_touch`` without text).
+
+    >>> _meet((0, 3), (3, 5)), _meet((0, 3), (4, 5))
+    (True, False)
+    """
+    return a[0] <= b[1] and b[0] <= a[1]
 
 
 MAX_OCCURRENCES = 64  # occurrences of a region's text ``nearest_occurrence`` looks at (a short stock phrase may be everywhere)

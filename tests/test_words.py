@@ -1197,11 +1197,11 @@ def test_nearest_occurrence_searched_near_the_code_equals_a_search_of_the_whole_
     # aligned one lies there: the same occurrence either way, including past ``MAX_OCCURRENCES`` repeats
     import random
 
-    from copyguard.evidence import _may_move, nearest_occurrence
+    from copyguard.evidence import _may_move, _meet, _touch, nearest_occurrence
     from copyguard.match import Match, MatchKind
 
     rng = random.Random(7)
-    moved = stays = 0
+    moved = stays = met = 0
     for trial in range(3000):
         src = "".join(rng.choice(["ab", "a", "b", " ", "x", "ab ab"]) for _ in range(rng.randrange(1, 120 if trial % 4
                                                                                                       else 400)))
@@ -1218,7 +1218,10 @@ def test_nearest_occurrence_searched_near_the_code_equals_a_search_of_the_whole_
         # ``merge_touching`` reads the source's text only when ``_may_move`` says the region may move
         stays += not _may_move(words, code)
         assert _may_move(words, code) or want is words, (src, (s0, s1), (c0, c1))
-    assert moved > 100 and stays > 300  # the search moved regions often enough to have been compared
+        # ... and ``beside_code`` none when the spans meet: they touch then, whatever the text between
+        assert not _meet((s0, s1), (c0, c1)) or (want is words and _touch(src, (s0, s1), (c0, c1)))
+        met += _meet((s0, s1), (c0, c1))
+    assert moved > 100 and stays > 300 and met > 200  # the search moved regions often enough to have been compared
 
 
 JAVA_HEAD = '''/*
