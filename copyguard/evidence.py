@@ -151,6 +151,7 @@ class Blocks:
         self.short = short
         self._filled: np.ndarray | None = None
         self._shares: dict[tuple, float] = {}  # a source's regions are tested each round and again by ``weigh``
+        self._asked: dict[tuple, float] = {}  # ... and ``share``'s arguments as given (many sources, one copy)
         # (index, source id) -> its text, read on demand: what ``agreeing`` compares a match's surroundings with
         self.sources: dict[tuple[str | None, str], Callable[[], str]] = {}
         self.refs: dict[tuple[str | None, str], tuple[int, int]] = {}  # ... and its (shard, ref) in the check's indexes
@@ -195,7 +196,16 @@ class Blocks:
         """
         if not self._starts:
             return 0.0
-        words = list(words)
+        spans, words, within, agreed = tuple(spans), tuple(words), tuple(within), tuple(agreed)
+        asked = (spans, words, within, agreed)
+        known = self._asked.get(asked)
+        if known is None:
+            known = self._asked[asked] = self._share_of(spans, words, within, agreed)
+        return known
+
+    def _share_of(self, spans: Sequence[tuple[int, int]], words: Sequence[tuple[int, int]],
+                  within: Sequence[tuple[int, int]], agreed: Sequence[tuple[int, int]]) -> float:
+        """``share`` of spans not asked about before in this check (the sources of one copy share their spans)."""
         if self._inner:
             said_words = set(words)
             compared = self._compared(said_words)
