@@ -549,22 +549,23 @@ def beside_code(matches: Sequence[Match], counted: Sequence[Match], floors: Floo
         if (m.index, m.source) not in blocks.sources:
             continue
         for c in code:
-            if c.source != m.source or c.index != m.index or not _touch(blocks.text, m.output_span, c.output_span):
+            if c.source != m.source or c.index != m.index or \
+                    not spans_touch(blocks.text, m.output_span, c.output_span):
                 continue
-            if _meet(m.source_span, c.source_span):  # (nearest_occurrence leaves m there, and they touch)
+            if spans_meet(m.source_span, c.source_span):  # (nearest_occurrence leaves m there, and they touch)
                 out.append(m)
                 break
             src = blocks.read((m.index, m.source))
-            if _touch(src, nearest_occurrence(m, c, src).source_span, c.source_span):
+            if spans_touch(src, nearest_occurrence(m, c, src).source_span, c.source_span):
                 out.append(m)
                 break
     return out
 
 
-def _touch(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+def spans_touch(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
     """Whether spans ``a`` and ``b`` of ``text`` overlap or have nothing but punctuation and blanks between them.
 
-    >>> _touch("x */ int f", (0, 1), (5, 10)), _touch("x */ @Foo int f", (0, 1), (10, 15))
+    >>> spans_touch("x */ int f", (0, 1), (5, 10)), spans_touch("x */ @Foo int f", (0, 1), (10, 15))
     (True, False)
     """
     (a0, a1), (b0, b1) = sorted((a, b))
@@ -1119,14 +1120,14 @@ def merge_touching(text: str, matches: list[Match], source: Callable[[], str] | 
         gap = text[last.output_span[1] : m.output_span[0]]
         if m.output_span[0] <= last.output_span[1] or (len(gap) <= _MAX_GAP_CHARS and not _WORD.search(gap)):
             if source is not None and (last.lang in PROSE_ALIASES) != (m.lang in PROSE_ALIASES) and \
-                    (_may_move(last, m) if last.lang in PROSE_ALIASES else _may_move(m, last)):  # (others stay)
+                    (may_move(last, m) if last.lang in PROSE_ALIASES else may_move(m, last)):  # (others stay)
                 if not src:
                     src.append(source())
                 if last.lang in PROSE_ALIASES:
                     last = nearest_occurrence(last, m, src[0])
                 else:
                     m = nearest_occurrence(m, last, src[0])
-            out[-1] = _merged(last, m)
+            out[-1] = merged_match(last, m)
         else:
             out.append(m)
     return out
@@ -1167,17 +1168,17 @@ def nearest_occurrence(words: Match, code: Match, src: str) -> Match:
     return words if best == s0 else replace(words, source_span=(best, best + len(piece)))
 
 
-def _may_move(words: Match, code: Match) -> bool:
+def may_move(words: Match, code: Match) -> bool:
     """Whether ``nearest_occurrence(words, code, src)`` may move ``words``, told without the source's text: it
     leaves a region that is not verbatim, and one that touches or overlaps ``code`` in the source (most often
     a doc comment copied with the code under it: none nearer can be)."""
-    return words.kind == MatchKind.VERBATIM and not _meet(words.source_span, code.source_span)
+    return words.kind == MatchKind.VERBATIM and not spans_meet(words.source_span, code.source_span)
 
 
-def _meet(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    """Whether spans ``a`` and ``b`` overlap or touch (``nearest_occurrence``'s distance 0; ``_touch`` without text).
+def spans_meet(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether spans ``a`` and ``b`` overlap or touch (``nearest_occurrence``'s distance 0; ``spans_touch`` without text).
 
-    >>> _meet((0, 3), (3, 5)), _meet((0, 3), (4, 5))
+    >>> spans_meet((0, 3), (3, 5)), spans_meet((0, 3), (4, 5))
     (True, False)
     """
     return a[0] <= b[1] and b[0] <= a[1]
@@ -1186,7 +1187,7 @@ def _meet(a: tuple[int, int], b: tuple[int, int]) -> bool:
 MAX_OCCURRENCES = 64  # occurrences of a region's text ``nearest_occurrence`` looks at (a short stock phrase may be everywhere)
 
 
-def _merged(a: Match, b: Match) -> Match:
+def merged_match(a: Match, b: Match) -> Match:
     """One match over both: spans joined, tokens added, similarity weighted by tokens, the weaker kind.
 
     (``new_match`` of every field in their order, written out: ``weigh`` merges the touching matches of

@@ -1197,7 +1197,7 @@ def test_nearest_occurrence_searched_near_the_code_equals_a_search_of_the_whole_
     # aligned one lies there: the same occurrence either way, including past ``MAX_OCCURRENCES`` repeats
     import random
 
-    from copyguard.evidence import _may_move, _meet, _touch, nearest_occurrence
+    from copyguard.evidence import may_move, nearest_occurrence, spans_meet, spans_touch
     from copyguard.match import Match, MatchKind
 
     rng = random.Random(7)
@@ -1215,12 +1215,12 @@ def test_nearest_occurrence_searched_near_the_code_equals_a_search_of_the_whole_
         want = _nearest_by_full_scan(words, code, src)
         assert nearest_occurrence(words, code, src) == want, (src, (s0, s1), (c0, c1))
         moved += want.source_span != (s0, s1)
-        # ``merge_touching`` reads the source's text only when ``_may_move`` says the region may move
-        stays += not _may_move(words, code)
-        assert _may_move(words, code) or want is words, (src, (s0, s1), (c0, c1))
+        # ``merge_touching`` reads the source's text only when ``may_move`` says the region may move
+        stays += not may_move(words, code)
+        assert may_move(words, code) or want is words, (src, (s0, s1), (c0, c1))
         # ... and ``beside_code`` none when the spans meet: they touch then, whatever the text between
-        assert not _meet((s0, s1), (c0, c1)) or (want is words and _touch(src, (s0, s1), (c0, c1)))
-        met += _meet((s0, s1), (c0, c1))
+        assert not spans_meet((s0, s1), (c0, c1)) or (want is words and spans_touch(src, (s0, s1), (c0, c1)))
+        met += spans_meet((s0, s1), (c0, c1))
     assert moved > 100 and stays > 300 and met > 200  # the search moved regions often enough to have been compared
 
 
@@ -1320,9 +1320,8 @@ def test_parameters_passed_through_are_no_kept_names(tmp_path):
 
 
 def _merged_by_new_match(a, b):
-    """``evidence._merged`` as first written (``new_match`` of a dict of every field, ``max``/``min`` of each)."""
-    from copyguard.evidence import _WEAKNESS
-    from copyguard.match import new_match
+    """``evidence.merged_match`` as first written (``new_match`` of a dict of every field, ``max``/``min`` of each)."""
+    from copyguard.match import MatchKind, new_match
     from copyguard.normalize import PROSE_ALIASES
 
     def weight(m):
@@ -1331,10 +1330,11 @@ def _merged_by_new_match(a, b):
     def exact_weight(m):
         return float(m.exact) if m.exact_weight is None else m.exact_weight
 
+    weakness = {MatchKind.VERBATIM: 0, MatchKind.RENAMED: 1, MatchKind.NEAR: 2}
     tokens = a.tokens + b.tokens
     code = [m for m in (a, b) if m.lang not in PROSE_ALIASES]
     return new_match(dict(
-        source=a.source, license=a.license, kind=max(a.kind, b.kind, key=_WEAKNESS.__getitem__),
+        source=a.source, license=a.license, kind=max(a.kind, b.kind, key=weakness.__getitem__),
         similarity=(a.similarity * a.tokens + b.similarity * b.tokens) / max(tokens, 1),
         output_span=(min(a.output_span[0], b.output_span[0]), max(a.output_span[1], b.output_span[1])),
         source_span=(min(a.source_span[0], b.source_span[0]), max(a.source_span[1], b.source_span[1])),
@@ -1347,11 +1347,11 @@ def _merged_by_new_match(a, b):
 
 
 def test_merged_matches_equal_new_match_of_every_field():
-    # ``evidence._merged`` writes the merged match's fields out (no ``new_match`` dict, ``max`` with a key, list of
+    # ``evidence.merged_match`` writes the merged match's fields out (no ``new_match`` dict, ``max`` with a key, list of
     # code matches): the same values, floats included, and the same field order as the reference
     import random
 
-    from copyguard.evidence import _merged
+    from copyguard.evidence import merged_match
     from copyguard.match import Match, MatchKind
 
     rng = random.Random(11)
@@ -1367,7 +1367,7 @@ def test_merged_matches_equal_new_match_of_every_field():
     kinds = set()
     for _ in range(5000):
         a, b = one(), one()
-        got, want = _merged(a, b), _merged_by_new_match(a, b)
+        got, want = merged_match(a, b), _merged_by_new_match(a, b)
         assert got == want and list(vars(got)) == list(vars(want)), (a, b)
         assert got.similarity.hex() == want.similarity.hex() and repr(got.weight) == repr(want.weight)
         kinds.add((got.kind, got.lang))
