@@ -61,7 +61,7 @@ from .index.query import SliceRows, TokenSlices
 from .match import MAX_TILES, Limits, Match, MatchKind, Region, Regions, align_batch
 from .match import reanchor as match_reanchor
 from .normalize import PROSE_ALIASES
-from .normalize.tokens import Kind, Tokens, hash_string
+from .normalize.tokens import STR, Kind, Tokens, hash_string
 from .sketch import _ID_LABELS, exact_shingles, stream_shingles
 
 _WORD = re.compile(r"\w")
@@ -760,8 +760,17 @@ def literal_weights(out: Tokens, counts: np.ndarray, weight: int) -> np.ndarray:
 
 
 def literal_mask(out: Tokens) -> np.ndarray:
-    """The output's literals (``Kind.LITERAL``) of ``MIN_NAME_CHARS`` characters and more (bool)."""
-    return (out.kinds == Kind.LITERAL) & (out.ends - out.starts >= MIN_NAME_CHARS)
+    """The output's literals (``Kind.LITERAL``) of ``MIN_NAME_CHARS`` characters and more (bool), hashed by their
+    contents: a long string (docstring, message) is the words channel's and its hash is the ``<STR>`` placeholder,
+    which every long string shares (counted as a name, any docstring would "survive" as any other).
+
+    >>> from copyguard.normalize import normalize
+    >>> src = "def f(a):\\n    '''Return the value we compute for you.'''\\n    return g(a, 'abc1', 'a')\\n"
+    >>> t = normalize(src, "python").tokens
+    >>> [src[t.starts[i]:t.ends[i]] for i in np.flatnonzero(literal_mask(t))]
+    ["'abc1'"]
+    """
+    return (out.kinds == Kind.LITERAL) & (out.ends - out.starts >= MIN_NAME_CHARS) & (out.hashes != STR)
 
 
 def kept_weights(out: Tokens, counts: np.ndarray, weight: int, declared: np.ndarray | None = None) -> np.ndarray:
