@@ -134,38 +134,34 @@ def sketch_query(ts: TokenStream, params: Params) -> Query:
 
 def shingle_counts(indexes: Sequence[Index], query: Query) -> np.ndarray:
     """How many live indexed sources hold each of the query's shingles, over all the indexes a check consults."""
-    sh = query.shingles
-    if len(indexes) == 1:  # (an int64 array of its own already)
-        return indexes[0].source_counts(sh)
-    return sum((index.source_counts(sh) for index in indexes), np.zeros(sh.shape[0], dtype=np.int64))
+    return _summed(indexes, "source_counts", query.shingles)
 
 
 def name_counts(indexes: Sequence[Index], exact: np.ndarray) -> np.ndarray:
     """How many live indexed sources' code holds each identifier (``exact``: its exact hash), over all the indexes."""
-    if len(indexes) == 1:
-        return indexes[0].name_counts(exact)
-    return sum((index.name_counts(exact) for index in indexes), np.zeros(np.asarray(exact).shape[0], dtype=np.int64))
+    return _summed(indexes, "name_counts", exact)
 
 
 def literal_counts(indexes: Sequence[Index], hashes: np.ndarray) -> np.ndarray:
     """How many live indexed sources' code holds each literal (``hashes``: normalized), over all the indexes."""
-    if len(indexes) == 1:
-        return indexes[0].literal_counts(hashes)
-    return sum((index.literal_counts(hashes) for index in indexes), np.zeros(np.asarray(hashes).shape[0], dtype=np.int64))
+    return _summed(indexes, "literal_counts", hashes)
 
 
 def kept_counts(indexes: Sequence[Index], exact: np.ndarray) -> np.ndarray:
     """How many live indexed sources' code holds each kept name (attribute, method: ``exact``), over all the indexes."""
-    if len(indexes) == 1:
-        return indexes[0].kept_counts(exact)
-    return sum((index.kept_counts(exact) for index in indexes), np.zeros(np.asarray(exact).shape[0], dtype=np.int64))
+    return _summed(indexes, "kept_counts", exact)
 
 
 def declared_counts(indexes: Sequence[Index], exact: np.ndarray) -> np.ndarray:
     """How many live indexed sources' code declares each kept name (``df.declared``), over all the indexes."""
-    if len(indexes) == 1:
-        return indexes[0].declared_counts(exact)
-    return sum((index.declared_counts(exact) for index in indexes), np.zeros(np.asarray(exact).shape[0], dtype=np.int64))
+    return _summed(indexes, "declared_counts", exact)
+
+
+def _summed(indexes: Sequence[Index], method: str, keys: np.ndarray) -> np.ndarray:
+    """``index.<method>(keys)`` (one count per key) added over the indexes a check consults."""
+    if len(indexes) == 1:  # (an int64 array of its own already)
+        return getattr(indexes[0], method)(keys)
+    return sum((getattr(index, method)(keys) for index in indexes), np.zeros(np.asarray(keys).shape[0], dtype=np.int64))
 
 
 def boilerplate_mask(indexes: Sequence[Index], query: Query, max_sources: int, share: float = 0.0,
