@@ -744,16 +744,19 @@ def name_weights(mask: np.ndarray, counts: np.ndarray, weight: int) -> np.ndarra
     return out
 
 
-def literal_weights(out: Tokens, counts: np.ndarray, weight: int) -> np.ndarray:
-    """The output's literals of ``MIN_NAME_CHARS`` characters and more weighted as kept names (uint8): a literal
-    the code of ``n`` indexed sources holds counts ``weight // n`` names (at most 255), 0 when more hold it.
+def literal_weights(mask: np.ndarray, counts: np.ndarray, weight: int) -> np.ndarray:
+    """The output's literals (``mask``: ``literal_mask``) weighted as kept names (uint8): a literal the code of
+    ``n`` indexed sources holds counts ``weight // n`` names (at most 255), 0 when more hold it.
 
     A minifier keeps a string as it was (``PropertyValueSet(e, "alpha", ...)``), only its quotes change.
     Unlike a name, a literal many sources hold counts nothing: ``"function"`` of a ``typeof`` test is in
-    every file. ``counts``: per literal of ``literal_mask(out)``, in order (``Index.literal_counts``).
+    every file. ``counts``: per literal of ``mask``, in order (``Index.literal_counts``).
+
+    >>> literal_weights(np.array([True, False, True, True]), np.array([1, 9, 30]), 18).tolist()
+    [18, 0, 2, 0]
     """
-    out_w = np.zeros(len(out), dtype=np.uint8)
-    at = np.flatnonzero(literal_mask(out))
+    out_w = np.zeros(np.asarray(mask).shape[0], dtype=np.uint8)
+    at = np.flatnonzero(mask)
     n = np.asarray(counts, dtype=np.int64)
     out_w[at] = np.clip(np.where(n > 0, weight // np.maximum(n, 1), 0), 0, 255).astype(np.uint8)
     return out_w
@@ -773,8 +776,9 @@ def literal_mask(out: Tokens) -> np.ndarray:
     return (out.kinds == Kind.LITERAL) & (out.ends - out.starts >= MIN_NAME_CHARS) & (out.hashes != STR)
 
 
-def kept_weights(out: Tokens, counts: np.ndarray, weight: int, declared: np.ndarray | None = None) -> np.ndarray:
-    """The output's kept names (``kept_mask``) weighted by their rarity alone (uint8): one the code of ``n`` indexed
+def kept_weights(mask: np.ndarray, counts: np.ndarray, weight: int, declared: np.ndarray | None = None
+                 ) -> np.ndarray:
+    """The output's kept names (``mask``: ``kept_mask``) weighted by their rarity alone (uint8): one the code of ``n`` indexed
     sources holds counts ``weight // n`` names (at most 255), 0 when more hold it or when no indexed source
     declares it (``declared``, per token as ``counts``: ``Index.declared_counts``; ``logging.getLogger`` is
     called by whoever logs, declared by none of them).
@@ -784,10 +788,10 @@ def kept_weights(out: Tokens, counts: np.ndarray, weight: int, declared: np.ndar
     token each: a one-statement member is then under its floor of exact tokens, while its one rare kept name says
     which source it is. Unlike the identifiers' (``name_weights``), a common one counts nothing (``length``,
     ``push``, ``this`` are in every file), and a rare one counts inside exact runs too (``surviving_names``).
-    ``counts``: per token of ``kept_mask(out)``, in order (``Index.kept_counts``).
+    ``counts``: per token of ``mask``, in order (``Index.kept_counts``).
     """
-    out_w = np.zeros(len(out), dtype=np.uint8)
-    at = np.flatnonzero(kept_mask(out))
+    out_w = np.zeros(np.asarray(mask).shape[0], dtype=np.uint8)
+    at = np.flatnonzero(mask)
     n = np.asarray(counts, dtype=np.int64)
     ok = n > 0 if declared is None else (n > 0) & (np.asarray(declared, dtype=np.int64) > 0)
     out_w[at] = np.clip(np.where(ok, weight // np.maximum(n, 1), 0), 0, 255).astype(np.uint8)

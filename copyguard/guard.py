@@ -541,11 +541,11 @@ def _names(indexes: Sequence[Index], tokens: Tokens, weight: int) -> np.ndarray:
         mask = name_weights(mask, name_counts(indexes, tokens.exact[mask != 0]), weight)
     literals = literal_mask(tokens)
     if literals.any():  # and the literals few sources hold (``literal_weights``)
-        mask = np.maximum(mask, literal_weights(tokens, literal_counts(indexes, tokens.hashes[literals]), weight))
+        mask = np.maximum(mask, literal_weights(literals, literal_counts(indexes, tokens.hashes[literals]), weight))
     kept = kept_mask(tokens)
     if kept.any():  # and the attributes and methods few sources hold (``kept_weights``)
         ex = tokens.exact[kept]
-        mask = np.maximum(mask, kept_weights(tokens, kept_counts(indexes, ex), weight, declared_counts(indexes, ex)))
+        mask = np.maximum(mask, kept_weights(kept, kept_counts(indexes, ex), weight, declared_counts(indexes, ex)))
     return mask
 
 
