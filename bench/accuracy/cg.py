@@ -11,6 +11,7 @@ alignment ``copyguard.match`` uses) without the index or the policy's floors.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import shutil
@@ -41,11 +42,29 @@ LICENSE = {"text": "public-domain"}
 
 VARIANT = ""  # set by sweep.py when it patches normalization (part of the index cache key)
 
+_ROOT = Path(__file__).resolve().parents[2]
+# what an index's bytes depend on: a change to any of these outside a version bump must not reuse a cached index
+_BUILD_SOURCES = ("copyguard/index/*.py", "copyguard/normalize/**/*", "grammars/*", "copyguard/sketch.py",
+                  "copyguard/passages.py", "copyguard/corpus.py", "copyguard/textio.py", "copyguard/params.py",
+                  "copyguard/_build.pxi", "copyguard/_code.pxi", "copyguard/_prose.pxi", "copyguard/*.h")
+
+
+@functools.lru_cache(maxsize=1)
+def build_sources_digest() -> str:
+    """A digest of the sources an index build runs, so an edited tree never reuses another tree's cached index."""
+    h = hashlib.sha1()
+    for pattern in _BUILD_SOURCES:
+        for path in sorted(_ROOT.glob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(str(path.relative_to(_ROOT)).encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
 
 def build(docs: list[Doc], name: str, params: Params | None = None) -> Index:
     """An index at ``bench/.cache/accuracy/idx/<name>-<key>`` holding ``docs`` (reused when the key matches)."""
     params = params or Params()
-    key = [params.to_dict(), VARIANT, versions(), FORMAT_VERSION, HOLDERS, [(d.id, len(d.text)) for d in docs]]
+    key = [params.to_dict(), VARIANT, versions(), FORMAT_VERSION, HOLDERS, build_sources_digest(), [(d.id, len(d.text)) for d in docs]]
     digest = hashlib.sha1(json.dumps(key).encode())
     path = CACHE / "idx" / f"{name}-{digest.hexdigest()[:10]}"
     if Path(f"{path}.complete").exists():
