@@ -64,7 +64,8 @@ def build_sources_digest() -> str:
 def build(docs: list[Doc], name: str, params: Params | None = None) -> Index:
     """An index at ``bench/.cache/accuracy/idx/<name>-<key>`` holding ``docs`` (reused when the key matches)."""
     params = params or Params()
-    key = [params.to_dict(), VARIANT, versions(), FORMAT_VERSION, HOLDERS, build_sources_digest(), [(d.id, len(d.text)) for d in docs]]
+    key = [params.to_dict(), VARIANT, versions(), FORMAT_VERSION, HOLDERS, build_sources_digest(),
+           [(d.id, len(d.text)) for d in docs]]
     digest = hashlib.sha1(json.dumps(key).encode())
     path = CACHE / "idx" / f"{name}-{digest.hexdigest()[:10]}"
     if Path(f"{path}.complete").exists():
