@@ -6,7 +6,14 @@ prose paragraphs (Clough & Stevenson answers and sources), runs
 ``detect_language`` on each and ``code_blocks`` on the prose, and prints
 per-language accuracy, the confusion counts and the time per call.
 
-    python bench/detect.py [--lines 50] [--per-lang 60]
+With ``--declarative SPLIT`` it also reads the declarative raw files of
+bench/accuracy/documented.py's ``raw-file-data`` slice (data tables, import
+lists, barrel files: no function, class or control statement in their first
+100 lines) of that split, protected and negative libraries, with
+``code_blocks`` as a raw answer is read: a file counts as read when blocks in
+its language cover half its characters or more.
+
+    python bench/detect.py [--lines 50] [--per-lang 60] [--declarative tuning]
 """
 
 from __future__ import annotations
@@ -56,6 +63,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=50)
     ap.add_argument("--per-lang", type=int, default=60)
+    ap.add_argument("--declarative", choices=["tuning", "reporting"], default=None,
+                    help="also read that split's declarative raw files (documented.py's raw-file-data)")
     args = ap.parse_args()
     unpack()
     from copyguard.normalize.detect import code_blocks, detect_language
@@ -84,6 +93,29 @@ def main() -> None:
           f"{1000 * t_prose / max(len(paras), 1):.3f} ms per prose paragraph")
     print(f"code_blocks on {len(paras)} prose paragraphs: {blocks} false blocks, "
           f"{1000 * t_blocks / max(len(paras), 1):.3f} ms per paragraph")
+    if args.declarative:
+        declarative(args.declarative)
+
+
+def declarative(split: str) -> None:
+    """Per language, how many of ``split``'s declarative raw files ``code_blocks`` reads in their language."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "accuracy"))
+    import documented as D
+    from copyguard.normalize.detect import code_blocks
+
+    print(f"\ndeclarative raw files ({split} split, documented.py raw-file-data, protected and negative):")
+    print(f"{'language':12s} {'n':>4s} {'read':>6s}  misread as (file)")
+    for lang in ("python", "javascript", "typescript"):
+        docs = [d for lib in D.LIBRARIES if lib.split == split and lib.lang == lang for d in D.sources(lib)]
+        files = D._raw_data(docs, lang, 10**6, 1)
+        wrong = []
+        for fid, raw in files:
+            blocks = code_blocks(raw)
+            mine = sum(e - s for s, e, got in blocks if got == lang)
+            if 2 * mine < len(raw):
+                wrong.append(f"{'/'.join(sorted({b[2] for b in blocks})) or 'None'} ({fid})")
+        if files:
+            print(f"{lang:12s} {len(files):4d} {1 - len(wrong) / len(files):6.1%}  {'; '.join(wrong)}")
 
 
 def report(confusion: dict[str, Counter]) -> None:

@@ -19,7 +19,11 @@ are docs), short functions of 3-12 lines of code (copied with their docs),
 renamed (locals and parameters, docs kept), tool-renamed (python-minifier +
 black, terser + prettier, TypeScript compiled by its own transpiler then
 terser + prettier; docs kept, and ``-nodocs`` with docs dropped by the tool),
-and raw files (a file's first 100 lines checked with no fence and no language).
+and raw files (a file's first 100 lines checked with no fence and no language). ``raw-file-data`` is the
+raw files of declarative files alone: those whose first 100 lines hold no function, class or control
+statement (``declarative``: data tables, constants, import lists, barrel files of ``export ... from``
+lines), every such file of the split, checked the same way. Their language shows in no ``def`` or
+``function`` marker, so they are the raw files language detection finds hardest.
 
 The libraries are split into a TUNING group (defaults were chosen on it) and a
 REPORTING group (figures for the README come from it only); each group has
@@ -121,9 +125,10 @@ EXT = {"javascript": ".js", "typescript": ".ts", "java": ".java"}
 FENCE = {"python": "python", "javascript": "javascript", "typescript": "typescript", "java": "java"}
 SLICES = ["verbatim", "untagged", "unfenced", "truncated-5", "truncated-10", "truncated-20", "docstring-only",
           "comment-heavy", "short-3-4", "short-5-6", "short-7-9", "short-10-12", "renamed", "tool-renamed",
-          "tool-renamed-nodocs", "raw-file"]
+          "tool-renamed-nodocs", "raw-file", "raw-file-data"]
 GOALS = {"verbatim": 0.99, "untagged": 0.99, "unfenced": 0.99, "truncated-5": 0.99, "truncated-10": 0.99,
-         "truncated-20": 0.99, "renamed": 0.99, "tool-renamed": 0.95, "tool-renamed-nodocs": 0.95, "raw-file": 0.99}
+         "truncated-20": 0.99, "renamed": 0.99, "tool-renamed": 0.95, "tool-renamed-nodocs": 0.95, "raw-file": 0.99,
+         "raw-file-data": 0.99}
 
 
 def sources(lib: Library) -> list[Doc]:
@@ -323,6 +328,86 @@ def _slices(rng: random.Random, funcs: list[Func], files: list[Doc], lang: str, 
     return out
 
 
+# A line of code that defines or decides something (after comments and docstrings are blanked): a declarative
+# file has none in the first 100 lines. Measured on the text, without copyguard.
+_ACTIVE = {
+    "python": re.compile(r"^\s*(?:async\s+def|def|class|if|elif|else|for|while|with|try|except|finally|return|raise|"
+                         r"yield|assert|lambda)\b|\blambda\b"),
+    "javascript": re.compile(r"\bfunction\b|=>|^\s*(?:class|if|else|for|while|do|switch|return|try|throw)\b"
+                             r"|^\s*(?:async\s+|static\s+|get\s+|set\s+)*[\w$#]+\s*\([^)]*\)\s*(?::[^{]*)?\{"),
+}
+_ACTIVE["typescript"] = _ACTIVE["javascript"]
+
+
+def _code_lines_of(text: str, lang: str) -> list[str]:
+    """The non-blank lines of ``text`` outside comments and (Python) docstring blocks, by a line scan."""
+    out, closing = [], None
+    for line in text.splitlines():
+        s = line.strip()
+        if closing is not None:
+            if closing in s:
+                closing = None
+            continue
+        if not s or s.startswith("//" if lang != "python" else "#"):
+            continue
+        if lang == "python":
+            quote = next((q for q in ('"""', "'''") if s.lstrip("rRbBuU").startswith(q)), None)
+            if quote is not None:
+                if s.count(quote) % 2:
+                    closing = quote
+                continue
+        elif s.startswith("/*"):
+            if "*/" not in s:
+                closing = "*/"
+            continue
+        out.append(s)
+    return out
+
+
+def declarative(text: str, lang: str) -> bool:
+    r"""Whether ``text`` holds 5+ lines of code and none that defines a function or class or is a control statement.
+
+    >>> declarative("A = {\n    'a': 1,\n    'b': 2,\n    'c': 3,\n}\n", "python")
+    True
+    >>> declarative("import os\nA = 1\nB = 2\nC = 3\ndef f():\n    return A\n", "python")
+    False
+    >>> declarative("export * from './a.js';\nexport * from './b.js';\nexport * from './c.js';\n"
+    ...             "export * from './d.js';\nexport { E } from './e.js';\n", "javascript")
+    True
+    """
+    if lang not in _ACTIVE:
+        return False
+    code = _code_lines_of(text, lang)
+    return len(code) >= 5 and not any(_ACTIVE[lang].search(line) for line in code)
+
+
+def _raw_data(docs: list[Doc], lang: str, n: int, seed: int) -> list[tuple[str, str]]:
+    """``(file id, first 100 lines)`` of up to ``n`` declarative files of ``docs`` (20+ lines), sampled by a
+    random generator of their own (the other slices' draws stay as they were)."""
+    files = []
+    for d in docs:
+        if len(d.text.splitlines()) >= 20:
+            raw = Q.truncate(d.text, 100) + "\n"
+            if declarative(raw, lang):
+                files.append((d.id, raw))
+    return _sample(random.Random(f"raw-file-data-{seed}-{lang}"), sorted(files), n)
+
+
+def _data_items(split: str, libs: list[Library], protected: list[Doc], n: int, seed: int) -> list[Item]:
+    """The ``raw-file-data`` slice and its negatives: made on every load (file scans only, not cached with the
+    other items, whose cache and draws it leaves alone)."""
+    out = []
+    for lang in sorted({lib.lang for lib in libs}):
+        for fid, raw in _raw_data([d for d in protected if d.lang == lang], lang, n, seed):
+            out.append(Item(f"{split}/{lang}/raw-file-data/{fid}", split, lang, "raw-file-data", raw, fid,
+                            original=raw))
+        negs = [d for lib in libs if lib.role == "negative" and lib.lang == lang for d in sources(lib)]
+        for fid, raw in _raw_data(negs, lang, n, seed):
+            out.append(Item(f"{split}/{lang}/negative-raw-file-data/{fid}", split, lang, "negative-raw-file-data",
+                            raw, None))
+    return out
+
+
 TOOLS = {"python": "python-minifier + black", "javascript": "terser + prettier",
          "typescript": "TypeScript transpileModule + terser + prettier"}
 
@@ -372,9 +457,10 @@ def make(split: str, n: int, seed: int = 1, tools: bool = True) -> tuple[list[Do
     libs = [lib for lib in LIBRARIES if lib.split == split]
     protected = [d for lib in libs if lib.role == "protected" for d in sources(lib)]
     cache = CACHE / f"documented-{split}-n{n}-s{seed}-t{int(tools)}-{_digest()}.json"
+    data = _data_items(split, libs, protected, n, seed)
     if cache.exists():
         payload = json.loads(cache.read_text())
-        return protected, *_audit(protected, [Item(**i) for i in payload["items"]], payload["facts"])
+        return protected, *_audit(protected, [Item(**i) for i in payload["items"]] + data, payload["facts"])
     rng = random.Random(seed)
     prose = negative_corpus()[2]
     filler = [p for c in prose[::2] for p in Q.paragraphs(c, 20, 60)]
@@ -400,7 +486,7 @@ def make(split: str, n: int, seed: int = 1, tools: bool = True) -> tuple[list[Do
                                   text, None))
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps({"items": [asdict(i) for i in items], "facts": facts}))
-    return protected, *_audit(protected, items, facts)
+    return protected, *_audit(protected, items + data, facts)
 
 
 def _audit(protected: list[Doc], items: list[Item], facts: dict) -> tuple[list[Item], dict]:
@@ -559,8 +645,8 @@ def table(results: dict[str, dict], peer_scores: dict[str, dict] | None = None) 
 
 GLANCE = ["verbatim", "untagged", "unfenced", "truncated-5", "truncated-10", "truncated-20", "docstring-only",
           "comment-heavy", "short-3-4", "short-5-6", "short-7-9", "short-10-12", "renamed", "tool-renamed",
-          "tool-renamed-nodocs", "raw-file", "negative-verbatim", "negative-renamed", "negative-docstring-only",
-          "negative-raw-file"]
+          "tool-renamed-nodocs", "raw-file", "raw-file-data", "negative-verbatim", "negative-renamed",
+          "negative-docstring-only", "negative-raw-file", "negative-raw-file-data"]
 
 
 def glance(results: dict[str, dict], peer_scores: dict[str, dict], split: str = "reporting") -> str:
