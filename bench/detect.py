@@ -101,6 +101,7 @@ def declarative(split: str) -> None:
     """Per language, how many of ``split``'s declarative raw files ``code_blocks`` reads in their language."""
     sys.path.insert(0, str(Path(__file__).resolve().parent / "accuracy"))
     import documented as D
+
     from copyguard.normalize.detect import code_blocks
 
     print(f"\ndeclarative raw files ({split} split, documented.py raw-file-data, protected and negative):")

@@ -33,7 +33,7 @@ _SYMBOLS = re.compile(r"[{}()\[\];=<>$#*&|:+\-/\\]")
 # exactly a match at 0; a name before an operator is tried at the name's start only (``(?<!\w)``: a match
 # inside a name is one from its start), which spares the regex engine a quadratic retry inside every word.
 _CODE_LINE_START = re.compile(
-    r"""\s*(?:[}\])]|\#include|\#!|@\w+|import\s+[\w.{*]|from\s+[\w.]+\s+import
+    r"""\s*(?:[}\])]|\#include|\#!|@\w+|import\s+[\w.{*]|export\s+(?:type\s+)?[{*]|from\s+[\w.]+\s+import
     |(?:async\s+)?def\s+\w+\s*\(|class\s+\w+|(?:export\s+)?(?:async\s+)?function\b|fn\s+\w+
     |func\s|package\s+\w+|using\s+[\w.]+;|(?:public|private|protected|static)\s+\w+
     |(?:const|let|var)\s+\w+\s*=|return\b|(?:if|for|while|elif|else|switch|try|except|catch)\b.*[:{(]
@@ -59,7 +59,7 @@ def looks_like_code(line: str) -> bool:
 # this, or ends with ``;``, ``{`` or ``}`` (``_HINT_END``, searched in the whole text at once: see ``hints_at_code``).
 _HINT = re.compile(
     r"""[ \t]*(?:[}\])]|\#include|\#!/|def\s+\w+\s*\(|class\s+\w+.*[:{][ \t]*$
-    |import\s+[\w.]+|from\s+[\w.]+\s+import|function\s+\w*\s*\(|fn\s+\w+|func\s+\w+
+    |import\s+[\w.]+|export\s+(?:type\s+)?[{*]|from\s+[\w.]+\s+import|function\s+\w*\s*\(|fn\s+\w+|func\s+\w+
     |package\s+\w+|(?:public|private|static)\s+\w+|(?:const|let|var)\s+\w+\s*=|return\b|\$\s+\w
     |\w+(?:\.\w+)*\s*(?:=|\+=|:=)\s*[\w\[{("'-]|\w+(?:\.\w+)*\(.*\)[ \t]*$)""",
     re.VERBOSE,
@@ -248,6 +248,46 @@ def _error_ratio(text: str, lang: str) -> float:
 
 
 def _errors(text: str, lang: str) -> float:
+    """Share of ``text``'s bytes in ERROR nodes when parsed as ``lang``; in a language of ``_CLOSED_WHEN_CUT``, the
+    lesser of that and the share with the brackets it leaves open closed (``_closers``: a file cut inside a table or
+    a call is no error of its own)."""
+    bare = _errors_of(text, lang)
+    if bare == 0.0 or lang not in _CLOSED_WHEN_CUT:
+        return bare
+    closers = _closers(text)
+    return min(bare, _errors_of(text + "\n" + closers, lang)) if closers else bare
+
+
+# The grammars whose parse with errors is tried again with the text's open brackets closed. Python's reads a statement
+# cut inside brackets whole as an ERROR (a table of a raw file cut at 100 lines: 93% of the bytes). The brace
+# languages' mostly recover with a MISSING node; tried on all of them, bench/detect.py's JavaScript chunks went
+# 90.0% -> 86.7% (read as TypeScript, whose score holds JavaScript's markers, once both parse cleanly).
+_CLOSED_WHEN_CUT = frozenset({"python"})
+# What brackets are not counted in: block strings, block comments, one-line strings, line comments.
+_NOT_CODE = re.compile(r"""\"\"\"[\s\S]*?(?:\"\"\"|\Z)|'''[\s\S]*?(?:'''|\Z)|/\*[\s\S]*?(?:\*/|\Z)"""
+                       r"""|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\\n]|\\.)*`|//.*|(?:^|(?<=\s))\#.*""",
+                       re.MULTILINE)
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+_CLOSE = {"(": ")", "[": "]", "{": "}"}
+
+
+def _closers(text: str) -> str:
+    """The brackets that close, innermost first, those ``text`` leaves open; "" when none or when they do not nest.
+
+    >>> _closers("X = {\\n    'a': (1, 2),\\n    'b': [3,\\n"), _closers("f(a]"), _closers("s = '('\\n")
+    (']}', '', '')
+    """
+    stack: list[str] = []
+    for c in _NOT_CODE.sub("", text):
+        if c in _CLOSE:
+            stack.append(c)
+        elif c in _PAIRS:
+            if not stack or stack.pop() != _PAIRS[c]:
+                return ""
+    return "".join(_CLOSE[c] for c in reversed(stack))
+
+
+def _errors_of(text: str, lang: str) -> float:
     g = grammars.get(lang)
     text = g.tag_before(text) + text  # as normalization parses it: else any text is one piece of PHP's HTML
     data = grammars.source_bytes(g, text)

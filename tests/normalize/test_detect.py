@@ -371,7 +371,7 @@ def test_readme_prose_between_indented_examples_stays_prose():
 
 # The one regex ``looks_like_code`` replaced (searched over a line), kept here as its reference.
 _CODE_LINE_REFERENCE = re.compile(
-    r"""[;{}]\s*$|^\s*[}\])]|^\s*(?:\#include|\#!|@\w+|import\s+[\w.{*]|from\s+[\w.]+\s+import
+    r"""[;{}]\s*$|^\s*[}\])]|^\s*(?:\#include|\#!|@\w+|import\s+[\w.{*]|export\s+(?:type\s+)?[{*]|from\s+[\w.]+\s+import
     |(?:async\s+)?def\s+\w+\s*\(|class\s+\w+|(?:export\s+)?(?:async\s+)?function\b|fn\s+\w+
     |func\s|package\s+\w+|using\s+[\w.]+;|(?:public|private|protected|static)\s+\w+
     |(?:const|let|var)\s+\w+\s*=|return\b|(?:if|for|while|elif|else|switch|try|except|catch)\b.*[:{(]
@@ -396,7 +396,7 @@ def _real_lines() -> list[str]:
 
 def test_looks_like_code_equals_the_one_regex_it_replaced():
     lines = _real_lines()
-    tricky = ["x=1", "  a.b.c(d)  ;\n", "foo_bar == baz\r\n", "éléphant => x", "end\n", "   }\n", "(a)", "__ = _",
+    tricky = ["x=1", "export * from './a'\n", "export type { A } from 'b'", "export {\n", "exports {", "  a.b.c(d)  ;\n", "foo_bar == baz\r\n", "éléphant => x", "end\n", "   }\n", "(a)", "__ = _",
               "ab\u2028", "x\x0b", "\tcd := 4\x1c", "word word word word.\n", "if (x) {", "def f(:\n", ""]
     rng = random.Random(7)
     alphabet = "ab_9 \t=+-:!<>(){}[];.$#@\n\r\u00e9\u2028"
@@ -411,7 +411,7 @@ def test_looks_like_code_equals_the_one_regex_it_replaced():
 # ``detect._HINT`` as one regex, before its first alternative became string methods (``detect._hint``).
 _HINT_REFERENCE = re.compile(
     r"""(?:.*[;{}][ \t]*$|[ \t]*(?:[}\])]|\#include|\#!/|def\s+\w+\s*\(|class\s+\w+.*[:{][ \t]*$
-    |import\s+[\w.]+|from\s+[\w.]+\s+import|function\s+\w*\s*\(|fn\s+\w+|func\s+\w+
+    |import\s+[\w.]+|export\s+(?:type\s+)?[{*]|from\s+[\w.]+\s+import|function\s+\w*\s*\(|fn\s+\w+|func\s+\w+
     |package\s+\w+|(?:public|private|static)\s+\w+|(?:const|let|var)\s+\w+\s*=|return\b|\$\s+\w
     |\w+(?:\.\w+)*\s*(?:=|\+=|:=)\s*[\w\[{("'-]|\w+(?:\.\w+)*\(.*\)[ \t]*$))""",
     re.VERBOSE,
@@ -424,7 +424,7 @@ def test_hints_equal_the_one_regex_they_replaced():
 
     lines = _real_lines()
     texts = ["".join(lines[i : i + 7]) for i in range(0, len(lines), 7)]
-    texts += ["x;", "x; \t\n", "x;\r\n", "x;\r", "x;\n\n", "a\nb;", "a;\nb", "{", "}\n", " \t\n", "\n", "", ";\x0b",
+    texts += ["export * from './a'\n", "export { a,\n", "x;", "x; \t\n", "x;\r\n", "x;\r", "x;\n\n", "a\nb;", "a;\nb", "{", "}\n", " \t\n", "\n", "", ";\x0b",
               "x;\u2028y", "return;\n", "   ] end", "words, and more words.\n", "x = {\n  \n", "a;\x85", "a;\x0cb"]
     rng = random.Random(11)
     alphabet = "ab_9 \t=+:({[]});.$#\n\r\x0b\x1c\x85\u2028"
@@ -504,3 +504,33 @@ def test_an_untagged_fence_holding_a_bare_method_is_the_language_of_its_head():
     assert guess_fenced(method) == "javascript"
     ctor = "/**\n * Creates a new Exchanger.\n */\npublic Exchanger() {\n    participant = new Participant();\n}"
     assert guess_fenced(ctor) == "java"
+
+
+def test_a_data_table_cut_inside_its_brackets_is_python():
+    # rich's _emoji_codes.py / _versions.py and seaborn's crayons.py as raw files (the first 100 lines: the table is cut
+    # open); tuning analogs: pint's babel_names.py (was Bash), networkx's centrality/__init__.py (was no code)
+    table = "EMOJI = {\n" + "".join(f'    "name_{i}": "\U0001f947",\n' for i in range(60))
+    assert code_blocks(table) == [(0, len(table.rstrip()), "python")]
+    versions = "VERSIONS = (\n" + "".join(f'    "{i}.0.0",\n' for i in range(4, 40))
+    assert code_blocks(versions) == [(0, len(versions.rstrip()), "python")]
+    crayons = "crayons = {'Almond': '#EFDECD',\n" + "".join(f"           'Name {i}': '#{i:06X}',\n" for i in range(50))
+    assert code_blocks(crayons) == [(0, len(crayons.rstrip()), "python")]
+    styles = ("from typing import Dict\n\nfrom .style import Style\n\nDEFAULT_STYLES: Dict[str, Style] = {\n"
+              + "".join(f'    "s{i}": Style(bold=True, color="red"),\n' for i in range(40)))
+    assert code_blocks(styles) == [(0, len(styles.rstrip()), "python")]
+    stars = "".join(f"from .mod{i} import *\n" for i in range(20))
+    assert code_blocks(stars) == [(0, len(stars.rstrip()), "python")]
+
+
+def test_a_barrel_file_is_javascript():
+    # three.js's Geometries.js (reporting); tuning analogs: mobx's internal.ts, query-core's index.ts (no semicolons)
+    for end in (";", ""):
+        barrel = "".join(f"export * from './geometries/G{i}Geometry.js'{end}\n" for i in range(20))
+        barrel += "export { Shape, Path as P } from './Shape.js'" + end + "\n"
+        assert code_blocks(barrel) == [(0, len(barrel.rstrip()), "javascript")]
+
+
+def test_closing_a_cut_table_does_not_read_prose_as_code():
+    prose = ("The table (which lists every emoji, its name and its code point [as of Unicode 15] is long.\n"
+             "Values = (the first, the second and the third) are listed in order {as below}.\n")
+    assert detect_language(prose) is None and code_blocks(prose) == []
