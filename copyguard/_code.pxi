@@ -177,7 +177,8 @@ cdef extern from "_ts_walk.h" nogil:
         CgSpans imports
         CgSpans units
         CgSpans soft
-    int cg_walk_delete(TSTree* tree, const uint8_t* flags, uint32_t n_flags, const uint32_t* fields,
+        CgSpans shorthand
+    int cg_walk_delete(TSTree* tree, const uint16_t* flags, uint32_t n_flags, const uint32_t* fields,
                        Py_ssize_t n_fields, const uint8_t* text, const uint8_t* word_starts, CgWalk* w)
     void cg_free_walk(CgWalk* w)
 
@@ -268,7 +269,7 @@ cdef class CodeTables:
     """One grammar's tables for ``normalize_code``, converted once (see ``code._Compiled``)."""
 
     cdef object keep  # the arrays the pointers below read
-    cdef const uint8_t* flags
+    cdef const uint16_t* flags
     cdef Py_ssize_t n_flags
     cdef const uint32_t* fields
     cdef Py_ssize_t n_fields
@@ -284,7 +285,7 @@ cdef class CodeTables:
 
     def __cinit__(self, flags, fields, words, word_bits, member_ops, ascii_class, replacement, kind_of,
                   int long_string_words):
-        cdef const uint8_t[::1] f = flags
+        cdef const uint16_t[::1] f = flags
         cdef const uint32_t[::1] fl = fields
         cdef const uint64_t[::1] w = words
         cdef const uint8_t[::1] wb = word_bits
@@ -534,7 +535,8 @@ cdef void _literals(CodeTables t, const chars_t* cps, Toks* toks) noexcept nogil
 
 
 cdef int _tokens(CodeTables t, const chars_t* cps, Py_ssize_t n, Walk* w, Toks* toks) noexcept nogil:
-    """Lex, classify, hash literals by their contents, then drop the tokens of import statements (in place)."""
+    """Lex, classify, hash literals by their contents, then drop the tokens of import statements (in place), and
+    write each shorthand property as its key, a colon and its value (``_shorthand``)."""
     cdef Py_ssize_t i, keep = 0, at = 0
     if _lex(cps, n, &w.opaque, t.ascii_class, toks):
         return -1
@@ -546,6 +548,62 @@ cdef int _tokens(CodeTables t, const chars_t* cps, Py_ssize_t n, Walk* w, Toks* 
                 toks.p[keep] = toks.p[i]
                 keep += 1
         toks.n = keep
+    if w.shorthand.n:
+        return _shorthand(toks, &w.shorthand)
+    return 0
+
+
+cdef uint8_t COLON = 0x3A
+
+
+cdef int _shorthand(Toks* toks, const Spans* spans) noexcept nogil:
+    """``code._shorthand``: a name token spanning a shorthand property (``{ x }``) becomes three on its span: ``x`` kept
+    (a property key), ``:``, and the name as it was (``{ x: x }``, which a minifier writes ``{ x: a }``)."""
+    cdef Py_ssize_t i, j = 0, hits = 0, m = toks.n, k
+    cdef Tok* tok = toks.p
+    cdef Tok* grown
+    cdef Tok cur
+    cdef uint8_t* mark = <uint8_t*> malloc(m if m else 1)
+    if mark == NULL:
+        return -1
+    for i in range(m):  # both sorted by start: one merge
+        mark[i] = 0
+        if tok[i].cat != C_NAME and tok[i].cat != C_KEPT:
+            continue
+        while j < spans.n and spans.p[j].s < tok[i].s:
+            j += 1
+        k = j
+        while k < spans.n and spans.p[k].s == tok[i].s:
+            if spans.p[k].e == tok[i].e:
+                mark[i] = 1
+                hits += 1
+                break
+            k += 1
+    if hits:
+        if m + 2 * hits > toks.cap:
+            grown = <Tok*> realloc(toks.p, (m + 2 * hits) * sizeof(Tok))
+            if grown == NULL:
+                free(mark)
+                return -1
+            toks.p, toks.cap = grown, m + 2 * hits
+            tok = toks.p
+        k = m + 2 * hits
+        i = m
+        while i > 0:  # from the end: each token moves right by the expansions before it
+            i -= 1
+            if mark[i]:
+                k -= 3
+                cur = tok[i]
+                tok[k + 2] = cur
+                tok[k + 1] = cur
+                tok[k + 1].h, tok[k + 1].lit, tok[k + 1].cat = _span_hash(&COLON, 0, 1), 0, C_PUNCT
+                tok[k] = cur
+                tok[k].cat = C_KEPT
+            else:
+                k -= 1
+                tok[k] = tok[i]
+        toks.n = m + 2 * hits
+    free(mark)
     return 0
 
 
@@ -739,6 +797,7 @@ def normalize_code(CodeParser parser, CodeTables tables, PassTables passes, byte
                     _to_chars(&w.imports, b2c)
                     _to_chars(&w.units, b2c)
                     _to_chars(&w.soft, b2c)
+                    _to_chars(&w.shorthand, b2c)
             if err == 0:
                 _sort(&w.opaque)
                 _outermost(&w.opaque)
@@ -748,6 +807,7 @@ def normalize_code(CodeParser parser, CodeTables tables, PassTables passes, byte
                 _reach(&w.imports)
                 _sort(&w.units)
                 _sort(&w.soft)
+                _sort(&w.shorthand)
                 if ascii_only:
                     err = _tokens(tables, <const uint8_t*> raw, n, &w, &toks)
                 else:

@@ -21,11 +21,11 @@
 
 typedef struct { int64_t s, e; int32_t code; } CgSpan;
 typedef struct { CgSpan *p; Py_ssize_t n, cap; } CgSpans;
-typedef struct { CgSpans opaque, kept, imports, units, soft; } CgWalk;
+typedef struct { CgSpans opaque, kept, imports, units, soft, shorthand; } CgWalk;
 
 enum {
   CG_STR = 1, CG_NUM = 2, CG_COMMENT = 4, CG_KEPT = 8, CG_UNIT = 16, CG_IMPORT = 32, CG_KEPT_PARENT = 64,
-  CG_ANON = 128,
+  CG_ANON = 128, CG_SHORTHAND = 256,
 };
 
 static int cg_push(CgSpans *v, int64_t s, int64_t e, int32_t code) {
@@ -49,6 +49,7 @@ static void cg_free_walk(CgWalk *w) {
   free(w->imports.p);
   free(w->units.p);
   free(w->soft.p);
+  free(w->shorthand.p);
 }
 
 typedef struct {
@@ -100,9 +101,9 @@ static inline void cg_prefetch(Subtree c) {
 enum { CG_AHEAD = 4 };  /* siblings fetched ahead */
 
 /* Visit one visible node: record it by class; returns whether to walk its children. */
-static inline int cg_visit(CgWalk *w, const uint8_t *flags, uint32_t n_flags, const uint8_t *text,
+static inline int cg_visit(CgWalk *w, const uint16_t *flags, uint32_t n_flags, const uint8_t *text,
                            const uint8_t *word_start, TSSymbol sym, int64_t s, int64_t e, int *err) {
-  uint8_t f = sym < n_flags ? flags[sym] : 0;
+  uint16_t f = sym < n_flags ? flags[sym] : 0;
   int descend = 1;
   if (!f) return 1;
   if (f & CG_STR) *err |= cg_push(&w->opaque, s, e, 1);
@@ -112,6 +113,7 @@ static inline int cg_visit(CgWalk *w, const uint8_t *flags, uint32_t n_flags, co
   if (f & CG_KEPT) *err |= cg_push(&w->kept, s, e, 4);
   if (f & CG_UNIT) *err |= cg_push(&w->units, s, e, 5);
   if (f & CG_IMPORT) *err |= cg_push(&w->imports, s, e, 6);
+  if (f & CG_SHORTHAND) *err |= cg_push(&w->shorthand, s, e, 7);
   if ((f & CG_ANON) && e > s && (text[s] >= 128 || word_start[text[s]])) *err |= cg_push(&w->soft, s, e, 0);
   return descend;
 }
@@ -123,7 +125,7 @@ static inline int cg_visit(CgWalk *w, const uint8_t *flags, uint32_t n_flags, co
  * walked, not freed); the children the walk does not enter go through ts_subtree_release itself. The tree
  * is gone when this returns, also on error (-1: out of memory; ``w`` is then incomplete).
  * Frees through ts_free: with copyguard's allocator (pymalloc) the caller holds the GIL. */
-static int cg_walk_delete(TSTree *tree, const uint8_t *flags, uint32_t n_flags, const uint32_t *fields,
+static int cg_walk_delete(TSTree *tree, const uint16_t *flags, uint32_t n_flags, const uint32_t *fields,
                           Py_ssize_t n_fields, const uint8_t *text, const uint8_t *word_start, CgWalk *w) {
   const TSLanguage *lang = tree->language;
   Subtree root = tree->root;

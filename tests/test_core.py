@@ -287,6 +287,7 @@ PASS_TEXTS = [
     "let a = f(x)\nconst b = {\n  k: a\n}\nreturn g(a)[0]\nconst c = a +\n  b\n  .map(f)\n  ? x\n  : y;\n",
     "const v = a ? b : c?.d ?? e!\nif (x) { y() };\nfoo(bar!)\nbaz[0]!\n(q as any).r satisfies S\n",
     "def f(a, b,):\n    return [a, b,]\n", "x = (1,)\ny = {'k': 1,}\n", "x = y\n`t${a}`\nz = \"s\"\n",
+    "const { a, b = 1, ...r } = o\nreturn { a, b, c: a }\nf({ \u00e9, Object })\n({ x } = y);\n",  # shorthand properties
 ]
 
 

@@ -34,8 +34,8 @@ from .tokens import ID, NUM, STR, Kind, TokenStream, codepoints, hash_string, mi
 # Capture codes. Opaque captures (1-3) are lexed as one literal token, or dropped (comments);
 # the others are spans that mark the tokens inside them.
 _OPAQUE = {"str": 1, "num": 2, "comment": 3}
-_CODES = {**_OPAQUE, "kept": 4, "unit": 5, "import": 6}
-_N_CODES = 7
+_CODES = {**_OPAQUE, "kept": 4, "unit": 5, "import": 6, "shorthand": 7}
+_N_CODES = 8
 _WORD_RE = re.compile(r"[A-Za-z_]\w*\Z")
 
 # Character classes: 0 space, 1 word, 2 punctuation. Code points >= 128 are word characters.
@@ -83,7 +83,7 @@ class _Compiled:
     member_ops: tuple[tuple[int, ...], ...]  # code points of each member-access operator
     kept_fields: dict[str, tuple[str, ...]]  # parent node type -> fields holding kept names
     # for the compiled twin (``_core.normalize_code``): what the query captures, as tables by symbol
-    symbol_flags: np.ndarray  # uint8 per node symbol: the _FLAG bits of the captures it belongs to
+    symbol_flags: np.ndarray  # uint16 per node symbol: the _FLAG bits of the captures it belongs to
     field_keys: np.ndarray  # uint32 parent_symbol << 16 | field_id of every kept field
     member_op_table: np.ndarray  # uint32 (operators, longest), code points, 0-padded
     optional: np.ndarray  # uint64 hashes of ``Grammar.optional``, ``type_operators`` and ``type_marks`` (_drop_optional)
@@ -145,15 +145,17 @@ def _hashes(words: tuple[str, ...]) -> np.ndarray:
 
 
 # Bits of ``_Compiled.symbol_flags``, one per capture of the query (soft: an anonymous soft keyword).
-_FLAG = {"str": 1, "num": 2, "comment": 4, "kept": 8, "unit": 16, "import": 32, "kept_parent": 64, "anonymous": 128}
+_FLAG = {"str": 1, "num": 2, "comment": 4, "kept": 8, "unit": 16, "import": 32, "kept_parent": 64, "anonymous": 128,
+         "shorthand": 256}
 
 
 def _symbol_flags(g: Grammar, lang) -> np.ndarray:
     """Per node symbol, the captures of ``_query_source`` it falls in (symbols as the query resolves names),
     and whether it is anonymous (``_parsed_as_keyword`` asks for an anonymous node spanning a word)."""
-    flags = np.zeros(lang.node_kind_count, dtype=np.uint8)
+    flags = np.zeros(lang.node_kind_count, dtype=np.uint16)
     groups = [(g.strings, "str"), (g.numbers, "num"), (g.comments, "comment"), (g.kept, "kept"), (g.units, "unit"),
-              (g.imports + g.erased, "import"), (sorted({e.split(".")[0] for e in g.kept_fields}), "kept_parent")]
+              (g.imports + g.erased, "import"), (sorted({e.split(".")[0] for e in g.kept_fields}), "kept_parent"),
+              (g.shorthand, "shorthand")]
     for types, name in groups:
         for t in types:
             flags[lang.id_for_node_kind(t, True)] |= _FLAG[name]
@@ -197,7 +199,7 @@ def _query_source(g: Grammar) -> str:
     return "".join([
         alt(g.strings, "str"), alt(g.numbers, "num"), alt(g.comments, "comment"),
         alt(g.kept, "kept"), alt(g.units, "unit"), alt(g.imports + g.erased, "import"),
-        alt(parents, "kept_parent"),
+        alt(parents, "kept_parent"), alt(g.shorthand, "shorthand"),
     ])
 
 
@@ -744,8 +746,41 @@ def _normalize_tree(text: str, grammar: Grammar, compiled: _Compiled) -> tuple[T
         keep = ~_inside(starts, *spans.imports)
         if not keep.all():
             starts, ends, hashes, exact, kinds = starts[keep], ends[keep], hashes[keep], exact[keep], kinds[keep]
+    if spans.shorthand[0].shape[0]:
+        starts, ends, hashes, exact, kinds = _shorthand(starts, ends, hashes, exact, kinds, *spans.shorthand)
     units = _units(starts, *spans.units)
     return TokenStream(text, grammar.name, hashes, exact, starts, ends, kinds, units), opaque, root is not None
+
+
+_COLON = np.uint64(hash_string(":"))
+
+
+def _shorthand(starts, ends, hashes, exact, kinds, s_starts, s_ends) -> tuple:
+    """The token arrays with each name spanning a shorthand property (``{ x }``, ``const { x } = o``) made three
+    tokens on its span: the name kept (a property key), ``:``, and the name as it was: ``{ x: x }``, which a
+    minifier writes ``{ x: a }`` (compiled: ``_core``'s ``_shorthand``).
+
+    >>> ts = normalize_code("f({ data, n: 1 })", "js")
+    >>> [(ts.token_text(i), Kind(ts.kinds[i]).name) for i in range(3, 7)]
+    [('data', 'KEPT'), ('data', 'OTHER'), ('data', 'IDENT'), (',', 'OTHER')]
+    >>> bool((ts.hashes == normalize_code("f({ data: a, n: 1 })", "js").hashes).all())
+    True
+    """
+    named = (kinds == Kind.IDENT) | (kinds == Kind.KEPT)
+    at = np.searchsorted(s_starts, starts)
+    at = np.minimum(at, s_starts.shape[0] - 1)
+    hit = named & (s_starts.take(at) == starts) & (s_ends.take(at) == ends)
+    if not hit.any():
+        return starts, ends, hashes, exact, kinds
+    rep = np.where(hit, 3, 1)
+    first = np.cumsum(rep) - rep  # where each old token's first copy goes
+    out = [np.repeat(a, rep) for a in (starts, ends, hashes, exact, kinds)]
+    keys, colons = first[hit], first[hit] + 1
+    out[2][keys] = exact[hit]  # the key hashes as written (a kept name)
+    out[4][keys] = Kind.KEPT
+    out[2][colons] = out[3][colons] = _COLON
+    out[4][colons] = Kind.OTHER
+    return tuple(out)
 
 
 # Forms that formatters and compilers change while the meaning stays: a comma before a closing bracket
@@ -987,6 +1022,7 @@ class _Spans:
     kept: tuple[np.ndarray, np.ndarray]
     imports: tuple[np.ndarray, np.ndarray]
     units: tuple[np.ndarray, np.ndarray]
+    shorthand: tuple[np.ndarray, np.ndarray]  # (starts, ends) of shorthand properties, sorted by start
 
     @classmethod
     def of(cls, c: _Compiled, root, to_char: np.ndarray | None) -> _Spans:
@@ -1006,7 +1042,7 @@ class _Spans:
             code = _CODES[name]
             groups[code if code > 3 else 0].append(np.column_stack([ranges, np.full(ranges.shape[0], code)]))
         rows = [_sorted_rows(g) for g in groups]
-        return cls(_outermost(rows[0]), _reach(rows[4]), _reach(rows[6]), _starts_ends(rows[5]))
+        return cls(_outermost(rows[0]), _reach(rows[4]), _reach(rows[6]), _starts_ends(rows[5]), _starts_ends(rows[7]))
 
 
 def _sorted_rows(parts: list[np.ndarray]) -> np.ndarray:

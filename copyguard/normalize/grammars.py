@@ -29,7 +29,7 @@ from ..errors import GrammarError, UnknownLanguageError
 
 _NODE_KEYS = (
     "identifiers", "kept", "kept_fields", "strings", "numbers",
-    "comments", "units", "imports", "erased",
+    "comments", "units", "imports", "erased", "shorthand",
 )
 _NAME_KEYS = ("builtins", "soft_keywords", "member_access", "optional", "type_operators", "type_marks", "statement_end")
 _DETECT_KEYS = ("markers", "rejects", "shebangs", "extends", "member_of", "member_head")
@@ -65,6 +65,10 @@ class Grammar:
     may stand for it (JavaScript's ``;``): one is put at such a line break,
     and one after a ``}`` is dropped, so code with and without semicolons
     gives the same tokens.
+    ``shorthand`` are node types of a name that is both a property key and a
+    value (JavaScript's ``{ x }``, which means ``{ x: x }``): the name is
+    written as a kept key, ``:`` and the name, so that a minifier's
+    ``{ x: a }`` gives the same tokens.
     ``open_tag`` is the tag that
     starts code in a file of a templating language (PHP's ``<?php``): a text
     holding no tag (none of its first two characters, ``<?``) is parsed as if
@@ -108,6 +112,7 @@ class Grammar:
     narrow_after: str = ""
     block_comment: tuple[str, ...] = ()
     erased: tuple[str, ...] = ()
+    shorthand: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
     type_operators: tuple[str, ...] = ()
     type_marks: tuple[str, ...] = ()
