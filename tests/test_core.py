@@ -229,6 +229,31 @@ def test_code_tokens_of_non_ascii_code_equal_reference(lang):
         same_streams(*code_streams(text.replace(old, new, 25), lang))
 
 
+LONG_REPETITIONS = {
+    # a data table: tree-sitter builds a repetition as a chain of hidden nodes as deep as it is long (the compiled
+    # core does not rebalance it), which the walk goes down in constant depth; comments inside are extras
+    "go": "package t\n\n// T is a table.\nvar T = [...]uint32{\n{items}}\n\nfunc f(a, b int) int { return a + b }\n",
+    "c": "static const unsigned t[] = {\n{items}};\nint f(int a) { return t[a]; }\n",
+    "python": "T = [\n{items}]\n\n\ndef f(a):\n    return T[a]\n",
+    "javascript": "const T = [\n{items}];\nfunction f(a) { return T[a]; }\n",
+    "rust": "static T: [u32; 3] = [\n{items}];\nfn f(a: usize) -> u32 { T[a] }\n",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(LONG_REPETITIONS))
+def test_code_tokens_of_long_repetitions_equal_reference(lang):
+    comment = "#" if lang == "python" else "//"
+    items = "".join(f"\t0x{i * 2654435761 % 2**32:08X},{f' {comment} block {i}' if i % 97 == 0 else ''}\n"
+                    for i in range(6000))
+    text = LONG_REPETITIONS[lang].replace("{items}", items)
+    fast, slow = code_streams(text, lang)
+    assert len(fast[0]) > 12000
+    same_streams(fast, slow)
+    rng = random.Random(lang)
+    for _ in range(3):
+        same_streams(*code_streams(broken(text, rng), lang))
+
+
 TOKENS = st.sampled_from([
     "x", "y1", "_z", "$w", "é", "if", "else", "for", "match", "case", "type", "async", "await", "self", "this", "fn",
     "def", "return", "import", "from", "use", "package", "class", "struct", "let", "var", "const", "static", "print",
