@@ -267,6 +267,7 @@ _CLOSED_WHEN_CUT = frozenset({"python"})
 _NOT_CODE = re.compile(r"""\"\"\"[\s\S]*?(?:\"\"\"|\Z)|'''[\s\S]*?(?:'''|\Z)|/\*[\s\S]*?(?:\*/|\Z)"""
                        r"""|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\\n]|\\.)*`|//.*|(?:^|(?<=\s))\#.*""",
                        re.MULTILINE)
+_BRACKETS = re.compile(r"[()\[\]{}]")
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 _CLOSE = {"(": ")", "[": "]", "{": "}"}
 
@@ -278,7 +279,7 @@ def _closers(text: str) -> str:
     (']}', '', '')
     """
     stack: list[str] = []
-    for c in _NOT_CODE.sub("", text):
+    for c in _BRACKETS.findall(_NOT_CODE.sub("", text)):
         if c in _CLOSE:
             stack.append(c)
         elif c in _PAIRS:
