@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import accumulate
 
-import numpy as np
-
+from ..compiled import core
 from . import grammars
 
 _SHEBANG = re.compile(r"#!\s*(?:/usr)?(?:/local)?/bin/(?:env\s+(?:-\S+\s+)*)?([\w.+-]+)")
@@ -452,11 +452,12 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
     >>> [(prose[s:e], lang) for s, e, lang in code_blocks(prose)]
     [('def add(a, b):\\n    return a + b', 'python')]
     """
-    lines = text.splitlines(keepends=True)
-    if not hints_at_code(text, lines):
+    first_kinds = line_kinds(text)
+    if first_kinds is None:
         return []
-    offsets = np.concatenate(([0], np.cumsum([len(line) for line in lines]))).tolist()
-    kinds = _in_context(lines, _comment_lines(lines, [_line_kind(line) for line in lines]))
+    lines = text.splitlines(keepends=True)
+    offsets = list(accumulate(map(len, lines), initial=0))
+    kinds = _in_context(lines, _comment_lines(lines, first_kinds))
     out = []
     for first, last in _runs(kinds):
         start = offsets[first] + len(lines[first]) - len(lines[first].lstrip())
@@ -528,6 +529,22 @@ def _best_parse(body: str, probe: str) -> str | None:
         return None
     name, error = _rank(body, scores)
     return name if error <= 0.1 else None
+
+
+def line_kinds(text: str, always: bool = False) -> list[str] | None:
+    """``_line_kind`` of each line of ``text.splitlines(keepends=True)``; ``None`` when no line hints at code
+    (``hints_at_code``), unless ``always``. The compiled core does it in one pass over ``text`` (``_lines.h``).
+
+    >>> line_kinds("Some words here.\\n\\nx = f(1)\\n"), line_kinds("Just words.\\n", always=True)
+    (['prose', 'blank', 'code'], ['weak'])
+    """
+    c = core()
+    if c is not None:
+        return c.line_kinds(text, always)
+    lines = text.splitlines(keepends=True)
+    if not always and not hints_at_code(text, lines):
+        return None
+    return [_line_kind(line) for line in lines]
 
 
 def _line_kind(line: str) -> str:
