@@ -16,10 +16,12 @@ True
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import accumulate
+from pathlib import Path
 
 from ..compiled import core
 from . import grammars
@@ -84,11 +86,22 @@ def hints_at_code(text: str, lines: list[str]) -> bool:
 _SCAN_CHARS = 4000  # markers are looked for in the first 4000 characters only
 
 
-@dataclass(frozen=True)
 class _Marker:
-    pattern: re.Pattern
-    boundary: bool  # needs a word boundary before the match, checked by hand
-    needs: tuple[str, ...] | None  # every match contains one of these strings (None: unknown)
+    """A marker regex (``source``, compiled on first use), whether it ``needs`` a word boundary before the match
+    (checked by hand), and strings one of which every match contains (None: unknown)."""
+
+    __slots__ = ("source", "boundary", "needs", "_pattern")
+
+    def __init__(self, source: str, boundary: bool, needs: tuple[str, ...] | None) -> None:
+        self.source, self.boundary, self.needs = source, boundary, needs
+        self._pattern: re.Pattern[str] | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """Compiled when first run: most markers' ``needs`` are absent from most texts, so most never are."""
+        if self._pattern is None:
+            self._pattern = re.compile(self.source, re.MULTILINE)
+        return self._pattern
 
 
 @dataclass(frozen=True)
@@ -112,11 +125,49 @@ def languages() -> tuple[Lang, ...]:
 
 def _markers(patterns: tuple[str, ...]) -> tuple[_Marker, ...]:
     markers = []
+    known = _known_needs()
     for m in patterns:
         boundary = m.startswith("\\b")
         source = m[2:] if boundary else m
-        markers.append(_Marker(re.compile(source, re.MULTILINE), boundary, _needed_strings(source)))
+        needs = known[source] if source in known else needed_strings(source)
+        markers.append(_Marker(source, boundary, needs))
     return tuple(markers)
+
+
+NEEDS_FILE = Path(__file__).parent / "data" / "marker_needs.json"
+
+
+@cache
+def _known_needs() -> dict[str, tuple[str, ...] | None]:
+    """``needed_strings`` of the bundled grammars' markers, as computed by ``write_marker_needs`` (``NEEDS_FILE``).
+
+    Parsing ~200 regexes for them cost the first check of unfenced code in a
+    process ~10 ms; a marker missing from the file (a grammar edited since)
+    is parsed as before. tests/normalize/test_detect.py checks the file is current.
+    """
+    try:
+        raw = json.loads(NEEDS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {source: tuple(needs) if needs is not None else None for source, needs in raw.items()}
+
+
+def marker_needs() -> dict[str, tuple[str, ...] | None]:
+    """``needed_strings`` of every marker and reject regex of the bundled grammars (what ``NEEDS_FILE`` holds)."""
+    out: dict[str, tuple[str, ...] | None] = {}
+    for name in grammars.names():
+        g = grammars.get(name)
+        for m in (*g.markers, *g.rejects):
+            source = m[2:] if m.startswith("\\b") else m
+            out[source] = needed_strings(source)
+    return dict(sorted(out.items()))
+
+
+def write_marker_needs(path: Path = NEEDS_FILE) -> None:
+    """Write ``marker_needs()`` to ``path`` (run after changing a grammar's markers:
+    ``python -c "from copyguard.normalize.detect import write_marker_needs; write_marker_needs()"``)."""
+    rows = [f"{json.dumps(source)}: {json.dumps(needs)}" for source, needs in marker_needs().items()]
+    path.write_text("{\n" + ",\n".join(rows) + "\n}\n", encoding="utf-8")
 
 
 def rejected(text: str) -> set[str]:
@@ -126,7 +177,7 @@ def rejected(text: str) -> set[str]:
     return {lang.name for lang in languages() if any(_present(m, text, seen) for m in lang.rejects)}
 
 
-def _needed_strings(source: str) -> tuple[str, ...] | None:
+def needed_strings(source: str) -> tuple[str, ...] | None:
     """Strings one of which every match of the regex ``source`` contains, the most selective found.
 
     Running a marker regex costs a scan of the text per marker; a substring test

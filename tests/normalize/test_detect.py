@@ -573,3 +573,18 @@ def test_compiled_line_kinds_equal_the_python_ones():
     with compiled.reference():
         assert [code_blocks(text) for text in some] == got
     assert sum(map(len, got)) > 20
+
+
+def test_the_marker_needs_file_is_current():
+    """``NEEDS_FILE`` holds ``needed_strings`` of every bundled grammar's markers and rejects, so that a process's
+    first check of unfenced code parses none of them (after changing a grammar's markers: ``write_marker_needs()``)."""
+    import json
+
+    from copyguard.normalize.detect import NEEDS_FILE, marker_needs
+
+    stored = {source: None if needs is None else tuple(needs)
+              for source, needs in json.loads(NEEDS_FILE.read_text(encoding="utf-8")).items()}
+    assert stored == marker_needs(), "stale: run copyguard.normalize.detect.write_marker_needs()"
+    assert len(stored) > 150
+    first = next(lang for lang in languages() if lang.markers).markers[0]
+    assert first.needs == stored[first.source] and first.pattern.pattern == first.source
