@@ -27,7 +27,7 @@ import numpy as np
 from .compiled import core
 from .index import Index, PassageInfo, SliceRows, TokenSlices
 from .index.arrays import isin_sorted, sorted_unique
-from .normalize.tokens import Tokens, TokenStream, mix64
+from .normalize.tokens import Kind, Tokens, TokenStream, mix64
 from .params import Params
 from .passages import sketch_passages
 
@@ -448,6 +448,98 @@ def held_candidates(indexes: Sequence[Index], queries: Sequence[Query], common: 
     return out
 
 
+def named_candidates(indexes: Sequence[Index], queries: Sequence[Query], min_held: int, limit: int,
+                     exclude: set[tuple[int, int]] | None = None) -> list[list[Candidate]]:
+    """Per code stream, the sources that declare ``min_held`` or more of its rare own names, most first.
+
+    A one-line member (``getQueryCache() { return this.#e; }``) or the signature
+    of a function (``def _convert_and_call(self, backend_name, ...``) holds one
+    or two shingles of its names, or shingles that the same shape of signature
+    in many sources holds: too few rare ones for ``held_candidates``, and too
+    short for a band, while its names say which source it is. The output's own
+    names (``df.own_names_at``: after ``def``, ``function``, ``class``..., a
+    member's head; and its parameters: ``evidence.parameters``) of
+    ``MIN_NAME_CHARS`` characters or more are looked up by ``df.own_key``: a
+    name 1 to ``df.HOLDERS`` indexed sources declare is rare, and the holders
+    table names them (``df.holders``). Only a code stream shorter than one
+    window (``Params.window_code``) asks: a longer one holds a whole window for
+    the bands, and a copy the names alone find is a whole block of its own
+    (``evidence.reported``'s block-only test). At most ``limit`` sources are
+    taken, most names first, then the rarer; each is sliced around the densest
+    runs of the places of those names near where it declares them
+    (``_densest``), and goes to the streams holding the names. ``exclude``:
+    (shard, ref) not to take.
+    """
+    from .evidence import MIN_NAME_CHARS, parameters
+    from .index.df import HOLDERS, own_key, own_names_at
+
+    out: list[list[Candidate]] = [[] for _ in queries]
+    if min_held <= 0 or limit <= 0:
+        return out
+    exact_parts, stream_parts = [], []
+    window = max((index.params.window(True)[0] for index in indexes), default=0)
+    for i, q in enumerate(queries):
+        if not q.code or len(q.stream.tokens) > window:  # (a longer one holds a whole window for the bands)
+            continue
+        t = q.stream.tokens
+        at = np.flatnonzero(((t.kinds == _IDENT) | (t.kinds == _KEPT)) & (t.ends - t.starts >= MIN_NAME_CHARS))
+        if at.shape[0]:
+            at = at[own_names_at(t.exact, t.kinds, at) | parameters(t.exact, t.kinds)[at]]
+            exact_parts.append(t.exact[at])
+            stream_parts.append(np.full(at.shape[0], i, dtype=np.int64))
+    if not exact_parts or not sum(x.shape[0] for x in exact_parts):
+        return out
+    exact_of = np.concatenate(exact_parts)
+    stream_of = np.concatenate(stream_parts)
+    keys = own_key(exact_of)
+    values = np.unique(keys)
+    found: dict[tuple[int, int], set[int]] = {}  # (shard, ref) -> the values (positions in ``values``) it holds
+    for shard, index in enumerate(indexes):
+        at, refs = index.held_by(values)
+        for a, ref in zip(at.tolist(), refs.tolist()):
+            found.setdefault((shard, ref), set()).add(a)
+    if not found:
+        return out
+    held = np.array(sorted({a for v in found.values() for a in v}), dtype=np.int64)
+    n = _summed(indexes, "source_counts", values[held])
+    weight = {a: 1.0 / c for a, c in zip(held.tolist(), n.tolist()) if 0 < c <= HOLDERS}  # the rarer, the more
+    ranked = sorted((-len(rare), -sum(weight[a] for a in rare), shard, ref)
+                    for (shard, ref), v in found.items() if len(rare := v & weight.keys()) >= min_held
+                    and (exclude is None or (shard, ref) not in exclude))
+    for _, _, shard, ref in ranked[:limit]:
+        index = indexes[shard]
+        mine = np.isin(keys, values[sorted(found[shard, ref] & weight.keys())])
+        src = index.source_tokens(ref)
+        margin = index.params.window(True)[0]
+        ranges = []
+        for i in np.unique(stream_of[mine]).tolist():
+            at = _positions_of(src.exact, np.unique(exact_of[mine & (stream_of == i)]))
+            at = at[(src.kinds[at] == _IDENT) | (src.kinds[at] == _KEPT)]
+            if at.shape[0] == 0:
+                continue
+            decl = own_names_at(src.exact, src.kinds, at)  # where the source declares them (it does, somewhere)
+            for j in np.flatnonzero(~decl)[:_PARAMETER_LOOKS].tolist():  # or a parameter, in the list before it
+                lo, hi = max(int(at[j]) - _PARAMETER_REACH, 0), int(at[j]) + 2
+                decl[j] = bool(parameters(src.exact[lo:hi], src.kinds[lo:hi])[int(at[j]) - lo])
+            if decl.any():  # the places near a declaration (those of a caller say less)
+                d = at[decl]
+                i_d = np.searchsorted(d, at)
+                near = np.minimum(np.abs(d[i_d.clip(max=d.shape[0] - 1)] - at), np.abs(at - d[np.maximum(i_d - 1, 0)]))
+                at = at[near <= margin]
+            ranges += [(i, *r) for r in _densest(at, margin)]
+        if ranges:
+            _held_slices(out, indexes, shard, ref, ranges)
+    return out
+
+
+_IDENT, _KEPT = int(Kind.IDENT), int(Kind.KEPT)
+# At most this many sources are proposed by the output's names (``named_candidates``) per check: the copy a name
+# alone finds is short, and its source holds the most of them, the rarest first.
+NAMED_SOURCES = 4
+# A name of a source's parameter list is looked for this many tokens back from it (``parameters`` of that stretch),
+# at this many places per source at most.
+_PARAMETER_REACH = 64
+_PARAMETER_LOOKS = 8
 _MAX_STREAMS = 8  # the compiled lookup marks a shingle's streams in 8 bits
 
 

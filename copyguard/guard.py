@@ -31,6 +31,7 @@ import numpy as np
 from .base import EMPTY as NO_BASE
 from .base import base_mask, base_spans, merge_spans, read_base, trim
 from .candidates import (
+    NAMED_SOURCES,
     Candidate,
     Query,
     Ranking,
@@ -42,6 +43,7 @@ from .candidates import (
     kept_counts,
     literal_counts,
     name_counts,
+    named_candidates,
     rank_candidates,
     shingle_counts,
     sketch_query,
@@ -323,6 +325,11 @@ class Guard:
         everywhere = set.intersection(*haves) if haves else set()
         pooled = held_candidates(indexes, queries, common, counts, p.min_held_shingles,
                                  p.max_sources * len(queries), everywhere)
+        if p.min_held_names > 0:  # and the sources holding its rare names, after them (``named_candidates``)
+            for mine, named in zip(pooled, named_candidates(indexes, queries, p.min_held_names, NAMED_SOURCES,
+                                                            everywhere)):
+                seen = {(c.shard, c.ref) for c in mine}
+                mine.extend(c for c in named if (c.shard, c.ref) not in seen)
         out = []
         for (found, first), have, mine in zip(ranked, haves, pooled):
             held = [c for c in mine if (c.shard, c.ref) not in have][: p.max_sources]

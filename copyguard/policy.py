@@ -67,6 +67,7 @@ class Policy:
     min_region_cover: int = 4  # regions of words this short cover the block they are in, never count as evidence
     min_held_shingles: int = 3  # a source holding this many of the output's rare shingles is aligned (0: off) ...
     # ... whatever the bands proposed, and reported only as a whole-block copy when no band proposed it
+    min_held_names: int = 1  # ... as is one holding or declaring this many of its names 1 to 4 sources hold (0: off)
     max_shingle_sources: int = 10  # a shingle held by more indexed sources is boilerplate: it never counts (0: off)
     max_shingle_share: float = 0.06  # ... or by more than this share of them, when that is more (a large corpus)
     min_distinct_shingles: int = 20  # repetitive boilerplate (rows of getters) has few distinct shingles
@@ -92,8 +93,8 @@ class Policy:
             raise ConfigError(f"max_shingle_share must be a number in [0, 1], got {share!r}")
         for name in ("min_tokens_code", "min_tokens_prose", "min_tokens_exact", "min_region_tokens",
                      "min_tokens_block", "min_words_block", "min_region_block", "min_distinct_shingles", "max_gap",
-                     "max_sources", "max_shingle_sources", "min_held_shingles", "min_region_cover", "min_renamed_block",
-                     "min_names_block", "rare_name_weight"):
+                     "max_sources", "max_shingle_sources", "min_held_shingles", "min_held_names", "min_region_cover",
+                     "min_renamed_block", "min_names_block", "rare_name_weight"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import textwrap
 from dataclasses import replace
 from pathlib import Path
 
@@ -670,6 +671,107 @@ def test_held_shingles_name_their_sources_through_add_remove_and_compact(tmp_pat
     Index.open(out).compact()
     named = {d.id for d in copies[:-1]}
     assert _holders(out, sh) == _expected([a, *copies[:-1]], sh) and any(v == named for v in _holders(out, sh).values())
+
+
+def test_held_names_name_their_sources_through_add_remove_and_compact(tmp_path):
+    """The holders table names the sources whose code holds a rare name (``df.name_key``) or declares a rare
+    member (``df.declared_key``), as it does for shingles: through ``add``, ``remove`` (a takedown) and ``compact``."""
+    from copyguard.index.df import HOLDERS, declared_key, name_key
+    from copyguard.normalize.tokens import hash_string
+
+    def named(path: Path, keys: np.ndarray) -> list[set[str]]:
+        index = Index.open(path)
+        at, refs = index.held_by(keys)
+        rare = index.source_counts(keys) <= HOLDERS
+        out: list[set[str]] = [set() for _ in keys]
+        for i, ref in zip(at.tolist(), refs.tolist()):
+            if rare[i]:
+                out[i].add(index.source(ref).source_id)
+        return out
+
+    method = "class Store:\n    def getQueryCache(self):\n        return self._cache\n"
+    ts = "class Store {\n  getQueryCache() {\n    return this.#queryCache;\n  }\n}\n"
+    docs = [Document("a.py", _lonely(1), "python", "MIT", None), Document("s.ts", ts, "typescript", "MIT", None)]
+    docs += [Document(f"c{i}.py", _lonely(1) + method, "python", "MIT", None) for i in range(HOLDERS)]
+    keys = np.sort(np.concatenate([name_key(np.array([hash_string("above_1")], np.uint64)),
+                                   declared_key(np.array([hash_string("getQueryCache")], np.uint64))]))
+    above, get = (0, 1) if keys[0] == name_key(np.array([hash_string("above_1")], np.uint64))[0] else (1, 0)
+    out = tmp_path / "idx"
+    index_documents(docs[:2], str(out))
+    assert named(out, keys)[above] == {"a.py"} and named(out, keys)[get] == {"s.ts"}
+    with Index.open(out).transaction() as txn:
+        ingest(txn, docs[2:])
+    # HOLDERS + 1 sources hold above_1: none named; the Python method is no declared member (``df.declared``)
+    assert named(out, keys)[above] == set() and named(out, keys)[get] == {"s.ts"}
+    Index.open(out).remove(["c0.py"])
+    assert named(out, keys)[above] == {"a.py", "c1.py", "c2.py", "c3.py"}  # HOLDERS: named, from both segments
+    Index.open(out).remove(["s.ts"])
+    assert named(out, keys)[get] == set()
+    Index.open(out).compact()
+    assert named(out, keys)[above] == {"a.py", "c1.py", "c2.py", "c3.py"} and named(out, keys)[get] == set()
+
+
+_DISPATCH = '''class Dispatcher:
+    """Dispatch a call to the backend that can run it."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def _convert_and_call(
+        self,
+        backend_name,
+        input_backend_names,
+        args,
+        kwargs,
+        *,
+        extra_message=None,
+        mutations=None,
+    ):
+        """Convert the graphs to the backend, then call it."""
+        backend = _load_backend(backend_name)
+        converted = self._convert_arguments(backend_name, args, kwargs, use_cache=True, mutations=mutations)
+        result = getattr(backend, self.name)(*converted[0], **converted[1])
+        if extra_message is not None:
+            result = _annotate(result, extra_message)
+        return self._convert_result(result, input_backend_names)
+'''
+
+
+def _same_shape(i: int) -> str:
+    """A method of ``_DISPATCH``'s signature shape, every name its own: its shingles are the signature's."""
+    return (f"class Other{i}:\n    def other_{i}(\n        self,\n        alpha_{i},\n        beta_{i},\n        args,\n"
+            f"        kwargs,\n        *,\n        gamma_{i}=None,\n        delta_{i}=None,\n    ):\n"
+            f'        """Other {i}."""\n        return run_{i}(alpha_{i}, beta_{i}, args, kwargs, gamma_{i}, delta_{i})\n')
+
+
+def test_the_first_lines_of_a_function_are_found_by_its_rare_names(tmp_path):
+    """A copy of a signature alone (truncated after ten lines): its shingles are the shape of five other sources'
+    signatures (more than ``HOLDERS``: not held, never rare), so neither the bands nor the held shingles propose
+    its source. The source that declares its function's name and parameters (``df.own_key``, 1 to ``HOLDERS``
+    sources) is proposed by them (``min_held_names``) and the copy is a whole block of it."""
+    from copyguard.index.df import HOLDERS
+
+    docs = [Document("backends.py", _DISPATCH, "python", "MIT", None)]
+    docs += [Document(f"o{i}.py", _same_shape(i), "python", "MIT", None) for i in range(HOLDERS + 1)]
+    docs += [Document(f"h{i}.py", _helper(i), "python", "MIT", None) for i in range(30)]
+    out = tmp_path / "idx"
+    index_documents(docs, str(out))
+    head = "\n".join(_DISPATCH.splitlines()[6:16])
+    answer = f"Here you go:\n\n```python\n{textwrap.dedent(head)}\n```\n"
+    found = Guard.open(out).check(answer)
+    assert [m.source for m in found.matches] == ["backends.py"] and found.matches[0].tokens >= 20
+    assert not Guard.open(out, Policy(min_held_names=0)).check(answer).matches
+    # a longer stream holds a window for the bands: its names propose nothing (an answer of one window and more)
+    long = f"Here you go:\n\n```python\n{textwrap.dedent(head)}\n{_lonely(3) * 3}```\n"
+    from copyguard.candidates import named_candidates, sketch_query
+
+    index = Index.open(out)
+    ts = Guard.open(out)._read(long, None)[0]
+    queries = [sketch_query(t, index.params) for t in ts]
+    assert all(len(q.stream.tokens) > 64 for q in queries if q.code)
+    assert not any(named_candidates([index], queries, 1, 4))
+    short = [sketch_query(t, index.params) for t in Guard.open(out)._read(answer, None)[0]]
+    assert any(named_candidates([index], short, 1, 4))
 
 
 def test_a_holders_table_of_an_older_width_is_read_as_written(tmp_path):

@@ -40,7 +40,7 @@ class Sketched:
     cut into passages of its own kind. ``shingles`` is the sorted set of the
     document's shingles over both channels, ``names`` the keys of its code's
     names (``df.name_keys``) that are not among them: together, its keys of the
-    source-count table (a name holds no row of the holders table).
+    source-count table, each held (the holders table names the source for it).
     """
 
     record: SourceRecord
@@ -190,7 +190,8 @@ def _count_tables(batch: list[Sketched]) -> dict[str, np.ndarray]:
     """The segment's count table, and its holders table from the same sort (``df.counts_and_holders``) when every
     item's token shingles are stored: ``df.holders`` of those token shingles (tested), written as given."""
     if all(item.token_shingles is not None for item in batch):
-        keys, counts, held = counts_and_holders([item.shingles for item in batch], [item.names for item in batch])
+        # a source holds its name keys as it holds its shingles (``df.holders``, ``df.name_pairs``)
+        keys, counts, held = counts_and_holders([np.concatenate([item.shingles, item.names]) for item in batch])
         return {"df_keys": keys, "df_counts": counts, "holders": held}
     keys, counts = source_counts(np.concatenate([item.shingles, item.names]) for item in batch)
     return {"df_keys": keys, "df_counts": counts}

@@ -144,6 +144,7 @@ _NAME_SALT = np.uint64(0x6E616D652D6B6579)  # "name-key"
 _LITERAL_SALT = np.uint64(0x6C69742D76616C75)  # "lit-valu": a literal's key is apart from a name's of equal hash
 _KEPT_SALT = np.uint64(0x6B6570742D6E616D)  # "kept-nam": a kept name's (attribute, method) apart from an identifier's
 _DECLARED_SALT = np.uint64(0x6465636C2D6E616D)  # "decl-nam": and where a source declares it
+_OWN_SALT = np.uint64(0x6F776E2D6E616D65)  # "own-name": a function's, class's, member's or parameter's own name
 
 
 def name_keys(hashes: np.ndarray, exact: np.ndarray, kinds: np.ndarray) -> np.ndarray:
@@ -164,7 +165,21 @@ def name_keys(hashes: np.ndarray, exact: np.ndarray, kinds: np.ndarray) -> np.nd
     literals = np.asarray(hashes, dtype=np.uint64)[kinds == Kind.LITERAL]
     return sorted_unique(np.concatenate([name_key(exact[kinds == Kind.IDENT]), literal_key(literals),
                                          kept_key(exact[kinds == Kind.KEPT]),
-                                         declared_key(exact[declared(exact, kinds)])]))
+                                         declared_key(exact[declared(exact, kinds)]),
+                                         own_key(exact[own_names(exact, kinds) | _parameters(exact, kinds)])]))
+
+
+def own_key(exact: np.ndarray) -> np.ndarray:
+    """The count table's key of each name a source declares as its own: a function's, a class's or a member's
+    (``own_names``), or a parameter's (``evidence.parameters``): ``name_keys``. Its holders are the sources that
+    declare the name (``candidates.named_candidates``), not the ones that call it."""
+    return name_key(np.asarray(exact, dtype=np.uint64) ^ _OWN_SALT)
+
+
+def _parameters(exact: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    from ..evidence import parameters  # (evidence reads the index: imported when first needed)
+
+    return parameters(exact, kinds)
 
 
 def declared_key(exact: np.ndarray) -> np.ndarray:
@@ -201,6 +216,51 @@ def declared(exact: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     out[1:-1] = (np.asarray(kinds)[1:-1] == Kind.KEPT) & (
         (isin_sorted(prev, _HEAD_BEFORE) & (nxt == _OPEN)) | (isin_sorted(prev, _KEY_BEFORE) & (nxt == _COLON)))
     return out
+
+
+_DECLARING = np.sort(np.array([hash_string(w) for w in ("def", "function", "fn", "func", "fun", "class", "interface",
+                                                           "struct", "enum", "trait")], dtype=np.uint64))
+
+
+def own_names(exact: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """The names an output declares (bool per token): an identifier or a kept name after ``def``, ``function``,
+    ``class``... (``def _convert_and_call(``), or a member's head (``getQueryCache() {``: before ``(``, after what
+    ``declared`` takes before a head, or first of all). What a copy of the first lines of a function, or of a
+    one-line member, holds of its source's own; the names it only uses are any caller's.
+
+    >>> from copyguard.normalize.tokens import hash_string as h
+    >>> ex = np.array([h(w) for w in ("run", "(", ")", "{", "def", "go", "(", "x", ".", "call", "(", ")")], np.uint64)
+    >>> k = np.array([Kind.IDENT if w in (0, 5, 7) else Kind.KEPT if w == 9 else 0 for w in range(12)], np.uint8)
+    >>> np.flatnonzero(own_names(ex, k)).tolist()
+    [0, 5]
+    """
+    exact = np.asarray(exact, dtype=np.uint64)
+    return own_names_at(exact, kinds, np.arange(exact.shape[0]))
+
+
+def own_names_at(exact: np.ndarray, kinds: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``own_names`` at the tokens ``at`` only (bool per position): what a long source is asked at the places of a
+    few names, without a pass over all of it."""
+    at = np.asarray(at, dtype=np.int64)
+    n = exact.shape[0]
+    if n == 0 or at.shape[0] == 0:
+        return np.zeros(at.shape[0], dtype=bool)
+    prev = exact[np.maximum(at - 1, 0)]
+    pos = np.minimum(np.searchsorted(_BEFORE_OWN, prev), _BEFORE_OWN.shape[0] - 1)
+    cls = np.where(_BEFORE_OWN[pos] == prev, _BEFORE_CLASS[pos], 0)
+    cls[at == 0] = _HEAD  # first of all: a head when ``(`` follows
+    head = (cls == _HEAD) & (exact[np.minimum(at + 1, n - 1)] == _OPEN) & (at + 1 < n)
+    k = np.asarray(kinds)[at]
+    return ((k == _IDENT) | (k == _KEPT)) & ((cls == _AFTER) | head)
+
+
+# What the token before an own name is (``own_names_at``): a declaring keyword, or what comes before a member's head.
+_AFTER, _HEAD = 1, 2
+_BEFORE_OWN = np.concatenate([_DECLARING, _HEAD_BEFORE])
+_BEFORE_CLASS = np.array([_AFTER] * _DECLARING.shape[0] + [_HEAD] * _HEAD_BEFORE.shape[0], dtype=np.uint8)
+_BEFORE_CLASS = _BEFORE_CLASS[np.argsort(_BEFORE_OWN)]
+_BEFORE_OWN = np.sort(_BEFORE_OWN)
+_IDENT, _KEPT = int(Kind.IDENT), int(Kind.KEPT)
 
 
 def kept_key(exact: np.ndarray) -> np.ndarray:
@@ -267,15 +327,19 @@ def rows_counts(tokens: dict[str, np.ndarray], source_tok: np.ndarray, source_wo
     return source_counts(sets)
 
 
-def holders(keys: np.ndarray, tok_shingles: np.ndarray, source_tok: np.ndarray) -> np.ndarray:
+def holders(keys: np.ndarray, tok_shingles: np.ndarray, source_tok: np.ndarray,
+            names: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Per key of a segment's count table, the rows of the sources holding it when at most ``HOLDERS`` do.
 
     ``(len(keys), HOLDERS)`` uint32, ``NO_HOLDER`` where fewer hold it or more
     do. Made from the segment's own ``tok_shingles`` (the shingle starting at
-    each token), so every writer (build, Spark, compaction) makes the same
-    table from what it writes; a removed source is filtered where it is read.
+    each token) and ``names`` (``name_pairs`` of its tokens: the name keys each
+    source's code holds), so every writer (build, Spark, compaction) makes the
+    same table from what it writes; a removed source is filtered where it is read.
     What it is for: the sources an answer's rare shingles point at can be
-    aligned even when the answer is too short for a MinHash band to meet them.
+    aligned even when the answer is too short for a MinHash band to meet them,
+    and so can the sources that declare a rare name of it (a one-line getter
+    holds one shingle with its name: ``candidates.named_candidates``).
 
     Six sources, key 7 in all of them (more than ``HOLDERS``: none named), 5 in the first, 9 in the next two:
 
@@ -287,11 +351,14 @@ def holders(keys: np.ndarray, tok_shingles: np.ndarray, source_tok: np.ndarray) 
     out = np.full((keys.shape[0], HOLDERS), NO_HOLDER, dtype=np.uint32)
     sh = np.asarray(tok_shingles, dtype=np.uint64)
     st = np.asarray(source_tok, dtype=np.int64).reshape(-1, 2)
-    if keys.shape[0] == 0 or sh.shape[0] == 0:
+    if keys.shape[0] == 0 or (sh.shape[0] == 0 and (names is None or names[0].shape[0] == 0)):
         return out
     row = _row_of_tokens(st, sh.shape[0])
     keep = sh != 0
     sh, row = sh[keep], row[keep]
+    if names is not None and names[0].shape[0]:  # (after every shingle: a name key's rows stay ascending)
+        sh = np.concatenate([sh, np.asarray(names[0], dtype=np.uint64)])
+        row = np.concatenate([row, np.asarray(names[1], dtype=np.int64)])
     sh, order = sort_with_order(sh)  # np.argsort(kind="stable") without its random reads: rows stay ascending
     c = core()
     if c is not None and keys.dtype == np.uint64 and keys.flags.c_contiguous:
@@ -309,6 +376,59 @@ def holders(keys: np.ndarray, tok_shingles: np.ndarray, source_tok: np.ndarray) 
         has = few & (n_rows > j)
         out[pos[has], j] = row[start[has] + j]
     return out
+
+
+def name_pairs(tokens: dict[str, np.ndarray], source_tok: np.ndarray, source_words: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Every (key, row) pair of a segment's name keys: the keys ``name_keys`` gives the code channel of source
+    ``row`` (its tokens before ``source_words[row]``), sorted by key, then row, each pair once. What ``holders``
+    adds to the token shingles, made for all sources at once.
+
+    Source 0 is ``{ run``, source 1 ``( { run ( )``: only source 1 declares ``run`` (the ``(`` after source 0's is
+    not its own), both hold it.
+
+    >>> from copyguard.normalize.tokens import hash_string as h
+    >>> ex = np.array([h(w) for w in ("{", "run", "(", "{", "run", "(", ")")], np.uint64)
+    >>> kinds = np.array([0, Kind.KEPT, 0, 0, Kind.KEPT, 0, 0], np.uint8)
+    >>> toks = {"hashes": ex, "exact": ex, "kinds": kinds}
+    >>> keys, rows = name_pairs(toks, np.array([[0, 2], [2, 7]]), np.array([2, 7]))
+    >>> sorted(rows[keys == declared_key(ex[1:2])[0]].tolist()), sorted(rows[keys == kept_key(ex[1:2])[0]].tolist())
+    ([1], [0, 1])
+    """
+    st = np.asarray(source_tok, dtype=np.int64).reshape(-1, 2)
+    words = np.asarray(source_words, dtype=np.int64)
+    exact = np.asarray(tokens["exact"], dtype=np.uint64)
+    kinds = np.asarray(tokens["kinds"])
+    n = exact.shape[0]
+    if n == 0 or st.shape[0] == 0:
+        return _EMPTY_KEYS, np.zeros(0, dtype=np.int64)
+    row = _row_of_tokens(st, n).clip(max=st.shape[0] - 1)
+    t = np.arange(n)
+    code = (t >= st[row, 0]) & (t < np.minimum(words[row], st[row, 1]))
+    parts, rows = [], []
+    for kind, key_of, values in ((Kind.IDENT, name_key, exact), (Kind.KEPT, kept_key, exact),
+                                 (Kind.LITERAL, literal_key, np.asarray(tokens["hashes"], dtype=np.uint64))):
+        at = np.flatnonzero(code & (kinds == kind))
+        parts.append(key_of(values[at]))
+        rows.append(row[at])
+    inside = np.zeros(n, dtype=bool)  # a declared name's token before and after are of its source's code
+    inside[1:-1] = code[:-2] & code[2:] & (row[:-2] == row[1:-1]) & (row[2:] == row[1:-1])
+    at = np.flatnonzero(inside & code & declared(exact, kinds))
+    parts.append(declared_key(exact[at]))
+    rows.append(row[at])
+    for r, (first, last) in enumerate(st.tolist()):  # own names: a parameter list is read source by source
+        last = min(int(words[r]), last)
+        if last > first:
+            ex, k = exact[first:last], kinds[first:last]
+            own = np.flatnonzero(own_names(ex, k) | _parameters(ex, k))
+            parts.append(own_key(ex[own]))
+            rows.append(np.full(own.shape[0], r, dtype=np.int64))
+    keys, rows_all = np.concatenate(parts), np.concatenate(rows).astype(np.int64)
+    order = np.lexsort((rows_all, keys))
+    keys, rows_all = keys[order], rows_all[order]
+    once = np.ones(keys.shape[0], dtype=bool)
+    once[1:] = (keys[1:] != keys[:-1]) | (rows_all[1:] != rows_all[:-1])
+    return keys[once], rows_all[once]
 
 
 def _row_of_tokens(source_tok: np.ndarray, n: int) -> np.ndarray:

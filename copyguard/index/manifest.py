@@ -25,8 +25,10 @@ from .fsutil import replace_file
 from .integrity import ALGORITHM, check_name, digest_bytes
 
 # 2: checksums of the manifest, of every segment file and tombstone; 3: the count table counts names (``df.name_keys``);
-# 4: and literals (a format-3 segment has none: its literals would look rare); 5: and kept names (attributes, methods)
-FORMAT_VERSION = 5
+# 4: and literals (a format-3 segment has none: its literals would look rare); 5: and kept names (attributes, methods);
+# 6: and the names a source declares (``df.own_key``), and the holders table names the sources of every name key too
+# (a format-5 one names none: no name would propose a source)
+FORMAT_VERSION = 6
 MANIFEST = "manifest.json"
 
 

@@ -66,9 +66,10 @@ DF_ARRAYS = {"df_keys": np.uint64, "df_counts": np.uint32, "source_words": np.in
 # on first use (``Segment.token_shingles``).
 SHINGLES = "tok_shingles"
 # Per key of the count table, the rows of the (at most df.HOLDERS) sources holding it (``df.holders``), flattened;
-# made from ``tok_shingles`` when a segment is written, or on first use for a segment written without it. A table
-# written with a smaller HOLDERS (2, before) is read with its own width: it names the sources of the shingles that
-# few hold, and none for those more than its width hold (they are still counted; only held candidates miss them).
+# made from ``tok_shingles`` and the name keys of the tokens (``df.name_pairs``) when a segment is written, or on
+# first use for a segment written without it. A table written with a smaller HOLDERS (2, before) is read with its own
+# width: it names the sources of the shingles that few hold, and none for those more than its width hold (they are
+# still counted; only held candidates miss them).
 HOLDER_ROWS = "df_holders"
 
 
@@ -209,11 +210,14 @@ def write_segment(directory: Path, arrays: dict[str, np.ndarray], sources: pa.Ta
         if stem in arrays:
             save_npy(directory / f"{stem}.npy", np.asarray(arrays[stem], dtype=dtype))
     if SHINGLES in arrays and "df_keys" in arrays:
-        from .df import holders
+        from .df import holders, name_pairs
 
         rows = arrays.get(HOLDER_ROWS)  # (made with the count table by a build: the same table, tested)
         if rows is None:
-            rows = holders(np.asarray(arrays["df_keys"], dtype=np.uint64), arrays[SHINGLES], arrays["source_tok"])
+            st = np.asarray(arrays["source_tok"], dtype=np.int64).reshape(-1, 2)
+            words = arrays["source_words"] if "source_words" in arrays else st[:, 1]
+            names = name_pairs({f: arrays[f"tok_{f}"] for f in ("hashes", "exact", "kinds")}, st, words)
+            rows = holders(np.asarray(arrays["df_keys"], dtype=np.uint64), arrays[SHINGLES], st, names)
         save_npy(directory / f"{HOLDER_ROWS}.npy", np.asarray(rows, dtype=np.uint32).reshape(-1))
     _write_arrow(directory / SOURCES, sources)
     _write_arrow(directory / TEXTS, texts)
@@ -301,9 +305,10 @@ class Segment:
         """``(len(df_keys), width)`` rows of the sources holding each key when at most ``width`` do (``df.holders``;
         ``width`` is ``HOLDERS``, or the smaller one of the copyguard that wrote the table)."""
         if self._holders is None:
-            from .df import holders
+            from .df import holders, name_pairs
 
-            self._holders = holders(np.asarray(self.df_keys), self.token_shingles(k_code, k_prose), self.source_tok)
+            self._holders = holders(np.asarray(self.df_keys), self.token_shingles(k_code, k_prose), self.source_tok,
+                                    name_pairs(self.tokens, self.source_tok, self.source_words))
         return self._holders
 
     @cached_property
