@@ -695,7 +695,8 @@ def name_mask(out: Tokens) -> np.ndarray:
     normalizer replaced by placeholders) of ``MIN_NAME_CHARS`` characters and more that the output does not bind.
 
     A name the output declares (after ``def``, ``function``, ``class``, ``let``...), assigns (``name =``,
-    not ``name ==``) or takes as a parameter (``parameters``) is its own, wherever it occurs: a copy whose
+    not ``name ==``; ``a, b :=``, Go's and Python's ``:=``) or takes as a parameter (``parameters``) is its own,
+    wherever it occurs: a copy whose
     parameters were renamed keeps its function's name, and independent code its conventional ones
     (``_LOGGER = logging.getLogger(__name__)``, ``*args, **kwargs`` passed through); the free names it calls
     and passes are the source's.
@@ -713,11 +714,20 @@ def name_mask(out: Tokens) -> np.ndarray:
     cls = parameter_classes(ex, out.kinds)
     ok = (out.kinds == Kind.IDENT) & (out.ends - out.starts >= MIN_NAME_CHARS)
     bound = np.zeros(ex.shape[0], dtype=bool)
-    bound[1:] = (cls[:-1] == P_FUNCTION) | (cls[:-1] == P_DECLARE)
+    bound[1:] = (cls[:-1] == P_FUNCTION) | (cls[:-1] == P_FUNC) | (cls[:-1] == P_DECLARE)
     assigned = np.zeros(ex.shape[0], dtype=bool)
     assigned[:-1] = ex[1:] == _ASSIGN
     assigned[:-2] &= ex[2:] != _ASSIGN
     bound |= assigned
+    for w in np.flatnonzero((cls[:-1] == P_COLON) & (ex[1:] == _ASSIGN)):  # a, b := (not := =)
+        if w + 2 < ex.shape[0] and ex[w + 2] == _ASSIGN:
+            continue
+        j = w - 1
+        while j >= 0 and out.kinds[j] == Kind.IDENT:
+            bound[j] = True
+            if j < 2 or cls[j - 1] != P_COMMA:
+                break
+            j -= 2
     bound |= parameters_reference(cls, out.kinds)
     if bound.any():
         ok &= ~isin_sorted(ex, sorted_unique(ex[bound & (out.kinds == Kind.IDENT)]))
@@ -809,12 +819,13 @@ _ASSIGN = np.uint64(hash_string("="))
 # What a token is to ``parameters`` (``parameter_classes``; 0: anything else). The compiled twin reads the same
 # numbers: keep them in step with _core.pyx's P_* constants.
 P_OPEN, P_CLOSE, P_COMMA, P_EQ, P_COLON, P_QUESTION, P_BRACKET, P_BRACE, P_MINUS, P_GT = range(1, 11)
-P_LAMBDA, P_THROWS, P_FUNCTION, P_NOT_A_HEAD, P_DECLARE = range(11, 16)
+P_LAMBDA, P_THROWS, P_FUNCTION, P_NOT_A_HEAD, P_DECLARE, P_FUNC = range(11, 17)
 PARAMETER_WORDS = {"(": P_OPEN, ")": P_CLOSE, ",": P_COMMA, "=": P_EQ, ":": P_COLON, "?": P_QUESTION, "[": P_BRACKET,
                    "{": P_BRACE, "-": P_MINUS, ">": P_GT, "lambda": P_LAMBDA, "throws": P_THROWS,
                    # keywords that declare the name after them (``name_mask``); after the first five, a function's
                    # parameter list follows (after its name, or at once when anonymous)
-                   **dict.fromkeys(("def", "function", "fn", "func", "fun"), P_FUNCTION),
+                   **dict.fromkeys(("def", "function", "fn", "fun"), P_FUNCTION),
+                   "func": P_FUNC,  # Go's (a P_FUNCTION whose lists name each item first: ``parameters``)
                    **dict.fromkeys(("class", "let", "const", "var"), P_DECLARE),
                    # before a method's name, a word that makes ``name(...) {`` a call in a condition or an
                    # expression, not a head (with ``(``, ``,``, ``=``, ``:``, ``?`` and ``-``)
@@ -825,11 +836,11 @@ PARAMETER_WORDS = {"(": P_OPEN, ")": P_CLOSE, ",": P_COMMA, "=": P_EQ, ":": P_CO
 _CLASS_KEYS = np.array([hash_string(w) for w in PARAMETER_WORDS], dtype=np.uint64)
 _CLASS_VALUES = np.array(list(PARAMETER_WORDS.values()), dtype=np.uint8)[np.argsort(_CLASS_KEYS)]
 _CLASS_KEYS = np.sort(_CLASS_KEYS)
-_NOT_A_HEAD = np.zeros(16, dtype=bool)
+_NOT_A_HEAD = np.zeros(17, dtype=bool)
 _NOT_A_HEAD[[P_NOT_A_HEAD, P_OPEN, P_COMMA, P_EQ, P_COLON, P_QUESTION, P_MINUS]] = True
 # What ends a parameter's name: the next parameter, the list's end, a default, a type annotation, TS's optional
 # mark, a C array.
-_AFTER_PARAMETER = np.zeros(16, dtype=bool)
+_AFTER_PARAMETER = np.zeros(17, dtype=bool)
 _AFTER_PARAMETER[[P_COMMA, P_CLOSE, P_EQ, P_COLON, P_QUESTION, P_BRACKET]] = True
 
 
@@ -847,9 +858,14 @@ def parameters(ex: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     ``->`` (a lambda), or between a method's name and ``{`` or ``throws``; Python's ``lambda`` takes the names
     up to its ``:``. An item's name is an identifier at the list's own depth, followed by ``,``, ``)``, ``=``,
     ``:``, ``?`` or ``[``, and not after the item's ``=`` or ``:`` (a default's or an annotation's names are
-    free): ``*args``, ``int count``, ``List<T> items``, ``...rest``, ``a?: T``. Token patterns, no parse: the
-    same rules whatever the language, and a list cut at the answer's end still counts. The compiled twin
-    (``_core.parameters``, and ``_core.name_mask`` that calls it) scans the tokens once.
+    free): ``*args``, ``int count``, ``List<T> items``, ``...rest``, ``a?: T``, ``$a`` (PHP), ``a: &T`` (Rust).
+    Go writes the name first (``a, b int, r *http.Request``): in a list of ``func`` (after ``func``, its name,
+    or its receiver list and the method's name; and the named results right after) the names are the
+    identifiers that begin an item (after the list's ``(`` or a ``,`` of its depth) when some item has a type
+    after its first identifier (else the list is of types alone: ``(Entry, error)``), and the types are free.
+    Token patterns, no parse: the same rules whatever the language, and a list cut at the answer's end still
+    counts. The compiled twin (``_core.parameters``, and ``_core.name_mask`` that calls it) scans the tokens
+    once.
 
     >>> from copyguard.normalize import normalize
     >>> ts = normalize("def wrap(*args, limit: Limit = DEFAULT, **kwargs):\\n    return run(lambda item, n=base: item)", "python")
@@ -858,6 +874,9 @@ def parameters(ex: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     >>> ts = normalize("class A { send(message, options) { return post(message, options); } }", "javascript")
     >>> [ts.token_text(i) for i in np.flatnonzero(parameters(ts.tokens.exact, ts.tokens.kinds))]
     ['message', 'options']
+    >>> ts = normalize("func (s *Server) Serve(conn Conn, a, b int, opts ...Option) (count int, err error) {}", "go")
+    >>> [ts.token_text(i) for i in np.flatnonzero(parameters(ts.tokens.exact, ts.tokens.kinds))]
+    ['s', 'conn', 'a', 'b', 'opts', 'count', 'err']
     """
     c = core()
     if c is not None:
@@ -872,14 +891,19 @@ def parameters_reference(cls: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     its least value: a slice of code may close more than it opens); a ``)`` closes the last ``(`` of the
     depth above its own. A name is in its list's name part when the last ``,``, ``=`` or ``:`` of its list
     before it is a ``,`` (the list's ``(`` counts as one); in a ``lambda``'s when the last ``lambda`` or
-    ``:`` of its list before it is a ``lambda`` and no ``=`` comes between.
+    ``:`` of its list before it is a ``lambda`` and no ``=`` comes between. In a list of Go's ``func`` (``go``),
+    a name is an identifier right after the list's ``(`` or a ``,`` of it, when one such identifier of the list
+    is followed by anything but ``,`` or ``)``; nothing else is.
     """
     n = cls.shape[0]
     found = np.zeros(n, dtype=bool)
     cand = np.zeros(n, dtype=bool)
     cand[:-1] = (kinds[:-1] == Kind.IDENT) & _AFTER_PARAMETER[cls[1:]]
+    starts = np.zeros(n, dtype=bool)  # identifiers that begin an item (Go's names)
+    starts[1:] = (kinds[1:] == Kind.IDENT) & ((cls[:-1] == P_OPEN) | (cls[:-1] == P_COMMA))
     opens, closes, lambdas = cls == P_OPEN, cls == P_CLOSE, cls == P_LAMBDA
-    if not cand.any() or not (opens.any() or lambdas.any()):
+    go_func = cls[:-1] == P_FUNC
+    if not (cand.any() or (go_func.any() and starts.any())) or not (opens.any() or lambdas.any()):
         return found
     depth = np.cumsum(opens, dtype=np.int64) - np.cumsum(closes, dtype=np.int64)  # after each token
     depth -= depth.min(initial=0)
@@ -897,14 +921,30 @@ def parameters_reference(cls: np.ndarray, kinds: np.ndarray) -> np.ndarray:
         ok = (j >= 0) & (op_key[np.maximum(j, 0)] // stride == level)
         return np.where(ok, op[np.maximum(j, 0)], -1)
 
+    def after_keyword(f: np.ndarray) -> np.ndarray:
+        """The ``(`` right after each keyword of ``f``, or after the name that follows it."""
+        at = np.where(opens[np.minimum(f + 1, n - 1)], f + 1, f + 2)
+        at = at[at < n]
+        return at[opens[at]]
+
     heads = np.zeros(n, dtype=bool)
-    f = np.flatnonzero(cls[:-1] == P_FUNCTION)  # def name( / function(
-    at = np.where(opens[np.minimum(f + 1, n - 1)], f + 1, f + 2)
-    at = at[at < n]
-    heads[at[opens[at]]] = True
+    heads[after_keyword(np.flatnonzero((cls[:-1] == P_FUNCTION) | go_func))] = True  # def name( / function(
+    go = np.zeros(n, dtype=bool)  # lists of Go's func: func name( / func( / func (receiver)
+    go[after_keyword(np.flatnonzero(go_func))] = True
     cl = np.flatnonzero(closes)
     o = last_open(depth[cl] + 1, cl)
     cl, o = cl[o >= 0], o[o >= 0]
+    name = np.minimum(cl + 1, n - 1)
+    then = np.where((cl + 1 < n) & opens[name], cl + 1, -1)  # a list's ) followed by a list: Go's named results
+    then = np.where((then < 0) & (cl + 2 < n) & ((kinds[name] == Kind.IDENT) | (kinds[name] == Kind.KEPT))
+                    & opens[np.minimum(cl + 2, n - 1)], cl + 2, then)  # a receiver's ) by a method's name and list
+    while True:
+        more = then[go[o] & (then >= 0)]
+        more = more[~go[more]]
+        if not more.shape[0]:
+            break
+        go[more] = True
+    heads |= go
     nx, nx2 = cls[np.minimum(cl + 1, n - 1)], cls[np.minimum(cl + 2, n - 1)]
     arrow = ((nx == P_EQ) | (nx == P_MINUS)) & (nx2 == P_GT) & (cl + 2 < n)
     name, before = np.maximum(o - 1, 0), np.maximum(o - 2, 0)
@@ -933,7 +973,13 @@ def parameters_reference(cls: np.ndarray, kinds: np.ndarray) -> np.ndarray:
         i2 = np.searchsorted(lk, key) - 1
         same2 = (i2 >= 0) & (lk[np.maximum(i2, 0)] // stride == owner_c + 1)
         is_param |= same2 & (lv[np.maximum(i2, 0)] == P_LAMBDA) & ((last == P_COMMA) | (last == P_LAMBDA))
-    found[c[is_param]] = True
+    found[c[is_param & ~((owner_c >= 0) & go[np.maximum(owner_c, 0)])]] = True
+    g = np.flatnonzero(starts)  # Go: the identifier that begins each item of a func's list whose items are named
+    owner_g = last_open(depth[g], g)
+    named = np.zeros(n + 1, dtype=bool)  # per list (its ( + 1): an item's first identifier has its type after it
+    typed = (g + 1 < n) & (cls[np.minimum(g + 1, n - 1)] != P_COMMA) & (cls[np.minimum(g + 1, n - 1)] != P_CLOSE)
+    named[owner_g[typed] + 1] = True
+    found[g[(owner_g >= 0) & go[np.maximum(owner_g, 0)] & named[owner_g + 1]]] = True
     return found
 
 

@@ -1339,7 +1339,55 @@ _HEADS = {
     "java": "public int read(byte[] buffer, final int offset, List<String> names) throws IOException {\n"
             "  names.forEach((name, index) -> emit(name));\n  return fill(buffer, offset);\n}\n",
     "c": "static int copy_range(char *dest, const char *src, size_t count) { return memmove(dest, src, count); }\n",
+    "go": "func (s *Server) Serve(conn net.Conn, a, b int, opts ...Option) (count int, err error) {\n"
+          "\tdone := func(x, y float64) float64 { return scale(x, y) }\n\treturn lookup(conn, Entry{})\n}\n"
+          "func lookup(table map[string]Entry, key string) (Entry, bool) { v, ok := table[key]; return v, ok }\n",
+    "rust": "fn area(width: u32, height: &mut Rect, mut items: Vec<Item>) -> u32 { width * height.side }\n"
+            "impl Grid { fn cell(&self, row: usize, column: usize) -> Option<&Cell> { self.cells.get(row, column) } }\n",
+    "php": "function add($count, $items = [], array $names) { return merge($count, $items); }\n"
+           "class Mailer { public function send(Message $message, $options) { return $this->post($message); } }\n",
+    "ruby": "def add(count, items = [], *rest, key:, **opts)\n  merge(count, items)\nend\n"
+            "def send(message, options = {})\n  post(message, options)\nend\n",
 }
+
+# Each grammar's parameter names (``evidence.parameters``), and names that are not parameters (types, defaults).
+_PARAMETERS = {
+    "go": (["s", "conn", "a", "b", "opts", "count", "err", "x", "y", "table", "key"],
+           ["Server", "Option", "Entry", "scale", "done"]),
+    "rust": (["width", "height", "items", "row", "column"], ["Rect", "Item", "Cell"]),
+    "php": (["$count", "$items", "$names", "$message", "$options"], ["merge", "Message"]),
+    "ruby": (["count", "items", "rest", "key", "opts", "message", "options"], ["merge", "post"]),
+    "java": (["buffer", "offset", "names", "name", "index"], ["emit", "fill"]),
+    "c": (["dest", "src", "count"], ["memmove"]),
+}
+
+
+def test_go_short_declarations_bind_their_names():
+    """``a, b :=`` declares (Go; Python's walrus): those names are the code's own, not surviving names; ``:= =``
+    is no declaration. Compiled and reference."""
+    from copyguard.evidence import name_mask
+
+    ts = normalize("func f() {\n\tresult, found := lookup(query)\n\tfor index, value := range items {\n"
+                   "\t\temit(index, value, found, result)\n\t}\n}\n", "go")
+    fast, slow = both(name_mask, ts.tokens)
+    same(fast, slow)
+    assert {ts.token_text(i) for i in np.flatnonzero(fast)} == {"lookup", "query", "items", "emit"}
+
+
+@pytest.mark.parametrize("lang", sorted(_PARAMETERS))
+def test_parameters_of_each_grammar(lang):
+    """The names each grammar writes in its parameter lists, in its own order of name and type (Go: the name
+    first, ``a, b int``; named results; a list of types alone binds nothing), compiled and reference."""
+    from copyguard.evidence import parameter_classes, parameters, parameters_reference
+
+    ts = normalize(_HEADS[lang], lang)
+    t = ts.tokens
+    fast = parameters(t.exact, t.kinds)
+    same(fast, parameters_reference(parameter_classes(t.exact, t.kinds), t.kinds))
+    found = {ts.token_text(i) for i in np.flatnonzero(fast)}
+    names, others = _PARAMETERS[lang]
+    assert set(names) <= found
+    assert not found & set(others)
 
 
 @pytest.mark.parametrize("lang", sorted(_HEADS))

@@ -16,12 +16,14 @@ True
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import accumulate
+from pathlib import Path
 
-import numpy as np
-
+from ..compiled import core
 from . import grammars
 
 _SHEBANG = re.compile(r"#!\s*(?:/usr)?(?:/local)?/bin/(?:env\s+(?:-\S+\s+)*)?([\w.+-]+)")
@@ -84,11 +86,22 @@ def hints_at_code(text: str, lines: list[str]) -> bool:
 _SCAN_CHARS = 4000  # markers are looked for in the first 4000 characters only
 
 
-@dataclass(frozen=True)
 class _Marker:
-    pattern: re.Pattern
-    boundary: bool  # needs a word boundary before the match, checked by hand
-    needs: tuple[str, ...] | None  # every match contains one of these strings (None: unknown)
+    """A marker regex (``source``, compiled on first use), whether it ``needs`` a word boundary before the match
+    (checked by hand), and strings one of which every match contains (None: unknown)."""
+
+    __slots__ = ("source", "boundary", "needs", "_pattern")
+
+    def __init__(self, source: str, boundary: bool, needs: tuple[str, ...] | None) -> None:
+        self.source, self.boundary, self.needs = source, boundary, needs
+        self._pattern: re.Pattern[str] | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """Compiled when first run: most markers' ``needs`` are absent from most texts, so most never are."""
+        if self._pattern is None:
+            self._pattern = re.compile(self.source, re.MULTILINE)
+        return self._pattern
 
 
 @dataclass(frozen=True)
@@ -112,11 +125,49 @@ def languages() -> tuple[Lang, ...]:
 
 def _markers(patterns: tuple[str, ...]) -> tuple[_Marker, ...]:
     markers = []
+    known = _known_needs()
     for m in patterns:
         boundary = m.startswith("\\b")
         source = m[2:] if boundary else m
-        markers.append(_Marker(re.compile(source, re.MULTILINE), boundary, _needed_strings(source)))
+        needs = known[source] if source in known else needed_strings(source)
+        markers.append(_Marker(source, boundary, needs))
     return tuple(markers)
+
+
+NEEDS_FILE = Path(__file__).parent / "data" / "marker_needs.json"
+
+
+@cache
+def _known_needs() -> dict[str, tuple[str, ...] | None]:
+    """``needed_strings`` of the bundled grammars' markers, as computed by ``write_marker_needs`` (``NEEDS_FILE``).
+
+    Parsing ~200 regexes for them cost the first check of unfenced code in a
+    process ~10 ms; a marker missing from the file (a grammar edited since)
+    is parsed as before. tests/normalize/test_detect.py checks the file is current.
+    """
+    try:
+        raw = json.loads(NEEDS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {source: tuple(needs) if needs is not None else None for source, needs in raw.items()}
+
+
+def marker_needs() -> dict[str, tuple[str, ...] | None]:
+    """``needed_strings`` of every marker and reject regex of the bundled grammars (what ``NEEDS_FILE`` holds)."""
+    out: dict[str, tuple[str, ...] | None] = {}
+    for name in grammars.names():
+        g = grammars.get(name)
+        for m in (*g.markers, *g.rejects):
+            source = m[2:] if m.startswith("\\b") else m
+            out[source] = needed_strings(source)
+    return dict(sorted(out.items()))
+
+
+def write_marker_needs(path: Path = NEEDS_FILE) -> None:
+    """Write ``marker_needs()`` to ``path`` (run after changing a grammar's markers:
+    ``python -c "from copyguard.normalize.detect import write_marker_needs; write_marker_needs()"``)."""
+    rows = [f"{json.dumps(source)}: {json.dumps(needs)}" for source, needs in marker_needs().items()]
+    path.write_text("{\n" + ",\n".join(rows) + "\n}\n", encoding="utf-8")
 
 
 def rejected(text: str) -> set[str]:
@@ -126,7 +177,7 @@ def rejected(text: str) -> set[str]:
     return {lang.name for lang in languages() if any(_present(m, text, seen) for m in lang.rejects)}
 
 
-def _needed_strings(source: str) -> tuple[str, ...] | None:
+def needed_strings(source: str) -> tuple[str, ...] | None:
     """Strings one of which every match of the regex ``source`` contains, the most selective found.
 
     Running a marker regex costs a scan of the text per marker; a substring test
@@ -452,11 +503,12 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
     >>> [(prose[s:e], lang) for s, e, lang in code_blocks(prose)]
     [('def add(a, b):\\n    return a + b', 'python')]
     """
-    lines = text.splitlines(keepends=True)
-    if not hints_at_code(text, lines):
+    first_kinds = line_kinds(text)
+    if first_kinds is None:
         return []
-    offsets = np.concatenate(([0], np.cumsum([len(line) for line in lines]))).tolist()
-    kinds = _in_context(lines, _comment_lines(lines, [_line_kind(line) for line in lines]))
+    lines = text.splitlines(keepends=True)
+    offsets = list(accumulate(map(len, lines), initial=0))
+    kinds = _in_context(lines, _comment_lines(lines, first_kinds))
     out = []
     for first, last in _runs(kinds):
         start = offsets[first] + len(lines[first]) - len(lines[first].lstrip())
@@ -528,6 +580,22 @@ def _best_parse(body: str, probe: str) -> str | None:
         return None
     name, error = _rank(body, scores)
     return name if error <= 0.1 else None
+
+
+def line_kinds(text: str, always: bool = False) -> list[str] | None:
+    """``_line_kind`` of each line of ``text.splitlines(keepends=True)``; ``None`` when no line hints at code
+    (``hints_at_code``), unless ``always``. The compiled core does it in one pass over ``text`` (``_lines.h``).
+
+    >>> line_kinds("Some words here.\\n\\nx = f(1)\\n"), line_kinds("Just words.\\n", always=True)
+    (['prose', 'blank', 'code'], ['weak'])
+    """
+    c = core()
+    if c is not None:
+        return c.line_kinds(text, always)
+    lines = text.splitlines(keepends=True)
+    if not always and not hints_at_code(text, lines):
+        return None
+    return [_line_kind(line) for line in lines]
 
 
 def _line_kind(line: str) -> str:

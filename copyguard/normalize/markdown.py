@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..compiled import core
 from ..errors import UnknownLanguageError
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)$", re.MULTILINE)
@@ -97,8 +98,16 @@ def _underline(text: str, m: re.Match[str]) -> bool:
     return bool(above.strip())
 
 
-def _fenced_blocks(text: str) -> list[_Fence]:
-    """Every fenced block of ``text``, in order, from one pass over candidate fence lines."""
+def fenced_blocks(text: str) -> list[_Fence]:
+    """Every fenced block of ``text``, in order, from one pass over candidate fence lines (the compiled core's
+    ``fences`` when it is built: the same blocks, ``_lines.h``).
+
+    >>> [(f.open, f.body_start, f.body_end, f.close, f.info) for f in fenced_blocks("a\\n```py\\nx\\n```\\n")]
+    [(2, 8, 10, 14, 'py')]
+    """
+    c = core()
+    if c is not None:
+        return [_Fence(o, bs, be, cl, text[i0:i1]) for o, bs, be, cl, i0, i1 in c.fences(text)]
     blocks: list[_Fence] = []
     opening: re.Match[str] | None = None
     n = len(text)
@@ -177,7 +186,7 @@ def blocks(text: str) -> list[Block]:
     """
     out: list[Block] = []
     prose_start = 0
-    for b in _fenced_blocks(text):
+    for b in fenced_blocks(text):
         kind, lang = _classify(fence_tag(b.info), text[b.body_start : b.body_end])
         if kind == "prose":
             continue  # fence lines and body stay in the surrounding prose run
@@ -201,7 +210,7 @@ def open_code_block(text: str) -> Block | None:
     >>> open_code_block("```python\\nx = 1\\n```\\nDone.") is None
     True
     """
-    fences = _fenced_blocks(text)
+    fences = fenced_blocks(text)
     if not fences or fences[-1].close < len(text) or fences[-1].body_end < len(text):
         return None
     last = fences[-1]

@@ -534,3 +534,57 @@ def test_closing_a_cut_table_does_not_read_prose_as_code():
     prose = ("The table (which lists every emoji, its name and its code point [as of Unicode 15] is long.\n"
              "Values = (the first, the second and the third) are listed in order {as below}.\n")
     assert detect_language(prose) is None and code_blocks(prose) == []
+
+
+def test_compiled_line_kinds_equal_the_python_ones():
+    """The compiled classifier (``_lines.h``) against ``_line_kind`` and ``hints_at_code`` (``compiled.reference()``),
+    bit for bit: real lines alone and in texts, and fuzz made of the regexes' own keywords, operators, and every
+    kind of space, line break, letter and digit a str regex knows."""
+    from collections import Counter
+
+    from copyguard import compiled
+    from copyguard.normalize.detect import line_kinds
+
+    assert compiled.core() is not None, "copyguard._core is not built or is stale: run pip install -e ."
+    lines = _real_lines()
+    joined = ["".join(lines[i : i + 7]) for i in range(0, len(lines), 7)]
+    texts = lines[::2] + joined
+    tokens = ["def", "class", "import", "from", "async", "export", "type", "function", "fn", "func", "package", "using", "public",
+              "private", "protected", "static", "const", "let", "var", "return", "if", "for", "while", "elif", "else",
+              "switch", "try", "except", "catch", "print", "printf", "console.log", "console.", "echo", "end",
+              "#include", "#!/", "#!", "@", "$", "x", "a.b", "foo_1", "\u00e9", "\u0663", "_", "the", "cat", "sat", "on",
+              "=", "+=", "-=", ":=", "==", "!=", "=>", "->", "(", ")", "[", "]", "{", "}", ";", ":", ".", ",", "!", "?",
+              "*", "&", "|", "<", ">", "/", "\\", "%", "'", '"', "-", "+", "```", "~~~", "`", " ", " ", "  ", "\t",
+              "\x0c", "\x0b", "\r", "\n", "\n", "\r\n", "\x85", "\u2028", "\xa0", "\u3000", "\x1c", "\x1f", "1",
+              "\u00b2", "\u216b", "\u00df", "\u4e2d", "\U0001f600", "..."]
+    rng = random.Random(17)
+    texts += ["".join(rng.choice(tokens) + rng.choice(("", " ")) for _ in range(rng.randint(1, 30)))
+              for _ in range(20000)]
+    texts += [" ".join(rng.choice(tokens) for _ in range(rng.randint(1, 90))) for _ in range(3000)]
+    for always in (True, False):
+        got = [line_kinds(text, always) for text in texts]
+        with compiled.reference():
+            want = [line_kinds(text, always) for text in texts]
+        assert [text for text, a, b in zip(texts, got, want) if a != b] == []
+    counts = Counter(kind for kinds in want for kind in kinds or ["none"])
+    assert min(counts[k] for k in ("blank", "fence", "code", "prose", "weak", "none")) > 200, counts  # every answer occurs
+    some = joined[::15] + texts[-3000::10]
+    got = [code_blocks(text) for text in some]
+    with compiled.reference():
+        assert [code_blocks(text) for text in some] == got
+    assert sum(map(len, got)) > 20
+
+
+def test_the_marker_needs_file_is_current():
+    """``NEEDS_FILE`` holds ``needed_strings`` of every bundled grammar's markers and rejects, so that a process's
+    first check of unfenced code parses none of them (after changing a grammar's markers: ``write_marker_needs()``)."""
+    import json
+
+    from copyguard.normalize.detect import NEEDS_FILE, marker_needs
+
+    stored = {source: None if needs is None else tuple(needs)
+              for source, needs in json.loads(NEEDS_FILE.read_text(encoding="utf-8")).items()}
+    assert stored == marker_needs(), "stale: run copyguard.normalize.detect.write_marker_needs()"
+    assert len(stored) > 150
+    first = next(lang for lang in languages() if lang.markers).markers[0]
+    assert first.needs == stored[first.source] and first.pattern.pattern == first.source

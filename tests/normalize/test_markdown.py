@@ -186,3 +186,31 @@ def test_a_title_underlined_with_tildes_in_a_docstring_is_no_fence() -> None:
     # outside an open string, and as an opening with text under a blank line, tildes still open a fence
     for text in ("Title\n~~~\nprint(1)\n~~~\n", 'Here:\n\n~~~\nprint("""x""")\n~~~\n'):
         assert [(s.kind, s.lang) for s in blocks(text)][-1] == ("code", "python")
+
+
+def test_compiled_fences_equal_the_python_ones() -> None:
+    """The compiled fence scan (``_lines.h``) against ``fenced_blocks``' Python (``compiled.reference()``), bit for
+    bit, on fuzz of fence lines, indents, info strings, docstring quotes, comments and line breaks."""
+    import random
+    from pathlib import Path
+
+    from copyguard import compiled
+    from copyguard.normalize.markdown import fenced_blocks
+
+    assert compiled.core() is not None, "copyguard._core is not built or is stale: run pip install -e ."
+    tokens = ["```", "````", "~~~", "~~~~", "``", "`", "~", "```python", "~~~ js", " ", "  ", "    ", "\t", "\n", "\n",
+              "\n", "\r\n", '"""', "'''", "/*", "*/", "*", "/", "x", "title", "\u00e9", "\u2028", "\x0c", "{.py}", "a`b",
+              "\xa0"]
+    rng = random.Random(3)
+    texts = ["".join(rng.choice(tokens) for _ in range(rng.randint(1, 30))) for _ in range(30000)]
+    root = Path(__file__).parents[2]
+    docs = [p.read_text() for p in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]]
+    texts += docs
+    got = [fenced_blocks(text) for text in texts]
+    shown = [blocks(text) for text in docs]  # fenced code of every kind, unfenced code in prose
+    with compiled.reference():
+        want = [fenced_blocks(text) for text in texts]
+        assert [blocks(text) for text in docs] == shown
+    assert [text for text, a, b in zip(texts, got, want) if a != b] == []
+    assert sum(map(len, want)) > 10000 and sum(f.info != "" for fs in want for f in fs) > 1000
+    assert sum(f.close == len(text) for text, fs in zip(texts, want) for f in fs) > 1000  # open at the end too
