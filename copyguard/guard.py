@@ -64,6 +64,8 @@ from .evidence import (
     weigh,
 )
 from .index import Index
+from .index.background import Background
+from .index.background import load as load_background
 from .index.manifest import MANIFEST, check_compatible
 from .index.segment import SourceRecord
 from .match import Match, MatchKind, attribute_batch, near_renames, renamed_names
@@ -108,6 +110,7 @@ class Guard:
         # base code the policy declares (policy.toml ``base = [...]``), normalized with the index's parameters
         self._policy_base = read_base(self.policy.base, self.params)[0] if self.policy.base else NO_BASE
         self._base: tuple[tuple, np.ndarray] = ((), NO_BASE)
+        self._background: Background | bool | None = None  # the shipped table (False: none), read at the first check
 
     @classmethod
     def open(cls, path: str | Path | Sequence[str | Path], policy: Policy | None = None) -> Guard:
@@ -171,7 +174,7 @@ class Guard:
         # declared base code matches nothing: it finds no candidate, and regions stop at it
         queries = [without(q, b) for q, b in zip(queries, declared)]
         counts = [shingle_counts(indexes, q) for q in queries]
-        common = [boilerplate_mask(indexes, q, p.max_shingle_sources, p.max_shingle_share, c)
+        common = [boilerplate_mask(indexes, q, p.max_shingle_sources, p.max_shingle_share, self.capped(q, c))
                   for q, c in zip(queries, counts)]
         ranked = self._candidates(indexes, queries, common, counts)  # (ranking, first) per stream
         held = self._held_only(indexes, [r for r, _ in ranked])
@@ -186,6 +189,21 @@ class Guard:
         verdict = Verdict.from_matches(p, kept)
         return replace(verdict, boilerplate=int(sum(int(m.sum()) for m in common)), discounted=discounted,
                        truncated=cut or truncated or any(r.truncated for r, _ in ranked), base=spans)
+
+    def capped(self, query: Query, counts: np.ndarray) -> np.ndarray:
+        """The source counts the boilerplate cap reads: the indexes' ``counts`` of the query's shingles, raised to
+        the shipped background's where the indexes hold them when the policy asks (``Policy.background_counts``,
+        ``index.background``).
+
+        Only the cap: rarity weights, held sources and name weights keep the indexes' own counts (raising those
+        too lost tool-renamed copies on the tuning group: a minified getter's structure is common everywhere).
+        """
+        if not self.policy.background_counts:
+            return counts
+        if self._background is None:
+            self._background = load_background(self.params) or False
+        bg = self._background
+        return bg.added(counts, query.shingles) if isinstance(bg, Background) else counts
 
     def base_shingles(self, indexes: Sequence[Index] | None = None) -> np.ndarray:
         """Sorted shingles of all declared base code: each index's, and the policy's ``base``."""

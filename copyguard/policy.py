@@ -70,6 +70,7 @@ class Policy:
     min_held_names: int = 1  # ... as is one holding or declaring this many of its names 1 to 4 sources hold (0: off)
     max_shingle_sources: int = 10  # a shingle held by more indexed sources is boilerplate: it never counts (0: off)
     max_shingle_share: float = 0.06  # ... or by more than this share of them, when that is more (a large corpus)
+    background_counts: bool = False  # the cap also reads a shipped corpus's counts (index.background): small indexes
     min_distinct_shingles: int = 20  # repetitive boilerplate (rows of getters) has few distinct shingles
     max_gap: int = 32  # shingles of edits tolerated inside one matched region
     min_candidate_containment: float = 0.3  # share of a candidate passage's shingles in the output before alignment
@@ -117,6 +118,8 @@ class Policy:
         object.__setattr__(self, "default_action", Action(self.default_action))
         object.__setattr__(self, "licenses", {k: Action(v) for k, v in self.licenses.items()})
         object.__setattr__(self, "sources", {k: Action(v) for k, v in self.sources.items()})
+        if not isinstance(self.background_counts, bool):
+            raise ConfigError(f"background_counts must be true or false, got {self.background_counts!r}")
         if isinstance(self.base, str) or not all(isinstance(b, str) for b in self.base):
             raise ConfigError(f"base must be a list of folders or files, got {self.base!r}")
         object.__setattr__(self, "base", tuple(self.base))
