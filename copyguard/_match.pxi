@@ -1311,6 +1311,82 @@ def slice_spans(list segments, const int64_t[::1] seg, const int64_t[::1] lo, co
     return out_arr
 
 
+def source_rows(list pieces, const int64_t[::1] bases, list source_tok, list source_words):
+    """``Index.source_rows``' loop over its pieces: which segment, rows and channels each piece reads.
+
+    ``pieces``: ``(ref, rows)`` as ``Index.source_rows`` takes them (``rows`` a range ``(start, end)``, ``end``
+    None for all, or row numbers), ``bases``: where each segment's sources start among the index's (and their
+    number last), ``source_tok`` / ``source_words`` per segment. Returns ``(segments, seg, lo, hi, rows,
+    channels)``: the view's segments the pieces read, in the order first read, and ``SliceRows``' arrays; None
+    when a ref is out of range (the reference raises the error).
+    """
+    cdef Py_ssize_t n = len(pieces), i, s = -1, n_seg = bases.shape[0] - 1, lo_s, hi_s, mid, j, m
+    cdef int64_t ref, base = 0, nxt = 0, first, last, words, start, end, a, b, n_picked = 0
+    cdef int64_t n_src = bases[n_seg] if n_seg >= 0 else 0
+    cdef const int64_t[:, ::1] tok
+    cdef const int64_t[:] wrd
+    cdef const int64_t[::1] picked
+    cdef int64_t[::1] out_rows
+    seg_arr = np.empty(n, dtype=np.int64)
+    lo_arr = np.empty(n, dtype=np.int64)
+    hi_arr = np.empty(n, dtype=np.int64)
+    ch_arr = np.empty((n, 3), dtype=np.int64)
+    cdef int64_t[::1] seg_v = seg_arr, lo_v = lo_arr, hi_v = hi_arr
+    cdef int64_t[:, ::1] ch = ch_arr
+    cdef list used = []  # segment positions in the view, in the order first read
+    cdef dict where = {}
+    cdef list picks = []
+    cdef tuple piece
+    for i in range(n):
+        piece = <tuple> pieces[i]
+        ref = piece[0]
+        rows = piece[1]
+        if not 0 <= ref < n_src:
+            return None
+        if not (s >= 0 and base <= ref < nxt):  # (a round's sources are mostly in one segment)
+            lo_s, hi_s = 0, n_seg + 1  # bisect_right(bases, ref) - 1
+            while lo_s < hi_s:
+                mid = (lo_s + hi_s) // 2
+                if ref < bases[mid]:
+                    hi_s = mid
+                else:
+                    lo_s = mid + 1
+            s = lo_s - 1
+            base, nxt = bases[s], bases[s + 1]
+            tok, wrd = source_tok[s], source_words[s]
+            if s not in where:
+                where[s] = len(used)
+                used.append(s)
+        first, last = tok[ref - base, 0], tok[ref - base, 1]
+        words = wrd[ref - base]
+        ch[i, 0], ch[i, 1], ch[i, 2] = first, words, last
+        seg_v[i] = <int64_t> where[s]
+        if isinstance(rows, tuple):  # as source_tokens clamps them
+            start = rows[0]
+            a = first + start if start > 0 else first
+            a = a if a < last else last
+            lo_v[i] = a
+            if rows[1] is not None:
+                end = rows[1]
+                b = first + end if end > 0 else first
+                last = b if b < last else last
+            hi_v[i] = last if last > a else a
+        else:
+            picked = np.ascontiguousarray(rows, dtype=np.int64)
+            picks.append((first, picked))
+            lo_v[i] = -n_picked - 1
+            n_picked += picked.shape[0]
+            hi_v[i] = -n_picked - 1
+    rows_arr = np.empty(n_picked, dtype=np.int64)
+    out_rows = rows_arr
+    j = 0
+    for first, picked in picks:
+        for m in range(picked.shape[0]):
+            out_rows[j] = first + picked[m]
+            j += 1
+    return used, seg_arr, lo_arr, hi_arr, rows_arr, ch_arr
+
+
 cdef Py_ssize_t _first_at_least(const uint32_t* v, Py_ssize_t lo, Py_ssize_t hi, int64_t x) noexcept nogil:
     """The first of rows ``lo:hi`` of ascending ``v`` whose value is at least ``x`` (``hi`` when none is)."""
     cdef Py_ssize_t mid

@@ -1415,3 +1415,48 @@ def test_name_mask_and_parameters_equal_reference(lang):
         same(fast, slow)
         found += int(fast.sum())
     assert found > 20  # parameters were found: the comparison is not of empty masks
+
+
+def test_source_rows_equals_the_reference_loop(tmp_path):
+    """``Index.source_rows`` compiled (one call over the pieces) against its Python loop, field by field: ranges
+    clamped at both ends (negative, past the source, ``end`` None, ``end`` before ``start``), picked rows as arrays
+    and lists (empty too), sources of three segments in any order; an out-of-range ref fails alike."""
+    from copyguard.errors import IndexStoreError
+
+    index, _, _ = _two_indexes(tmp_path)
+    n_src = index._view.source_bases[-1]
+    assert len(index.manifest.segments) == 3 and n_src > 10
+    rng = np.random.default_rng(11)
+    checked = 0
+    for trial in range(40):
+        pieces = []
+        for ref in rng.integers(0, n_src, int(rng.integers(1, 30))).tolist():
+            n = len(index.source_tokens(ref))
+            form = int(rng.integers(0, 5))
+            if form == 0:
+                pieces.append((ref, (0, None)))
+            elif form == 1:
+                a, b = (int(x) for x in rng.integers(-5, n + 6, 2))
+                pieces.append((ref, (a, b)))
+            elif form == 2:
+                pieces.append((ref, (int(rng.integers(-5, n + 6)), None)))
+            elif form == 3:
+                pieces.append((ref, np.flatnonzero(rng.random(n) < 0.5)))
+            else:
+                pieces.append((ref, [int(x) for x in np.flatnonzero(rng.random(n) < 0.2)]))
+        fast, slow = both(index.source_rows, pieces)
+        assert len(fast.segments) == len(slow.segments)
+        for a, b in zip(fast.segments, slow.segments):
+            assert a is b
+        for a, b in zip(fast.stored, slow.stored):
+            assert a is b
+        for f in ("seg", "lo", "hi", "rows", "channels"):
+            same(getattr(fast, f), getattr(slow, f))
+        checked += len(pieces)
+    assert checked > 300
+    for bad in (n_src, -1):
+        for run in (lambda: index.source_rows([(0, (0, None)), (bad, (0, None))]),):
+            with pytest.raises(IndexStoreError, match="out of range"):
+                run()
+            with compiled.reference(), pytest.raises(IndexStoreError, match="out of range"):
+                run()

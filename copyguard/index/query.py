@@ -55,6 +55,13 @@ class View:
         return out
 
     @cached_property
+    def source_arrays(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per segment ``source_tok`` (int64 ``(sources, 2)``) and ``source_words``: what the compiled
+        ``source_rows`` reads."""
+        return ([np.ascontiguousarray(seg.source_tok, dtype=np.int64) for seg in self.segments],
+                [np.asarray(seg.source_words, dtype=np.int64) for seg in self.segments])
+
+    @cached_property
     def source_bases(self) -> list[int]:
         """``s_base`` as Python ints: one source is located per candidate, by ``bisect`` (no numpy call)."""
         return [int(x) for x in self.s_base]

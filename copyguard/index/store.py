@@ -327,7 +327,17 @@ class Index:
 
         Nothing is copied but the picked rows' numbers; the compiled round reads the segments' arrays in place.
         """
-        bases, view = self._view.source_bases, self._view
+        view = self._view
+        c = core()
+        if c is not None:  # (the loop below in one call: a round of a long copy reads a hundred pieces)
+            found = c.source_rows(pieces, view.s_base, *view.source_arrays)
+            if found is not None:
+                where, seg, lo, hi, picked, channels = found
+                p = view.manifest.params
+                return SliceRows(tuple(view.segments[s].token_arrays for s in where), seg, lo, hi, picked,
+                                 tuple(view.segments[s].token_shingles(p.shingle_code, p.shingle_prose) for s in where),
+                                 channels)
+        bases = view.source_bases
         n_src = bases[-1]
         where: dict[int, int] = {}  # segment position in the view -> in ``segments``
         seg: list[int] = []
