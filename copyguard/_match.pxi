@@ -1311,6 +1311,72 @@ def slice_spans(list segments, const int64_t[::1] seg, const int64_t[::1] lo, co
     return out_arr
 
 
+_new_object = object.__new__
+_set_field = object.__setattr__
+
+
+def attribute_batch(match_type, tuple kinds, const int64_t[::1] cand, const int64_t[:, ::1] tok,
+                    const double[::1] similarity, const uint8_t[::1] kind, const int64_t[::1] out_starts,
+                    const int64_t[::1] out_ends, const int64_t[:, ::1] source_spans, str lang, who, renamed,
+                    boilerplate, exact, names, weight, exact_weight):
+    """``match.attribute_batch``'s loop: one ``match_type`` (``Match``) per region, its fields in their order.
+
+    ``who(c)``: ``(source, license, source_path, index)`` of slice ``c``, asked once per slice; ``renamed(c, o0, o1,
+    s0, s1)``: the rename map of a renamed region (kind 1). ``boilerplate``, ``exact``, ``names``
+    (int64) and ``weight``, ``exact_weight`` (float64): per region, or None (0, or None, in every ``Match``).
+    """
+    cdef Py_ssize_t n = cand.shape[0], i, c, o0, o1
+    cdef const int64_t[::1] boiler_v, exact_v, names_v
+    cdef const double[::1] weight_v, ew_v
+    cdef bint has_boiler = boilerplate is not None, has_exact = exact is not None, has_names = names is not None
+    cdef bint has_weight = weight is not None, has_ew = exact_weight is not None
+    if tok.shape[0] != n or similarity.shape[0] != n or kind.shape[0] != n or source_spans.shape[0] != n or \
+            (n and (tok.shape[1] != 4 or source_spans.shape[1] != 2)):
+        raise ValueError("region arrays differ in length")
+    if has_boiler:
+        boiler_v = boilerplate
+    if has_exact:
+        exact_v = exact
+    if has_names:
+        names_v = names
+    if has_weight:
+        weight_v = weight
+    if has_ew:
+        ew_v = exact_weight
+    if (has_boiler and boiler_v.shape[0] != n) or (has_exact and exact_v.shape[0] != n) or \
+            (has_names and names_v.shape[0] != n) or (has_weight and weight_v.shape[0] != n) or \
+            (has_ew and ew_v.shape[0] != n):
+        raise ValueError("region measures differ in length")
+    cdef Py_ssize_t n_out = out_starts.shape[0]
+    if out_ends.shape[0] != n_out:
+        raise ValueError("token starts and ends differ in length")
+    cdef dict named = {}
+    cdef list out = []
+    cdef tuple w
+    cdef object zero = 0
+    for i in range(n):
+        c = cand[i]
+        o0, o1 = tok[i, 0], tok[i, 1]
+        if not (0 <= o0 < n_out and 1 <= o1 <= n_out) or kind[i] >= len(kinds):
+            raise ValueError("a region lies outside the output's tokens or has no kind")
+        key = c
+        found = named.get(key)
+        if found is None:
+            found = named[key] = tuple(who(c))
+        w = <tuple> found
+        m = _new_object(match_type)
+        _set_field(m, "__dict__", {
+            "source": w[0], "license": w[1], "kind": kinds[kind[i]], "similarity": similarity[i],
+            "output_span": (out_starts[o0], out_ends[o1 - 1]), "source_span": (source_spans[i, 0], source_spans[i, 1]),
+            "lang": lang, "tokens": o1 - o0,
+            "renames": renamed(c, o0, o1, tok[i, 2], tok[i, 3]) if kind[i] == 1 else {},
+            "source_path": w[2], "index": w[3], "boilerplate": boiler_v[i] if has_boiler else zero,
+            "exact": exact_v[i] if has_exact else zero, "weight": weight_v[i] if has_weight else None,
+            "exact_weight": ew_v[i] if has_ew else None, "names": names_v[i] if has_names else zero})
+        out.append(m)
+    return out
+
+
 def source_rows(list pieces, const int64_t[::1] bases, list source_tok, list source_words):
     """``Index.source_rows``' loop over its pieces: which segment, rows and channels each piece reads.
 

@@ -528,6 +528,23 @@ def attribute_batch(regions: Regions, out_text: str, out: Tokens, lang: str, sou
         at = sources.offsets[regions.cand]
         source_spans = np.stack([sources.tokens.starts[at + tok[:, 2]], sources.tokens.ends[at + tok[:, 3] - 1]],
                                 axis=1)
+    c = core()
+    if c is not None:  # (the loop below, one ``Match`` per region, in one call)
+        def who(i: int) -> tuple[str, str | None, str | None, str | None]:
+            rec = record(i)
+            return rec.source_id, rec.license, rec.path, index(i)
+
+        def renamed(i: int, o0: int, o1: int, s0: int, s1: int) -> dict[str, str]:
+            return rename_map(out_text, out[o0:o1], text(i), sources[i][s0:s1])
+
+        i64, f64 = np.int64, np.float64
+        return c.attribute_batch(
+            Match, KINDS, np.ascontiguousarray(regions.cand, dtype=i64), np.ascontiguousarray(tok, dtype=i64),
+            np.ascontiguousarray(regions.similarity, dtype=f64), np.ascontiguousarray(regions.kind, dtype=np.uint8),
+            np.ascontiguousarray(out.starts, dtype=i64), np.ascontiguousarray(out.ends, dtype=i64),
+            np.ascontiguousarray(source_spans, dtype=i64), lang, who, renamed,
+            *(None if x is None else np.ascontiguousarray(x, dtype=i64) for x in (boilerplate, exact, names)),
+            *(None if x is None else np.ascontiguousarray(x, dtype=f64) for x in (weight, exact_weight)))
     spans = zip(out.starts[tok[:, 0]].tolist(), out.ends[tok[:, 1] - 1].tolist(), source_spans[:, 0].tolist(),
                 source_spans[:, 1].tolist())
     n = len(regions)

@@ -1460,3 +1460,75 @@ def test_source_rows_equals_the_reference_loop(tmp_path):
                 run()
             with compiled.reference(), pytest.raises(IndexStoreError, match="out of range"):
                 run()
+
+
+def _same_matches(fast, slow):
+    """The same ``Match`` objects field by field: values, types, float bits and the fields' order."""
+    assert len(fast) == len(slow)
+    for a, b in zip(fast, slow):
+        assert type(a) is type(b) and list(a.__dict__) == list(b.__dict__)
+        for f, x in a.__dict__.items():
+            y = b.__dict__[f]
+            assert type(x) is type(y), f
+            if isinstance(x, float):
+                assert x.hex() == y.hex(), f
+            elif isinstance(x, tuple):
+                assert [type(v) for v in x] == [type(v) for v in y] and x == y, f
+            else:
+                assert x == y, f
+
+
+def test_attribute_batch_equals_the_reference_on_real_rounds(tmp_path):
+    """``match.attribute_batch`` compiled (one call for a batch's regions) against its Python loop, on the regions of
+    real rounds (``align_weigh_rows`` of ``Index.source_rows``: verbatim, renamed with their rename maps, near), with
+    every measure given or none, with ``TokenSlices`` (source spans from the tokens) and an output of uint32
+    starts; each source's names asked once."""
+    from dataclasses import replace
+
+    from copyguard.evidence import align_weigh_rows
+    from copyguard.match import Limits, attribute_batch
+
+    index, _, corpus = _two_indexes(tmp_path)
+    parser = (corpus / "tomli" / "_parser.py").read_text()
+    renamed = parser[1500:6000].replace("src", "text_in").replace("pos", "at").replace("char", "c1")
+    rng = np.random.default_rng(3)
+    kinds = set()
+    n_src = index._view.source_bases[-1]
+    for lang, piece in (("python", parser[1500:6000]), ("python", renamed), ("prose", parser[:1200] + parser[9000:11000])):
+        out = normalize(piece, lang)
+        code = out.is_code
+        k = index.params.shingle(code)
+        out_sh = sketch.stream_shingles(out.tokens, k, code)
+        out_exact = sketch.exact_shingles(out.tokens, k) if code else out_sh
+        pieces = [(ref, (0, None)) for ref in range(n_src)]
+        sources = index.source_rows(pieces)
+        common = rng.random(out_sh.shape[0]) < 0.05
+        limits = Limits(min_tokens=8, min_distinct_shingles=5, min_similarity=0.3, max_gap=8)
+        regions, (boiler, exact, weight, exact_weight, names), source_spans, _ = align_weigh_rows(
+            out.tokens, out_sh, out_exact, common, np.ones(out_sh.shape[0], dtype=np.int64), 1.0, sources, k, code,
+            limits, reanchor=code)
+        assert len(regions) > 0
+        kinds |= set(regions.kind.tolist())
+        asked = []
+
+        def record(c):
+            asked.append(c)
+            return index.source(pieces[c][0])
+
+        def text(c):
+            return index.source_text(pieces[c][0])
+
+        args = (regions, piece, out.tokens, lang, sources, record, text, lambda c: f"shard{c % 2}")
+        for measures in ({}, dict(boilerplate=boiler, exact=exact, weight=weight, exact_weight=exact_weight,
+                                  names=names, source_spans=source_spans)):
+            if "source_spans" not in measures:
+                measures["source_spans"] = source_spans
+            asked.clear()
+            fast, slow = both(attribute_batch, *args, **measures)
+            _same_matches(fast, slow)
+            assert sorted(asked) == sorted(list(set(regions.cand.tolist())) * 2)  # once per slice and run
+        gathered = sources.gather()
+        narrow = replace(out.tokens, starts=out.tokens.starts.astype(np.uint32), ends=out.tokens.ends.astype(np.uint32))
+        _same_matches(*both(attribute_batch, regions, piece, narrow, lang, gathered, record, text,
+                            boilerplate=boiler, exact=exact))
+    assert kinds >= {0, 1}
