@@ -1428,7 +1428,7 @@ def test_source_rows_equals_the_reference_loop(tmp_path):
     assert len(index.manifest.segments) == 3 and n_src > 10
     rng = np.random.default_rng(11)
     checked = 0
-    for trial in range(40):
+    for _ in range(40):
         pieces = []
         for ref in rng.integers(0, n_src, int(rng.integers(1, 30))).tolist():
             n = len(index.source_tokens(ref))
@@ -1455,11 +1455,10 @@ def test_source_rows_equals_the_reference_loop(tmp_path):
         checked += len(pieces)
     assert checked > 300
     for bad in (n_src, -1):
-        for run in (lambda: index.source_rows([(0, (0, None)), (bad, (0, None))]),):
-            with pytest.raises(IndexStoreError, match="out of range"):
-                run()
-            with compiled.reference(), pytest.raises(IndexStoreError, match="out of range"):
-                run()
+        with pytest.raises(IndexStoreError, match="out of range"):
+            index.source_rows([(0, (0, None)), (bad, (0, None))])
+        with compiled.reference(), pytest.raises(IndexStoreError, match="out of range"):
+            index.source_rows([(0, (0, None)), (bad, (0, None))])
 
 
 def _same_matches(fast, slow):
@@ -1476,6 +1475,16 @@ def _same_matches(fast, slow):
                 assert [type(v) for v in x] == [type(v) for v in y] and x == y, f
             else:
                 assert x == y, f
+
+
+def _readers(index, refs, asked):
+    """``attribute_batch``'s ``record`` (noting each slice it is asked about in ``asked``) and ``text`` of ``refs``."""
+
+    def record(c):
+        asked.append(c)
+        return index.source(refs[c])
+
+    return record, lambda c: index.source_text(refs[c])
 
 
 def test_attribute_batch_equals_the_reference_on_real_rounds(tmp_path):
@@ -1509,14 +1518,8 @@ def test_attribute_batch_equals_the_reference_on_real_rounds(tmp_path):
             limits, reanchor=code)
         assert len(regions) > 0
         kinds |= set(regions.kind.tolist())
-        asked = []
-
-        def record(c):
-            asked.append(c)
-            return index.source(pieces[c][0])
-
-        def text(c):
-            return index.source_text(pieces[c][0])
+        asked: list[int] = []
+        record, text = _readers(index, [ref for ref, _ in pieces], asked)
 
         args = (regions, piece, out.tokens, lang, sources, record, text, lambda c: f"shard{c % 2}")
         for measures in ({}, dict(boilerplate=boiler, exact=exact, weight=weight, exact_weight=exact_weight,
