@@ -530,7 +530,7 @@ def attribute_batch(regions: Regions, out_text: str, out: Tokens, lang: str, sou
                                 axis=1)
     c = core()
     if c is not None:  # (the loop below, one ``Match`` per region, in one call)
-        def who(i: int) -> tuple[str, str | None, str | None, str | None]:
+        def names_of(i: int) -> tuple[str, str | None, str | None, str | None]:
             rec = record(i)
             return rec.source_id, rec.license, rec.path, index(i)
 
@@ -542,7 +542,7 @@ def attribute_batch(regions: Regions, out_text: str, out: Tokens, lang: str, sou
             Match, KINDS, np.ascontiguousarray(regions.cand, dtype=i64), np.ascontiguousarray(tok, dtype=i64),
             np.ascontiguousarray(regions.similarity, dtype=f64), np.ascontiguousarray(regions.kind, dtype=np.uint8),
             np.ascontiguousarray(out.starts, dtype=i64), np.ascontiguousarray(out.ends, dtype=i64),
-            np.ascontiguousarray(source_spans, dtype=i64), lang, who, renamed,
+            np.ascontiguousarray(source_spans, dtype=i64), lang, names_of, renamed,
             *(None if x is None else np.ascontiguousarray(x, dtype=i64) for x in (boilerplate, exact, names)),
             *(None if x is None else np.ascontiguousarray(x, dtype=f64) for x in (weight, exact_weight)))
     spans = zip(out.starts[tok[:, 0]].tolist(), out.ends[tok[:, 1] - 1].tolist(), source_spans[:, 0].tolist(),

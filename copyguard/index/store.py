@@ -331,12 +331,11 @@ class Index:
         c = core()
         if c is not None:  # (the loop below in one call: a round of a long copy reads a hundred pieces)
             found = c.source_rows(pieces, view.s_base, *view.source_arrays)
-            if found is not None:
-                where, seg, lo, hi, picked, channels = found
-                p = view.manifest.params
-                return SliceRows(tuple(view.segments[s].token_arrays for s in where), seg, lo, hi, picked,
-                                 tuple(view.segments[s].token_shingles(p.shingle_code, p.shingle_prose) for s in where),
-                                 channels)
+            if found is not None:  # (the segments read, and SliceRows' arrays)
+                params = view.manifest.params
+                return SliceRows(tuple(view.segments[s].token_arrays for s in found[0]), found[1], found[2], found[3], found[4],
+                                 tuple(view.segments[s].token_shingles(params.shingle_code, params.shingle_prose)
+                                       for s in found[0]), found[5])
         bases = view.source_bases
         n_src = bases[-1]
         where: dict[int, int] = {}  # segment position in the view -> in ``segments``
