@@ -1465,16 +1465,35 @@ cdef Py_ssize_t _first_at_least(const uint32_t* v, Py_ssize_t lo, Py_ssize_t hi,
     return lo
 
 
-def rows_near(const uint32_t[::1] starts, Py_ssize_t first, Py_ssize_t words, Py_ssize_t last, int64_t lo, int64_t hi):
+cdef inline bint _ascends(const uint32_t* v, Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
+    """Whether ``v[c0:c1]`` never descends."""
+    cdef Py_ssize_t i, desc = 0
+    for i in range(c0 + 1, c1):  # (a loop the compiler vectorizes)
+        desc += v[i] < v[i - 1]
+    return desc == 0
+
+
+def channels_ascending(const uint32_t[::1] starts, Py_ssize_t first, Py_ssize_t words, Py_ssize_t last):
+    """What ``rows_near`` needs to know of a source: bit 0 set when its code rows' starts (``first:words``) never
+    descend, bit 1 when its words' (``words:last``) do not (a source's are read once: ``Index.source_near``)."""
+    if not 0 <= first <= words <= last <= starts.shape[0]:
+        raise ValueError("rows outside the tokens")
+    cdef const uint32_t* v = &starts[0] if starts.shape[0] else NULL
+    return int(_ascends(v, first, words)) | (int(_ascends(v, words, last)) << 1)
+
+
+def rows_near(const uint32_t[::1] starts, Py_ssize_t first, Py_ssize_t words, Py_ssize_t last, int64_t lo, int64_t hi,
+              int ascending=-1):
     """``Index.source_near``: rows ``first:last`` of a segment's tokens whose start lies in ``[lo, hi)``, counted from
     ``first``, ascending (int64).
 
     ``words``: the source's first word row (its code rows are ``first:words``, its words ``words:last``). A
     channel whose starts ascend (as the build writes them) is searched by bisection; another is read through.
+    ``ascending``: ``channels_ascending`` of these rows when the caller knows it (-1: each channel is read to tell).
     """
-    cdef Py_ssize_t i, n = 0, j = 0, ch, c0, c1, desc
+    cdef Py_ssize_t i, n = 0, j = 0, ch, c0, c1
     cdef Py_ssize_t[2] run_lo, run_hi
-    cdef bint[2] ascending
+    cdef bint[2] ascend
     cdef int64_t a = lo if lo > 0 else 0, b = hi if hi < 0x100000000 else 0x100000000
     cdef uint32_t a32, w32
     if not 0 <= first <= words <= last <= starts.shape[0]:
@@ -1489,11 +1508,8 @@ def rows_near(const uint32_t[::1] starts, Py_ssize_t first, Py_ssize_t words, Py
         for ch in range(2):
             c0 = first if ch == 0 else words
             c1 = words if ch == 0 else last
-            desc = 0
-            for i in range(c0 + 1, c1):  # (a loop the compiler vectorizes)
-                desc += v[i] < v[i - 1]
-            ascending[ch] = desc == 0
-            if ascending[ch]:
+            ascend[ch] = _ascends(v, c0, c1) if ascending < 0 else (ascending >> ch) & 1
+            if ascend[ch]:
                 run_lo[ch] = _first_at_least(v, c0, c1, a)
                 run_hi[ch] = _first_at_least(v, run_lo[ch], c1, b)
                 n += run_hi[ch] - run_lo[ch]
@@ -1506,7 +1522,7 @@ def rows_near(const uint32_t[::1] starts, Py_ssize_t first, Py_ssize_t words, Py
         for ch in range(2):
             c0 = first if ch == 0 else words
             c1 = words if ch == 0 else last
-            if ascending[ch]:
+            if ascend[ch]:
                 for i in range(run_lo[ch], run_hi[ch]):
                     buf[j] = i - first
                     j += 1

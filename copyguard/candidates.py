@@ -635,13 +635,17 @@ def cross_channel(indexes: Sequence[Index], found: list[list[Candidate]], max_so
             span = c.span
             if span is not None:
                 lo, hi = span
-                old = spans.get((c.shard, c.ref), (lo, hi, c.containment))
-                spans[(c.shard, c.ref)] = (min(lo, old[0]), max(hi, old[1]), max(c.containment, old[2]))
+                key, contain = (c.shard, c.ref), c.containment
+                old = spans.get(key)
+                # (min and max of the spans and of the containments, written out: a round holds dozens of sources)
+                spans[key] = (lo, hi, contain) if old is None else (
+                    old[0] if old[0] < lo else lo, old[1] if old[1] > hi else hi,
+                    old[2] if old[2] > contain else contain)
     out = []
     for cands in found:
         have = {(c.shard, c.ref) for c in cands}
         extra: list[Candidate] = []
-        room = max(0, max_sources - len(cands))
+        room = max_sources - len(cands) if max_sources > len(cands) else 0
         for (shard, ref), (lo, hi, contain) in spans.items():
             if len(extra) == room:
                 break

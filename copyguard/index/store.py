@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 _LAYOUT = {SEGMENTS, TOMBSTONES, BASE, fsutil.TMP, fsutil.LOCK, MANIFEST + ".tmp"}
+_ASCENDING_KEPT = 1 << 16  # sources whose channels' order ``source_near`` keeps (then it starts again)
 
 
 class Index:
@@ -87,6 +88,8 @@ class Index:
         self._view = view
         self._cache: dict[str, Segment] = {s.path.name: s for s in view.segments}
         self._dead_counts: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+        # (segment file, source row) -> ``channels_ascending`` of its token starts (``source_near``)
+        self._ascending: dict[tuple[str, int], int] = {}
         self._last_hits: tuple[np.ndarray, int | None, tuple[np.ndarray, np.ndarray]] | None = None
         self._base: tuple[str, np.ndarray] | None = None  # (digest, shingles) of the declared base code
         self._arrays: dict[str, tuple[View, list[tuple]]] = {}  # per view: what the compiled candidate stage reads
@@ -386,7 +389,15 @@ class Index:
         c = core()
         starts = seg.tokens["starts"]
         if c is not None and starts.dtype == np.uint32:
-            return c.rows_near(starts, first, min(max(int(seg.source_words[row]), first), last), last, lo, hi)
+            words = min(max(int(seg.source_words[row]), first), last)
+            # whether its channels ascend, read once per source (a check asks about a source in every round)
+            key = (seg.path.name, row)
+            ascending = self._ascending.get(key)
+            if ascending is None:
+                if len(self._ascending) >= _ASCENDING_KEPT:
+                    self._ascending.clear()
+                ascending = self._ascending[key] = c.channels_ascending(starts, first, words, last)
+            return c.rows_near(starts, first, words, last, lo, hi, ascending)
         within = starts[first:last]
         return np.flatnonzero((within >= lo) & (within < hi))
 

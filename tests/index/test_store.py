@@ -140,7 +140,8 @@ def test_source_near_picks_the_tokens_starting_in_a_span(idx):
 
 def test_rows_near_bisects_ascending_channels_and_reads_others_through():
     """The compiled ``rows_near`` against the reference's comparison, on channels that ascend (bisected), that do not
-    (read through), empty ones, and spans past either end of uint32."""
+    (read through), empty ones, and spans past either end of uint32; told by ``channels_ascending`` which ascend
+    (what ``Index.source_near`` keeps per source) or reading them to tell, and ``channels_ascending`` against numpy."""
     from copyguard import compiled
 
     c = compiled.core()
@@ -165,6 +166,10 @@ def test_rows_near_bisects_ascending_channels_and_reads_others_through():
             want = np.flatnonzero((within >= lo) & (within < hi))
             got = c.rows_near(starts, first, cut, last, lo, hi)
             assert got.dtype == np.int64 and got.tolist() == want.tolist(), (trial, lo, hi)
+            told = c.rows_near(starts, first, cut, last, lo, hi, c.channels_ascending(starts, first, cut, last))
+            assert told.tolist() == want.tolist(), (trial, lo, hi)
+        ascends = [bool(np.all(np.diff(starts[x:y].astype(np.int64)) >= 0)) for x, y in ((first, cut), (cut, last))]
+        assert c.channels_ascending(starts, first, cut, last) == ascends[0] | ascends[1] << 1, trial
 
 
 def test_remove_hides_at_once_and_after_reopen(idx):
