@@ -500,7 +500,8 @@ class Guard:
             for c in sorted(set(regions.cand.tolist())):
                 shard, ref = cands[c].shard, cands[c].ref
                 key = (names[shard] if names else None, record(c).source_id)
-                blocks.sources.setdefault(key, partial(indexes[shard].source_text, ref))
+                if key not in blocks.sources:  # (the first candidate of a source registers it)
+                    blocks.sources[key] = partial(indexes[shard].source_text, ref)
                 blocks.refs.setdefault(key, (shard, ref))
         return attribute_batch(
             regions, ts.text, out, ts.lang, sources, record, text,
