@@ -272,6 +272,20 @@ class Shared:
         return f"{name} ({len(at)} doc words)" if len(at) >= SHARED_WORDS else None
 
 
+def check_negative(g, text: str, row: list[int], shared: Shared):
+    """Check one negative into ``row`` = [flagged, independent, flagged of all, all]: a negative sharing lines
+    with a protected file (``shared``) counts in "all" only. The verdict when it counts as independent and
+    was flagged, else None."""
+    v = g.check(text)
+    row[2] += bool(v.matches)
+    row[3] += 1
+    if shared.find(text):
+        return None
+    row[0] += bool(v.matches)
+    row[1] += 1
+    return v if v.matches else None
+
+
 def window_keys(text: str, n: int = SHARED_LINES) -> set[bytes]:
     """Keys of every window of ``text`` (header left out) ``Shared`` compares: two texts share a run when these meet."""
     lines = norm_lines(text, header=False, logical=True)

@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE))
 import cg  # noqa: E402
 import documented as D  # noqa: E402
 import queries as Q  # noqa: E402
-from audit import Shared  # noqa: E402
+from audit import Shared, check_negative  # noqa: E402
 from data import negative_corpus  # noqa: E402
 
 ALL = 10**9  # _slices samples min(n, available): every function
@@ -49,15 +49,8 @@ def run(split: str, seed: int = 1) -> tuple[dict[tuple[str, str], list[int]], li
         for kind, text, source, _ in D._slices(rng, funcs, negs, lang, ALL, filler) if funcs else []:
             if kind not in D.NEGATIVE_KINDS:
                 continue
-            v = g.check(text)
-            row = counts[(lang, kind)]
-            row[2] += bool(v.matches)
-            row[3] += 1
-            if shared.find(text):
-                continue
-            row[0] += bool(v.matches)
-            row[1] += 1
-            if v.matches:
+            v = check_negative(g, text, counts[(lang, kind)], shared)
+            if v is not None:
                 m = max(v.matches, key=lambda m: m.tokens)
                 quote = " ".join(text[m.output_span[0] : m.output_span[1]].split())[:160].replace("|", "\\|")
                 flagged.append(f"| {lang} | {kind} | {source} | {m.source} ({len(v.matches)} matches, largest "

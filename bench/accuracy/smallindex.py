@@ -42,7 +42,7 @@ sys.path.insert(0, str(HERE))
 import cg  # noqa: E402
 import documented as D  # noqa: E402
 import queries as Q  # noqa: E402
-from audit import Holders, Shared  # noqa: E402
+from audit import Holders, Shared, check_negative  # noqa: E402
 from data import negative_corpus  # noqa: E402
 
 POSITIVE_KINDS = ("verbatim", "renamed", "truncated-10", "short-5-6")
@@ -98,15 +98,8 @@ def run(split: str, files: int, per_lib: int, negatives: int, copies: int, seed:
             negs += [("negative-raw-file", d.id, Q.truncate(d.text, 100) + "\n")
                      for d in D._sample(rng, other_files, negatives // 3)]
             for nkind, nsource, text in negs:
-                v = g.check(text)
-                row = counts[(lib.lang, nkind)]
-                row[2] += bool(v.matches)
-                row[3] += 1
-                if shared.find(text):
-                    continue
-                row[0] += bool(v.matches)
-                row[1] += 1
-                if v.matches:
+                v = check_negative(g, text, counts[(lib.lang, nkind)], shared)
+                if v is not None:
                     m = max(v.matches, key=lambda m: m.tokens)
                     flagged.append(f"| {split} | {lib.lang} | {name} | {nkind} {nsource} | {m.source} | {m.tokens} | "
                                    f"{m.similarity:.2f} | {len(v.matches)} |")
