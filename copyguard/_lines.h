@@ -138,6 +138,20 @@ static int cg_export_list(const cg_text *t, Py_ssize_t p, Py_ssize_t e) {
   return q < e && ((c = CG_AT(t, q)) == '{' || c == '*');
 }
 
+/* ``(?:const|let|var)\s+\w+\s*=`` at p: an alternative of both _CODE_LINE_START and _HINT. */
+static int cg_declaration(const cg_text *t, Py_ssize_t p, Py_ssize_t e) {
+  static const char *const decl[] = {"const", "let", "var"};
+  Py_ssize_t q, r;
+  size_t i;
+  for (i = 0; i < sizeof(decl) / sizeof(*decl); i++) {
+    if ((q = cg_kw_s(t, p, e, decl[i])) >= 0) {
+      r = cg_skip_w(t, q, e);
+      if (r > q && (r = cg_skip_s(t, r, e)) < e && CG_AT(t, r) == '=') return 1;
+    }
+  }
+  return 0;
+}
+
 /* _CODE_LINE_START.match(line):
  *   \s*(?:[}\])]|\#include|\#!|@\w+|import\s+[\w.{*]|export\s+(?:type\s+)?[{*]|from\s+[\w.]+\s+import
  *   |(?:async\s+)?def\s+\w+\s*\(|class\s+\w+|(?:export\s+)?(?:async\s+)?function\b|fn\s+\w+
@@ -148,7 +162,6 @@ static int cg_export_list(const cg_text *t, Py_ssize_t p, Py_ssize_t e) {
  * No alternative starts with a space, so ``\s*`` takes them all. */
 static int cg_code_start(const cg_text *t, Py_ssize_t s, Py_ssize_t e) {
   static const char *const mods[] = {"public", "private", "protected", "static"};
-  static const char *const decl[] = {"const", "let", "var"};
   static const char *const flow[] = {"if", "for", "while", "elif", "else", "switch", "try", "except", "catch"};
   Py_ssize_t p = cg_skip_s(t, s, e), q, r;
   Py_UCS4 c, c0;
@@ -185,12 +198,7 @@ static int cg_code_start(const cg_text *t, Py_ssize_t s, Py_ssize_t e) {
   }
   for (i = 0; i < sizeof(mods) / sizeof(*mods); i++)
     if (cg_kw_s_w(t, p, e, mods[i])) return 1;
-  for (i = 0; i < sizeof(decl) / sizeof(*decl); i++) {
-    if ((q = cg_kw_s(t, p, e, decl[i])) >= 0) {
-      r = cg_skip_w(t, q, e);
-      if (r > q && (r = cg_skip_s(t, r, e)) < e && CG_AT(t, r) == '=') return 1;
-    }
-  }
+  if (cg_declaration(t, p, e)) return 1;
   if (cg_kw_b(t, p, e, "return")) return 1;
   for (i = 0; i < sizeof(flow) / sizeof(*flow); i++) {
     if (cg_kw_b(t, p, e, flow[i])) {
@@ -261,7 +269,6 @@ static int cg_code_any(const cg_text *t, Py_ssize_t s, Py_ssize_t e) {
  *   |\w+(?:\.\w+)*\s*(?:=|\+=|:=)\s*[\w\[{("'-]|\w+(?:\.\w+)*\(.*\)[ \t]*$) */
 static int cg_hint(const cg_text *t, Py_ssize_t s, Py_ssize_t e) {
   static const char *const named[] = {"fn", "func", "package", "public", "private", "static"};
-  static const char *const decl[] = {"const", "let", "var"};
   Py_ssize_t p = cg_skip_blank(t, s, e), q, r, k;
   Py_UCS4 c;
   size_t i;
@@ -289,12 +296,7 @@ static int cg_hint(const cg_text *t, Py_ssize_t s, Py_ssize_t e) {
   }
   for (i = 0; i < sizeof(named) / sizeof(*named); i++)
     if (cg_kw_s_w(t, p, e, named[i])) return 1;
-  for (i = 0; i < sizeof(decl) / sizeof(*decl); i++) {
-    if ((q = cg_kw_s(t, p, e, decl[i])) >= 0) {
-      r = cg_skip_w(t, q, e);
-      if (r > q && (r = cg_skip_s(t, r, e)) < e && CG_AT(t, r) == '=') return 1;
-    }
-  }
+  if (cg_declaration(t, p, e)) return 1;
   if (cg_kw_b(t, p, e, "return")) return 1;
   if (CG_AT(t, p) == '$' && (q = cg_skip_s(t, p + 1, e)) > p + 1 && q < e && cg_w(CG_AT(t, q))) return 1;
   q = cg_dotted(t, p, e);
