@@ -198,12 +198,17 @@ class Guard:
         Only the cap: rarity weights, held sources and name weights keep the indexes' own counts (raising those
         too lost tool-renamed copies on the tuning group: a minified getter's structure is common everywhere).
         """
-        if not self.policy.background_counts:
+        if not (self.policy.background_counts or self._live_sources() < self.policy.background_below):
             return counts
         if self._background is None:
             self._background = load_background(self.params) or False
         bg = self._background
         return bg.added(counts, query.shingles) if isinstance(bg, Background) else counts
+
+    def _live_sources(self) -> int:
+        """Live sources of every index (from their manifests): below ``Policy.background_below`` an index's own
+        counts know too little of what is common code."""
+        return sum(e.sources - e.dead_sources for i in self.indexes for e in i.manifest.segments)
 
     def base_shingles(self, indexes: Sequence[Index] | None = None) -> np.ndarray:
         """Sorted shingles of all declared base code: each index's, and the policy's ``base``."""

@@ -71,6 +71,7 @@ class Policy:
     max_shingle_sources: int = 10  # a shingle held by more indexed sources is boilerplate: it never counts (0: off)
     max_shingle_share: float = 0.06  # ... or by more than this share of them, when that is more (a large corpus)
     background_counts: bool = False  # the cap also reads a shipped corpus's counts (index.background): small indexes
+    background_below: int = 100  # ... and does so on its own while the indexes hold fewer live sources (0: off)
     min_distinct_shingles: int = 20  # repetitive boilerplate (rows of getters) has few distinct shingles
     max_gap: int = 32  # shingles of edits tolerated inside one matched region
     min_candidate_containment: float = 0.3  # share of a candidate passage's shingles in the output before alignment
@@ -94,8 +95,8 @@ class Policy:
             raise ConfigError(f"max_shingle_share must be a number in [0, 1], got {share!r}")
         for name in ("min_tokens_code", "min_tokens_prose", "min_tokens_exact", "min_region_tokens",
                      "min_tokens_block", "min_words_block", "min_region_block", "min_distinct_shingles", "max_gap",
-                     "max_sources", "max_shingle_sources", "min_held_shingles", "min_held_names", "min_region_cover",
-                     "min_renamed_block", "min_names_block", "rare_name_weight"):
+                     "max_sources", "max_shingle_sources", "min_held_shingles", "min_held_names", "background_below",
+                     "min_region_cover", "min_renamed_block", "min_names_block", "rare_name_weight"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")

@@ -31,6 +31,7 @@ class Closing:
         self.close()
 '''
 ON = Policy(background_counts=True)
+OWN = Policy(background_below=0)  # the index's own counts only: off for an index of any size
 RARE = '''\
 def zebra_quantile_fold(quokka_rows, wombat_step):
     return [quokka_rows[i] * 31 - wombat_step for i in range(0, len(quokka_rows), wombat_step)]
@@ -78,7 +79,7 @@ def test_table_keeps_keys_enough_files_hold_and_the_larger_count_per_prefix():
 
 
 def test_the_cap_reads_background_counts_where_the_index_holds_the_shingle(small: Path):
-    g, off = Guard.open(small, ON), Guard.open(small)
+    g, off = Guard.open(small, ON), Guard.open(small, OWN)
     q = sketch_query(normalize(WRAPPER, "python"), g.params)
     own = shingle_counts(g.indexes, q)
     assert own.max() == 1 and np.array_equal(off.capped(q, own), own)
@@ -103,7 +104,10 @@ def test_the_wrapper_is_not_reported_as_a_copy_but_the_rare_function_is(small: P
     names = {m.source for m in Guard.open(small, ON).check(answer).matches}
     assert "rare.py" in names
     assert "wrap.py" not in names
-    assert "wrap.py" in {m.source for m in Guard.open(small).check(answer).matches}  # off by default
+    assert "wrap.py" in {m.source for m in Guard.open(small, OWN).check(answer).matches}  # the index's counts only
+    # an index of fewer live sources than Policy.background_below (100) reads the background by default
+    assert Index.open(small).stats()["live_sources"] < Policy().background_below
+    assert {m.source for m in Guard.open(small).check(answer).matches} == names
 
 
 def test_policy_refuses_a_non_boolean():

@@ -18,6 +18,10 @@ from copyguard.index.df import merge_counts, source_counts
 from copyguard.normalize.code import normalize_code_words
 from copyguard.normalize.detect import code_blocks
 
+# these tests weigh evidence by a tiny index's own counts: an index under Policy.background_below (100) sources
+# also reads the shipped background, where their short synthetic code is common structure
+OWN = Policy(background_below=0)
+
 ROOT = Path(__file__).resolve().parents[1]
 STRUCTS = ROOT / "copyguard" / "samples" / "corpus" / "resolvelib" / "structs.py"
 
@@ -284,7 +288,7 @@ def test_a_minified_wrapper_that_kept_the_free_names_of_its_source_is_a_whole_bl
     docs = [Document(f"pick{w}.js", _wrapper(w), "javascript", "MIT", None) for w in WORDS]
     index_documents(docs, str(tmp_path / "idx"))
     minified = _wrapper("Kilo", ("e", "t", "r")).replace("function pickKilo", "function n")
-    v = Guard.open(tmp_path / "idx", Policy(rare_name_weight=0)).check(f"```javascript\n{minified}```\n")
+    v = Guard.open(tmp_path / "idx", Policy(rare_name_weight=0, background_below=0)).check(f"```javascript\n{minified}```\n")
     assert [m.source for m in v.matches] == ["pickKilo.js"] and v.matches[0].names == 3 and v.matches[0].exact == 0
     assert not Guard.open(tmp_path / "idx", Policy(min_names_block=0)).check(f"```javascript\n{minified}```\n").flagged
     other = minified.replace("Kilo", "Papa")  # an independent wrapper of the same form: its own names
@@ -399,14 +403,14 @@ def test_the_count_table_counts_the_sources_naming_each_identifier_under_add_rem
 
 def test_structure_many_sources_hold_weighs_little_and_is_reported_as_discounted(weighed):
     answer = f"```python\n{_helper(99)}```\n"  # renamed: only normalized shingles, each held by the six h*.py
-    v = Guard.open(weighed).check(answer)
+    v = Guard.open(weighed, OWN).check(answer)
     assert not v.flagged and set(v.discounted) == {f"h{i}.py" for i in range(6)}
-    flat = Guard.open(weighed, Policy(rarity=0)).check(answer)  # every token weighs 1: the look-alike is a copy
+    flat = Guard.open(weighed, Policy(rarity=0, background_below=0)).check(answer)  # every token weighs 1: the look-alike is a copy
     assert {m.source for m in flat.matches} == {f"h{i}.py" for i in range(6)}
 
 
 def test_structure_one_source_holds_counts_in_full(weighed):
-    v = Guard.open(weighed).check(f"```python\n{_lonely(98)}```\n")  # renamed as well, held by lonely.py alone
+    v = Guard.open(weighed, OWN).check(f"```python\n{_lonely(98)}```\n")  # renamed as well, held by lonely.py alone
     assert [m.source for m in v.matches] == ["lonely.py"] and v.matches[0].kind == "renamed"
     m = v.matches[0]
     assert m.weight is not None and Policy().min_tokens_code <= m.weight <= m.tokens  # its rare shingles weigh 1 each
@@ -758,7 +762,7 @@ def test_the_first_lines_of_a_function_are_found_by_its_rare_names(tmp_path):
     index_documents(docs, str(out))
     head = "\n".join(_DISPATCH.splitlines()[6:16])
     answer = f"Here you go:\n\n```python\n{textwrap.dedent(head)}\n```\n"
-    found = Guard.open(out).check(answer)
+    found = Guard.open(out, OWN).check(answer)
     assert [m.source for m in found.matches] == ["backends.py"] and found.matches[0].tokens >= 20
     assert not Guard.open(out, Policy(min_held_names=0)).check(answer).matches
     # a longer stream holds a window for the bands: its names propose nothing (an answer of one window and more)
@@ -969,7 +973,7 @@ def ring_area(outer, inner):
 
 def test_a_two_line_function_copied_alone_with_its_names_is_a_whole_block(tmp_path):
     index_documents([Document("geometry.py", GEOMETRY, "python", "GPL-3.0-only", None)], str(tmp_path / "idx"))
-    guard = Guard.open(tmp_path / "idx")
+    guard = Guard.open(tmp_path / "idx", OWN)
     copied = "Here:\n\n```python\ndef triangle_area(base, height):\n    return base * height / 2\n```\n"  # 14 tokens
     assert [m.source for m in guard.check(copied).matches] == ["geometry.py"]
     assert not Guard.open(tmp_path / "idx", Policy(min_tokens_block=16)).check(copied).flagged
@@ -1200,7 +1204,7 @@ public class TreiberStack<E> {
 
 def test_a_short_doc_comment_copied_with_the_signature_under_it_counts_toward_a_whole_block(tmp_path):
     index_documents([Document("TreiberStack.java", STACK, "java", "GPL-2.0-only", None)], str(tmp_path / "idx"))
-    guard = Guard.open(tmp_path / "idx")
+    guard = Guard.open(tmp_path / "idx", OWN)
     signature = "void clean(Node s) {\n    s.item = null;"  # 13 exact tokens: under the block floor of 14
     copied = f"Like this:\n\n```java\n/**\n * Unlinks s from the stack.\n */\n{signature}\n```\n"
     # the 5 doc words are too short a region to count alone; touching the code under them, in the source's order,
